@@ -1,0 +1,2 @@
+//! Benchmarks: the three storages against the maps users would pick.
+fn main() {}

@@ -1,0 +1,366 @@
+//! The generated code.
+
+use proc_macro2::{Group, Span, TokenStream, TokenTree};
+use quote::{format_ident, quote, ToTokens};
+use syn::ext::IdentExt;
+use syn::{GenericParam, Ident, Lifetime};
+
+use crate::ast::{Body, Field, Input};
+use crate::attr::StorageKind;
+use crate::heap::owns_heap;
+
+/// The expansion of a derive that had no errors.
+pub(crate) fn derive(input: &Input<'_>) -> TokenStream {
+    let mut out = store_alias(input);
+    out.extend(if input.is_generic() {
+        generic_impl(input)
+    } else {
+        concrete_impl(input)
+    });
+    out
+}
+
+/// What is emitted beside the errors: the impl and the alias with a
+/// storage that needs no layout (so that uses of the type do not report
+/// more, unrelated, errors).
+pub(crate) fn fallback(input: &Input<'_>) -> TokenStream {
+    let alias = store_alias(input);
+    let imp = forced_impl(
+        input,
+        input.attrs.storage.map_or(StorageKind::Inline, |s| s.kind),
+        TokenStream::new(),
+    );
+    quote!(#alias const _: () = { #imp };)
+}
+
+/// `::mapstore`, or the `crate = "..."` path.
+fn krate(input: &Input<'_>) -> TokenStream {
+    match &input.attrs.krate {
+        Some(path) => path.to_token_stream(),
+        None => quote!(::mapstore),
+    }
+}
+
+/// `&["name", #[cfg(..)] "other", ...]`: the heap-owning fields.
+fn heap_fields(input: &Input<'_>) -> TokenStream {
+    fn push(out: &mut Vec<TokenStream>, prefix: Option<&Ident>, cfgs: TokenStream, field: &Field<'_>) {
+        if !owns_heap(field.ty) {
+            return;
+        }
+        let field_cfgs = &field.cfgs;
+        let name = match prefix {
+            Some(variant) => format!("{}.{}", variant.unraw(), field.name),
+            None => field.name.clone(),
+        };
+        out.push(quote!(#cfgs #(#field_cfgs)* #name));
+    }
+    let mut names = Vec::new();
+    match &input.body {
+        Some(Body::Struct(fields)) => {
+            for field in fields {
+                push(&mut names, None, TokenStream::new(), field);
+            }
+        }
+        Some(Body::Enum(variants)) => {
+            for variant in variants {
+                let cfgs = &variant.cfgs;
+                let cfgs = quote!(#(#cfgs)*);
+                for field in &variant.fields {
+                    push(&mut names, Some(variant.ident), cfgs.clone(), field);
+                }
+            }
+        }
+        None => {}
+    }
+    quote!(&[#(#names),*])
+}
+
+/// `Plan::new(...)` for the type `ty`.
+fn plan(input: &Input<'_>, ty: &TokenStream, forced: Option<StorageKind>) -> TokenStream {
+    let krate = krate(input);
+    let name = input.display_name();
+    let heap = heap_fields(input);
+    let forced = match forced {
+        Some(kind) => {
+            let variant = Ident::new(kind.type_name(), Span::call_site());
+            quote!(#krate::__private::core::option::Option::Some(#krate::__private::StorageKind::#variant))
+        }
+        None => quote!(#krate::__private::core::option::Option::None),
+    };
+    quote! {
+        #krate::__private::Plan::new(
+            #name,
+            #krate::__private::core::mem::size_of::<#ty>(),
+            #krate::__private::core::mem::align_of::<#ty>(),
+            #krate::__private::core::mem::needs_drop::<#ty>(),
+            #heap,
+            #forced,
+        )
+    }
+}
+
+/// The type by name with every lifetime replaced by `'static`: what a
+/// const expression may name.
+fn static_type(input: &Input<'_>) -> TokenStream {
+    let ident = input.ident;
+    let lifetimes: Vec<Lifetime> = input
+        .generics
+        .lifetimes()
+        .map(|_| Lifetime::new("'static", Span::call_site()))
+        .collect();
+    if lifetimes.is_empty() {
+        quote!(#ident)
+    } else {
+        quote!(#ident<#(#lifetimes),*>)
+    }
+}
+
+/// A type without type or const parameters: the storage comes from `choose`
+/// (or `storage = "..."`) through `Plan::new`, in a constant.
+fn concrete_impl(input: &Input<'_>) -> TokenStream {
+    let krate = krate(input);
+    let ident = input.ident;
+    let ty = static_type(input);
+    let plan = plan(input, &ty, input.attrs.storage.map(|s| s.kind));
+    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    let warnings = warnings(input);
+    quote! {
+        const _: () = {
+            const __PLAN: #krate::__private::Plan = #plan;
+            #[automatically_derived]
+            impl #impl_generics #krate::__private::MapValue for #ident #ty_generics #where_clause {
+                type Storage = <#krate::__private::Select<{ #krate::__private::kind_of(&__PLAN) }> as #krate::__private::Pick>::S;
+                const PLAN: #krate::__private::Plan = __PLAN;
+            }
+            #warnings
+        };
+    }
+}
+
+/// A generic type: `storage = "..."` names the storage, `PLAN` reads the
+/// layout of `Self` inside the impl.
+fn generic_impl(input: &Input<'_>) -> TokenStream {
+    let kind = input.attrs.storage.map_or(StorageKind::Inline, |s| s.kind);
+    let explain = match input.attrs.explain {
+        Some(span) => {
+            let krate = krate(input);
+            let name = explain_name(kind);
+            respan(
+                quote!(const _: () = #krate::__private::Explain::<true>::#name;),
+                span,
+            )
+        }
+        None => TokenStream::new(),
+    };
+    let imp = forced_impl(input, kind, explain);
+    quote!(const _: () = { #imp };)
+}
+
+/// `impl MapValue` naming the storage directly.
+fn forced_impl(input: &Input<'_>, kind: StorageKind, extra: TokenStream) -> TokenStream {
+    let krate = krate(input);
+    let ident = input.ident;
+    let plan = plan(input, &quote!(Self), Some(kind));
+    let storage = Ident::new(kind.type_name(), Span::call_site());
+    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    quote! {
+        #[automatically_derived]
+        impl #impl_generics #krate::__private::MapValue for #ident #ty_generics #where_clause {
+            type Storage = #krate::__private::#storage;
+            const PLAN: #krate::__private::Plan = #plan;
+        }
+        #extra
+    }
+}
+
+fn explain_name(kind: StorageKind) -> Ident {
+    let name = match kind {
+        StorageKind::Inline => "INLINE",
+        StorageKind::Boxed => "BOXED",
+        StorageKind::Pooled => "POOLED",
+    };
+    Ident::new(name, Span::call_site())
+}
+
+/// Gives every token the span `span`, so that rustc reports a deprecation
+/// there (it drops those whose tokens carry the derive's own span).
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tree| {
+            if let TokenTree::Group(group) = &tree {
+                let mut new = Group::new(group.delimiter(), respan(group.stream(), span));
+                new.set_span(span);
+                tree = TokenTree::Group(new);
+            } else {
+                tree.set_span(span);
+            }
+            tree
+        })
+        .collect()
+}
+
+/// `const _: () = Warn::<{ condition }>::NAME;` for each warning that is
+/// not allowed, spanned at the user's tokens.
+fn warnings(input: &Input<'_>) -> TokenStream {
+    let krate = krate(input);
+    let attrs = &input.attrs;
+    let mut out = TokenStream::new();
+    let mut warn = |span: Span, condition: TokenStream, name: &str| {
+        let name = Ident::new(name, span);
+        out.extend(respan(
+            quote!(const _: () = #krate::__private::Warn::<{ #condition }>::#name;),
+            span,
+        ));
+    };
+    if let (Some(storage), false) = (attrs.storage, attrs.allow_slow_storage) {
+        match storage.kind {
+            StorageKind::Boxed => warn(
+                storage.value_span,
+                quote!(#krate::__private::boxed_small_value(&__PLAN)),
+                "BOXED_SMALL_VALUE",
+            ),
+            StorageKind::Inline => warn(
+                storage.value_span,
+                quote!(#krate::__private::inline_large_value(&__PLAN)),
+                "INLINE_LARGE_VALUE",
+            ),
+            StorageKind::Pooled => {}
+        }
+    }
+    let type_span = input.ident.span();
+    if !attrs.allow_zero_sized {
+        warn(
+            type_span,
+            quote!(#krate::__private::zero_sized(&__PLAN)),
+            "ZERO_SIZED",
+        );
+    }
+    if let (Some(Body::Struct(fields)), Some(_), false, false) =
+        (&input.body, input.repr.c, input.repr.packed, attrs.allow_padding)
+    {
+        if fields.len() > 1 {
+            let sizes = fields.iter().map(|f| {
+                let cfgs = &f.cfgs;
+                let ty = static_field_type(input, f.ty);
+                quote!(#(#cfgs)* #krate::__private::core::mem::size_of::<#ty>())
+            });
+            let ty = static_type(input);
+            warn(
+                type_span,
+                quote!(#krate::__private::padding_reorder_removes(
+                    #krate::__private::core::mem::size_of::<#ty>(),
+                    #krate::__private::core::mem::align_of::<#ty>(),
+                    {
+                        let sizes: &[usize] = &[#(#sizes),*];
+                        let mut sum = 0;
+                        let mut i = 0;
+                        while i < sizes.len() {
+                            sum += sizes[i];
+                            i += 1;
+                        }
+                        sum
+                    },
+                )),
+                "PADDING",
+            );
+        }
+    }
+    if let Some(span) = attrs.explain {
+        for kind in [StorageKind::Inline, StorageKind::Pooled, StorageKind::Boxed] {
+            let variant = Ident::new(kind.type_name(), Span::call_site());
+            let name = explain_name(kind);
+            out.extend(respan(
+                quote!(const _: () = #krate::__private::Explain::<{
+                    #krate::__private::stored(&__PLAN, #krate::__private::StorageKind::#variant)
+                }>::#name;),
+                span,
+            ));
+        }
+    }
+    out
+}
+
+/// A field's type as a const expression may name it: every lifetime
+/// replaced by `'static` and `Self` by the type's name.
+fn static_field_type(input: &Input<'_>, ty: &syn::Type) -> TokenStream {
+    fn walk(tokens: TokenStream, self_ty: &TokenStream) -> TokenStream {
+        let mut out = Vec::new();
+        let mut after_quote = false;
+        for tree in tokens {
+            match tree {
+                TokenTree::Group(group) => {
+                    let mut new = Group::new(group.delimiter(), walk(group.stream(), self_ty));
+                    new.set_span(group.span());
+                    out.push(TokenTree::Group(new));
+                }
+                TokenTree::Ident(ident) if after_quote => {
+                    out.push(TokenTree::Ident(Ident::new("static", ident.span())));
+                }
+                TokenTree::Ident(ident) if ident == "Self" => {
+                    out.extend(self_ty.clone());
+                }
+                other => out.push(other),
+            }
+            after_quote = matches!(out.last(), Some(TokenTree::Punct(p)) if p.as_char() == '\'');
+        }
+        out.into_iter().collect()
+    }
+    walk(ty.to_token_stream(), &static_type(input))
+}
+
+/// `pub type UserStore<K, S = DefaultHashBuilder> = MapStore<K, User, S>;`
+fn store_alias(input: &Input<'_>) -> TokenStream {
+    if input.attrs.no_store.is_some() {
+        return TokenStream::new();
+    }
+    let krate = krate(input);
+    let ident = input.ident;
+    let vis = input.vis;
+    let alias = match &input.attrs.store {
+        Some(name) => name.clone(),
+        None => format_ident!("{}Store", ident.unraw(), span = ident.span()),
+    };
+    let used: Vec<String> = input
+        .generics
+        .params
+        .iter()
+        .filter_map(|p| match p {
+            GenericParam::Type(t) => Some(t.ident.to_string()),
+            GenericParam::Const(c) => Some(c.ident.to_string()),
+            GenericParam::Lifetime(_) => None,
+        })
+        .collect();
+    let fresh = |base: &str| {
+        let mut name = base.to_string();
+        let mut n = 1;
+        while used.contains(&name) {
+            name = format!("{base}{n}");
+            n += 1;
+        }
+        Ident::new(&name, Span::call_site())
+    };
+    let k = fresh("K");
+    let s = fresh("S");
+    // The type's own parameters without bounds or defaults: a type alias
+    // does not check bounds, and a default may not precede `K`.
+    let params = input.generics.params.iter().map(|p| match p {
+        GenericParam::Lifetime(l) => l.lifetime.to_token_stream(),
+        GenericParam::Type(t) => t.ident.to_token_stream(),
+        GenericParam::Const(c) => {
+            let ident = &c.ident;
+            let ty = &c.ty;
+            quote!(const #ident: #ty)
+        }
+    });
+    let (_, ty_generics, _) = input.generics.split_for_impl();
+    let doc = format!(
+        " A `MapStore` of `{}` values keyed by `{k}` and hashed by `{s}`, generated by `#[derive(MapStore)]`.",
+        input.display_name()
+    );
+    quote! {
+        #[doc = #doc]
+        #vis type #alias<#(#params,)* #k, #s = #krate::__private::DefaultHashBuilder> =
+            #krate::__private::MapStore<#k, #ident #ty_generics, #s>;
+    }
+}

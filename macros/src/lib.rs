@@ -1,0 +1,145 @@
+//! The `#[derive(MapStore)]` macro of the [`mapstore`] crate.
+//!
+//! Depend on `mapstore`, which re-exports this derive as
+//! `mapstore::MapStore` (behind its default `derive` feature), not on this
+//! crate.
+//!
+//! [`mapstore`]: https://docs.rs/mapstore
+
+mod ast;
+mod attr;
+mod ctxt;
+mod expand;
+mod heap;
+mod valid;
+
+use proc_macro2::TokenStream;
+
+/// Derives `MapValue` and a typed store alias for a struct or an enum.
+///
+/// ```ignore
+/// use mapstore::{MapStore, MapValue, StorageKind};
+///
+/// #[derive(MapStore)]
+/// struct User {
+///     id: u64,
+///     name: String,
+/// }
+///
+/// let mut users: UserStore<u64> = MapStore::new();
+/// users.insert(1, User { id: 1, name: "ada".into() });
+/// assert_eq!(users.storage(), StorageKind::Inline);
+/// assert_eq!(<User as MapValue>::PLAN.heap_fields, &["name"]);
+/// println!("{}", <User as MapValue>::PLAN);
+/// // User: inline (32 bytes, align 8, heap fields: name): small: stored in
+/// // the table, no allocation per insert, one probe per lookup
+/// ```
+///
+/// # What it generates
+///
+/// For `struct User { .. }`:
+///
+/// - `impl MapValue for User`, whose `Storage` is chosen at compile time by
+///   `mapstore::choose` from `size_of::<User>()`, `align_of::<User>()`,
+///   `needs_drop::<User>()` and the fields whose types own or point to heap
+///   memory, and whose `PLAN` records the decision and those facts. The
+///   layout comes from the compiler; the macro only reads field types to list
+///   heap fields (references, raw pointers, `Box`, `Vec`, `String`, `Rc`,
+///   `Arc`, the std collections, `Cow`..., also inside `Option`, arrays,
+///   tuples and generic arguments). Lifetimes do not change a layout, so
+///   `struct View<'a>` is treated as `View<'static>`.
+/// - `type UserStore<K, S = DefaultHashBuilder> = MapStore<K, User, S>;`
+///   with the type's visibility. For a generic type the alias takes the
+///   type's own parameters first: `WrapperStore<T, K, S = ..>` (`K` and `S`
+///   are renamed `K1`, `S1` if the type uses those names).
+///
+/// Structs (named, tuple, unit) and enums are supported; unions are not.
+///
+/// # Attributes
+///
+/// All go in `#[map_store(...)]` on the type, in one attribute or several:
+///
+/// | key | effect |
+/// |---|---|
+/// | `storage = "inline"`, `"pooled"` or `"boxed"` | force a storage instead of the policy's choice; required on generic types (type or const parameters), whose size the derive cannot know |
+/// | `store = "Name"` | name the alias `Name` instead of `<Type>Store` |
+/// | `no_store` | do not generate the alias |
+/// | `explain` | report the plan as a compile-time note (a warning) |
+/// | `crate = "path"` | where `mapstore` is, for crates that re-export it (default `::mapstore`) |
+/// | `allow(slow_storage, zero_sized, padding)` | silence these warnings for this type |
+///
+/// Misuse is a compile error at the offending tokens: an unknown key (with a
+/// did-you-mean), a storage other than the three, a duplicate key, `store`
+/// with `no_store`, a non-string value where a string is expected, a `crate`
+/// that is not a path, a `store` that is not an identifier, a union, a
+/// generic type without `storage`. All errors of one derive are reported
+/// together.
+///
+/// # Warnings
+///
+/// Stable Rust has no warning API for proc macros, so the derive uses a
+/// `#[deprecated]` item selected by a compile-time condition: the warning
+/// reads `use of deprecated associated constant ...` followed by the
+/// message, points at your attribute or type name, and is an error under
+/// `#![deny(deprecated)]` or `#![deny(warnings)]`. Each is silenced for one
+/// type by the `allow(...)` name in brackets:
+///
+/// - `storage = "boxed"` on a value the policy stores inline
+///   (`slow_storage`): an allocation per insert and a pointer chase per
+///   lookup for nothing.
+/// - `storage = "inline"` on a value the policy would pool or box
+///   (`slow_storage`): every resize moves every value and empty buckets
+///   reserve up to ~2.3x its size per entry.
+/// - a zero-sized value (`zero_sized`): use a set.
+/// - a `repr(C)` struct larger than the same fields ordered by decreasing
+///   alignment (`padding`): those bytes are wasted in every entry and
+///   bucket. Not checked for `repr(packed)` or generic structs.
+/// - `explain`: the storage chosen, always; remove `explain` to silence it.
+///
+/// A note cannot contain numbers computed at compile time: print
+/// `<T as MapValue>::PLAN` (it implements `Display`) for the size,
+/// alignment, heap fields and reason. On generic types only `explain` is
+/// reported (their layout is not known where the warnings are computed).
+///
+/// ```ignore
+/// #[derive(mapstore::MapStore)]
+/// #[map_store(storage = "boxed", allow(slow_storage), store = "Sessions")]
+/// pub struct Session {
+///     token: [u8; 32],
+/// }
+///
+/// #[derive(mapstore::MapStore)]
+/// #[map_store(storage = "pooled")]
+/// pub struct Slot<T> {
+///     value: T,
+///     generation: u32,
+/// }
+/// let _: SlotStore<u64, &str> = mapstore::MapStore::new();
+/// ```
+#[proc_macro_derive(MapStore, attributes(map_store))]
+pub fn derive_map_store(input: proc_macro::TokenStream) -> proc_macro::TokenStream {
+    expand(input.into()).into()
+}
+
+/// The derive over `proc_macro2` tokens: the generated items, or the
+/// errors (all of them) followed by a fallback impl.
+fn expand(input: TokenStream) -> TokenStream {
+    let input: syn::DeriveInput = match syn::parse2(input) {
+        Ok(input) => input,
+        Err(err) => return err.to_compile_error(),
+    };
+    let cx = ctxt::Ctxt::new();
+    let parsed = ast::Input::from_syn(&cx, &input);
+    valid::check(&cx, &parsed);
+    if cx.has_errors() {
+        let fallback = expand::fallback(&parsed);
+        let mut out = cx.into_compile_errors();
+        out.extend(fallback);
+        out
+    } else {
+        expand::derive(&parsed)
+    }
+}
+
+#[cfg(test)]
+mod tests;

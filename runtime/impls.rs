@@ -1,0 +1,77 @@
+//! `MapValue` for the std types people put in maps.
+//!
+//! All of them are small, so all are stored inline; each plan is still
+//! computed by [`Plan::new`] from the real layout, and checked against the
+//! storage when a `MapStore` is built. Types that own heap memory list
+//! `"self"` as their heap field.
+//!
+//! Tuples and arrays are not covered: their size depends on their element
+//! types, and a generic impl cannot choose a storage from it on stable Rust.
+//! Wrap them in a struct and derive, or use [`InlineMap`](crate::InlineMap)
+//! and friends, which take any value.
+
+use alloc::boxed::Box;
+use alloc::rc::Rc;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::mem::{align_of, needs_drop, size_of};
+
+use crate::storage::Inline;
+use crate::{MapValue, Plan};
+
+macro_rules! inline_value {
+    ($heap:expr => $($({$($g:ident $(: ?$sized:ident)?),*})? $ty:ty),* $(,)?) => {$(
+        impl$(<$($g $(: ?$sized)?),*>)? MapValue for $ty {
+            type Storage = Inline;
+            const PLAN: Plan = Plan::new(
+                stringify!($ty),
+                size_of::<Self>(),
+                align_of::<Self>(),
+                needs_drop::<Self>(),
+                $heap,
+                None,
+            );
+        }
+    )*};
+}
+
+inline_value!(&[] =>
+    u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize,
+    f32, f64, bool, char, (),
+    Option<u8>, Option<u16>, Option<u32>, Option<u64>, Option<u128>, Option<usize>,
+    Option<i8>, Option<i16>, Option<i32>, Option<i64>, Option<i128>, Option<isize>,
+    Option<f32>, Option<f64>, Option<bool>, Option<char>,
+);
+
+inline_value!(&["self"] =>
+    String, Option<String>,
+    {T} Vec<T>, {T} Option<Vec<T>>,
+    {T: ?Sized} Box<T>, {T: ?Sized} Option<Box<T>>,
+    {T: ?Sized} Rc<T>, {T: ?Sized} Option<Rc<T>>,
+    {T: ?Sized} Arc<T>, {T: ?Sized} Option<Arc<T>>,
+);
+
+impl<T: ?Sized> MapValue for &T {
+    type Storage = Inline;
+    const PLAN: Plan = Plan::new(
+        "&T",
+        size_of::<Self>(),
+        align_of::<Self>(),
+        false,
+        &["self"],
+        None,
+    );
+}
+
+impl<T: ?Sized> MapValue for Option<&T> {
+    type Storage = Inline;
+    const PLAN: Plan = Plan::new(
+        "Option<&T>",
+        size_of::<Self>(),
+        align_of::<Self>(),
+        false,
+        &["self"],
+        None,
+    );
+}

@@ -1,0 +1,145 @@
+//! Hash maps that pick their value storage from the value's layout.
+//!
+//! A hash map's value storage is a layout decision most code makes by
+//! accident. `mapstore` makes it per value type, at compile time:
+//!
+//! | storage | table holds | best for | cost |
+//! |---|---|---|---|
+//! | [`Inline`](storage::Inline) | `(K, V)` | small values | resizes move values; empty buckets reserve `size_of::<V>()` |
+//! | [`Boxed`](storage::Boxed) | `(K, Box<V>)` | huge values | an allocation per insert, a pointer chase per lookup |
+//! | [`Pooled`](storage::Pooled) | `(K, u32)` | large values | one indirection per lookup; values never move |
+//!
+//! `#[derive(MapStore)]` reads the type's size and alignment from the
+//! compiler, calls [`choose`], and implements [`MapValue`] so that
+//! [`MapStore<K, V>`] uses the right one. [`InlineMap`], [`BoxedMap`] and
+//! [`PooledMap`] are the three maps by name, for any `V`.
+//!
+//! ```
+//! use mapstore::MapStore;
+//!
+//! #[derive(MapStore)]
+//! struct Reading {
+//!     sensor: u32,
+//!     celsius: f32,
+//! }
+//!
+//! #[derive(MapStore)]
+//! struct Frame {
+//!     pixels: [u8; 1024],
+//! }
+//!
+//! let mut readings: ReadingStore<&str> = MapStore::new();
+//! readings.insert("kitchen", Reading { sensor: 7, celsius: 21.5 });
+//! assert_eq!(readings["kitchen"].sensor, 7);
+//! assert_eq!(readings.storage(), mapstore::StorageKind::Inline);
+//!
+//! let mut frames: MapStore<u64, Frame> = MapStore::new();
+//! frames.insert(1, Frame { pixels: [0; 1024] });
+//! assert_eq!(frames.storage(), mapstore::StorageKind::Pooled);
+//! println!("{}", <Frame as mapstore::MapValue>::PLAN);
+//! ```
+#![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+mod derive_support;
+mod impls;
+pub mod map;
+mod plan;
+mod pool;
+#[cfg(feature = "serde")]
+mod serde_impls;
+pub mod storage;
+mod store;
+
+pub use hashbrown::{DefaultHashBuilder, Equivalent, TryReserveError};
+
+pub use map::{BoxedMap, InlineMap, PooledMap};
+pub use plan::{choose, Plan, StorageKind, BOXED_MIN_ALIGN, BOXED_MIN_SIZE, INLINE_MAX_SIZE};
+pub use store::MapStore;
+
+/// Derives [`MapValue`] and a typed store alias for a struct or enum.
+///
+/// See the crate's README for the attributes and the warnings it emits.
+#[cfg(feature = "derive")]
+pub use mapstore_macros::MapStore;
+
+/// A value type that knows its storage.
+///
+/// Implemented by `#[derive(MapStore)]`, by the crate for common std types,
+/// or by hand:
+///
+/// ```
+/// use mapstore::{storage::Pooled, MapValue, Plan, StorageKind};
+///
+/// struct Page([u8; 4096]);
+///
+/// impl MapValue for Page {
+///     type Storage = Pooled;
+///     const PLAN: Plan = Plan::new(
+///         "Page",
+///         core::mem::size_of::<Page>(),
+///         core::mem::align_of::<Page>(),
+///         core::mem::needs_drop::<Page>(),
+///         &[],
+///         Some(StorageKind::Pooled),
+///     );
+/// }
+///
+/// let mut pages = mapstore::MapStore::<u32, Page>::new();
+/// pages.insert(0, Page([0; 4096]));
+/// assert_eq!(pages.storage(), StorageKind::Pooled);
+/// ```
+///
+/// `PLAN.storage` must name the same storage as `Storage`; a mismatch is a
+/// compile error when the type is first used in a [`MapStore`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not implement `MapValue`, so `MapStore` cannot pick its storage",
+    label = "`{Self}` has no storage plan",
+    note = "add `#[derive(MapStore)]` to the type, or use `InlineMap`, `BoxedMap` or `PooledMap`, which take any value"
+)]
+pub trait MapValue: Sized {
+    /// The storage `MapStore<K, Self>` uses.
+    type Storage: storage::Storage;
+    /// The decision and the layout facts behind it.
+    const PLAN: Plan;
+}
+
+/// Implementation details of the derive. Not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::plan::StorageKind;
+    pub use crate::storage::{Boxed, Inline, Pooled, Storage};
+    pub use crate::{choose, DefaultHashBuilder, MapStore, MapValue, Plan};
+    pub use core;
+    pub use crate::derive_support::*;
+
+    /// Maps a `StorageKind as u8` to its storage type, in const position.
+    pub struct Select<const KIND: u8>;
+
+    /// The storage type a [`Select`] names.
+    pub trait Pick {
+        /// The selected storage.
+        type S: Storage;
+    }
+
+    impl Pick for Select<{ StorageKind::Inline as u8 }> {
+        type S = Inline;
+    }
+    impl Pick for Select<{ StorageKind::Boxed as u8 }> {
+        type S = Boxed;
+    }
+    impl Pick for Select<{ StorageKind::Pooled as u8 }> {
+        type S = Pooled;
+    }
+
+    /// The storage kind of a plan, as the `u8` a [`Select`] takes.
+    pub const fn kind_of(plan: &Plan) -> u8 {
+        plan.storage as u8
+    }
+}

@@ -1,0 +1,1251 @@
+//! [`Map`], the hash map behind every storage, its entry API and iterators.
+//!
+//! [`InlineMap`], [`BoxedMap`] and [`PooledMap`] are [`Map`] with its storage
+//! named; [`MapStore`](crate::MapStore) is [`Map`] with the storage its value
+//! type chose. All share one implementation, so they behave identically.
+
+use alloc::boxed::Box;
+use core::fmt;
+use core::hash::{BuildHasher, Hash};
+use core::iter::FusedIterator;
+use core::ops::Index;
+
+use hashbrown::hash_table::{self, HashTable};
+use hashbrown::{DefaultHashBuilder, Equivalent, TryReserveError};
+
+use crate::plan::StorageKind;
+use crate::storage::{Boxed, Inline, Pooled, Storage};
+
+/// A hash map whose values live inline in the table: `HashTable<(K, V)>`.
+///
+/// Best for small values: no allocation per insert, key and value in one
+/// cache line. Works for any `V`.
+///
+/// ```
+/// use mapstore::InlineMap;
+///
+/// let mut scores: InlineMap<&str, u32> = InlineMap::new();
+/// scores.insert("ada", 3);
+/// *scores.entry("ada").or_insert(0) += 1;
+/// assert_eq!(scores["ada"], 4);
+/// ```
+pub type InlineMap<K, V, S = DefaultHashBuilder> = Map<K, V, Inline, S>;
+
+/// A hash map that boxes each value: `HashTable<(K, Box<V>)>`.
+///
+/// Best for very large values. [`insert_boxed`](Map::insert_boxed) and
+/// [`remove_boxed`](Map::remove_boxed) move a value in and out without
+/// copying it.
+///
+/// ```
+/// use mapstore::BoxedMap;
+///
+/// let mut pages: BoxedMap<u32, [u8; 4096]> = BoxedMap::new();
+/// pages.insert_boxed(1, Box::new([0; 4096]));
+/// let page: Box<[u8; 4096]> = pages.remove_boxed(&1).unwrap();
+/// assert_eq!(page.len(), 4096);
+/// ```
+pub type BoxedMap<K, V, S = DefaultHashBuilder> = Map<K, V, Boxed, S>;
+
+/// A hash map whose values live in a pool: `HashTable<(K, u32)>` plus
+/// chunks of value slots.
+///
+/// Best for large values: a resize moves 4-byte indices, never the values;
+/// removed slots are reused without calling the allocator; a value keeps its
+/// address until it is removed.
+///
+/// ```
+/// use mapstore::PooledMap;
+///
+/// let mut frames: PooledMap<u64, [u8; 512]> = PooledMap::new();
+/// frames.insert(7, [1; 512]);
+/// assert_eq!(frames[&7][0], 1);
+/// ```
+pub type PooledMap<K, V, S = DefaultHashBuilder> = Map<K, V, Pooled, S>;
+
+/// One table bucket: a key and what refers to its value.
+pub struct Bucket<K, V, St: Storage> {
+    key: K,
+    slot: St::Slot<V>,
+}
+
+impl<K: Clone, V: Clone, St: Storage> Clone for Bucket<K, V, St> {
+    fn clone(&self) -> Self {
+        Bucket {
+            key: self.key.clone(),
+            slot: St::clone_slot(&self.slot),
+        }
+    }
+}
+
+/// A hash map with values held by the storage `St`.
+///
+/// Use it through [`InlineMap`], [`BoxedMap`], [`PooledMap`] or
+/// [`MapStore`](crate::MapStore). The API follows std's
+/// [`HashMap`](https://doc.rust-lang.org/std/collections/struct.HashMap.html):
+/// same methods, same semantics (`insert` returns the old value and keeps the
+/// old key; lookups take any `Q: Hash + Equivalent<K>`, so a
+/// `Map<String, _>` is searched with a `&str`).
+///
+/// The map is invariant in `V` (std's `HashMap` is covariant), because the
+/// table's contents are named through the storage.
+///
+/// ```
+/// use mapstore::PooledMap;
+///
+/// let mut users: PooledMap<String, [u64; 40]> = PooledMap::new();
+/// users.insert("ada".to_string(), [1; 40]);
+/// assert!(users.contains_key("ada"));
+/// assert_eq!(users.remove("ada"), Some([1; 40]));
+/// assert!(users.is_empty());
+/// ```
+pub struct Map<K, V, St: Storage, S = DefaultHashBuilder> {
+    table: HashTable<Bucket<K, V, St>>,
+    values: St::Values<V>,
+    hash_builder: S,
+}
+
+#[inline]
+fn make_hash<Q: Hash + ?Sized, S: BuildHasher>(hash_builder: &S, key: &Q) -> u64 {
+    hash_builder.hash_one(key)
+}
+
+#[inline]
+fn equivalent<'a, Q, K, V, St>(key: &'a Q) -> impl Fn(&Bucket<K, V, St>) -> bool + 'a
+where
+    Q: Equivalent<K> + ?Sized,
+    St: Storage,
+{
+    move |bucket| key.equivalent(&bucket.key)
+}
+
+#[inline]
+fn hasher<K: Hash, V, St: Storage, S: BuildHasher>(
+    hash_builder: &S,
+) -> impl Fn(&Bucket<K, V, St>) -> u64 + '_ {
+    move |bucket| make_hash(hash_builder, &bucket.key)
+}
+
+fn reserve_result(result: Result<(), TryReserveError>) {
+    match result {
+        Ok(()) => {}
+        Err(TryReserveError::CapacityOverflow) => panic!("capacity overflow"),
+        Err(TryReserveError::AllocError { layout }) => alloc::alloc::handle_alloc_error(layout),
+    }
+}
+
+impl<K, V, St: Storage> Map<K, V, St, DefaultHashBuilder> {
+    /// Creates an empty map. It does not allocate until the first insert.
+    ///
+    /// ```
+    /// let map: mapstore::PooledMap<u32, [u8; 300]> = mapstore::PooledMap::new();
+    /// assert_eq!(map.memory_usage(), 0);
+    /// ```
+    pub fn new() -> Self {
+        Self::with_hasher(DefaultHashBuilder::default())
+    }
+
+    /// Creates an empty map with room for at least `capacity` entries.
+    ///
+    /// ```
+    /// let map: mapstore::InlineMap<u32, u32> = mapstore::InlineMap::with_capacity(10);
+    /// assert!(map.capacity() >= 10);
+    /// ```
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self::with_capacity_and_hasher(capacity, DefaultHashBuilder::default())
+    }
+}
+
+impl<K, V, St: Storage, S> Map<K, V, St, S> {
+    /// Creates an empty map that hashes keys with `hash_builder`.
+    ///
+    /// ```
+    /// use std::hash::RandomState;
+    /// let mut map = mapstore::InlineMap::with_hasher(RandomState::new());
+    /// map.insert(1, "one");
+    /// assert_eq!(map[&1], "one");
+    /// ```
+    pub fn with_hasher(hash_builder: S) -> Self {
+        Map {
+            table: HashTable::new(),
+            values: Default::default(),
+            hash_builder,
+        }
+    }
+
+    /// Creates an empty map with room for `capacity` entries that hashes keys
+    /// with `hash_builder`.
+    ///
+    /// ```
+    /// use std::hash::RandomState;
+    /// let map: mapstore::BoxedMap<u8, u8, _> =
+    ///     mapstore::BoxedMap::with_capacity_and_hasher(4, RandomState::new());
+    /// assert!(map.capacity() >= 4);
+    /// ```
+    pub fn with_capacity_and_hasher(capacity: usize, hash_builder: S) -> Self {
+        let mut values = St::Values::<V>::default();
+        reserve_result(St::try_reserve(&mut values, capacity));
+        Map {
+            table: HashTable::with_capacity(capacity),
+            values,
+            hash_builder,
+        }
+    }
+
+    /// The map's hash builder.
+    pub fn hasher(&self) -> &S {
+        &self.hash_builder
+    }
+
+    /// How many entries the map holds without reallocating its table.
+    pub fn capacity(&self) -> usize {
+        self.table.capacity()
+    }
+
+    /// The number of entries.
+    ///
+    /// ```
+    /// let mut map = mapstore::InlineMap::new();
+    /// map.insert('a', 1);
+    /// assert_eq!(map.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Whether the map has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    /// Which storage holds the values.
+    ///
+    /// ```
+    /// use mapstore::{PooledMap, StorageKind};
+    /// assert_eq!(PooledMap::<u8, u8>::new().storage(), StorageKind::Pooled);
+    /// ```
+    pub fn storage(&self) -> StorageKind {
+        St::KIND
+    }
+
+    /// Bytes this map holds: its table, pool chunks and boxes, not the heap
+    /// memory the keys and values own themselves.
+    ///
+    /// ```
+    /// let mut map = mapstore::BoxedMap::new();
+    /// map.insert(1u64, [0u8; 1000]);
+    /// assert!(map.memory_usage() >= 1000);
+    /// ```
+    pub fn memory_usage(&self) -> usize {
+        self.table.allocation_size() + St::side_bytes(&self.values, self.table.len())
+    }
+
+    /// Iterates over the entries in arbitrary order.
+    ///
+    /// ```
+    /// let map: mapstore::InlineMap<_, _> = [(1, 'a'), (2, 'b')].into();
+    /// let mut pairs: Vec<_> = map.iter().collect();
+    /// pairs.sort();
+    /// assert_eq!(pairs, [(&1, &'a'), (&2, &'b')]);
+    /// ```
+    pub fn iter(&self) -> Iter<'_, K, V, St> {
+        Iter {
+            inner: self.table.iter(),
+            values: &self.values,
+        }
+    }
+
+    /// Iterates over the entries with mutable values.
+    ///
+    /// ```
+    /// let mut map: mapstore::PooledMap<_, _> = [(1, 10), (2, 20)].into();
+    /// for (_, v) in map.iter_mut() {
+    ///     *v += 1;
+    /// }
+    /// assert_eq!(map[&2], 21);
+    /// ```
+    pub fn iter_mut(&mut self) -> IterMut<'_, K, V, St> {
+        IterMut {
+            inner: self.table.iter_mut(),
+            values: &self.values,
+        }
+    }
+
+    /// Iterates over the keys.
+    pub fn keys(&self) -> Keys<'_, K, V, St> {
+        Keys { inner: self.iter() }
+    }
+
+    /// Iterates over the values.
+    pub fn values(&self) -> Values<'_, K, V, St> {
+        Values { inner: self.iter() }
+    }
+
+    /// Iterates over the values, mutably.
+    ///
+    /// ```
+    /// let mut map: mapstore::BoxedMap<_, _> = [("a", 1)].into();
+    /// map.values_mut().for_each(|v| *v *= 10);
+    /// assert_eq!(map["a"], 10);
+    /// ```
+    pub fn values_mut(&mut self) -> ValuesMut<'_, K, V, St> {
+        ValuesMut {
+            inner: self.iter_mut(),
+        }
+    }
+
+    /// Consumes the map, yielding its keys.
+    pub fn into_keys(self) -> IntoKeys<K, V, St> {
+        IntoKeys {
+            inner: self.into_iter(),
+        }
+    }
+
+    /// Consumes the map, yielding its values.
+    pub fn into_values(self) -> IntoValues<K, V, St> {
+        IntoValues {
+            inner: self.into_iter(),
+        }
+    }
+
+    /// Removes every entry, yielding them. Entries not consumed are dropped
+    /// when the iterator is; the map is empty afterwards either way and keeps
+    /// its memory.
+    ///
+    /// ```
+    /// let mut map: mapstore::PooledMap<_, _> = [(1, 'a'), (2, 'b')].into();
+    /// assert_eq!(map.drain().count(), 2);
+    /// assert!(map.is_empty());
+    /// ```
+    pub fn drain(&mut self) -> Drain<'_, K, V, St> {
+        Drain {
+            inner: self.table.drain(),
+            values: &mut self.values,
+        }
+    }
+
+    /// Keeps only the entries for which `keep` returns `true`.
+    ///
+    /// If `keep` panics, the entries visited so far have been kept or
+    /// removed as it said and the map stays usable.
+    ///
+    /// ```
+    /// let mut map: mapstore::PooledMap<u32, u32> = (0..8).map(|i| (i, i)).collect();
+    /// map.retain(|&k, _| k % 2 == 0);
+    /// assert_eq!(map.len(), 4);
+    /// ```
+    pub fn retain<F>(&mut self, mut keep: F)
+    where
+        F: FnMut(&K, &mut V) -> bool,
+    {
+        for index in 0..self.table.num_buckets() {
+            let Some(bucket) = self.table.get_bucket_mut(index) else {
+                continue;
+            };
+            if !keep(&bucket.key, St::get_mut(&self.values, &mut bucket.slot)) {
+                if let Ok(entry) = self.table.get_bucket_entry(index) {
+                    let (bucket, _) = entry.remove();
+                    drop(St::take(&mut self.values, bucket.slot));
+                }
+            }
+        }
+    }
+
+    /// Removes and yields the entries for which `pred` returns `true`, as
+    /// the iterator advances. Entries not visited stay in the map.
+    ///
+    /// ```
+    /// let mut map: mapstore::InlineMap<u32, u32> = (0..8).map(|i| (i, i)).collect();
+    /// let mut odd: Vec<u32> = map.extract_if(|k, _| k % 2 == 1).map(|(k, _)| k).collect();
+    /// odd.sort();
+    /// assert_eq!(odd, [1, 3, 5, 7]);
+    /// assert_eq!(map.len(), 4);
+    /// ```
+    pub fn extract_if<F>(&mut self, pred: F) -> ExtractIf<'_, K, V, St, F>
+    where
+        F: FnMut(&K, &mut V) -> bool,
+    {
+        ExtractIf {
+            table: &mut self.table,
+            values: &mut self.values,
+            index: 0,
+            pred,
+        }
+    }
+
+    /// Removes every entry, keeping the memory for reuse. For a pooled map
+    /// of values that need no drop, this does no per-value work.
+    ///
+    /// ```
+    /// let mut map: mapstore::PooledMap<_, _> = [(1, [0u8; 200])].into();
+    /// map.clear();
+    /// assert!(map.is_empty());
+    /// ```
+    pub fn clear(&mut self) {
+        self.table.clear();
+        St::clear(&mut self.values);
+    }
+}
+
+impl<K, V, St, S> Map<K, V, St, S>
+where
+    K: Eq + Hash,
+    St: Storage,
+    S: BuildHasher,
+{
+    /// Reserves room for at least `additional` more entries.
+    ///
+    /// # Panics
+    ///
+    /// If the new capacity overflows `usize` (or, for a pooled map, `u32`
+    /// slots), as std's `HashMap::reserve` does.
+    pub fn reserve(&mut self, additional: usize) {
+        reserve_result(self.try_reserve(additional));
+    }
+
+    /// Tries to reserve room for at least `additional` more entries.
+    ///
+    /// ```
+    /// let mut map: mapstore::PooledMap<u64, [u8; 64]> = mapstore::PooledMap::new();
+    /// assert!(map.try_reserve(100).is_ok());
+    /// assert!(map.try_reserve(usize::MAX).is_err());
+    /// ```
+    pub fn try_reserve(&mut self, additional: usize) -> Result<(), TryReserveError> {
+        self.table
+            .try_reserve(additional, hasher(&self.hash_builder))?;
+        St::try_reserve(&mut self.values, additional)
+    }
+
+    /// Shrinks the table and the pool as much as the entries allow.
+    pub fn shrink_to_fit(&mut self) {
+        self.table.shrink_to_fit(hasher(&self.hash_builder));
+        St::shrink_to_fit(&mut self.values);
+    }
+
+    /// Shrinks the table to hold at least `min_capacity` entries.
+    pub fn shrink_to(&mut self, min_capacity: usize) {
+        self.table
+            .shrink_to(min_capacity, hasher(&self.hash_builder));
+        St::shrink_to_fit(&mut self.values);
+    }
+
+    /// Inserts a value. If the key was present, returns the old value and
+    /// keeps the old key, as std's `HashMap::insert` does.
+    ///
+    /// ```
+    /// let mut map = mapstore::PooledMap::new();
+    /// assert_eq!(map.insert("k", [1u8; 300]), None);
+    /// assert_eq!(map.insert("k", [2u8; 300]), Some([1u8; 300]));
+    /// ```
+    pub fn insert(&mut self, key: K, value: V) -> Option<V> {
+        match self.entry(key) {
+            Entry::Occupied(mut entry) => Some(entry.insert(value)),
+            Entry::Vacant(entry) => {
+                entry.insert(value);
+                None
+            }
+        }
+    }
+
+    /// The entry for `key`, for in-place insertion or update.
+    ///
+    /// ```
+    /// let mut counts: mapstore::InlineMap<char, u32> = mapstore::InlineMap::new();
+    /// for c in "hello".chars() {
+    ///     *counts.entry(c).or_default() += 1;
+    /// }
+    /// assert_eq!(counts[&'l'], 2);
+    /// ```
+    pub fn entry(&mut self, key: K) -> Entry<'_, K, V, St> {
+        let hash = make_hash(&self.hash_builder, &key);
+        match self
+            .table
+            .entry(hash, equivalent(&key), hasher(&self.hash_builder))
+        {
+            hash_table::Entry::Occupied(inner) => Entry::Occupied(OccupiedEntry {
+                inner,
+                values: &mut self.values,
+            }),
+            hash_table::Entry::Vacant(inner) => Entry::Vacant(VacantEntry {
+                inner,
+                key,
+                values: &mut self.values,
+            }),
+        }
+    }
+
+    /// The value for a key.
+    ///
+    /// ```
+    /// let map: mapstore::InlineMap<String, u8> = [("a".to_string(), 1)].into();
+    /// assert_eq!(map.get("a"), Some(&1));
+    /// assert_eq!(map.get("b"), None);
+    /// ```
+    #[inline]
+    pub fn get<Q>(&self, key: &Q) -> Option<&V>
+    where
+        Q: Hash + Equivalent<K> + ?Sized,
+    {
+        self.get_key_value(key).map(|(_, v)| v)
+    }
+
+    /// The stored key and value for a key.
+    #[inline]
+    pub fn get_key_value<Q>(&self, key: &Q) -> Option<(&K, &V)>
+    where
+        Q: Hash + Equivalent<K> + ?Sized,
+    {
+        if self.table.is_empty() {
+            return None;
+        }
+        let hash = make_hash(&self.hash_builder, key);
+        let bucket = self.table.find(hash, equivalent(key))?;
+        Some((&bucket.key, St::get(&self.values, &bucket.slot)))
+    }
+
+    /// The value for a key, mutably.
+    #[inline]
+    pub fn get_mut<Q>(&mut self, key: &Q) -> Option<&mut V>
+    where
+        Q: Hash + Equivalent<K> + ?Sized,
+    {
+        if self.table.is_empty() {
+            return None;
+        }
+        let hash = make_hash(&self.hash_builder, key);
+        let bucket = self.table.find_mut(hash, equivalent(key))?;
+        Some(St::get_mut(&self.values, &mut bucket.slot))
+    }
+
+    /// Whether the map has a value for the key.
+    #[inline]
+    pub fn contains_key<Q>(&self, key: &Q) -> bool
+    where
+        Q: Hash + Equivalent<K> + ?Sized,
+    {
+        self.get_key_value(key).is_some()
+    }
+
+    /// Removes a key, returning its value.
+    pub fn remove<Q>(&mut self, key: &Q) -> Option<V>
+    where
+        Q: Hash + Equivalent<K> + ?Sized,
+    {
+        self.remove_entry(key).map(|(_, v)| v)
+    }
+
+    /// Removes a key, returning the stored key and its value.
+    ///
+    /// ```
+    /// let mut map: mapstore::PooledMap<String, u8> = [("a".to_string(), 1)].into();
+    /// assert_eq!(map.remove_entry("a"), Some(("a".to_string(), 1)));
+    /// ```
+    pub fn remove_entry<Q>(&mut self, key: &Q) -> Option<(K, V)>
+    where
+        Q: Hash + Equivalent<K> + ?Sized,
+    {
+        if self.table.is_empty() {
+            return None;
+        }
+        let hash = make_hash(&self.hash_builder, key);
+        let entry = self.table.find_entry(hash, equivalent(key)).ok()?;
+        let (bucket, _) = entry.remove();
+        Some((bucket.key, St::take(&mut self.values, bucket.slot)))
+    }
+
+    /// Mutable references to the values of `N` keys at once.
+    ///
+    /// # Panics
+    ///
+    /// If two of the keys are equal, as std's `HashMap::get_disjoint_mut`
+    /// does.
+    ///
+    /// ```
+    /// let mut map: mapstore::PooledMap<&str, u32> = [("a", 1), ("b", 2)].into();
+    /// let [a, b, c] = map.get_disjoint_mut(["a", "b", "c"]);
+    /// std::mem::swap(a.unwrap(), b.unwrap());
+    /// assert!(c.is_none());
+    /// assert_eq!(map["a"], 2);
+    /// ```
+    pub fn get_disjoint_mut<Q, const N: usize>(&mut self, keys: [&Q; N]) -> [Option<&mut V>; N]
+    where
+        Q: Hash + Equivalent<K> + ?Sized,
+    {
+        let hashes = keys.map(|key| make_hash(&self.hash_builder, key));
+        let values = &self.values;
+        self.table
+            .get_disjoint_mut(hashes, |i, bucket| keys[i].equivalent(&bucket.key))
+            .map(|bucket| bucket.map(|bucket| St::get_mut(values, &mut bucket.slot)))
+    }
+}
+
+impl<K, V, S> Map<K, V, Boxed, S>
+where
+    K: Eq + Hash,
+    S: BuildHasher,
+{
+    /// Inserts a value that is already boxed, without moving it. If the key
+    /// was present, returns the old box and keeps the old key.
+    ///
+    /// ```
+    /// let mut map = mapstore::BoxedMap::new();
+    /// let big = Box::new([7u8; 1 << 16]);
+    /// let address = &*big as *const _;
+    /// map.insert_boxed(1, big);
+    /// assert_eq!(&map[&1] as *const _, address);
+    /// ```
+    pub fn insert_boxed(&mut self, key: K, value: Box<V>) -> Option<Box<V>> {
+        let hash = make_hash(&self.hash_builder, &key);
+        match self
+            .table
+            .entry(hash, equivalent(&key), hasher(&self.hash_builder))
+        {
+            hash_table::Entry::Occupied(mut entry) => {
+                Some(core::mem::replace(&mut entry.get_mut().slot, value))
+            }
+            hash_table::Entry::Vacant(entry) => {
+                entry.insert(Bucket { key, slot: value });
+                None
+            }
+        }
+    }
+
+    /// Removes a key, returning its value still in its box.
+    pub fn remove_boxed<Q>(&mut self, key: &Q) -> Option<Box<V>>
+    where
+        Q: Hash + Equivalent<K> + ?Sized,
+    {
+        let hash = make_hash(&self.hash_builder, key);
+        let entry = self.table.find_entry(hash, equivalent(key)).ok()?;
+        Some(entry.remove().0.slot)
+    }
+}
+
+impl<K, V, St: Storage, S: Default> Default for Map<K, V, St, S> {
+    fn default() -> Self {
+        Self::with_hasher(S::default())
+    }
+}
+
+impl<K: Clone, V: Clone, St: Storage, S: Clone> Clone for Map<K, V, St, S> {
+    fn clone(&self) -> Self {
+        // Values first: the table's cloned slots refer to the cloned values.
+        let values = St::clone_values(&self.values);
+        Map {
+            table: self.table.clone(),
+            values,
+            hash_builder: self.hash_builder.clone(),
+        }
+    }
+}
+
+impl<K, V, St, S> fmt::Debug for Map<K, V, St, S>
+where
+    K: fmt::Debug,
+    V: fmt::Debug,
+    St: Storage,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl<K, V, St, S> PartialEq for Map<K, V, St, S>
+where
+    K: Eq + Hash,
+    V: PartialEq,
+    St: Storage,
+    S: BuildHasher,
+{
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len()
+            && self
+                .iter()
+                .all(|(key, value)| other.get(key).is_some_and(|v| *value == *v))
+    }
+}
+
+impl<K, V, St, S> Eq for Map<K, V, St, S>
+where
+    K: Eq + Hash,
+    V: Eq,
+    St: Storage,
+    S: BuildHasher,
+{
+}
+
+impl<K, Q, V, St, S> Index<&Q> for Map<K, V, St, S>
+where
+    K: Eq + Hash,
+    Q: Hash + Equivalent<K> + ?Sized,
+    St: Storage,
+    S: BuildHasher,
+{
+    type Output = V;
+
+    /// # Panics
+    ///
+    /// If the key is not in the map, as std's `HashMap` does.
+    fn index(&self, key: &Q) -> &V {
+        self.get(key).expect("key not found in map")
+    }
+}
+
+impl<K, V, St, S> Extend<(K, V)> for Map<K, V, St, S>
+where
+    K: Eq + Hash,
+    St: Storage,
+    S: BuildHasher,
+{
+    fn extend<T: IntoIterator<Item = (K, V)>>(&mut self, iter: T) {
+        let iter = iter.into_iter();
+        // As std does: keys may repeat, so reserve half when not empty.
+        let hint = if self.is_empty() {
+            iter.size_hint().0
+        } else {
+            iter.size_hint().0.div_ceil(2)
+        };
+        self.reserve(hint);
+        iter.for_each(|(k, v)| {
+            self.insert(k, v);
+        });
+    }
+}
+
+impl<'a, K, V, St, S> Extend<(&'a K, &'a V)> for Map<K, V, St, S>
+where
+    K: Eq + Hash + Copy,
+    V: Copy,
+    St: Storage,
+    S: BuildHasher,
+{
+    fn extend<T: IntoIterator<Item = (&'a K, &'a V)>>(&mut self, iter: T) {
+        self.extend(iter.into_iter().map(|(&k, &v)| (k, v)));
+    }
+}
+
+impl<K, V, St, S> FromIterator<(K, V)> for Map<K, V, St, S>
+where
+    K: Eq + Hash,
+    St: Storage,
+    S: BuildHasher + Default,
+{
+    fn from_iter<T: IntoIterator<Item = (K, V)>>(iter: T) -> Self {
+        let mut map = Self::default();
+        map.extend(iter);
+        map
+    }
+}
+
+impl<K, V, St, const N: usize> From<[(K, V); N]> for Map<K, V, St, DefaultHashBuilder>
+where
+    K: Eq + Hash,
+    St: Storage,
+{
+    fn from(entries: [(K, V); N]) -> Self {
+        entries.into_iter().collect()
+    }
+}
+
+impl<'a, K, V, St: Storage, S> IntoIterator for &'a Map<K, V, St, S> {
+    type Item = (&'a K, &'a V);
+    type IntoIter = Iter<'a, K, V, St>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl<'a, K, V, St: Storage, S> IntoIterator for &'a mut Map<K, V, St, S> {
+    type Item = (&'a K, &'a mut V);
+    type IntoIter = IterMut<'a, K, V, St>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter_mut()
+    }
+}
+
+impl<K, V, St: Storage, S> IntoIterator for Map<K, V, St, S> {
+    type Item = (K, V);
+    type IntoIter = IntoIter<K, V, St>;
+    fn into_iter(self) -> Self::IntoIter {
+        IntoIter {
+            inner: self.table.into_iter(),
+            values: self.values,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Entry API
+
+/// A view into one entry of a map, from [`Map::entry`].
+pub enum Entry<'a, K, V, St: Storage> {
+    /// The key is present.
+    Occupied(OccupiedEntry<'a, K, V, St>),
+    /// The key is absent.
+    Vacant(VacantEntry<'a, K, V, St>),
+}
+
+/// An entry whose key is present.
+pub struct OccupiedEntry<'a, K, V, St: Storage> {
+    inner: hash_table::OccupiedEntry<'a, Bucket<K, V, St>>,
+    values: &'a mut St::Values<V>,
+}
+
+/// An entry whose key is absent.
+pub struct VacantEntry<'a, K, V, St: Storage> {
+    inner: hash_table::VacantEntry<'a, Bucket<K, V, St>>,
+    key: K,
+    values: &'a mut St::Values<V>,
+}
+
+impl<'a, K, V, St: Storage> Entry<'a, K, V, St> {
+    /// The value, inserting `default` if absent.
+    ///
+    /// ```
+    /// let mut map = mapstore::PooledMap::new();
+    /// *map.entry("a").or_insert(1) += 10;
+    /// assert_eq!(map["a"], 11);
+    /// ```
+    pub fn or_insert(self, default: V) -> &'a mut V {
+        match self {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => entry.insert(default),
+        }
+    }
+
+    /// The value, inserting `default()` if absent.
+    pub fn or_insert_with<F: FnOnce() -> V>(self, default: F) -> &'a mut V {
+        match self {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => entry.insert(default()),
+        }
+    }
+
+    /// The value, inserting `default(&key)` if absent.
+    ///
+    /// ```
+    /// let mut lengths = mapstore::InlineMap::new();
+    /// assert_eq!(*lengths.entry("four").or_insert_with_key(|k| k.len()), 4);
+    /// ```
+    pub fn or_insert_with_key<F: FnOnce(&K) -> V>(self, default: F) -> &'a mut V {
+        match self {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => {
+                let value = default(&entry.key);
+                entry.insert(value)
+            }
+        }
+    }
+
+    /// The value, inserting `V::default()` if absent.
+    pub fn or_default(self) -> &'a mut V
+    where
+        V: Default,
+    {
+        self.or_insert_with(V::default)
+    }
+
+    /// Calls `f` on the value if present.
+    ///
+    /// ```
+    /// let mut map = mapstore::BoxedMap::new();
+    /// map.entry("a").and_modify(|v| *v += 1).or_insert(0);
+    /// map.entry("a").and_modify(|v| *v += 1).or_insert(0);
+    /// assert_eq!(map["a"], 1);
+    /// ```
+    pub fn and_modify<F: FnOnce(&mut V)>(mut self, f: F) -> Self {
+        if let Entry::Occupied(entry) = &mut self {
+            f(entry.get_mut());
+        }
+        self
+    }
+
+    /// Sets the value, returning the occupied entry.
+    pub fn insert_entry(self, value: V) -> OccupiedEntry<'a, K, V, St> {
+        match self {
+            Entry::Occupied(mut entry) => {
+                entry.insert(value);
+                entry
+            }
+            Entry::Vacant(entry) => entry.insert_entry(value),
+        }
+    }
+
+    /// The entry's key.
+    pub fn key(&self) -> &K {
+        match self {
+            Entry::Occupied(entry) => entry.key(),
+            Entry::Vacant(entry) => entry.key(),
+        }
+    }
+}
+
+impl<'a, K, V, St: Storage> OccupiedEntry<'a, K, V, St> {
+    /// The key in the map.
+    pub fn key(&self) -> &K {
+        &self.inner.get().key
+    }
+
+    /// The value.
+    pub fn get(&self) -> &V {
+        St::get(self.values, &self.inner.get().slot)
+    }
+
+    /// The value, mutably.
+    pub fn get_mut(&mut self) -> &mut V {
+        St::get_mut(self.values, &mut self.inner.get_mut().slot)
+    }
+
+    /// The value, mutably, for as long as the map is borrowed.
+    pub fn into_mut(self) -> &'a mut V {
+        let values: &'a St::Values<V> = self.values;
+        St::get_mut(values, &mut self.inner.into_mut().slot)
+    }
+
+    /// Replaces the value, returning the old one.
+    pub fn insert(&mut self, value: V) -> V {
+        core::mem::replace(self.get_mut(), value)
+    }
+
+    /// Removes the entry, returning its value.
+    pub fn remove(self) -> V {
+        self.remove_entry().1
+    }
+
+    /// Removes the entry, returning its key and value.
+    pub fn remove_entry(self) -> (K, V) {
+        let (bucket, _) = self.inner.remove();
+        (bucket.key, St::take(self.values, bucket.slot))
+    }
+}
+
+impl<'a, K, V, St: Storage> VacantEntry<'a, K, V, St> {
+    /// The key that would be inserted.
+    pub fn key(&self) -> &K {
+        &self.key
+    }
+
+    /// Takes the key back.
+    pub fn into_key(self) -> K {
+        self.key
+    }
+
+    /// Inserts the value, returning a reference to it.
+    pub fn insert(self, value: V) -> &'a mut V {
+        self.insert_entry(value).into_mut()
+    }
+
+    /// Inserts the value, returning the occupied entry.
+    pub fn insert_entry(self, value: V) -> OccupiedEntry<'a, K, V, St> {
+        let slot = St::store(self.values, value);
+        let inner = self.inner.insert(Bucket {
+            key: self.key,
+            slot,
+        });
+        OccupiedEntry {
+            inner,
+            values: self.values,
+        }
+    }
+}
+
+impl<K: fmt::Debug, V: fmt::Debug, St: Storage> fmt::Debug for Entry<'_, K, V, St> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Entry::Occupied(entry) => f.debug_tuple("Entry").field(entry).finish(),
+            Entry::Vacant(entry) => f.debug_tuple("Entry").field(entry).finish(),
+        }
+    }
+}
+
+impl<K: fmt::Debug, V: fmt::Debug, St: Storage> fmt::Debug for OccupiedEntry<'_, K, V, St> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OccupiedEntry")
+            .field("key", self.key())
+            .field("value", self.get())
+            .finish()
+    }
+}
+
+impl<K: fmt::Debug, V, St: Storage> fmt::Debug for VacantEntry<'_, K, V, St> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("VacantEntry").field(self.key()).finish()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Iterators
+
+/// Iterator over `(&K, &V)`, from [`Map::iter`].
+pub struct Iter<'a, K, V, St: Storage> {
+    inner: hash_table::Iter<'a, Bucket<K, V, St>>,
+    values: &'a St::Values<V>,
+}
+
+impl<'a, K, V, St: Storage> Iterator for Iter<'a, K, V, St> {
+    type Item = (&'a K, &'a V);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        let bucket = self.inner.next()?;
+        Some((&bucket.key, St::get(self.values, &bucket.slot)))
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+}
+
+impl<K, V, St: Storage> Clone for Iter<'_, K, V, St> {
+    fn clone(&self) -> Self {
+        Iter {
+            inner: self.inner.clone(),
+            values: self.values,
+        }
+    }
+}
+
+/// Iterator over `(&K, &mut V)`, from [`Map::iter_mut`].
+pub struct IterMut<'a, K, V, St: Storage> {
+    inner: hash_table::IterMut<'a, Bucket<K, V, St>>,
+    values: &'a St::Values<V>,
+}
+
+impl<'a, K, V, St: Storage> Iterator for IterMut<'a, K, V, St> {
+    type Item = (&'a K, &'a mut V);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        let bucket = self.inner.next()?;
+        Some((&bucket.key, St::get_mut(self.values, &mut bucket.slot)))
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+}
+
+/// Owning iterator over `(K, V)`, from [`Map::into_iter`].
+pub struct IntoIter<K, V, St: Storage> {
+    inner: hash_table::IntoIter<Bucket<K, V, St>>,
+    values: St::Values<V>,
+}
+
+impl<K, V, St: Storage> Iterator for IntoIter<K, V, St> {
+    type Item = (K, V);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        let bucket = self.inner.next()?;
+        Some((bucket.key, St::take(&mut self.values, bucket.slot)))
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+}
+
+/// Draining iterator over `(K, V)`, from [`Map::drain`].
+pub struct Drain<'a, K, V, St: Storage> {
+    inner: hash_table::Drain<'a, Bucket<K, V, St>>,
+    values: &'a mut St::Values<V>,
+}
+
+impl<K, V, St: Storage> Iterator for Drain<'_, K, V, St> {
+    type Item = (K, V);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        let bucket = self.inner.next()?;
+        Some((bucket.key, St::take(self.values, bucket.slot)))
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+}
+
+impl<K, V, St: Storage> Drop for Drain<'_, K, V, St> {
+    fn drop(&mut self) {
+        // Drop the keys (and inline or boxed values) not yielded; the table
+        // is empty afterwards, so what is left in a pool is exactly the
+        // values not yielded.
+        self.inner.by_ref().for_each(drop);
+        St::clear(self.values);
+    }
+}
+
+/// Iterator that removes entries matching a predicate, from
+/// [`Map::extract_if`].
+#[must_use = "entries are only removed as the iterator advances"]
+pub struct ExtractIf<'a, K, V, St: Storage, F> {
+    table: &'a mut HashTable<Bucket<K, V, St>>,
+    values: &'a mut St::Values<V>,
+    index: usize,
+    pred: F,
+}
+
+impl<K, V, St, F> Iterator for ExtractIf<'_, K, V, St, F>
+where
+    St: Storage,
+    F: FnMut(&K, &mut V) -> bool,
+{
+    type Item = (K, V);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while self.index < self.table.num_buckets() {
+            let index = self.index;
+            self.index += 1;
+            let Some(bucket) = self.table.get_bucket_mut(index) else {
+                continue;
+            };
+            if (self.pred)(&bucket.key, St::get_mut(self.values, &mut bucket.slot)) {
+                let entry = self.table.get_bucket_entry(index).ok()?;
+                let (bucket, _) = entry.remove();
+                return Some((bucket.key, St::take(self.values, bucket.slot)));
+            }
+        }
+        None
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.table.len()))
+    }
+}
+
+impl<K, V, St: Storage, F> FusedIterator for ExtractIf<'_, K, V, St, F> where
+    F: FnMut(&K, &mut V) -> bool
+{
+}
+
+/// Iterator over keys, from [`Map::keys`].
+pub struct Keys<'a, K, V, St: Storage> {
+    inner: Iter<'a, K, V, St>,
+}
+
+/// Iterator over values, from [`Map::values`].
+pub struct Values<'a, K, V, St: Storage> {
+    inner: Iter<'a, K, V, St>,
+}
+
+/// Iterator over mutable values, from [`Map::values_mut`].
+pub struct ValuesMut<'a, K, V, St: Storage> {
+    inner: IterMut<'a, K, V, St>,
+}
+
+/// Owning iterator over keys, from [`Map::into_keys`].
+pub struct IntoKeys<K, V, St: Storage> {
+    inner: IntoIter<K, V, St>,
+}
+
+/// Owning iterator over values, from [`Map::into_values`].
+pub struct IntoValues<K, V, St: Storage> {
+    inner: IntoIter<K, V, St>,
+}
+
+macro_rules! projection_iter {
+    ($name:ident<$($lt:lifetime)?>, $item:ty, |$pat:pat_param| $out:expr) => {
+        impl<$($lt,)? K, V, St: Storage> Iterator for $name<$($lt,)? K, V, St> {
+            type Item = $item;
+
+            #[inline]
+            fn next(&mut self) -> Option<Self::Item> {
+                self.inner.next().map(|$pat| $out)
+            }
+
+            #[inline]
+            fn size_hint(&self) -> (usize, Option<usize>) {
+                self.inner.size_hint()
+            }
+        }
+    };
+}
+
+projection_iter!(Keys<'a>, &'a K, |(k, _)| k);
+projection_iter!(Values<'a>, &'a V, |(_, v)| v);
+projection_iter!(ValuesMut<'a>, &'a mut V, |(_, v)| v);
+projection_iter!(IntoKeys<>, K, |(k, _)| k);
+projection_iter!(IntoValues<>, V, |(_, v)| v);
+
+impl<K, V, St: Storage> Clone for Keys<'_, K, V, St> {
+    fn clone(&self) -> Self {
+        Keys {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<K, V, St: Storage> Clone for Values<'_, K, V, St> {
+    fn clone(&self) -> Self {
+        Values {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+macro_rules! exact_and_fused {
+    ($($name:ident<$($lt:lifetime)?>),* $(,)?) => {$(
+        impl<$($lt,)? K, V, St: Storage> ExactSizeIterator for $name<$($lt,)? K, V, St> {
+            #[inline]
+            fn len(&self) -> usize {
+                self.inner.len()
+            }
+        }
+
+        impl<$($lt,)? K, V, St: Storage> FusedIterator for $name<$($lt,)? K, V, St> {}
+    )*};
+}
+
+exact_and_fused!(
+    Iter<'a>,
+    IterMut<'a>,
+    IntoIter<>,
+    Drain<'a>,
+    Keys<'a>,
+    Values<'a>,
+    ValuesMut<'a>,
+    IntoKeys<>,
+    IntoValues<>,
+);
+
+macro_rules! debug_len {
+    ($($name:ident<$($lt:lifetime)?>),* $(,)?) => {$(
+        impl<$($lt,)? K, V, St: Storage> fmt::Debug for $name<$($lt,)? K, V, St> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($name))
+                    .field("remaining", &self.inner.len())
+                    .finish()
+            }
+        }
+    )*};
+}
+
+debug_len!(IterMut<'a>, IntoIter<>, Drain<'a>, ValuesMut<'a>, IntoKeys<>, IntoValues<>);
+
+impl<K: fmt::Debug, V: fmt::Debug, St: Storage> fmt::Debug for Iter<'_, K, V, St> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.clone()).finish()
+    }
+}
+
+impl<K: fmt::Debug, V, St: Storage> fmt::Debug for Keys<'_, K, V, St> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.clone()).finish()
+    }
+}
+
+impl<K, V: fmt::Debug, St: Storage> fmt::Debug for Values<'_, K, V, St> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.clone()).finish()
+    }
+}
+
+impl<K, V, St: Storage, F> fmt::Debug for ExtractIf<'_, K, V, St, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExtractIf").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,555 @@
+//! The pool behind [`Pooled`](crate::storage::Pooled): chunks of value slots
+//! that never move, addressed by `u32`, with a free list.
+//!
+//! All of the crate's `unsafe` code is in this file.
+//!
+//! Chunk `k` holds `min(FIRST << k, MAX)` slots, where `FIRST` and `MAX` are
+//! powers of two chosen from the value's size so that the first chunk is
+//! about [`FIRST_CHUNK_BYTES`] and no chunk exceeds [`MAX_CHUNK_BYTES`]
+//! (unless one value is larger). Small pools stay small, and a large pool
+//! never over-reserves more than one chunk. A chunk is never reallocated, so
+//! a value stays at its address from insert to remove.
+//!
+//! Invariants, for a pool `p`:
+//! - `p.next <= p.capacity()`; slots at `next..` have never been written.
+//! - bit `i` of `p.occupied` is set iff slot `i` holds an initialized value;
+//!   `p.len` counts the set bits.
+//! - `p.free` lists each slot below `next` whose bit is clear, once.
+//! - each occupied slot is referred to by exactly one live [`PoolSlot`]
+//!   (held by the map's table), and no [`PoolSlot`] refers to a vacant slot.
+//!   The map upholds this: it creates slots only through [`Pool::insert`],
+//!   and consumes them only through [`Pool::remove`] or by clearing.
+
+use alloc::alloc::{alloc, dealloc, handle_alloc_error, Layout};
+use alloc::vec::Vec;
+use core::marker::PhantomData;
+use core::mem::{self, size_of};
+use core::ptr::{self, NonNull};
+
+use hashbrown::TryReserveError;
+
+/// Target size of a pool's first chunk.
+pub(crate) const FIRST_CHUNK_BYTES: usize = 1024;
+/// Upper bound on a chunk's size (a single larger value gets a chunk of one).
+pub(crate) const MAX_CHUNK_BYTES: usize = 64 * 1024;
+/// Slot indices are `u32`: at most this many slots.
+const MAX_SLOTS: usize = u32::MAX as usize;
+
+/// The index of an occupied pool slot, held in the map's table.
+///
+/// Not `Clone`: a unique borrow of a `PoolSlot` stands for a unique borrow of
+/// its value.
+#[derive(Debug)]
+pub struct PoolSlot(u32);
+
+impl PoolSlot {
+    /// A second handle to the same index, for the clone of a pool that was
+    /// cloned slot for slot ([`Pool::clone`]). The copy belongs with the
+    /// cloned pool only.
+    pub(crate) fn duplicate(&self) -> PoolSlot {
+        PoolSlot(self.0)
+    }
+}
+
+/// Chunk sizes for a value type, as log2 of the slot counts.
+struct Geometry {
+    /// log2 of the first chunk's slot count.
+    first: u32,
+    /// log2 of the largest chunk's slot count.
+    max: u32,
+}
+
+impl Geometry {
+    const fn of(size: usize) -> Geometry {
+        let size = if size == 0 { 1 } else { size };
+        let first = log2_floor(max1(FIRST_CHUNK_BYTES / size));
+        let max = log2_floor(max1(MAX_CHUNK_BYTES / size));
+        Geometry {
+            first,
+            max: if max > first { max } else { first },
+        }
+    }
+
+    /// Number of geometric chunks before the first chunk of maximum size.
+    const fn ramp(&self) -> usize {
+        (self.max - self.first) as usize
+    }
+
+    /// Slots in chunk `k`.
+    const fn chunk_len(&self, k: usize) -> usize {
+        if k < self.ramp() {
+            1 << (self.first as usize + k)
+        } else {
+            1 << self.max
+        }
+    }
+
+    /// Total slots in chunks `0..n`.
+    const fn capacity(&self, n: usize) -> usize {
+        let first = 1usize << self.first;
+        if n <= self.ramp() {
+            first * ((1 << n) - 1)
+        } else {
+            (1usize << self.max) - first + (n - self.ramp()) * (1 << self.max)
+        }
+    }
+
+    /// Chunk and offset of slot `i`.
+    #[inline]
+    const fn locate(&self, i: usize) -> (usize, usize) {
+        let first = 1usize << self.first;
+        let ramp_slots = (1usize << self.max) - first;
+        if i < ramp_slots {
+            let x = i + first;
+            let log = usize::BITS - 1 - x.leading_zeros();
+            ((log - self.first) as usize, x - (1 << log))
+        } else {
+            let j = i - ramp_slots;
+            (self.ramp() + (j >> self.max), j & ((1 << self.max) - 1))
+        }
+    }
+}
+
+const fn max1(n: usize) -> usize {
+    if n == 0 {
+        1
+    } else {
+        n
+    }
+}
+
+const fn log2_floor(n: usize) -> u32 {
+    usize::BITS - 1 - n.leading_zeros()
+}
+
+/// The chunk allocations, freed on drop whatever happens to the values.
+struct Chunks<V> {
+    ptrs: Vec<NonNull<V>>,
+}
+
+impl<V> Chunks<V> {
+    const GEOMETRY: Geometry = Geometry::of(size_of::<V>());
+
+    fn layout(k: usize) -> Layout {
+        // Cannot fail: a chunk is at most MAX_CHUNK_BYTES or one value.
+        Layout::array::<V>(Self::GEOMETRY.chunk_len(k)).unwrap_or_else(|_| Layout::new::<V>())
+    }
+
+    /// Allocates the next chunk.
+    fn try_push(&mut self) -> Result<(), TryReserveError> {
+        let k = self.ptrs.len();
+        let layout = Self::layout(k);
+        self.ptrs
+            .try_reserve(1)
+            .map_err(|_| TryReserveError::AllocError {
+                layout: Layout::new::<NonNull<V>>(),
+            })?;
+        // SAFETY: `layout` has a non-zero size: `V` is not zero-sized (the
+        // pool allocates no chunks for zero-sized values) and a chunk holds
+        // at least one slot.
+        let ptr = unsafe { alloc(layout) };
+        match NonNull::new(ptr.cast::<V>()) {
+            Some(ptr) => {
+                self.ptrs.push(ptr);
+                Ok(())
+            }
+            None => Err(TryReserveError::AllocError { layout }),
+        }
+    }
+
+    /// Frees chunks `keep..`, which hold no values.
+    fn truncate(&mut self, keep: usize) {
+        while self.ptrs.len() > keep {
+            let k = self.ptrs.len() - 1;
+            if let Some(ptr) = self.ptrs.pop() {
+                // SAFETY: `ptr` was allocated by `try_push` with
+                // `Self::layout(k)` and is freed once, here.
+                unsafe { dealloc(ptr.as_ptr().cast(), Self::layout(k)) };
+            }
+        }
+    }
+}
+
+impl<V> Drop for Chunks<V> {
+    fn drop(&mut self) {
+        self.truncate(0);
+    }
+}
+
+/// A chunked pool of `V` slots with a free list.
+pub struct Pool<V> {
+    chunks: Chunks<V>,
+    /// Slots `..next` have been handed out at least once.
+    next: usize,
+    /// Vacant slots below `next`, reused last-freed first.
+    free: Vec<u32>,
+    /// One bit per slot below `next`: set while the slot holds a value.
+    occupied: Vec<u64>,
+    len: usize,
+    _owns: PhantomData<V>,
+}
+
+// SAFETY: a `Pool<V>` owns its values like a `Vec<V>`; the raw chunk
+// pointers are not shared with anything else.
+unsafe impl<V: Send> Send for Pool<V> {}
+// SAFETY: through `&Pool<V>` only `&V` can be reached: `get_mut` also needs
+// a unique borrow of a `PoolSlot`, which only the owner of `&mut` map has.
+unsafe impl<V: Sync> Sync for Pool<V> {}
+
+impl<V> Default for Pool<V> {
+    fn default() -> Self {
+        Pool {
+            chunks: Chunks { ptrs: Vec::new() },
+            next: 0,
+            free: Vec::new(),
+            occupied: Vec::new(),
+            len: 0,
+            _owns: PhantomData,
+        }
+    }
+}
+
+impl<V> Pool<V> {
+    const IS_ZST: bool = size_of::<V>() == 0;
+
+    /// Slots allocated so far.
+    fn capacity(&self) -> usize {
+        if Self::IS_ZST {
+            MAX_SLOTS
+        } else {
+            Chunks::<V>::GEOMETRY
+                .capacity(self.chunks.ptrs.len())
+                .min(MAX_SLOTS)
+        }
+    }
+
+    /// Pointer to slot `i`, which must be below `self.capacity()`.
+    #[inline]
+    fn slot_ptr(&self, i: u32) -> *mut V {
+        if Self::IS_ZST {
+            return NonNull::dangling().as_ptr();
+        }
+        let (chunk, offset) = Chunks::<V>::GEOMETRY.locate(i as usize);
+        let base = self.chunks.ptrs[chunk].as_ptr();
+        // SAFETY: `locate` returns an offset below `chunk_len(chunk)`, the
+        // number of slots allocated in that chunk, so the result stays
+        // inside the chunk's allocation.
+        unsafe { base.add(offset) }
+    }
+
+    #[inline]
+    fn is_occupied(&self, i: usize) -> bool {
+        self.occupied
+            .get(i / 64)
+            .is_some_and(|word| word & (1 << (i % 64)) != 0)
+    }
+
+    /// Makes room for `additional` more values without further allocation.
+    pub(crate) fn try_reserve(&mut self, additional: usize) -> Result<(), TryReserveError> {
+        let vacant = self.free.len() + (self.capacity() - self.next);
+        let Some(fresh) = additional.checked_sub(vacant) else {
+            return Ok(());
+        };
+        let needed = self.capacity() + fresh;
+        if needed > MAX_SLOTS {
+            return Err(TryReserveError::CapacityOverflow);
+        }
+        while self.capacity() < needed {
+            self.chunks.try_push()?;
+        }
+        let words = self.capacity().div_ceil(64);
+        self.occupied
+            .try_reserve(words - self.occupied.len())
+            .map_err(|_| TryReserveError::AllocError {
+                layout: Layout::new::<u64>(),
+            })
+    }
+
+    /// Stores `value` in a vacant slot, reusing freed slots first.
+    ///
+    /// # Panics
+    ///
+    /// If the pool already holds `u32::MAX` values.
+    pub(crate) fn insert(&mut self, value: V) -> PoolSlot {
+        let i = match self.free.pop() {
+            Some(i) => i as usize,
+            None => {
+                if self.next == self.capacity() {
+                    match self.try_reserve(1) {
+                        Ok(()) => {}
+                        Err(TryReserveError::CapacityOverflow) => {
+                            panic!("mapstore: a pooled map holds at most u32::MAX values")
+                        }
+                        Err(TryReserveError::AllocError { layout }) => handle_alloc_error(layout),
+                    }
+                }
+                if self.next % 64 == 0 {
+                    // Does not allocate after a growth: `try_reserve`
+                    // reserves a word per 64 slots of capacity.
+                    self.occupied.push(0);
+                }
+                self.next += 1;
+                self.next - 1
+            }
+        };
+        // SAFETY: `i < next <= capacity()`, and slot `i` is vacant (it was
+        // on the free list or never handed out), so writing does not
+        // overwrite a live value.
+        unsafe { self.slot_ptr(i as u32).write(value) };
+        self.occupied[i / 64] |= 1 << (i % 64);
+        self.len += 1;
+        PoolSlot(i as u32)
+    }
+
+    /// The value in an occupied slot.
+    #[inline]
+    pub(crate) fn get<'a>(&'a self, slot: &'a PoolSlot) -> &'a V {
+        debug_assert!(self.is_occupied(slot.0 as usize));
+        // SAFETY: a live `PoolSlot` refers to an occupied, initialized slot
+        // of this pool. The value stays valid for `'a`: removing it takes
+        // `&mut self` and the slot by value, both borrowed here.
+        unsafe { &*self.slot_ptr(slot.0) }
+    }
+
+    /// The value in an occupied slot, mutably.
+    #[inline]
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) fn get_mut<'a>(&'a self, slot: &'a mut PoolSlot) -> &'a mut V {
+        debug_assert!(self.is_occupied(slot.0 as usize));
+        // SAFETY: as in `get`; and the borrow is unique because exactly one
+        // live `PoolSlot` refers to each occupied slot, and it is borrowed
+        // mutably here for `'a`. The chunk memory is reached through a raw
+        // pointer, not through a reference derived from `&self`, so no
+        // shared borrow covers the value.
+        unsafe { &mut *self.slot_ptr(slot.0) }
+    }
+
+    /// Moves the value out of a slot and frees the slot.
+    pub(crate) fn remove(&mut self, slot: PoolSlot) -> V {
+        let i = slot.0 as usize;
+        debug_assert!(self.is_occupied(i));
+        // Reserve the free-list entry first so nothing can fail after the
+        // value has been moved out.
+        self.free.reserve(1);
+        // SAFETY: the slot is occupied (a live `PoolSlot` refers to it) and
+        // is marked vacant right after, so the value is read exactly once.
+        let value = unsafe { self.slot_ptr(slot.0).read() };
+        self.occupied[i / 64] &= !(1 << (i % 64));
+        self.free.push(slot.0);
+        self.len -= 1;
+        value
+    }
+
+    /// Drops every value; keeps the chunks. No per-value work when `V`
+    /// needs no drop.
+    pub(crate) fn clear(&mut self) {
+        let occupied = if mem::needs_drop::<V>() {
+            mem::take(&mut self.occupied)
+        } else {
+            self.occupied.clear();
+            Vec::new()
+        };
+        // Mark everything vacant before running any destructor: if one
+        // panics, the pool is empty and consistent, and the values not yet
+        // dropped are leaked, never dropped twice.
+        self.next = 0;
+        self.len = 0;
+        self.free.clear();
+        self.drop_marked(&occupied);
+        if occupied.capacity() > self.occupied.capacity() {
+            self.occupied = occupied;
+            self.occupied.clear();
+        }
+    }
+
+    /// Drops the values in the slots whose bits are set in `marked`.
+    fn drop_marked(&self, marked: &[u64]) {
+        for (w, &word) in marked.iter().enumerate() {
+            let mut bits = word;
+            while bits != 0 {
+                let i = w * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                // SAFETY: bit `i` was set, so slot `i` held a value; the
+                // caller has already marked it vacant, so it is dropped
+                // exactly once.
+                unsafe { ptr::drop_in_place(self.slot_ptr(i as u32)) };
+            }
+        }
+    }
+
+    /// Frees chunks above the highest occupied slot and spare bookkeeping.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        let high = self
+            .occupied
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, &word)| word != 0)
+            .map_or(0, |(w, &word)| w * 64 + 64 - word.leading_zeros() as usize);
+        self.next = high;
+        self.free.retain(|&i| (i as usize) < high);
+        self.free.shrink_to_fit();
+        self.occupied.truncate(high.div_ceil(64));
+        self.occupied.shrink_to_fit();
+        if !Self::IS_ZST {
+            let geometry = &Chunks::<V>::GEOMETRY;
+            let mut keep = 0;
+            while geometry.capacity(keep) < high {
+                keep += 1;
+            }
+            self.chunks.truncate(keep);
+            self.chunks.ptrs.shrink_to_fit();
+        }
+    }
+
+    /// Bytes this pool holds: chunks and bookkeeping.
+    pub(crate) fn memory_usage(&self) -> usize {
+        let chunks = if Self::IS_ZST {
+            0
+        } else {
+            (0..self.chunks.ptrs.len())
+                .map(|k| Chunks::<V>::layout(k).size())
+                .sum()
+        };
+        chunks
+            + self.chunks.ptrs.capacity() * size_of::<NonNull<V>>()
+            + self.free.capacity() * size_of::<u32>()
+            + self.occupied.capacity() * size_of::<u64>()
+    }
+}
+
+impl<V: Clone> Clone for Pool<V> {
+    /// Clones slot for slot: each value keeps its index, so the table's
+    /// slots can be copied as they are.
+    fn clone(&self) -> Self {
+        let mut copy = Pool::<V>::default();
+        if let Err(err) = copy.try_reserve(self.next) {
+            match err {
+                TryReserveError::CapacityOverflow => unreachable!("the original has these slots"),
+                TryReserveError::AllocError { layout } => handle_alloc_error(layout),
+            }
+        }
+        copy.occupied.resize(self.occupied.len(), 0);
+        copy.next = self.next;
+        copy.free.clone_from(&self.free);
+        for (w, &word) in self.occupied.iter().enumerate() {
+            let mut bits = word;
+            while bits != 0 {
+                let i = w * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                // SAFETY: bit `i` is set, so slot `i` of `self` holds a value.
+                let value = unsafe { &*self.slot_ptr(i as u32) }.clone();
+                // SAFETY: `copy` has the same capacity as `self`'s `next`
+                // and slot `i` of `copy` is vacant. If a `clone` panics,
+                // `copy` is dropped and drops the values marked so far.
+                unsafe { copy.slot_ptr(i as u32).write(value) };
+                copy.occupied[w] |= 1 << (i % 64);
+                copy.len += 1;
+            }
+        }
+        copy
+    }
+}
+
+impl<V> Drop for Pool<V> {
+    fn drop(&mut self) {
+        if mem::needs_drop::<V>() {
+            let occupied = mem::take(&mut self.occupied);
+            self.len = 0;
+            // `self.chunks` frees the memory even if a destructor panics.
+            self.drop_marked(&occupied);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn geometry_locates_every_slot_once() {
+        for size in [1, 3, 8, 24, 100, 300, 1024, 4096, 100_000] {
+            let g = Geometry::of(size);
+            let mut expected = (0, 0);
+            for i in 0..5000 {
+                assert_eq!(g.locate(i), expected, "size {size} slot {i}");
+                expected.1 += 1;
+                if expected.1 == g.chunk_len(expected.0) {
+                    expected = (expected.0 + 1, 0);
+                }
+            }
+            for n in 0..20 {
+                let total: usize = (0..n).map(|k| g.chunk_len(k)).sum();
+                assert_eq!(g.capacity(n), total);
+            }
+        }
+    }
+
+    #[test]
+    fn chunk_sizes_are_bounded() {
+        let g = Geometry::of(300);
+        assert_eq!(g.chunk_len(0) * 300 <= FIRST_CHUNK_BYTES, true);
+        assert!((0..100).all(|k| g.chunk_len(k) * 300 <= MAX_CHUNK_BYTES));
+        let huge = Geometry::of(1 << 20);
+        assert_eq!(huge.chunk_len(0), 1);
+        assert_eq!(huge.chunk_len(50), 1);
+    }
+
+    #[test]
+    fn freed_slots_are_reused_first() {
+        let mut pool = Pool::<[u64; 40]>::default();
+        let a = pool.insert([1; 40]);
+        let b = pool.insert([2; 40]);
+        let a_index = a.0;
+        assert_eq!(pool.remove(a), [1; 40]);
+        let c = pool.insert([3; 40]);
+        assert_eq!(c.0, a_index);
+        assert_eq!(pool.get(&b)[0], 2);
+        assert_eq!(pool.get(&c)[0], 3);
+    }
+
+    #[test]
+    fn values_never_move() {
+        let mut pool = Pool::<[u8; 200]>::default();
+        let first = pool.insert([7; 200]);
+        let address = pool.get(&first) as *const _;
+        let mut slots = alloc::vec::Vec::new();
+        for i in 0..10_000 {
+            slots.push(pool.insert([i as u8; 200]));
+        }
+        assert_eq!(pool.get(&first) as *const _, address);
+        assert_eq!(pool.len, 10_001);
+    }
+
+    #[test]
+    fn reserve_past_u32_is_an_error() {
+        let mut pool = Pool::<()>::default();
+        assert_eq!(
+            pool.try_reserve(MAX_SLOTS + 1),
+            Err(TryReserveError::CapacityOverflow)
+        );
+        assert_eq!(pool.try_reserve(MAX_SLOTS), Ok(()));
+        let mut big = Pool::<[u8; 64]>::default();
+        assert_eq!(
+            big.try_reserve(usize::MAX),
+            Err(TryReserveError::CapacityOverflow)
+        );
+    }
+
+    #[test]
+    fn shrink_releases_chunks_above_the_last_value() {
+        let mut pool = Pool::<[u8; 256]>::default();
+        let slots: alloc::vec::Vec<_> = (0..2000).map(|_| pool.insert([0; 256])).collect();
+        let full = pool.memory_usage();
+        let mut slots = slots.into_iter();
+        let keep = slots.next().unwrap();
+        for slot in slots {
+            pool.remove(slot);
+        }
+        pool.shrink_to_fit();
+        assert!(pool.memory_usage() < full / 10);
+        assert_eq!(pool.get(&keep)[0], 0);
+        let again = pool.insert([9; 256]);
+        assert_eq!(pool.get(&again)[0], 9);
+    }
+}
