@@ -106,7 +106,10 @@ pub const fn boxed_small_value(plan: &Plan) -> bool {
 pub const fn inline_large_value(plan: &Plan) -> bool {
     matches!(
         (plan.storage, plan.chosen()),
-        (StorageKind::Inline, StorageKind::Pooled | StorageKind::Boxed)
+        (
+            StorageKind::Inline,
+            StorageKind::Pooled | StorageKind::Boxed
+        )
     )
 }
 

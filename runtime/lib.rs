@@ -113,11 +113,11 @@ pub trait MapValue: Sized {
 /// Implementation details of the derive. Not public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::derive_support::*;
     pub use crate::plan::StorageKind;
     pub use crate::storage::{Boxed, Inline, Pooled, Storage};
     pub use crate::{choose, DefaultHashBuilder, MapStore, MapValue, Plan};
     pub use core;
-    pub use crate::derive_support::*;
 
     /// Maps a `StorageKind as u8` to its storage type, in const position.
     pub struct Select<const KIND: u8>;

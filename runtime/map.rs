@@ -1148,7 +1148,7 @@ pub struct IntoValues<K, V, St: Storage> {
 }
 
 macro_rules! projection_iter {
-    ($name:ident<$($lt:lifetime)?>, $item:ty, |$pat:pat_param| $out:expr) => {
+    ($name:ident $(<$lt:lifetime>)?, $item:ty, |$pat:pat_param| $out:expr) => {
         impl<$($lt,)? K, V, St: Storage> Iterator for $name<$($lt,)? K, V, St> {
             type Item = $item;
 
@@ -1168,8 +1168,8 @@ macro_rules! projection_iter {
 projection_iter!(Keys<'a>, &'a K, |(k, _)| k);
 projection_iter!(Values<'a>, &'a V, |(_, v)| v);
 projection_iter!(ValuesMut<'a>, &'a mut V, |(_, v)| v);
-projection_iter!(IntoKeys<>, K, |(k, _)| k);
-projection_iter!(IntoValues<>, V, |(_, v)| v);
+projection_iter!(IntoKeys, K, |(k, _)| k);
+projection_iter!(IntoValues, V, |(_, v)| v);
 
 impl<K, V, St: Storage> Clone for Keys<'_, K, V, St> {
     fn clone(&self) -> Self {
@@ -1188,7 +1188,7 @@ impl<K, V, St: Storage> Clone for Values<'_, K, V, St> {
 }
 
 macro_rules! exact_and_fused {
-    ($($name:ident<$($lt:lifetime)?>),* $(,)?) => {$(
+    ($($name:ident $(<$lt:lifetime>)?),* $(,)?) => {$(
         impl<$($lt,)? K, V, St: Storage> ExactSizeIterator for $name<$($lt,)? K, V, St> {
             #[inline]
             fn len(&self) -> usize {
@@ -1203,17 +1203,17 @@ macro_rules! exact_and_fused {
 exact_and_fused!(
     Iter<'a>,
     IterMut<'a>,
-    IntoIter<>,
+    IntoIter,
     Drain<'a>,
     Keys<'a>,
     Values<'a>,
     ValuesMut<'a>,
-    IntoKeys<>,
-    IntoValues<>,
+    IntoKeys,
+    IntoValues,
 );
 
 macro_rules! debug_len {
-    ($($name:ident<$($lt:lifetime)?>),* $(,)?) => {$(
+    ($($name:ident $(<$lt:lifetime>)?),* $(,)?) => {$(
         impl<$($lt,)? K, V, St: Storage> fmt::Debug for $name<$($lt,)? K, V, St> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.debug_struct(stringify!($name))
@@ -1224,7 +1224,14 @@ macro_rules! debug_len {
     )*};
 }
 
-debug_len!(IterMut<'a>, IntoIter<>, Drain<'a>, ValuesMut<'a>, IntoKeys<>, IntoValues<>);
+debug_len!(
+    IterMut<'a>,
+    IntoIter,
+    Drain<'a>,
+    ValuesMut<'a>,
+    IntoKeys,
+    IntoValues
+);
 
 impl<K: fmt::Debug, V: fmt::Debug, St: Storage> fmt::Debug for Iter<'_, K, V, St> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -211,7 +211,10 @@ impl Plan {
         matches!(
             (self.storage, self.chosen()),
             (StorageKind::Boxed, StorageKind::Inline)
-                | (StorageKind::Inline, StorageKind::Pooled | StorageKind::Boxed)
+                | (
+                    StorageKind::Inline,
+                    StorageKind::Pooled | StorageKind::Boxed
+                )
         )
     }
 }

@@ -7,7 +7,7 @@ use core::ops::{Deref, DerefMut, Index};
 
 use hashbrown::{DefaultHashBuilder, Equivalent};
 
-use crate::map::{IntoIter, Iter, IterMut, Map};
+use crate::map::{IntoIter, IntoKeys, IntoValues, Iter, IterMut, Map};
 use crate::storage::Storage;
 use crate::MapValue;
 
@@ -99,6 +99,16 @@ impl<K, V: MapValue, S> MapStore<K, V, S> {
     /// Unwraps the map.
     pub fn into_map(self) -> Map<K, V, V::Storage, S> {
         self.map
+    }
+
+    /// Consumes the map, yielding its keys.
+    pub fn into_keys(self) -> IntoKeys<K, V, V::Storage> {
+        self.map.into_keys()
+    }
+
+    /// Consumes the map, yielding its values.
+    pub fn into_values(self) -> IntoValues<K, V, V::Storage> {
+        self.map.into_values()
     }
 }
 

@@ -1,0 +1,88 @@
+//! `Serialize` and `Deserialize` for every map, shaped like std's `HashMap`:
+//! a serde map of keys to values.
+
+use core::fmt;
+use core::hash::{BuildHasher, Hash};
+use core::marker::PhantomData;
+
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde::ser::{Serialize, Serializer};
+
+use crate::map::Map;
+use crate::storage::Storage;
+use crate::{MapStore, MapValue};
+
+impl<K, V, St, S> Serialize for Map<K, V, St, S>
+where
+    K: Serialize,
+    V: Serialize,
+    St: Storage,
+{
+    fn serialize<T: Serializer>(&self, serializer: T) -> Result<T::Ok, T::Error> {
+        serializer.collect_map(self.iter())
+    }
+}
+
+impl<K, V, S> Serialize for MapStore<K, V, S>
+where
+    K: Serialize,
+    V: MapValue + Serialize,
+{
+    fn serialize<T: Serializer>(&self, serializer: T) -> Result<T::Ok, T::Error> {
+        serializer.collect_map(self.iter())
+    }
+}
+
+struct MapVisitor<K, V, St: Storage, S> {
+    marker: PhantomData<fn() -> Map<K, V, St, S>>,
+}
+
+impl<'de, K, V, St, S> Visitor<'de> for MapVisitor<K, V, St, S>
+where
+    K: Deserialize<'de> + Eq + Hash,
+    V: Deserialize<'de>,
+    St: Storage,
+    S: BuildHasher + Default,
+{
+    type Value = Map<K, V, St, S>;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("a map")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+        // Cap the hint, as serde does for std's maps, so a hostile length
+        // cannot reserve unbounded memory up front.
+        let hint = access.size_hint().unwrap_or(0).min(4096);
+        let mut map = Map::with_capacity_and_hasher(hint, S::default());
+        while let Some((key, value)) = access.next_entry()? {
+            map.insert(key, value);
+        }
+        Ok(map)
+    }
+}
+
+impl<'de, K, V, St, S> Deserialize<'de> for Map<K, V, St, S>
+where
+    K: Deserialize<'de> + Eq + Hash,
+    V: Deserialize<'de>,
+    St: Storage,
+    S: BuildHasher + Default,
+{
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(MapVisitor {
+            marker: PhantomData,
+        })
+    }
+}
+
+impl<'de, K, V, S> Deserialize<'de> for MapStore<K, V, S>
+where
+    K: Deserialize<'de> + Eq + Hash,
+    V: MapValue + Deserialize<'de>,
+    S: BuildHasher + Default,
+{
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Map::deserialize(deserializer).map(MapStore::from_map)
+    }
+}

@@ -1,0 +1,590 @@
+//! One behavioural suite, written once and run over every storage and over
+//! `MapStore`, checking the std `HashMap` API and semantics.
+
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::hash::{Hash, Hasher};
+use std::iter::FusedIterator;
+
+use mapstore::storage::{Boxed, Inline, Pooled};
+use mapstore::{MapValue, Plan, StorageKind};
+
+/// A value the suite can make from a number and read back.
+pub trait TestValue: Clone + PartialEq + Debug + Default {
+    fn new(i: u64) -> Self;
+    fn id(&self) -> u64;
+    fn bump(&mut self);
+}
+
+impl TestValue for u64 {
+    fn new(i: u64) -> Self {
+        i
+    }
+    fn id(&self) -> u64 {
+        *self
+    }
+    fn bump(&mut self) {
+        *self += 1;
+    }
+}
+
+/// A large value with heap content, so a pool spans several chunks.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Big {
+    id: u64,
+    pad: [u64; 40],
+    name: String,
+}
+
+impl Default for Big {
+    fn default() -> Self {
+        Big::new(0)
+    }
+}
+
+impl TestValue for Big {
+    fn new(i: u64) -> Self {
+        Big {
+            id: i,
+            pad: [i; 40],
+            name: i.to_string(),
+        }
+    }
+    fn id(&self) -> u64 {
+        assert_eq!(self.pad[39], self.id, "value corrupted");
+        assert_eq!(self.name, self.id.to_string(), "value corrupted");
+        self.id
+    }
+    fn bump(&mut self) {
+        *self = Big::new(self.id + 1);
+    }
+}
+
+impl MapValue for Big {
+    type Storage = Pooled;
+    const PLAN: Plan = Plan::new(
+        "Big",
+        std::mem::size_of::<Big>(),
+        std::mem::align_of::<Big>(),
+        true,
+        &["name"],
+        None,
+    );
+}
+
+/// `Big`, but boxed by a hand-written impl.
+#[derive(Clone, PartialEq, Debug, Default)]
+pub struct BoxedBig(Big);
+
+impl TestValue for BoxedBig {
+    fn new(i: u64) -> Self {
+        BoxedBig(Big::new(i))
+    }
+    fn id(&self) -> u64 {
+        self.0.id()
+    }
+    fn bump(&mut self) {
+        self.0.bump();
+    }
+}
+
+impl MapValue for BoxedBig {
+    type Storage = Boxed;
+    const PLAN: Plan = Plan::new(
+        "BoxedBig",
+        std::mem::size_of::<BoxedBig>(),
+        std::mem::align_of::<BoxedBig>(),
+        true,
+        &["0"],
+        Some(StorageKind::Boxed),
+    );
+}
+
+/// A key whose equality ignores its tag, to see which key a map keeps.
+#[derive(Clone, Debug)]
+pub struct Tagged {
+    key: u64,
+    tag: &'static str,
+}
+
+impl PartialEq for Tagged {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+impl Eq for Tagged {}
+impl Hash for Tagged {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.key.hash(state);
+    }
+}
+
+fn assert_fused<I: FusedIterator + ExactSizeIterator>(mut iter: I, len: usize) {
+    assert_eq!(iter.len(), len);
+    let mut seen = 0;
+    while iter.next().is_some() {
+        seen += 1;
+        assert_eq!(iter.len(), len - seen);
+    }
+    assert_eq!(seen, len);
+    assert!(iter.next().is_none());
+    assert!(iter.next().is_none());
+}
+
+macro_rules! suite {
+    ($name:ident, $map:ident, $value:ty, $kind:expr) => {
+        mod $name {
+            use super::*;
+
+            type V = $value;
+            type M<K> = mapstore::$map<K, V>;
+
+            fn v(i: u64) -> V {
+                <V as TestValue>::new(i)
+            }
+
+            fn filled(n: u64) -> M<u64> {
+                (0..n).map(|i| (i, v(i))).collect()
+            }
+
+            fn sorted_ids(map: &M<u64>) -> Vec<(u64, u64)> {
+                let mut pairs: Vec<_> = map.iter().map(|(k, v)| (*k, v.id())).collect();
+                pairs.sort();
+                pairs
+            }
+
+            #[test]
+            fn new_is_empty_and_allocates_nothing() {
+                let map = M::<u64>::new();
+                assert!(map.is_empty());
+                assert_eq!(map.len(), 0);
+                assert_eq!(map.memory_usage(), 0);
+                assert_eq!(map.storage(), $kind);
+                assert_eq!(map.get(&1), None);
+                let map = M::<u64>::default();
+                assert_eq!(map.iter().count(), 0);
+            }
+
+            #[test]
+            fn with_capacity_holds_that_many_without_growing() {
+                let mut map = M::<u64>::with_capacity(100);
+                assert!(map.capacity() >= 100);
+                let before = map.memory_usage();
+                let table_capacity = map.capacity();
+                for i in 0..100 {
+                    map.insert(i, v(i));
+                }
+                assert_eq!(map.capacity(), table_capacity);
+                if map.storage() != StorageKind::Boxed {
+                    assert_eq!(map.memory_usage(), before);
+                }
+                let map: mapstore::$map<u8, V, std::hash::RandomState> =
+                    mapstore::$map::with_capacity_and_hasher(3, Default::default());
+                assert!(map.capacity() >= 3);
+                let _: &std::hash::RandomState = map.hasher();
+            }
+
+            #[test]
+            fn insert_returns_old_value_and_keeps_old_key() {
+                let mut map: mapstore::$map<Tagged, V> = Default::default();
+                assert_eq!(
+                    map.insert(
+                        Tagged {
+                            key: 1,
+                            tag: "first"
+                        },
+                        v(10)
+                    ),
+                    None
+                );
+                assert_eq!(
+                    map.insert(
+                        Tagged {
+                            key: 1,
+                            tag: "second"
+                        },
+                        v(11)
+                    ),
+                    Some(v(10))
+                );
+                let (key, value) = map
+                    .get_key_value(&Tagged {
+                        key: 1,
+                        tag: "probe",
+                    })
+                    .unwrap();
+                assert_eq!(key.tag, "first");
+                assert_eq!(value.id(), 11);
+                assert_eq!(map.len(), 1);
+            }
+
+            #[test]
+            fn lookups_and_removal() {
+                let mut map = filled(50);
+                assert_eq!(map.len(), 50);
+                assert_eq!(map.get(&7).map(TestValue::id), Some(7));
+                assert!(map.contains_key(&49));
+                assert!(!map.contains_key(&50));
+                map.get_mut(&7).unwrap().bump();
+                assert_eq!(map[&7].id(), 8);
+                assert_eq!(map.remove(&7).map(|v| v.id()), Some(8));
+                assert_eq!(map.remove(&7), None);
+                assert_eq!(map.remove_entry(&8).map(|(k, v)| (k, v.id())), Some((8, 8)));
+                assert_eq!(map.len(), 48);
+                assert_eq!(
+                    map.get_key_value(&9).map(|(k, v)| (*k, v.id())),
+                    Some((9, 9))
+                );
+                for i in 0..50 {
+                    assert_eq!(map.contains_key(&i), i != 7 && i != 8);
+                }
+            }
+
+            #[test]
+            fn string_keys_are_found_through_str() {
+                let mut map: mapstore::$map<String, V> = Default::default();
+                map.insert("alpha".to_string(), v(1));
+                map.insert(String::from("beta"), v(2));
+                assert_eq!(map.get("alpha").map(TestValue::id), Some(1));
+                assert_eq!(map["beta"].id(), 2);
+                assert!(map.contains_key("beta"));
+                assert!(map.get_mut("gamma").is_none());
+                assert_eq!(map.remove("alpha").map(|v| v.id()), Some(1));
+                assert_eq!(
+                    map.remove_entry("beta").map(|(k, _)| k),
+                    Some("beta".to_string())
+                );
+                assert!(map.is_empty());
+            }
+
+            #[test]
+            #[should_panic(expected = "key not found")]
+            fn index_panics_on_a_missing_key() {
+                let map = filled(3);
+                let _ = &map[&3];
+            }
+
+            #[test]
+            fn entry_api() {
+                let mut map = M::<u64>::new();
+                assert_eq!(map.entry(1).or_insert(v(1)).id(), 1);
+                assert_eq!(map.entry(1).or_insert(v(99)).id(), 1);
+                assert_eq!(map.entry(2).or_insert_with(|| v(2)).id(), 2);
+                assert_eq!(map.entry(3).or_insert_with_key(|k| v(*k * 10)).id(), 30);
+                assert_eq!(map.entry(4).or_default().id(), V::default().id());
+                map.entry(1).and_modify(|v| v.bump()).or_insert(v(0));
+                assert_eq!(map[&1].id(), 2);
+                map.entry(5).and_modify(|v| v.bump()).or_insert(v(50));
+                assert_eq!(map[&5].id(), 50);
+                assert_eq!(*map.entry(6).key(), 6);
+                assert_eq!(map.entry(6).insert_entry(v(60)).get().id(), 60);
+                assert_eq!(map.entry(6).insert_entry(v(61)).get().id(), 61);
+
+                match map.entry(1) {
+                    mapstore::map::Entry::Occupied(mut entry) => {
+                        assert_eq!(*entry.key(), 1);
+                        assert_eq!(entry.get().id(), 2);
+                        entry.get_mut().bump();
+                        assert_eq!(entry.insert(v(7)).id(), 3);
+                        assert_eq!(entry.into_mut().id(), 7);
+                    }
+                    mapstore::map::Entry::Vacant(_) => panic!("1 is present"),
+                }
+                match map.entry(2) {
+                    mapstore::map::Entry::Occupied(entry) => assert_eq!(entry.remove().id(), 2),
+                    mapstore::map::Entry::Vacant(_) => panic!("2 is present"),
+                }
+                match map.entry(3) {
+                    mapstore::map::Entry::Occupied(entry) => {
+                        assert_eq!(entry.remove_entry().0, 3)
+                    }
+                    mapstore::map::Entry::Vacant(_) => panic!("3 is present"),
+                }
+                match map.entry(100) {
+                    mapstore::map::Entry::Vacant(entry) => {
+                        assert_eq!(*entry.key(), 100);
+                        assert_eq!(entry.insert(v(100)).id(), 100);
+                    }
+                    mapstore::map::Entry::Occupied(_) => panic!("100 is absent"),
+                }
+                match map.entry(101) {
+                    mapstore::map::Entry::Vacant(entry) => assert_eq!(entry.into_key(), 101),
+                    mapstore::map::Entry::Occupied(_) => panic!("101 is absent"),
+                }
+                assert!(!map.contains_key(&101));
+                assert!(!format!("{:?}", map.entry(1)).is_empty());
+                assert_eq!(
+                    sorted_ids(&map).iter().map(|p| p.0).collect::<Vec<_>>(),
+                    [1, 4, 5, 6, 100]
+                );
+            }
+
+            #[test]
+            fn retain_removes_all_none_or_some() {
+                let mut map = filled(100);
+                map.retain(|_, _| true);
+                assert_eq!(map.len(), 100);
+                map.retain(|k, v| {
+                    v.bump();
+                    k % 3 == 0
+                });
+                assert_eq!(map.len(), 34);
+                assert!(map.iter().all(|(k, v)| k % 3 == 0 && v.id() == k + 1));
+                map.retain(|_, _| false);
+                assert!(map.is_empty());
+                map.insert(1, v(1));
+                assert_eq!(map[&1].id(), 1);
+            }
+
+            #[test]
+            fn extract_if_removes_what_it_yields() {
+                let mut map = filled(100);
+                let mut odd: Vec<u64> = map.extract_if(|k, _| k % 2 == 1).map(|(k, _)| k).collect();
+                odd.sort();
+                assert_eq!(odd, (0..100).filter(|k| k % 2 == 1).collect::<Vec<_>>());
+                assert_eq!(map.len(), 50);
+                assert_eq!(map.extract_if(|_, _| false).count(), 0);
+                assert_eq!(map.len(), 50);
+                // Stopping early keeps the rest.
+                let taken: Vec<_> = map.extract_if(|_, _| true).take(10).collect();
+                assert_eq!(taken.len(), 10);
+                assert_eq!(map.len(), 40);
+                for (k, v) in &taken {
+                    assert_eq!(*k, v.id());
+                    assert!(!map.contains_key(k));
+                }
+                assert_eq!(map.extract_if(|_, _| true).count(), 40);
+                assert!(map.is_empty());
+            }
+
+            #[test]
+            fn drain_empties_the_map_even_when_dropped_half_way() {
+                let mut map = filled(40);
+                let capacity = map.capacity();
+                let mut drain = map.drain();
+                assert_eq!(drain.len(), 40);
+                let first: Vec<_> = drain.by_ref().take(20).collect();
+                assert_eq!(drain.len(), 20);
+                drop(drain);
+                assert_eq!(first.len(), 20);
+                assert!(first.iter().all(|(k, v)| *k == v.id()));
+                assert!(map.is_empty());
+                assert_eq!(map.capacity(), capacity);
+                map.extend((0..40).map(|i| (i, v(i))));
+                assert_eq!(map.drain().count(), 40);
+                assert_fused(filled(7).drain(), 7);
+            }
+
+            #[test]
+            fn iterators_are_exact_and_fused() {
+                let mut map = filled(33);
+                assert_fused(map.iter(), 33);
+                assert_fused(map.keys(), 33);
+                assert_fused(map.values(), 33);
+                assert_fused(map.iter_mut(), 33);
+                assert_fused(map.values_mut(), 33);
+                assert_fused(map.clone().into_iter(), 33);
+                assert_fused(map.clone().into_keys(), 33);
+                assert_fused(map.clone().into_values(), 33);
+                for v in map.values_mut() {
+                    v.bump();
+                }
+                for (k, v) in &mut map {
+                    assert_eq!(*k + 1, v.id());
+                }
+                let mut keys: Vec<u64> = map.keys().copied().collect();
+                keys.sort();
+                assert_eq!(keys, (0..33).collect::<Vec<_>>());
+                let mut ids: Vec<u64> = map.values().map(TestValue::id).collect();
+                ids.sort();
+                assert_eq!(ids, (1..34).collect::<Vec<_>>());
+                let mut owned: Vec<(u64, u64)> =
+                    map.clone().into_iter().map(|(k, v)| (k, v.id())).collect();
+                owned.sort();
+                assert_eq!(owned, sorted_ids(&map));
+                let mut keys: Vec<u64> = map.clone().into_keys().collect();
+                keys.sort();
+                assert_eq!(keys.len(), 33);
+                assert_eq!(map.clone().into_values().count(), 33);
+                assert_eq!((&map).into_iter().count(), 33);
+                // A partly consumed owning iterator drops the rest.
+                let mut iter = map.clone().into_iter();
+                assert!(iter.next().is_some());
+                drop(iter);
+            }
+
+            #[test]
+            fn extend_from_iter_and_from_array() {
+                let mut map: M<u64> = [(1, v(1)), (2, v(2))].into();
+                map.extend([(2, v(20)), (3, v(3))]);
+                assert_eq!(sorted_ids(&map), [(1, 1), (2, 20), (3, 3)]);
+                let collected: M<u64> = map.iter().map(|(k, v)| (*k, v.clone())).collect();
+                assert_eq!(collected, map);
+            }
+
+            #[test]
+            fn reserve_and_shrink() {
+                let mut map = M::<u64>::new();
+                map.reserve(1000);
+                assert!(map.capacity() >= 1000);
+                assert!(map.try_reserve(10).is_ok());
+                assert!(map.try_reserve(usize::MAX).is_err());
+                for i in 0..1000 {
+                    map.insert(i, v(i));
+                }
+                let full = map.memory_usage();
+                map.retain(|k, _| *k < 10);
+                map.shrink_to_fit();
+                assert!(map.memory_usage() < full);
+                assert!(map.capacity() >= 10);
+                assert_eq!(
+                    sorted_ids(&map),
+                    (0..10).map(|i| (i, i)).collect::<Vec<_>>()
+                );
+                map.shrink_to(100);
+                assert!(map.capacity() >= 10);
+                map.shrink_to(0);
+                assert_eq!(map.len(), 10);
+                map.clear();
+                map.shrink_to_fit();
+                assert_eq!(map.memory_usage(), map.memory_usage());
+                assert!(map.is_empty());
+            }
+
+            #[test]
+            fn get_disjoint_mut_gives_each_value_once() {
+                let mut map = filled(10);
+                let [a, b, missing] = map.get_disjoint_mut([&1, &2, &42]);
+                let (a, b) = (a.unwrap(), b.unwrap());
+                std::mem::swap(a, b);
+                assert!(missing.is_none());
+                assert_eq!(map[&1].id(), 2);
+                assert_eq!(map[&2].id(), 1);
+            }
+
+            #[test]
+            #[should_panic]
+            fn get_disjoint_mut_panics_on_repeated_keys() {
+                let mut map = filled(10);
+                let _ = map.get_disjoint_mut([&1, &1]);
+            }
+
+            #[test]
+            fn clone_eq_and_independence() {
+                let map = filled(200);
+                let mut copy = map.clone();
+                assert_eq!(copy, map);
+                copy.get_mut(&5).unwrap().bump();
+                assert_ne!(copy, map);
+                assert_eq!(map[&5].id(), 5);
+                copy.remove(&5);
+                assert_ne!(copy, map);
+                copy.insert(5, v(5));
+                assert_eq!(copy, map);
+                let empty = M::<u64>::new();
+                assert_eq!(empty.clone(), empty);
+                assert_ne!(empty, map);
+            }
+
+            #[test]
+            fn debug_is_shaped_like_std() {
+                let map: M<u64> = [(1, v(1))].into();
+                let std_map: HashMap<u64, V> = [(1, v(1))].into();
+                assert_eq!(format!("{map:?}"), format!("{std_map:?}"));
+                assert_eq!(format!("{:?}", M::<u64>::new()), "{}");
+                assert_eq!(format!("{:?}", map.keys()), "[1]");
+            }
+
+            #[test]
+            fn clear_keeps_memory_and_map_stays_usable() {
+                let mut map = filled(300);
+                let bytes = map.memory_usage();
+                map.clear();
+                assert!(map.is_empty());
+                if map.storage() != StorageKind::Boxed {
+                    assert_eq!(map.memory_usage(), bytes);
+                }
+                for i in 0..300 {
+                    assert_eq!(map.insert(i, v(i + 1)), None);
+                }
+                assert!(map.iter().all(|(k, v)| v.id() == k + 1));
+            }
+
+            #[test]
+            fn many_entries_round_trip() {
+                let mut map = M::<u64>::new();
+                for i in 0..5000 {
+                    assert_eq!(map.insert(i, v(i)), None);
+                }
+                for i in (0..5000).step_by(2) {
+                    assert_eq!(map.remove(&i).map(|v| v.id()), Some(i));
+                }
+                for i in 5000..7500 {
+                    map.insert(i, v(i));
+                }
+                assert_eq!(map.len(), 5000);
+                for i in 0..7500 {
+                    let expected = (i % 2 == 1 || i >= 5000).then_some(i);
+                    assert_eq!(map.get(&i).map(TestValue::id), expected);
+                }
+            }
+        }
+    };
+}
+
+suite!(inline_small, InlineMap, u64, StorageKind::Inline);
+suite!(inline_big, InlineMap, Big, StorageKind::Inline);
+suite!(boxed_small, BoxedMap, u64, StorageKind::Boxed);
+suite!(boxed_big, BoxedMap, Big, StorageKind::Boxed);
+suite!(pooled_small, PooledMap, u64, StorageKind::Pooled);
+suite!(pooled_big, PooledMap, Big, StorageKind::Pooled);
+suite!(store_inline, MapStore, u64, StorageKind::Inline);
+suite!(store_pooled, MapStore, Big, StorageKind::Pooled);
+suite!(store_boxed, MapStore, BoxedBig, StorageKind::Boxed);
+
+#[test]
+fn boxed_extras_move_values_without_copying() {
+    let mut map = mapstore::BoxedMap::<u32, [u8; 4096]>::new();
+    let value = Box::new([3u8; 4096]);
+    let address = &*value as *const [u8; 4096];
+    assert!(map.insert_boxed(1, value).is_none());
+    assert_eq!(&map[&1] as *const _, address);
+    let old = map.insert_boxed(1, Box::new([4; 4096])).unwrap();
+    assert_eq!(&*old as *const _, address);
+    let back = map.remove_boxed(&1).unwrap();
+    assert_eq!(back[0], 4);
+    assert!(map.remove_boxed(&1).is_none());
+}
+
+#[test]
+fn map_store_of_std_types_just_works() {
+    let mut counts: mapstore::MapStore<String, u64> = mapstore::MapStore::new();
+    *counts.entry("a".into()).or_default() += 2;
+    assert_eq!(counts["a"], 2);
+    assert_eq!(counts.storage(), StorageKind::Inline);
+    let mut names: mapstore::MapStore<u32, String> = [(1, "one".to_string())].into();
+    names.insert(2, "two".into());
+    assert_eq!(names.len(), 2);
+    let mut inferred = mapstore::MapStore::new();
+    inferred.insert("k", vec![1u8]);
+    assert_eq!(inferred["k"], [1]);
+    let plan = <String as MapValue>::PLAN;
+    assert_eq!(plan.size, 24);
+    assert_eq!(plan.heap_fields, ["self"]);
+    assert!(plan.needs_drop);
+    let _: Inline = Inline;
+}
+
+#[test]
+fn map_store_converts_to_and_from_its_map() {
+    let store: mapstore::MapStore<u8, Big> = [(1, Big::new(1))].into();
+    let pooled: mapstore::PooledMap<u8, Big> = store.into_map();
+    let back = mapstore::MapStore::from_map(pooled);
+    assert_eq!(back[&1].id(), 1);
+    let generic = len_of_any_store(&back);
+    assert_eq!(generic, 1);
+}
+
+fn len_of_any_store<K: Eq + Hash, V: MapValue>(store: &mapstore::MapStore<K, V>) -> usize {
+    store.iter().count()
+}

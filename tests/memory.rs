@@ -1,0 +1,149 @@
+//! `memory_usage()` is exact: checked against a counting global allocator.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use mapstore::{BoxedMap, InlineMap, PooledMap};
+
+/// Counts the bytes live per thread, so tests running in parallel do not see
+/// each other's allocations.
+struct Counting;
+
+thread_local! {
+    static LIVE: Cell<isize> = const { Cell::new(0) };
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards to `System` unchanged; the counters are thread-local
+// `Cell`s with const initializers, which never allocate.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = LIVE.try_with(|live| live.set(live.get() + layout.size() as isize));
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        // SAFETY: the caller's contract is passed on.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        let _ = LIVE.try_with(|live| live.set(live.get() - layout.size() as isize));
+        // SAFETY: the caller's contract is passed on.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn live() -> isize {
+    LIVE.with(Cell::get)
+}
+
+fn allocations() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
+
+/// Runs `f` on a map built by `make`, checking after each step that
+/// `memory_usage()` equals the bytes the map has allocated.
+macro_rules! exact {
+    ($map:ty, $value:expr) => {{
+        let base = live();
+        let mut map = <$map>::new();
+        assert_eq!(map.memory_usage(), 0);
+        assert_eq!(live(), base);
+        let check = |map: &$map, step: &str| {
+            assert_eq!(
+                map.memory_usage() as isize,
+                live() - base,
+                "{} after {step}",
+                stringify!($map)
+            );
+        };
+        for i in 0..1000u64 {
+            map.insert(i, $value);
+            check(&map, "insert");
+        }
+        for i in (0..1000u64).step_by(3) {
+            map.remove(&i);
+        }
+        check(&map, "remove");
+        map.reserve(5000);
+        check(&map, "reserve");
+        map.shrink_to_fit();
+        check(&map, "shrink_to_fit");
+        let copy = map.clone();
+        let both = live() - base;
+        assert_eq!((map.memory_usage() + copy.memory_usage()) as isize, both);
+        drop(copy);
+        map.clear();
+        check(&map, "clear");
+        drop(map);
+        assert_eq!(live(), base, "{} leaked", stringify!($map));
+    }};
+}
+
+#[test]
+fn memory_usage_is_exact_for_small_values() {
+    exact!(InlineMap<u64, u64>, 7);
+    exact!(BoxedMap<u64, u64>, 7);
+    exact!(PooledMap<u64, u64>, 7);
+}
+
+#[test]
+fn memory_usage_is_exact_for_large_values() {
+    exact!(InlineMap<u64, [u8; 300]>, [1; 300]);
+    exact!(BoxedMap<u64, [u8; 300]>, [1; 300]);
+    exact!(PooledMap<u64, [u8; 300]>, [1; 300]);
+}
+
+#[test]
+fn memory_usage_is_exact_for_zero_sized_values() {
+    exact!(InlineMap<u64, ()>, ());
+    exact!(BoxedMap<u64, ()>, ());
+    exact!(PooledMap<u64, ()>, ());
+}
+
+#[test]
+fn pooled_and_inline_inserts_do_not_allocate_per_value() {
+    let mut pooled = PooledMap::<u64, [u8; 300]>::with_capacity(10_000);
+    let mut inline = InlineMap::<u64, [u8; 64]>::with_capacity(10_000);
+    let before = allocations();
+    for i in 0..10_000 {
+        pooled.insert(i, [0; 300]);
+        inline.insert(i, [0; 64]);
+    }
+    assert_eq!(allocations(), before, "presized maps allocated on insert");
+
+    // Growing from empty allocates O(log n) times, not once per value.
+    let before = allocations();
+    let mut grown = PooledMap::<u64, [u8; 300]>::new();
+    for i in 0..10_000 {
+        grown.insert(i, [0; 300]);
+    }
+    let grown_allocations = allocations() - before;
+    assert!(grown_allocations < 200, "{grown_allocations} allocations");
+
+    let before = allocations();
+    let mut boxed = BoxedMap::<u64, [u8; 300]>::with_capacity(10_000);
+    for i in 0..10_000 {
+        boxed.insert(i, [0; 300]);
+    }
+    assert_eq!(allocations() - before, 10_001, "one box per value");
+}
+
+#[test]
+fn removed_pool_slots_are_reused_without_allocating() {
+    let mut map = PooledMap::<u64, [u8; 300]>::new();
+    for i in 0..1000 {
+        map.insert(i, [0; 300]);
+    }
+    for i in 0..500 {
+        map.remove(&i);
+    }
+    let bytes = map.memory_usage();
+    let before = allocations();
+    for i in 1000..1500 {
+        map.insert(i, [1; 300]);
+    }
+    assert_eq!(allocations(), before);
+    assert_eq!(map.memory_usage(), bytes);
+}
