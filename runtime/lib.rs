@@ -11,7 +11,7 @@
 //!
 //! `#[derive(MapStore)]` reads the type's size and alignment from the
 //! compiler, calls [`choose`], and implements [`MapValue`] so that
-//! [`MapStore<K, V>`] uses the right one. [`InlineMap`], [`BoxedMap`] and
+//! [`MapStore<K, V>`](struct@MapStore) uses the right one. [`InlineMap`], [`BoxedMap`] and
 //! [`PooledMap`] are the three maps by name, for any `V`.
 //!
 //! ```
@@ -97,7 +97,7 @@ pub use mapstore_macros::MapStore;
 /// ```
 ///
 /// `PLAN.storage` must name the same storage as `Storage`; a mismatch is a
-/// compile error when the type is first used in a [`MapStore`].
+/// compile error when the type is first used in a [`MapStore`](struct@MapStore).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not implement `MapValue`, so `MapStore` cannot pick its storage",
     label = "`{Self}` has no storage plan",

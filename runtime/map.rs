@@ -1,7 +1,7 @@
 //! [`Map`], the hash map behind every storage, its entry API and iterators.
 //!
 //! [`InlineMap`], [`BoxedMap`] and [`PooledMap`] are [`Map`] with its storage
-//! named; [`MapStore`](crate::MapStore) is [`Map`] with the storage its value
+//! named; [`MapStore`](struct@crate::MapStore) is [`Map`] with the storage its value
 //! type chose. All share one implementation, so they behave identically.
 
 use alloc::boxed::Box;
@@ -81,7 +81,7 @@ impl<K: Clone, V: Clone, St: Storage> Clone for Bucket<K, V, St> {
 /// A hash map with values held by the storage `St`.
 ///
 /// Use it through [`InlineMap`], [`BoxedMap`], [`PooledMap`] or
-/// [`MapStore`](crate::MapStore). The API follows std's
+/// [`MapStore`](struct@crate::MapStore). The API follows std's
 /// [`HashMap`](https://doc.rust-lang.org/std/collections/struct.HashMap.html):
 /// same methods, same semantics (`insert` returns the old value and keeps the
 /// old key; lookups take any `Q: Hash + Equivalent<K>`, so a

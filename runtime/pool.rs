@@ -488,7 +488,7 @@ mod tests {
     #[test]
     fn chunk_sizes_are_bounded() {
         let g = Geometry::of(300);
-        assert_eq!(g.chunk_len(0) * 300 <= FIRST_CHUNK_BYTES, true);
+        assert!(g.chunk_len(0) * 300 <= FIRST_CHUNK_BYTES);
         assert!((0..100).all(|k| g.chunk_len(k) * 300 <= MAX_CHUNK_BYTES));
         let huge = Geometry::of(1 << 20);
         assert_eq!(huge.chunk_len(0), 1);

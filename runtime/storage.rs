@@ -5,7 +5,7 @@
 //! one says what a table bucket holds next to the key (a "slot") and what the
 //! map keeps beside the table (the pool, for [`Pooled`]).
 //!
-//! [`MapStore`]: crate::MapStore
+//! [`MapStore`]: struct@crate::MapStore
 
 use alloc::boxed::Box;
 use core::fmt;

@@ -1,4 +1,4 @@
-//! [`MapStore`]: the map whose storage its value type chose.
+//! [`MapStore`](struct@crate::MapStore): the map whose storage its value type chose.
 
 use core::fmt;
 use core::hash::{BuildHasher, Hash};

@@ -1,0 +1,90 @@
+//! Print the storage plan of your types, as Go's `-gcflags=-m` prints its
+//! escape analysis.
+//!
+//! ```sh
+//! cargo run --example explain
+//! ```
+//!
+//! `#[map_store(explain)]` on a type reports the same decision at compile
+//! time, as a warning pointing at the type.
+
+// The types below exist for their layouts; most fields are never read.
+#![allow(dead_code)]
+
+use mapstore::{MapStore, MapValue, Plan, StorageKind};
+
+#[derive(MapStore)]
+struct Point {
+    x: f64,
+    y: f64,
+}
+
+#[derive(MapStore)]
+struct Customer {
+    name: String,
+    tags: Vec<String>,
+    balance_cents: i64,
+}
+
+#[derive(MapStore)]
+struct Thumbnail([u8; 48 * 48]);
+
+#[derive(MapStore)]
+enum Shape {
+    Circle { radius: f32 },
+    Polygon(Vec<(f32, f32)>),
+}
+
+/// A hand-forced choice: boxing a small value. The derive would warn about
+/// it; `allow(slow_storage)` says we mean it, and the plan says what it
+/// costs.
+#[derive(MapStore)]
+#[map_store(storage = "boxed", allow(slow_storage))]
+struct Session {
+    token: [u8; 32],
+}
+
+/// A generic type must name its storage: its size is not known where the
+/// derive runs.
+#[derive(MapStore)]
+#[map_store(storage = "pooled")]
+struct Versioned<T> {
+    value: T,
+    version: u64,
+}
+
+fn main() {
+    let plans: [Plan; 6] = [
+        Point::PLAN,
+        Customer::PLAN,
+        Thumbnail::PLAN,
+        Shape::PLAN,
+        Session::PLAN,
+        <Versioned<[u8; 512]> as MapValue>::PLAN,
+    ];
+    for plan in &plans {
+        println!("{plan}");
+    }
+
+    println!();
+    for plan in &plans {
+        if plan.forced && plan.storage != plan.chosen() {
+            println!(
+                "{}: forced {}, the policy would pick {}",
+                plan.type_name,
+                plan.storage,
+                plan.chosen()
+            );
+        }
+    }
+
+    // The decision is a type: `MapStore` uses it with no run-time branch.
+    let mut thumbnails: ThumbnailStore<u32> = MapStore::new();
+    thumbnails.insert(1, Thumbnail([0; 48 * 48]));
+    assert_eq!(thumbnails.storage(), StorageKind::Pooled);
+    println!(
+        "\nthumbnails: {} entry in {} bytes",
+        thumbnails.len(),
+        thumbnails.memory_usage()
+    );
+}
