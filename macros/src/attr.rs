@@ -13,6 +13,8 @@ pub(crate) const KEYS: &[&str] = &["storage", "store", "no_store", "explain", "c
 /// The values `storage = "..."` accepts.
 pub(crate) const STORAGES: &[&str] = &["inline", "boxed", "pooled"];
 
+const STORAGE_EXAMPLE: &str = "storage = \"inline\"`, `\"pooled\"` or `\"boxed\"";
+
 /// The warnings `allow(...)` can silence.
 pub(crate) const ALLOWS: &[&str] = &["slow_storage", "zero_sized", "padding"];
 
@@ -144,7 +146,7 @@ fn parse_meta(cx: &Ctxt, meta: &Meta, out: &mut Attrs, seen: &mut Seen) {
     seen.keys.push(key.clone());
     match key.as_str() {
         "storage" => {
-            let Some(value) = string_value(cx, meta, "storage", "storage = \"pooled\"") else {
+            let Some(value) = string_value(cx, meta, "storage", STORAGE_EXAMPLE) else {
                 return;
             };
             match StorageKind::from_name(&value.value()) {
@@ -185,7 +187,8 @@ fn parse_meta(cx: &Ctxt, meta: &Meta, out: &mut Attrs, seen: &mut Seen) {
             }
         }
         "crate" => {
-            let Some(value) = string_value(cx, meta, "crate", "crate = \"my_crate::mapstore\"") else {
+            let Some(value) = string_value(cx, meta, "crate", "crate = \"my_crate::mapstore\"")
+            else {
                 return;
             };
             match value.parse::<Path>() {
@@ -199,16 +202,8 @@ fn parse_meta(cx: &Ctxt, meta: &Meta, out: &mut Attrs, seen: &mut Seen) {
                 ),
             }
         }
-        "no_store" => {
-            if flag(cx, meta, "no_store") {
-                out.no_store = Some(path.span());
-            }
-        }
-        "explain" => {
-            if flag(cx, meta, "explain") {
-                out.explain = Some(path.span());
-            }
-        }
+        "no_store" => out.no_store = flag(cx, meta, "no_store"),
+        "explain" => out.explain = flag(cx, meta, "explain"),
         "allow" => parse_allow(cx, meta, out, seen),
         _ => {}
     }
@@ -230,19 +225,19 @@ fn string_value(cx: &Ctxt, meta: &Meta, key: &str, example: &str) -> Option<LitS
             }
         },
         _ => {
-            cx.error_spanned_by(meta, format!("expected `{example}`"));
+            cx.error_spanned_by(meta, format!("`{key}` needs a value, like `{example}`"));
             None
         }
     }
 }
 
-/// Whether a value-less key is written as such, or an error.
-fn flag(cx: &Ctxt, meta: &Meta, key: &str) -> bool {
+/// The span of a value-less key written as such, or an error.
+fn flag(cx: &Ctxt, meta: &Meta, key: &str) -> Option<Span> {
     match meta {
-        Meta::Path(_) => true,
+        Meta::Path(path) => Some(path.span()),
         _ => {
             cx.error_spanned_by(meta, format!("`{key}` takes no value: write `{key}`"));
-            false
+            None
         }
     }
 }
@@ -359,12 +354,14 @@ mod tests {
 
     #[test]
     fn non_string_values() {
-        let (_, errors) = parse_attrs(vec![parse_quote!(#[map_store(storage = inline, crate, allow)])]);
+        let (_, errors) = parse_attrs(vec![
+            parse_quote!(#[map_store(storage = inline, crate, allow)]),
+        ]);
         assert_eq!(
             errors,
             [
-                "expected a string literal for `storage`, like `storage = \"pooled\"`",
-                "expected `crate = \"my_crate::mapstore\"`",
+                "expected a string literal for `storage`, like `storage = \"inline\"`, `\"pooled\"` or `\"boxed\"`",
+                "`crate` needs a value, like `crate = \"my_crate::mapstore\"`",
                 "expected `allow(...)` with warning names, like `allow(slow_storage, zero_sized, padding)`",
             ]
         );

@@ -115,6 +115,9 @@ mod tests {
         assert_eq!(did_you_mean("explian", &keys), Some("explain"));
         assert_eq!(did_you_mean("Storage", &keys), Some("storage"));
         assert_eq!(did_you_mean("xyz", &keys), None);
-        assert_eq!(did_you_mean("box", &["inline", "boxed", "pooled"]), Some("boxed"));
+        assert_eq!(
+            did_you_mean("box", &["inline", "boxed", "pooled"]),
+            Some("boxed")
+        );
     }
 }

@@ -43,7 +43,12 @@ fn krate(input: &Input<'_>) -> TokenStream {
 
 /// `&["name", #[cfg(..)] "other", ...]`: the heap-owning fields.
 fn heap_fields(input: &Input<'_>) -> TokenStream {
-    fn push(out: &mut Vec<TokenStream>, prefix: Option<&Ident>, cfgs: TokenStream, field: &Field<'_>) {
+    fn push(
+        out: &mut Vec<TokenStream>,
+        prefix: Option<&Ident>,
+        cfgs: TokenStream,
+        field: &Field<'_>,
+    ) {
         if !owns_heap(field.ty) {
             return;
         }
@@ -206,39 +211,42 @@ fn warnings(input: &Input<'_>) -> TokenStream {
     let krate = krate(input);
     let attrs = &input.attrs;
     let mut out = TokenStream::new();
-    let mut warn = |span: Span, condition: TokenStream, name: &str| {
+    let warn = |span: Span, condition: TokenStream, name: &str| {
         let name = Ident::new(name, span);
-        out.extend(respan(
+        respan(
             quote!(const _: () = #krate::__private::Warn::<{ #condition }>::#name;),
             span,
-        ));
+        )
     };
     if let (Some(storage), false) = (attrs.storage, attrs.allow_slow_storage) {
         match storage.kind {
-            StorageKind::Boxed => warn(
+            StorageKind::Boxed => out.extend(warn(
                 storage.value_span,
                 quote!(#krate::__private::boxed_small_value(&__PLAN)),
                 "BOXED_SMALL_VALUE",
-            ),
-            StorageKind::Inline => warn(
+            )),
+            StorageKind::Inline => out.extend(warn(
                 storage.value_span,
                 quote!(#krate::__private::inline_large_value(&__PLAN)),
                 "INLINE_LARGE_VALUE",
-            ),
+            )),
             StorageKind::Pooled => {}
         }
     }
     let type_span = input.ident.span();
     if !attrs.allow_zero_sized {
-        warn(
+        out.extend(warn(
             type_span,
             quote!(#krate::__private::zero_sized(&__PLAN)),
             "ZERO_SIZED",
-        );
+        ));
     }
-    if let (Some(Body::Struct(fields)), Some(_), false, false) =
-        (&input.body, input.repr.c, input.repr.packed, attrs.allow_padding)
-    {
+    if let (Some(Body::Struct(fields)), Some(_), false, false) = (
+        &input.body,
+        input.repr.c,
+        input.repr.packed,
+        attrs.allow_padding,
+    ) {
         if fields.len() > 1 {
             let sizes = fields.iter().map(|f| {
                 let cfgs = &f.cfgs;
@@ -246,24 +254,29 @@ fn warnings(input: &Input<'_>) -> TokenStream {
                 quote!(#(#cfgs)* #krate::__private::core::mem::size_of::<#ty>())
             });
             let ty = static_type(input);
-            warn(
+            // Computed apart from the warning's line: that line is spanned at
+            // the type's name, these field types keep their own spans.
+            out.extend(quote! {
+                const __FIELDS_SIZE: usize = {
+                    let sizes: &[usize] = &[#(#sizes),*];
+                    let mut sum = 0;
+                    let mut i = 0;
+                    while i < sizes.len() {
+                        sum += sizes[i];
+                        i += 1;
+                    }
+                    sum
+                };
+            });
+            out.extend(warn(
                 type_span,
                 quote!(#krate::__private::padding_reorder_removes(
                     #krate::__private::core::mem::size_of::<#ty>(),
                     #krate::__private::core::mem::align_of::<#ty>(),
-                    {
-                        let sizes: &[usize] = &[#(#sizes),*];
-                        let mut sum = 0;
-                        let mut i = 0;
-                        while i < sizes.len() {
-                            sum += sizes[i];
-                            i += 1;
-                        }
-                        sum
-                    },
+                    __FIELDS_SIZE,
                 )),
                 "PADDING",
-            );
+            ));
         }
     }
     if let Some(span) = attrs.explain {

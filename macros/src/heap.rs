@@ -4,9 +4,10 @@
 //! the field's type as written: references, raw pointers and the standard
 //! owning types (`Box`, `Vec`, `String`, `Rc`, `Arc`, the collections, `Cow`
 //! and friends) count, found anywhere inside `Option<..>`, arrays, slices,
-//! tuples and any path's generic arguments. A user type that allocates
-//! internally but does not say so in its fields' types is not detected; the
-//! result is only reported (`Plan::heap_fields`) and fed to `choose`.
+//! tuples and any path's generic arguments (except `PhantomData`'s, which
+//! holds nothing). A user type that allocates internally but does not say
+//! so in its fields' types is not detected; the result is only reported
+//! (`Plan::heap_fields`) and fed to `choose`.
 
 use syn::{GenericArgument, PathArguments, Type};
 
@@ -32,6 +33,9 @@ const HEAP_TYPES: &[&str] = &[
     "NonNull",
 ];
 
+/// Last path segments that hold nothing, whatever their arguments say.
+const MARKER_TYPES: &[&str] = &["PhantomData", "PhantomPinned"];
+
 /// Whether `ty` as written owns or points to heap memory.
 pub(crate) fn owns_heap(ty: &Type) -> bool {
     match ty {
@@ -53,6 +57,9 @@ pub(crate) fn owns_heap(ty: &Type) -> bool {
                 let name = name.strip_prefix("r#").unwrap_or(&name);
                 if HEAP_TYPES.contains(&name) {
                     return true;
+                }
+                if MARKER_TYPES.contains(&name) {
+                    return false;
                 }
             }
             segments.iter().any(|segment| match &segment.arguments {
@@ -89,6 +96,8 @@ mod tests {
             "MyStruct",
             "fn(&str) -> String",
             "PhantomData<u8>",
+            "PhantomData<&'a str>",
+            "core::marker::PhantomData<Box<u8>>",
             "()",
             "<T as Trait>::Assoc",
         ] {

@@ -46,8 +46,8 @@ use proc_macro2::TokenStream;
 ///   layout comes from the compiler; the macro only reads field types to list
 ///   heap fields (references, raw pointers, `Box`, `Vec`, `String`, `Rc`,
 ///   `Arc`, the std collections, `Cow`..., also inside `Option`, arrays,
-///   tuples and generic arguments). Lifetimes do not change a layout, so
-///   `struct View<'a>` is treated as `View<'static>`.
+///   tuples and generic arguments; not in `PhantomData`). Lifetimes do not
+///   change a layout, so `struct View<'a>` is treated as `View<'static>`.
 /// - `type UserStore<K, S = DefaultHashBuilder> = MapStore<K, User, S>;`
 ///   with the type's visibility. For a generic type the alias takes the
 ///   type's own parameters first: `WrapperStore<T, K, S = ..>` (`K` and `S`

@@ -28,13 +28,26 @@ fn concrete_struct() {
     let out = expand_str(quote! {
         pub struct User { id: u64, name: String }
     });
-    items(quote!(pub struct User { id: u64, name: String }));
+    items(quote!(
+        pub struct User {
+            id: u64,
+            name: String,
+        }
+    ));
     assert!(out.contains("pub type UserStore < K , S = :: mapstore :: __private :: DefaultHashBuilder > = :: mapstore :: __private :: MapStore < K , User , S >"), "{out}");
     assert!(out.contains("const __PLAN : :: mapstore :: __private :: Plan = :: mapstore :: __private :: Plan :: new (\"User\" , :: mapstore :: __private :: core :: mem :: size_of :: < User > ()"), "{out}");
     assert!(out.contains("& [\"name\"]"), "{out}");
-    assert!(out.contains(":: mapstore :: __private :: core :: option :: Option :: None"), "{out}");
+    assert!(
+        out.contains(":: mapstore :: __private :: core :: option :: Option :: None"),
+        "{out}"
+    );
     assert!(out.contains("type Storage = < :: mapstore :: __private :: Select < { :: mapstore :: __private :: kind_of (& __PLAN) } > as :: mapstore :: __private :: Pick > :: S"), "{out}");
-    assert!(out.contains("Warn :: < { :: mapstore :: __private :: zero_sized (& __PLAN) } > :: ZERO_SIZED"), "{out}");
+    assert!(
+        out.contains(
+            "Warn :: < { :: mapstore :: __private :: zero_sized (& __PLAN) } > :: ZERO_SIZED"
+        ),
+        "{out}"
+    );
     assert!(!out.contains("PADDING"), "{out}");
     assert!(!out.contains("Explain"), "{out}");
     assert!(!out.contains("compile_error"), "{out}");
@@ -47,19 +60,37 @@ fn lifetimes_become_static_in_consts() {
     };
     items(input.clone());
     let out = expand_str(input);
-    assert!(out.contains("size_of :: < View < 'static , 'static > > ()"), "{out}");
-    assert!(out.contains("impl < 'a , 'b : 'a > :: mapstore :: __private :: MapValue for View < 'a , 'b >"), "{out}");
-    assert!(out.contains("pub (crate) type ViewStore < 'a , 'b , K , S"), "{out}");
-    assert!(out.contains("MapStore < K , View < 'a , 'b > , S >"), "{out}");
+    assert!(
+        out.contains("size_of :: < View < 'static , 'static > > ()"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "impl < 'a , 'b : 'a > :: mapstore :: __private :: MapValue for View < 'a , 'b >"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("pub (crate) type ViewStore < 'a , 'b , K , S"),
+        "{out}"
+    );
+    assert!(
+        out.contains("MapStore < K , View < 'a , 'b > , S >"),
+        "{out}"
+    );
     assert!(out.contains("\"View<'a, 'b>\""), "{out}");
     assert!(out.contains("& [\"a\" , \"b\"]"), "{out}");
 }
 
 #[test]
 fn tuple_unit_and_enum() {
-    let out = expand_str(quote!(struct Pair(u8, Box<u8>);));
+    let out = expand_str(quote!(
+        struct Pair(u8, Box<u8>);
+    ));
     assert!(out.contains("& [\"1\"]"), "{out}");
-    let out = expand_str(quote!(struct Unit;));
+    let out = expand_str(quote!(
+        struct Unit;
+    ));
     assert!(out.contains("& []"), "{out}");
     let out = expand_str(quote! {
         enum Shape { Circle { r: f32 }, Named(String), Pair(u8, Vec<u8>), #[cfg(any())] Gone(Box<u8>) }
@@ -85,18 +116,57 @@ fn cfg_fields_keep_their_cfg() {
 #[test]
 fn padding_only_for_repr_c_structs() {
     for input in [
-        quote!(#[repr(C, packed)] struct S { a: u8, b: u64 }),
-        quote!(#[repr(C)] struct S { a: u64 }),
-        quote!(struct S { a: u8, b: u64 }),
-        quote!(#[repr(C)] #[map_store(allow(padding))] struct S { a: u8, b: u64 }),
-        quote!(#[repr(C)] #[map_store(storage = "inline")] struct S<T> { a: u8, b: T }),
+        quote!(
+            #[repr(C, packed)]
+            struct S {
+                a: u8,
+                b: u64,
+            }
+        ),
+        quote!(
+            #[repr(C)]
+            struct S {
+                a: u64,
+            }
+        ),
+        quote!(
+            struct S {
+                a: u8,
+                b: u64,
+            }
+        ),
+        quote!(
+            #[repr(C)]
+            #[map_store(allow(padding))]
+            struct S {
+                a: u8,
+                b: u64,
+            }
+        ),
+        quote!(
+            #[repr(C)]
+            #[map_store(storage = "inline")]
+            struct S<T> {
+                a: u8,
+                b: T,
+            }
+        ),
     ] {
         let out = expand_str(input);
         assert!(!out.contains("PADDING"), "{out}");
     }
-    let out = expand_str(quote!(#[repr(C, align(16))] struct S<'a> { a: u8, b: &'a Self }));
+    let out = expand_str(quote!(
+        #[repr(C, align(16))]
+        struct S<'a> {
+            a: u8,
+            b: &'a Self,
+        }
+    ));
     assert!(out.contains("PADDING"), "{out}");
-    assert!(out.contains("size_of :: < & 'static S < 'static > > ()"), "{out}");
+    assert!(
+        out.contains("size_of :: < & 'static S < 'static > > ()"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -105,7 +175,10 @@ fn forced_storage_and_warnings() {
         #[map_store(storage = "boxed", explain)]
         struct S { a: u8 }
     });
-    assert!(out.contains("Option :: Some (:: mapstore :: __private :: StorageKind :: Boxed)"), "{out}");
+    assert!(
+        out.contains("Option :: Some (:: mapstore :: __private :: StorageKind :: Boxed)"),
+        "{out}"
+    );
     assert!(out.contains("BOXED_SMALL_VALUE"), "{out}");
     assert!(!out.contains("INLINE_LARGE_VALUE"), "{out}");
     for name in [":: INLINE ;", ":: POOLED ;", ":: BOXED ;"] {
@@ -117,7 +190,10 @@ fn forced_storage_and_warnings() {
     });
     assert!(!out.contains("INLINE_LARGE_VALUE"), "{out}");
     assert!(!out.contains("ZERO_SIZED"), "{out}");
-    let out = expand_str(quote!(#[map_store(storage = "inline")] struct S;));
+    let out = expand_str(quote!(
+        #[map_store(storage = "inline")]
+        struct S;
+    ));
     assert!(out.contains("INLINE_LARGE_VALUE"), "{out}");
 }
 
@@ -130,7 +206,10 @@ fn generic_types_name_their_storage() {
     items(input.clone());
     let out = expand_str(input);
     assert!(out.contains("pub type SlotStore < 'a , K , const N : usize , S , K1 , S1 = :: mapstore :: __private :: DefaultHashBuilder > = :: mapstore :: __private :: MapStore < K1 , Slot < 'a , K , N , S > , S1 >"), "{out}");
-    assert!(out.contains("type Storage = :: mapstore :: __private :: Pooled ;"), "{out}");
+    assert!(
+        out.contains("type Storage = :: mapstore :: __private :: Pooled ;"),
+        "{out}"
+    );
     assert!(out.contains("size_of :: < Self > ()"), "{out}");
     assert!(out.contains("\"Slot<'a, K, N, S>\""), "{out}");
     assert!(out.contains("Explain :: < true > :: POOLED"), "{out}");
@@ -144,11 +223,21 @@ fn store_crate_and_no_store() {
         #[map_store(store = "Users", crate = "my::reexport")]
         struct User;
     });
-    assert!(out.contains("type Users < K , S = my :: reexport :: __private :: DefaultHashBuilder >"), "{out}");
+    assert!(
+        out.contains("type Users < K , S = my :: reexport :: __private :: DefaultHashBuilder >"),
+        "{out}"
+    );
     assert!(!out.contains(":: mapstore"), "{out}");
-    let out = expand_str(quote!(#[map_store(no_store)] struct User;));
+    let out = expand_str(quote!(
+        #[map_store(no_store)]
+        struct User;
+    ));
     assert!(!out.contains("type UserStore"), "{out}");
-    let out = expand_str(quote!(struct r#type { r#struct: Box<u8> }));
+    let out = expand_str(quote!(
+        struct r#type {
+            r#struct: Box<u8>,
+        }
+    ));
     assert!(out.contains("type typeStore"), "{out}");
     assert!(out.contains("& [\"struct\"]"), "{out}");
     assert!(out.contains("MapValue for r#type"), "{out}");
@@ -175,13 +264,29 @@ fn errors_are_collected_and_spanned() {
 
 #[test]
 fn errors_come_with_a_fallback_impl() {
-    let out = expand_str(quote!(struct W<T> { t: T }));
+    let out = expand_str(quote!(
+        struct W<T> {
+            t: T,
+        }
+    ));
     assert!(out.contains("compile_error"), "{out}");
-    assert!(out.contains("type Storage = :: mapstore :: __private :: Inline ;"), "{out}");
-    assert!(out.contains("pub type WStore") || out.contains("type WStore"), "{out}");
-    let out = expand_str(quote!(#[map_store(storage = 1)] struct W;));
+    assert!(
+        out.contains("type Storage = :: mapstore :: __private :: Inline ;"),
+        "{out}"
+    );
+    assert!(
+        out.contains("pub type WStore") || out.contains("type WStore"),
+        "{out}"
+    );
+    let out = expand_str(quote!(
+        #[map_store(storage = 1)]
+        struct W;
+    ));
     assert!(out.contains("compile_error"), "{out}");
-    items(quote!(#[map_store(storage = 1)] struct W;));
+    items(quote!(
+        #[map_store(storage = 1)]
+        struct W;
+    ));
     items(quote!(union U { a: u8 }));
 }
 
@@ -189,18 +294,52 @@ fn errors_come_with_a_fallback_impl() {
 fn never_panics_on_odd_input() {
     for input in [
         quote!(),
-        quote!(fn f() {}),
+        quote!(
+            fn f() {}
+        ),
         quote!(struct),
-        quote!(#[map_store(,)] struct S;),
-        quote!(#[map_store(storage)] struct S;),
-        quote!(#[map_store(allow())] struct S;),
-        quote!(#[map_store(allow(slow_storage, slow_storage))] struct S;),
-        quote!(#[map_store(storage = "inline" "boxed")] struct S;),
-        quote!(#[map_store(a::b = "c")] struct S;),
-        quote!(#[map_store = "x"] struct S;),
-        quote!(#[repr] #[repr(C(x))] struct S { a: u8, b: u16 }),
-        quote!(enum E {}),
-        quote!(struct S<T: ?Sized>(Box<T>);),
+        quote!(
+            #[map_store(,)]
+            struct S;
+        ),
+        quote!(
+            #[map_store(storage)]
+            struct S;
+        ),
+        quote!(
+            #[map_store(allow())]
+            struct S;
+        ),
+        quote!(
+            #[map_store(allow(slow_storage, slow_storage))]
+            struct S;
+        ),
+        quote!(
+            #[map_store(storage = "inline" "boxed")]
+            struct S;
+        ),
+        quote!(
+            #[map_store(a::b = "c")]
+            struct S;
+        ),
+        quote!(
+            #[map_store = "x"]
+            struct S;
+        ),
+        quote!(
+            #[repr]
+            #[repr(C(x))]
+            struct S {
+                a: u8,
+                b: u16,
+            }
+        ),
+        quote!(
+            enum E {}
+        ),
+        quote!(
+            struct S<T: ?Sized>(Box<T>);
+        ),
     ] {
         let _ = expand(input);
     }

@@ -1,0 +1,16 @@
+use mapstore::MapStore;
+
+#[derive(MapStore)]
+struct Wrapper<T> {
+    value: T,
+}
+
+#[derive(MapStore)]
+struct Buffer<'a, const N: usize> {
+    bytes: &'a [u8; N],
+}
+
+fn main() {
+    // No follow-on errors: the derive still emits an impl and the alias.
+    let _: WrapperStore<u8, u8> = mapstore::MapStore::new();
+}

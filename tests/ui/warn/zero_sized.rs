@@ -1,0 +1,21 @@
+#![deny(deprecated)]
+
+use mapstore::MapStore;
+
+#[derive(MapStore)]
+pub struct Present;
+
+#[derive(MapStore)]
+pub struct Empty {
+    pub nothing: (),
+    pub marker: core::marker::PhantomData<u64>,
+}
+
+#[derive(MapStore)]
+#[map_store(allow(zero_sized))]
+pub struct Allowed;
+
+#[derive(MapStore)]
+pub struct NotEmpty(pub u8);
+
+fn main() {}
