@@ -63,9 +63,6 @@ pub use map::{BoxedMap, InlineMap, PooledMap};
 pub use plan::{choose, Plan, StorageKind, BOXED_MIN_ALIGN, BOXED_MIN_SIZE, INLINE_MAX_SIZE};
 pub use store::MapStore;
 
-/// Derives [`MapValue`] and a typed store alias for a struct or enum.
-///
-/// See the crate's README for the attributes and the warnings it emits.
 #[cfg(feature = "derive")]
 pub use mapstore_macros::MapStore;
 
@@ -143,3 +140,8 @@ pub mod __private {
         plan.storage as u8
     }
 }
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
