@@ -64,7 +64,7 @@ pub type BoxedMap<K, V, S = DefaultHashBuilder> = Map<K, V, Boxed, S>;
 pub type PooledMap<K, V, S = DefaultHashBuilder> = Map<K, V, Pooled, S>;
 
 /// One table bucket: a key and what refers to its value.
-pub struct Bucket<K, V, St: Storage> {
+struct Bucket<K, V, St: Storage> {
     key: K,
     slot: St::Slot<V>,
 }

@@ -7,20 +7,187 @@
 //!
 //! [`MapStore`]: struct@crate::MapStore
 
-use alloc::boxed::Box;
 use core::fmt;
 
 use crate::plan::StorageKind;
-use crate::pool::{Pool, PoolSlot};
 
 mod sealed {
-    pub trait Sealed {}
+    use crate::pool::{Pool, PoolSlot};
+    use alloc::boxed::Box;
+
+    /// The storage operations. Private: only this crate can name these
+    /// items, so no outside code can pair a slot with the wrong pool.
+    pub trait Sealed {
+        /// What a table bucket holds next to its key.
+        type Slot<V>;
+        /// What the map keeps beside its table.
+        type Values<V>: Default;
+
+        /// Stores `value` and returns the slot that refers to it.
+        ///
+        /// Panics only where the storage runs out of addressable slots or
+        /// the allocator fails, as `Vec::push` does.
+        fn store<V>(values: &mut Self::Values<V>, value: V) -> Self::Slot<V>;
+        /// The value a slot refers to.
+        fn get<'a, V>(values: &'a Self::Values<V>, slot: &'a Self::Slot<V>) -> &'a V;
+        /// The value a slot refers to, mutably. A unique borrow of the slot
+        /// is a unique borrow of its value: no two live slots refer to one
+        /// value.
+        fn get_mut<'a, V>(values: &'a Self::Values<V>, slot: &'a mut Self::Slot<V>) -> &'a mut V;
+        /// Moves the value out and releases the slot.
+        fn take<V>(values: &mut Self::Values<V>, slot: Self::Slot<V>) -> V;
+        /// Reserves room for `additional` more values.
+        fn try_reserve<V>(
+            values: &mut Self::Values<V>,
+            additional: usize,
+        ) -> Result<(), hashbrown::TryReserveError>;
+        /// Drops every value. The table has been cleared already.
+        fn clear<V>(values: &mut Self::Values<V>);
+        /// Releases spare room.
+        fn shrink_to_fit<V>(values: &mut Self::Values<V>);
+        /// Bytes held beside the table, plus `len` slots' own heap.
+        fn side_bytes<V>(values: &Self::Values<V>, len: usize) -> usize;
+        /// Copies a slot so that it refers to the clone's copy of the value:
+        /// `values` was cloned slot for slot. Used by `Clone` for maps.
+        fn clone_slot<V: Clone>(slot: &Self::Slot<V>) -> Self::Slot<V>;
+        /// Clones the side storage slot for slot.
+        fn clone_values<V: Clone>(values: &Self::Values<V>) -> Self::Values<V>;
+    }
+
+    impl Sealed for super::Inline {
+        type Slot<V> = V;
+        type Values<V> = ();
+
+        #[inline]
+        fn store<V>((): &mut (), value: V) -> V {
+            value
+        }
+        #[inline]
+        fn get<'a, V>((): &'a (), slot: &'a V) -> &'a V {
+            slot
+        }
+        #[inline]
+        fn get_mut<'a, V>((): &'a (), slot: &'a mut V) -> &'a mut V {
+            slot
+        }
+        #[inline]
+        fn take<V>((): &mut (), slot: V) -> V {
+            slot
+        }
+        #[inline]
+        fn try_reserve<V>((): &mut (), _: usize) -> Result<(), hashbrown::TryReserveError> {
+            Ok(())
+        }
+        #[inline]
+        fn clear<V>((): &mut ()) {}
+        #[inline]
+        fn shrink_to_fit<V>((): &mut ()) {}
+        #[inline]
+        fn side_bytes<V>((): &(), _: usize) -> usize {
+            0
+        }
+        #[inline]
+        fn clone_slot<V: Clone>(slot: &V) -> V {
+            slot.clone()
+        }
+        #[inline]
+        fn clone_values<V: Clone>((): &()) {}
+    }
+
+    impl Sealed for super::Boxed {
+        type Slot<V> = Box<V>;
+        type Values<V> = ();
+
+        #[inline]
+        fn store<V>((): &mut (), value: V) -> Box<V> {
+            Box::new(value)
+        }
+        #[inline]
+        fn get<'a, V>((): &'a (), slot: &'a Box<V>) -> &'a V {
+            slot
+        }
+        #[inline]
+        fn get_mut<'a, V>((): &'a (), slot: &'a mut Box<V>) -> &'a mut V {
+            slot
+        }
+        #[inline]
+        fn take<V>((): &mut (), slot: Box<V>) -> V {
+            *slot
+        }
+        #[inline]
+        fn try_reserve<V>((): &mut (), _: usize) -> Result<(), hashbrown::TryReserveError> {
+            Ok(())
+        }
+        #[inline]
+        fn clear<V>((): &mut ()) {}
+        #[inline]
+        fn shrink_to_fit<V>((): &mut ()) {}
+        #[inline]
+        fn side_bytes<V>((): &(), len: usize) -> usize {
+            len * core::mem::size_of::<V>()
+        }
+        #[inline]
+        fn clone_slot<V: Clone>(slot: &Box<V>) -> Box<V> {
+            slot.clone()
+        }
+        #[inline]
+        fn clone_values<V: Clone>((): &()) {}
+    }
+
+    impl Sealed for super::Pooled {
+        type Slot<V> = PoolSlot;
+        type Values<V> = Pool<V>;
+
+        #[inline]
+        fn store<V>(values: &mut Pool<V>, value: V) -> PoolSlot {
+            values.insert(value)
+        }
+        #[inline]
+        fn get<'a, V>(values: &'a Pool<V>, slot: &'a PoolSlot) -> &'a V {
+            values.get(slot)
+        }
+        #[inline]
+        fn get_mut<'a, V>(values: &'a Pool<V>, slot: &'a mut PoolSlot) -> &'a mut V {
+            values.get_mut(slot)
+        }
+        #[inline]
+        fn take<V>(values: &mut Pool<V>, slot: PoolSlot) -> V {
+            values.remove(slot)
+        }
+        #[inline]
+        fn try_reserve<V>(
+            values: &mut Pool<V>,
+            additional: usize,
+        ) -> Result<(), hashbrown::TryReserveError> {
+            values.try_reserve(additional)
+        }
+        #[inline]
+        fn clear<V>(values: &mut Pool<V>) {
+            values.clear();
+        }
+        #[inline]
+        fn shrink_to_fit<V>(values: &mut Pool<V>) {
+            values.shrink_to_fit();
+        }
+        #[inline]
+        fn side_bytes<V>(values: &Pool<V>, _: usize) -> usize {
+            values.memory_usage()
+        }
+        #[inline]
+        fn clone_slot<V: Clone>(slot: &PoolSlot) -> PoolSlot {
+            slot.duplicate()
+        }
+        #[inline]
+        fn clone_values<V: Clone>(values: &Pool<V>) -> Pool<V> {
+            values.clone()
+        }
+    }
 }
 
 /// A value storage strategy: [`Inline`], [`Boxed`] or [`Pooled`].
 ///
-/// Sealed: it cannot be implemented outside this crate. Its items other than
-/// [`KIND`](Storage::KIND) are implementation details.
+/// Sealed: it cannot be implemented outside this crate, and its operations
+/// are private to it.
 ///
 /// ```
 /// use mapstore::storage::{Pooled, Storage};
@@ -31,52 +198,6 @@ mod sealed {
 pub trait Storage: sealed::Sealed + Sized + Copy + fmt::Debug + Default + 'static {
     /// The run-time name of this storage.
     const KIND: StorageKind;
-
-    /// What a table bucket holds next to its key.
-    #[doc(hidden)]
-    type Slot<V>;
-    /// What the map keeps beside its table.
-    #[doc(hidden)]
-    type Values<V>: Default;
-
-    /// Stores `value` and returns the slot that refers to it.
-    ///
-    /// Panics only where the storage runs out of addressable slots or the
-    /// allocator fails, as `Vec::push` does.
-    #[doc(hidden)]
-    fn store<V>(values: &mut Self::Values<V>, value: V) -> Self::Slot<V>;
-    /// The value a slot refers to.
-    #[doc(hidden)]
-    fn get<'a, V>(values: &'a Self::Values<V>, slot: &'a Self::Slot<V>) -> &'a V;
-    /// The value a slot refers to, mutably. A unique borrow of the slot is a
-    /// unique borrow of its value: no two live slots refer to one value.
-    #[doc(hidden)]
-    fn get_mut<'a, V>(values: &'a Self::Values<V>, slot: &'a mut Self::Slot<V>) -> &'a mut V;
-    /// Moves the value out and releases the slot.
-    #[doc(hidden)]
-    fn take<V>(values: &mut Self::Values<V>, slot: Self::Slot<V>) -> V;
-    /// Reserves room for `additional` more values.
-    #[doc(hidden)]
-    fn try_reserve<V>(
-        values: &mut Self::Values<V>,
-        additional: usize,
-    ) -> Result<(), hashbrown::TryReserveError>;
-    /// Drops every value. The table has been cleared already.
-    #[doc(hidden)]
-    fn clear<V>(values: &mut Self::Values<V>);
-    /// Releases spare room.
-    #[doc(hidden)]
-    fn shrink_to_fit<V>(values: &mut Self::Values<V>);
-    /// Bytes held beside the table, plus `len` slots' own heap.
-    #[doc(hidden)]
-    fn side_bytes<V>(values: &Self::Values<V>, len: usize) -> usize;
-    /// Copies a slot so that it refers to the clone's copy of the value:
-    /// `values` was cloned slot for slot. Used by `Clone` for maps.
-    #[doc(hidden)]
-    fn clone_slot<V: Clone>(slot: &Self::Slot<V>) -> Self::Slot<V>;
-    /// Clones the side storage slot for slot.
-    #[doc(hidden)]
-    fn clone_values<V: Clone>(values: &Self::Values<V>) -> Self::Values<V>;
 }
 
 /// Values live in the table's buckets: `HashTable<(K, V)>`.
@@ -91,138 +212,14 @@ pub struct Boxed;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Pooled;
 
-impl sealed::Sealed for Inline {}
-impl sealed::Sealed for Boxed {}
-impl sealed::Sealed for Pooled {}
-
 impl Storage for Inline {
     const KIND: StorageKind = StorageKind::Inline;
-    type Slot<V> = V;
-    type Values<V> = ();
-
-    #[inline]
-    fn store<V>((): &mut (), value: V) -> V {
-        value
-    }
-    #[inline]
-    fn get<'a, V>((): &'a (), slot: &'a V) -> &'a V {
-        slot
-    }
-    #[inline]
-    fn get_mut<'a, V>((): &'a (), slot: &'a mut V) -> &'a mut V {
-        slot
-    }
-    #[inline]
-    fn take<V>((): &mut (), slot: V) -> V {
-        slot
-    }
-    #[inline]
-    fn try_reserve<V>((): &mut (), _: usize) -> Result<(), hashbrown::TryReserveError> {
-        Ok(())
-    }
-    #[inline]
-    fn clear<V>((): &mut ()) {}
-    #[inline]
-    fn shrink_to_fit<V>((): &mut ()) {}
-    #[inline]
-    fn side_bytes<V>((): &(), _: usize) -> usize {
-        0
-    }
-    #[inline]
-    fn clone_slot<V: Clone>(slot: &V) -> V {
-        slot.clone()
-    }
-    #[inline]
-    fn clone_values<V: Clone>((): &()) {}
 }
 
 impl Storage for Boxed {
     const KIND: StorageKind = StorageKind::Boxed;
-    type Slot<V> = Box<V>;
-    type Values<V> = ();
-
-    #[inline]
-    fn store<V>((): &mut (), value: V) -> Box<V> {
-        Box::new(value)
-    }
-    #[inline]
-    fn get<'a, V>((): &'a (), slot: &'a Box<V>) -> &'a V {
-        slot
-    }
-    #[inline]
-    fn get_mut<'a, V>((): &'a (), slot: &'a mut Box<V>) -> &'a mut V {
-        slot
-    }
-    #[inline]
-    fn take<V>((): &mut (), slot: Box<V>) -> V {
-        *slot
-    }
-    #[inline]
-    fn try_reserve<V>((): &mut (), _: usize) -> Result<(), hashbrown::TryReserveError> {
-        Ok(())
-    }
-    #[inline]
-    fn clear<V>((): &mut ()) {}
-    #[inline]
-    fn shrink_to_fit<V>((): &mut ()) {}
-    #[inline]
-    fn side_bytes<V>((): &(), len: usize) -> usize {
-        len * core::mem::size_of::<V>()
-    }
-    #[inline]
-    fn clone_slot<V: Clone>(slot: &Box<V>) -> Box<V> {
-        slot.clone()
-    }
-    #[inline]
-    fn clone_values<V: Clone>((): &()) {}
 }
 
 impl Storage for Pooled {
     const KIND: StorageKind = StorageKind::Pooled;
-    type Slot<V> = PoolSlot;
-    type Values<V> = Pool<V>;
-
-    #[inline]
-    fn store<V>(values: &mut Pool<V>, value: V) -> PoolSlot {
-        values.insert(value)
-    }
-    #[inline]
-    fn get<'a, V>(values: &'a Pool<V>, slot: &'a PoolSlot) -> &'a V {
-        values.get(slot)
-    }
-    #[inline]
-    fn get_mut<'a, V>(values: &'a Pool<V>, slot: &'a mut PoolSlot) -> &'a mut V {
-        values.get_mut(slot)
-    }
-    #[inline]
-    fn take<V>(values: &mut Pool<V>, slot: PoolSlot) -> V {
-        values.remove(slot)
-    }
-    #[inline]
-    fn try_reserve<V>(
-        values: &mut Pool<V>,
-        additional: usize,
-    ) -> Result<(), hashbrown::TryReserveError> {
-        values.try_reserve(additional)
-    }
-    #[inline]
-    fn clear<V>(values: &mut Pool<V>) {
-        values.clear();
-    }
-    #[inline]
-    fn shrink_to_fit<V>(values: &mut Pool<V>) {
-        values.shrink_to_fit();
-    }
-    #[inline]
-    fn side_bytes<V>(values: &Pool<V>, _: usize) -> usize {
-        values.memory_usage()
-    }
-    #[inline]
-    fn clone_slot<V: Clone>(slot: &PoolSlot) -> PoolSlot {
-        slot.duplicate()
-    }
-    #[inline]
-    fn clone_values<V: Clone>(values: &Pool<V>) -> Pool<V> {
-        values.clone()
-    }
 }
