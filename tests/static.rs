@@ -43,7 +43,13 @@ assert_impl_all!(MapStore<u64, u64>: Clone, std::fmt::Debug, Default, PartialEq,
 assert_eq_size!(MapStore<u64, u64>, InlineMap<u64, u64>);
 assert_eq_size!(MapStore<String, String>, InlineMap<String, String>);
 assert_eq_size!(Option<MapStore<u64, u64>>, MapStore<u64, u64>);
-assert_eq_size!(MapStore<u64, [u64; 64]>, PooledMap<u64, [u64; 64]>);
+assert_eq_size!(MapStore<u64, Frame>, PooledMap<u64, Frame>);
+
+/// Pooled by the policy.
+#[derive(mapstore::MapStore)]
+#[allow(dead_code)]
+struct Frame([u8; 300]);
+static_assertions::assert_type_eq_all!(<Frame as mapstore::MapValue>::Storage, mapstore::storage::Pooled);
 
 #[test]
 fn pins_hold() {
