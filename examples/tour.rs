@@ -114,42 +114,27 @@ trait Contender<K, V> {
     fn find(&self, key: &K) -> Option<&V>;
 }
 
-impl<K: Eq + Hash, V, St: mapstore::storage::Storage> Contender<K, V>
-    for mapstore::map::Map<K, V, St>
-{
-    fn empty() -> Self {
-        Self::new()
-    }
-    fn put(&mut self, key: K, value: V) {
-        self.insert(key, value);
-    }
-    fn find(&self, key: &K) -> Option<&V> {
-        self.get(key)
-    }
+/// The maps whose own `new`, `insert` and `get` are the contender's.
+macro_rules! contender {
+    ($(impl[$($bounds:tt)*] for $map:ty;)*) => {$(
+        impl<K: Eq + Hash, $($bounds)*> Contender<K, V> for $map {
+            fn empty() -> Self {
+                Self::new()
+            }
+            fn put(&mut self, key: K, value: V) {
+                self.insert(key, value);
+            }
+            fn find(&self, key: &K) -> Option<&V> {
+                self.get(key)
+            }
+        }
+    )*};
 }
 
-impl<K: Eq + Hash, V: MapValue> Contender<K, V> for MapStore<K, V> {
-    fn empty() -> Self {
-        Self::new()
-    }
-    fn put(&mut self, key: K, value: V) {
-        self.insert(key, value);
-    }
-    fn find(&self, key: &K) -> Option<&V> {
-        self.get(key)
-    }
-}
-
-impl<K: Eq + Hash, V> Contender<K, V> for HashMap<K, V> {
-    fn empty() -> Self {
-        Self::new()
-    }
-    fn put(&mut self, key: K, value: V) {
-        self.insert(key, value);
-    }
-    fn find(&self, key: &K) -> Option<&V> {
-        self.get(key)
-    }
+contender! {
+    impl[V, St: mapstore::storage::Storage] for mapstore::map::Map<K, V, St>;
+    impl[V: MapValue] for MapStore<K, V>;
+    impl[V] for HashMap<K, V>;
 }
 
 /// `HashMap<K, Box<V>>`, the usual hand-made answer to large values.

@@ -36,15 +36,24 @@ mod sealed {
         fn get_mut<'a, V>(values: &'a Self::Values<V>, slot: &'a mut Self::Slot<V>) -> &'a mut V;
         /// Moves the value out and releases the slot.
         fn take<V>(values: &mut Self::Values<V>, slot: Self::Slot<V>) -> V;
-        /// Reserves room for `additional` more values.
+        /// Reserves room for `additional` more values. Nothing to do where
+        /// the table holds the values or their boxes.
         fn try_reserve<V>(
             values: &mut Self::Values<V>,
             additional: usize,
-        ) -> Result<(), hashbrown::TryReserveError>;
-        /// Drops every value. The table has been cleared already.
-        fn clear<V>(values: &mut Self::Values<V>);
-        /// Releases spare room.
-        fn shrink_to_fit<V>(values: &mut Self::Values<V>);
+        ) -> Result<(), hashbrown::TryReserveError> {
+            let _ = (values, additional);
+            Ok(())
+        }
+        /// Drops every value. The table has been cleared already, which
+        /// dropped the values it held itself.
+        fn clear<V>(values: &mut Self::Values<V>) {
+            let _ = values;
+        }
+        /// Releases spare room beside the table.
+        fn shrink_to_fit<V>(values: &mut Self::Values<V>) {
+            let _ = values;
+        }
         /// Bytes held beside the table, plus `len` slots' own heap.
         fn side_bytes<V>(values: &Self::Values<V>, len: usize) -> usize;
         /// Copies a slot so that it refers to the clone's copy of the value:
@@ -74,14 +83,6 @@ mod sealed {
         fn take<V>((): &mut (), slot: V) -> V {
             slot
         }
-        #[inline]
-        fn try_reserve<V>((): &mut (), _: usize) -> Result<(), hashbrown::TryReserveError> {
-            Ok(())
-        }
-        #[inline]
-        fn clear<V>((): &mut ()) {}
-        #[inline]
-        fn shrink_to_fit<V>((): &mut ()) {}
         #[inline]
         fn side_bytes<V>((): &(), _: usize) -> usize {
             0
@@ -114,14 +115,6 @@ mod sealed {
         fn take<V>((): &mut (), slot: Box<V>) -> V {
             *slot
         }
-        #[inline]
-        fn try_reserve<V>((): &mut (), _: usize) -> Result<(), hashbrown::TryReserveError> {
-            Ok(())
-        }
-        #[inline]
-        fn clear<V>((): &mut ()) {}
-        #[inline]
-        fn shrink_to_fit<V>((): &mut ()) {}
         #[inline]
         fn side_bytes<V>((): &(), len: usize) -> usize {
             len * core::mem::size_of::<V>()
