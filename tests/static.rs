@@ -49,7 +49,10 @@ assert_eq_size!(MapStore<u64, Frame>, PooledMap<u64, Frame>);
 #[derive(mapstore::MapStore)]
 #[allow(dead_code)]
 struct Frame([u8; 300]);
-static_assertions::assert_type_eq_all!(<Frame as mapstore::MapValue>::Storage, mapstore::storage::Pooled);
+static_assertions::assert_type_eq_all!(
+    <Frame as mapstore::MapValue>::Storage,
+    mapstore::storage::Pooled
+);
 
 #[test]
 fn pins_hold() {
