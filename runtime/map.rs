@@ -78,6 +78,18 @@ impl<K: Clone, V: Clone, St: Storage> Clone for Bucket<K, V, St> {
     }
 }
 
+/// Runs only when unwinding out of a table rehash.
+struct ReleaseOrphans<'a, K, V, St: Storage, S> {
+    map: &'a mut Map<K, V, St, S>,
+}
+
+impl<K, V, St: Storage, S> Drop for ReleaseOrphans<'_, K, V, St, S> {
+    fn drop(&mut self) {
+        let map = &mut *self.map;
+        St::release_unreferenced(&mut map.values, map.table.iter().map(|b| &b.slot));
+    }
+}
+
 /// A hash map with values held by the storage `St`.
 ///
 /// Use it through [`InlineMap`], [`BoxedMap`], [`PooledMap`] or
@@ -411,9 +423,22 @@ where
     /// assert!(map.try_reserve(usize::MAX).is_err());
     /// ```
     pub fn try_reserve(&mut self, additional: usize) -> Result<(), TryReserveError> {
-        self.table
-            .try_reserve(additional, hasher(&self.hash_builder))?;
+        self.reserve_table(additional)?;
         St::try_reserve(&mut self.values, additional)
+    }
+
+    /// Makes room in the table. If `Hash` panics while hashbrown rehashes
+    /// in place, hashbrown drops the entries it had not placed yet; the
+    /// guard then drops their values from the side storage.
+    fn reserve_table(&mut self, additional: usize) -> Result<(), TryReserveError> {
+        if additional <= self.table.capacity() - self.table.len() {
+            return Ok(());
+        }
+        let guard = ReleaseOrphans { map: self };
+        let map = &mut *guard.map;
+        let result = map.table.try_reserve(additional, hasher(&map.hash_builder));
+        core::mem::forget(guard);
+        result
     }
 
     /// Shrinks the table and the pool as much as the entries allow.
@@ -458,6 +483,7 @@ where
     /// ```
     pub fn entry(&mut self, key: K) -> Entry<'_, K, V, St> {
         let hash = make_hash(&self.hash_builder, &key);
+        reserve_result(self.reserve_table(1));
         match self
             .table
             .entry(hash, equivalent(&key), hasher(&self.hash_builder))

@@ -377,6 +377,27 @@ impl<V> Pool<V> {
         }
     }
 
+    /// Drops the values in occupied slots that no slot in `live` refers to,
+    /// and frees those slots.
+    pub(crate) fn release_unreferenced<'a>(&mut self, live: impl Iterator<Item = &'a PoolSlot>) {
+        let mut orphans = self.occupied.clone();
+        for slot in live {
+            let i = slot.0 as usize;
+            orphans[i / 64] &= !(1 << (i % 64));
+        }
+        for (w, &word) in orphans.iter().enumerate() {
+            self.occupied[w] &= !word;
+            let mut bits = word;
+            while bits != 0 {
+                let i = w * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                self.free.push(i as u32);
+                self.len -= 1;
+            }
+        }
+        self.drop_marked(&orphans);
+    }
+
     /// Frees chunks above the highest occupied slot and spare bookkeeping.
     pub(crate) fn shrink_to_fit(&mut self) {
         let high = self

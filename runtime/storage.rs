@@ -61,6 +61,16 @@ mod sealed {
         fn clone_slot<V: Clone>(slot: &Self::Slot<V>) -> Self::Slot<V>;
         /// Clones the side storage slot for slot.
         fn clone_values<V: Clone>(values: &Self::Values<V>) -> Self::Values<V>;
+        /// Drops the values no slot in `live` refers to: the table dropped
+        /// their entries (a rehash interrupted by a panicking `Hash`).
+        fn release_unreferenced<'a, V: 'a>(
+            values: &mut Self::Values<V>,
+            live: impl Iterator<Item = &'a Self::Slot<V>>,
+        ) where
+            Self::Slot<V>: 'a,
+        {
+            let _ = (values, live);
+        }
     }
 
     impl Sealed for super::Inline {
@@ -173,6 +183,12 @@ mod sealed {
         #[inline]
         fn clone_values<V: Clone>(values: &Pool<V>) -> Pool<V> {
             values.clone()
+        }
+        fn release_unreferenced<'a, V: 'a>(
+            values: &mut Pool<V>,
+            live: impl Iterator<Item = &'a PoolSlot>,
+        ) {
+            values.release_unreferenced(live);
         }
     }
 }

@@ -75,6 +75,8 @@ struct Owning<'a> {
     raw: *const u8,
     counts: [u32; 4],
     shared: (u8, std::rc::Rc<u8>),
+    // Holds no heap memory whatever its parameter says.
+    #[allow(clippy::borrowed_box)]
     marker: core::marker::PhantomData<&'a Box<u8>>,
 }
 

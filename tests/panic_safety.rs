@@ -1,0 +1,625 @@
+//! Panic safety: `Hash`, `Eq`, `Clone`, `Drop` and user closures panic at
+//! chosen points; the panic is caught and the map must stay consistent and
+//! usable, nothing may be dropped twice, and nothing may be leaked beyond
+//! what std's `HashMap` leaks in the same scenario.
+//!
+//! Every scenario runs over the three storages (and `MapStore`, which is
+//! the same code behind a `Deref`), and where std's behaviour is defined by
+//! the same circumstances, over std's `HashMap` too, as the reference.
+
+mod common;
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use mapstore::map::{Entry, Map};
+use mapstore::storage::{Boxed, Inline, Pooled, Storage};
+use mapstore::MapStore;
+
+use common::{
+    arm, assert_clean, calls, disarm, double_drops, live_keys, live_vals, Collide, Large, Op, TKey,
+};
+
+/// A deterministic hasher (SipHash with fixed keys), so a scenario can be
+/// replayed step for step.
+type Fixed = BuildHasherDefault<DefaultHasher>;
+
+fn catch<R>(f: impl FnOnce() -> R) -> Result<R, ()> {
+    let result = catch_unwind(AssertUnwindSafe(f)).map_err(|_| ());
+    disarm();
+    result
+}
+
+fn k(id: u32) -> TKey {
+    TKey::new(id)
+}
+
+fn v(id: u64) -> Large {
+    Large::new(id)
+}
+
+fn filled<St: Storage, S: BuildHasher + Default>(n: u32) -> Map<TKey, Large, St, S> {
+    let mut map = Map::with_hasher(S::default());
+    for i in 0..n {
+        map.insert(k(i), v(u64::from(i)));
+    }
+    map
+}
+
+/// The map agrees with itself, every value is intact, exactly `len` keys
+/// and values are alive (nothing leaked or lost in flight), nothing was
+/// dropped twice; then it is still usable for inserts, lookups, removal.
+fn assert_sound<St: Storage, S: BuildHasher>(map: &mut Map<TKey, Large, St, S>) {
+    disarm();
+    assert_eq!(double_drops(), 0, "double drop");
+    assert_eq!(map.iter().count(), map.len(), "iter count != len");
+    for (key, value) in map.iter() {
+        value.check();
+        assert_eq!(
+            map.get(key).map(|x| x.id),
+            Some(value.id),
+            "lookup of {}",
+            key.id
+        );
+    }
+    assert_eq!(live_keys(), map.len(), "live keys != len");
+    assert_eq!(live_vals(), map.len(), "live values != len");
+    let len = map.len();
+    assert!(map.insert(k(90_000), v(90_000)).is_none());
+    assert_eq!(map.len(), len + 1);
+    assert_eq!(map.get(&k(90_000)).map(|x| x.id), Some(90_000));
+    assert_eq!(map.remove(&k(90_000)).map(|x| x.id), Some(90_000));
+    assert_eq!(map.len(), len);
+}
+
+fn ids<St: Storage, S>(map: &Map<TKey, Large, St, S>) -> Vec<(u32, u64)> {
+    let mut ids: Vec<_> = map.iter().map(|(k, v)| (k.id, v.id)).collect();
+    ids.sort_unstable();
+    ids
+}
+
+fn std_ids<S>(map: &HashMap<TKey, Large, S>) -> Vec<(u32, u64)> {
+    let mut ids: Vec<_> = map.iter().map(|(k, v)| (k.id, v.id)).collect();
+    ids.sort_unstable();
+    ids
+}
+
+// ---------------------------------------------------------------------------
+// Hash and Eq
+
+type Probe<St> = dyn Fn(&mut Map<TKey, Large, St, Collide<3>>);
+
+/// A panicking `Hash` or `Eq` in any lookup or insert leaves the map as it
+/// was (no resize is involved: the map has room).
+fn hash_and_eq_panics_leave_the_map_unchanged<St: Storage>() {
+    let mut map = filled::<St, Collide<3>>(20);
+    map.reserve(10);
+    let before = ids(&map);
+    for op in [common::Op::Hash, common::Op::Eq] {
+        for nth in 1..4 {
+            let probes: [&Probe<St>; 9] = [
+                &|m| drop(m.insert(k(500), v(500))),
+                &|m| drop(m.insert(k(5), v(500))),
+                &|m| _ = m.get(&k(7)),
+                &|m| _ = m.get_mut(&k(7)),
+                &|m| drop(m.remove(&k(9))),
+                &|m| drop(m.remove_entry(&k(600))),
+                &|m| _ = m.entry(k(11)).or_insert_with(|| v(1)),
+                &|m| _ = m.contains_key(&k(12)),
+                &|m| _ = m.get_disjoint_mut([&k(1), &k(2), &k(700)]),
+            ];
+            for probe in probes {
+                let probe_calls = calls(op);
+                arm(op, nth);
+                let result = catch(|| probe(&mut map));
+                if result.is_err() {
+                    assert_eq!(ids(&map), before, "{op:?} #{nth}");
+                } else {
+                    // The probe made fewer than `nth` calls; undo it.
+                    assert!(calls(op) - probe_calls < u64::from(nth));
+                    map.retain(|k, _| k.id < 20);
+                    for (i, _) in before.iter() {
+                        map.entry(k(*i)).or_insert_with(|| v(u64::from(*i)));
+                    }
+                    for (key, value) in map.iter_mut() {
+                        *value = v(u64::from(key.id));
+                    }
+                }
+                assert_sound(&mut map);
+                assert_eq!(ids(&map), before);
+            }
+        }
+    }
+    drop(map);
+    assert_clean();
+}
+
+/// `Hash` panics while the table grows: the old table must be intact.
+fn hash_panic_during_growth<St: Storage>() {
+    let mut map = filled::<St, Fixed>(3);
+    let mut grown = 0;
+    for i in 3..200u32 {
+        let before = ids(&map);
+        if map.len() == map.capacity() {
+            // This insert resizes: panic on the third key rehashed.
+            arm(Op::Hash, 4);
+            assert!(catch(|| map.insert(k(i), v(u64::from(i)))).is_err());
+            assert_eq!(ids(&map), before, "resize must not lose entries");
+            assert_sound(&mut map);
+            grown += 1;
+        }
+        map.insert(k(i), v(u64::from(i)));
+    }
+    assert!(grown >= 4);
+    // shrink_to_fit and shrink_to rehash into a new table too.
+    map.retain(|k, _| k.id % 4 == 0);
+    let before = ids(&map);
+    for shrink in [0, 1] {
+        arm(Op::Hash, 3);
+        let result = catch(|| {
+            if shrink == 0 {
+                map.shrink_to_fit()
+            } else {
+                map.shrink_to(10)
+            }
+        });
+        assert!(result.is_err());
+        assert_eq!(ids(&map), before);
+        assert_sound(&mut map);
+    }
+    drop(map);
+    assert_clean();
+}
+
+/// All keys hash alike, so they fill the table's buckets in probe order
+/// with no empty bucket between them.
+type Same = Collide<1>;
+
+/// Fills a 64-bucket table to its capacity (56) with colliding keys, then
+/// removes the first 32: in a table that full, removal leaves tombstones, so
+/// the table has no room left although it holds only 24 entries, and the
+/// next insert of a new key rehashes the table in place.
+fn tombstoned<St: Storage>() -> Map<TKey, Large, St, Same> {
+    let mut map = Map::with_capacity_and_hasher(56, Collide);
+    for i in 0..56 {
+        map.insert(k(i), v(u64::from(i)));
+    }
+    for i in 0..32 {
+        map.remove(&k(i));
+    }
+    map
+}
+
+/// The scenario really is an in-place rehash: more than one hash, same
+/// capacity.
+#[test]
+fn tombstoned_table_rehashes_in_place() {
+    let mut map = tombstoned::<Inline>();
+    // `capacity` is `len` plus the room left: none.
+    assert_eq!(map.capacity(), map.len());
+    let before = calls(Op::Hash);
+    map.insert(k(100), v(100));
+    assert!(calls(Op::Hash) - before > 1, "expected a rehash");
+    // A resize would have doubled the buckets (capacity 112).
+    assert_eq!(map.capacity(), 56, "expected an in-place rehash");
+    assert_eq!(map.len(), 25);
+    assert_sound(&mut map);
+    drop(map);
+    assert_clean();
+}
+
+/// `Hash` panics during an in-place rehash. hashbrown then drops the
+/// entries it had not rehashed yet (it cannot place them without their
+/// hash); std's `HashMap` does the same (see the std test below), so
+/// entries are lost, but every value no longer in the map must be dropped
+/// then, as std does, not kept alive by the map.
+fn hash_panic_during_in_place_rehash<St: Storage>() {
+    let mut map = tombstoned::<St>();
+    // Call 1 hashes the new key; calls 2.. rehash the entries.
+    arm(Op::Hash, 3);
+    assert!(catch(|| map.insert(k(100), v(100))).is_err());
+    assert!(
+        map.len() < 24,
+        "hashbrown drops the entries it could not rehash"
+    );
+    assert_eq!(double_drops(), 0);
+    assert_eq!(live_keys(), map.len(), "keys of lost entries are dropped");
+    assert_eq!(
+        live_vals(),
+        map.len(),
+        "values of entries lost in a panicking rehash must be dropped, as std does"
+    );
+    assert_sound(&mut map);
+    drop(map);
+    assert_clean();
+}
+
+/// The same scenario on std's `HashMap`: the reference behaviour.
+#[test]
+fn std_hash_panic_during_in_place_rehash() {
+    let mut map: HashMap<TKey, Large, Same> = HashMap::with_capacity_and_hasher(56, Collide);
+    for i in 0..56 {
+        map.insert(k(i), v(u64::from(i)));
+    }
+    for i in 0..32 {
+        map.remove(&k(i));
+    }
+    arm(Op::Hash, 3);
+    assert!(catch(|| map.insert(k(100), v(100))).is_err());
+    assert!(map.len() < 24, "std drops the entries it could not rehash");
+    assert_eq!(live_keys(), map.len());
+    assert_eq!(live_vals(), map.len());
+    drop(map);
+    assert_clean();
+}
+
+// ---------------------------------------------------------------------------
+// Clone
+
+/// A key's or value's `Clone` panics midway through cloning the map: the
+/// partial copy is dropped exactly once, the original is untouched.
+fn clone_panics_midway<St: Storage>() {
+    let mut map = filled::<St, Collide<7>>(50);
+    let before = ids(&map);
+    for op in [Op::CloneVal, Op::CloneKey] {
+        for nth in [1, 2, 25, 50] {
+            arm(op, nth);
+            assert!(catch(|| map.clone()).is_err(), "{op:?} #{nth}");
+            assert_eq!(ids(&map), before);
+            assert_sound(&mut map);
+        }
+    }
+    // And a clone that succeeds is independent of the original.
+    let mut copy = map.clone();
+    copy.insert(k(0), v(1000));
+    copy.remove(&k(1));
+    assert_eq!(map.get(&k(0)).map(|x| x.id), Some(0));
+    assert!(map.contains_key(&k(1)));
+    drop(copy);
+    assert_sound(&mut map);
+    drop(map);
+    assert_clean();
+}
+
+#[test]
+fn std_clone_panics_midway_reference() {
+    let mut map: HashMap<TKey, Large, Collide<7>> = HashMap::with_hasher(Collide);
+    for i in 0..50 {
+        map.insert(k(i), v(u64::from(i)));
+    }
+    for op in [Op::CloneVal, Op::CloneKey] {
+        arm(op, 25);
+        assert!(catch(|| map.clone()).is_err());
+        assert_eq!(live_vals(), 50);
+        assert_eq!(live_keys(), 50);
+    }
+    drop(map);
+    assert_clean();
+}
+
+// ---------------------------------------------------------------------------
+// Drop
+
+/// Scenarios where a value's `Drop` panics inside the map. After the
+/// panic the map is empty or consistent and usable; nothing is dropped
+/// twice; the values left undropped are no more than std leaves.
+fn drop_panics<St: Storage>() {
+    // clear(): std leaks the values after the panicking one (hashbrown stops
+    // dropping); the map must be empty and usable.
+    let std_leak = {
+        let mut map: HashMap<TKey, Large, Fixed> = HashMap::with_hasher(Fixed::default());
+        for i in 0..40 {
+            map.insert(k(i), v(u64::from(i)));
+        }
+        arm(Op::DropVal, 10);
+        assert!(catch(|| map.clear()).is_err());
+        assert!(map.is_empty());
+        let leaked = live_vals();
+        common::reset();
+        leaked
+    };
+    let mut map = filled::<St, Fixed>(40);
+    arm(Op::DropVal, 10);
+    assert!(catch(|| map.clear()).is_err());
+    assert!(map.is_empty());
+    assert_eq!(double_drops(), 0);
+    let leaked = live_vals();
+    assert!(
+        leaked <= std_leak,
+        "clear leaked {leaked} values, std {std_leak}"
+    );
+    common::reset();
+    assert_sound(&mut map);
+    map.extend((0..40).map(|i| (k(i), v(u64::from(i)))));
+    assert_sound(&mut map);
+
+    // retain(): the removed value's drop panics; it is gone, the rest stay.
+    arm(Op::DropVal, 3);
+    let mut rejected = 0;
+    let result = catch(|| {
+        map.retain(|key, _| {
+            let keep = key.id % 2 == 0;
+            rejected += usize::from(!keep);
+            keep
+        })
+    });
+    assert!(result.is_err());
+    assert_eq!(map.len(), 40 - rejected, "each rejected entry is removed");
+    assert_sound(&mut map);
+
+    // Overwriting through the entry API drops the old value inside the map.
+    let present = map.keys().next().map(|k| k.id).unwrap();
+    arm(Op::DropVal, 1);
+    assert!(catch(|| map.entry(k(present)).insert_entry(v(4242)).key().id).is_err());
+    assert_eq!(map.get(&k(present)).map(|x| x.id), Some(4242));
+    assert_sound(&mut map);
+
+    // drain(), half consumed, then dropped: a value drop panics in Drain's
+    // drop. The map is empty afterwards.
+    let len = map.len();
+    arm(Op::DropVal, len as u32 / 2 + 2);
+    let result = catch(|| {
+        let mut drain = map.drain();
+        for _ in 0..len / 2 {
+            drop(drain.next());
+        }
+    });
+    assert!(result.is_err());
+    assert!(map.is_empty());
+    assert_eq!(double_drops(), 0);
+    common::reset();
+    map.extend((0..30).map(|i| (k(i), v(u64::from(i)))));
+    assert_sound(&mut map);
+
+    // into_iter(), partly consumed, dropped with a panicking value.
+    let len = map.len() as u32;
+    arm(Op::DropVal, 8);
+    let result = catch(move || {
+        let mut it = map.into_iter();
+        for _ in 0..5 {
+            drop(it.next());
+        }
+    });
+    assert!(result.is_err());
+    assert_eq!(double_drops(), 0);
+    assert!(live_vals() < len as usize);
+    common::reset();
+
+    // Dropping the map itself.
+    let map = filled::<St, Fixed>(30);
+    arm(Op::DropVal, 5);
+    assert!(catch(move || drop(map)).is_err());
+    assert_eq!(double_drops(), 0);
+    common::reset();
+}
+
+/// A key's `Drop` panics: when `insert` replaces a value (it drops the new
+/// key), and in `clear`. The map stays consistent; values are never
+/// dropped twice.
+fn key_drop_panics<St: Storage>() {
+    let mut map = filled::<St, Fixed>(20);
+    arm(Op::DropKey, 1);
+    assert!(catch(|| map.insert(k(3), v(333))).is_err());
+    assert!(matches!(map.get(&k(3)).map(|x| x.id), Some(3 | 333)));
+    assert_sound(&mut map);
+
+    // clear() with a panicking key drop. std's `clear` stops at the panic
+    // and leaks the entries after it, keys and values, for good.
+    let std_leak = {
+        let mut reference: HashMap<TKey, Large, Fixed> = HashMap::with_hasher(Fixed::default());
+        reference.extend((0..20).map(|i| (k(i), v(u64::from(i)))));
+        let vals = live_vals();
+        arm(Op::DropKey, 5);
+        assert!(catch(|| reference.clear()).is_err());
+        assert!(reference.is_empty());
+        drop(reference);
+        let leak = live_vals() - (vals - 20);
+        assert_eq!(leak, 15);
+        leak
+    };
+    let before = live_vals() - map.len();
+    arm(Op::DropKey, 5);
+    assert!(catch(|| map.clear()).is_err());
+    assert!(map.is_empty());
+    assert_eq!(double_drops(), 0);
+    // A pooled map may still hold the values of the entries after the
+    // panic (its keys were in the table, its values in the pool); the next
+    // clear drops them. Whatever is never dropped must not exceed std's.
+    map.clear();
+    let leak = live_vals() - before;
+    assert!(leak <= std_leak, "leaked {leak} values, std {std_leak}");
+    common::reset();
+    map.extend((0..20).map(|i| (k(i), v(u64::from(i)))));
+    assert_sound(&mut map);
+    drop(map);
+    assert_clean();
+}
+
+// ---------------------------------------------------------------------------
+// User closures
+
+fn closure_panics<St: Storage>() {
+    let mut map = filled::<St, Collide<5>>(40);
+
+    // retain: panics on the 15th call; the entries rejected before it are
+    // removed, the others kept.
+    let mut seen = 0;
+    let mut rejected = 0;
+    let result = catch(|| {
+        map.retain(|key, value| {
+            seen += 1;
+            if seen == 15 {
+                panic!("retain");
+            }
+            *value = v(value.id + 1000);
+            let keep = key.id % 3 != 0;
+            rejected += usize::from(!keep);
+            keep
+        })
+    });
+    assert!(result.is_err());
+    assert_eq!(map.len(), 40 - rejected);
+    assert_eq!(map.values().filter(|x| x.id >= 1000).count(), 14 - rejected);
+    assert_sound(&mut map);
+
+    // extract_if: the predicate panics on its 10th call, mid-iteration.
+    let len = map.len();
+    let mut calls_made = 0;
+    let mut taken = 0;
+    let result = catch(|| {
+        let it = map.extract_if(|key, _| {
+            calls_made += 1;
+            if calls_made == 10 {
+                panic!("extract_if");
+            }
+            key.id % 2 == 0
+        });
+        for (key, value) in it {
+            value.check();
+            assert_eq!(key.id % 2, 0);
+            taken += 1;
+        }
+    });
+    assert!(result.is_err());
+    assert_eq!(map.len(), len - taken);
+    assert_sound(&mut map);
+
+    // entry().or_insert_with / or_insert_with_key: the default panics; no
+    // entry is added, the key is dropped.
+    let len = map.len();
+    assert!(catch(|| _ = map.entry(k(5000)).or_insert_with(|| panic!("default"))).is_err());
+    assert!(catch(|| _ = map.entry(k(5001)).or_insert_with_key(|_| panic!("default"))).is_err());
+    assert_eq!(map.len(), len);
+    assert!(!map.contains_key(&k(5000)));
+    assert_sound(&mut map);
+
+    // and_modify: the closure panics after writing.
+    let present = map.keys().next().map(|k| k.id).unwrap();
+    let result = catch(|| {
+        map.entry(k(present)).and_modify(|value| {
+            *value = v(777);
+            panic!("and_modify");
+        })
+    });
+    assert!(result.is_err());
+    assert_eq!(map.get(&k(present)).map(|x| x.id), Some(777));
+    assert_sound(&mut map);
+
+    // get_disjoint_mut with two equal keys panics, as std's does.
+    assert!(catch(|| _ = map.get_disjoint_mut([&k(present), &k(present)])).is_err());
+    assert_sound(&mut map);
+
+    // A VacantEntry dropped, a panicking closure in iter_mut's consumer.
+    let result = catch(|| {
+        for (n, (_, value)) in map.iter_mut().enumerate() {
+            *value = v(value.id + 1);
+            if n == 3 {
+                panic!("consumer");
+            }
+        }
+    });
+    assert!(result.is_err());
+    if let Entry::Vacant(vacant) = map.entry(k(6000)) {
+        drop(vacant);
+    }
+    assert_sound(&mut map);
+    drop(map);
+    assert_clean();
+}
+
+#[test]
+fn std_retain_panic_reference() {
+    let mut map: HashMap<TKey, Large, Collide<5>> = HashMap::with_hasher(Collide);
+    for i in 0..40 {
+        map.insert(k(i), v(u64::from(i)));
+    }
+    let mut seen = 0;
+    let mut rejected = 0;
+    assert!(catch(|| map.retain(|key, _| {
+        seen += 1;
+        if seen == 15 {
+            panic!("retain");
+        }
+        let keep = key.id % 3 != 0;
+        rejected += usize::from(!keep);
+        keep
+    }))
+    .is_err());
+    assert_eq!(map.len(), 40 - rejected);
+    assert_eq!(live_vals(), map.len());
+    assert_eq!(std_ids(&map).len(), map.len());
+    drop(map);
+    assert_clean();
+}
+
+/// `MapStore` is `Map` behind a `Deref`; one scenario through it directly.
+#[test]
+fn store_clone_and_closure_panics() {
+    let mut store: MapStore<TKey, Large> = MapStore::new();
+    for i in 0..30 {
+        store.insert(k(i), v(u64::from(i)));
+    }
+    arm(Op::CloneVal, 12);
+    assert!(catch(|| store.clone()).is_err());
+    assert!(catch(|| store.retain(|key, _| key.id != 7 || panic!("retain"))).is_err());
+    assert_eq!(store.len(), 30);
+    assert_sound(&mut store);
+    drop(store);
+    assert_clean();
+}
+
+macro_rules! per_storage {
+    ($($scenario:ident),* $(,)?) => {$(
+        mod $scenario {
+            use super::*;
+
+            #[test]
+            fn inline() {
+                $scenario::<Inline>();
+            }
+
+            #[test]
+            fn boxed() {
+                $scenario::<Boxed>();
+            }
+
+            #[test]
+            fn pooled() {
+                $scenario::<Pooled>();
+            }
+        }
+    )*};
+}
+
+per_storage!(
+    hash_and_eq_panics_leave_the_map_unchanged,
+    hash_panic_during_growth,
+    clone_panics_midway,
+    drop_panics,
+    key_drop_panics,
+    closure_panics,
+);
+
+// Written out, not through `per_storage!`, so that one storage's test can be
+// marked on its own.
+mod hash_panic_during_in_place_rehash {
+    use super::*;
+
+    #[test]
+    fn inline() {
+        hash_panic_during_in_place_rehash::<Inline>();
+    }
+
+    #[test]
+    fn boxed() {
+        hash_panic_during_in_place_rehash::<Boxed>();
+    }
+
+    /// Fails until the pool drops the values of entries hashbrown drops in
+    /// an interrupted in-place rehash (see the report to the lead).
+    #[test]
+    fn pooled() {
+        hash_panic_during_in_place_rehash::<Pooled>();
+    }
+}
