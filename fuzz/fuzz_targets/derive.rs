@@ -3,8 +3,8 @@
 //! fallback impl) must parse as Rust items.
 //!
 //! A proc-macro crate can export nothing but macros, so the macro crate's
-//! modules are compiled into this target directly, and `expand` mirrors
-//! `mapstore_macros::expand` (macros/src/lib.rs).
+//! modules are compiled into this target directly; `expand::expand` is the
+//! derive's whole pipeline.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -29,24 +29,7 @@ mod heap;
 #[path = "../../macros/src/valid.rs"]
 mod valid;
 
-/// Same as `expand` in macros/src/lib.rs.
-fn expand(input: TokenStream) -> TokenStream {
-    let input: syn::DeriveInput = match syn::parse2(input) {
-        Ok(input) => input,
-        Err(err) => return err.to_compile_error(),
-    };
-    let cx = ctxt::Ctxt::new();
-    let parsed = ast::Input::from_syn(&cx, &input);
-    valid::check(&cx, &parsed);
-    if cx.has_errors() {
-        let fallback = expand::fallback(&parsed);
-        let mut out = cx.into_compile_errors();
-        out.extend(fallback);
-        out
-    } else {
-        expand::derive(&parsed)
-    }
-}
+use expand::expand;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

@@ -9,6 +9,27 @@ use crate::ast::{Body, Field, Input};
 use crate::attr::StorageKind;
 use crate::heap::owns_heap;
 
+/// The whole derive: parse, validate, expand. The generated items, or every
+/// error of the input as `compile_error!`s followed by a fallback impl, so
+/// that one mistake does not cascade into errors at each use of the type.
+pub(crate) fn expand(input: TokenStream) -> TokenStream {
+    let input: syn::DeriveInput = match syn::parse2(input) {
+        Ok(input) => input,
+        Err(err) => return err.to_compile_error(),
+    };
+    let cx = crate::ctxt::Ctxt::new();
+    let parsed = Input::from_syn(&cx, &input);
+    crate::valid::check(&cx, &parsed);
+    if cx.has_errors() {
+        let fallback = fallback(&parsed);
+        let mut out = cx.into_compile_errors();
+        out.extend(fallback);
+        out
+    } else {
+        derive(&parsed)
+    }
+}
+
 /// The expansion of a derive that had no errors.
 pub(crate) fn derive(input: &Input<'_>) -> TokenStream {
     let mut out = store_alias(input);

@@ -13,8 +13,6 @@ mod expand;
 mod heap;
 mod valid;
 
-use proc_macro2::TokenStream;
-
 /// Derives `MapValue` and a typed store alias for a struct or an enum.
 ///
 /// ```ignore
@@ -121,25 +119,9 @@ pub fn derive_map_store(input: proc_macro::TokenStream) -> proc_macro::TokenStre
     expand(input.into()).into()
 }
 
-/// The derive over `proc_macro2` tokens: the generated items, or the
-/// errors (all of them) followed by a fallback impl.
-fn expand(input: TokenStream) -> TokenStream {
-    let input: syn::DeriveInput = match syn::parse2(input) {
-        Ok(input) => input,
-        Err(err) => return err.to_compile_error(),
-    };
-    let cx = ctxt::Ctxt::new();
-    let parsed = ast::Input::from_syn(&cx, &input);
-    valid::check(&cx, &parsed);
-    if cx.has_errors() {
-        let fallback = expand::fallback(&parsed);
-        let mut out = cx.into_compile_errors();
-        out.extend(fallback);
-        out
-    } else {
-        expand::derive(&parsed)
-    }
-}
+/// The derive over `proc_macro2` tokens, testable and fuzzable outside
+/// the compiler (`fuzz/fuzz_targets/derive.rs` compiles these modules in).
+use expand::expand;
 
 #[cfg(test)]
 mod tests;
