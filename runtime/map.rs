@@ -205,11 +205,21 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     }
 
     /// The map's hash builder.
+    ///
+    /// ```
+    /// let map: mapstore::InlineMap<u8, u8> = mapstore::InlineMap::new();
+    /// let _: &mapstore::DefaultHashBuilder = map.hasher();
+    /// ```
     pub fn hasher(&self) -> &S {
         &self.hash_builder
     }
 
     /// How many entries the map holds without reallocating its table.
+    ///
+    /// ```
+    /// let map: mapstore::PooledMap<u8, [u8; 256]> = mapstore::PooledMap::with_capacity(50);
+    /// assert!(map.capacity() >= 50);
+    /// ```
     pub fn capacity(&self) -> usize {
         self.table.capacity()
     }
@@ -226,6 +236,13 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     }
 
     /// Whether the map has no entries.
+    ///
+    /// ```
+    /// let mut map = mapstore::InlineMap::new();
+    /// assert!(map.is_empty());
+    /// map.insert(1, 2);
+    /// assert!(!map.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.table.is_empty()
     }
@@ -284,11 +301,23 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     }
 
     /// Iterates over the keys.
+    ///
+    /// ```
+    /// let map: mapstore::InlineMap<_, _> = [(1, 'a'), (2, 'b')].into();
+    /// let mut keys: Vec<_> = map.keys().copied().collect();
+    /// keys.sort();
+    /// assert_eq!(keys, [1, 2]);
+    /// ```
     pub fn keys(&self) -> Keys<'_, K, V, St> {
         Keys { inner: self.iter() }
     }
 
     /// Iterates over the values.
+    ///
+    /// ```
+    /// let map: mapstore::PooledMap<_, _> = [(1, 10), (2, 20)].into();
+    /// assert_eq!(map.values().sum::<i32>(), 30);
+    /// ```
     pub fn values(&self) -> Values<'_, K, V, St> {
         Values { inner: self.iter() }
     }
@@ -307,6 +336,11 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     }
 
     /// Consumes the map, yielding its keys.
+    ///
+    /// ```
+    /// let map: mapstore::BoxedMap<_, _> = [("a", 1)].into();
+    /// assert_eq!(map.into_keys().collect::<Vec<_>>(), ["a"]);
+    /// ```
     pub fn into_keys(self) -> IntoKeys<K, V, St> {
         IntoKeys {
             inner: self.into_iter(),
@@ -314,6 +348,11 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     }
 
     /// Consumes the map, yielding its values.
+    ///
+    /// ```
+    /// let map: mapstore::PooledMap<_, _> = [("a", 1)].into();
+    /// assert_eq!(map.into_values().collect::<Vec<_>>(), [1]);
+    /// ```
     pub fn into_values(self) -> IntoValues<K, V, St> {
         IntoValues {
             inner: self.into_iter(),
@@ -411,6 +450,12 @@ where
     ///
     /// If the new capacity overflows `usize` (or, for a pooled map, `u32`
     /// slots), as std's `HashMap::reserve` does.
+    ///
+    /// ```
+    /// let mut map: mapstore::PooledMap<u32, [u8; 300]> = mapstore::PooledMap::new();
+    /// map.reserve(100);
+    /// assert!(map.capacity() >= 100);
+    /// ```
     pub fn reserve(&mut self, additional: usize) {
         reserve_result(self.try_reserve(additional));
     }
@@ -442,12 +487,27 @@ where
     }
 
     /// Shrinks the table and the pool as much as the entries allow.
+    ///
+    /// ```
+    /// let mut map: mapstore::PooledMap<u32, [u8; 300]> = (0..1000).map(|i| (i, [0; 300])).collect();
+    /// let full = map.memory_usage();
+    /// map.retain(|&k, _| k < 10);
+    /// map.shrink_to_fit();
+    /// assert!(map.memory_usage() < full / 10);
+    /// ```
     pub fn shrink_to_fit(&mut self) {
         self.table.shrink_to_fit(hasher(&self.hash_builder));
         St::shrink_to_fit(&mut self.values);
     }
 
     /// Shrinks the table to hold at least `min_capacity` entries.
+    ///
+    /// ```
+    /// let mut map: mapstore::InlineMap<u32, u32> = mapstore::InlineMap::with_capacity(1000);
+    /// map.insert(1, 1);
+    /// map.shrink_to(10);
+    /// assert!(map.capacity() >= 10 && map.capacity() < 1000);
+    /// ```
     pub fn shrink_to(&mut self, min_capacity: usize) {
         self.table
             .shrink_to(min_capacity, hasher(&self.hash_builder));
@@ -516,6 +576,11 @@ where
     }
 
     /// The stored key and value for a key.
+    ///
+    /// ```
+    /// let map: mapstore::InlineMap<String, u8> = [("a".to_string(), 1)].into();
+    /// assert_eq!(map.get_key_value("a"), Some((&"a".to_string(), &1)));
+    /// ```
     #[inline]
     pub fn get_key_value<Q>(&self, key: &Q) -> Option<(&K, &V)>
     where
@@ -530,6 +595,12 @@ where
     }
 
     /// The value for a key, mutably.
+    ///
+    /// ```
+    /// let mut map: mapstore::PooledMap<&str, u32> = [("a", 1)].into();
+    /// *map.get_mut("a").unwrap() += 1;
+    /// assert_eq!(map["a"], 2);
+    /// ```
     #[inline]
     pub fn get_mut<Q>(&mut self, key: &Q) -> Option<&mut V>
     where
@@ -544,6 +615,12 @@ where
     }
 
     /// Whether the map has a value for the key.
+    ///
+    /// ```
+    /// let map: mapstore::BoxedMap<u8, u8> = [(1, 1)].into();
+    /// assert!(map.contains_key(&1));
+    /// assert!(!map.contains_key(&2));
+    /// ```
     #[inline]
     pub fn contains_key<Q>(&self, key: &Q) -> bool
     where
@@ -553,6 +630,12 @@ where
     }
 
     /// Removes a key, returning its value.
+    ///
+    /// ```
+    /// let mut map: mapstore::PooledMap<u8, u8> = [(1, 10)].into();
+    /// assert_eq!(map.remove(&1), Some(10));
+    /// assert_eq!(map.remove(&1), None);
+    /// ```
     pub fn remove<Q>(&mut self, key: &Q) -> Option<V>
     where
         Q: Hash + Equivalent<K> + ?Sized,
@@ -637,6 +720,12 @@ where
     }
 
     /// Removes a key, returning its value still in its box.
+    ///
+    /// ```
+    /// let mut map: mapstore::BoxedMap<u8, [u8; 4096]> = [(1, [9; 4096])].into();
+    /// let page: Box<[u8; 4096]> = map.remove_boxed(&1).unwrap();
+    /// assert_eq!(page[0], 9);
+    /// ```
     pub fn remove_boxed<Q>(&mut self, key: &Q) -> Option<Box<V>>
     where
         Q: Hash + Equivalent<K> + ?Sized,
@@ -840,6 +929,12 @@ impl<'a, K, V, St: Storage> Entry<'a, K, V, St> {
     }
 
     /// The value, inserting `default()` if absent.
+    ///
+    /// ```
+    /// let mut map: mapstore::InlineMap<&str, Vec<u8>> = mapstore::InlineMap::new();
+    /// map.entry("a").or_insert_with(Vec::new).push(1);
+    /// assert_eq!(map["a"], [1]);
+    /// ```
     pub fn or_insert_with<F: FnOnce() -> V>(self, default: F) -> &'a mut V {
         match self {
             Entry::Occupied(entry) => entry.into_mut(),
@@ -864,6 +959,12 @@ impl<'a, K, V, St: Storage> Entry<'a, K, V, St> {
     }
 
     /// The value, inserting `V::default()` if absent.
+    ///
+    /// ```
+    /// let mut map: mapstore::PooledMap<&str, u64> = mapstore::PooledMap::new();
+    /// *map.entry("a").or_default() += 5;
+    /// assert_eq!(map["a"], 5);
+    /// ```
     pub fn or_default(self) -> &'a mut V
     where
         V: Default,

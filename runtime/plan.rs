@@ -196,6 +196,12 @@ impl Plan {
 
     /// What [`choose`] would pick for this layout, whether or not it was
     /// forced.
+    ///
+    /// ```
+    /// use mapstore::{Plan, StorageKind};
+    /// let plan = Plan::new("Token", 32, 1, false, &[], Some(StorageKind::Boxed));
+    /// assert_eq!(plan.chosen(), StorageKind::Inline);
+    /// ```
     pub const fn chosen(&self) -> StorageKind {
         choose(
             self.size,
@@ -207,6 +213,12 @@ impl Plan {
 
     /// Whether a forced storage is slower than the policy's choice: boxing a
     /// value the policy would keep inline, or inlining one it would not.
+    ///
+    /// ```
+    /// use mapstore::{Plan, StorageKind};
+    /// assert!(Plan::new("Token", 32, 1, false, &[], Some(StorageKind::Boxed)).is_slow_choice());
+    /// assert!(!Plan::new("Token", 32, 1, false, &[], None).is_slow_choice());
+    /// ```
     pub const fn is_slow_choice(&self) -> bool {
         matches!(
             (self.storage, self.chosen()),

@@ -61,11 +61,21 @@ impl<V: MapValue> PlanAgrees<V> {
 
 impl<K, V: MapValue> MapStore<K, V, DefaultHashBuilder> {
     /// Creates an empty map. It does not allocate until the first insert.
+    ///
+    /// ```
+    /// let map: mapstore::MapStore<String, u64> = mapstore::MapStore::new();
+    /// assert!(map.is_empty());
+    /// ```
     pub fn new() -> Self {
         Self::from_map(Map::new())
     }
 
     /// Creates an empty map with room for at least `capacity` entries.
+    ///
+    /// ```
+    /// let map: mapstore::MapStore<u32, u32> = mapstore::MapStore::with_capacity(8);
+    /// assert!(map.capacity() >= 8);
+    /// ```
     pub fn with_capacity(capacity: usize) -> Self {
         Self::from_map(Map::with_capacity(capacity))
     }
@@ -73,12 +83,26 @@ impl<K, V: MapValue> MapStore<K, V, DefaultHashBuilder> {
 
 impl<K, V: MapValue, S> MapStore<K, V, S> {
     /// Creates an empty map that hashes keys with `hash_builder`.
+    ///
+    /// ```
+    /// use std::hash::RandomState;
+    /// let mut map: mapstore::MapStore<&str, u8, _> = mapstore::MapStore::with_hasher(RandomState::new());
+    /// map.insert("a", 1);
+    /// assert_eq!(map["a"], 1);
+    /// ```
     pub fn with_hasher(hash_builder: S) -> Self {
         Self::from_map(Map::with_hasher(hash_builder))
     }
 
     /// Creates an empty map with room for `capacity` entries that hashes
     /// keys with `hash_builder`.
+    ///
+    /// ```
+    /// use std::hash::RandomState;
+    /// let map: mapstore::MapStore<u8, u8, _> =
+    ///     mapstore::MapStore::with_capacity_and_hasher(8, RandomState::new());
+    /// assert!(map.capacity() >= 8);
+    /// ```
     pub fn with_capacity_and_hasher(capacity: usize, hash_builder: S) -> Self {
         Self::from_map(Map::with_capacity_and_hasher(capacity, hash_builder))
     }
@@ -97,16 +121,32 @@ impl<K, V: MapValue, S> MapStore<K, V, S> {
     }
 
     /// Unwraps the map.
+    ///
+    /// ```
+    /// let store: mapstore::MapStore<u8, u64> = [(1, 2)].into();
+    /// let inline: mapstore::InlineMap<u8, u64> = store.into_map();
+    /// assert_eq!(inline[&1], 2);
+    /// ```
     pub fn into_map(self) -> Map<K, V, V::Storage, S> {
         self.map
     }
 
     /// Consumes the map, yielding its keys.
+    ///
+    /// ```
+    /// let store: mapstore::MapStore<u8, u64> = [(1, 2)].into();
+    /// assert_eq!(store.into_keys().collect::<Vec<_>>(), [1]);
+    /// ```
     pub fn into_keys(self) -> IntoKeys<K, V, V::Storage> {
         self.map.into_keys()
     }
 
     /// Consumes the map, yielding its values.
+    ///
+    /// ```
+    /// let store: mapstore::MapStore<u8, u64> = [(1, 2)].into();
+    /// assert_eq!(store.into_values().collect::<Vec<_>>(), [2]);
+    /// ```
     pub fn into_values(self) -> IntoValues<K, V, V::Storage> {
         self.map.into_values()
     }
