@@ -328,15 +328,14 @@ impl<V> Pool<V> {
     pub(crate) fn remove(&mut self, slot: PoolSlot) -> V {
         let i = slot.0 as usize;
         debug_assert!(self.is_occupied(i));
-        // Reserve the free-list entry first so nothing can fail after the
-        // value has been moved out.
-        self.free.reserve(1);
         // SAFETY: the slot is occupied (a live `PoolSlot` refers to it) and
         // is marked vacant right after, so the value is read exactly once.
         let value = unsafe { self.slot_ptr(slot.0).read() };
         self.occupied[i / 64] &= !(1 << (i % 64));
-        self.free.push(slot.0);
         self.len -= 1;
+        // Cannot panic: the free list holds fewer than `u32::MAX` entries,
+        // so its capacity cannot overflow, and allocation failure aborts.
+        self.free.push(slot.0);
         value
     }
 
