@@ -2,6 +2,7 @@
 //! (thread-local, with a double-drop detector). After every step the live
 //! counts equal the map's length; after the map is gone they are zero.
 
+#[macro_use]
 mod common;
 
 use std::cell::Cell;
@@ -351,29 +352,6 @@ fn store_lifecycle() {
     run(Small::new);
     run(Large::new);
     run(TVal::<64>::new);
-}
-
-macro_rules! per_storage {
-    ($($scenario:ident),* $(,)?) => {$(
-        mod $scenario {
-            use super::*;
-
-            #[test]
-            fn inline() {
-                $scenario::<Inline>();
-            }
-
-            #[test]
-            fn boxed() {
-                $scenario::<Boxed>();
-            }
-
-            #[test]
-            fn pooled() {
-                $scenario::<Pooled>();
-            }
-        }
-    )*};
 }
 
 per_storage!(

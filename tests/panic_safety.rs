@@ -7,6 +7,7 @@
 //! the same code behind a `Deref`), and where std's behaviour is defined by
 //! the same circumstances, over std's `HashMap` too, as the reference.
 
+#[macro_use]
 mod common;
 
 use std::collections::HashMap;
@@ -567,29 +568,6 @@ fn store_clone_and_closure_panics() {
     assert_sound(&mut store);
     drop(store);
     assert_clean();
-}
-
-macro_rules! per_storage {
-    ($($scenario:ident),* $(,)?) => {$(
-        mod $scenario {
-            use super::*;
-
-            #[test]
-            fn inline() {
-                $scenario::<Inline>();
-            }
-
-            #[test]
-            fn boxed() {
-                $scenario::<Boxed>();
-            }
-
-            #[test]
-            fn pooled() {
-                $scenario::<Pooled>();
-            }
-        }
-    )*};
 }
 
 per_storage!(

@@ -371,3 +371,28 @@ impl<const N: u64> BuildHasher for Collide<N> {
         CollideHasher(0xcbf2_9ce4_8422_2325)
     }
 }
+
+/// One test per storage for each generic scenario `fn name<St: Storage>()`.
+#[allow(unused_macros)]
+macro_rules! per_storage {
+    ($($scenario:ident),* $(,)?) => {$(
+        mod $scenario {
+            use super::*;
+
+            #[test]
+            fn inline() {
+                $scenario::<Inline>();
+            }
+
+            #[test]
+            fn boxed() {
+                $scenario::<Boxed>();
+            }
+
+            #[test]
+            fn pooled() {
+                $scenario::<Pooled>();
+            }
+        }
+    )*};
+}
