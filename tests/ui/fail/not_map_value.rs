@@ -5,7 +5,8 @@ struct Plain {
     id: u64,
 }
 
-fn main() {
-    let mut map: MapStore<u32, Plain> = MapStore::new();
-    map.insert(1, Plain { id: 1 });
+fn count(map: &MapStore<u32, Plain>) -> usize {
+    map.values().map(|plain| plain.id as usize).sum()
 }
+
+fn main() {}
