@@ -159,56 +159,51 @@ struct Outcome {
     peak: f64,
 }
 
-fn run<K, V, M>(
-    name: &str,
+/// One timed round for one contender: insert `n` entries into an empty map,
+/// then look each one up. Returns the time and the bytes the map held at
+/// the end and at its peak.
+fn round<K, V, M>(
     n: usize,
-    rounds: usize,
-    key: &impl Fn(usize) -> K,
-    value: &impl Fn(usize) -> V,
+    keys: &[K],
+    key: &dyn Fn(usize) -> K,
+    value: &dyn Fn(usize) -> V,
     probe: fn(&V) -> u64,
-) -> Outcome
+) -> (Duration, usize, usize)
 where
     M: Contender<K, V>,
 {
-    let keys: Vec<K> = (0..n).map(key).collect();
-    // One unmeasured warm-up round at a tenth of the size, so that no
-    // contender pays for the process's first page faults.
-    {
-        let mut map = M::empty();
-        for i in 0..n / 10 {
-            map.put(key(i), value(i));
-        }
-        black_box(map.find(&keys[0]).map(probe));
+    let before = LIVE.load(Relaxed);
+    PEAK.store(before, Relaxed);
+    let start = Instant::now();
+    let mut map = M::empty();
+    for i in 0..n {
+        map.put(key(i), value(i));
     }
-    let mut best = Duration::MAX;
-    let (mut live, mut peak) = (0, 0);
-    for _ in 0..rounds {
-        let before = LIVE.load(Relaxed);
-        PEAK.store(before, Relaxed);
-        let start = Instant::now();
-        let mut map = M::empty();
-        for i in 0..n {
-            map.put(key(i), value(i));
-        }
-        let mut sum = 0u64;
-        for k in &keys {
-            sum = sum.wrapping_add(map.find(k).map_or(0, probe));
-        }
-        black_box(sum);
-        best = best.min(start.elapsed());
-        // Keys are built the same way for every contender; their own heap
-        // (String keys) is part of what every map holds.
-        live = LIVE.load(Relaxed) - before;
-        peak = PEAK.load(Relaxed) - before;
-        drop(map);
+    let mut sum = 0u64;
+    for k in keys {
+        sum = sum.wrapping_add(map.find(k).map_or(0, probe));
     }
-    Outcome {
-        name: name.to_string(),
-        time: best,
-        live: live as f64 / n as f64,
-        peak: peak as f64 / n as f64,
-    }
+    black_box(sum);
+    let time = start.elapsed();
+    // Keys are built the same way for every contender; their own heap
+    // (String keys) is part of what every map holds.
+    let live = LIVE.load(Relaxed) - before;
+    let peak = PEAK.load(Relaxed) - before;
+    drop(map);
+    (time, live, peak)
 }
+
+/// A contender's name and its round function.
+type Entrant<'a, K, V> = (
+    String,
+    fn(
+        usize,
+        &[K],
+        &dyn Fn(usize) -> K,
+        &dyn Fn(usize) -> V,
+        fn(&V) -> u64,
+    ) -> (Duration, usize, usize),
+);
 
 fn race<K, V>(
     n: usize,
@@ -221,48 +216,57 @@ fn race<K, V>(
     V: MapValue,
 {
     let chosen = V::PLAN.storage;
-    let mut outcomes = vec![run::<K, V, MapStore<K, V>>(
-        &format!("MapStore ({chosen})"),
-        n,
-        rounds,
-        &key,
-        &value,
-        probe,
+    let mut entrants: Vec<Entrant<'_, K, V>> = vec![(
+        format!("MapStore ({chosen})"),
+        round::<K, V, MapStore<K, V>>,
     )];
-    for (kind, name) in [
-        (mapstore::StorageKind::Inline, "InlineMap"),
-        (mapstore::StorageKind::Pooled, "PooledMap"),
-        (mapstore::StorageKind::Boxed, "BoxedMap"),
+    for kind in [
+        mapstore::StorageKind::Inline,
+        mapstore::StorageKind::Pooled,
+        mapstore::StorageKind::Boxed,
     ] {
-        if kind == chosen {
-            continue;
+        if kind != chosen {
+            entrants.push(match kind {
+                mapstore::StorageKind::Inline => {
+                    ("InlineMap".into(), round::<K, V, InlineMap<K, V>>)
+                }
+                mapstore::StorageKind::Pooled => {
+                    ("PooledMap".into(), round::<K, V, PooledMap<K, V>>)
+                }
+                mapstore::StorageKind::Boxed => ("BoxedMap".into(), round::<K, V, BoxedMap<K, V>>),
+            });
         }
-        let outcome = match kind {
-            mapstore::StorageKind::Inline => {
-                run::<K, V, InlineMap<K, V>>(name, n, rounds, &key, &value, probe)
-            }
-            mapstore::StorageKind::Pooled => {
-                run::<K, V, PooledMap<K, V>>(name, n, rounds, &key, &value, probe)
-            }
-            mapstore::StorageKind::Boxed => {
-                run::<K, V, BoxedMap<K, V>>(name, n, rounds, &key, &value, probe)
-            }
-        };
-        outcomes.push(outcome);
+    }
+    entrants.push((STD_INLINE.into(), round::<K, V, HashMap<K, V>>));
+    entrants.push((
+        "std HashMap<K, Box<V>>".into(),
+        round::<K, V, StdBoxed<K, V>>,
+    ));
+
+    let keys: Vec<K> = (0..n).map(&key).collect();
+    let mut outcomes: Vec<Outcome> = entrants
+        .iter()
+        .map(|(name, _)| Outcome {
+            name: name.clone(),
+            time: Duration::MAX,
+            live: 0.0,
+            peak: 0.0,
+        })
+        .collect();
+    // A warm-up round at a tenth of the size, then the measured rounds in
+    // turn, so that no contender is always the first after another's frees.
+    for (_, run) in &entrants {
+        run(n / 10, &keys[..n / 10], &key, &value, probe);
+    }
+    for _ in 0..rounds {
+        for ((_, run), outcome) in entrants.iter().zip(&mut outcomes) {
+            let (time, live, peak) = run(n, &keys, &key, &value, probe);
+            outcome.time = outcome.time.min(time);
+            outcome.live = live as f64 / n as f64;
+            outcome.peak = peak as f64 / n as f64;
+        }
         progress();
     }
-    outcomes.push(run::<K, V, HashMap<K, V>>(
-        STD_INLINE, n, rounds, &key, &value, probe,
-    ));
-    progress();
-    outcomes.push(run::<K, V, StdBoxed<K, V>>(
-        "std HashMap<K, Box<V>>",
-        n,
-        rounds,
-        &key,
-        &value,
-        probe,
-    ));
     println!();
 
     let fastest = outcomes.iter().map(|o| o.time).min().unwrap_or_default();
@@ -314,6 +318,11 @@ fn main() {
         }
     };
 
+    // glibc serves large blocks with mmap and unmaps them on free, until a
+    // freed block raises its threshold. Raise it once, up front, so that the
+    // first map timed does not pay page faults the later ones are spared.
+    drop(black_box(vec![1u8; 32 << 20]));
+
     println!(
         "mapstore tour: the plan for each value type, then {n} inserts + {n} lookups per map\n"
     );
@@ -332,7 +341,7 @@ fn main() {
     print!("OrderId (16 B, u64 keys) ");
     race(
         n,
-        3,
+        9,
         key,
         |i| OrderId {
             shard: i as u32 % 64,
@@ -345,7 +354,7 @@ fn main() {
     print!("UserProfile (String fields, String keys) ");
     race(
         n,
-        2,
+        5,
         |i| format!("user-{i}"),
         |i| UserProfile {
             name: format!("User {i}"),
@@ -359,7 +368,7 @@ fn main() {
     print!("SensorRecord (300 B, u64 keys) ");
     race(
         n,
-        2,
+        5,
         key,
         |i| SensorRecord {
             id: i as u64,
@@ -372,7 +381,7 @@ fn main() {
     print!("PageBuffer (4 KiB, u64 keys) ");
     race(
         n,
-        1,
+        2,
         key,
         |i| PageBuffer {
             bytes: [i as u8; 4096],
@@ -383,7 +392,7 @@ fn main() {
     print!("WirePacket (repr(C), 24 B with 8 B of padding) ");
     race(
         n,
-        3,
+        9,
         key,
         |i| WirePacket {
             flags: 1,
