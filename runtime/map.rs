@@ -138,6 +138,7 @@ fn hasher<K: Hash, V, St: Storage, S: BuildHasher>(
     move |bucket| make_hash(hash_builder, &bucket.key)
 }
 
+#[inline]
 fn reserve_result(result: Result<(), TryReserveError>) {
     match result {
         Ok(()) => {}
@@ -475,6 +476,7 @@ where
     /// Makes room in the table. If `Hash` panics while hashbrown rehashes
     /// in place, hashbrown drops the entries it had not placed yet; the
     /// guard then drops their values from the side storage.
+    #[inline]
     fn reserve_table(&mut self, additional: usize) -> Result<(), TryReserveError> {
         if additional <= self.table.capacity() - self.table.len() {
             return Ok(());
@@ -522,6 +524,7 @@ where
     /// assert_eq!(map.insert("k", [1u8; 300]), None);
     /// assert_eq!(map.insert("k", [2u8; 300]), Some([1u8; 300]));
     /// ```
+    #[inline]
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
         match self.entry(key) {
             Entry::Occupied(mut entry) => Some(entry.insert(value)),
@@ -541,6 +544,7 @@ where
     /// }
     /// assert_eq!(counts[&'l'], 2);
     /// ```
+    #[inline]
     pub fn entry(&mut self, key: K) -> Entry<'_, K, V, St> {
         let hash = make_hash(&self.hash_builder, &key);
         reserve_result(self.reserve_table(1));
@@ -988,6 +992,7 @@ impl<'a, K, V, St: Storage> Entry<'a, K, V, St> {
     }
 
     /// Sets the value, returning the occupied entry.
+    #[inline]
     pub fn insert_entry(self, value: V) -> OccupiedEntry<'a, K, V, St> {
         match self {
             Entry::Occupied(mut entry) => {
@@ -1019,17 +1024,20 @@ impl<'a, K, V, St: Storage> OccupiedEntry<'a, K, V, St> {
     }
 
     /// The value, mutably.
+    #[inline]
     pub fn get_mut(&mut self) -> &mut V {
         St::get_mut(self.values, &mut self.inner.get_mut().slot)
     }
 
     /// The value, mutably, for as long as the map is borrowed.
+    #[inline]
     pub fn into_mut(self) -> &'a mut V {
         let values: &'a St::Values<V> = self.values;
         St::get_mut(values, &mut self.inner.into_mut().slot)
     }
 
     /// Replaces the value, returning the old one.
+    #[inline]
     pub fn insert(&mut self, value: V) -> V {
         core::mem::replace(self.get_mut(), value)
     }
@@ -1058,11 +1066,13 @@ impl<'a, K, V, St: Storage> VacantEntry<'a, K, V, St> {
     }
 
     /// Inserts the value, returning a reference to it.
+    #[inline]
     pub fn insert(self, value: V) -> &'a mut V {
         self.insert_entry(value).into_mut()
     }
 
     /// Inserts the value, returning the occupied entry.
+    #[inline]
     pub fn insert_entry(self, value: V) -> OccupiedEntry<'a, K, V, St> {
         let slot = St::store(self.values, value);
         let inner = self.inner.insert(Bucket {

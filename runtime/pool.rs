@@ -181,6 +181,9 @@ pub struct Pool<V> {
     chunks: Chunks<V>,
     /// Slots `..next` have been handed out at least once.
     next: usize,
+    /// Slots in the chunks allocated so far (`MAX_SLOTS` for zero-sized
+    /// values, which need no chunks).
+    cap: usize,
     /// Vacant slots below `next`, reused last-freed first.
     free: Vec<u32>,
     /// One bit per slot below `next`: set while the slot holds a value.
@@ -201,6 +204,7 @@ impl<V> Default for Pool<V> {
         Pool {
             chunks: Chunks { ptrs: Vec::new() },
             next: 0,
+            cap: if Self::IS_ZST { MAX_SLOTS } else { 0 },
             free: Vec::new(),
             occupied: Vec::new(),
             len: 0,
@@ -213,13 +217,17 @@ impl<V> Pool<V> {
     const IS_ZST: bool = size_of::<V>() == 0;
 
     /// Slots allocated so far.
+    #[inline]
     fn capacity(&self) -> usize {
-        if Self::IS_ZST {
-            MAX_SLOTS
-        } else {
-            Chunks::<V>::GEOMETRY
+        self.cap
+    }
+
+    /// Recomputes `cap` after the chunk list changed.
+    fn update_capacity(&mut self) {
+        if !Self::IS_ZST {
+            self.cap = Chunks::<V>::GEOMETRY
                 .capacity(self.chunks.ptrs.len())
-                .min(MAX_SLOTS)
+                .min(MAX_SLOTS);
         }
     }
 
@@ -255,7 +263,9 @@ impl<V> Pool<V> {
             return Err(TryReserveError::CapacityOverflow);
         }
         while self.capacity() < needed {
-            self.chunks.try_push()?;
+            let pushed = self.chunks.try_push();
+            self.update_capacity();
+            pushed?;
         }
         let words = self.capacity().div_ceil(64);
         self.occupied
@@ -270,27 +280,11 @@ impl<V> Pool<V> {
     /// # Panics
     ///
     /// If the pool already holds `u32::MAX` values.
+    #[inline]
     pub(crate) fn insert(&mut self, value: V) -> PoolSlot {
         let i = match self.free.pop() {
             Some(i) => i as usize,
-            None => {
-                if self.next == self.capacity() {
-                    match self.try_reserve(1) {
-                        Ok(()) => {}
-                        Err(TryReserveError::CapacityOverflow) => {
-                            panic!("mapstore: a pooled map holds at most u32::MAX values")
-                        }
-                        Err(TryReserveError::AllocError { layout }) => handle_alloc_error(layout),
-                    }
-                }
-                if self.next % 64 == 0 {
-                    // Does not allocate after a growth: `try_reserve`
-                    // reserves a word per 64 slots of capacity.
-                    self.occupied.push(0);
-                }
-                self.next += 1;
-                self.next - 1
-            }
+            None => self.fresh_slot(),
         };
         // SAFETY: `i < next <= capacity()`, and slot `i` is vacant (it was
         // on the free list or never handed out), so writing does not
@@ -299,6 +293,33 @@ impl<V> Pool<V> {
         self.occupied[i / 64] |= 1 << (i % 64);
         self.len += 1;
         PoolSlot(i as u32)
+    }
+
+    /// Hands out slot `next`, growing the pool if it is full.
+    #[inline]
+    fn fresh_slot(&mut self) -> usize {
+        if self.next == self.capacity() {
+            self.grow_one();
+        }
+        if self.next % 64 == 0 {
+            // Does not allocate after a growth: `try_reserve` reserves a
+            // word per 64 slots of capacity.
+            self.occupied.push(0);
+        }
+        self.next += 1;
+        self.next - 1
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow_one(&mut self) {
+        match self.try_reserve(1) {
+            Ok(()) => {}
+            Err(TryReserveError::CapacityOverflow) => {
+                panic!("mapstore: a pooled map holds at most u32::MAX values")
+            }
+            Err(TryReserveError::AllocError { layout }) => handle_alloc_error(layout),
+        }
     }
 
     /// The value in an occupied slot.
@@ -325,6 +346,7 @@ impl<V> Pool<V> {
     }
 
     /// Moves the value out of a slot and frees the slot.
+    #[inline]
     pub(crate) fn remove(&mut self, slot: PoolSlot) -> V {
         let i = slot.0 as usize;
         debug_assert!(self.is_occupied(i));
@@ -419,6 +441,7 @@ impl<V> Pool<V> {
             }
             self.chunks.truncate(keep);
             self.chunks.ptrs.shrink_to_fit();
+            self.update_capacity();
         }
     }
 
