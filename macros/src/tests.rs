@@ -344,3 +344,161 @@ fn never_panics_on_odd_input() {
         let _ = expand(input);
     }
 }
+
+/// A small deterministic generator (xorshift64*), so the corpus is the same
+/// on every run and any failure names its seed.
+struct Gen(u64);
+
+impl Gen {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn pick<'a>(&mut self, options: &[&'a str]) -> &'a str {
+        options[(self.next() % options.len() as u64) as usize]
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// One derive input: a struct, enum or union of a random shape, under a
+/// random soup of `map_store` attributes (valid, invalid and malformed).
+fn generated_input(g: &mut Gen) -> String {
+    const FIELD_TYPES: &[&str] = &[
+        "u8",
+        "u64",
+        "String",
+        "&'a str",
+        "Vec<T>",
+        "[u8; 300]",
+        "Box<dyn Fn()>",
+        "*const u8",
+        "Option<std::rc::Rc<u8>>",
+        "(u8, String)",
+        "[Vec<u8>; 2]",
+        "core::marker::PhantomData<T>",
+        "Self",
+        "[u8; N]",
+    ];
+    const ATTRS: &[&str] = &[
+        "storage = \"inline\"",
+        "storage = \"boxed\"",
+        "storage = \"pooled\"",
+        "storage = \"bogus\"",
+        "storage = 1",
+        "storage",
+        "store = \"Users\"",
+        "store = \"1x\"",
+        "store = Users",
+        "no_store",
+        "explain",
+        "explain = \"yes\"",
+        "crate = \"::mapstore\"",
+        "crate = \"a b\"",
+        "crate = 5",
+        "allow(slow_storage)",
+        "allow(zero_sized, padding)",
+        "allow(everything)",
+        "allow",
+        "stroage = \"inline\"",
+        "a::b = \"c\"",
+        "",
+        ",",
+    ];
+    const GENERICS: &[&str] = &[
+        "",
+        "",
+        "<'a>",
+        "<T>",
+        "<'a, T: Clone>",
+        "<const N: usize>",
+        "<K, S>",
+        "<T = u8>",
+    ];
+    const REPRS: &[&str] = &[
+        "",
+        "",
+        "#[repr(C)]",
+        "#[repr(C, packed)]",
+        "#[repr(align(8))]",
+        "#[repr(transparent)]",
+        "#[repr(u8)]",
+    ];
+    let field = |g: &mut Gen| g.pick(FIELD_TYPES).to_string();
+    let mut attrs = String::new();
+    for _ in 0..g.below(3) {
+        let keys: Vec<&str> = (0..g.below(4)).map(|_| g.pick(ATTRS)).collect();
+        attrs += &format!("#[map_store({})]\n", keys.join(", "));
+    }
+    let generics = g.pick(GENERICS);
+    let repr = g.pick(REPRS);
+    let vis = g.pick(&["", "pub ", "pub(crate) "]);
+    let body = match g.below(5) {
+        0 => format!("struct Subject{generics};"),
+        1 => {
+            let fields: Vec<String> = (0..g.below(4)).map(|_| field(g)).collect();
+            format!("struct Subject{generics}({});", fields.join(", "))
+        }
+        2 => {
+            let fields: Vec<String> = (0..g.below(5))
+                .map(|i| format!("f{i}: {}", field(g)))
+                .collect();
+            format!("struct Subject{generics} {{ {} }}", fields.join(", "))
+        }
+        3 => {
+            let variants: Vec<String> = (0..g.below(4))
+                .map(|i| match g.below(3) {
+                    0 => format!("V{i}"),
+                    1 => format!("V{i}({})", field(g)),
+                    _ => format!("V{i} {{ x: {} }}", field(g)),
+                })
+                .collect();
+            format!("enum Subject{generics} {{ {} }}", variants.join(", "))
+        }
+        _ => format!("union Subject{generics} {{ a: u8, b: {} }}", field(g)),
+    };
+    format!("{attrs}{repr}\n{vis}{body}")
+}
+
+#[test]
+fn never_panics_on_a_generated_corpus() {
+    let mut g = Gen(0x9E37_79B9_7F4A_7C15);
+    let (mut expanded, mut rejected) = (0, 0);
+    for case in 0..3000 {
+        let source = generated_input(&mut g);
+        let Ok(tokens) = source.parse::<TokenStream>() else {
+            continue;
+        };
+        if syn::parse2::<syn::DeriveInput>(tokens.clone()).is_err() {
+            continue;
+        }
+        let out = std::panic::catch_unwind(|| expand(tokens))
+            .unwrap_or_else(|_| panic!("case {case} panicked:\n{source}"));
+        let file: syn::File = syn::parse2(out.clone())
+            .unwrap_or_else(|err| panic!("case {case}: not Rust items ({err}):\n{source}\n{out}"));
+        let text = out.to_string();
+        let has_error = text.contains("compile_error");
+        let has_impl = file.items.iter().any(|item| match item {
+            syn::Item::Const(item) => quote!(#item).to_string().contains("MapValue"),
+            syn::Item::Impl(_) => true,
+            _ => false,
+        });
+        assert!(
+            has_error || has_impl,
+            "case {case}: neither an impl nor an error:\n{source}\n{out}"
+        );
+        if has_error {
+            rejected += 1;
+        } else {
+            expanded += 1;
+        }
+    }
+    // The corpus exercises both outcomes, not just one of them.
+    assert!(expanded > 300, "{expanded} expanded");
+    assert!(rejected > 300, "{rejected} rejected");
+}
