@@ -52,14 +52,14 @@ impl fmt::Display for StorageKind {
 /// Starting points: Go's runtime stores map values of at most 128 bytes
 /// inline; folly's `F14FastMap` switches to vector storage above 24 bytes.
 /// Measured by `benches/maps.rs` (`docs/bench/results.md`, u64 keys,
-/// N = 100 000): at 128 B, grow-insert takes 137 ns inline against 51 ns
+/// N = 100 000): at 128 B, grow-insert takes 151 ns inline against 32 ns
 /// pooled, and the peak while growing is 269 against 151 bytes per entry;
-/// but remove-and-reinsert churn takes 134 ns inline against 409 ns pooled,
-/// and lookups and iteration favour inline at every size measured. At 64 B
-/// pooling still wins grow-insert at N = 100 000 (94 against 30 ns) and
-/// loses it at N = 1 000 (36 against 46 ns). 128 keeps reads and churn on
-/// the inline path up to Go's threshold; above it the pool wins insert,
-/// growth and memory by 2.5x or more.
+/// but remove-and-reinsert churn takes 108 ns inline against 221 ns pooled,
+/// and a pooled lookup takes two dependent cache misses where an inline one
+/// takes one. At 64 B pooling still wins grow-insert at N = 100 000 (24
+/// against 56 ns) and loses it at N = 1 000 (36 against 32 ns). 128 keeps
+/// reads and churn on the inline path up to Go's threshold; above it the
+/// pool wins insert, growth and memory by 2x or more.
 pub const INLINE_MAX_SIZE: usize = 128;
 
 /// Values of at least this many bytes are boxed rather than pooled.
@@ -69,10 +69,11 @@ pub const INLINE_MAX_SIZE: usize = 128;
 /// that is only returned to the allocator by `shrink_to_fit`; a box returns
 /// it on remove.
 ///
-/// Measured by `benches/maps.rs` up to 4 KiB, where pooling matches boxing on
-/// grow-insert (2463 against 2356 ns, within noise), beats it on lookup (30
-/// against 35 ns) and churn (1097 against 1399 ns), and makes 0.06 instead of
-/// 1 allocation per entry: boxing does not pay below this size.
+/// Measured by `benches/maps.rs` up to 4 KiB, where pooling and boxing are
+/// within noise of each other on grow-insert (2032 against 1876 ns at
+/// N = 100 000, 189 against 222 ns at N = 1 000) and lookups, and pooling
+/// makes 0.0002 instead of 1 allocation per entry: boxing does not pay
+/// below this size.
 pub const BOXED_MIN_SIZE: usize = 64 * 1024;
 
 /// Alignments above this are boxed: a pool chunk or table bucket aligned to
