@@ -29,12 +29,13 @@ where
     V: MapValue + Serialize,
 {
     fn serialize<T: Serializer>(&self, serializer: T) -> Result<T::Ok, T::Error> {
-        serializer.collect_map(self.iter())
+        // The wrapped map's impl: a `MapStore` serializes as its map.
+        Map::serialize(self, serializer)
     }
 }
 
 struct MapVisitor<K, V, St: Storage, S> {
-    marker: PhantomData<fn() -> Map<K, V, St, S>>,
+    marker: PhantomData<Map<K, V, St, S>>,
 }
 
 impl<'de, K, V, St, S> Visitor<'de> for MapVisitor<K, V, St, S>
