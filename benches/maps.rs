@@ -44,8 +44,8 @@ use mapstore::__private::{Pick, Select};
 use mapstore::map::Map;
 use mapstore::storage::Storage;
 use mapstore::{
-    choose, BoxedMap, DefaultHashBuilder, InlineMap, MapStore, MapValue, Plan, PooledMap,
-    StorageKind,
+    choose, BoxedMap, DefaultHashBuilder, InlineMap, MapStore, MapValue, Optimize, Plan, PooledMap,
+    StorageKind, ValueLayout,
 };
 
 // ---------------------------------------------------------------------------
@@ -270,7 +270,7 @@ macro_rules! values {
         $(
             impl MapValue for Pod<$n> {
                 type Storage = <Select<
-                    { choose(size_of::<Pod<$n>>(), align_of::<Pod<$n>>(), false, false) as u8 },
+                    { choose(ValueLayout::of::<Pod<$n>>(false), Optimize::Balanced) as u8 },
                 > as Pick>::S;
                 const PLAN: Plan = Plan::new(
                     concat!("Pod<", $n, ">"),
@@ -307,7 +307,7 @@ macro_rules! values {
 
             impl MapValue for Owned<$w> {
                 type Storage = <Select<
-                    { choose(size_of::<Owned<$w>>(), align_of::<Owned<$w>>(), true, true) as u8 },
+                    { choose(ValueLayout::of::<Owned<$w>>(true), Optimize::Balanced) as u8 },
                 > as Pick>::S;
                 const PLAN: Plan = Plan::new(
                     concat!("Owned<", $w, ">"),

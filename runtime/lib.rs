@@ -60,7 +60,10 @@ mod store;
 pub use hashbrown::{DefaultHashBuilder, Equivalent, TryReserveError};
 
 pub use map::{BoxedMap, InlineMap, PooledMap};
-pub use plan::{choose, Plan, StorageKind, BOXED_MIN_ALIGN, BOXED_MIN_SIZE, INLINE_MAX_SIZE};
+pub use plan::{
+    choose, Optimize, Plan, StorageKind, Thresholds, ValueLayout, BALANCED, BOXED_MIN_ALIGN,
+    BOXED_MIN_SIZE, INLINE_MAX_SIZE, MEMORY, READS, WRITES,
+};
 pub use store::MapStore;
 
 #[cfg(feature = "derive")]

@@ -86,7 +86,7 @@ struct ReleaseOrphans<'a, K, V, St: Storage, S> {
 impl<K, V, St: Storage, S> Drop for ReleaseOrphans<'_, K, V, St, S> {
     fn drop(&mut self) {
         let map = &mut *self.map;
-        St::release_unreferenced(&mut map.values, map.table.iter().map(|b| &b.slot));
+        St::release_unreferenced(&mut map.side, map.table.iter().map(|b| &b.slot));
     }
 }
 
@@ -113,7 +113,7 @@ impl<K, V, St: Storage, S> Drop for ReleaseOrphans<'_, K, V, St, S> {
 /// ```
 pub struct Map<K, V, St: Storage, S = DefaultHashBuilder> {
     table: HashTable<Bucket<K, V, St>>,
-    values: St::Values<V>,
+    side: St::Side<V>,
     hash_builder: S,
 }
 
@@ -138,8 +138,11 @@ fn hasher<K: Hash, V, St: Storage, S: BuildHasher>(
     move |bucket| make_hash(hash_builder, &bucket.key)
 }
 
+/// Turns a failed reservation into the panic or abort std's infallible
+/// `reserve` gives: a panic on capacity overflow, `handle_alloc_error` when
+/// the allocator fails.
 #[inline]
-fn reserve_result(result: Result<(), TryReserveError>) {
+fn unwrap_reserve(result: Result<(), TryReserveError>) {
     match result {
         Ok(()) => {}
         Err(TryReserveError::CapacityOverflow) => panic!("capacity overflow"),
@@ -181,7 +184,7 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     pub fn with_hasher(hash_builder: S) -> Self {
         Map {
             table: HashTable::new(),
-            values: Default::default(),
+            side: Default::default(),
             hash_builder,
         }
     }
@@ -196,11 +199,11 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     /// assert!(map.capacity() >= 4);
     /// ```
     pub fn with_capacity_and_hasher(capacity: usize, hash_builder: S) -> Self {
-        let mut values = St::Values::<V>::default();
-        reserve_result(St::try_reserve(&mut values, capacity));
+        let mut side = St::Side::<V>::default();
+        unwrap_reserve(St::try_reserve(&mut side, capacity));
         Map {
             table: HashTable::with_capacity(capacity),
-            values,
+            side,
             hash_builder,
         }
     }
@@ -267,7 +270,7 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     /// assert!(map.memory_usage() >= 1000);
     /// ```
     pub fn memory_usage(&self) -> usize {
-        self.table.allocation_size() + St::side_bytes(&self.values, self.table.len())
+        self.table.allocation_size() + St::side_bytes(&self.side, self.table.len())
     }
 
     /// Iterates over the entries in arbitrary order.
@@ -281,7 +284,7 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     pub fn iter(&self) -> Iter<'_, K, V, St> {
         Iter {
             inner: self.table.iter(),
-            values: &self.values,
+            side: &self.side,
         }
     }
 
@@ -297,7 +300,7 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     pub fn iter_mut(&mut self) -> IterMut<'_, K, V, St> {
         IterMut {
             inner: self.table.iter_mut(),
-            values: &self.values,
+            side: &self.side,
         }
     }
 
@@ -317,7 +320,7 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     ///
     /// ```
     /// let map: mapstore::PooledMap<_, _> = [(1, 10), (2, 20)].into();
-    /// assert_eq!(map.values().sum::<i32>(), 30);
+    /// assert_eq!(map.side().sum::<i32>(), 30);
     /// ```
     pub fn values(&self) -> Values<'_, K, V, St> {
         Values { inner: self.iter() }
@@ -372,7 +375,7 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     pub fn drain(&mut self) -> Drain<'_, K, V, St> {
         Drain {
             inner: self.table.drain(),
-            values: &mut self.values,
+            side: &mut self.side,
         }
     }
 
@@ -394,10 +397,10 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
             let Some(bucket) = self.table.get_bucket_mut(index) else {
                 continue;
             };
-            if !keep(&bucket.key, St::get_mut(&self.values, &mut bucket.slot)) {
+            if !keep(&bucket.key, St::get_mut(&self.side, &mut bucket.slot)) {
                 if let Ok(entry) = self.table.get_bucket_entry(index) {
                     let (bucket, _) = entry.remove();
-                    drop(St::take(&mut self.values, bucket.slot));
+                    drop(St::take(&mut self.side, bucket.slot));
                 }
             }
         }
@@ -419,7 +422,7 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     {
         ExtractIf {
             table: &mut self.table,
-            values: &mut self.values,
+            side: &mut self.side,
             index: 0,
             pred,
         }
@@ -435,7 +438,7 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     /// ```
     pub fn clear(&mut self) {
         self.table.clear();
-        St::clear(&mut self.values);
+        St::clear(&mut self.side);
     }
 }
 
@@ -458,7 +461,7 @@ where
     /// assert!(map.capacity() >= 100);
     /// ```
     pub fn reserve(&mut self, additional: usize) {
-        reserve_result(self.try_reserve(additional));
+        unwrap_reserve(self.try_reserve(additional));
     }
 
     /// Tries to reserve room for at least `additional` more entries.
@@ -470,7 +473,7 @@ where
     /// ```
     pub fn try_reserve(&mut self, additional: usize) -> Result<(), TryReserveError> {
         self.reserve_table(additional)?;
-        St::try_reserve(&mut self.values, additional)
+        St::try_reserve(&mut self.side, additional)
     }
 
     /// Makes room in the table. If `Hash` panics while hashbrown rehashes
@@ -499,7 +502,7 @@ where
     /// ```
     pub fn shrink_to_fit(&mut self) {
         self.table.shrink_to_fit(hasher(&self.hash_builder));
-        St::shrink_to_fit(&mut self.values);
+        St::shrink_to_fit(&mut self.side);
     }
 
     /// Shrinks the table to hold at least `min_capacity` entries.
@@ -513,7 +516,7 @@ where
     pub fn shrink_to(&mut self, min_capacity: usize) {
         self.table
             .shrink_to(min_capacity, hasher(&self.hash_builder));
-        St::shrink_to_fit(&mut self.values);
+        St::shrink_to_fit(&mut self.side);
     }
 
     /// Inserts a value. If the key was present, returns the old value and
@@ -547,19 +550,19 @@ where
     #[inline]
     pub fn entry(&mut self, key: K) -> Entry<'_, K, V, St> {
         let hash = make_hash(&self.hash_builder, &key);
-        reserve_result(self.reserve_table(1));
+        unwrap_reserve(self.reserve_table(1));
         match self
             .table
             .entry(hash, equivalent(&key), hasher(&self.hash_builder))
         {
             hash_table::Entry::Occupied(inner) => Entry::Occupied(OccupiedEntry {
                 inner,
-                values: &mut self.values,
+                side: &mut self.side,
             }),
             hash_table::Entry::Vacant(inner) => Entry::Vacant(VacantEntry {
                 inner,
                 key,
-                values: &mut self.values,
+                side: &mut self.side,
             }),
         }
     }
@@ -595,7 +598,7 @@ where
         }
         let hash = make_hash(&self.hash_builder, key);
         let bucket = self.table.find(hash, equivalent(key))?;
-        Some((&bucket.key, St::get(&self.values, &bucket.slot)))
+        Some((&bucket.key, St::get(&self.side, &bucket.slot)))
     }
 
     /// The value for a key, mutably.
@@ -615,7 +618,7 @@ where
         }
         let hash = make_hash(&self.hash_builder, key);
         let bucket = self.table.find_mut(hash, equivalent(key))?;
-        Some(St::get_mut(&self.values, &mut bucket.slot))
+        Some(St::get_mut(&self.side, &mut bucket.slot))
     }
 
     /// Whether the map has a value for the key.
@@ -663,7 +666,7 @@ where
         let hash = make_hash(&self.hash_builder, key);
         let entry = self.table.find_entry(hash, equivalent(key)).ok()?;
         let (bucket, _) = entry.remove();
-        Some((bucket.key, St::take(&mut self.values, bucket.slot)))
+        Some((bucket.key, St::take(&mut self.side, bucket.slot)))
     }
 
     /// Mutable references to the values of `N` keys at once.
@@ -685,10 +688,10 @@ where
         Q: Hash + Equivalent<K> + ?Sized,
     {
         let hashes = keys.map(|key| make_hash(&self.hash_builder, key));
-        let values = &self.values;
+        let side = &self.side;
         self.table
             .get_disjoint_mut(hashes, |i, bucket| keys[i].equivalent(&bucket.key))
-            .map(|bucket| bucket.map(|bucket| St::get_mut(values, &mut bucket.slot)))
+            .map(|bucket| bucket.map(|bucket| St::get_mut(side, &mut bucket.slot)))
     }
 }
 
@@ -749,10 +752,10 @@ impl<K, V, St: Storage, S: Default> Default for Map<K, V, St, S> {
 impl<K: Clone, V: Clone, St: Storage, S: Clone> Clone for Map<K, V, St, S> {
     fn clone(&self) -> Self {
         // Values first: the table's cloned slots refer to the cloned values.
-        let values = St::clone_values(&self.values);
+        let side = St::clone_side(&self.side);
         Map {
             table: self.table.clone(),
-            values,
+            side,
             hash_builder: self.hash_builder.clone(),
         }
     }
@@ -888,7 +891,7 @@ impl<K, V, St: Storage, S> IntoIterator for Map<K, V, St, S> {
     fn into_iter(self) -> Self::IntoIter {
         IntoIter {
             inner: self.table.into_iter(),
-            values: self.values,
+            side: self.side,
         }
     }
 }
@@ -907,14 +910,14 @@ pub enum Entry<'a, K, V, St: Storage> {
 /// An entry whose key is present.
 pub struct OccupiedEntry<'a, K, V, St: Storage> {
     inner: hash_table::OccupiedEntry<'a, Bucket<K, V, St>>,
-    values: &'a mut St::Values<V>,
+    side: &'a mut St::Side<V>,
 }
 
 /// An entry whose key is absent.
 pub struct VacantEntry<'a, K, V, St: Storage> {
     inner: hash_table::VacantEntry<'a, Bucket<K, V, St>>,
     key: K,
-    values: &'a mut St::Values<V>,
+    side: &'a mut St::Side<V>,
 }
 
 impl<'a, K, V, St: Storage> Entry<'a, K, V, St> {
@@ -1020,20 +1023,20 @@ impl<'a, K, V, St: Storage> OccupiedEntry<'a, K, V, St> {
 
     /// The value.
     pub fn get(&self) -> &V {
-        St::get(self.values, &self.inner.get().slot)
+        St::get(self.side, &self.inner.get().slot)
     }
 
     /// The value, mutably.
     #[inline]
     pub fn get_mut(&mut self) -> &mut V {
-        St::get_mut(self.values, &mut self.inner.get_mut().slot)
+        St::get_mut(self.side, &mut self.inner.get_mut().slot)
     }
 
     /// The value, mutably, for as long as the map is borrowed.
     #[inline]
     pub fn into_mut(self) -> &'a mut V {
-        let values: &'a St::Values<V> = self.values;
-        St::get_mut(values, &mut self.inner.into_mut().slot)
+        let side: &'a St::Side<V> = self.side;
+        St::get_mut(side, &mut self.inner.into_mut().slot)
     }
 
     /// Replaces the value, returning the old one.
@@ -1050,7 +1053,7 @@ impl<'a, K, V, St: Storage> OccupiedEntry<'a, K, V, St> {
     /// Removes the entry, returning its key and value.
     pub fn remove_entry(self) -> (K, V) {
         let (bucket, _) = self.inner.remove();
-        (bucket.key, St::take(self.values, bucket.slot))
+        (bucket.key, St::take(self.side, bucket.slot))
     }
 }
 
@@ -1074,14 +1077,14 @@ impl<'a, K, V, St: Storage> VacantEntry<'a, K, V, St> {
     /// Inserts the value, returning the occupied entry.
     #[inline]
     pub fn insert_entry(self, value: V) -> OccupiedEntry<'a, K, V, St> {
-        let slot = St::store(self.values, value);
+        let slot = St::store(self.side, value);
         let inner = self.inner.insert(Bucket {
             key: self.key,
             slot,
         });
         OccupiedEntry {
             inner,
-            values: self.values,
+            side: self.side,
         }
     }
 }
@@ -1116,7 +1119,7 @@ impl<K: fmt::Debug, V, St: Storage> fmt::Debug for VacantEntry<'_, K, V, St> {
 /// Iterator over `(&K, &V)`, from [`Map::iter`].
 pub struct Iter<'a, K, V, St: Storage> {
     inner: hash_table::Iter<'a, Bucket<K, V, St>>,
-    values: &'a St::Values<V>,
+    side: &'a St::Side<V>,
 }
 
 impl<'a, K, V, St: Storage> Iterator for Iter<'a, K, V, St> {
@@ -1125,7 +1128,7 @@ impl<'a, K, V, St: Storage> Iterator for Iter<'a, K, V, St> {
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         let bucket = self.inner.next()?;
-        Some((&bucket.key, St::get(self.values, &bucket.slot)))
+        Some((&bucket.key, St::get(self.side, &bucket.slot)))
     }
 
     #[inline]
@@ -1138,7 +1141,7 @@ impl<K, V, St: Storage> Clone for Iter<'_, K, V, St> {
     fn clone(&self) -> Self {
         Iter {
             inner: self.inner.clone(),
-            values: self.values,
+            side: self.side,
         }
     }
 }
@@ -1146,7 +1149,7 @@ impl<K, V, St: Storage> Clone for Iter<'_, K, V, St> {
 /// Iterator over `(&K, &mut V)`, from [`Map::iter_mut`].
 pub struct IterMut<'a, K, V, St: Storage> {
     inner: hash_table::IterMut<'a, Bucket<K, V, St>>,
-    values: &'a St::Values<V>,
+    side: &'a St::Side<V>,
 }
 
 impl<'a, K, V, St: Storage> Iterator for IterMut<'a, K, V, St> {
@@ -1155,7 +1158,7 @@ impl<'a, K, V, St: Storage> Iterator for IterMut<'a, K, V, St> {
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         let bucket = self.inner.next()?;
-        Some((&bucket.key, St::get_mut(self.values, &mut bucket.slot)))
+        Some((&bucket.key, St::get_mut(self.side, &mut bucket.slot)))
     }
 
     #[inline]
@@ -1167,7 +1170,7 @@ impl<'a, K, V, St: Storage> Iterator for IterMut<'a, K, V, St> {
 /// Owning iterator over `(K, V)`, from [`Map::into_iter`].
 pub struct IntoIter<K, V, St: Storage> {
     inner: hash_table::IntoIter<Bucket<K, V, St>>,
-    values: St::Values<V>,
+    side: St::Side<V>,
 }
 
 impl<K, V, St: Storage> Iterator for IntoIter<K, V, St> {
@@ -1176,7 +1179,7 @@ impl<K, V, St: Storage> Iterator for IntoIter<K, V, St> {
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         let bucket = self.inner.next()?;
-        Some((bucket.key, St::take(&mut self.values, bucket.slot)))
+        Some((bucket.key, St::take(&mut self.side, bucket.slot)))
     }
 
     #[inline]
@@ -1188,7 +1191,7 @@ impl<K, V, St: Storage> Iterator for IntoIter<K, V, St> {
 /// Draining iterator over `(K, V)`, from [`Map::drain`].
 pub struct Drain<'a, K, V, St: Storage> {
     inner: hash_table::Drain<'a, Bucket<K, V, St>>,
-    values: &'a mut St::Values<V>,
+    side: &'a mut St::Side<V>,
 }
 
 impl<K, V, St: Storage> Iterator for Drain<'_, K, V, St> {
@@ -1197,7 +1200,7 @@ impl<K, V, St: Storage> Iterator for Drain<'_, K, V, St> {
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         let bucket = self.inner.next()?;
-        Some((bucket.key, St::take(self.values, bucket.slot)))
+        Some((bucket.key, St::take(self.side, bucket.slot)))
     }
 
     #[inline]
@@ -1212,7 +1215,7 @@ impl<K, V, St: Storage> Drop for Drain<'_, K, V, St> {
         // is empty afterwards, so what is left in a pool is exactly the
         // values not yielded.
         self.inner.by_ref().for_each(drop);
-        St::clear(self.values);
+        St::clear(self.side);
     }
 }
 
@@ -1221,7 +1224,7 @@ impl<K, V, St: Storage> Drop for Drain<'_, K, V, St> {
 #[must_use = "entries are only removed as the iterator advances"]
 pub struct ExtractIf<'a, K, V, St: Storage, F> {
     table: &'a mut HashTable<Bucket<K, V, St>>,
-    values: &'a mut St::Values<V>,
+    side: &'a mut St::Side<V>,
     index: usize,
     pred: F,
 }
@@ -1240,10 +1243,10 @@ where
             let Some(bucket) = self.table.get_bucket_mut(index) else {
                 continue;
             };
-            if (self.pred)(&bucket.key, St::get_mut(self.values, &mut bucket.slot)) {
+            if (self.pred)(&bucket.key, St::get_mut(self.side, &mut bucket.slot)) {
                 let entry = self.table.get_bucket_entry(index).ok()?;
                 let (bucket, _) = entry.remove();
-                return Some((bucket.key, St::take(self.values, bucket.slot)));
+                return Some((bucket.key, St::take(self.side, bucket.slot)));
             }
         }
         None

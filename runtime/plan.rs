@@ -7,10 +7,10 @@ use core::fmt;
 /// # Examples
 ///
 /// ```
-/// use mapstore::{choose, StorageKind};
+/// use mapstore::{choose, Optimize, StorageKind, ValueLayout};
 ///
-/// assert_eq!(choose(16, 8, false, false), StorageKind::Inline);
-/// assert_eq!(choose(4096, 8, false, false), StorageKind::Pooled);
+/// assert_eq!(choose(ValueLayout::new(16, 8, false, false), Optimize::Balanced), StorageKind::Inline);
+/// assert_eq!(choose(ValueLayout::new(4096, 8, false, false), Optimize::Balanced), StorageKind::Pooled);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum StorageKind {
@@ -44,66 +44,175 @@ impl fmt::Display for StorageKind {
     }
 }
 
-/// Values of at most this many bytes are stored inline in the table.
+/// The goal a value type's storage is chosen for.
 ///
-/// Above it, moving every value on each resize and reserving empty buckets
-/// of the value's size cost more than one indirection per lookup.
+/// Set with `#[map_store(optimize = "...")]`; [`Optimize::Balanced`] is the
+/// default. Each goal has its own [`Thresholds`], measured by the project's
+/// sweep (`benches/sweep.rs`, results in the README).
 ///
-/// Starting points: Go's runtime stores map values of at most 128 bytes
-/// inline; folly's `F14FastMap` switches to vector storage above 24 bytes.
-/// Measured by `benches/maps.rs` (`docs/bench/results.md`, u64 keys,
-/// N = 100 000): at 128 B, grow-insert takes 151 ns inline against 32 ns
-/// pooled, and the peak while growing is 269 against 151 bytes per entry;
-/// but remove-and-reinsert churn takes 108 ns inline against 221 ns pooled,
-/// and a pooled lookup takes two dependent cache misses where an inline one
-/// takes one. At 64 B pooling still wins grow-insert at N = 100 000 (24
-/// against 56 ns) and loses it at N = 1 000 (36 against 32 ns). 128 keeps
-/// reads and churn on the inline path up to Go's threshold; above it the
-/// pool wins insert, growth and memory by 2x or more.
+/// ```
+/// use mapstore::Optimize;
+/// assert_eq!(Optimize::default(), Optimize::Balanced);
+/// assert_eq!(Optimize::Reads.name(), "reads");
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Optimize {
+    /// Grow from empty, then about three lookups per entry.
+    #[default]
+    Balanced,
+    /// Built once, looked up many times.
+    Reads,
+    /// Growth, remove-and-reinsert churn, clear.
+    Writes,
+    /// Fewest bytes per entry, at the peak and at the end.
+    Memory,
+}
+
+impl Optimize {
+    /// Every goal, in declaration order.
+    pub const ALL: [Optimize; 4] = [
+        Optimize::Balanced,
+        Optimize::Reads,
+        Optimize::Writes,
+        Optimize::Memory,
+    ];
+
+    /// The lowercase name used in `#[map_store(optimize = "...")]`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Optimize::Balanced => "balanced",
+            Optimize::Reads => "reads",
+            Optimize::Writes => "writes",
+            Optimize::Memory => "memory",
+        }
+    }
+
+    /// The thresholds [`choose`] applies for this goal.
+    ///
+    /// ```
+    /// use mapstore::{Optimize, BALANCED};
+    /// assert_eq!(Optimize::Balanced.thresholds(), BALANCED);
+    /// ```
+    pub const fn thresholds(self) -> Thresholds {
+        match self {
+            Optimize::Balanced => BALANCED,
+            Optimize::Reads => READS,
+            Optimize::Writes => WRITES,
+            Optimize::Memory => MEMORY,
+        }
+    }
+}
+
+impl fmt::Display for Optimize {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The size limits [`choose`] applies for one [`Optimize`] goal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Thresholds {
+    /// Values of at most this many bytes are stored inline in the table.
+    pub inline_max_size: usize,
+    /// Values of at least this many bytes are boxed rather than pooled.
+    pub boxed_min_size: usize,
+    /// Values aligned to at least this many bytes are boxed.
+    pub boxed_min_align: usize,
+}
+
+/// Thresholds for [`Optimize::Balanced`].
+pub const BALANCED: Thresholds = Thresholds {
+    inline_max_size: INLINE_MAX_SIZE,
+    boxed_min_size: BOXED_MIN_SIZE,
+    boxed_min_align: BOXED_MIN_ALIGN,
+};
+
+/// Thresholds for [`Optimize::Reads`].
+pub const READS: Thresholds = BALANCED;
+
+/// Thresholds for [`Optimize::Writes`].
+pub const WRITES: Thresholds = BALANCED;
+
+/// Thresholds for [`Optimize::Memory`].
+pub const MEMORY: Thresholds = BALANCED;
+
+/// Values of at most this many bytes are stored inline in the table
+/// ([`Optimize::Balanced`]).
 pub const INLINE_MAX_SIZE: usize = 128;
 
-/// Values of at least this many bytes are boxed rather than pooled.
-///
-/// At this size a pool chunk (at most 64 KiB, see the pool's `MAX_CHUNK_BYTES`)
-/// holds a single value, so a pool degenerates into one allocation per value
-/// that is only returned to the allocator by `shrink_to_fit`; a box returns
-/// it on remove.
-///
-/// Measured by `benches/maps.rs` up to 4 KiB, where pooling and boxing are
-/// within noise of each other on grow-insert (2032 against 1876 ns at
-/// N = 100 000, 189 against 222 ns at N = 1 000) and lookups, and pooling
-/// makes 0.0002 instead of 1 allocation per entry: boxing does not pay
-/// below this size.
+/// Values of at least this many bytes are boxed rather than pooled
+/// ([`Optimize::Balanced`]).
 pub const BOXED_MIN_SIZE: usize = 64 * 1024;
 
-/// Alignments above this are boxed: a pool chunk or table bucket aligned to
+/// Alignments from this up are boxed: a pool chunk or table bucket aligned to
 /// a page or more wastes most of its padding.
 pub const BOXED_MIN_ALIGN: usize = 4096;
 
-/// The policy: picks the storage for a value type from its layout.
-///
-/// `size` and `align` are `size_of::<V>()` and `align_of::<V>()`,
-/// `needs_drop` is `needs_drop::<V>()` and `owns_heap` says whether any field
-/// owns heap memory (`String`, `Vec`, `Box`, references...). The derive calls
-/// this function in a constant, so the choice costs nothing at run time.
-///
-/// Today only size and alignment decide; `needs_drop` and `owns_heap` are
-/// reported by [`Plan`] and taken as inputs so that a measured effect can be
-/// added without changing any caller.
+/// The layout facts [`choose`] decides from.
 ///
 /// ```
-/// use mapstore::{choose, StorageKind, INLINE_MAX_SIZE};
-///
-/// assert_eq!(choose(0, 1, false, false), StorageKind::Inline);
-/// assert_eq!(choose(INLINE_MAX_SIZE, 8, true, true), StorageKind::Inline);
-/// assert_eq!(choose(INLINE_MAX_SIZE + 1, 8, false, false), StorageKind::Pooled);
-/// assert_eq!(choose(1 << 20, 8, false, false), StorageKind::Boxed);
+/// use mapstore::ValueLayout;
+/// let layout = ValueLayout::of::<String>(true);
+/// assert_eq!(layout.size, core::mem::size_of::<String>());
+/// assert!(layout.needs_drop && layout.owns_heap);
 /// ```
-pub const fn choose(size: usize, align: usize, needs_drop: bool, owns_heap: bool) -> StorageKind {
-    let _ = (needs_drop, owns_heap);
-    if align >= BOXED_MIN_ALIGN || size >= BOXED_MIN_SIZE {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct ValueLayout {
+    /// `size_of` the value type.
+    pub size: usize,
+    /// `align_of` the value type.
+    pub align: usize,
+    /// `needs_drop` of the value type.
+    pub needs_drop: bool,
+    /// Whether a field owns or points to heap memory (`String`, `Vec`,
+    /// `Box`, references...).
+    pub owns_heap: bool,
+}
+
+impl ValueLayout {
+    /// The layout of `V`; `owns_heap` says whether a field of it owns heap
+    /// memory (the derive finds this from the field types).
+    pub const fn of<V>(owns_heap: bool) -> ValueLayout {
+        ValueLayout {
+            size: core::mem::size_of::<V>(),
+            align: core::mem::align_of::<V>(),
+            needs_drop: core::mem::needs_drop::<V>(),
+            owns_heap,
+        }
+    }
+
+    /// A layout from its parts.
+    pub const fn new(size: usize, align: usize, needs_drop: bool, owns_heap: bool) -> ValueLayout {
+        ValueLayout {
+            size,
+            align,
+            needs_drop,
+            owns_heap,
+        }
+    }
+}
+
+/// The policy: picks the storage for a value type from its layout and the
+/// goal it is optimized for.
+///
+/// The derive calls this function in a constant, so the choice costs
+/// nothing at run time.
+///
+/// ```
+/// use mapstore::{choose, Optimize, StorageKind, ValueLayout, INLINE_MAX_SIZE};
+///
+/// let small = ValueLayout::new(16, 8, false, false);
+/// assert_eq!(choose(small, Optimize::Balanced), StorageKind::Inline);
+/// let large = ValueLayout::new(INLINE_MAX_SIZE + 1, 8, false, false);
+/// assert_eq!(choose(large, Optimize::Balanced), StorageKind::Pooled);
+/// ```
+pub const fn choose(layout: ValueLayout, goal: Optimize) -> StorageKind {
+    let limits = goal.thresholds();
+    if layout.align >= limits.boxed_min_align || layout.size >= limits.boxed_min_size {
         StorageKind::Boxed
-    } else if size <= INLINE_MAX_SIZE {
+    } else if layout.size <= limits.inline_max_size {
         StorageKind::Inline
     } else {
         StorageKind::Pooled
@@ -188,7 +297,10 @@ impl Plan {
         heap_fields: &'static [&'static str],
         forced: Option<StorageKind>,
     ) -> Plan {
-        let chosen = choose(size, align, needs_drop, !heap_fields.is_empty());
+        let chosen = choose(
+            ValueLayout::new(size, align, needs_drop, !heap_fields.is_empty()),
+            Optimize::Balanced,
+        );
         let (storage, forced, reason) = match forced {
             None => (chosen, false, reason_for(size, align)),
             Some(kind) => (kind, true, forced_reason(kind, chosen)),
@@ -215,10 +327,13 @@ impl Plan {
     /// ```
     pub const fn chosen(&self) -> StorageKind {
         choose(
-            self.size,
-            self.align,
-            self.needs_drop,
-            !self.heap_fields.is_empty(),
+            ValueLayout::new(
+                self.size,
+                self.align,
+                self.needs_drop,
+                !self.heap_fields.is_empty(),
+            ),
+            Optimize::Balanced,
         )
     }
 

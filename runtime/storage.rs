@@ -17,65 +17,66 @@ mod sealed {
 
     /// The storage operations. Private: only this crate can name these
     /// items, so no outside code can pair a slot with the wrong pool.
-    pub trait Sealed {
+    pub trait StorageOps {
         /// What a table bucket holds next to its key.
         type Slot<V>;
-        /// What the map keeps beside its table.
-        type Values<V>: Default;
+        /// What the map keeps beside its table (the pool, for `Pooled`): its
+        /// side storage.
+        type Side<V>: Default;
 
         /// Stores `value` and returns the slot that refers to it.
         ///
         /// Panics only where the storage runs out of addressable slots or
         /// the allocator fails, as `Vec::push` does.
-        fn store<V>(values: &mut Self::Values<V>, value: V) -> Self::Slot<V>;
+        fn store<V>(side: &mut Self::Side<V>, value: V) -> Self::Slot<V>;
         /// The value a slot refers to.
-        fn get<'a, V>(values: &'a Self::Values<V>, slot: &'a Self::Slot<V>) -> &'a V;
+        fn get<'a, V>(side: &'a Self::Side<V>, slot: &'a Self::Slot<V>) -> &'a V;
         /// The value a slot refers to, mutably. A unique borrow of the slot
         /// is a unique borrow of its value: no two live slots refer to one
         /// value.
-        fn get_mut<'a, V>(values: &'a Self::Values<V>, slot: &'a mut Self::Slot<V>) -> &'a mut V;
+        fn get_mut<'a, V>(side: &'a Self::Side<V>, slot: &'a mut Self::Slot<V>) -> &'a mut V;
         /// Moves the value out and releases the slot.
-        fn take<V>(values: &mut Self::Values<V>, slot: Self::Slot<V>) -> V;
+        fn take<V>(side: &mut Self::Side<V>, slot: Self::Slot<V>) -> V;
         /// Reserves room for `additional` more values. Nothing to do where
         /// the table holds the values or their boxes.
         fn try_reserve<V>(
-            values: &mut Self::Values<V>,
+            side: &mut Self::Side<V>,
             additional: usize,
         ) -> Result<(), hashbrown::TryReserveError> {
-            let _ = (values, additional);
+            let _ = (side, additional);
             Ok(())
         }
         /// Drops every value. The table has been cleared already, which
         /// dropped the values it held itself.
-        fn clear<V>(values: &mut Self::Values<V>) {
-            let _ = values;
+        fn clear<V>(side: &mut Self::Side<V>) {
+            let _ = side;
         }
         /// Releases spare room beside the table.
-        fn shrink_to_fit<V>(values: &mut Self::Values<V>) {
-            let _ = values;
+        fn shrink_to_fit<V>(side: &mut Self::Side<V>) {
+            let _ = side;
         }
         /// Bytes held beside the table, plus `len` slots' own heap.
-        fn side_bytes<V>(values: &Self::Values<V>, len: usize) -> usize;
+        fn side_bytes<V>(side: &Self::Side<V>, len: usize) -> usize;
         /// Copies a slot so that it refers to the clone's copy of the value:
-        /// `values` was cloned slot for slot. Used by `Clone` for maps.
+        /// `side` was cloned slot for slot. Used by `Clone` for maps.
         fn clone_slot<V: Clone>(slot: &Self::Slot<V>) -> Self::Slot<V>;
         /// Clones the side storage slot for slot.
-        fn clone_values<V: Clone>(values: &Self::Values<V>) -> Self::Values<V>;
+        fn clone_side<V: Clone>(side: &Self::Side<V>) -> Self::Side<V>;
         /// Drops the values no slot in `live` refers to: the table dropped
         /// their entries (a rehash interrupted by a panicking `Hash`).
         fn release_unreferenced<'a, V: 'a>(
-            values: &mut Self::Values<V>,
+            side: &mut Self::Side<V>,
             live: impl Iterator<Item = &'a Self::Slot<V>>,
         ) where
             Self::Slot<V>: 'a,
         {
-            let _ = (values, live);
+            let _ = (side, live);
         }
     }
 
-    impl Sealed for super::Inline {
+    impl StorageOps for super::Inline {
         type Slot<V> = V;
-        type Values<V> = ();
+        type Side<V> = ();
 
         #[inline]
         fn store<V>((): &mut (), value: V) -> V {
@@ -102,12 +103,12 @@ mod sealed {
             slot.clone()
         }
         #[inline]
-        fn clone_values<V: Clone>((): &()) {}
+        fn clone_side<V: Clone>((): &()) {}
     }
 
-    impl Sealed for super::Boxed {
+    impl StorageOps for super::Boxed {
         type Slot<V> = Box<V>;
-        type Values<V> = ();
+        type Side<V> = ();
 
         #[inline]
         fn store<V>((): &mut (), value: V) -> Box<V> {
@@ -134,68 +135,68 @@ mod sealed {
             slot.clone()
         }
         #[inline]
-        fn clone_values<V: Clone>((): &()) {}
+        fn clone_side<V: Clone>((): &()) {}
     }
 
-    impl Sealed for super::Pooled {
+    impl StorageOps for super::Pooled {
         type Slot<V> = PoolSlot;
-        type Values<V> = Pool<V>;
+        type Side<V> = Pool<V>;
 
         #[inline]
-        fn store<V>(values: &mut Pool<V>, value: V) -> PoolSlot {
-            values.insert(value)
+        fn store<V>(side: &mut Pool<V>, value: V) -> PoolSlot {
+            side.insert(value)
         }
         #[inline]
-        fn get<'a, V>(values: &'a Pool<V>, slot: &'a PoolSlot) -> &'a V {
-            values.get(slot)
+        fn get<'a, V>(side: &'a Pool<V>, slot: &'a PoolSlot) -> &'a V {
+            side.get(slot)
         }
         #[inline]
-        fn get_mut<'a, V>(values: &'a Pool<V>, slot: &'a mut PoolSlot) -> &'a mut V {
-            values.get_mut(slot)
+        fn get_mut<'a, V>(side: &'a Pool<V>, slot: &'a mut PoolSlot) -> &'a mut V {
+            side.get_mut(slot)
         }
         #[inline]
-        fn take<V>(values: &mut Pool<V>, slot: PoolSlot) -> V {
-            values.remove(slot)
+        fn take<V>(side: &mut Pool<V>, slot: PoolSlot) -> V {
+            side.remove(slot)
         }
         #[inline]
         fn try_reserve<V>(
-            values: &mut Pool<V>,
+            side: &mut Pool<V>,
             additional: usize,
         ) -> Result<(), hashbrown::TryReserveError> {
-            values.try_reserve(additional)
+            side.try_reserve(additional)
         }
         #[inline]
-        fn clear<V>(values: &mut Pool<V>) {
-            values.clear();
+        fn clear<V>(side: &mut Pool<V>) {
+            side.clear();
         }
         #[inline]
-        fn shrink_to_fit<V>(values: &mut Pool<V>) {
-            values.shrink_to_fit();
+        fn shrink_to_fit<V>(side: &mut Pool<V>) {
+            side.shrink_to_fit();
         }
         #[inline]
-        fn side_bytes<V>(values: &Pool<V>, _: usize) -> usize {
-            values.memory_usage()
+        fn side_bytes<V>(side: &Pool<V>, _: usize) -> usize {
+            side.memory_usage()
         }
         #[inline]
         fn clone_slot<V: Clone>(slot: &PoolSlot) -> PoolSlot {
             slot.duplicate()
         }
         #[inline]
-        fn clone_values<V: Clone>(values: &Pool<V>) -> Pool<V> {
-            values.clone()
+        fn clone_side<V: Clone>(side: &Pool<V>) -> Pool<V> {
+            side.clone()
         }
         fn release_unreferenced<'a, V: 'a>(
-            values: &mut Pool<V>,
+            side: &mut Pool<V>,
             live: impl Iterator<Item = &'a PoolSlot>,
         ) {
-            values.release_unreferenced(live);
+            side.release_unreferenced(live);
         }
     }
 }
 
 /// A value storage strategy: [`Inline`], [`Boxed`] or [`Pooled`].
 ///
-/// Sealed: it cannot be implemented outside this crate, and its operations
+/// StorageOps: it cannot be implemented outside this crate, and its operations
 /// are private to it.
 ///
 /// ```
@@ -204,7 +205,7 @@ mod sealed {
 ///
 /// assert_eq!(<Pooled as Storage>::KIND, StorageKind::Pooled);
 /// ```
-pub trait Storage: sealed::Sealed + Sized + Copy + fmt::Debug + Default + 'static {
+pub trait Storage: sealed::StorageOps + Sized + Copy + fmt::Debug + Default + 'static {
     /// The run-time name of this storage.
     const KIND: StorageKind;
 }
