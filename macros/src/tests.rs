@@ -461,12 +461,13 @@ fn expansions_match_golden_files() {
 
 /// The golden-file check itself: a missing file fails unless blessing,
 /// a changed one fails with a diff, a stale one fails, and blessing makes
-/// all of them pass. Runs in a directory of its own under the target dir.
+/// all of them pass. Runs in a temporary directory of its own.
 #[test]
 fn golden_files_fail_when_missing_changed_or_stale() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/mapstore-macros-golden-selftest")
-        .join(format!("{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "mapstore-macros-golden-selftest-{}",
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create the self-test directory");
     let cases = [(
