@@ -18,7 +18,7 @@
 //! ```
 //!
 //! Blessing writes the files that differ, creates missing ones and deletes
-//! those that no case names. To add a case, add a line to [`golden_cases`]
+//! those that no case names (add `-- --nocapture` to list them). To add a case, add a line to [`golden_cases`]
 //! and bless.
 //!
 //! The other tests check what text cannot: the exact error messages, that
