@@ -94,8 +94,9 @@ pub use mapstore_macros::MapStore;
 /// assert_eq!(pages.storage(), StorageKind::Pooled);
 /// ```
 ///
-/// `PLAN.storage` must name the same storage as `Storage`; a mismatch is a
-/// compile error when the type is first used in a [`MapStore`](type@MapStore).
+/// `PLAN.storage` must name the same storage as `Storage`, as it does above
+/// where the storage is passed as `Plan::new`'s `forced` argument; the
+/// derive's impls always agree.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not implement `MapValue`, so `MapStore` cannot pick its storage",
     label = "`{Self}` has no storage plan",
@@ -162,13 +163,31 @@ pub trait MapValue: Sized {
 /// # Known limits
 ///
 /// - In code generic over `V: MapValue`, `MapStore<K, V>: Send` (or `Sync`)
-///   is not inferred through the `V::Storage` projection; add the bound
-///   where you need it. For concrete types `MapStore` is `Send`, `Sync`,
-///   `UnwindSafe` and `RefUnwindSafe` exactly when std's `HashMap<K, V>` is.
+///   does not follow from `V: Send`: the compiler does not see through the
+///   `V::Storage` projection. State it as a bound (below). For concrete types
+///   `MapStore` is `Send`, `Sync`, `UnwindSafe` and `RefUnwindSafe` exactly
+///   when std's `HashMap<K, V>` is.
 /// - `MapStore` is invariant in `V`, where `HashMap` is covariant: the table
 ///   names its contents through the storage.
-/// - Being an alias, `MapStore<K, V>` and the map it names are one type: a
-///   trait implemented for both is a conflicting impl.
+/// - Being an alias, `MapStore<K, V>` and the map it names are one type: one
+///   trait implemented for both `MapStore<K, V>` (generic over `V`) and, say,
+///   `InlineMap<K, V>` is a conflicting impl. Implement it for
+///   [`Map<K, V, St, S>`](map::Map) once instead.
+///
+/// ```
+/// use mapstore::{MapStore, MapValue};
+///
+/// fn len_on_a_thread<V>(map: MapStore<u64, V>) -> usize
+/// where
+///     V: MapValue + 'static,
+///     MapStore<u64, V>: Send,
+/// {
+///     std::thread::spawn(move || map.len()).join().unwrap()
+/// }
+///
+/// let map: MapStore<u64, String> = [(1, "one".to_string())].into();
+/// assert_eq!(len_on_a_thread(map), 1);
+/// ```
 pub type MapStore<K, V, S = DefaultHashBuilder> = map::Map<K, V, <V as MapValue>::Storage, S>;
 
 /// Implementation details of the derive. Not public API.

@@ -485,10 +485,27 @@ where
 
     /// Tries to reserve room for at least `additional` more entries.
     ///
+    /// # Errors
+    ///
+    /// [`CapacityOverflow`](TryReserveError::CapacityOverflow) when the
+    /// table's size in bytes for that many entries overflows `isize` (or a
+    /// pool would need more than `u32::MAX` slots);
+    /// [`AllocError`](TryReserveError::AllocError) when the allocator
+    /// refuses the memory. The map is unchanged either way.
+    ///
+    /// A bucket here holds `(K, V)`, `(K, Box<V>)` or `(K, u32)`, so the
+    /// size at which a request overflows is not the one of std's
+    /// `HashMap<K, V>`: for a request too large to allocate, a boxed or
+    /// pooled map of small values may report `CapacityOverflow` where std
+    /// reports `AllocError`, as std's own `HashMap<K, Box<V>>` does.
+    ///
     /// ```
+    /// use mapstore::TryReserveError;
+    ///
     /// let mut map: mapstore::PooledMap<u64, [u8; 64]> = mapstore::PooledMap::new();
     /// assert!(map.try_reserve(100).is_ok());
-    /// assert!(map.try_reserve(usize::MAX).is_err());
+    /// assert_eq!(map.try_reserve(usize::MAX), Err(TryReserveError::CapacityOverflow));
+    /// assert!(map.capacity() >= 100);
     /// ```
     pub fn try_reserve(&mut self, additional: usize) -> Result<(), TryReserveError> {
         reserve_table(
@@ -529,7 +546,8 @@ where
     }
 
     /// Inserts a value. If the key was present, returns the old value and
-    /// keeps the old key, as std's `HashMap::insert` does.
+    /// keeps the old key, as std's `HashMap::insert` does. Like
+    /// [`entry`](Self::entry), it grows the table only for a new key.
     ///
     /// ```
     /// let mut map = mapstore::PooledMap::new();

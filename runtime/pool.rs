@@ -24,7 +24,7 @@ use alloc::alloc::{alloc, dealloc, handle_alloc_error, Layout};
 use alloc::vec::Vec;
 use core::marker::PhantomData;
 use core::mem::{self, size_of};
-use core::panic::{RefUnwindSafe, UnwindSafe};
+use core::panic::UnwindSafe;
 use core::ptr::{self, NonNull};
 
 use hashbrown::TryReserveError;
@@ -200,11 +200,10 @@ unsafe impl<V: Send> Send for Pool<V> {}
 // a unique borrow of a `PoolSlot`, which only the owner of `&mut` map has.
 unsafe impl<V: Sync> Sync for Pool<V> {}
 
-// Unwind safety as `Vec<V>` has it (the chunk pointers would otherwise
-// demand `V: RefUnwindSafe`), so a pooled map is `UnwindSafe` exactly when
-// std's `HashMap` is. `&Pool<V>` reaches only `&V`.
+// Unwind safety as `Vec<V>` has it: the chunk pointers alone would demand
+// `V: RefUnwindSafe`, where std's `HashMap` asks `V: UnwindSafe`. (The auto
+// `RefUnwindSafe` already matches std's.)
 impl<V: UnwindSafe> UnwindSafe for Pool<V> {}
-impl<V: RefUnwindSafe> RefUnwindSafe for Pool<V> {}
 
 impl<V> Default for Pool<V> {
     fn default() -> Self {

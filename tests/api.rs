@@ -685,3 +685,57 @@ fn upsert<K: Eq + Hash, V: MapValue>(
         .insert_entry(value)
         .into_mut()
 }
+
+/// `try_reserve` of more than memory holds fails as std's map with the same
+/// bucket does: an inline map like `HashMap<K, V>`, a boxed one like
+/// `HashMap<K, Box<V>>`, a pooled one like `HashMap<K, u32>`. So for small
+/// values a boxed or pooled map reports `CapacityOverflow` where std's
+/// `HashMap<K, V>` reports `AllocError`.
+#[cfg(target_pointer_width = "64")]
+#[test]
+fn try_reserve_fails_like_std_with_the_same_bucket() {
+    use mapstore::TryReserveError;
+
+    fn std_overflows<V>(additional: usize) -> bool {
+        let error = HashMap::<u8, V>::new().try_reserve(additional).unwrap_err();
+        format!("{error:?}").contains("CapacityOverflow")
+    }
+    fn overflows(result: Result<(), TryReserveError>) -> bool {
+        match result.unwrap_err() {
+            TryReserveError::CapacityOverflow => true,
+            TryReserveError::AllocError { layout } => {
+                assert!(layout.size() > 1 << 50, "{layout:?}");
+                false
+            }
+        }
+    }
+
+    // Too large to allocate, not so large that every bucket size overflows.
+    let huge = isize::MAX as usize / 16;
+    let mut inline = mapstore::InlineMap::<u8, u8>::new();
+    let mut boxed = mapstore::BoxedMap::<u8, u8>::new();
+    let mut pooled = mapstore::PooledMap::<u8, u8>::new();
+    assert!(!overflows(inline.try_reserve(huge)));
+    assert_eq!(
+        overflows(inline.try_reserve(huge)),
+        std_overflows::<u8>(huge)
+    );
+    assert!(overflows(boxed.try_reserve(huge)));
+    assert_eq!(
+        overflows(boxed.try_reserve(huge)),
+        std_overflows::<Box<u8>>(huge)
+    );
+    assert!(overflows(pooled.try_reserve(huge)));
+    assert_eq!(
+        overflows(pooled.try_reserve(huge)),
+        std_overflows::<u32>(huge)
+    );
+    // Each map is unchanged and usable.
+    for map_len in [inline.len(), boxed.len(), pooled.len()] {
+        assert_eq!(map_len, 0);
+    }
+    inline.insert(1, 1);
+    boxed.insert(1, 1);
+    pooled.insert(1, 1);
+    assert_eq!((inline[&1], boxed[&1], pooled[&1]), (1, 1, 1));
+}
