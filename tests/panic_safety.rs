@@ -634,8 +634,8 @@ mod hash_panic_during_in_place_rehash {
         hash_panic_during_in_place_rehash::<Boxed>();
     }
 
-    /// Fails until the pool drops the values of entries hashbrown drops in
-    /// an interrupted in-place rehash (see the report to the lead).
+    /// The pool drops the values of the entries hashbrown drops in an
+    /// interrupted in-place rehash (the guard around every table reserve).
     #[test]
     fn pooled() {
         hash_panic_during_in_place_rehash::<Pooled>();
