@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use mapstore::{MapStore, MapValue};
+use mapstore::{MapStore, MapValue, StorageKind};
 
 #[derive(MapStore, Clone, Debug, PartialEq)]
 struct User {
@@ -81,8 +81,13 @@ fn main() {
         old.len(),
         old.len()
     );
+    let value_allocations = match new.storage() {
+        StorageKind::Inline => "0 allocations for values".to_string(),
+        StorageKind::Pooled => "values in a few pool chunks".to_string(),
+        StorageKind::Boxed => format!("{} allocations for values", new.len()),
+    };
     println!(
-        "new: UserStore<String> ({} storage): {} entries, 0 allocations for values, {} bytes of table",
+        "new: UserStore<String> ({} storage): {} entries, {value_allocations}, {} bytes held",
         new.storage(),
         new.len(),
         new.memory_usage()

@@ -133,7 +133,6 @@ macro_rules! contender {
 
 contender! {
     impl[V, St: mapstore::storage::Storage] for mapstore::map::Map<K, V, St>;
-    impl[V: MapValue] for MapStore<K, V>;
     impl[V] for HashMap<K, V>;
 }
 

@@ -1,9 +1,9 @@
 //! `MapValue` for the std types people put in maps.
 //!
 //! All of them are small, so all are stored inline; each plan is still
-//! computed by [`Plan::new`] from the real layout, and checked against the
-//! storage when a `MapStore` is built. Types that own heap memory list
-//! `"self"` as their heap field.
+//! computed by [`Plan::new`] from the real layout, and the tests below check
+//! that it names `Inline` too. Types that own heap memory list `"self"` as
+//! their heap field.
 //!
 //! Tuples and arrays are not covered: their size depends on their element
 //! types, and a generic impl cannot choose a storage from it on stable Rust.
@@ -74,4 +74,41 @@ impl<T: ?Sized> MapValue for Option<&T> {
         &["self"],
         None,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::StorageKind;
+
+    fn plan_names_its_storage<V: MapValue>() {
+        let plan = V::PLAN;
+        assert_eq!(
+            plan.storage,
+            <V::Storage as crate::storage::Storage>::KIND,
+            "{plan}"
+        );
+        assert_eq!(plan.size, size_of::<V>(), "{plan}");
+    }
+
+    #[test]
+    fn every_plan_names_the_storage_its_impl_uses() {
+        plan_names_its_storage::<u8>();
+        plan_names_its_storage::<u128>();
+        plan_names_its_storage::<i128>();
+        plan_names_its_storage::<Option<u128>>();
+        plan_names_its_storage::<Option<char>>();
+        plan_names_its_storage::<()>();
+        plan_names_its_storage::<String>();
+        plan_names_its_storage::<Option<String>>();
+        plan_names_its_storage::<Vec<[u8; 4096]>>();
+        plan_names_its_storage::<Option<Vec<u8>>>();
+        plan_names_its_storage::<Box<[u8]>>();
+        plan_names_its_storage::<Option<Box<str>>>();
+        plan_names_its_storage::<Rc<[u8; 4096]>>();
+        plan_names_its_storage::<Option<Arc<str>>>();
+        plan_names_its_storage::<&str>();
+        plan_names_its_storage::<Option<&[u64]>>();
+        assert_eq!(<String as MapValue>::PLAN.storage, StorageKind::Inline);
+    }
 }

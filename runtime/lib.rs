@@ -11,7 +11,7 @@
 //!
 //! `#[derive(MapStore)]` reads the type's size and alignment from the
 //! compiler, calls [`choose`], and implements [`MapValue`] so that
-//! [`MapStore<K, V>`](struct@MapStore) uses the right one. [`InlineMap`], [`BoxedMap`] and
+//! [`MapStore<K, V>`](type@MapStore) uses the right one. [`InlineMap`], [`BoxedMap`] and
 //! [`PooledMap`] are the three maps by name, for any `V`.
 //!
 //! ```
@@ -55,7 +55,6 @@ mod pool;
 #[cfg(feature = "serde")]
 mod serde_impls;
 pub mod storage;
-mod store;
 
 pub use hashbrown::{DefaultHashBuilder, Equivalent, TryReserveError};
 
@@ -64,7 +63,6 @@ pub use plan::{
     choose, Optimize, Plan, StorageKind, Thresholds, ValueLayout, BALANCED, BOXED_MIN_ALIGN,
     BOXED_MIN_SIZE, INLINE_MAX_SIZE, MEMORY, READS, WRITES,
 };
-pub use store::MapStore;
 
 #[cfg(feature = "derive")]
 pub use mapstore_macros::MapStore;
@@ -96,8 +94,9 @@ pub use mapstore_macros::MapStore;
 /// assert_eq!(pages.storage(), StorageKind::Pooled);
 /// ```
 ///
-/// `PLAN.storage` must name the same storage as `Storage`; a mismatch is a
-/// compile error when the type is first used in a [`MapStore`](struct@MapStore).
+/// `PLAN.storage` must name the same storage as `Storage`, as it does above
+/// where the storage is passed as `Plan::new`'s `forced` argument; the
+/// derive's impls always agree.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not implement `MapValue`, so `MapStore` cannot pick its storage",
     label = "`{Self}` has no storage plan",
@@ -109,6 +108,87 @@ pub trait MapValue: Sized {
     /// The decision and the layout facts behind it.
     const PLAN: Plan;
 }
+
+/// A hash map whose value storage is the one `V` chose: `V::Storage`.
+///
+/// `MapStore<K, V>` *is* the map that `V`'s storage names: the same type as
+/// [`InlineMap<K, V>`](InlineMap), [`BoxedMap<K, V>`](BoxedMap) or
+/// [`PooledMap<K, V>`](PooledMap), with no wrapper in between. Every method
+/// and trait of [`Map`](map::Map) is its own, with the same semantics as
+/// std's `HashMap`: `MapStore::insert(&mut users, k, v)` works like
+/// `users.insert(k, v)`, and a `MapStore` passes wherever that map is
+/// expected, at no cost.
+///
+/// ```
+/// use mapstore::MapStore;
+///
+/// #[derive(MapStore, Debug, PartialEq)]
+/// struct User {
+///     name: String,
+///     age: u32,
+/// }
+///
+/// let mut users: MapStore<String, User> = MapStore::new();
+/// MapStore::insert(&mut users, "ada".into(), User { name: "Ada".into(), age: 36 });
+/// assert_eq!(users["ada"].age, 36);
+/// assert_eq!(users.storage(), mapstore::StorageKind::Inline);
+///
+/// // The derive also wrote `UserStore<K>`, the same type by a shorter name.
+/// let same: &UserStore<String> = &users;
+/// assert_eq!(same.len(), 1);
+///
+/// // `MapStore<String, u64>` works too: the crate implements `MapValue`
+/// // for common std types.
+/// let mut counts: MapStore<String, u64> = MapStore::new();
+/// *counts.entry("visits".into()).or_default() += 1;
+/// let inline: mapstore::InlineMap<String, u64> = counts;
+/// assert_eq!(inline["visits"], 1);
+/// ```
+///
+/// In generic code it takes `V: MapValue`, and every method is there:
+///
+/// ```
+/// use std::hash::Hash;
+/// use mapstore::{MapStore, MapValue};
+///
+/// fn upsert<K: Eq + Hash, V: MapValue>(map: &mut MapStore<K, V>, key: K, value: V) -> &mut V {
+///     map.entry(key).insert_entry(value).into_mut()
+/// }
+///
+/// let mut names: MapStore<u32, String> = MapStore::new();
+/// upsert(&mut names, 1, "one".to_string()).push('!');
+/// assert_eq!(names[&1], "one!");
+/// ```
+///
+/// # Known limits
+///
+/// - In code generic over `V: MapValue`, `MapStore<K, V>: Send` (or `Sync`)
+///   does not follow from `V: Send`: the compiler does not see through the
+///   `V::Storage` projection. State it as a bound (below). For concrete types
+///   `MapStore` is `Send`, `Sync`, `UnwindSafe` and `RefUnwindSafe` exactly
+///   when std's `HashMap<K, V>` is.
+/// - `MapStore` is invariant in `V`, where `HashMap` is covariant: the table
+///   names its contents through the storage.
+/// - Being an alias, `MapStore<K, V>` and the map it names are one type: one
+///   trait implemented for both `MapStore<K, V>` (generic over `V`) and, say,
+///   `InlineMap<K, V>` is a conflicting impl. Implement it for
+///   [`Map<K, V, St, S>`](map::Map) once instead.
+///
+/// ```
+/// use mapstore::{MapStore, MapValue};
+///
+/// fn len_on_a_thread<V>(map: MapStore<u64, V>) -> usize
+/// where
+///     V: MapValue + 'static,
+///     MapStore<u64, V>: Send,
+/// {
+///     std::thread::spawn(move || map.len()).join().unwrap()
+/// }
+///
+/// let map: MapStore<u64, String> = [(1, "one".to_string())].into();
+/// assert_eq!(len_on_a_thread(map), 1);
+/// ```
+pub type MapStore<K, V, S = DefaultHashBuilder> = map::Map<K, V, <V as MapValue>::Storage, S>;
 
 /// Implementation details of the derive. Not public API.
 #[doc(hidden)]

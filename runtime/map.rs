@@ -1,7 +1,7 @@
 //! [`Map`], the hash map behind every storage, its entry API and iterators.
 //!
 //! [`InlineMap`], [`BoxedMap`] and [`PooledMap`] are [`Map`] with its storage
-//! named; [`MapStore`](struct@crate::MapStore) is [`Map`] with the storage its value
+//! named; [`MapStore`](type@crate::MapStore) is [`Map`] with the storage its value
 //! type chose. All share one implementation, so they behave identically.
 
 use alloc::boxed::Box;
@@ -14,7 +14,7 @@ use hashbrown::hash_table::{self, HashTable};
 use hashbrown::{DefaultHashBuilder, Equivalent, TryReserveError};
 
 use crate::plan::StorageKind;
-use crate::storage::{Boxed, Inline, Pooled, Storage};
+use crate::storage::{Boxed, EmptySide, Inline, Pooled, Storage};
 
 /// A hash map whose values live inline in the table: `HashTable<(K, V)>`.
 ///
@@ -79,21 +79,40 @@ impl<K: Clone, V: Clone, St: Storage> Clone for Bucket<K, V, St> {
 }
 
 /// Runs only when unwinding out of a table rehash.
-struct ReleaseOrphans<'a, K, V, St: Storage, S> {
-    map: &'a mut Map<K, V, St, S>,
+struct ReleaseOrphans<'a, K, V, St: Storage> {
+    table: &'a mut HashTable<Bucket<K, V, St>>,
+    side: &'a mut St::Side<V>,
 }
 
-impl<K, V, St: Storage, S> Drop for ReleaseOrphans<'_, K, V, St, S> {
+impl<K, V, St: Storage> Drop for ReleaseOrphans<'_, K, V, St> {
     fn drop(&mut self) {
-        let map = &mut *self.map;
-        St::release_unreferenced(&mut map.side, map.table.iter().map(|b| &b.slot));
+        St::release_unreferenced(self.side, self.table.iter().map(|b| &b.slot));
     }
+}
+
+/// Makes room in `table` for `additional` more entries. If `Hash` panics
+/// while hashbrown rehashes in place, hashbrown drops the entries it had not
+/// placed yet; the guard then drops their values from the side storage.
+#[inline]
+fn reserve_table<K: Hash, V, St: Storage, S: BuildHasher>(
+    table: &mut HashTable<Bucket<K, V, St>>,
+    side: &mut St::Side<V>,
+    hash_builder: &S,
+    additional: usize,
+) -> Result<(), TryReserveError> {
+    if additional <= table.capacity() - table.len() {
+        return Ok(());
+    }
+    let guard = ReleaseOrphans { table, side };
+    let result = guard.table.try_reserve(additional, hasher(hash_builder));
+    core::mem::forget(guard);
+    result
 }
 
 /// A hash map with values held by the storage `St`.
 ///
 /// Use it through [`InlineMap`], [`BoxedMap`], [`PooledMap`] or
-/// [`MapStore`](struct@crate::MapStore). The API follows std's
+/// [`MapStore`](type@crate::MapStore). The API follows std's
 /// [`HashMap`](https://doc.rust-lang.org/std/collections/struct.HashMap.html):
 /// same methods, same semantics (`insert` returns the old value and keeps the
 /// old key; lookups take any `Q: Hash + Equivalent<K>`, so a
@@ -181,10 +200,10 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     /// map.insert(1, "one");
     /// assert_eq!(map[&1], "one");
     /// ```
-    pub fn with_hasher(hash_builder: S) -> Self {
+    pub const fn with_hasher(hash_builder: S) -> Self {
         Map {
             table: HashTable::new(),
-            side: Default::default(),
+            side: St::Side::<V>::EMPTY,
             hash_builder,
         }
     }
@@ -199,7 +218,7 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     /// assert!(map.capacity() >= 4);
     /// ```
     pub fn with_capacity_and_hasher(capacity: usize, hash_builder: S) -> Self {
-        let mut side = St::Side::<V>::default();
+        let mut side = St::Side::<V>::EMPTY;
         unwrap_reserve(St::try_reserve(&mut side, capacity));
         Map {
             table: HashTable::with_capacity(capacity),
@@ -320,7 +339,7 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     ///
     /// ```
     /// let map: mapstore::PooledMap<_, _> = [(1, 10), (2, 20)].into();
-    /// assert_eq!(map.side().sum::<i32>(), 30);
+    /// assert_eq!(map.values().sum::<i32>(), 30);
     /// ```
     pub fn values(&self) -> Values<'_, K, V, St> {
         Values { inner: self.iter() }
@@ -466,29 +485,36 @@ where
 
     /// Tries to reserve room for at least `additional` more entries.
     ///
+    /// # Errors
+    ///
+    /// [`CapacityOverflow`](TryReserveError::CapacityOverflow) when the
+    /// table's size in bytes for that many entries overflows `isize` (or a
+    /// pool would need more than `u32::MAX` slots);
+    /// [`AllocError`](TryReserveError::AllocError) when the allocator
+    /// refuses the memory. The map is unchanged either way.
+    ///
+    /// A bucket here holds `(K, V)`, `(K, Box<V>)` or `(K, u32)`, so the
+    /// size at which a request overflows is not the one of std's
+    /// `HashMap<K, V>`: for a request too large to allocate, a boxed or
+    /// pooled map of small values may report `CapacityOverflow` where std
+    /// reports `AllocError`, as std's own `HashMap<K, Box<V>>` does.
+    ///
     /// ```
+    /// use mapstore::TryReserveError;
+    ///
     /// let mut map: mapstore::PooledMap<u64, [u8; 64]> = mapstore::PooledMap::new();
     /// assert!(map.try_reserve(100).is_ok());
-    /// assert!(map.try_reserve(usize::MAX).is_err());
+    /// assert_eq!(map.try_reserve(usize::MAX), Err(TryReserveError::CapacityOverflow));
+    /// assert!(map.capacity() >= 100);
     /// ```
     pub fn try_reserve(&mut self, additional: usize) -> Result<(), TryReserveError> {
-        self.reserve_table(additional)?;
+        reserve_table(
+            &mut self.table,
+            &mut self.side,
+            &self.hash_builder,
+            additional,
+        )?;
         St::try_reserve(&mut self.side, additional)
-    }
-
-    /// Makes room in the table. If `Hash` panics while hashbrown rehashes
-    /// in place, hashbrown drops the entries it had not placed yet; the
-    /// guard then drops their values from the side storage.
-    #[inline]
-    fn reserve_table(&mut self, additional: usize) -> Result<(), TryReserveError> {
-        if additional <= self.table.capacity() - self.table.len() {
-            return Ok(());
-        }
-        let guard = ReleaseOrphans { map: self };
-        let map = &mut *guard.map;
-        let result = map.table.try_reserve(additional, hasher(&map.hash_builder));
-        core::mem::forget(guard);
-        result
     }
 
     /// Shrinks the table and the pool as much as the entries allow.
@@ -520,7 +546,8 @@ where
     }
 
     /// Inserts a value. If the key was present, returns the old value and
-    /// keeps the old key, as std's `HashMap::insert` does.
+    /// keeps the old key, as std's `HashMap::insert` does. Like
+    /// [`entry`](Self::entry), it grows the table only for a new key.
     ///
     /// ```
     /// let mut map = mapstore::PooledMap::new();
@@ -547,23 +574,30 @@ where
     /// }
     /// assert_eq!(counts[&'l'], 2);
     /// ```
+    ///
+    /// Like std's, it grows the table only for a key that is absent: the
+    /// entry of a present key leaves the capacity as it is.
     #[inline]
     pub fn entry(&mut self, key: K) -> Entry<'_, K, V, St> {
         let hash = make_hash(&self.hash_builder, &key);
-        unwrap_reserve(self.reserve_table(1));
-        match self
-            .table
-            .entry(hash, equivalent(&key), hasher(&self.hash_builder))
-        {
-            hash_table::Entry::Occupied(inner) => Entry::Occupied(OccupiedEntry {
-                inner,
-                side: &mut self.side,
-            }),
-            hash_table::Entry::Vacant(inner) => Entry::Vacant(VacantEntry {
-                inner,
-                key,
-                side: &mut self.side,
-            }),
+        let Map {
+            table,
+            side,
+            hash_builder,
+        } = self;
+        let mut table = table;
+        if table.len() == table.capacity() {
+            // Full: look the key up before growing. With room to spare, the
+            // one probe below finds the key or its slot.
+            table = match table.find_entry(hash, equivalent(&key)) {
+                Ok(inner) => return Entry::Occupied(OccupiedEntry { inner, side }),
+                Err(absent) => absent.into_table(),
+            };
+            unwrap_reserve(reserve_table(table, side, hash_builder, 1));
+        }
+        match table.entry(hash, equivalent(&key), hasher(hash_builder)) {
+            hash_table::Entry::Occupied(inner) => Entry::Occupied(OccupiedEntry { inner, side }),
+            hash_table::Entry::Vacant(inner) => Entry::Vacant(VacantEntry { inner, key, side }),
         }
     }
 

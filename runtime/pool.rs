@@ -24,6 +24,7 @@ use alloc::alloc::{alloc, dealloc, handle_alloc_error, Layout};
 use alloc::vec::Vec;
 use core::marker::PhantomData;
 use core::mem::{self, size_of};
+use core::panic::UnwindSafe;
 use core::ptr::{self, NonNull};
 
 use hashbrown::TryReserveError;
@@ -199,8 +200,23 @@ unsafe impl<V: Send> Send for Pool<V> {}
 // a unique borrow of a `PoolSlot`, which only the owner of `&mut` map has.
 unsafe impl<V: Sync> Sync for Pool<V> {}
 
+// Unwind safety as `Vec<V>` has it: the chunk pointers alone would demand
+// `V: RefUnwindSafe`, where std's `HashMap` asks `V: UnwindSafe`. (The auto
+// `RefUnwindSafe` already matches std's.)
+impl<V: UnwindSafe> UnwindSafe for Pool<V> {}
+
 impl<V> Default for Pool<V> {
     fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<V> Pool<V> {
+    const IS_ZST: bool = size_of::<V>() == 0;
+
+    /// An empty pool. It allocates nothing; `const` so that a map's
+    /// `with_hasher` can be.
+    pub(crate) const fn new() -> Self {
         Pool {
             chunks: Chunks { ptrs: Vec::new() },
             next: 0,
@@ -211,10 +227,6 @@ impl<V> Default for Pool<V> {
             _owns: PhantomData,
         }
     }
-}
-
-impl<V> Pool<V> {
-    const IS_ZST: bool = size_of::<V>() == 0;
 
     /// Slots allocated so far.
     #[inline]

@@ -1,5 +1,6 @@
 //! `Serialize` and `Deserialize` for every map, shaped like std's `HashMap`:
-//! a serde map of keys to values.
+//! a serde map of keys to values. `MapStore` is one of these maps, so it has
+//! them too.
 
 use core::fmt;
 use core::hash::{BuildHasher, Hash};
@@ -10,7 +11,6 @@ use serde::ser::{Serialize, Serializer};
 
 use crate::map::Map;
 use crate::storage::Storage;
-use crate::{MapStore, MapValue};
 
 impl<K, V, St, S> Serialize for Map<K, V, St, S>
 where
@@ -20,17 +20,6 @@ where
 {
     fn serialize<T: Serializer>(&self, serializer: T) -> Result<T::Ok, T::Error> {
         serializer.collect_map(self.iter())
-    }
-}
-
-impl<K, V, S> Serialize for MapStore<K, V, S>
-where
-    K: Serialize,
-    V: MapValue + Serialize,
-{
-    fn serialize<T: Serializer>(&self, serializer: T) -> Result<T::Ok, T::Error> {
-        // The wrapped map's impl: a `MapStore` serializes as its map.
-        Map::serialize(self, serializer)
     }
 }
 
@@ -74,16 +63,5 @@ where
         deserializer.deserialize_map(MapVisitor {
             marker: PhantomData,
         })
-    }
-}
-
-impl<'de, K, V, S> Deserialize<'de> for MapStore<K, V, S>
-where
-    K: Deserialize<'de> + Eq + Hash,
-    V: MapValue + Deserialize<'de>,
-    S: BuildHasher + Default,
-{
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Map::deserialize(deserializer).map(MapStore::from_map)
     }
 }

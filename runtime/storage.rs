@@ -5,11 +5,13 @@
 //! one says what a table bucket holds next to the key (a "slot") and what the
 //! map keeps beside the table (the pool, for [`Pooled`]).
 //!
-//! [`MapStore`]: struct@crate::MapStore
+//! [`MapStore`]: type@crate::MapStore
 
 use core::fmt;
 
 use crate::plan::StorageKind;
+
+pub(crate) use sealed::EmptySide;
 
 mod sealed {
     use crate::pool::{Pool, PoolSlot};
@@ -22,7 +24,7 @@ mod sealed {
         type Slot<V>;
         /// What the map keeps beside its table (the pool, for `Pooled`): its
         /// side storage.
-        type Side<V>: Default;
+        type Side<V>: EmptySide;
 
         /// Stores `value` and returns the slot that refers to it.
         ///
@@ -72,6 +74,22 @@ mod sealed {
         {
             let _ = (side, live);
         }
+    }
+
+    /// The side storage of an empty map, as a constant: trait methods
+    /// cannot be `const fn` on stable Rust, an associated constant of the
+    /// side's own type can, so `Map::with_hasher` is a `const fn`.
+    pub trait EmptySide {
+        /// Holds nothing and owns no memory.
+        const EMPTY: Self;
+    }
+
+    impl EmptySide for () {
+        const EMPTY: Self = ();
+    }
+
+    impl<V> EmptySide for Pool<V> {
+        const EMPTY: Self = Pool::new();
     }
 
     impl StorageOps for super::Inline {

@@ -320,6 +320,61 @@ macro_rules! suite {
             }
 
             #[test]
+            fn entry_of_a_present_key_never_grows_a_full_table() {
+                // Fill the table to its last free bucket.
+                let mut map = M::<u64>::new();
+                let mut n = 0;
+                while n == 0 || map.len() < map.capacity() {
+                    map.insert(n, v(n));
+                    n += 1;
+                }
+                let full = map.capacity();
+                let memory = map.memory_usage();
+                for k in 0..n {
+                    match map.entry(k) {
+                        mapstore::map::Entry::Occupied(mut entry) => entry.get_mut().bump(),
+                        mapstore::map::Entry::Vacant(_) => panic!("{k} is present"),
+                    }
+                    map.entry(k)
+                        .and_modify(TestValue::bump)
+                        .or_insert_with(|| unreachable!());
+                    assert_eq!(map.insert(k, v(k + 2)).map(|v| v.id()), Some(k + 2));
+                    assert_eq!(map.capacity(), full, "after the entry of {k}");
+                }
+                assert_eq!(map.memory_usage(), memory);
+                // An absent key does grow it, and every entry survives.
+                assert_eq!(map.entry(n).or_insert(v(n + 2)).id(), n + 2);
+                assert!(map.capacity() > full);
+                assert_eq!(
+                    sorted_ids(&map),
+                    (0..=n).map(|k| (k, k + 2)).collect::<Vec<_>>()
+                );
+            }
+
+            #[test]
+            fn with_hasher_is_const_and_builds_a_static_map() {
+                type Fixed = std::hash::BuildHasherDefault<std::hash::DefaultHasher>;
+                const EMPTY: mapstore::$map<u64, V, Fixed> =
+                    mapstore::$map::with_hasher(Fixed::new());
+                static SHARED: std::sync::Mutex<mapstore::$map<u64, V, Fixed>> =
+                    std::sync::Mutex::new(mapstore::$map::with_hasher(Fixed::new()));
+
+                assert!(EMPTY.is_empty());
+                assert_eq!(EMPTY.memory_usage(), 0);
+                let mut shared = SHARED.lock().unwrap();
+                for i in 0..100 {
+                    shared.insert(i, v(i));
+                }
+                assert_eq!(shared.storage(), $kind);
+                assert_eq!(shared.len(), 100);
+                assert_eq!(shared[&42].id(), 42);
+                let mut local = EMPTY;
+                local.extend(shared.drain());
+                assert_eq!(local.len(), 100);
+                assert!(shared.is_empty());
+            }
+
+            #[test]
             fn retain_removes_all_none_or_some() {
                 let mut map = filled(100);
                 map.retain(|_, _| true);
@@ -576,15 +631,111 @@ fn map_store_of_std_types_just_works() {
 }
 
 #[test]
-fn map_store_converts_to_and_from_its_map() {
+fn map_store_is_the_map_its_value_chose() {
+    // No conversion: a `MapStore` is the map, in both directions.
     let store: mapstore::MapStore<u8, Big> = [(1, Big::new(1))].into();
-    let pooled: mapstore::PooledMap<u8, Big> = store.into_map();
-    let back = mapstore::MapStore::from_map(pooled);
+    let mut pooled: mapstore::PooledMap<u8, Big> = store;
+    pooled.insert(2, Big::new(2));
+    let mut back: mapstore::MapStore<u8, Big> = pooled;
     assert_eq!(back[&1].id(), 1);
-    let generic = len_of_any_store(&back);
-    assert_eq!(generic, 1);
+    assert_eq!(len_of_any_store(&back), 2);
+    // Its methods are its own: callable by path, as std's are.
+    assert_eq!(mapstore::MapStore::insert(&mut back, 3, Big::new(3)), None);
+    assert_eq!(
+        mapstore::MapStore::get(&back, &3).map(TestValue::id),
+        Some(3)
+    );
+    assert_eq!(mapstore::MapStore::len(&back), 3);
+    let boxed: mapstore::MapStore<u8, BoxedBig> = mapstore::MapStore::with_capacity(4);
+    let _: &mapstore::BoxedMap<u8, BoxedBig> = &boxed;
+    assert!(boxed.capacity() >= 4);
+}
+
+#[test]
+fn map_store_constructors_infer_from_the_annotation() {
+    let new: mapstore::MapStore<String, Big> = mapstore::MapStore::new();
+    let default: mapstore::MapStore<String, Big> = mapstore::MapStore::default();
+    let sized: mapstore::MapStore<String, Big> = mapstore::MapStore::with_capacity(10);
+    assert_eq!(new.storage(), StorageKind::Pooled);
+    assert_eq!(new, default);
+    assert!(sized.capacity() >= 10);
+
+    let collected: mapstore::MapStore<u64, _> = (0..5u64).map(|i| (i, Big::new(i))).collect();
+    let from_array = mapstore::MapStore::from([(0u64, Big::new(0))]);
+    let mut inferred_later = mapstore::MapStore::new();
+    inferred_later.insert(0u64, Big::new(0));
+    assert_eq!(from_array, inferred_later);
+    assert_eq!(collected.len(), 5);
+    assert_eq!(from_array.storage(), StorageKind::Pooled);
+    let upsert = upsert(&mut inferred_later, 9, Big::new(9));
+    assert_eq!(upsert.id(), 9);
 }
 
 fn len_of_any_store<K: Eq + Hash, V: MapValue>(store: &mapstore::MapStore<K, V>) -> usize {
     store.iter().count()
+}
+
+/// Generic code over `V: MapValue` reaches the entry API and mutable values.
+fn upsert<K: Eq + Hash, V: MapValue>(
+    store: &mut mapstore::MapStore<K, V>,
+    key: K,
+    value: V,
+) -> &mut V {
+    mapstore::MapStore::entry(store, key)
+        .insert_entry(value)
+        .into_mut()
+}
+
+/// `try_reserve` of more than memory holds fails as std's map with the same
+/// bucket does: an inline map like `HashMap<K, V>`, a boxed one like
+/// `HashMap<K, Box<V>>`, a pooled one like `HashMap<K, u32>`. So for small
+/// values a boxed or pooled map reports `CapacityOverflow` where std's
+/// `HashMap<K, V>` reports `AllocError`.
+#[cfg(target_pointer_width = "64")]
+#[test]
+fn try_reserve_fails_like_std_with_the_same_bucket() {
+    use mapstore::TryReserveError;
+
+    fn std_overflows<V>(additional: usize) -> bool {
+        let error = HashMap::<u8, V>::new().try_reserve(additional).unwrap_err();
+        format!("{error:?}").contains("CapacityOverflow")
+    }
+    fn overflows(result: Result<(), TryReserveError>) -> bool {
+        match result.unwrap_err() {
+            TryReserveError::CapacityOverflow => true,
+            TryReserveError::AllocError { layout } => {
+                assert!(layout.size() > 1 << 50, "{layout:?}");
+                false
+            }
+        }
+    }
+
+    // Too large to allocate, not so large that every bucket size overflows.
+    let huge = isize::MAX as usize / 16;
+    let mut inline = mapstore::InlineMap::<u8, u8>::new();
+    let mut boxed = mapstore::BoxedMap::<u8, u8>::new();
+    let mut pooled = mapstore::PooledMap::<u8, u8>::new();
+    assert!(!overflows(inline.try_reserve(huge)));
+    assert_eq!(
+        overflows(inline.try_reserve(huge)),
+        std_overflows::<u8>(huge)
+    );
+    assert!(overflows(boxed.try_reserve(huge)));
+    assert_eq!(
+        overflows(boxed.try_reserve(huge)),
+        std_overflows::<Box<u8>>(huge)
+    );
+    assert!(overflows(pooled.try_reserve(huge)));
+    assert_eq!(
+        overflows(pooled.try_reserve(huge)),
+        std_overflows::<u32>(huge)
+    );
+    // Each map is unchanged and usable.
+    for map_len in [inline.len(), boxed.len(), pooled.len()] {
+        assert_eq!(map_len, 0);
+    }
+    inline.insert(1, 1);
+    boxed.insert(1, 1);
+    pooled.insert(1, 1);
+    assert_eq!((inline[&1], boxed[&1], pooled[&1]), (1, 1, 1));
 }

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use mapstore::map::Map;
 use mapstore::storage::{Boxed, Inline, Pooled, Storage};
-use mapstore::{DefaultHashBuilder, MapStore, MapValue};
+use mapstore::{DefaultHashBuilder, MapStore};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRunner};
 
@@ -94,7 +94,8 @@ impl<const N: usize> DVal for TVal<N> {
 }
 
 // ---------------------------------------------------------------------------
-// Subjects: the three maps and `MapStore`, behind one interface.
+// Subjects: the three maps behind one interface. `MapStore<u32, V>` is the
+// map `V::Storage` names, so it is a subject through the same impl.
 
 type M<T> = Map<u32, <T as Subject>::V, <T as Subject>::St, <T as Subject>::S>;
 
@@ -115,21 +116,6 @@ impl<V: DVal, St: Storage, S: BuildHasher + Clone> Subject for Map<u32, V, St, S
     type S = S;
     fn with_hasher(s: S) -> Self {
         Map::with_hasher(s)
-    }
-    fn map(&self) -> &M<Self> {
-        self
-    }
-    fn map_mut(&mut self) -> &mut M<Self> {
-        self
-    }
-}
-
-impl<V: DVal + MapValue, S: BuildHasher + Clone> Subject for MapStore<u32, V, S> {
-    type V = V;
-    type St = V::Storage;
-    type S = S;
-    fn with_hasher(s: S) -> Self {
-        MapStore::with_hasher(s)
     }
     fn map(&self) -> &M<Self> {
         self

@@ -4,7 +4,7 @@
 //! what std's `HashMap` leaks in the same scenario.
 //!
 //! Every scenario runs over the three storages (and `MapStore`, which is
-//! the same code behind a `Deref`), and where std's behaviour is defined by
+//! one of those maps by another name), and where std's behaviour is defined by
 //! the same circumstances, over std's `HashMap` too, as the reference.
 
 #[macro_use]
@@ -171,6 +171,45 @@ fn hash_panic_during_growth<St: Storage>() {
     }
     drop(map);
     assert_clean();
+}
+
+/// On a table with no room left (full, or tombstoned), the entry of a
+/// present key hashes that key once and rehashes nothing, so a `Hash` that
+/// would panic on its second call does not. The entry of an absent key makes
+/// room under the guard: a `Hash` panic there loses no entry when the table
+/// grows, and when it rehashes in place the entries hashbrown drops (as std
+/// does, see below) take their values with them.
+fn entry_on_a_table_without_room<St: Storage>() {
+    fn scenario<St: Storage, S: BuildHasher>(mut map: Map<TKey, Large, St, S>, in_place: bool) {
+        assert_eq!(map.len(), map.capacity(), "no room left");
+        let capacity = map.capacity();
+        let present: Vec<u32> = map.keys().map(|key| key.id).collect();
+        for &id in &present {
+            let before = calls(Op::Hash);
+            arm(Op::Hash, 2);
+            match map.entry(k(id)) {
+                Entry::Occupied(entry) => entry.get().check(),
+                Entry::Vacant(_) => panic!("{id} is present"),
+            }
+            disarm();
+            assert_eq!(calls(Op::Hash) - before, 1, "one hash: the key's own");
+            assert_eq!(map.capacity(), capacity);
+        }
+        let before = ids(&map);
+        arm(Op::Hash, 3);
+        assert!(catch(|| map.entry(k(1000)).or_insert_with(|| v(1000)).check()).is_err());
+        let after = ids(&map);
+        if in_place {
+            assert!(after.iter().all(|id| before.contains(id)));
+        } else {
+            assert_eq!(after, before, "a panicking resize loses no entries");
+        }
+        assert_sound(&mut map);
+        drop(map);
+        assert_clean();
+    }
+    scenario(filled::<St, Fixed>(3), false);
+    scenario(tombstoned::<St>(), true);
 }
 
 /// All keys hash alike, so they fill the table's buckets in probe order
@@ -554,7 +593,7 @@ fn std_retain_panic_reference() {
     assert_clean();
 }
 
-/// `MapStore` is `Map` behind a `Deref`; one scenario through it directly.
+/// `MapStore` is the map its value chose; one scenario through that name.
 #[test]
 fn store_clone_and_closure_panics() {
     let mut store: MapStore<TKey, Large> = MapStore::new();
@@ -571,6 +610,7 @@ fn store_clone_and_closure_panics() {
 }
 
 per_storage!(
+    entry_on_a_table_without_room,
     hash_and_eq_panics_leave_the_map_unchanged,
     hash_panic_during_growth,
     clone_panics_midway,
@@ -594,8 +634,8 @@ mod hash_panic_during_in_place_rehash {
         hash_panic_during_in_place_rehash::<Boxed>();
     }
 
-    /// Fails until the pool drops the values of entries hashbrown drops in
-    /// an interrupted in-place rehash (see the report to the lead).
+    /// The pool drops the values of the entries hashbrown drops in an
+    /// interrupted in-place rehash (the guard around every table reserve).
     #[test]
     fn pooled() {
         hash_panic_during_in_place_rehash::<Pooled>();

@@ -1,14 +1,18 @@
 //! Compile-time pins: auto traits match std's `HashMap`, and `MapStore`
 //! costs nothing over the map it wraps.
 
-use std::cell::Cell;
+use std::cell::{Cell, UnsafeCell};
 use std::collections::HashMap;
+use std::hash::RandomState;
+use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::rc::Rc;
 
 use mapstore::{BoxedMap, InlineMap, MapStore, PooledMap};
 use static_assertions::{assert_eq_size, assert_impl_all, assert_not_impl_any};
 
-type Big = [u64; 64];
+/// A large value (pooled or boxed by the policy) around any `T`.
+#[allow(dead_code)]
+struct Big<T = u64>([u64; 64], T);
 
 // Send + Sync exactly when std's HashMap<K, V> is.
 assert_impl_all!(HashMap<u64, String>: Send, Sync);
@@ -34,8 +38,83 @@ assert_not_impl_any!(PooledMap<u64, Rc<u8>>: Send, Sync);
 assert_not_impl_any!(PooledMap<Rc<u8>, u64>: Send, Sync);
 assert_not_impl_any!(MapStore<u64, Rc<u8>>: Send, Sync);
 
-// Unwind safety and the usual traits.
-assert_impl_all!(PooledMap<u64, String>: std::panic::UnwindSafe, std::panic::RefUnwindSafe);
+// Send + Sync in generic code: the maps by name carry them through.
+fn _generic_send<K: Send, V: Send>(map: PooledMap<K, V>) -> impl Send {
+    map
+}
+
+// UnwindSafe + RefUnwindSafe exactly when std's HashMap<K, V, S> is: each
+// line for std, then the same line for every map. (std pins
+// `HashMap<(), UnsafeCell<()>>: UnwindSafe`, rust-lang/rust#62301.)
+macro_rules! unwind_like_std {
+    (both: $($k:ty, $v:ty $(, $s:ty)?);* $(;)?) => {$(
+        assert_impl_all!(HashMap<$k, $v $(, $s)?>: UnwindSafe, RefUnwindSafe);
+        assert_impl_all!(InlineMap<$k, $v $(, $s)?>: UnwindSafe, RefUnwindSafe);
+        assert_impl_all!(BoxedMap<$k, $v $(, $s)?>: UnwindSafe, RefUnwindSafe);
+        assert_impl_all!(PooledMap<$k, $v $(, $s)?>: UnwindSafe, RefUnwindSafe);
+    )*};
+    (unwind_only: $($k:ty, $v:ty $(, $s:ty)?);* $(;)?) => {$(
+        assert_impl_all!(HashMap<$k, $v $(, $s)?>: UnwindSafe);
+        assert_not_impl_any!(HashMap<$k, $v $(, $s)?>: RefUnwindSafe);
+        assert_impl_all!(InlineMap<$k, $v $(, $s)?>: UnwindSafe);
+        assert_not_impl_any!(InlineMap<$k, $v $(, $s)?>: RefUnwindSafe);
+        assert_impl_all!(BoxedMap<$k, $v $(, $s)?>: UnwindSafe);
+        assert_not_impl_any!(BoxedMap<$k, $v $(, $s)?>: RefUnwindSafe);
+        assert_impl_all!(PooledMap<$k, $v $(, $s)?>: UnwindSafe);
+        assert_not_impl_any!(PooledMap<$k, $v $(, $s)?>: RefUnwindSafe);
+    )*};
+    (ref_only: $($k:ty, $v:ty $(, $s:ty)?);* $(;)?) => {$(
+        assert_impl_all!(HashMap<$k, $v $(, $s)?>: RefUnwindSafe);
+        assert_not_impl_any!(HashMap<$k, $v $(, $s)?>: UnwindSafe);
+        assert_impl_all!(InlineMap<$k, $v $(, $s)?>: RefUnwindSafe);
+        assert_not_impl_any!(InlineMap<$k, $v $(, $s)?>: UnwindSafe);
+        assert_impl_all!(BoxedMap<$k, $v $(, $s)?>: RefUnwindSafe);
+        assert_not_impl_any!(BoxedMap<$k, $v $(, $s)?>: UnwindSafe);
+        assert_impl_all!(PooledMap<$k, $v $(, $s)?>: RefUnwindSafe);
+        assert_not_impl_any!(PooledMap<$k, $v $(, $s)?>: UnwindSafe);
+    )*};
+}
+
+unwind_like_std!(both:
+    u64, u64;
+    u64, String;
+    String, Big;
+    u64, Rc<u8>;
+    u64, &'static u8;
+    u64, u64, RandomState;
+);
+unwind_like_std!(unwind_only:
+    (), UnsafeCell<()>;
+    u64, Cell<u8>;
+    u64, Big<Cell<u8>>;
+    Cell<u8>, u64;
+    u64, u64, Cell<RandomState>;
+);
+unwind_like_std!(ref_only:
+    u64, &'static mut u8;
+    &'static mut u8, u64;
+    u64, Big<&'static mut u8>;
+    u64, u64, &'static mut RandomState;
+);
+assert_not_impl_any!(HashMap<u64, &'static Cell<u8>>: UnwindSafe, RefUnwindSafe);
+assert_not_impl_any!(InlineMap<u64, &'static Cell<u8>>: UnwindSafe, RefUnwindSafe);
+assert_not_impl_any!(BoxedMap<u64, &'static Cell<u8>>: UnwindSafe, RefUnwindSafe);
+assert_not_impl_any!(PooledMap<u64, &'static Cell<u8>>: UnwindSafe, RefUnwindSafe);
+
+// `MapStore` is one of the maps above; pinned over each storage it picks.
+assert_impl_all!(MapStore<u64, u64>: UnwindSafe, RefUnwindSafe);
+assert_impl_all!(MapStore<u64, Frame>: UnwindSafe, RefUnwindSafe);
+assert_impl_all!(MapStore<u64, Huge>: UnwindSafe, RefUnwindSafe);
+assert_impl_all!(MapStore<u64, Counter>: UnwindSafe);
+assert_not_impl_any!(MapStore<u64, Counter>: RefUnwindSafe);
+assert_impl_all!(MapStore<u64, SharedFrame>: UnwindSafe);
+assert_not_impl_any!(MapStore<u64, SharedFrame>: RefUnwindSafe);
+assert_impl_all!(MapStore<u64, BorrowedFrame<'static>>: RefUnwindSafe);
+assert_not_impl_any!(MapStore<u64, BorrowedFrame<'static>>: UnwindSafe);
+assert_impl_all!(MapStore<u64, SharedHuge>: UnwindSafe);
+assert_not_impl_any!(MapStore<u64, SharedHuge>: RefUnwindSafe);
+
+// The usual traits.
 assert_impl_all!(PooledMap<u64, u64>: Clone, std::fmt::Debug, Default, PartialEq, Eq);
 assert_impl_all!(MapStore<u64, u64>: Clone, std::fmt::Debug, Default, PartialEq, Eq);
 
@@ -52,6 +131,44 @@ struct Frame([u8; 300]);
 static_assertions::assert_type_eq_all!(
     <Frame as mapstore::MapValue>::Storage,
     mapstore::storage::Pooled
+);
+
+/// Values of each storage with interior mutability or a unique borrow.
+#[allow(dead_code)]
+mod values {
+    use std::cell::Cell;
+
+    #[derive(mapstore::MapStore)]
+    #[map_store(storage = "boxed")]
+    pub struct Huge([u8; 300]);
+
+    #[derive(mapstore::MapStore)]
+    pub struct Counter(Cell<u32>);
+
+    #[derive(mapstore::MapStore)]
+    pub struct SharedFrame([u8; 300], Cell<u32>);
+
+    #[derive(mapstore::MapStore)]
+    pub struct BorrowedFrame<'a>([u8; 300], &'a mut u32);
+
+    #[derive(mapstore::MapStore)]
+    #[map_store(storage = "boxed")]
+    pub struct SharedHuge([u8; 300], Cell<u32>);
+}
+use values::{BorrowedFrame, Counter, Huge, SharedFrame, SharedHuge};
+static_assertions::assert_type_eq_all!(
+    <Counter as mapstore::MapValue>::Storage,
+    mapstore::storage::Inline
+);
+static_assertions::assert_type_eq_all!(
+    <SharedFrame as mapstore::MapValue>::Storage,
+    <BorrowedFrame<'static> as mapstore::MapValue>::Storage,
+    mapstore::storage::Pooled
+);
+static_assertions::assert_type_eq_all!(
+    <SharedHuge as mapstore::MapValue>::Storage,
+    <Huge as mapstore::MapValue>::Storage,
+    mapstore::storage::Boxed
 );
 
 #[test]
