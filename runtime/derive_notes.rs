@@ -34,139 +34,230 @@ pub mod balanced {
         pub const INLINE_ALIGNED_VALUE: () = ();
     }
 
-    macro_rules! note {
-        (INLINE) => {
-            #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
-            pub const INLINE: () = ();
-        };
-        (POOLED) => {
-            #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
-            pub const POOLED: () = ();
-        };
-        (BOXED) => {
-            #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
-            pub const BOXED: () = ();
-        };
-        (BOXED_ALIGNED) => {
-            #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
-            pub const BOXED_ALIGNED: () = ();
-        };
-        (BOXED_SMALL_VALUE) => {
-            #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"balanced\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
-            pub const BOXED_SMALL_VALUE: () = ();
-        };
-        (INLINE_LARGE_VALUE) => {
-            #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"balanced\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
-            pub const INLINE_LARGE_VALUE: () = ();
-        };
-        (INLINE_ALIGNED_VALUE) => {
-            #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"balanced\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
-            pub const INLINE_ALIGNED_VALUE: () = ();
-        };
+    // INLINE, BOXED_ALIGNED, BOXED_SMALL_VALUE, INLINE_ALIGNED_VALUE
+    macro_rules! notes_0 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const INLINE: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"balanced\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"balanced\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const INLINE: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"balanced\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"balanced\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
     }
 
-    macro_rules! notes {
-        ($($c:ident)*) => {$(note!($c);)*};
+    // INLINE, BOXED_SMALL_VALUE
+    macro_rules! notes_1 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const INLINE: () = ();
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"balanced\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const BOXED_SMALL_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const INLINE: () = ();
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"balanced\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const BOXED_SMALL_VALUE: () = ();
+            }
+        )*};
     }
 
-    macro_rules! exact {
-        ($([$($c:ident)*] $($n:literal)*;)*) => {$(exact!(@run [$($c)*] $($n)*);)*};
-        (@run $cs:tt $($n:literal)*) => {$(impl Bytes<$n> { notes! $cs; })*};
+    // POOLED, INLINE_LARGE_VALUE
+    macro_rules! notes_2 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const POOLED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"balanced\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const POOLED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"balanced\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+            }
+        )*};
     }
 
-    macro_rules! between {
-        ($($first:literal, $last:literal: $($c:ident)*;)*) => {$(impl BytesBetween<$first, $last> { $(note!($c);)* })*};
+    // POOLED, BOXED_ALIGNED, INLINE_LARGE_VALUE, INLINE_ALIGNED_VALUE
+    macro_rules! notes_3 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const POOLED: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"balanced\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"balanced\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const POOLED: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"balanced\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"balanced\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
     }
 
-    exact! {
-        [INLINE BOXED_ALIGNED BOXED_SMALL_VALUE INLINE_ALIGNED_VALUE]
-            0;
-        [INLINE BOXED_SMALL_VALUE]
-            1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31
-            32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59
-            60 61 62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87
-            88 89 90 91 92 93 94 95 96 97 98 99 100 101 102 103 104 105 106 107 108 109 110 111
-            112 113 114 115 116 117 118 119 120 121 122 123 124 125 126 127 128;
-        [POOLED INLINE_LARGE_VALUE]
-            129 130 131 132 133 134 135 136 137 138 139 140 141 142 143 144 145 146 147 148 149
-            150 151 152 153 154 155 156 157 158 159 160 161 162 163 164 165 166 167 168 169 170
-            171 172 173 174 175 176 177 178 179 180 181 182 183 184 185 186 187 188 189 190 191
-            192 193 194 195 196 197 198 199 200 201 202 203 204 205 206 207 208 209 210 211 212
-            213 214 215 216 217 218 219 220 221 222 223 224 225 226 227 228 229 230 231 232 233
-            234 235 236 237 238 239 240 241 242 243 244 245 246 247 248 249 250 251 252 253 254
-            255 256 257 258 259 260 261 262 263 264 265 266 267 268 269 270 271 272 273 274 275
-            276 277 278 279 280 281 282 283 284 285 286 287 288 289 290 291 292 293 294 295 296
-            297 298 299 300 301 302 303 304 305 306 307 308 309 310 311 312 313 314 315 316 317
-            318 319 320 321 322 323 324 325 326 327 328 329 330 331 332 333 334 335 336 337 338
-            339 340 341 342 343 344 345 346 347 348 349 350 351 352 353 354 355 356 357 358 359
-            360 361 362 363 364 365 366 367 368 369 370 371 372 373 374 375 376 377 378 379 380
-            381 382 383 384 385 386 387 388 389 390 391 392 393 394 395 396 397 398 399 400 401
-            402 403 404 405 406 407 408 409 410 411 412 413 414 415 416 417 418 419 420 421 422
-            423 424 425 426 427 428 429 430 431 432 433 434 435 436 437 438 439 440 441 442 443
-            444 445 446 447 448 449 450 451 452 453 454 455 456 457 458 459 460 461 462 463 464
-            465 466 467 468 469 470 471 472 473 474 475 476 477 478 479 480 481 482 483 484 485
-            486 487 488 489 490 491 492 493 494 495 496 497 498 499 500 501 502 503 504 505 506
-            507 508 509 510 511 512;
+    // BOXED, BOXED_ALIGNED, INLINE_LARGE_VALUE, INLINE_ALIGNED_VALUE
+    macro_rules! notes_4 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"balanced\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"balanced\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"balanced\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"balanced\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
     }
 
-    between! {
-        513, 1024: POOLED INLINE_LARGE_VALUE;
-        1025, 2048: POOLED INLINE_LARGE_VALUE;
-        2049, 4095: POOLED INLINE_LARGE_VALUE;
-        4096, 4096: POOLED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        4097, 8192: POOLED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        8193, 16384: POOLED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        16385, 32768: POOLED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        32769, 65535: POOLED INLINE_LARGE_VALUE;
-        65536, 65536: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        65537, 131072: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        131073, 262144: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        262145, 524288: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        524289, 1048576: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        1048577, 2097152: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        2097153, 4194304: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        4194305, 8388608: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        8388609, 16777216: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        16777217, 33554432: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        33554433, 67108864: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        67108865, 134217728: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        134217729, 268435456: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        268435457, 536870912: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        536870913, 1073741824: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        1073741825, 2147483648: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        2147483649, 4294967296: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        4294967297, 8589934592: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        8589934593, 17179869184: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        17179869185, 34359738368: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        34359738369, 68719476736: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        68719476737, 137438953472: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        137438953473, 274877906944: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        274877906945, 549755813888: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        549755813889, 1099511627776: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        1099511627777, 2199023255552: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        2199023255553, 4398046511104: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        4398046511105, 8796093022208: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        8796093022209, 17592186044416: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        17592186044417, 35184372088832: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        35184372088833, 70368744177664: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        70368744177665, 140737488355328: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        140737488355329, 281474976710656: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        281474976710657, 562949953421312: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        562949953421313, 1125899906842624: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        1125899906842625, 2251799813685248: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        2251799813685249, 4503599627370496: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        4503599627370497, 9007199254740992: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        9007199254740993, 18014398509481984: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        18014398509481985, 36028797018963968: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        36028797018963969, 72057594037927936: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        72057594037927937, 144115188075855872: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        144115188075855873, 288230376151711744: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        288230376151711745, 576460752303423488: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        576460752303423489, 1152921504606846976: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        1152921504606846977, 2305843009213693952: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        2305843009213693953, 4611686018427387904: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        4611686018427387905, 9223372036854775807: BOXED INLINE_LARGE_VALUE;
+    // BOXED, INLINE_LARGE_VALUE
+    macro_rules! notes_5 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"balanced\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"balanced\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+            }
+        )*};
     }
+
+    notes_0!(exact
+        0);
+    notes_1!(exact
+        1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32
+        33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61
+        62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87 88 89 90
+        91 92 93 94 95 96 97 98 99 100 101 102 103 104 105 106 107 108 109 110 111 112 113 114
+        115 116 117 118 119 120 121 122 123 124 125 126 127 128);
+    notes_2!(exact
+        129 130 131 132 133 134 135 136 137 138 139 140 141 142 143 144 145 146 147 148 149 150
+        151 152 153 154 155 156 157 158 159 160 161 162 163 164 165 166 167 168 169 170 171 172
+        173 174 175 176 177 178 179 180 181 182 183 184 185 186 187 188 189 190 191 192 193 194
+        195 196 197 198 199 200 201 202 203 204 205 206 207 208 209 210 211 212 213 214 215 216
+        217 218 219 220 221 222 223 224 225 226 227 228 229 230 231 232 233 234 235 236 237 238
+        239 240 241 242 243 244 245 246 247 248 249 250 251 252 253 254 255 256);
+    notes_2!(between
+        257, 512;
+        513, 1024;
+        1025, 2048;
+        2049, 4095;
+        32769, 65535;
+    );
+    notes_3!(between
+        4096, 4096;
+        4097, 8192;
+        8193, 16384;
+        16385, 32768;
+    );
+    notes_4!(between
+        65536, 65536;
+        65537, 131072;
+        131073, 262144;
+        262145, 524288;
+        524289, 1048576;
+        1048577, 2097152;
+        2097153, 4194304;
+        4194305, 8388608;
+        8388609, 16777216;
+        16777217, 33554432;
+        33554433, 67108864;
+        67108865, 134217728;
+        134217729, 268435456;
+        268435457, 536870912;
+        536870913, 1073741824;
+        1073741825, 2147483648;
+        2147483649, 4294967296;
+        4294967297, 8589934592;
+        8589934593, 17179869184;
+        17179869185, 34359738368;
+        34359738369, 68719476736;
+        68719476737, 137438953472;
+        137438953473, 274877906944;
+        274877906945, 549755813888;
+        549755813889, 1099511627776;
+        1099511627777, 2199023255552;
+        2199023255553, 4398046511104;
+        4398046511105, 8796093022208;
+        8796093022209, 17592186044416;
+        17592186044417, 35184372088832;
+        35184372088833, 70368744177664;
+        70368744177665, 140737488355328;
+        140737488355329, 281474976710656;
+        281474976710657, 562949953421312;
+        562949953421313, 1125899906842624;
+        1125899906842625, 2251799813685248;
+        2251799813685249, 4503599627370496;
+        4503599627370497, 9007199254740992;
+        9007199254740993, 18014398509481984;
+        18014398509481985, 36028797018963968;
+        36028797018963969, 72057594037927936;
+        72057594037927937, 144115188075855872;
+        144115188075855873, 288230376151711744;
+        288230376151711745, 576460752303423488;
+        576460752303423489, 1152921504606846976;
+        1152921504606846977, 2305843009213693952;
+        2305843009213693953, 4611686018427387904;
+    );
+    notes_5!(between
+        4611686018427387905, 9223372036854775807;
+    );
 }
 
 /// The derive's notes for `optimize = "reads"`, by size.
@@ -197,139 +288,230 @@ pub mod reads {
         pub const INLINE_ALIGNED_VALUE: () = ();
     }
 
-    macro_rules! note {
-        (INLINE) => {
-            #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
-            pub const INLINE: () = ();
-        };
-        (POOLED) => {
-            #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
-            pub const POOLED: () = ();
-        };
-        (BOXED) => {
-            #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
-            pub const BOXED: () = ();
-        };
-        (BOXED_ALIGNED) => {
-            #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
-            pub const BOXED_ALIGNED: () = ();
-        };
-        (BOXED_SMALL_VALUE) => {
-            #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"reads\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
-            pub const BOXED_SMALL_VALUE: () = ();
-        };
-        (INLINE_LARGE_VALUE) => {
-            #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
-            pub const INLINE_LARGE_VALUE: () = ();
-        };
-        (INLINE_ALIGNED_VALUE) => {
-            #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"reads\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
-            pub const INLINE_ALIGNED_VALUE: () = ();
-        };
+    // INLINE, BOXED_ALIGNED, BOXED_SMALL_VALUE, INLINE_ALIGNED_VALUE
+    macro_rules! notes_0 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const INLINE: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"reads\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"reads\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const INLINE: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"reads\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"reads\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
     }
 
-    macro_rules! notes {
-        ($($c:ident)*) => {$(note!($c);)*};
+    // INLINE, BOXED_SMALL_VALUE
+    macro_rules! notes_1 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const INLINE: () = ();
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"reads\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const BOXED_SMALL_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const INLINE: () = ();
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"reads\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const BOXED_SMALL_VALUE: () = ();
+            }
+        )*};
     }
 
-    macro_rules! exact {
-        ($([$($c:ident)*] $($n:literal)*;)*) => {$(exact!(@run [$($c)*] $($n)*);)*};
-        (@run $cs:tt $($n:literal)*) => {$(impl Bytes<$n> { notes! $cs; })*};
+    // POOLED, INLINE_LARGE_VALUE
+    macro_rules! notes_2 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const POOLED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const POOLED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+            }
+        )*};
     }
 
-    macro_rules! between {
-        ($($first:literal, $last:literal: $($c:ident)*;)*) => {$(impl BytesBetween<$first, $last> { $(note!($c);)* })*};
+    // POOLED, BOXED_ALIGNED, INLINE_LARGE_VALUE, INLINE_ALIGNED_VALUE
+    macro_rules! notes_3 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const POOLED: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"reads\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const POOLED: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"reads\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
     }
 
-    exact! {
-        [INLINE BOXED_ALIGNED BOXED_SMALL_VALUE INLINE_ALIGNED_VALUE]
-            0;
-        [INLINE BOXED_SMALL_VALUE]
-            1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31
-            32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59
-            60 61 62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87
-            88 89 90 91 92 93 94 95 96 97 98 99 100 101 102 103 104 105 106 107 108 109 110 111
-            112 113 114 115 116 117 118 119 120 121 122 123 124 125 126 127 128;
-        [POOLED INLINE_LARGE_VALUE]
-            129 130 131 132 133 134 135 136 137 138 139 140 141 142 143 144 145 146 147 148 149
-            150 151 152 153 154 155 156 157 158 159 160 161 162 163 164 165 166 167 168 169 170
-            171 172 173 174 175 176 177 178 179 180 181 182 183 184 185 186 187 188 189 190 191
-            192 193 194 195 196 197 198 199 200 201 202 203 204 205 206 207 208 209 210 211 212
-            213 214 215 216 217 218 219 220 221 222 223 224 225 226 227 228 229 230 231 232 233
-            234 235 236 237 238 239 240 241 242 243 244 245 246 247 248 249 250 251 252 253 254
-            255 256 257 258 259 260 261 262 263 264 265 266 267 268 269 270 271 272 273 274 275
-            276 277 278 279 280 281 282 283 284 285 286 287 288 289 290 291 292 293 294 295 296
-            297 298 299 300 301 302 303 304 305 306 307 308 309 310 311 312 313 314 315 316 317
-            318 319 320 321 322 323 324 325 326 327 328 329 330 331 332 333 334 335 336 337 338
-            339 340 341 342 343 344 345 346 347 348 349 350 351 352 353 354 355 356 357 358 359
-            360 361 362 363 364 365 366 367 368 369 370 371 372 373 374 375 376 377 378 379 380
-            381 382 383 384 385 386 387 388 389 390 391 392 393 394 395 396 397 398 399 400 401
-            402 403 404 405 406 407 408 409 410 411 412 413 414 415 416 417 418 419 420 421 422
-            423 424 425 426 427 428 429 430 431 432 433 434 435 436 437 438 439 440 441 442 443
-            444 445 446 447 448 449 450 451 452 453 454 455 456 457 458 459 460 461 462 463 464
-            465 466 467 468 469 470 471 472 473 474 475 476 477 478 479 480 481 482 483 484 485
-            486 487 488 489 490 491 492 493 494 495 496 497 498 499 500 501 502 503 504 505 506
-            507 508 509 510 511 512;
+    // BOXED, BOXED_ALIGNED, INLINE_LARGE_VALUE, INLINE_ALIGNED_VALUE
+    macro_rules! notes_4 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"reads\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"reads\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
     }
 
-    between! {
-        513, 1024: POOLED INLINE_LARGE_VALUE;
-        1025, 2048: POOLED INLINE_LARGE_VALUE;
-        2049, 4095: POOLED INLINE_LARGE_VALUE;
-        4096, 4096: POOLED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        4097, 8192: POOLED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        8193, 16384: POOLED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        16385, 32768: POOLED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        32769, 65535: POOLED INLINE_LARGE_VALUE;
-        65536, 65536: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        65537, 131072: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        131073, 262144: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        262145, 524288: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        524289, 1048576: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        1048577, 2097152: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        2097153, 4194304: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        4194305, 8388608: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        8388609, 16777216: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        16777217, 33554432: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        33554433, 67108864: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        67108865, 134217728: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        134217729, 268435456: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        268435457, 536870912: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        536870913, 1073741824: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        1073741825, 2147483648: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        2147483649, 4294967296: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        4294967297, 8589934592: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        8589934593, 17179869184: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        17179869185, 34359738368: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        34359738369, 68719476736: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        68719476737, 137438953472: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        137438953473, 274877906944: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        274877906945, 549755813888: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        549755813889, 1099511627776: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        1099511627777, 2199023255552: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        2199023255553, 4398046511104: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        4398046511105, 8796093022208: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        8796093022209, 17592186044416: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        17592186044417, 35184372088832: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        35184372088833, 70368744177664: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        70368744177665, 140737488355328: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        140737488355329, 281474976710656: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        281474976710657, 562949953421312: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        562949953421313, 1125899906842624: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        1125899906842625, 2251799813685248: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        2251799813685249, 4503599627370496: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        4503599627370497, 9007199254740992: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        9007199254740993, 18014398509481984: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        18014398509481985, 36028797018963968: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        36028797018963969, 72057594037927936: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        72057594037927937, 144115188075855872: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        144115188075855873, 288230376151711744: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        288230376151711745, 576460752303423488: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        576460752303423489, 1152921504606846976: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        1152921504606846977, 2305843009213693952: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        2305843009213693953, 4611686018427387904: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        4611686018427387905, 9223372036854775807: BOXED INLINE_LARGE_VALUE;
+    // BOXED, INLINE_LARGE_VALUE
+    macro_rules! notes_5 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+            }
+        )*};
     }
+
+    notes_0!(exact
+        0);
+    notes_1!(exact
+        1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32
+        33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61
+        62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87 88 89 90
+        91 92 93 94 95 96 97 98 99 100 101 102 103 104 105 106 107 108 109 110 111 112 113 114
+        115 116 117 118 119 120 121 122 123 124 125 126 127 128);
+    notes_2!(exact
+        129 130 131 132 133 134 135 136 137 138 139 140 141 142 143 144 145 146 147 148 149 150
+        151 152 153 154 155 156 157 158 159 160 161 162 163 164 165 166 167 168 169 170 171 172
+        173 174 175 176 177 178 179 180 181 182 183 184 185 186 187 188 189 190 191 192 193 194
+        195 196 197 198 199 200 201 202 203 204 205 206 207 208 209 210 211 212 213 214 215 216
+        217 218 219 220 221 222 223 224 225 226 227 228 229 230 231 232 233 234 235 236 237 238
+        239 240 241 242 243 244 245 246 247 248 249 250 251 252 253 254 255 256);
+    notes_2!(between
+        257, 512;
+        513, 1024;
+        1025, 2048;
+        2049, 4095;
+        32769, 65535;
+    );
+    notes_3!(between
+        4096, 4096;
+        4097, 8192;
+        8193, 16384;
+        16385, 32768;
+    );
+    notes_4!(between
+        65536, 65536;
+        65537, 131072;
+        131073, 262144;
+        262145, 524288;
+        524289, 1048576;
+        1048577, 2097152;
+        2097153, 4194304;
+        4194305, 8388608;
+        8388609, 16777216;
+        16777217, 33554432;
+        33554433, 67108864;
+        67108865, 134217728;
+        134217729, 268435456;
+        268435457, 536870912;
+        536870913, 1073741824;
+        1073741825, 2147483648;
+        2147483649, 4294967296;
+        4294967297, 8589934592;
+        8589934593, 17179869184;
+        17179869185, 34359738368;
+        34359738369, 68719476736;
+        68719476737, 137438953472;
+        137438953473, 274877906944;
+        274877906945, 549755813888;
+        549755813889, 1099511627776;
+        1099511627777, 2199023255552;
+        2199023255553, 4398046511104;
+        4398046511105, 8796093022208;
+        8796093022209, 17592186044416;
+        17592186044417, 35184372088832;
+        35184372088833, 70368744177664;
+        70368744177665, 140737488355328;
+        140737488355329, 281474976710656;
+        281474976710657, 562949953421312;
+        562949953421313, 1125899906842624;
+        1125899906842625, 2251799813685248;
+        2251799813685249, 4503599627370496;
+        4503599627370497, 9007199254740992;
+        9007199254740993, 18014398509481984;
+        18014398509481985, 36028797018963968;
+        36028797018963969, 72057594037927936;
+        72057594037927937, 144115188075855872;
+        144115188075855873, 288230376151711744;
+        288230376151711745, 576460752303423488;
+        576460752303423489, 1152921504606846976;
+        1152921504606846977, 2305843009213693952;
+        2305843009213693953, 4611686018427387904;
+    );
+    notes_5!(between
+        4611686018427387905, 9223372036854775807;
+    );
 }
 
 /// The derive's notes for `optimize = "writes"`, by size.
@@ -360,139 +542,230 @@ pub mod writes {
         pub const INLINE_ALIGNED_VALUE: () = ();
     }
 
-    macro_rules! note {
-        (INLINE) => {
-            #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
-            pub const INLINE: () = ();
-        };
-        (POOLED) => {
-            #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
-            pub const POOLED: () = ();
-        };
-        (BOXED) => {
-            #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
-            pub const BOXED: () = ();
-        };
-        (BOXED_ALIGNED) => {
-            #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
-            pub const BOXED_ALIGNED: () = ();
-        };
-        (BOXED_SMALL_VALUE) => {
-            #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"writes\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
-            pub const BOXED_SMALL_VALUE: () = ();
-        };
-        (INLINE_LARGE_VALUE) => {
-            #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
-            pub const INLINE_LARGE_VALUE: () = ();
-        };
-        (INLINE_ALIGNED_VALUE) => {
-            #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"writes\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
-            pub const INLINE_ALIGNED_VALUE: () = ();
-        };
+    // INLINE, BOXED_ALIGNED, BOXED_SMALL_VALUE, INLINE_ALIGNED_VALUE
+    macro_rules! notes_0 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const INLINE: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"writes\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"writes\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const INLINE: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"writes\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"writes\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
     }
 
-    macro_rules! notes {
-        ($($c:ident)*) => {$(note!($c);)*};
+    // INLINE, BOXED_SMALL_VALUE
+    macro_rules! notes_1 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const INLINE: () = ();
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"writes\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const BOXED_SMALL_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const INLINE: () = ();
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"writes\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const BOXED_SMALL_VALUE: () = ();
+            }
+        )*};
     }
 
-    macro_rules! exact {
-        ($([$($c:ident)*] $($n:literal)*;)*) => {$(exact!(@run [$($c)*] $($n)*);)*};
-        (@run $cs:tt $($n:literal)*) => {$(impl Bytes<$n> { notes! $cs; })*};
+    // POOLED, INLINE_LARGE_VALUE
+    macro_rules! notes_2 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const POOLED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const POOLED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+            }
+        )*};
     }
 
-    macro_rules! between {
-        ($($first:literal, $last:literal: $($c:ident)*;)*) => {$(impl BytesBetween<$first, $last> { $(note!($c);)* })*};
+    // POOLED, BOXED_ALIGNED, INLINE_LARGE_VALUE, INLINE_ALIGNED_VALUE
+    macro_rules! notes_3 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const POOLED: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"writes\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const POOLED: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"writes\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
     }
 
-    exact! {
-        [INLINE BOXED_ALIGNED BOXED_SMALL_VALUE INLINE_ALIGNED_VALUE]
-            0;
-        [INLINE BOXED_SMALL_VALUE]
-            1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31
-            32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59
-            60 61 62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87
-            88 89 90 91 92 93 94 95 96 97 98 99 100 101 102 103 104 105 106 107 108 109 110 111
-            112 113 114 115 116 117 118 119 120 121 122 123 124 125 126 127 128;
-        [POOLED INLINE_LARGE_VALUE]
-            129 130 131 132 133 134 135 136 137 138 139 140 141 142 143 144 145 146 147 148 149
-            150 151 152 153 154 155 156 157 158 159 160 161 162 163 164 165 166 167 168 169 170
-            171 172 173 174 175 176 177 178 179 180 181 182 183 184 185 186 187 188 189 190 191
-            192 193 194 195 196 197 198 199 200 201 202 203 204 205 206 207 208 209 210 211 212
-            213 214 215 216 217 218 219 220 221 222 223 224 225 226 227 228 229 230 231 232 233
-            234 235 236 237 238 239 240 241 242 243 244 245 246 247 248 249 250 251 252 253 254
-            255 256 257 258 259 260 261 262 263 264 265 266 267 268 269 270 271 272 273 274 275
-            276 277 278 279 280 281 282 283 284 285 286 287 288 289 290 291 292 293 294 295 296
-            297 298 299 300 301 302 303 304 305 306 307 308 309 310 311 312 313 314 315 316 317
-            318 319 320 321 322 323 324 325 326 327 328 329 330 331 332 333 334 335 336 337 338
-            339 340 341 342 343 344 345 346 347 348 349 350 351 352 353 354 355 356 357 358 359
-            360 361 362 363 364 365 366 367 368 369 370 371 372 373 374 375 376 377 378 379 380
-            381 382 383 384 385 386 387 388 389 390 391 392 393 394 395 396 397 398 399 400 401
-            402 403 404 405 406 407 408 409 410 411 412 413 414 415 416 417 418 419 420 421 422
-            423 424 425 426 427 428 429 430 431 432 433 434 435 436 437 438 439 440 441 442 443
-            444 445 446 447 448 449 450 451 452 453 454 455 456 457 458 459 460 461 462 463 464
-            465 466 467 468 469 470 471 472 473 474 475 476 477 478 479 480 481 482 483 484 485
-            486 487 488 489 490 491 492 493 494 495 496 497 498 499 500 501 502 503 504 505 506
-            507 508 509 510 511 512;
+    // BOXED, BOXED_ALIGNED, INLINE_LARGE_VALUE, INLINE_ALIGNED_VALUE
+    macro_rules! notes_4 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"writes\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"writes\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
     }
 
-    between! {
-        513, 1024: POOLED INLINE_LARGE_VALUE;
-        1025, 2048: POOLED INLINE_LARGE_VALUE;
-        2049, 4095: POOLED INLINE_LARGE_VALUE;
-        4096, 4096: POOLED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        4097, 8192: POOLED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        8193, 16384: POOLED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        16385, 32768: POOLED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        32769, 65535: POOLED INLINE_LARGE_VALUE;
-        65536, 65536: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        65537, 131072: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        131073, 262144: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        262145, 524288: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        524289, 1048576: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        1048577, 2097152: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        2097153, 4194304: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        4194305, 8388608: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        8388609, 16777216: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        16777217, 33554432: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        33554433, 67108864: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        67108865, 134217728: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        134217729, 268435456: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        268435457, 536870912: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        536870913, 1073741824: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        1073741825, 2147483648: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        2147483649, 4294967296: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        4294967297, 8589934592: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        8589934593, 17179869184: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        17179869185, 34359738368: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        34359738369, 68719476736: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        68719476737, 137438953472: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        137438953473, 274877906944: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        274877906945, 549755813888: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        549755813889, 1099511627776: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        1099511627777, 2199023255552: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        2199023255553, 4398046511104: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        4398046511105, 8796093022208: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        8796093022209, 17592186044416: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        17592186044417, 35184372088832: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        35184372088833, 70368744177664: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        70368744177665, 140737488355328: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        140737488355329, 281474976710656: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        281474976710657, 562949953421312: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        562949953421313, 1125899906842624: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        1125899906842625, 2251799813685248: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        2251799813685249, 4503599627370496: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        4503599627370497, 9007199254740992: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        9007199254740993, 18014398509481984: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        18014398509481985, 36028797018963968: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        36028797018963969, 72057594037927936: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        72057594037927937, 144115188075855872: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        144115188075855873, 288230376151711744: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        288230376151711745, 576460752303423488: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        576460752303423489, 1152921504606846976: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        1152921504606846977, 2305843009213693952: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        2305843009213693953, 4611686018427387904: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        4611686018427387905, 9223372036854775807: BOXED INLINE_LARGE_VALUE;
+    // BOXED, INLINE_LARGE_VALUE
+    macro_rules! notes_5 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+            }
+        )*};
     }
+
+    notes_0!(exact
+        0);
+    notes_1!(exact
+        1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32
+        33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61
+        62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87 88 89 90
+        91 92 93 94 95 96 97 98 99 100 101 102 103 104 105 106 107 108 109 110 111 112 113 114
+        115 116 117 118 119 120 121 122 123 124 125 126 127 128);
+    notes_2!(exact
+        129 130 131 132 133 134 135 136 137 138 139 140 141 142 143 144 145 146 147 148 149 150
+        151 152 153 154 155 156 157 158 159 160 161 162 163 164 165 166 167 168 169 170 171 172
+        173 174 175 176 177 178 179 180 181 182 183 184 185 186 187 188 189 190 191 192 193 194
+        195 196 197 198 199 200 201 202 203 204 205 206 207 208 209 210 211 212 213 214 215 216
+        217 218 219 220 221 222 223 224 225 226 227 228 229 230 231 232 233 234 235 236 237 238
+        239 240 241 242 243 244 245 246 247 248 249 250 251 252 253 254 255 256);
+    notes_2!(between
+        257, 512;
+        513, 1024;
+        1025, 2048;
+        2049, 4095;
+        32769, 65535;
+    );
+    notes_3!(between
+        4096, 4096;
+        4097, 8192;
+        8193, 16384;
+        16385, 32768;
+    );
+    notes_4!(between
+        65536, 65536;
+        65537, 131072;
+        131073, 262144;
+        262145, 524288;
+        524289, 1048576;
+        1048577, 2097152;
+        2097153, 4194304;
+        4194305, 8388608;
+        8388609, 16777216;
+        16777217, 33554432;
+        33554433, 67108864;
+        67108865, 134217728;
+        134217729, 268435456;
+        268435457, 536870912;
+        536870913, 1073741824;
+        1073741825, 2147483648;
+        2147483649, 4294967296;
+        4294967297, 8589934592;
+        8589934593, 17179869184;
+        17179869185, 34359738368;
+        34359738369, 68719476736;
+        68719476737, 137438953472;
+        137438953473, 274877906944;
+        274877906945, 549755813888;
+        549755813889, 1099511627776;
+        1099511627777, 2199023255552;
+        2199023255553, 4398046511104;
+        4398046511105, 8796093022208;
+        8796093022209, 17592186044416;
+        17592186044417, 35184372088832;
+        35184372088833, 70368744177664;
+        70368744177665, 140737488355328;
+        140737488355329, 281474976710656;
+        281474976710657, 562949953421312;
+        562949953421313, 1125899906842624;
+        1125899906842625, 2251799813685248;
+        2251799813685249, 4503599627370496;
+        4503599627370497, 9007199254740992;
+        9007199254740993, 18014398509481984;
+        18014398509481985, 36028797018963968;
+        36028797018963969, 72057594037927936;
+        72057594037927937, 144115188075855872;
+        144115188075855873, 288230376151711744;
+        288230376151711745, 576460752303423488;
+        576460752303423489, 1152921504606846976;
+        1152921504606846977, 2305843009213693952;
+        2305843009213693953, 4611686018427387904;
+    );
+    notes_5!(between
+        4611686018427387905, 9223372036854775807;
+    );
 }
 
 /// The derive's notes for `optimize = "memory"`, by size.
@@ -523,139 +796,230 @@ pub mod memory {
         pub const INLINE_ALIGNED_VALUE: () = ();
     }
 
-    macro_rules! note {
-        (INLINE) => {
-            #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
-            pub const INLINE: () = ();
-        };
-        (POOLED) => {
-            #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
-            pub const POOLED: () = ();
-        };
-        (BOXED) => {
-            #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
-            pub const BOXED: () = ();
-        };
-        (BOXED_ALIGNED) => {
-            #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
-            pub const BOXED_ALIGNED: () = ();
-        };
-        (BOXED_SMALL_VALUE) => {
-            #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"memory\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
-            pub const BOXED_SMALL_VALUE: () = ();
-        };
-        (INLINE_LARGE_VALUE) => {
-            #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"memory\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
-            pub const INLINE_LARGE_VALUE: () = ();
-        };
-        (INLINE_ALIGNED_VALUE) => {
-            #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"memory\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
-            pub const INLINE_ALIGNED_VALUE: () = ();
-        };
+    // INLINE, BOXED_ALIGNED, BOXED_SMALL_VALUE, INLINE_ALIGNED_VALUE
+    macro_rules! notes_0 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const INLINE: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"memory\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"memory\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const INLINE: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"memory\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"memory\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
     }
 
-    macro_rules! notes {
-        ($($c:ident)*) => {$(note!($c);)*};
+    // INLINE, BOXED_SMALL_VALUE
+    macro_rules! notes_1 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const INLINE: () = ();
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"memory\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const BOXED_SMALL_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const INLINE: () = ();
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"memory\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const BOXED_SMALL_VALUE: () = ();
+            }
+        )*};
     }
 
-    macro_rules! exact {
-        ($([$($c:ident)*] $($n:literal)*;)*) => {$(exact!(@run [$($c)*] $($n)*);)*};
-        (@run $cs:tt $($n:literal)*) => {$(impl Bytes<$n> { notes! $cs; })*};
+    // POOLED, INLINE_LARGE_VALUE
+    macro_rules! notes_2 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const POOLED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"memory\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const POOLED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"memory\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+            }
+        )*};
     }
 
-    macro_rules! between {
-        ($($first:literal, $last:literal: $($c:ident)*;)*) => {$(impl BytesBetween<$first, $last> { $(note!($c);)* })*};
+    // POOLED, BOXED_ALIGNED, INLINE_LARGE_VALUE, INLINE_ALIGNED_VALUE
+    macro_rules! notes_3 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const POOLED: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"memory\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"memory\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const POOLED: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"memory\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"memory\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
     }
 
-    exact! {
-        [INLINE BOXED_ALIGNED BOXED_SMALL_VALUE INLINE_ALIGNED_VALUE]
-            0;
-        [INLINE BOXED_SMALL_VALUE]
-            1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31
-            32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59
-            60 61 62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87
-            88 89 90 91 92 93 94 95 96 97 98 99 100 101 102 103 104 105 106 107 108 109 110 111
-            112 113 114 115 116 117 118 119 120 121 122 123 124 125 126 127 128;
-        [POOLED INLINE_LARGE_VALUE]
-            129 130 131 132 133 134 135 136 137 138 139 140 141 142 143 144 145 146 147 148 149
-            150 151 152 153 154 155 156 157 158 159 160 161 162 163 164 165 166 167 168 169 170
-            171 172 173 174 175 176 177 178 179 180 181 182 183 184 185 186 187 188 189 190 191
-            192 193 194 195 196 197 198 199 200 201 202 203 204 205 206 207 208 209 210 211 212
-            213 214 215 216 217 218 219 220 221 222 223 224 225 226 227 228 229 230 231 232 233
-            234 235 236 237 238 239 240 241 242 243 244 245 246 247 248 249 250 251 252 253 254
-            255 256 257 258 259 260 261 262 263 264 265 266 267 268 269 270 271 272 273 274 275
-            276 277 278 279 280 281 282 283 284 285 286 287 288 289 290 291 292 293 294 295 296
-            297 298 299 300 301 302 303 304 305 306 307 308 309 310 311 312 313 314 315 316 317
-            318 319 320 321 322 323 324 325 326 327 328 329 330 331 332 333 334 335 336 337 338
-            339 340 341 342 343 344 345 346 347 348 349 350 351 352 353 354 355 356 357 358 359
-            360 361 362 363 364 365 366 367 368 369 370 371 372 373 374 375 376 377 378 379 380
-            381 382 383 384 385 386 387 388 389 390 391 392 393 394 395 396 397 398 399 400 401
-            402 403 404 405 406 407 408 409 410 411 412 413 414 415 416 417 418 419 420 421 422
-            423 424 425 426 427 428 429 430 431 432 433 434 435 436 437 438 439 440 441 442 443
-            444 445 446 447 448 449 450 451 452 453 454 455 456 457 458 459 460 461 462 463 464
-            465 466 467 468 469 470 471 472 473 474 475 476 477 478 479 480 481 482 483 484 485
-            486 487 488 489 490 491 492 493 494 495 496 497 498 499 500 501 502 503 504 505 506
-            507 508 509 510 511 512;
+    // BOXED, BOXED_ALIGNED, INLINE_LARGE_VALUE, INLINE_ALIGNED_VALUE
+    macro_rules! notes_4 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"memory\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"memory\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"memory\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"memory\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
     }
 
-    between! {
-        513, 1024: POOLED INLINE_LARGE_VALUE;
-        1025, 2048: POOLED INLINE_LARGE_VALUE;
-        2049, 4095: POOLED INLINE_LARGE_VALUE;
-        4096, 4096: POOLED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        4097, 8192: POOLED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        8193, 16384: POOLED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        16385, 32768: POOLED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        32769, 65535: POOLED INLINE_LARGE_VALUE;
-        65536, 65536: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        65537, 131072: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        131073, 262144: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        262145, 524288: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        524289, 1048576: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        1048577, 2097152: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        2097153, 4194304: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        4194305, 8388608: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        8388609, 16777216: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        16777217, 33554432: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        33554433, 67108864: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        67108865, 134217728: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        134217729, 268435456: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        268435457, 536870912: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        536870913, 1073741824: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        1073741825, 2147483648: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        2147483649, 4294967296: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        4294967297, 8589934592: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        8589934593, 17179869184: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        17179869185, 34359738368: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        34359738369, 68719476736: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        68719476737, 137438953472: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        137438953473, 274877906944: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        274877906945, 549755813888: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        549755813889, 1099511627776: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        1099511627777, 2199023255552: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        2199023255553, 4398046511104: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        4398046511105, 8796093022208: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        8796093022209, 17592186044416: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        17592186044417, 35184372088832: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        35184372088833, 70368744177664: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        70368744177665, 140737488355328: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        140737488355329, 281474976710656: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        281474976710657, 562949953421312: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        562949953421313, 1125899906842624: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        1125899906842625, 2251799813685248: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        2251799813685249, 4503599627370496: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        4503599627370497, 9007199254740992: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        9007199254740993, 18014398509481984: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        18014398509481985, 36028797018963968: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        36028797018963969, 72057594037927936: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        72057594037927937, 144115188075855872: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        144115188075855873, 288230376151711744: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        288230376151711745, 576460752303423488: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        576460752303423489, 1152921504606846976: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        1152921504606846977, 2305843009213693952: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        2305843009213693953, 4611686018427387904: BOXED BOXED_ALIGNED INLINE_LARGE_VALUE INLINE_ALIGNED_VALUE;
-        4611686018427387905, 9223372036854775807: BOXED INLINE_LARGE_VALUE;
+    // BOXED, INLINE_LARGE_VALUE
+    macro_rules! notes_5 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"memory\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"memory\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+            }
+        )*};
     }
+
+    notes_0!(exact
+        0);
+    notes_1!(exact
+        1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32
+        33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61
+        62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87 88 89 90
+        91 92 93 94 95 96 97 98 99 100 101 102 103 104 105 106 107 108 109 110 111 112 113 114
+        115 116 117 118 119 120 121 122 123 124 125 126 127 128);
+    notes_2!(exact
+        129 130 131 132 133 134 135 136 137 138 139 140 141 142 143 144 145 146 147 148 149 150
+        151 152 153 154 155 156 157 158 159 160 161 162 163 164 165 166 167 168 169 170 171 172
+        173 174 175 176 177 178 179 180 181 182 183 184 185 186 187 188 189 190 191 192 193 194
+        195 196 197 198 199 200 201 202 203 204 205 206 207 208 209 210 211 212 213 214 215 216
+        217 218 219 220 221 222 223 224 225 226 227 228 229 230 231 232 233 234 235 236 237 238
+        239 240 241 242 243 244 245 246 247 248 249 250 251 252 253 254 255 256);
+    notes_2!(between
+        257, 512;
+        513, 1024;
+        1025, 2048;
+        2049, 4095;
+        32769, 65535;
+    );
+    notes_3!(between
+        4096, 4096;
+        4097, 8192;
+        8193, 16384;
+        16385, 32768;
+    );
+    notes_4!(between
+        65536, 65536;
+        65537, 131072;
+        131073, 262144;
+        262145, 524288;
+        524289, 1048576;
+        1048577, 2097152;
+        2097153, 4194304;
+        4194305, 8388608;
+        8388609, 16777216;
+        16777217, 33554432;
+        33554433, 67108864;
+        67108865, 134217728;
+        134217729, 268435456;
+        268435457, 536870912;
+        536870913, 1073741824;
+        1073741825, 2147483648;
+        2147483649, 4294967296;
+        4294967297, 8589934592;
+        8589934593, 17179869184;
+        17179869185, 34359738368;
+        34359738369, 68719476736;
+        68719476737, 137438953472;
+        137438953473, 274877906944;
+        274877906945, 549755813888;
+        549755813889, 1099511627776;
+        1099511627777, 2199023255552;
+        2199023255553, 4398046511104;
+        4398046511105, 8796093022208;
+        8796093022209, 17592186044416;
+        17592186044417, 35184372088832;
+        35184372088833, 70368744177664;
+        70368744177665, 140737488355328;
+        140737488355329, 281474976710656;
+        281474976710657, 562949953421312;
+        562949953421313, 1125899906842624;
+        1125899906842625, 2251799813685248;
+        2251799813685249, 4503599627370496;
+        4503599627370497, 9007199254740992;
+        9007199254740993, 18014398509481984;
+        18014398509481985, 36028797018963968;
+        36028797018963969, 72057594037927936;
+        72057594037927937, 144115188075855872;
+        144115188075855873, 288230376151711744;
+        288230376151711745, 576460752303423488;
+        576460752303423489, 1152921504606846976;
+        1152921504606846977, 2305843009213693952;
+        2305843009213693953, 4611686018427387904;
+    );
+    notes_5!(between
+        4611686018427387905, 9223372036854775807;
+    );
 }
 
 /// The derive's `repr(C)` padding warning, by size.
@@ -674,110 +1038,91 @@ pub mod padding {
         pub const PADDING: () = ();
     }
 
-    macro_rules! note {
-        (PADDING) => {
-            #[deprecated(note = "`repr(C)` padding in a value of this many bytes that ordering the fields by decreasing alignment would remove: every entry and every empty bucket stores the wasted bytes; reorder the fields, or drop `repr(C)` if the layout is not needed (compare `<T as MapValue>::PLAN.size` with the sum of the field sizes), or silence this with `#[map_store(allow(padding))]`")]
-            pub const PADDING: () = ();
-        };
+    // PADDING
+    macro_rules! notes_0 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "`repr(C)` padding in a value of this many bytes that ordering the fields by decreasing alignment would remove: every entry and every empty bucket stores the wasted bytes; reorder the fields, or drop `repr(C)` if the layout is not needed (compare `<T as MapValue>::PLAN.size` with the sum of the field sizes), or silence this with `#[map_store(allow(padding))]`")]
+                pub const PADDING: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "`repr(C)` padding in a value of this many bytes that ordering the fields by decreasing alignment would remove: every entry and every empty bucket stores the wasted bytes; reorder the fields, or drop `repr(C)` if the layout is not needed (compare `<T as MapValue>::PLAN.size` with the sum of the field sizes), or silence this with `#[map_store(allow(padding))]`")]
+                pub const PADDING: () = ();
+            }
+        )*};
     }
 
-    macro_rules! notes {
-        ($($c:ident)*) => {$(note!($c);)*};
-    }
-
-    macro_rules! exact {
-        ($([$($c:ident)*] $($n:literal)*;)*) => {$(exact!(@run [$($c)*] $($n)*);)*};
-        (@run $cs:tt $($n:literal)*) => {$(impl Bytes<$n> { notes! $cs; })*};
-    }
-
-    macro_rules! between {
-        ($($first:literal, $last:literal: $($c:ident)*;)*) => {$(impl BytesBetween<$first, $last> { $(note!($c);)* })*};
-    }
-
-    exact! {
-        [PADDING]
-            1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31
-            32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59
-            60 61 62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87
-            88 89 90 91 92 93 94 95 96 97 98 99 100 101 102 103 104 105 106 107 108 109 110 111
-            112 113 114 115 116 117 118 119 120 121 122 123 124 125 126 127 128 129 130 131 132
-            133 134 135 136 137 138 139 140 141 142 143 144 145 146 147 148 149 150 151 152 153
-            154 155 156 157 158 159 160 161 162 163 164 165 166 167 168 169 170 171 172 173 174
-            175 176 177 178 179 180 181 182 183 184 185 186 187 188 189 190 191 192 193 194 195
-            196 197 198 199 200 201 202 203 204 205 206 207 208 209 210 211 212 213 214 215 216
-            217 218 219 220 221 222 223 224 225 226 227 228 229 230 231 232 233 234 235 236 237
-            238 239 240 241 242 243 244 245 246 247 248 249 250 251 252 253 254 255 256 257 258
-            259 260 261 262 263 264 265 266 267 268 269 270 271 272 273 274 275 276 277 278 279
-            280 281 282 283 284 285 286 287 288 289 290 291 292 293 294 295 296 297 298 299 300
-            301 302 303 304 305 306 307 308 309 310 311 312 313 314 315 316 317 318 319 320 321
-            322 323 324 325 326 327 328 329 330 331 332 333 334 335 336 337 338 339 340 341 342
-            343 344 345 346 347 348 349 350 351 352 353 354 355 356 357 358 359 360 361 362 363
-            364 365 366 367 368 369 370 371 372 373 374 375 376 377 378 379 380 381 382 383 384
-            385 386 387 388 389 390 391 392 393 394 395 396 397 398 399 400 401 402 403 404 405
-            406 407 408 409 410 411 412 413 414 415 416 417 418 419 420 421 422 423 424 425 426
-            427 428 429 430 431 432 433 434 435 436 437 438 439 440 441 442 443 444 445 446 447
-            448 449 450 451 452 453 454 455 456 457 458 459 460 461 462 463 464 465 466 467 468
-            469 470 471 472 473 474 475 476 477 478 479 480 481 482 483 484 485 486 487 488 489
-            490 491 492 493 494 495 496 497 498 499 500 501 502 503 504 505 506 507 508 509 510
-            511 512;
-    }
-
-    between! {
-        513, 1024: PADDING;
-        1025, 2048: PADDING;
-        2049, 4095: PADDING;
-        4096, 4096: PADDING;
-        4097, 8192: PADDING;
-        8193, 16384: PADDING;
-        16385, 32768: PADDING;
-        32769, 65535: PADDING;
-        65536, 65536: PADDING;
-        65537, 131072: PADDING;
-        131073, 262144: PADDING;
-        262145, 524288: PADDING;
-        524289, 1048576: PADDING;
-        1048577, 2097152: PADDING;
-        2097153, 4194304: PADDING;
-        4194305, 8388608: PADDING;
-        8388609, 16777216: PADDING;
-        16777217, 33554432: PADDING;
-        33554433, 67108864: PADDING;
-        67108865, 134217728: PADDING;
-        134217729, 268435456: PADDING;
-        268435457, 536870912: PADDING;
-        536870913, 1073741824: PADDING;
-        1073741825, 2147483648: PADDING;
-        2147483649, 4294967296: PADDING;
-        4294967297, 8589934592: PADDING;
-        8589934593, 17179869184: PADDING;
-        17179869185, 34359738368: PADDING;
-        34359738369, 68719476736: PADDING;
-        68719476737, 137438953472: PADDING;
-        137438953473, 274877906944: PADDING;
-        274877906945, 549755813888: PADDING;
-        549755813889, 1099511627776: PADDING;
-        1099511627777, 2199023255552: PADDING;
-        2199023255553, 4398046511104: PADDING;
-        4398046511105, 8796093022208: PADDING;
-        8796093022209, 17592186044416: PADDING;
-        17592186044417, 35184372088832: PADDING;
-        35184372088833, 70368744177664: PADDING;
-        70368744177665, 140737488355328: PADDING;
-        140737488355329, 281474976710656: PADDING;
-        281474976710657, 562949953421312: PADDING;
-        562949953421313, 1125899906842624: PADDING;
-        1125899906842625, 2251799813685248: PADDING;
-        2251799813685249, 4503599627370496: PADDING;
-        4503599627370497, 9007199254740992: PADDING;
-        9007199254740993, 18014398509481984: PADDING;
-        18014398509481985, 36028797018963968: PADDING;
-        36028797018963969, 72057594037927936: PADDING;
-        72057594037927937, 144115188075855872: PADDING;
-        144115188075855873, 288230376151711744: PADDING;
-        288230376151711745, 576460752303423488: PADDING;
-        576460752303423489, 1152921504606846976: PADDING;
-        1152921504606846977, 2305843009213693952: PADDING;
-        2305843009213693953, 4611686018427387904: PADDING;
-        4611686018427387905, 9223372036854775807: PADDING;
-    }
+    notes_0!(exact
+        1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32
+        33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61
+        62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87 88 89 90
+        91 92 93 94 95 96 97 98 99 100 101 102 103 104 105 106 107 108 109 110 111 112 113 114
+        115 116 117 118 119 120 121 122 123 124 125 126 127 128 129 130 131 132 133 134 135 136
+        137 138 139 140 141 142 143 144 145 146 147 148 149 150 151 152 153 154 155 156 157 158
+        159 160 161 162 163 164 165 166 167 168 169 170 171 172 173 174 175 176 177 178 179 180
+        181 182 183 184 185 186 187 188 189 190 191 192 193 194 195 196 197 198 199 200 201 202
+        203 204 205 206 207 208 209 210 211 212 213 214 215 216 217 218 219 220 221 222 223 224
+        225 226 227 228 229 230 231 232 233 234 235 236 237 238 239 240 241 242 243 244 245 246
+        247 248 249 250 251 252 253 254 255 256);
+    notes_0!(between
+        257, 512;
+        513, 1024;
+        1025, 2048;
+        2049, 4095;
+        4096, 4096;
+        4097, 8192;
+        8193, 16384;
+        16385, 32768;
+        32769, 65535;
+        65536, 65536;
+        65537, 131072;
+        131073, 262144;
+        262145, 524288;
+        524289, 1048576;
+        1048577, 2097152;
+        2097153, 4194304;
+        4194305, 8388608;
+        8388609, 16777216;
+        16777217, 33554432;
+        33554433, 67108864;
+        67108865, 134217728;
+        134217729, 268435456;
+        268435457, 536870912;
+        536870913, 1073741824;
+        1073741825, 2147483648;
+        2147483649, 4294967296;
+        4294967297, 8589934592;
+        8589934593, 17179869184;
+        17179869185, 34359738368;
+        34359738369, 68719476736;
+        68719476737, 137438953472;
+        137438953473, 274877906944;
+        274877906945, 549755813888;
+        549755813889, 1099511627776;
+        1099511627777, 2199023255552;
+        2199023255553, 4398046511104;
+        4398046511105, 8796093022208;
+        8796093022209, 17592186044416;
+        17592186044417, 35184372088832;
+        35184372088833, 70368744177664;
+        70368744177665, 140737488355328;
+        140737488355329, 281474976710656;
+        281474976710657, 562949953421312;
+        562949953421313, 1125899906842624;
+        1125899906842625, 2251799813685248;
+        2251799813685249, 4503599627370496;
+        4503599627370497, 9007199254740992;
+        9007199254740993, 18014398509481984;
+        18014398509481985, 36028797018963968;
+        36028797018963969, 72057594037927936;
+        72057594037927937, 144115188075855872;
+        144115188075855873, 288230376151711744;
+        288230376151711745, 576460752303423488;
+        576460752303423489, 1152921504606846976;
+        1152921504606846977, 2305843009213693952;
+        2305843009213693953, 4611686018427387904;
+        4611686018427387905, 9223372036854775807;
+    );
 }

@@ -46,7 +46,7 @@ pub const SILENT: usize = usize::MAX;
 
 /// Sizes up to this many bytes are their own class; larger ones share a
 /// class with their neighbours (see [`size_class`]).
-pub const EXACT_MAX: usize = 512;
+pub const EXACT_MAX: usize = 256;
 
 /// The size class of a value of `size` bytes, which is also the const
 /// argument of the notes impl that describes it: the size itself up to
@@ -389,51 +389,76 @@ mod tests {
             }
             out += "    }\n";
         }
-        out += "\n    macro_rules! note {\n";
-        for c in consts {
-            out += &format!(
-                "        ({c}) => {{\n            #[deprecated(note = \"{}\")]\n            pub const {c}: () = ();\n        }};\n",
-                text(c)
-            );
-        }
-        out += "    }\n\n    macro_rules! notes {\n        ($($c:ident)*) => {$(note!($c);)*};\n    }\n\n";
-        out += "    macro_rules! exact {\n        ($([$($c:ident)*] $($n:literal)*;)*) => {$(exact!(@run [$($c)*] $($n)*);)*};\n        (@run $cs:tt $($n:literal)*) => {$(impl Bytes<$n> { notes! $cs; })*};\n    }\n\n";
-        out += "    macro_rules! between {\n        ($($first:literal, $last:literal: $($c:ident)*;)*) => {$(impl BytesBetween<$first, $last> { $(note!($c);)* })*};\n    }\n\n    exact! {\n";
         let classes = classes();
-        // Runs of sizes with the same notes, one run per group.
-        let mut runs: Vec<(Vec<&str>, Vec<usize>)> = Vec::new();
-        for &(size, _) in classes.iter().filter(|c| c.1 <= EXACT_MAX) {
-            let names = names(size, size);
+        // The distinct sets of constants, each written once in a macro that
+        // stamps the impls of its classes; exact sizes in runs.
+        let mut sets: Vec<Vec<&str>> = Vec::new();
+        let mut exact_runs: Vec<(usize, Vec<usize>)> = Vec::new();
+        let mut ranges: Vec<(usize, Vec<(usize, usize)>)> = Vec::new();
+        for &(lo, hi) in &classes {
+            let names = names(lo, hi);
             if names.is_empty() {
                 continue;
             }
-            match runs.last_mut() {
-                Some((last, sizes)) if *last == names => sizes.push(size),
-                _ => runs.push((names, vec![size])),
+            let set = match sets.iter().position(|s| *s == names) {
+                Some(i) => i,
+                None => {
+                    sets.push(names);
+                    sets.len() - 1
+                }
+            };
+            if hi <= EXACT_MAX {
+                match exact_runs.last_mut() {
+                    Some((last, sizes)) if *last == set => sizes.push(lo),
+                    _ => exact_runs.push((set, vec![lo])),
+                }
+            } else {
+                match ranges.iter_mut().find(|(s, _)| *s == set) {
+                    Some((_, list)) => list.push((lo, hi)),
+                    None => ranges.push((set, vec![(lo, hi)])),
+                }
             }
         }
-        for (names, sizes) in runs {
-            out += &format!("        [{}]", names.join(" "));
+        for (i, set) in sets.iter().enumerate() {
+            out += &format!("\n    // {}\n    macro_rules! notes_{i} {{\n", set.join(", "));
+            for (arm, head) in [
+                ("exact $($n:literal)*", "impl Bytes<$n>"),
+                ("between $($first:literal, $last:literal;)*", "impl BytesBetween<$first, $last>"),
+            ] {
+                out += &format!("        ({arm}) => {{$(\n            {head} {{\n");
+                for c in set {
+                    out += &format!(
+                        "                #[deprecated(note = \"{}\")]\n                pub const {c}: () = ();\n",
+                        text(c)
+                    );
+                }
+                out += "            }\n        )*};\n";
+            }
+            out += "    }\n";
+        }
+        out += "\n";
+        for (set, sizes) in exact_runs {
+            out += &format!("    notes_{set}!(exact");
             let mut column = 100;
             for size in sizes {
                 let word = format!(" {size}");
                 if column + word.len() > 96 {
-                    out += "\n           ";
-                    column = 11;
+                    out += "\n       ";
+                    column = 7;
                 }
                 out += &word;
                 column += word.len();
             }
-            out += ";\n";
+            out += ");\n";
         }
-        out += "    }\n\n    between! {\n";
-        for &(lo, hi) in classes.iter().filter(|c| c.1 > EXACT_MAX) {
-            let names = names(lo, hi);
-            if !names.is_empty() {
-                out += &format!("        {lo}, {hi}: {};\n", names.join(" "));
+        for (set, list) in ranges {
+            out += &format!("    notes_{set}!(between");
+            for (lo, hi) in list {
+                out += &format!("\n        {lo}, {hi};");
             }
+            out += "\n    );\n";
         }
-        out += "    }\n}\n";
+        out += "}\n";
         out
     }
 
@@ -570,6 +595,6 @@ mod tests {
             assert!(text.contains(&format!("pub mod {} {{", goal.name())));
         }
         assert!(text.contains("impl Bytes<$n>"));
-        assert!(text.contains("        513, 1024: "));
+        assert!(text.contains("        513, 1024;"));
     }
 }
