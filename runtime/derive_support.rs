@@ -289,7 +289,9 @@ mod tests {
                 if size != 0 && size % align != 0 {
                     continue;
                 }
-                for (needs_drop, owns_heap) in [(false, false), (false, true), (true, false), (true, true)] {
+                for (needs_drop, owns_heap) in
+                    [(false, false), (false, true), (true, false), (true, true)]
+                {
                     let rule = decide(ValueLayout::new(size, align, needs_drop, owns_heap), goal);
                     if !out.contains(&rule) {
                         out.push(rule);
@@ -339,7 +341,8 @@ mod tests {
     fn note_text(note: Note, goal: Optimize) -> String {
         let t = goal.thresholds();
         let (inline, boxed, align) = (t.inline_max_size, t.boxed_min_size, t.boxed_min_align);
-        let plan = format!("mapstore plan for `optimize = \\\"{goal}\\\"`: a value of this many bytes");
+        let plan =
+            format!("mapstore plan for `optimize = \\\"{goal}\\\"`: a value of this many bytes");
         let explain_end = "a `storage = \\\"...\\\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note";
         let slow_end = "remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`";
         match note {
@@ -382,7 +385,10 @@ mod tests {
         let mut out = format!("\n/// {doc}\npub mod {name} {{\n");
         out += "    /// A value of exactly `N` bytes.\n    pub struct Bytes<const N: usize>;\n\n";
         out += "    /// A value of `FIRST` to `LAST` bytes.\n    pub struct BytesBetween<const FIRST: usize, const LAST: usize>;\n";
-        for head in ["impl Bytes<{ usize::MAX }>", "impl BytesBetween<{ usize::MAX }, { usize::MAX }>"] {
+        for head in [
+            "impl Bytes<{ usize::MAX }>",
+            "impl BytesBetween<{ usize::MAX }, { usize::MAX }>",
+        ] {
             out += &format!("\n    {head} {{\n");
             for c in consts {
                 out += &format!("        pub const {c}: () = ();\n");
@@ -420,10 +426,16 @@ mod tests {
             }
         }
         for (i, set) in sets.iter().enumerate() {
-            out += &format!("\n    // {}\n    macro_rules! notes_{i} {{\n", set.join(", "));
+            out += &format!(
+                "\n    // {}\n    macro_rules! notes_{i} {{\n",
+                set.join(", ")
+            );
             for (arm, head) in [
                 ("exact $($n:literal)*", "impl Bytes<$n>"),
-                ("between $($first:literal, $last:literal;)*", "impl BytesBetween<$first, $last>"),
+                (
+                    "between $($first:literal, $last:literal;)*",
+                    "impl BytesBetween<$first, $last>",
+                ),
             ] {
                 out += &format!("        ({arm}) => {{$(\n            {head} {{\n");
                 for c in set {
@@ -477,10 +489,18 @@ mod tests {
         for goal in Optimize::ALL {
             let doc = format!("The derive's notes for `optimize = \"{goal}\"`, by size.");
             let text = |c: &str| {
-                let note = Note::ALL.into_iter().find(|&n| const_name(n) == c).expect("a note");
+                let note = Note::ALL
+                    .into_iter()
+                    .find(|&n| const_name(n) == c)
+                    .expect("a note");
                 note_text(note, goal)
             };
-            let names = |lo, hi| notes_for(goal, lo, hi).into_iter().map(const_name).collect();
+            let names = |lo, hi| {
+                notes_for(goal, lo, hi)
+                    .into_iter()
+                    .map(const_name)
+                    .collect()
+            };
             out += &module(module_name(goal), &doc, &all, &text, &names);
         }
         let text = |_: &str| String::from(PADDING_TEXT);
@@ -528,7 +548,11 @@ mod tests {
         }
         for goal in Optimize::ALL {
             let t = goal.thresholds();
-            assert_eq!(size_class(t.inline_max_size), t.inline_max_size.max(size_class(t.inline_max_size).min(t.inline_max_size)));
+            assert_eq!(
+                size_class(t.inline_max_size),
+                t.inline_max_size
+                    .max(size_class(t.inline_max_size).min(t.inline_max_size))
+            );
             if t.boxed_min_size > EXACT_MAX + 1 {
                 assert_eq!(size_class(t.boxed_min_size - 1), t.boxed_min_size - 1);
             }
@@ -555,7 +579,12 @@ mod tests {
                 if size != 0 && size % align != 0 {
                     continue;
                 }
-                let kinds = [None, Some(StorageKind::Inline), Some(StorageKind::Pooled), Some(StorageKind::Boxed)];
+                let kinds = [
+                    None,
+                    Some(StorageKind::Inline),
+                    Some(StorageKind::Pooled),
+                    Some(StorageKind::Boxed),
+                ];
                 for forced in kinds {
                     for goal in Optimize::ALL {
                         let plan = Plan::new("T", size, align, false, &[], forced).optimize(goal);

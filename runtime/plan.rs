@@ -578,7 +578,11 @@ impl fmt::Display for Plan {
         write!(f, "), optimized for {}: {} (", self.goal, self.reason)?;
         let limits = self.goal.thresholds();
         match self.rule() {
-            Rule::Small => write!(f, "at most the {}-byte inline limit", limits.inline_max_size)?,
+            Rule::Small => write!(
+                f,
+                "at most the {}-byte inline limit",
+                limits.inline_max_size
+            )?,
             Rule::Large => write!(
                 f,
                 "over the {}-byte inline limit, under the {}-byte box limit",

@@ -424,7 +424,11 @@ mod tests {
 
     #[test]
     fn every_goal_and_its_errors() {
-        for (name, goal) in GOALS.iter().zip([Goal::Balanced, Goal::Reads, Goal::Writes, Goal::Memory]) {
+        for (name, goal) in
+            GOALS
+                .iter()
+                .zip([Goal::Balanced, Goal::Reads, Goal::Writes, Goal::Memory])
+        {
             let attr: Attribute = syn::parse_str::<syn::DeriveInput>(&format!(
                 "#[map_store(optimize = \"{name}\")] struct T;"
             ))
@@ -456,7 +460,10 @@ mod tests {
             ["unknown optimize goal `\"fast\"`: expected `\"balanced\"` (the default), `\"reads\"`, `\"writes\"` or `\"memory\"`"]
         );
         let (_, errors) = parse_attrs(vec![parse_quote!(#[map_store(optimize)])]);
-        assert_eq!(errors, ["`optimize` needs a value, like `optimize = \"reads\"`"]);
+        assert_eq!(
+            errors,
+            ["`optimize` needs a value, like `optimize = \"reads\"`"]
+        );
     }
 
     #[test]

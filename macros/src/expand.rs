@@ -168,10 +168,7 @@ fn concrete_impl(input: &Input<'_>) -> TokenStream {
     let (plan, storage) = match input.attrs.storage {
         Some(forced) => {
             let storage = Ident::new(forced.kind.type_name(), Span::call_site());
-            (
-                forced_plan(input, &ty),
-                quote!(#krate::__private::#storage),
-            )
+            (forced_plan(input, &ty), quote!(#krate::__private::#storage))
         }
         None => (
             chosen_plan(input, &ty),
@@ -446,5 +443,72 @@ fn store_alias(input: &Input<'_>) -> TokenStream {
         #[doc = #doc]
         #vis type #alias<#(#params,)* #k, #s = #krate::__private::DefaultHashBuilder> =
             #krate::__private::MapStore<#k, #ident #ty_generics, #s>;
+    }
+}
+
+#[cfg(test)]
+mod goal_tests {
+    use super::expand;
+    use quote::quote;
+
+    #[test]
+    fn the_goal_reaches_the_plan_and_the_notes() {
+        let out = expand(quote! {
+            #[map_store(optimize = "reads", explain)]
+            struct Row { id: u64 }
+        })
+        .to_string();
+        assert!(
+            out.contains(". optimize (:: mapstore :: __private :: Optimize :: Reads)"),
+            "{out}"
+        );
+        assert!(
+            out.contains(":: mapstore :: __private :: reads :: Bytes :: <"),
+            "{out}"
+        );
+        assert!(
+            out.contains(":: mapstore :: __private :: reads :: BytesBetween :: <"),
+            "{out}"
+        );
+        assert!(!out.contains("__private :: balanced ::"), "{out}");
+
+        let out = expand(quote! {
+            #[map_store(explain)]
+            struct Row { id: u64 }
+        })
+        .to_string();
+        assert!(!out.contains(". optimize ("), "{out}");
+        assert!(
+            out.contains(":: mapstore :: __private :: balanced :: Bytes :: <"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn a_forced_storage_is_stated_once() {
+        let out = expand(quote! {
+            #[map_store(storage = "boxed", optimize = "memory")]
+            struct Token { bytes: [u8; 32] }
+        })
+        .to_string();
+        assert!(
+            out.contains("type Storage = :: mapstore :: __private :: Boxed ;"),
+            "{out}"
+        );
+        assert!(
+            out.contains(":: mapstore :: __private :: Plan :: of :: < Token > (\"Token\" , & []) . optimize (:: mapstore :: __private :: Optimize :: Memory)"),
+            "{out}"
+        );
+        assert!(!out.contains("Option :: Some"), "{out}");
+        // Which slow-storage warning fires is the runtime's to say.
+        for note in ["BoxedSmallValue", "InlineLargeValue", "InlineAlignedValue"] {
+            assert!(out.contains(&format!("Note :: {note}")), "{note} in {out}");
+        }
+        let out = expand(quote! {
+            #[map_store(storage = "boxed", allow(slow_storage))]
+            struct Token { bytes: [u8; 32] }
+        })
+        .to_string();
+        assert!(!out.contains("Note ::"), "{out}");
     }
 }
