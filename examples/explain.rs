@@ -6,12 +6,14 @@
 //! ```
 //!
 //! `#[map_store(explain)]` on a type reports the same decision at compile
-//! time, as a warning pointing at the type.
+//! time, as a warning pointing at the type that names its size and the
+//! threshold it crossed; `#[map_store(optimize = "...")]` picks the goal the
+//! storage is chosen for.
 
 // The types below exist for their layouts; most fields are never read.
 #![allow(dead_code)]
 
-use mapstore::{MapStore, MapValue, Plan, StorageKind};
+use mapstore::{MapStore, MapValue, Optimize, Plan, StorageKind};
 
 #[derive(MapStore)]
 struct Point {
@@ -35,6 +37,12 @@ enum Shape {
     Polygon(Vec<(f32, f32)>),
 }
 
+/// The same layout as `Thumbnail`, chosen for a map that is built once and
+/// read many times.
+#[derive(MapStore)]
+#[map_store(optimize = "reads")]
+struct Tile([u8; 48 * 48]);
+
 /// A hand-forced choice: boxing a small value. The derive would warn about
 /// it; `allow(slow_storage)` says we mean it, and the plan says what it
 /// costs.
@@ -54,10 +62,11 @@ struct Versioned<T> {
 }
 
 fn main() {
-    let plans: [Plan; 6] = [
+    let plans: [Plan; 7] = [
         Point::PLAN,
         Customer::PLAN,
         Thumbnail::PLAN,
+        Tile::PLAN,
         Shape::PLAN,
         Session::PLAN,
         <Versioned<[u8; 512]> as MapValue>::PLAN,
@@ -70,12 +79,34 @@ fn main() {
     for plan in &plans {
         if plan.forced && plan.storage != plan.chosen() {
             println!(
-                "{}: forced {}, the policy would pick {}",
+                "{}: forced {}, the policy would pick {} for {}{}",
                 plan.type_name,
                 plan.storage,
-                plan.chosen()
+                plan.chosen(),
+                plan.goal,
+                match plan.slow_choice() {
+                    Some(slow) => format!(" (slower: {slow:?})"),
+                    None => String::new(),
+                }
             );
         }
+    }
+
+    println!();
+    let limits = Thumbnail::PLAN.goal.thresholds();
+    println!(
+        "{} is {} bytes; the {} goal stores values up to {} bytes inline",
+        Thumbnail::PLAN.type_name,
+        Thumbnail::PLAN.size,
+        Thumbnail::PLAN.goal,
+        limits.inline_max_size
+    );
+    for goal in Optimize::ALL {
+        println!(
+            "  optimize = {:?}: {}",
+            goal.name(),
+            Thumbnail::PLAN.optimize(goal).storage
+        );
     }
 
     // The decision is a type: `MapStore` uses it with no run-time branch.

@@ -4,113 +4,228 @@
 //! # How the derive warns on stable Rust
 //!
 //! A proc macro cannot emit a warning on stable, but a use of a
-//! `#[deprecated]` item can. Each warning below is an associated constant
-//! that exists on both [`Warn<true>`](Warn) and [`Warn<false>`](Warn), and is
-//! deprecated only on `Warn<true>`. The derive writes
-//! `const _: () = Warn::<{ condition }>::NAME;` with a condition computed at
-//! compile time from the type's layout (`size_of`, [`Plan`]...), so the
-//! warning fires exactly when the condition holds. rustc drops deprecation
-//! warnings on tokens that carry a derive's span, so the derive gives every
-//! token of that line the span of the user's attribute or type name, which
-//! is also where the warning points.
+//! `#[deprecated]` item can. The derive writes
+//! `const _: () = balanced::Bytes::<{ exact(fires(&PLAN, Note::BoxedSmallValue), PLAN.size) }>::BOXED_SMALL_VALUE;`
+//! where the const argument is computed at compile time from the type's
+//! plan: [`SILENT`] when the condition does not hold (that impl's constants
+//! are not deprecated), or the value's [`size_class`] when it does. Each
+//! size class has its own concrete impl, whose deprecated constants say how
+//! big the value is and which threshold it crossed, and rustc prints the
+//! class in the path: `Balanced::<24>::BOXED_SMALL_VALUE`. A generic
+//! `impl<const N: usize>` would print `N`, hence one impl per class.
+//!
+//! There is one such struct per [`Optimize`] goal ([`Balanced`], [`Reads`],
+//! [`Writes`], [`Memory`]): the derive knows the goal when it expands, and
+//! the notes quote that goal's [`Thresholds`](crate::Thresholds). The impls
+//! live in `derive_notes.rs`, generated from the runtime's own thresholds by
+//! the test `notes_are_current` below (`MAPSTORE_BLESS=1 cargo test --lib
+//! notes_are_current` rewrites it after a threshold changes; without the
+//! switch the test fails while the file is stale).
+//!
+//! rustc drops deprecation warnings on tokens that carry a derive's span, so
+//! the derive gives every token of that line the span of the user's
+//! attribute or type name, which is also where the warning points.
 //!
 //! `#![deny(deprecated)]` turns the warnings into errors; each one is
-//! silenced per type with `#[map_store(allow(...))]`.
+//! silenced per type with `#[map_store(allow(...))]`, and `explain` by
+//! removing it.
 
-use crate::plan::{Plan, StorageKind};
+use crate::plan::{Optimize, Plan, Rule, SlowChoice};
 
-/// Selects the deprecated (`true`) or the silent (`false`) version of each
-/// warning constant.
+#[allow(missing_docs)]
+#[rustfmt::skip]
+#[path = "derive_notes.rs"]
+mod notes;
+
+pub use notes::{balanced, memory, padding, reads, writes};
+
+/// The const argument that selects the silent impl of a notes struct, whose
+/// constants are not deprecated. No type is this large
+/// (`size_of` is at most `isize::MAX`), so no size class is `SILENT`.
+pub const SILENT: usize = usize::MAX;
+
+/// Sizes up to this many bytes are their own class; larger ones share a
+/// class with their neighbours (see [`size_class`]).
+pub const EXACT_MAX: usize = 256;
+
+/// The size class of a value of `size` bytes, which is also the const
+/// argument of the notes impl that describes it: the size itself up to
+/// [`EXACT_MAX`], and above it the largest size of its range. Ranges end at
+/// powers of two and at every goal's thresholds, so that the policy's rule
+/// is the same across a range (except by alignment).
+pub const fn size_class(size: usize) -> usize {
+    if size <= EXACT_MAX {
+        return size;
+    }
+    let top = isize::MAX as usize;
+    let mut end = match size.checked_next_power_of_two() {
+        Some(power) if power <= top => power,
+        _ => top,
+    };
+    let mut i = 0;
+    while i < Optimize::ALL.len() {
+        let limits = Optimize::ALL[i].thresholds();
+        let bounds = [
+            limits.inline_max_size,
+            limits.boxed_min_size.saturating_sub(1),
+            limits.boxed_min_align.saturating_sub(1),
+        ];
+        let mut j = 0;
+        while j < bounds.len() {
+            if bounds[j] >= size && bounds[j] < end {
+                end = bounds[j];
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    end
+}
+
+/// The first size of the class that holds `size` (see [`size_class`]).
+pub const fn class_start(size: usize) -> usize {
+    if size <= EXACT_MAX {
+        return size;
+    }
+    let mut start = EXACT_MAX + 1;
+    loop {
+        let end = size_class(start);
+        if size <= end {
+            return start;
+        }
+        start = end + 1;
+    }
+}
+
+/// The const argument of a notes module's `Bytes<N>`: `size` if the note
+/// fires and the size is at most [`EXACT_MAX`], [`SILENT`] if not.
+pub const fn exact(fires: bool, size: usize) -> usize {
+    if fires && size <= EXACT_MAX {
+        size
+    } else {
+        SILENT
+    }
+}
+
+/// The const arguments of a notes module's `BytesBetween<FIRST, LAST>`: the
+/// class of `size` if the note fires and the size is over [`EXACT_MAX`],
+/// [`SILENT`] twice if not.
+pub const fn between(fires: bool, size: usize) -> (usize, usize) {
+    if fires && size > EXACT_MAX {
+        (class_start(size), size_class(size))
+    } else {
+        (SILENT, SILENT)
+    }
+}
+
+/// One note of the derive: the name of its constant in the notes modules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Note {
+    /// `explain`: the policy stores the value inline.
+    Inline,
+    /// `explain`: the policy pools the value.
+    Pooled,
+    /// `explain`: the policy boxes the value for its size.
+    Boxed,
+    /// `explain`: the policy boxes the value for its alignment.
+    BoxedAligned,
+    /// [`SlowChoice::BoxedSmall`].
+    BoxedSmallValue,
+    /// [`SlowChoice::InlineLarge`].
+    InlineLargeValue,
+    /// [`SlowChoice::InlineOveraligned`].
+    InlineAlignedValue,
+}
+
+impl Note {
+    /// Every note a goal's module may hold, in the order they are written.
+    #[cfg(test)]
+    const ALL: [Note; 7] = [
+        Note::Inline,
+        Note::Pooled,
+        Note::Boxed,
+        Note::BoxedAligned,
+        Note::BoxedSmallValue,
+        Note::InlineLargeValue,
+        Note::InlineAlignedValue,
+    ];
+
+    /// The explain note of the policy's rule.
+    const fn of_rule(rule: Rule) -> Note {
+        match rule {
+            Rule::Small => Note::Inline,
+            Rule::Large => Note::Pooled,
+            Rule::Huge => Note::Boxed,
+            Rule::Overaligned => Note::BoxedAligned,
+        }
+    }
+
+    /// The warning of a slow forced choice.
+    const fn of_slow_choice(slow: SlowChoice) -> Note {
+        match slow {
+            SlowChoice::BoxedSmall => Note::BoxedSmallValue,
+            SlowChoice::InlineLarge => Note::InlineLargeValue,
+            SlowChoice::InlineOveraligned => Note::InlineAlignedValue,
+        }
+    }
+
+    const fn is(self, other: Note) -> bool {
+        self as u8 == other as u8
+    }
+}
+
+/// Whether `note` applies to `plan`: the explain note of the policy's rule
+/// for the plan's layout and goal, or the warning of its
+/// [`Plan::slow_choice`].
+pub const fn fires(plan: &Plan, note: Note) -> bool {
+    if note.is(Note::of_rule(plan.rule())) {
+        return true;
+    }
+    match plan.slow_choice() {
+        Some(slow) => note.is(Note::of_slow_choice(slow)),
+        None => false,
+    }
+}
+
+/// Selects the deprecated (`true`) or the silent (`false`) version of the
+/// warnings that need no size.
 pub struct Warn<const FIRES: bool>;
 
-/// Selects the deprecated (`true`) or the silent (`false`) version of each
-/// `explain` note.
-pub struct Explain<const FIRES: bool>;
-
 impl Warn<true> {
-    /// `storage = "boxed"` forced on a value the policy stores inline.
-    #[deprecated(
-        note = "`storage = \"boxed\"` on a value the policy stores inline: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose (`<T as MapValue>::PLAN` shows the size), or silence this with `#[map_store(allow(slow_storage))]`"
-    )]
-    pub const BOXED_SMALL_VALUE: () = ();
-
-    /// `storage = "inline"` forced on a value the policy would not inline.
-    #[deprecated(
-        note = "`storage = \"inline\"` on a value the policy would pool or box: every resize moves every value, and empty buckets reserve the value's full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose (`<T as MapValue>::PLAN` shows the size), or silence this with `#[map_store(allow(slow_storage))]`"
-    )]
-    pub const INLINE_LARGE_VALUE: () = ();
-
     /// A zero-sized value type.
     #[deprecated(
-        note = "zero-sized map value: it holds no data, so each entry stores only its key and each lookup returns a value that says nothing a set would not; use a set (`HashSet<K>`), or silence this with `#[map_store(allow(zero_sized))]`"
+        note = "zero-sized map value (0 bytes): it holds no data, so each entry stores only its key and each lookup returns a value that says nothing a set would not; use a set (`HashSet<K>`), or silence this with `#[map_store(allow(zero_sized))]`"
     )]
     pub const ZERO_SIZED: () = ();
-
-    /// `repr(C)` padding that reordering the fields would remove.
-    #[deprecated(
-        note = "`repr(C)` padding that reordering the fields would remove: every entry stores the wasted bytes, in the table or pool and in every empty bucket; order the fields by decreasing alignment, or drop `repr(C)` if the layout is not needed (compare `<T as MapValue>::PLAN.size` with the sum of the field sizes), or silence this with `#[map_store(allow(padding))]`"
-    )]
-    pub const PADDING: () = ();
 }
 
 impl Warn<false> {
-    /// Silent: the value is not small, or `storage` is not `"boxed"`.
-    pub const BOXED_SMALL_VALUE: () = ();
-    /// Silent: the value is small enough, or `storage` is not `"inline"`.
-    pub const INLINE_LARGE_VALUE: () = ();
     /// Silent: the value has a size.
     pub const ZERO_SIZED: () = ();
-    /// Silent: no padding that reordering would remove.
-    pub const PADDING: () = ();
 }
 
-impl Explain<true> {
-    /// `explain` on a value stored inline.
+/// `explain` on a generic type: its size depends on its parameters, so the
+/// note names the forced storage only.
+pub struct Generic;
+
+impl Generic {
+    /// `explain` on a generic type stored inline.
     #[deprecated(
-        note = "mapstore plan: stored inline, in the table's buckets: no allocation per insert, one probe per lookup; `<T as MapValue>::PLAN` (it implements `Display`) gives the size, alignment, heap fields and reason; remove `explain` to silence this note"
+        note = "mapstore plan: stored inline, as `storage = \"inline\"` forces; the size depends on the type's parameters: print `<T<..> as MapValue>::PLAN` (it implements `Display`) for a concrete `T<..>`; remove `explain` to silence this note"
     )]
     pub const INLINE: () = ();
 
-    /// `explain` on a value stored in a pool.
+    /// `explain` on a generic type stored in a pool.
     #[deprecated(
-        note = "mapstore plan: pooled: the table holds 4-byte slot indices into a chunked pool, so resizes never move values, at one indirection per lookup; `<T as MapValue>::PLAN` (it implements `Display`) gives the size, alignment, heap fields and reason; remove `explain` to silence this note"
+        note = "mapstore plan: pooled, as `storage = \"pooled\"` forces; the size depends on the type's parameters: print `<T<..> as MapValue>::PLAN` (it implements `Display`) for a concrete `T<..>`; remove `explain` to silence this note"
     )]
     pub const POOLED: () = ();
 
-    /// `explain` on a boxed value.
+    /// `explain` on a boxed generic type.
     #[deprecated(
-        note = "mapstore plan: boxed: each value is its own heap allocation and the table holds a `Box`, so memory returns to the allocator on remove, at one allocation per insert; `<T as MapValue>::PLAN` (it implements `Display`) gives the size, alignment, heap fields and reason; remove `explain` to silence this note"
+        note = "mapstore plan: boxed, as `storage = \"boxed\"` forces; the size depends on the type's parameters: print `<T<..> as MapValue>::PLAN` (it implements `Display`) for a concrete `T<..>`; remove `explain` to silence this note"
     )]
     pub const BOXED: () = ();
-}
-
-impl Explain<false> {
-    /// Silent: not stored inline.
-    pub const INLINE: () = ();
-    /// Silent: not pooled.
-    pub const POOLED: () = ();
-    /// Silent: not boxed.
-    pub const BOXED: () = ();
-}
-
-/// Whether `storage = "boxed"` was forced on a value the policy keeps inline.
-pub const fn boxed_small_value(plan: &Plan) -> bool {
-    matches!(
-        (plan.storage, plan.chosen()),
-        (StorageKind::Boxed, StorageKind::Inline)
-    )
-}
-
-/// Whether `storage = "inline"` was forced on a value the policy would not
-/// keep inline.
-pub const fn inline_large_value(plan: &Plan) -> bool {
-    matches!(
-        (plan.storage, plan.chosen()),
-        (
-            StorageKind::Inline,
-            StorageKind::Pooled | StorageKind::Boxed
-        )
-    )
 }
 
 /// Whether the value is zero-sized.
@@ -118,16 +233,397 @@ pub const fn zero_sized(plan: &Plan) -> bool {
     plan.size == 0
 }
 
-/// Whether the plan's storage is `kind`.
-pub const fn stored(plan: &Plan, kind: StorageKind) -> bool {
-    plan.storage as u8 == kind as u8
-}
-
 /// Whether a struct of `size` bytes and alignment `align`, whose fields add
 /// up to `fields_size` bytes, is larger than the same fields ordered by
 /// decreasing alignment (which leaves no padding between them).
-pub const fn padding_reorder_removes(size: usize, align: usize, fields_size: usize) -> bool {
+pub const fn padded(size: usize, align: usize, fields_size: usize) -> bool {
     let align = if align == 0 { 1 } else { align };
     let optimal = fields_size.div_ceil(align) * align;
     size > optimal
+}
+
+/// The generator of `derive_notes.rs`, and the checks that it covers every
+/// note the derive can select.
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use super::*;
+    use crate::plan::{decide, StorageKind, ValueLayout};
+    use std::string::String;
+    use std::vec::Vec;
+    use std::{format, vec};
+
+    const GENERATED: &str = "runtime/derive_notes.rs";
+
+    /// Every size class: `(first size, last size)`.
+    fn classes() -> Vec<(usize, usize)> {
+        let mut out: Vec<(usize, usize)> = (0..=EXACT_MAX).map(|s| (s, s)).collect();
+        let mut lo = EXACT_MAX + 1;
+        loop {
+            let hi = size_class(lo);
+            out.push((lo, hi));
+            if hi >= isize::MAX as usize {
+                return out;
+            }
+            lo = hi + 1;
+        }
+    }
+
+    /// The rules `choose` can apply to a value whose size is in `lo..=hi`,
+    /// for `goal`: probed at the ends of the range, at each threshold and
+    /// its neighbours, at each power of two, with every alignment such a
+    /// size allows and every `needs_drop` / `owns_heap`.
+    fn rules(goal: Optimize, lo: usize, hi: usize) -> Vec<Rule> {
+        let mut sizes = vec![lo, hi];
+        for g in Optimize::ALL {
+            let t = g.thresholds();
+            for b in [t.inline_max_size, t.boxed_min_size, t.boxed_min_align] {
+                sizes.extend([b.saturating_sub(1), b, b.saturating_add(1)]);
+            }
+        }
+        sizes.extend((0..usize::BITS).map(|k| 1usize << k));
+        let mut out = Vec::new();
+        for size in sizes.into_iter().filter(|s| (lo..=hi).contains(s)) {
+            for align in (0..30).map(|k| 1usize << k) {
+                if size != 0 && size % align != 0 {
+                    continue;
+                }
+                for (needs_drop, owns_heap) in
+                    [(false, false), (false, true), (true, false), (true, true)]
+                {
+                    let rule = decide(ValueLayout::new(size, align, needs_drop, owns_heap), goal);
+                    if !out.contains(&rule) {
+                        out.push(rule);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The notes a goal's impl for `lo..=hi` must hold.
+    fn notes_for(goal: Optimize, lo: usize, hi: usize) -> Vec<Note> {
+        let rules = rules(goal, lo, hi);
+        Note::ALL
+            .into_iter()
+            .filter(|note| {
+                rules.iter().any(|&rule| {
+                    note.is(Note::of_rule(rule))
+                        || match rule {
+                            Rule::Small => note.is(Note::BoxedSmallValue),
+                            Rule::Large | Rule::Huge => note.is(Note::InlineLargeValue),
+                            Rule::Overaligned => note.is(Note::InlineAlignedValue),
+                        }
+                })
+            })
+            .collect()
+    }
+
+    fn const_name(note: Note) -> &'static str {
+        match note {
+            Note::Inline => "INLINE",
+            Note::Pooled => "POOLED",
+            Note::Boxed => "BOXED",
+            Note::BoxedAligned => "BOXED_ALIGNED",
+            Note::BoxedSmallValue => "BOXED_SMALL_VALUE",
+            Note::InlineLargeValue => "INLINE_LARGE_VALUE",
+            Note::InlineAlignedValue => "INLINE_ALIGNED_VALUE",
+        }
+    }
+
+    fn module_name(goal: Optimize) -> &'static str {
+        goal.name()
+    }
+
+    /// The note of `note` for `goal`, for any size: the size is in the path
+    /// rustc prints before it (`balanced::Bytes::<24>::INLINE`).
+    fn note_text(note: Note, goal: Optimize) -> String {
+        let t = goal.thresholds();
+        let (inline, boxed, align) = (t.inline_max_size, t.boxed_min_size, t.boxed_min_align);
+        let plan =
+            format!("mapstore plan for `optimize = \\\"{goal}\\\"`: a value of this many bytes");
+        let explain_end = "a `storage = \\\"...\\\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note";
+        let slow_end = "remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`";
+        match note {
+            Note::Inline => format!(
+                "{plan}, at most the {inline}-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; {explain_end}"
+            ),
+            Note::Pooled => format!(
+                "{plan}, over the {inline}-byte inline limit and under the {boxed}-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; {explain_end}"
+            ),
+            Note::Boxed => format!(
+                "{plan}, at least the {boxed}-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; {explain_end}"
+            ),
+            Note::BoxedAligned => format!(
+                "{plan}, aligned to {align} bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; {explain_end}"
+            ),
+            Note::BoxedSmallValue => format!(
+                "`storage = \\\"boxed\\\"` on a value of this many bytes, at most the {inline}-byte inline limit of `optimize = \\\"{goal}\\\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); {slow_end}"
+            ),
+            Note::InlineLargeValue => format!(
+                "`storage = \\\"inline\\\"` on a value of this many bytes, over the {inline}-byte inline limit of `optimize = \\\"{goal}\\\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); {slow_end}"
+            ),
+            Note::InlineAlignedValue => format!(
+                "`storage = \\\"inline\\\"` on a value of this many bytes aligned to {align} bytes or more, the box alignment limit of `optimize = \\\"{goal}\\\"`: every bucket, empty or not, is padded to that alignment; {slow_end}"
+            ),
+        }
+    }
+
+    const PADDING_TEXT: &str = "`repr(C)` padding in a value of this many bytes that ordering the fields by decreasing alignment would remove: every entry and every empty bucket stores the wasted bytes; reorder the fields, or drop `repr(C)` if the layout is not needed (compare `<T as MapValue>::PLAN.size` with the sum of the field sizes), or silence this with `#[map_store(allow(padding))]`";
+
+    /// One notes module: `Bytes<N>` for each exact size, `BytesBetween<FIRST,
+    /// LAST>` for each range, each impl holding the constants `names` gives
+    /// for its class, whose notes `text` gives.
+    fn module(
+        name: &str,
+        doc: &str,
+        consts: &[&str],
+        text: &dyn Fn(&str) -> String,
+        names: &dyn Fn(usize, usize) -> Vec<&'static str>,
+    ) -> String {
+        let mut out = format!("\n/// {doc}\npub mod {name} {{\n");
+        out += "    /// A value of exactly `N` bytes.\n    pub struct Bytes<const N: usize>;\n\n";
+        out += "    /// A value of `FIRST` to `LAST` bytes.\n    pub struct BytesBetween<const FIRST: usize, const LAST: usize>;\n";
+        for head in [
+            "impl Bytes<{ usize::MAX }>",
+            "impl BytesBetween<{ usize::MAX }, { usize::MAX }>",
+        ] {
+            out += &format!("\n    {head} {{\n");
+            for c in consts {
+                out += &format!("        pub const {c}: () = ();\n");
+            }
+            out += "    }\n";
+        }
+        let classes = classes();
+        // The distinct sets of constants, each written once in a macro that
+        // stamps the impls of its classes; exact sizes in runs.
+        let mut sets: Vec<Vec<&str>> = Vec::new();
+        let mut exact_runs: Vec<(usize, Vec<usize>)> = Vec::new();
+        let mut ranges: Vec<(usize, Vec<(usize, usize)>)> = Vec::new();
+        for &(lo, hi) in &classes {
+            let names = names(lo, hi);
+            if names.is_empty() {
+                continue;
+            }
+            let set = match sets.iter().position(|s| *s == names) {
+                Some(i) => i,
+                None => {
+                    sets.push(names);
+                    sets.len() - 1
+                }
+            };
+            if hi <= EXACT_MAX {
+                match exact_runs.last_mut() {
+                    Some((last, sizes)) if *last == set => sizes.push(lo),
+                    _ => exact_runs.push((set, vec![lo])),
+                }
+            } else {
+                match ranges.iter_mut().find(|(s, _)| *s == set) {
+                    Some((_, list)) => list.push((lo, hi)),
+                    None => ranges.push((set, vec![(lo, hi)])),
+                }
+            }
+        }
+        for (i, set) in sets.iter().enumerate() {
+            out += &format!(
+                "\n    // {}\n    macro_rules! notes_{i} {{\n",
+                set.join(", ")
+            );
+            for (arm, head) in [
+                ("exact $($n:literal)*", "impl Bytes<$n>"),
+                (
+                    "between $($first:literal, $last:literal;)*",
+                    "impl BytesBetween<$first, $last>",
+                ),
+            ] {
+                out += &format!("        ({arm}) => {{$(\n            {head} {{\n");
+                for c in set {
+                    out += &format!(
+                        "                #[deprecated(note = \"{}\")]\n                pub const {c}: () = ();\n",
+                        text(c)
+                    );
+                }
+                out += "            }\n        )*};\n";
+            }
+            out += "    }\n";
+        }
+        out += "\n";
+        for (set, sizes) in exact_runs {
+            out += &format!("    notes_{set}!(exact");
+            let mut column = 100;
+            for size in sizes {
+                let word = format!(" {size}");
+                if column + word.len() > 96 {
+                    out += "\n       ";
+                    column = 7;
+                }
+                out += &word;
+                column += word.len();
+            }
+            out += ");\n";
+        }
+        for (set, list) in ranges {
+            out += &format!("    notes_{set}!(between");
+            for (lo, hi) in list {
+                out += &format!("\n        {lo}, {hi};");
+            }
+            out += "\n    );\n";
+        }
+        out += "}\n";
+        out
+    }
+
+    /// The text of `derive_notes.rs`.
+    fn generate() -> String {
+        let mut out = String::from(
+            "//! @generated by `derive_support::tests::notes_are_current` from the\n\
+             //! thresholds in `plan.rs`. Do not edit: after a threshold changes, run\n\
+             //! `MAPSTORE_BLESS=1 cargo test --lib notes_are_current`.\n\
+             //!\n\
+             //! One module per `Optimize` goal, and `padding`. In each, one impl per\n\
+             //! size class (`size_class`) holds only the notes that can apply to it;\n\
+             //! the impls at `SILENT` (`usize::MAX`) hold them all, silent.\n",
+        );
+        let all: Vec<&str> = Note::ALL.into_iter().map(const_name).collect();
+        for goal in Optimize::ALL {
+            let doc = format!("The derive's notes for `optimize = \"{goal}\"`, by size.");
+            let text = |c: &str| {
+                let note = Note::ALL
+                    .into_iter()
+                    .find(|&n| const_name(n) == c)
+                    .expect("a note");
+                note_text(note, goal)
+            };
+            let names = |lo, hi| {
+                notes_for(goal, lo, hi)
+                    .into_iter()
+                    .map(const_name)
+                    .collect()
+            };
+            out += &module(module_name(goal), &doc, &all, &text, &names);
+        }
+        let text = |_: &str| String::from(PADDING_TEXT);
+        let names = |_, hi| if hi > 0 { vec!["PADDING"] } else { Vec::new() };
+        out += &module(
+            "padding",
+            "The derive's `repr(C)` padding warning, by size.",
+            &["PADDING"],
+            &text,
+            &names,
+        );
+        out
+    }
+
+    /// Fails while `derive_notes.rs` is not what the thresholds generate;
+    /// `MAPSTORE_BLESS=1` rewrites it.
+    #[test]
+    fn notes_are_current() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(GENERATED);
+        let fresh = generate();
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        if committed == fresh {
+            return;
+        }
+        if std::env::var_os("MAPSTORE_BLESS").is_some() {
+            std::fs::write(&path, fresh).expect("writing derive_notes.rs");
+        } else {
+            panic!(
+                "{GENERATED} is stale (a threshold changed?): run `MAPSTORE_BLESS=1 cargo test --lib notes_are_current` and commit it"
+            );
+        }
+    }
+
+    #[test]
+    fn classes_tile_every_size_and_end_at_thresholds() {
+        let classes = classes();
+        for pair in classes.windows(2) {
+            assert_eq!(pair[0].1 + 1, pair[1].0, "{pair:?}");
+        }
+        assert_eq!(classes.last().map(|c| c.1), Some(isize::MAX as usize));
+        for &(lo, hi) in &classes {
+            assert_eq!(size_class(lo), hi);
+            assert_eq!(size_class(hi), hi);
+            assert_ne!(hi, SILENT);
+        }
+        for goal in Optimize::ALL {
+            let t = goal.thresholds();
+            assert_eq!(
+                size_class(t.inline_max_size),
+                t.inline_max_size
+                    .max(size_class(t.inline_max_size).min(t.inline_max_size))
+            );
+            if t.boxed_min_size > EXACT_MAX + 1 {
+                assert_eq!(size_class(t.boxed_min_size - 1), t.boxed_min_size - 1);
+            }
+        }
+    }
+
+    /// Every note `fires` selects exists in the impl that `exact` or
+    /// `between` select: over every size to 4 KiB and every class's ends,
+    /// with every alignment, forced or not, for every goal.
+    #[test]
+    fn every_selected_note_is_generated() {
+        let generated: Vec<(Optimize, usize, Vec<Note>)> = Optimize::ALL
+            .into_iter()
+            .flat_map(|goal| {
+                classes()
+                    .into_iter()
+                    .map(move |(lo, hi)| (goal, lo, notes_for(goal, lo, hi)))
+            })
+            .collect();
+        let sizes = (0..=4096).chain(classes().into_iter().flat_map(|(lo, hi)| [lo, hi]));
+        let mut checked = 0;
+        for size in sizes {
+            for align in (0..30).map(|k| 1usize << k) {
+                if size != 0 && size % align != 0 {
+                    continue;
+                }
+                let kinds = [
+                    None,
+                    Some(StorageKind::Inline),
+                    Some(StorageKind::Pooled),
+                    Some(StorageKind::Boxed),
+                ];
+                for forced in kinds {
+                    for goal in Optimize::ALL {
+                        let plan = Plan::new("T", size, align, false, &[], forced).optimize(goal);
+                        for note in Note::ALL {
+                            let fires = fires(&plan, note);
+                            let (e, (first, last)) = (exact(fires, size), between(fires, size));
+                            if !fires {
+                                assert_eq!((e, first, last), (SILENT, SILENT, SILENT));
+                                continue;
+                            }
+                            let first = if e == SILENT { first } else { e };
+                            assert!(first <= size && (e != SILENT || size <= last), "{plan:?}");
+                            let (_, _, notes) = generated
+                                .iter()
+                                .find(|(g, lo, _)| *g == goal && *lo == first)
+                                .expect("a class for every size");
+                            assert!(notes.contains(&note), "{note:?} missing for {plan:?}");
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 10_000, "{checked}");
+    }
+
+    #[test]
+    fn the_file_names_each_threshold() {
+        let text = generate();
+        for goal in Optimize::ALL {
+            let t = goal.thresholds();
+            let needle = format!(
+                "at most the {}-byte inline limit of `optimize = \\\"{goal}\\\"`",
+                t.inline_max_size
+            );
+            assert!(text.contains(&needle), "{needle}");
+            assert!(text.contains(&format!("pub mod {} {{", goal.name())));
+        }
+        assert!(text.contains("impl Bytes<$n>"));
+        assert!(text.contains("        513, 1024;"));
+    }
 }

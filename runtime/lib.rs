@@ -60,8 +60,8 @@ pub use hashbrown::{DefaultHashBuilder, Equivalent, TryReserveError};
 
 pub use map::{BoxedMap, InlineMap, PooledMap};
 pub use plan::{
-    choose, Optimize, Plan, StorageKind, Thresholds, ValueLayout, BALANCED, BOXED_MIN_ALIGN,
-    BOXED_MIN_SIZE, INLINE_MAX_SIZE, MEMORY, READS, WRITES,
+    choose, Optimize, Plan, SlowChoice, StorageKind, Thresholds, ValueLayout, BALANCED,
+    BOXED_MIN_ALIGN, BOXED_MIN_SIZE, INLINE_MAX_SIZE, MEMORY, READS, WRITES,
 };
 
 #[cfg(feature = "derive")]
@@ -79,24 +79,20 @@ pub use mapstore_macros::MapStore;
 ///
 /// impl MapValue for Page {
 ///     type Storage = Pooled;
-///     const PLAN: Plan = Plan::new(
-///         "Page",
-///         core::mem::size_of::<Page>(),
-///         core::mem::align_of::<Page>(),
-///         core::mem::needs_drop::<Page>(),
-///         &[],
-///         Some(StorageKind::Pooled),
-///     );
+///     // Size, alignment and `needs_drop` from the compiler, the storage
+///     // from `Storage`: stated once.
+///     const PLAN: Plan = Plan::of::<Self>("Page", &[]);
 /// }
 ///
 /// let mut pages = mapstore::MapStore::<u32, Page>::new();
 /// pages.insert(0, Page([0; 4096]));
 /// assert_eq!(pages.storage(), StorageKind::Pooled);
+/// assert_eq!(Page::PLAN.storage, StorageKind::Pooled);
 /// ```
 ///
-/// `PLAN.storage` must name the same storage as `Storage`, as it does above
-/// where the storage is passed as `Plan::new`'s `forced` argument; the
-/// derive's impls always agree.
+/// `PLAN.storage` must name the same storage as `Storage`. [`Plan::of`]
+/// makes that so, and the derive's plans agree by construction; a plan
+/// built with [`Plan::new`] is trusted as written.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not implement `MapValue`, so `MapStore` cannot pick its storage",
     label = "`{Self}` has no storage plan",
@@ -194,7 +190,7 @@ pub type MapStore<K, V, S = DefaultHashBuilder> = map::Map<K, V, <V as MapValue>
 #[doc(hidden)]
 pub mod __private {
     pub use crate::derive_support::*;
-    pub use crate::plan::StorageKind;
+    pub use crate::plan::{Optimize, StorageKind};
     pub use crate::storage::{Boxed, Inline, Pooled, Storage};
     pub use crate::{choose, DefaultHashBuilder, MapStore, MapValue, Plan};
     pub use core;

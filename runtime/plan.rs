@@ -209,49 +209,106 @@ impl ValueLayout {
 /// assert_eq!(choose(large, Optimize::Balanced), StorageKind::Pooled);
 /// ```
 pub const fn choose(layout: ValueLayout, goal: Optimize) -> StorageKind {
-    let limits = goal.thresholds();
-    if layout.align >= limits.boxed_min_align || layout.size >= limits.boxed_min_size {
-        StorageKind::Boxed
-    } else if layout.size <= limits.inline_max_size {
-        StorageKind::Inline
-    } else {
-        StorageKind::Pooled
+    decide(layout, goal).storage()
+}
+
+/// Which rule of the policy decides a layout's storage: the one place the
+/// thresholds are compared. [`choose`], [`Plan`]'s reason and the derive's
+/// notes all read it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Rule {
+    /// Aligned to at least `boxed_min_align`: boxed.
+    Overaligned,
+    /// At least `boxed_min_size` bytes: boxed.
+    Huge,
+    /// At most `inline_max_size` bytes: inline.
+    Small,
+    /// Between the two: pooled.
+    Large,
+}
+
+impl Rule {
+    pub(crate) const fn storage(self) -> StorageKind {
+        match self {
+            Rule::Overaligned | Rule::Huge => StorageKind::Boxed,
+            Rule::Small => StorageKind::Inline,
+            Rule::Large => StorageKind::Pooled,
+        }
     }
 }
 
-/// Why [`choose`] picked what it picked, as one short phrase.
-const fn reason_for(size: usize, align: usize) -> &'static str {
-    if size == 0 {
-        "zero-sized: stored inline, it costs nothing (a set would say so better)"
-    } else if align >= BOXED_MIN_ALIGN {
-        "alignment of a page or more: one box per value wastes no padding"
-    } else if size >= BOXED_MIN_SIZE {
-        "very large: one box per value, memory returns to the allocator on remove"
-    } else if size <= INLINE_MAX_SIZE {
-        "small: stored in the table, no allocation per insert, one probe per lookup"
+/// The rule [`choose`] applies to `layout` for `goal`.
+pub(crate) const fn decide(layout: ValueLayout, goal: Optimize) -> Rule {
+    let limits = goal.thresholds();
+    if layout.align >= limits.boxed_min_align {
+        Rule::Overaligned
+    } else if layout.size >= limits.boxed_min_size {
+        Rule::Huge
+    } else if layout.size <= limits.inline_max_size {
+        Rule::Small
     } else {
-        "large: pooled, so resizes move 4-byte indices instead of values"
+        Rule::Large
     }
+}
+
+/// Why the policy picks what it picks, as one short phrase.
+const fn reason_for(rule: Rule, size: usize) -> &'static str {
+    match rule {
+        Rule::Small if size == 0 => {
+            "zero-sized: stored inline, it costs nothing (a set would say so better)"
+        }
+        Rule::Small => "small: stored in the table, no allocation per insert, one probe per lookup",
+        Rule::Large => "large: pooled, so resizes move 4-byte indices instead of values",
+        Rule::Huge => "very large: one box per value, memory returns to the allocator on remove",
+        Rule::Overaligned => "alignment of a page or more: one box per value wastes no padding",
+    }
+}
+
+/// A forced storage that is slower than the policy's choice: the cases the
+/// derive warns about (silenced by `#[map_store(allow(slow_storage))]`).
+///
+/// [`Plan::slow_choice`] is the one place this rule is written.
+///
+/// ```
+/// use mapstore::{Plan, SlowChoice, StorageKind};
+///
+/// let plan = Plan::new("Token", 32, 1, false, &[], Some(StorageKind::Boxed));
+/// assert_eq!(plan.slow_choice(), Some(SlowChoice::BoxedSmall));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SlowChoice {
+    /// `Boxed` forced on a value the policy stores inline: an allocation per
+    /// insert and a pointer chase per lookup for nothing.
+    BoxedSmall,
+    /// `Inline` forced on a value over the inline size limit: every resize
+    /// moves every value, empty buckets reserve its size.
+    InlineLarge,
+    /// `Inline` forced on a value aligned to the box alignment limit or more:
+    /// every bucket is padded to that alignment.
+    InlineOveraligned,
 }
 
 /// The storage decision for one value type, with the facts behind it.
 ///
-/// Built by [`Plan::new`] (the derive and hand-written [`MapValue`] impls
-/// build it the same way) and shown by its `Display` impl as one line, in
-/// the spirit of Go's `-gcflags=-m`.
+/// Built by [`Plan::new`], or by [`Plan::of`] in a hand-written
+/// [`MapValue`] impl (the derive builds it the same way), and shown by its
+/// `Display` impl as one line, in the spirit of Go's `-gcflags=-m`.
 ///
 /// [`MapValue`]: crate::MapValue
 ///
 /// ```
-/// use mapstore::{Plan, StorageKind};
+/// use mapstore::{Optimize, Plan, StorageKind};
 ///
 /// const PLAN: Plan = Plan::new("Point", 16, 8, false, &[], None);
 /// assert_eq!(PLAN.storage, StorageKind::Inline);
+/// assert_eq!(PLAN.goal, Optimize::Balanced);
 /// assert!(!PLAN.forced);
 /// assert_eq!(
 ///     PLAN.to_string(),
-///     "Point: inline (16 bytes, align 8, no heap fields): small: stored in the table, \
-///      no allocation per insert, one probe per lookup"
+///     "Point: inline (16 bytes, align 8, no heap fields), optimized for balanced: small: \
+///      stored in the table, no allocation per insert, one probe per lookup \
+///      (at most the 128-byte inline limit)"
 /// );
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -273,13 +330,24 @@ pub struct Plan {
     /// Whether `storage` was forced by `#[map_store(storage = "...")]` or a
     /// hand-written impl rather than chosen by [`choose`].
     pub forced: bool,
+    /// The goal the storage is chosen for (`#[map_store(optimize = "...")]`).
+    pub goal: Optimize,
     /// Why: the policy's reason, or why a forced choice differs from it.
     pub reason: &'static str,
 }
 
 impl Plan {
-    /// Builds the plan for a type from its layout, calling [`choose`] unless
-    /// `forced` names a storage.
+    /// Builds the plan for a type from its layout, calling [`choose`] for
+    /// [`Optimize::Balanced`] unless `forced` names a storage
+    /// ([`Plan::optimize`] picks another goal).
+    ///
+    /// In a hand-written [`MapValue`](crate::MapValue) impl, prefer
+    /// [`Plan::of`], which reads the layout and the storage from the type
+    /// itself. With `Plan::new`, `forced` must name the impl's `Storage`
+    /// (`Some(StorageKind::Pooled)` for `type Storage = Pooled`), or `None`
+    /// if `Storage` is what [`choose`] picks: nothing checks it, and a plan
+    /// that disagrees with its `Storage` misreports the storage the map
+    /// uses (the map itself is still correct).
     ///
     /// ```
     /// use mapstore::{Plan, StorageKind};
@@ -297,28 +365,121 @@ impl Plan {
         heap_fields: &'static [&'static str],
         forced: Option<StorageKind>,
     ) -> Plan {
-        let chosen = choose(
-            ValueLayout::new(size, align, needs_drop, !heap_fields.is_empty()),
-            Optimize::Balanced,
-        );
-        let (storage, forced, reason) = match forced {
-            None => (chosen, false, reason_for(size, align)),
-            Some(kind) => (kind, true, forced_reason(kind, chosen)),
-        };
-        Plan {
+        Plan::build(
             type_name,
-            size,
-            align,
-            needs_drop,
+            ValueLayout::new(size, align, needs_drop, !heap_fields.is_empty()),
             heap_fields,
-            storage,
             forced,
-            reason,
-        }
+            Optimize::Balanced,
+        )
     }
 
-    /// What [`choose`] would pick for this layout, whether or not it was
-    /// forced.
+    /// The plan of `V` as its own `MapValue` impl states it: layout from the
+    /// compiler, storage from `V::Storage`, `forced`. This is the one way a
+    /// hand-written impl states its storage once, and it is not a cycle
+    /// inside that impl (it reads `V::Storage`, not `V::PLAN`).
+    ///
+    /// ```
+    /// use mapstore::{storage::Pooled, MapValue, Plan, StorageKind};
+    ///
+    /// struct Page([u8; 4096]);
+    ///
+    /// impl MapValue for Page {
+    ///     type Storage = Pooled;
+    ///     const PLAN: Plan = Plan::of::<Self>("Page", &[]);
+    /// }
+    ///
+    /// assert_eq!(Page::PLAN.storage, StorageKind::Pooled);
+    /// assert_eq!(Page::PLAN.size, 4096);
+    /// assert!(Page::PLAN.forced);
+    /// ```
+    pub const fn of<V: crate::MapValue>(
+        type_name: &'static str,
+        heap_fields: &'static [&'static str],
+    ) -> Plan {
+        Plan::build(
+            type_name,
+            ValueLayout::of::<V>(!heap_fields.is_empty()),
+            heap_fields,
+            Some(<V::Storage as crate::storage::Storage>::KIND),
+            Optimize::Balanced,
+        )
+    }
+
+    /// The same plan for another goal: [`choose`] picks again for `goal`
+    /// unless the storage was forced, whose reason is then measured against
+    /// `goal`'s thresholds.
+    ///
+    /// ```
+    /// use mapstore::{choose, Optimize, Plan, ValueLayout};
+    ///
+    /// const PLAN: Plan = Plan::new("Row", 96, 8, false, &[], None).optimize(Optimize::Reads);
+    /// assert_eq!(PLAN.goal, Optimize::Reads);
+    /// assert_eq!(PLAN.storage, choose(ValueLayout::new(96, 8, false, false), Optimize::Reads));
+    /// assert!(PLAN.to_string().contains("optimized for reads"));
+    /// ```
+    pub const fn optimize(self, goal: Optimize) -> Plan {
+        Plan::build(
+            self.type_name,
+            self.layout(),
+            self.heap_fields,
+            if self.forced {
+                Some(self.storage)
+            } else {
+                None
+            },
+            goal,
+        )
+    }
+
+    const fn build(
+        type_name: &'static str,
+        layout: ValueLayout,
+        heap_fields: &'static [&'static str],
+        forced: Option<StorageKind>,
+        goal: Optimize,
+    ) -> Plan {
+        let rule = decide(layout, goal);
+        let (storage, is_forced) = match forced {
+            None => (rule.storage(), false),
+            Some(kind) => (kind, true),
+        };
+        let mut plan = Plan {
+            type_name,
+            size: layout.size,
+            align: layout.align,
+            needs_drop: layout.needs_drop,
+            heap_fields,
+            storage,
+            forced: is_forced,
+            goal,
+            reason: "",
+        };
+        plan.reason = if is_forced {
+            forced_reason(&plan)
+        } else {
+            reason_for(rule, layout.size)
+        };
+        plan
+    }
+
+    /// The layout [`choose`] decides from.
+    const fn layout(&self) -> ValueLayout {
+        ValueLayout::new(
+            self.size,
+            self.align,
+            self.needs_drop,
+            !self.heap_fields.is_empty(),
+        )
+    }
+
+    /// The rule of the policy that applies to this layout and goal.
+    pub(crate) const fn rule(&self) -> Rule {
+        decide(self.layout(), self.goal)
+    }
+
+    /// What [`choose`] would pick for this layout and goal, whether or not
+    /// it was forced.
     ///
     /// ```
     /// use mapstore::{Plan, StorageKind};
@@ -326,19 +487,36 @@ impl Plan {
     /// assert_eq!(plan.chosen(), StorageKind::Inline);
     /// ```
     pub const fn chosen(&self) -> StorageKind {
-        choose(
-            ValueLayout::new(
-                self.size,
-                self.align,
-                self.needs_drop,
-                !self.heap_fields.is_empty(),
-            ),
-            Optimize::Balanced,
-        )
+        choose(self.layout(), self.goal)
     }
 
-    /// Whether a forced storage is slower than the policy's choice: boxing a
-    /// value the policy would keep inline, or inlining one it would not.
+    /// Which way a forced storage is slower than the policy's choice, if it
+    /// is: boxing a value the policy would keep inline, or inlining one it
+    /// would not. The derive's `slow_storage` warnings, [`Plan::reason`] and
+    /// [`Plan::is_slow_choice`] all come from here.
+    ///
+    /// [`Plan::reason`]: Plan#structfield.reason
+    ///
+    /// ```
+    /// use mapstore::{Plan, SlowChoice, StorageKind};
+    /// let inlined = Plan::new("Blob", 300, 8, false, &[], Some(StorageKind::Inline));
+    /// assert_eq!(inlined.slow_choice(), Some(SlowChoice::InlineLarge));
+    /// assert_eq!(Plan::new("Blob", 300, 8, false, &[], None).slow_choice(), None);
+    /// ```
+    pub const fn slow_choice(&self) -> Option<SlowChoice> {
+        if !self.forced {
+            return None;
+        }
+        match (self.storage, self.rule()) {
+            (StorageKind::Boxed, Rule::Small) => Some(SlowChoice::BoxedSmall),
+            (StorageKind::Inline, Rule::Large | Rule::Huge) => Some(SlowChoice::InlineLarge),
+            (StorageKind::Inline, Rule::Overaligned) => Some(SlowChoice::InlineOveraligned),
+            _ => None,
+        }
+    }
+
+    /// Whether a forced storage is slower than the policy's choice
+    /// ([`Plan::slow_choice`] is `Some`).
     ///
     /// ```
     /// use mapstore::{Plan, StorageKind};
@@ -346,37 +524,35 @@ impl Plan {
     /// assert!(!Plan::new("Token", 32, 1, false, &[], None).is_slow_choice());
     /// ```
     pub const fn is_slow_choice(&self) -> bool {
-        matches!(
-            (self.storage, self.chosen()),
-            (StorageKind::Boxed, StorageKind::Inline)
-                | (
-                    StorageKind::Inline,
-                    StorageKind::Pooled | StorageKind::Boxed
-                )
-        )
+        self.slow_choice().is_some()
     }
 }
 
-const fn forced_reason(kind: StorageKind, chosen: StorageKind) -> &'static str {
-    match (kind, chosen) {
-        (StorageKind::Inline, StorageKind::Inline)
-        | (StorageKind::Boxed, StorageKind::Boxed)
-        | (StorageKind::Pooled, StorageKind::Pooled) => "forced, and the policy agrees",
-        (StorageKind::Boxed, StorageKind::Inline) => {
+/// The reason of a forced plan: its slow-choice case first, then how it
+/// differs from the policy's choice.
+const fn forced_reason(plan: &Plan) -> &'static str {
+    match plan.slow_choice() {
+        Some(SlowChoice::BoxedSmall) => {
             "forced; the policy would store it inline: an allocation per insert and a pointer chase per lookup for nothing"
         }
-        (StorageKind::Inline, _) => {
+        Some(SlowChoice::InlineLarge) => {
             "forced; the policy would not store it inline: every resize moves every value and empty buckets reserve its size"
         }
-        (StorageKind::Pooled, StorageKind::Inline) => {
-            "forced; the policy would store it inline: one extra indirection per lookup"
+        Some(SlowChoice::InlineOveraligned) => {
+            "forced; the policy would box it: every bucket is padded to its alignment"
         }
-        (StorageKind::Pooled, StorageKind::Boxed) => {
-            "forced; the policy would box it: pool chunks of very large values hold memory until the map is dropped"
-        }
-        (StorageKind::Boxed, StorageKind::Pooled) => {
-            "forced; the policy would pool it: an allocation per insert the pool avoids"
-        }
+        None => match (plan.storage, plan.chosen()) {
+            (StorageKind::Pooled, StorageKind::Inline) => {
+                "forced; the policy would store it inline: one extra indirection per lookup"
+            }
+            (StorageKind::Pooled, StorageKind::Boxed) => {
+                "forced; the policy would box it: pool chunks of very large values hold memory until the map is dropped"
+            }
+            (StorageKind::Boxed, StorageKind::Pooled) => {
+                "forced; the policy would pool it: an allocation per insert the pool avoids"
+            }
+            _ => "forced, and the policy agrees",
+        },
     }
 }
 
@@ -399,6 +575,26 @@ impl fmt::Display for Plan {
                 }
             }
         }
-        write!(f, "): {}", self.reason)
+        write!(f, "), optimized for {}: {} (", self.goal, self.reason)?;
+        let limits = self.goal.thresholds();
+        match self.rule() {
+            Rule::Small => write!(
+                f,
+                "at most the {}-byte inline limit",
+                limits.inline_max_size
+            )?,
+            Rule::Large => write!(
+                f,
+                "over the {}-byte inline limit, under the {}-byte box limit",
+                limits.inline_max_size, limits.boxed_min_size
+            )?,
+            Rule::Huge => write!(f, "at least the {}-byte box limit", limits.boxed_min_size)?,
+            Rule::Overaligned => write!(
+                f,
+                "aligned to at least the {}-byte box alignment",
+                limits.boxed_min_align
+            )?,
+        }
+        f.write_str(")")
     }
 }

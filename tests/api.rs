@@ -62,14 +62,7 @@ impl TestValue for Big {
 
 impl MapValue for Big {
     type Storage = Pooled;
-    const PLAN: Plan = Plan::new(
-        "Big",
-        std::mem::size_of::<Big>(),
-        std::mem::align_of::<Big>(),
-        true,
-        &["name"],
-        None,
-    );
+    const PLAN: Plan = Plan::of::<Self>("Big", &["name"]);
 }
 
 /// `Big`, but boxed by a hand-written impl.
@@ -90,14 +83,7 @@ impl TestValue for BoxedBig {
 
 impl MapValue for BoxedBig {
     type Storage = Boxed;
-    const PLAN: Plan = Plan::new(
-        "BoxedBig",
-        std::mem::size_of::<BoxedBig>(),
-        std::mem::align_of::<BoxedBig>(),
-        true,
-        &["0"],
-        Some(StorageKind::Boxed),
-    );
+    const PLAN: Plan = Plan::of::<Self>("BoxedBig", &["0"]);
 }
 
 /// A key whose equality ignores its tag, to see which key a map keeps.

@@ -5,8 +5,11 @@
 
 use core::mem::{align_of, needs_drop, size_of};
 
-use mapstore::storage::{Boxed, Inline, Pooled};
-use mapstore::{MapStore, MapValue, StorageKind, BOXED_MIN_ALIGN, BOXED_MIN_SIZE, INLINE_MAX_SIZE};
+use mapstore::storage::{Boxed, Inline, Pooled, Storage};
+use mapstore::{
+    choose, MapStore, MapValue, Optimize, Plan, SlowChoice, StorageKind, ValueLayout,
+    BOXED_MIN_ALIGN, BOXED_MIN_SIZE, INLINE_MAX_SIZE, MEMORY, READS, WRITES,
+};
 use static_assertions::{assert_type_eq_all, const_assert, const_assert_eq};
 
 #[derive(MapStore)]
@@ -96,6 +99,81 @@ enum Message {
 #[map_store(allow(zero_sized))]
 struct Unit;
 
+// One type per goal, at and just over that goal's inline limit: the goal
+// reaches `choose`, whatever the thresholds' values.
+#[derive(MapStore)]
+#[map_store(optimize = "reads")]
+struct AtReadsInlineMax {
+    bytes: [u8; READS.inline_max_size],
+}
+
+#[derive(MapStore)]
+#[map_store(optimize = "reads")]
+struct OverReadsInlineMax {
+    bytes: [u8; READS.inline_max_size + 1],
+}
+
+#[derive(MapStore)]
+#[map_store(optimize = "writes")]
+struct OverWritesInlineMax {
+    bytes: [u8; WRITES.inline_max_size + 1],
+}
+
+#[derive(MapStore)]
+#[map_store(optimize = "memory")]
+struct AtMemoryInlineMax {
+    bytes: [u8; MEMORY.inline_max_size],
+}
+
+#[derive(MapStore)]
+#[map_store(optimize = "memory")]
+struct OverMemoryInlineMax {
+    bytes: [u8; MEMORY.inline_max_size + 1],
+    name: String,
+}
+
+#[derive(MapStore)]
+#[map_store(optimize = "writes", storage = "boxed", allow(slow_storage))]
+struct ForcedWrites {
+    id: u64,
+}
+
+/// Whether `V`'s plan has goal `goal`, the storage `choose` picks for its
+/// layout and that goal, and a `Storage` type that agrees with it.
+const fn chosen_for<V: MapValue>(goal: Optimize, owns_heap: bool) -> bool {
+    let plan = V::PLAN;
+    plan.goal as u8 == goal as u8
+        && !plan.forced
+        && plan.storage as u8 == choose(ValueLayout::of::<V>(owns_heap), goal) as u8
+        && plan.storage as u8 == <V::Storage as Storage>::KIND as u8
+}
+
+const_assert!(chosen_for::<Tiny>(Optimize::Balanced, false));
+const_assert!(chosen_for::<Medium>(Optimize::Balanced, true));
+const_assert!(chosen_for::<AtReadsInlineMax>(Optimize::Reads, false));
+const_assert!(chosen_for::<OverReadsInlineMax>(Optimize::Reads, false));
+const_assert!(chosen_for::<OverWritesInlineMax>(Optimize::Writes, false));
+const_assert!(chosen_for::<AtMemoryInlineMax>(Optimize::Memory, false));
+const_assert!(chosen_for::<OverMemoryInlineMax>(Optimize::Memory, true));
+const_assert!(<AtReadsInlineMax as MapValue>::PLAN.storage as u8 == StorageKind::Inline as u8);
+const_assert!(<AtMemoryInlineMax as MapValue>::PLAN.storage as u8 == StorageKind::Inline as u8);
+const_assert!(<OverReadsInlineMax as MapValue>::PLAN.storage as u8 != StorageKind::Inline as u8);
+const_assert!(<OverWritesInlineMax as MapValue>::PLAN.storage as u8 != StorageKind::Inline as u8);
+const_assert!(<ForcedWrites as MapValue>::PLAN.goal as u8 == Optimize::Writes as u8);
+assert_type_eq_all!(<ForcedWrites as MapValue>::Storage, Boxed);
+
+/// A hand-written impl that states its storage once.
+struct HandPooled([u8; 40]);
+
+impl MapValue for HandPooled {
+    type Storage = Pooled;
+    const PLAN: Plan = Plan::of::<Self>("HandPooled", &[]);
+}
+
+const_assert!(<HandPooled as MapValue>::PLAN.forced);
+const_assert!(<HandPooled as MapValue>::PLAN.size == 40);
+const_assert!(<HandPooled as MapValue>::PLAN.storage as u8 == StorageKind::Pooled as u8);
+
 assert_type_eq_all!(<Tiny as MapValue>::Storage, Inline);
 assert_type_eq_all!(<AtInlineMax as MapValue>::Storage, Inline);
 assert_type_eq_all!(<JustOverInline as MapValue>::Storage, Pooled);
@@ -155,18 +233,20 @@ fn forced_storages_are_recorded() {
     assert!(plan.forced);
     assert_eq!(plan.storage, StorageKind::Boxed);
     assert_eq!(plan.chosen(), StorageKind::Inline);
+    assert_eq!(plan.slow_choice(), Some(SlowChoice::BoxedSmall));
     assert!(plan.is_slow_choice());
 
     let plan = plan_of::<ForcedPooled>();
     assert!(plan.forced);
     assert_eq!(plan.storage, StorageKind::Pooled);
-    assert!(!plan.is_slow_choice());
+    assert_eq!(plan.slow_choice(), None);
 
     let plan = plan_of::<ForcedInline>();
     assert!(plan.forced);
     assert_eq!(plan.storage, StorageKind::Inline);
     assert_eq!(plan.chosen(), StorageKind::Pooled);
-    assert!(plan.is_slow_choice());
+    assert_eq!(plan.slow_choice(), Some(SlowChoice::InlineLarge));
+    assert!(plan.reason.contains("would not store it inline"), "{plan}");
 
     let plan = plan_of::<Generic<[u8; 3]>>();
     assert_eq!(plan.type_name, "Generic<T>");
@@ -198,6 +278,61 @@ fn plan_displays_the_decision() {
     let text = plan_of::<Medium>().to_string();
     assert!(text.starts_with("Medium: pooled ("), "{text}");
     assert!(text.contains("heap fields: name"), "{text}");
+    assert!(text.contains("optimized for balanced"), "{text}");
+    let limit = format!("over the {INLINE_MAX_SIZE}-byte inline limit");
+    assert!(text.contains(&limit), "{text}");
+
+    let text = plan_of::<OverMemoryInlineMax>().to_string();
+    assert!(text.contains("optimized for memory"), "{text}");
+    assert!(
+        text.contains(&format!("{}-byte inline limit", MEMORY.inline_max_size)),
+        "{text}"
+    );
+}
+
+#[test]
+fn goals_reach_the_plan() {
+    let plan = plan_of::<AtReadsInlineMax>();
+    assert_eq!(plan.goal, Optimize::Reads);
+    assert_eq!(plan.size, Optimize::Reads.thresholds().inline_max_size);
+    assert_eq!(plan.storage, StorageKind::Inline);
+    assert_eq!(plan_of::<OverWritesInlineMax>().goal, Optimize::Writes);
+    assert_eq!(plan_of::<OverMemoryInlineMax>().heap_fields, &["name"]);
+    assert_eq!(plan_of::<Tiny>().goal, Optimize::Balanced);
+    assert_eq!(plan_of::<Generic<u8>>().goal, Optimize::Balanced);
+
+    // `optimize` re-chooses a chosen plan, and keeps a forced one.
+    for goal in Optimize::ALL {
+        let plan = plan_of::<Medium>().optimize(goal);
+        assert_eq!(plan.goal, goal);
+        assert_eq!(plan.storage, choose(ValueLayout::of::<Medium>(true), goal));
+        let forced = plan_of::<ForcedWrites>().optimize(goal);
+        assert_eq!((forced.storage, forced.forced), (StorageKind::Boxed, true));
+    }
+}
+
+#[test]
+fn hand_written_plans_state_the_storage_once() {
+    let plan = plan_of::<HandPooled>();
+    assert_eq!(
+        plan.storage,
+        <<HandPooled as MapValue>::Storage as Storage>::KIND
+    );
+    assert_eq!((plan.size, plan.align), (40, 1));
+    assert!(!plan.needs_drop);
+    assert_eq!(plan.goal, Optimize::Balanced);
+    // The policy would inline 40 bytes: pooled is forced, slower on
+    // lookups, but not one of the cases the derive warns about.
+    if plan.chosen() == StorageKind::Inline {
+        assert_eq!(
+            plan.reason,
+            "forced; the policy would store it inline: one extra indirection per lookup"
+        );
+    }
+    let mut map: MapStore<u8, HandPooled> = MapStore::new();
+    map.insert(1, HandPooled([3; 40]));
+    assert_eq!(map[&1].0[39], 3);
+    assert_eq!(map.storage(), StorageKind::Pooled);
 }
 
 #[test]

@@ -8,12 +8,63 @@ use syn::{Attribute, Expr, ExprLit, Ident, Lit, LitStr, Meta, Path, Token};
 use crate::ctxt::{did_you_mean, Ctxt};
 
 /// The keys `#[map_store(...)]` accepts.
-pub(crate) const KEYS: &[&str] = &["storage", "store", "no_store", "explain", "crate", "allow"];
+pub(crate) const KEYS: &[&str] = &[
+    "storage", "store", "no_store", "optimize", "explain", "crate", "allow",
+];
 
 /// The values `storage = "..."` accepts.
 pub(crate) const STORAGES: &[&str] = &["inline", "boxed", "pooled"];
 
 const STORAGE_EXAMPLE: &str = "storage = \"inline\"`, `\"pooled\"` or `\"boxed\"";
+
+/// The values `optimize = "..."` accepts.
+pub(crate) const GOALS: &[&str] = &["balanced", "reads", "writes", "memory"];
+
+const GOAL_EXAMPLE: &str = "optimize = \"reads\"";
+
+/// The goal named by `optimize = "..."`: the `Optimize` variant the policy
+/// chooses for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Goal {
+    #[default]
+    Balanced,
+    Reads,
+    Writes,
+    Memory,
+}
+
+impl Goal {
+    fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "balanced" => Some(Goal::Balanced),
+            "reads" => Some(Goal::Reads),
+            "writes" => Some(Goal::Writes),
+            "memory" => Some(Goal::Memory),
+            _ => None,
+        }
+    }
+
+    /// The `Optimize` variant's name.
+    pub(crate) fn variant(self) -> &'static str {
+        match self {
+            Goal::Balanced => "Balanced",
+            Goal::Reads => "Reads",
+            Goal::Writes => "Writes",
+            Goal::Memory => "Memory",
+        }
+    }
+
+    /// The name in `optimize = "..."`, also the runtime's notes module for
+    /// this goal (`__private::reads`).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Goal::Balanced => "balanced",
+            Goal::Reads => "reads",
+            Goal::Writes => "writes",
+            Goal::Memory => "memory",
+        }
+    }
+}
 
 /// The warnings `allow(...)` can silence.
 pub(crate) const ALLOWS: &[&str] = &["slow_storage", "zero_sized", "padding"];
@@ -61,6 +112,8 @@ pub(crate) struct Attrs {
     pub(crate) store: Option<Ident>,
     /// `no_store`, with its span.
     pub(crate) no_store: Option<Span>,
+    /// `optimize = "..."`, when given.
+    pub(crate) optimize: Option<Goal>,
     /// `explain`, with its span.
     pub(crate) explain: Option<Span>,
     /// `crate = "path"`.
@@ -133,7 +186,7 @@ fn parse_meta(cx: &Ctxt, meta: &Meta, out: &mut Attrs, seen: &mut Seen) {
         let message = match did_you_mean(&key, KEYS) {
             Some(close) => format!("unknown `map_store` key `{key}`, did you mean `{close}`?"),
             None => format!(
-                "unknown `map_store` key `{key}`, expected one of `storage`, `store`, `no_store`, `explain`, `crate`, `allow`"
+                "unknown `map_store` key `{key}`, expected one of `storage`, `store`, `no_store`, `optimize`, `explain`, `crate`, `allow`"
             ),
         };
         cx.error_spanned_by(path, message);
@@ -166,6 +219,27 @@ fn parse_meta(cx: &Ctxt, meta: &Meta, out: &mut Attrs, seen: &mut Seen) {
                         value.span(),
                         format!(
                             "unknown storage `\"{found}\"`: expected `\"inline\"`, `\"boxed\"` or `\"pooled\"`{hint}"
+                        ),
+                    );
+                }
+            }
+        }
+        "optimize" => {
+            let Some(value) = string_value(cx, meta, "optimize", GOAL_EXAMPLE) else {
+                return;
+            };
+            let found = value.value();
+            match Goal::from_name(&found) {
+                Some(goal) => out.optimize = Some(goal),
+                None => {
+                    let hint = match did_you_mean(&found, GOALS) {
+                        Some(close) => format!(", did you mean `\"{close}\"`?"),
+                        None => String::new(),
+                    };
+                    cx.error_at(
+                        value.span(),
+                        format!(
+                            "unknown optimize goal `\"{found}\"`: expected `\"balanced\"` (the default), `\"reads\"`, `\"writes\"` or `\"memory\"`{hint}"
                         ),
                     );
                 }
@@ -308,9 +382,11 @@ mod tests {
         let (attrs, errors) = parse_attrs(vec![
             parse_quote!(#[map_store(storage = "pooled", store = "Users", explain)]),
             parse_quote!(#[map_store(crate = "my::mapstore", allow(slow_storage, padding))]),
+            parse_quote!(#[map_store(optimize = "memory")]),
             parse_quote!(#[derive(Clone)]),
         ]);
         assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(attrs.optimize, Some(Goal::Memory));
         assert_eq!(attrs.storage.map(|s| s.kind), Some(StorageKind::Pooled));
         assert_eq!(attrs.store.map(|s| s.to_string()).as_deref(), Some("Users"));
         assert!(attrs.explain.is_some());
@@ -343,6 +419,50 @@ mod tests {
                 "duplicate `map_store` key `store`",
                 "expected `#[map_store(...)]` with arguments in parentheses, like `#[map_store(storage = \"pooled\")]`",
             ]
+        );
+    }
+
+    #[test]
+    fn every_goal_and_its_errors() {
+        for (name, goal) in
+            GOALS
+                .iter()
+                .zip([Goal::Balanced, Goal::Reads, Goal::Writes, Goal::Memory])
+        {
+            let attr: Attribute = syn::parse_str::<syn::DeriveInput>(&format!(
+                "#[map_store(optimize = \"{name}\")] struct T;"
+            ))
+            .expect("an input")
+            .attrs
+            .remove(0);
+            let (attrs, errors) = parse_attrs(vec![attr]);
+            assert!(errors.is_empty(), "{errors:?}");
+            assert_eq!(attrs.optimize, Some(goal));
+            assert_eq!(goal.name(), *name);
+        }
+        let (attrs, errors) = parse_attrs(vec![parse_quote!(#[map_store(storage = "pooled")])]);
+        assert!(errors.is_empty() && attrs.optimize.is_none());
+        let (_, errors) = parse_attrs(vec![
+            parse_quote!(#[map_store(optimize = "read", optimize = "memory")]),
+            parse_quote!(#[map_store(optimise = "reads")]),
+        ]);
+        assert_eq!(
+            errors,
+            [
+                "unknown optimize goal `\"read\"`: expected `\"balanced\"` (the default), `\"reads\"`, `\"writes\"` or `\"memory\"`, did you mean `\"reads\"`?",
+                "duplicate `map_store` key `optimize`",
+                "unknown `map_store` key `optimise`, did you mean `optimize`?",
+            ]
+        );
+        let (_, errors) = parse_attrs(vec![parse_quote!(#[map_store(optimize = "fast")])]);
+        assert_eq!(
+            errors,
+            ["unknown optimize goal `\"fast\"`: expected `\"balanced\"` (the default), `\"reads\"`, `\"writes\"` or `\"memory\"`"]
+        );
+        let (_, errors) = parse_attrs(vec![parse_quote!(#[map_store(optimize)])]);
+        assert_eq!(
+            errors,
+            ["`optimize` needs a value, like `optimize = \"reads\"`"]
         );
     }
 

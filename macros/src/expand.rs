@@ -101,18 +101,24 @@ fn heap_fields(input: &Input<'_>) -> TokenStream {
     quote!(&[#(#names),*])
 }
 
-/// `Plan::new(...)` for the type `ty`.
-fn plan(input: &Input<'_>, ty: &TokenStream, forced: Option<StorageKind>) -> TokenStream {
+/// `.optimize(Optimize::Reads)` when `optimize = "..."` is given.
+fn goal(input: &Input<'_>) -> TokenStream {
+    match input.attrs.optimize {
+        Some(goal) => {
+            let krate = krate(input);
+            let variant = Ident::new(goal.variant(), Span::call_site());
+            quote!(.optimize(#krate::__private::Optimize::#variant))
+        }
+        None => TokenStream::new(),
+    }
+}
+
+/// `Plan::new(...)` for the type `ty`, whose storage the policy chooses.
+fn chosen_plan(input: &Input<'_>, ty: &TokenStream) -> TokenStream {
     let krate = krate(input);
     let name = input.display_name();
     let heap = heap_fields(input);
-    let forced = match forced {
-        Some(kind) => {
-            let variant = Ident::new(kind.type_name(), Span::call_site());
-            quote!(#krate::__private::core::option::Option::Some(#krate::__private::StorageKind::#variant))
-        }
-        None => quote!(#krate::__private::core::option::Option::None),
-    };
+    let goal = goal(input);
     quote! {
         #krate::__private::Plan::new(
             #name,
@@ -120,9 +126,19 @@ fn plan(input: &Input<'_>, ty: &TokenStream, forced: Option<StorageKind>) -> Tok
             #krate::__private::core::mem::align_of::<#ty>(),
             #krate::__private::core::mem::needs_drop::<#ty>(),
             #heap,
-            #forced,
-        )
+            #krate::__private::core::option::Option::None,
+        )#goal
     }
+}
+
+/// `Plan::of::<ty>(...)`: the plan of a type whose impl names its storage,
+/// read from that impl, so that the two cannot disagree.
+fn forced_plan(input: &Input<'_>, ty: &TokenStream) -> TokenStream {
+    let krate = krate(input);
+    let name = input.display_name();
+    let heap = heap_fields(input);
+    let goal = goal(input);
+    quote!(#krate::__private::Plan::of::<#ty>(#name, #heap)#goal)
 }
 
 /// The type by name with every lifetime replaced by `'static`: what a
@@ -142,12 +158,23 @@ fn static_type(input: &Input<'_>) -> TokenStream {
 }
 
 /// A type without type or const parameters: the storage comes from `choose`
-/// (or `storage = "..."`) through `Plan::new`, in a constant.
+/// through `Plan::new`, in a constant, or from `storage = "..."`.
 fn concrete_impl(input: &Input<'_>) -> TokenStream {
     let krate = krate(input);
     let ident = input.ident;
     let ty = static_type(input);
-    let plan = plan(input, &ty, input.attrs.storage.map(|s| s.kind));
+    // A forced storage is named once, in `Storage`, and the plan reads it;
+    // a chosen one is picked from the plan. Either way they agree.
+    let (plan, storage) = match input.attrs.storage {
+        Some(forced) => {
+            let storage = Ident::new(forced.kind.type_name(), Span::call_site());
+            (forced_plan(input, &ty), quote!(#krate::__private::#storage))
+        }
+        None => (
+            chosen_plan(input, &ty),
+            quote!(<#krate::__private::Select<{ #krate::__private::kind_of(&__PLAN) }> as #krate::__private::Pick>::S),
+        ),
+    };
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     let warnings = warnings(input);
     quote! {
@@ -155,7 +182,7 @@ fn concrete_impl(input: &Input<'_>) -> TokenStream {
             const __PLAN: #krate::__private::Plan = #plan;
             #[automatically_derived]
             impl #impl_generics #krate::__private::MapValue for #ident #ty_generics #where_clause {
-                type Storage = <#krate::__private::Select<{ #krate::__private::kind_of(&__PLAN) }> as #krate::__private::Pick>::S;
+                type Storage = #storage;
                 const PLAN: #krate::__private::Plan = __PLAN;
             }
             #warnings
@@ -170,9 +197,9 @@ fn generic_impl(input: &Input<'_>) -> TokenStream {
     let explain = match input.attrs.explain {
         Some(span) => {
             let krate = krate(input);
-            let name = explain_name(kind);
+            let name = Ident::new(&kind.type_name().to_uppercase(), Span::call_site());
             respan(
-                quote!(const _: () = #krate::__private::Explain::<true>::#name;),
+                quote!(const _: () = #krate::__private::Generic::#name;),
                 span,
             )
         }
@@ -186,7 +213,7 @@ fn generic_impl(input: &Input<'_>) -> TokenStream {
 fn forced_impl(input: &Input<'_>, kind: StorageKind, extra: TokenStream) -> TokenStream {
     let krate = krate(input);
     let ident = input.ident;
-    let plan = plan(input, &quote!(Self), Some(kind));
+    let plan = forced_plan(input, &quote!(Self));
     let storage = Ident::new(kind.type_name(), Span::call_site());
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     quote! {
@@ -197,15 +224,6 @@ fn forced_impl(input: &Input<'_>, kind: StorageKind, extra: TokenStream) -> Toke
         }
         #extra
     }
-}
-
-fn explain_name(kind: StorageKind) -> Ident {
-    let name = match kind {
-        StorageKind::Inline => "INLINE",
-        StorageKind::Boxed => "BOXED",
-        StorageKind::Pooled => "POOLED",
-    };
-    Ident::new(name, Span::call_site())
 }
 
 /// Gives every token the span `span`, so that rustc reports a deprecation
@@ -226,40 +244,67 @@ fn respan(tokens: TokenStream, span: Span) -> TokenStream {
         .collect()
 }
 
-/// `const _: () = Warn::<{ condition }>::NAME;` for each warning that is
-/// not allowed, spanned at the user's tokens.
+/// The uses of the notes constant `name` of the runtime's module `module`,
+/// selected by `fires` for a value of `size` bytes: one through
+/// `Bytes::<{ exact(..) }>`, one through `BytesBetween::<{ between(..) }>`,
+/// of which at most one is deprecated. Every token is spanned at `span`.
+fn note_use(
+    krate: &TokenStream,
+    module: &str,
+    name: &str,
+    fires: TokenStream,
+    size: TokenStream,
+    span: Span,
+) -> TokenStream {
+    let module = Ident::new(module, span);
+    let name = Ident::new(name, span);
+    let p = quote!(#krate::__private);
+    respan(
+        quote! {
+            const _: () = #p::#module::Bytes::<{ #p::exact(#fires, #size) }>::#name;
+            const _: () = #p::#module::BytesBetween::<
+                { #p::between(#fires, #size).0 },
+                { #p::between(#fires, #size).1 },
+            >::#name;
+        },
+        span,
+    )
+}
+
+/// Each warning that is not allowed, and `explain`'s note: uses of
+/// `#[deprecated]` constants selected at compile time from `__PLAN`,
+/// spanned at the user's tokens.
 fn warnings(input: &Input<'_>) -> TokenStream {
     let krate = krate(input);
     let attrs = &input.attrs;
+    let goal = attrs.optimize.unwrap_or_default().name();
     let mut out = TokenStream::new();
-    let warn = |span: Span, condition: TokenStream, name: &str| {
-        let name = Ident::new(name, span);
-        respan(
-            quote!(const _: () = #krate::__private::Warn::<{ #condition }>::#name;),
+    let plan_note = |span: Span, note: &str, name: &str| {
+        let note = Ident::new(note, Span::call_site());
+        note_use(
+            &krate,
+            goal,
+            name,
+            quote!(#krate::__private::fires(&__PLAN, #krate::__private::Note::#note)),
+            quote!(__PLAN.size),
             span,
         )
     };
     if let (Some(storage), false) = (attrs.storage, attrs.allow_slow_storage) {
-        match storage.kind {
-            StorageKind::Boxed => out.extend(warn(
-                storage.value_span,
-                quote!(#krate::__private::boxed_small_value(&__PLAN)),
-                "BOXED_SMALL_VALUE",
-            )),
-            StorageKind::Inline => out.extend(warn(
-                storage.value_span,
-                quote!(#krate::__private::inline_large_value(&__PLAN)),
-                "INLINE_LARGE_VALUE",
-            )),
-            StorageKind::Pooled => {}
+        // Which of these fires is `Plan::slow_choice`'s to say.
+        for (note, name) in [
+            ("BoxedSmallValue", "BOXED_SMALL_VALUE"),
+            ("InlineLargeValue", "INLINE_LARGE_VALUE"),
+            ("InlineAlignedValue", "INLINE_ALIGNED_VALUE"),
+        ] {
+            out.extend(plan_note(storage.value_span, note, name));
         }
     }
     let type_span = input.ident.span();
     if !attrs.allow_zero_sized {
-        out.extend(warn(
+        out.extend(respan(
+            quote!(const _: () = #krate::__private::Warn::<{ #krate::__private::zero_sized(&__PLAN) }>::ZERO_SIZED;),
             type_span,
-            quote!(#krate::__private::zero_sized(&__PLAN)),
-            "ZERO_SIZED",
         ));
     }
     if let (Some(Body::Struct(fields)), Some(_), false, false) = (
@@ -288,28 +333,30 @@ fn warnings(input: &Input<'_>) -> TokenStream {
                     }
                     sum
                 };
-            });
-            out.extend(warn(
-                type_span,
-                quote!(#krate::__private::padding_reorder_removes(
+                const __PADDED: bool = #krate::__private::padded(
                     #krate::__private::core::mem::size_of::<#ty>(),
                     #krate::__private::core::mem::align_of::<#ty>(),
                     __FIELDS_SIZE,
-                )),
+                );
+            });
+            out.extend(note_use(
+                &krate,
+                "padding",
                 "PADDING",
+                quote!(__PADDED),
+                quote!(__PLAN.size),
+                type_span,
             ));
         }
     }
     if let Some(span) = attrs.explain {
-        for kind in [StorageKind::Inline, StorageKind::Pooled, StorageKind::Boxed] {
-            let variant = Ident::new(kind.type_name(), Span::call_site());
-            let name = explain_name(kind);
-            out.extend(respan(
-                quote!(const _: () = #krate::__private::Explain::<{
-                    #krate::__private::stored(&__PLAN, #krate::__private::StorageKind::#variant)
-                }>::#name;),
-                span,
-            ));
+        for (note, name) in [
+            ("Inline", "INLINE"),
+            ("Pooled", "POOLED"),
+            ("Boxed", "BOXED"),
+            ("BoxedAligned", "BOXED_ALIGNED"),
+        ] {
+            out.extend(plan_note(span, note, name));
         }
     }
     out
@@ -396,5 +443,72 @@ fn store_alias(input: &Input<'_>) -> TokenStream {
         #[doc = #doc]
         #vis type #alias<#(#params,)* #k, #s = #krate::__private::DefaultHashBuilder> =
             #krate::__private::MapStore<#k, #ident #ty_generics, #s>;
+    }
+}
+
+#[cfg(test)]
+mod goal_tests {
+    use super::expand;
+    use quote::quote;
+
+    #[test]
+    fn the_goal_reaches_the_plan_and_the_notes() {
+        let out = expand(quote! {
+            #[map_store(optimize = "reads", explain)]
+            struct Row { id: u64 }
+        })
+        .to_string();
+        assert!(
+            out.contains(". optimize (:: mapstore :: __private :: Optimize :: Reads)"),
+            "{out}"
+        );
+        assert!(
+            out.contains(":: mapstore :: __private :: reads :: Bytes :: <"),
+            "{out}"
+        );
+        assert!(
+            out.contains(":: mapstore :: __private :: reads :: BytesBetween :: <"),
+            "{out}"
+        );
+        assert!(!out.contains("__private :: balanced ::"), "{out}");
+
+        let out = expand(quote! {
+            #[map_store(explain)]
+            struct Row { id: u64 }
+        })
+        .to_string();
+        assert!(!out.contains(". optimize ("), "{out}");
+        assert!(
+            out.contains(":: mapstore :: __private :: balanced :: Bytes :: <"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn a_forced_storage_is_stated_once() {
+        let out = expand(quote! {
+            #[map_store(storage = "boxed", optimize = "memory")]
+            struct Token { bytes: [u8; 32] }
+        })
+        .to_string();
+        assert!(
+            out.contains("type Storage = :: mapstore :: __private :: Boxed ;"),
+            "{out}"
+        );
+        assert!(
+            out.contains(":: mapstore :: __private :: Plan :: of :: < Token > (\"Token\" , & []) . optimize (:: mapstore :: __private :: Optimize :: Memory)"),
+            "{out}"
+        );
+        assert!(!out.contains("Option :: Some"), "{out}");
+        // Which slow-storage warning fires is the runtime's to say.
+        for note in ["BoxedSmallValue", "InlineLargeValue", "InlineAlignedValue"] {
+            assert!(out.contains(&format!("Note :: {note}")), "{note} in {out}");
+        }
+        let out = expand(quote! {
+            #[map_store(storage = "boxed", allow(slow_storage))]
+            struct Token { bytes: [u8; 32] }
+        })
+        .to_string();
+        assert!(!out.contains("Note ::"), "{out}");
     }
 }

@@ -29,8 +29,9 @@ mod valid;
 /// assert_eq!(users.storage(), StorageKind::Inline);
 /// assert_eq!(<User as MapValue>::PLAN.heap_fields, &["name"]);
 /// println!("{}", <User as MapValue>::PLAN);
-/// // User: inline (32 bytes, align 8, heap fields: name): small: stored in
-/// // the table, no allocation per insert, one probe per lookup
+/// // User: inline (32 bytes, align 8, heap fields: name), optimized for
+/// // balanced: small: stored in the table, no allocation per insert, one
+/// // probe per lookup (at most the 128-byte inline limit)
 /// ```
 ///
 /// # What it generates
@@ -62,12 +63,14 @@ mod valid;
 /// | `storage = "inline"`, `"pooled"` or `"boxed"` | force a storage instead of the policy's choice; required on generic types (type or const parameters), whose size the derive cannot know |
 /// | `store = "Name"` | name the alias `Name` instead of `<Type>Store` |
 /// | `no_store` | do not generate the alias |
+/// | `optimize = "balanced"`, `"reads"`, `"writes"` or `"memory"` | the goal the policy chooses for (default `"balanced"`: grow, then about three lookups per entry; `"reads"`: built once, looked up many times; `"writes"`: growth, remove-and-reinsert churn, clear; `"memory"`: fewest bytes per entry); each goal has its own thresholds |
 /// | `explain` | report the plan as a compile-time note (a warning) |
 /// | `crate = "path"` | where `mapstore` is, for crates that re-export it (default `::mapstore`) |
 /// | `allow(slow_storage, zero_sized, padding)` | silence these warnings for this type |
 ///
 /// Misuse is a compile error at the offending tokens: an unknown key (with a
-/// did-you-mean), a storage other than the three, a duplicate key, `store`
+/// did-you-mean), a storage other than the three, a goal other than the
+/// four (with a did-you-mean), a duplicate key, `store`
 /// with `no_store`, a non-string value where a string is expected, a `crate`
 /// that is not a path, a `store` that is not an identifier, a union, a
 /// generic type without `storage`. All errors of one derive are reported
@@ -87,23 +90,35 @@ mod valid;
 ///   lookup for nothing.
 /// - `storage = "inline"` on a value the policy would pool or box
 ///   (`slow_storage`): every resize moves every value and empty buckets
-///   reserve up to ~2.3x its size per entry.
+///   reserve up to ~2.3x its size per entry; or on a value aligned to the
+///   box alignment limit or more: every bucket is padded to it.
 /// - a zero-sized value (`zero_sized`): use a set.
 /// - a `repr(C)` struct larger than the same fields ordered by decreasing
 ///   alignment (`padding`): those bytes are wasted in every entry and
 ///   bucket. Not checked for `repr(packed)` or generic structs.
 /// - `explain`: the storage chosen, always; remove `explain` to silence it.
 ///
-/// A note cannot contain numbers computed at compile time: print
-/// `<T as MapValue>::PLAN` (it implements `Display`) for the size,
-/// alignment, heap fields and reason. On generic types only `explain` is
-/// reported (their layout is not known where the warnings are computed).
+/// Each warning names the value's size in the path rustc prints
+/// (`mapstore::__private::balanced::Bytes::<24>::BOXED_SMALL_VALUE` for 24
+/// bytes; sizes over 256 bytes as a range,
+/// `BytesBetween::<257, 512>`), and its note names the threshold it crossed
+/// for the type's `optimize` goal, then how to fix or silence it. Print
+/// `<T as MapValue>::PLAN` (it implements `Display`) for the alignment,
+/// heap fields and reason. On generic types only `explain` is reported
+/// (their layout is not known where the warnings are computed).
 ///
 /// ```ignore
 /// #[derive(mapstore::MapStore)]
 /// #[map_store(storage = "boxed", allow(slow_storage), store = "Sessions")]
 /// pub struct Session {
 ///     token: [u8; 32],
+/// }
+///
+/// #[derive(mapstore::MapStore)]
+/// #[map_store(optimize = "reads")]
+/// pub struct Catalog {
+///     sku: [u8; 16],
+///     price_cents: u64,
 /// }
 ///
 /// #[derive(mapstore::MapStore)]

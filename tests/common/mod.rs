@@ -325,24 +325,17 @@ pub type Large = TVal<32>;
 
 /// `MapValue` by hand, for a `MapStore` over each storage.
 macro_rules! hand_map_value {
-    ($ty:ty, $storage:ty, $kind:expr) => {
+    ($ty:ty, $storage:ty) => {
         impl MapValue for $ty {
             type Storage = $storage;
-            const PLAN: Plan = Plan::new(
-                stringify!($ty),
-                core::mem::size_of::<$ty>(),
-                core::mem::align_of::<$ty>(),
-                core::mem::needs_drop::<$ty>(),
-                &[],
-                Some($kind),
-            );
+            const PLAN: Plan = Plan::of::<$ty>(stringify!($ty), &[]);
         }
     };
 }
 
-hand_map_value!(TVal<0>, Inline, StorageKind::Inline);
-hand_map_value!(TVal<32>, Pooled, StorageKind::Pooled);
-hand_map_value!(TVal<64>, Boxed, StorageKind::Boxed);
+hand_map_value!(TVal<0>, Inline);
+hand_map_value!(TVal<32>, Pooled);
+hand_map_value!(TVal<64>, Boxed);
 
 /// A `BuildHasher` with only `N` distinct hash values (all with the same
 /// top bits), so every lookup probes past other keys and compares them, and

@@ -9,6 +9,13 @@ pub struct Record {
     pub bytes: [u8; 512],
 }
 
+// Fires: a range of sizes above the exact ones.
+#[derive(MapStore)]
+#[map_store(storage = "inline", optimize = "writes")]
+pub struct Big {
+    pub bytes: [u8; 1000],
+}
+
 // Silent: small enough to be inline anyway.
 #[derive(MapStore)]
 #[map_store(storage = "inline")]
