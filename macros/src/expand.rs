@@ -411,6 +411,9 @@ fn store_alias(input: &Input<'_>) -> TokenStream {
             GenericParam::Const(c) => Some(c.ident.to_string()),
             GenericParam::Lifetime(_) => None,
         })
+        // The value type itself: `struct S` must not be shadowed by the
+        // alias's hasher parameter `S`.
+        .chain(core::iter::once(input.ident.unraw().to_string()))
         .collect();
     let fresh = |base: &str| {
         let mut name = base.to_string();

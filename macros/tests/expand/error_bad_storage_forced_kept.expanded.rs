@@ -21,15 +21,8 @@ const _: () = {
     #[automatically_derived]
     impl ::mapstore::__private::MapValue for W {
         type Storage = ::mapstore::__private::Pooled;
-        const PLAN: ::mapstore::__private::Plan = ::mapstore::__private::Plan::new(
-            "W",
-            ::mapstore::__private::core::mem::size_of::<Self>(),
-            ::mapstore::__private::core::mem::align_of::<Self>(),
-            ::mapstore::__private::core::mem::needs_drop::<Self>(),
-            &[],
-            ::mapstore::__private::core::option::Option::Some(
-                ::mapstore::__private::StorageKind::Pooled,
-            ),
-        );
+        const PLAN: ::mapstore::__private::Plan = ::mapstore::__private::Plan::of::<
+            Self,
+        >("W", &[]);
     }
 };

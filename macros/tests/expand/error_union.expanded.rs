@@ -20,15 +20,8 @@ const _: () = {
     #[automatically_derived]
     impl ::mapstore::__private::MapValue for U {
         type Storage = ::mapstore::__private::Inline;
-        const PLAN: ::mapstore::__private::Plan = ::mapstore::__private::Plan::new(
-            "U",
-            ::mapstore::__private::core::mem::size_of::<Self>(),
-            ::mapstore::__private::core::mem::align_of::<Self>(),
-            ::mapstore::__private::core::mem::needs_drop::<Self>(),
-            &[],
-            ::mapstore::__private::core::option::Option::Some(
-                ::mapstore::__private::StorageKind::Inline,
-            ),
-        );
+        const PLAN: ::mapstore::__private::Plan = ::mapstore::__private::Plan::of::<
+            Self,
+        >("U", &[]);
     }
 };

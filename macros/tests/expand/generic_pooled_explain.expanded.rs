@@ -29,16 +29,9 @@ const _: () = {
         K: Copy,
     {
         type Storage = ::mapstore::__private::Pooled;
-        const PLAN: ::mapstore::__private::Plan = ::mapstore::__private::Plan::new(
-            "Slot<'a, K, N, S>",
-            ::mapstore::__private::core::mem::size_of::<Self>(),
-            ::mapstore::__private::core::mem::align_of::<Self>(),
-            ::mapstore::__private::core::mem::needs_drop::<Self>(),
-            &["k"],
-            ::mapstore::__private::core::option::Option::Some(
-                ::mapstore::__private::StorageKind::Pooled,
-            ),
-        );
+        const PLAN: ::mapstore::__private::Plan = ::mapstore::__private::Plan::of::<
+            Self,
+        >("Slot<'a, K, N, S>", &["k"]);
     }
-    const _: () = ::mapstore::__private::Explain::<true>::POOLED;
+    const _: () = ::mapstore::__private::Generic::POOLED;
 };
