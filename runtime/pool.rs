@@ -40,7 +40,7 @@
 use alloc::alloc::{alloc, dealloc, handle_alloc_error, Layout};
 use alloc::vec::Vec;
 use core::marker::PhantomData;
-use core::mem::{self, size_of};
+use core::mem::{self, align_of, size_of};
 use core::ptr::{self, NonNull};
 
 use hashbrown::TryReserveError;
@@ -175,6 +175,20 @@ impl Geometry {
     }
 }
 
+/// Bytes from one slot to the next. A value whose size is a multiple of
+/// 1 KiB gets 16 bytes (or its alignment, up to 64) of padding: at a stride
+/// of 4 KiB every value's first cache line would fall in the same cache set
+/// (a 1 000-entry map of 4 KiB values then misses L2 on every lookup); the
+/// padding spreads them over all sets, as malloc's 16-byte headers do for
+/// boxes. Costs at most 1.6 %.
+const fn stride(size: usize, align: usize) -> usize {
+    if size >= 1024 && size % 1024 == 0 && align <= 64 {
+        size + if align > 16 { align } else { 16 }
+    } else {
+        size
+    }
+}
+
 const fn max1(n: usize) -> usize {
     if n == 0 {
         1
@@ -193,11 +207,14 @@ struct Chunks<V> {
 }
 
 impl<V> Chunks<V> {
-    const GEOMETRY: Geometry = Geometry::of(size_of::<V>());
+    const STRIDE: usize = stride(size_of::<V>(), align_of::<V>());
+    const GEOMETRY: Geometry = Geometry::of(Self::STRIDE);
 
     fn layout(k: usize) -> Layout {
-        // Cannot fail: a chunk is at most MAX_CHUNK_BYTES or one value.
-        Layout::array::<V>(Self::GEOMETRY.chunk_len(k)).unwrap_or_else(|_| Layout::new::<V>())
+        // Cannot fail: a chunk is at most MAX_CHUNK_BYTES or one slot, and
+        // the stride is a multiple of the alignment.
+        Layout::from_size_align(Self::STRIDE * Self::GEOMETRY.chunk_len(k), align_of::<V>())
+            .unwrap_or_else(|_| Layout::new::<V>())
     }
 
     /// Allocates the next chunk.
@@ -281,7 +298,7 @@ impl<V> Default for Pool<V> {
 
 impl<V> Pool<V> {
     const IS_ZST: bool = size_of::<V>() == 0;
-    const GEOMETRY: Geometry = Geometry::of(size_of::<V>());
+    const GEOMETRY: Geometry = Chunks::<V>::GEOMETRY;
     /// The most values this pool can hold.
     const MAX_LEN: usize = if Self::IS_ZST {
         MAX_SLOTS
@@ -339,9 +356,10 @@ impl<V> Pool<V> {
         // bounds.
         let base = unsafe { self.chunks.ptrs.get_unchecked(chunk) }.as_ptr();
         // SAFETY: the handle's offset is below `chunk_len(chunk)`, the
-        // number of slots allocated in that chunk, so the result stays
-        // inside the chunk's allocation.
-        unsafe { base.add(offset) }
+        // number of slots allocated in that chunk (`STRIDE` bytes each), so
+        // the result stays inside the chunk's allocation; it is aligned
+        // because the stride is a multiple of `V`'s alignment.
+        unsafe { base.cast::<u8>().add(offset * Chunks::<V>::STRIDE).cast::<V>() }
     }
 
     #[inline]
