@@ -359,7 +359,11 @@ impl<V> Pool<V> {
         // number of slots allocated in that chunk (`STRIDE` bytes each), so
         // the result stays inside the chunk's allocation; it is aligned
         // because the stride is a multiple of `V`'s alignment.
-        unsafe { base.cast::<u8>().add(offset * Chunks::<V>::STRIDE).cast::<V>() }
+        unsafe {
+            base.cast::<u8>()
+                .add(offset * Chunks::<V>::STRIDE)
+                .cast::<V>()
+        }
     }
 
     #[inline]
@@ -683,6 +687,40 @@ mod tests {
         let huge = Geometry::of(MAX_CHUNK_BYTES + 1);
         assert_eq!(huge.chunk_len(0), 1);
         assert_eq!(huge.chunk_len(50), 1);
+    }
+
+    #[test]
+    fn slots_of_kibibyte_values_are_padded_and_aligned() {
+        assert_eq!(stride(4096, 8), 4112);
+        assert_eq!(stride(3072, 64), 3136);
+        assert_eq!(stride(4096, 4096), 4096);
+        assert_eq!(stride(512, 8), 512);
+        assert_eq!(stride(1000, 8), 1000);
+
+        #[derive(Clone)]
+        #[repr(align(32))]
+        struct Page([u64; 128]);
+        let mut pool = Pool::<Page>::default();
+        let slots: alloc::vec::Vec<_> = (0..300).map(|i| pool.insert(Page([i; 128]))).collect();
+        let copy = pool.clone();
+        for (i, slot) in slots.iter().enumerate() {
+            let value = pool.get(slot);
+            assert_eq!(value as *const Page as usize % 32, 0);
+            assert!(value.0.iter().all(|&w| w == i as u64));
+            assert!(copy.get(slot).0.iter().all(|&w| w == i as u64));
+        }
+        let chunks: usize = (0..pool.chunks.ptrs.len())
+            .map(|k| Chunks::<Page>::GEOMETRY.chunk_len(k) * (1024 + 32))
+            .sum();
+        let allocated: usize = (0..pool.chunks.ptrs.len())
+            .map(|k| Chunks::<Page>::layout(k).size())
+            .sum();
+        assert_eq!(allocated, chunks);
+        assert!(pool.memory_usage() > chunks);
+        for slot in slots {
+            pool.remove(slot);
+        }
+        assert_eq!(pool.len, 0);
     }
 
     #[test]
