@@ -21,8 +21,8 @@
 //! - `clear_drop`: `clear()` then drop a map of N entries.
 //!
 //! Memory (the testkit's counting global allocator, active only during the
-//! memory pass, never while timing): live bytes and allocations per entry at the end of
-//! a grow-insert, and peak live bytes during it. For mapstore maps,
+//! memory pass, never while timing): live bytes and allocations per entry at
+//! the end of a grow-insert, and peak live bytes during it. For mapstore maps,
 //! `memory_usage()` is cross-checked against the allocator.
 //!
 //! Quick mode (`cargo bench --bench maps -- --test`, or `cargo test
@@ -60,7 +60,6 @@ fn picked<V: Value>() -> StorageKind {
     choose(ValueLayout::of::<V>(V::OWNS_HEAP), Optimize::Balanced)
 }
 
-// ---------------------------------------------------------------------------
 // ---------------------------------------------------------------------------
 // Workloads
 
