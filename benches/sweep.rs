@@ -101,7 +101,10 @@ struct Cell {
 
 impl Cell {
     fn label(&self) -> String {
-        format!("{} keys, {}{} values, N={}", self.key, self.value, self.layout.size, self.n)
+        format!(
+            "{} keys, {}{} values, N={}",
+            self.key, self.value, self.layout.size, self.n
+        )
     }
 }
 
@@ -140,7 +143,8 @@ impl Sweep {
                 _ => &[128],
             };
             if !keep.contains(&size) {
-                self.skipped.push(format!("{label} (at N=1e6: the time budget)"));
+                self.skipped
+                    .push(format!("{label} (at N=1e6: the time budget)"));
                 return false;
             }
         }
@@ -191,7 +195,9 @@ fn cell<K: Key, V: Value>(sweep: &mut Sweep, n: usize) {
     }
 
     // Time: every contender interleaved, rotated, min over rounds.
-    fn entrant<K: Key, V: Value, M: Contender<K, V>>(keys: &Keys<K>) -> impl FnMut() -> Vec<f64> + '_ {
+    fn entrant<K: Key, V: Value, M: Contender<K, V>>(
+        keys: &Keys<K>,
+    ) -> impl FnMut() -> Vec<f64> + '_ {
         move || phases_metrics(session::<K, V, M>(keys, PASSES, true))
     }
     let mut race = Race::new();
@@ -312,7 +318,11 @@ fn csv(sweep: &Sweep) -> String {
                 let (value, unit, spread) = if w == 3 {
                     (format!("{:.2}", c.metric[w][i]), "bytes", String::new())
                 } else {
-                    (format!("{:.3}", c.metric[w][i] * 1e9), "ns", format!("{:.4}", c.spread[w]))
+                    (
+                        format!("{:.3}", c.metric[w][i] * 1e9),
+                        "ns",
+                        format!("{:.4}", c.spread[w]),
+                    )
                 };
                 writeln!(
                     out,
@@ -399,7 +409,11 @@ fn main() {
         cells: Vec::new(),
         skipped: Vec::new(),
     };
-    let ns: &[usize] = if quick { &[1_000] } else { &[1_000, 100_000, 1_000_000] };
+    let ns: &[usize] = if quick {
+        &[1_000]
+    } else {
+        &[1_000, 100_000, 1_000_000]
+    };
     println!(
         "mapstore sweep ({}): N = {ns:?}, rounds {:?}",
         if quick { "quick mode" } else { "full run" },
@@ -426,7 +440,11 @@ fn main() {
     }
     std::fs::write(&out, csv(&sweep)).expect("writing the sweep CSV");
 
-    println!("\n{} cells in {:.0} s; per-cell minimums in {out}", sweep.cells.len(), started.elapsed().as_secs_f64());
+    println!(
+        "\n{} cells in {:.0} s; per-cell minimums in {out}",
+        sweep.cells.len(),
+        started.elapsed().as_secs_f64()
+    );
     if !sweep.skipped.is_empty() {
         println!(
             "skipped {} cells at N=1e6 to fit ~15 min on 2 cores: values over 1 KiB; with String keys or \
@@ -435,9 +453,14 @@ fn main() {
         );
     }
     if quick {
-        println!("quick mode: N = 1000 only, 2 rounds; the numbers are a smoke test, not a measurement");
+        println!(
+            "quick mode: N = 1000 only, 2 rounds; the numbers are a smoke test, not a measurement"
+        );
     }
-    println!("\nthresholds: {:?}", Optimize::ALL.map(|g| (g.name(), g.thresholds())));
+    println!(
+        "\nthresholds: {:?}",
+        Optimize::ALL.map(|g| (g.name(), g.thresholds()))
+    );
     for goal in Optimize::ALL {
         for line in summary(&sweep, goal) {
             println!("{line}");

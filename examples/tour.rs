@@ -217,14 +217,20 @@ fn race<K: Key, V: Value + MapValue>(title: &str, n: usize, rounds: usize) {
     println!("{title}, {n} entries, best of {rounds} rounds:");
     let keys = Keys::<K>::new(n);
     let picked = V::PLAN.storage;
-    let mut entries = vec![entry::<K, V, Store<K, V>>(&format!("MapStore ({picked})"), &keys)];
+    let mut entries = vec![entry::<K, V, Store<K, V>>(
+        &format!("MapStore ({picked})"),
+        &keys,
+    )];
     for kind in [StorageKind::Inline, StorageKind::Boxed, StorageKind::Pooled] {
         if kind != picked {
             entries.push(storage_entry::<K, V>(kind, &keys));
         }
     }
     entries.push(entry::<K, V, HashbrownMap<K, V>>("HashMap<K, V>", &keys));
-    entries.push(entry::<K, V, HashbrownBoxMap<K, V>>("HashMap<K, Box<V>>", &keys));
+    entries.push(entry::<K, V, HashbrownBoxMap<K, V>>(
+        "HashMap<K, Box<V>>",
+        &keys,
+    ));
     entries.push(entry::<K, V, StdMap<K, V>>("std HashMap<K, V>", &keys));
 
     malloc::trim();
@@ -298,11 +304,15 @@ fn main() {
     };
     malloc::pin();
 
-    println!("mapstore tour\n\n1. Plans: what the derive decided, and why (like Go's -gcflags=-m)\n");
+    println!(
+        "mapstore tour\n\n1. Plans: what the derive decided, and why (like Go's -gcflags=-m)\n"
+    );
     for plan in PLANS {
         println!("  {plan}");
     }
-    println!("\n  Print any type's plan: println!(\"{{}}\", <MyType as mapstore::MapValue>::PLAN);\n");
+    println!(
+        "\n  Print any type's plan: println!(\"{{}}\", <MyType as mapstore::MapValue>::PLAN);\n"
+    );
 
     println!("2. A short race: MapStore (the picked storage) against the other storages and the");
     println!("   maps written by hand (hashbrown's, same hasher; std's, SipHash). Each builds the");
@@ -314,18 +324,28 @@ fn main() {
     // LEAD: race the two optimize-goal types here.
     println!("   * marks the fastest map. Bytes are what the allocator holds (its block sizes),");
     println!("   counting the keys' and values' own heap; peak is the worst moment while growing.");
-    println!("   For every size, N and workload: cargo bench --bench sweep (docs/bench/sweep.csv).\n");
+    println!(
+        "   For every size, N and workload: cargo bench --bench sweep (docs/bench/sweep.csv).\n"
+    );
 
     println!("3. Reading a warning. Forcing a box on a 16-byte value:\n");
-    for line in WARNING_CASE.lines().skip_while(|l| !l.starts_with("// Fires")).take(7) {
+    for line in WARNING_CASE
+        .lines()
+        .skip_while(|l| !l.starts_with("// Fires"))
+        .take(7)
+    {
         println!("     {line}");
     }
     println!("\n   makes rustc print (tests/ui/warn/boxed_small_value.stderr, under #![deny(deprecated)]):\n");
     for line in WARNING_TEXT.lines().take_while(|l| !l.starts_with("note:")) {
         println!("     {line}");
     }
-    println!("   How to read it: the constant's name says which rule fired (BOXED_SMALL_VALUE); the");
-    println!("   note says what it costs and ends with the fix (remove `storage`) or how to silence it");
+    println!(
+        "   How to read it: the constant's name says which rule fired (BOXED_SMALL_VALUE); the"
+    );
+    println!(
+        "   note says what it costs and ends with the fix (remove `storage`) or how to silence it"
+    );
     println!("   (`allow(slow_storage)`); the caret points at the attribute to change. A silenced");
     println!("   choice still shows in its plan:\n");
     println!("  {}", BoxedPoint::PLAN);
