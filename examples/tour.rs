@@ -318,9 +318,9 @@ fn main() {
     println!("   maps written by hand (hashbrown's, same hasher; std's, SipHash). Each builds the");
     println!("   map from empty, then looks every key up {PASSES} times in shuffled order.\n");
     race::<u64, OrderId>("OrderId (16 B, u64 keys)", n, 5);
-    race::<String, UserProfile>("UserProfile (String fields, String keys)", n, 3);
-    race::<u64, SensorRecord>("SensorRecord (304 B, u64 keys)", n, 3);
-    race::<u64, PageBuffer>("PageBuffer (4 KiB, u64 keys)", (n / 5).max(10), 3);
+    race::<String, UserProfile>("UserProfile (String fields, String keys)", n, 5);
+    race::<u64, SensorRecord>("SensorRecord (304 B, u64 keys)", n, 5);
+    race::<u64, PageBuffer>("PageBuffer (4 KiB, u64 keys)", (n / 5).max(10), 5);
     // LEAD: race the two optimize-goal types here.
     println!("   * marks the fastest map. Bytes are what the allocator holds (its block sizes),");
     println!("   counting the keys' and values' own heap; peak is the worst moment while growing.");
@@ -336,7 +336,8 @@ fn main() {
     {
         println!("     {line}");
     }
-    println!("\n   makes rustc print (tests/ui/warn/boxed_small_value.stderr, under #![deny(deprecated)]):\n");
+    println!("\n   makes rustc print this (tests/ui/warn/boxed_small_value.stderr, the snapshot trybuild");
+    println!("   checks; the case denies `deprecated`, so it reads `error:` where your build says `warning:`):\n");
     for line in WARNING_TEXT.lines().take_while(|l| !l.starts_with("note:")) {
         println!("     {line}");
     }
