@@ -189,8 +189,8 @@ fn why(picked: StorageKind, winner: &str) -> &'static str {
         }
         (StorageKind::Inline, _) => {
             "growing moves every value on each resize, and this map size makes that cost show; \
-             the inline limit is the one that keeps the worst case lowest over every N, key type \
-             and value size in the sweep, so one type at one N can sit on the wrong side of it"
+             the inline limit is one size for every N, key type and workload, so one type at one N \
+             can sit on the wrong side of it (docs/bench/sweep.md has the ratio in every cell)"
         }
         (StorageKind::Pooled, "BoxedMap" | "HashMap<K, Box<V>>") => {
             "glibc serves a steady stream of same-size boxes quickly, and a box's lookup is one \
@@ -200,8 +200,8 @@ fn why(picked: StorageKind, winner: &str) -> &'static str {
         }
         (StorageKind::Pooled, _) => {
             "at this size and N, moving values on each resize costs less than the pool's pointer \
-             chase on every lookup; the limit between them is the one that keeps the worst case \
-             lowest over every N, key type and value size in the sweep"
+             chase on every lookup; the inline limit is one size for every N, key type and \
+             workload (docs/bench/sweep.md has the ratio in every cell)"
         }
         (StorageKind::Boxed, _) => {
             "a box per value is picked for its memory behaviour (freed at once on remove), not \
