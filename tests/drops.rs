@@ -9,7 +9,7 @@ use std::cell::Cell;
 use std::hash::BuildHasher;
 
 use mapstore::map::{Entry, Map};
-use mapstore::storage::{Boxed, Inline, Pooled, Storage};
+use mapstore::storage::Storage;
 use mapstore::{MapStore, PooledMap};
 
 use common::{

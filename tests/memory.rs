@@ -1,59 +1,25 @@
 //! `memory_usage()` is exact: checked against a counting global allocator.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use mapstore::{BoxedMap, InlineMap, PooledMap};
+use mapstore_testkit::alloc::{Counting, Meter};
 
-/// Counts the bytes live per thread, so tests running in parallel do not see
-/// each other's allocations.
-struct Counting;
-
-thread_local! {
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-// SAFETY: forwards to `System` unchanged; the counters are thread-local
-// `Cell`s with const initializers, which never allocate.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = LIVE.try_with(|live| live.set(live.get() + layout.size() as isize));
-        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-        // SAFETY: the caller's contract is passed on.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        let _ = LIVE.try_with(|live| live.set(live.get() - layout.size() as isize));
-        // SAFETY: the caller's contract is passed on.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
+/// Counts per thread, so tests running in parallel do not see each other's
+/// allocations.
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
-fn live() -> isize {
-    LIVE.with(Cell::get)
-}
-
-fn allocations() -> usize {
-    ALLOCATIONS.with(Cell::get)
-}
-
-/// Runs `f` on a map built by `make`, checking after each step that
+/// Builds a `$map` of `$value`s, checking after each step that
 /// `memory_usage()` equals the bytes the map has allocated.
 macro_rules! exact {
     ($map:ty, $value:expr) => {{
-        let base = live();
+        let meter = Meter::start();
         let mut map = <$map>::new();
         assert_eq!(map.memory_usage(), 0);
-        assert_eq!(live(), base);
+        assert_eq!(meter.live(), 0);
         let check = |map: &$map, step: &str| {
             assert_eq!(
                 map.memory_usage() as isize,
-                live() - base,
+                meter.live(),
                 "{} after {step}",
                 stringify!($map)
             );
@@ -71,13 +37,13 @@ macro_rules! exact {
         map.shrink_to_fit();
         check(&map, "shrink_to_fit");
         let copy = map.clone();
-        let both = live() - base;
+        let both = meter.live();
         assert_eq!((map.memory_usage() + copy.memory_usage()) as isize, both);
         drop(copy);
         map.clear();
         check(&map, "clear");
         drop(map);
-        assert_eq!(live(), base, "{} leaked", stringify!($map));
+        assert_eq!(meter.live(), 0, "{} leaked", stringify!($map));
     }};
 }
 
@@ -104,6 +70,8 @@ fn memory_usage_is_exact_for_zero_sized_values() {
 
 #[test]
 fn pooled_and_inline_inserts_do_not_allocate_per_value() {
+    let meter = Meter::start();
+    let allocations = || meter.allocations();
     let mut pooled = PooledMap::<u64, [u8; 300]>::with_capacity(10_000);
     let mut inline = InlineMap::<u64, [u8; 64]>::with_capacity(10_000);
     let before = allocations();
@@ -132,6 +100,8 @@ fn pooled_and_inline_inserts_do_not_allocate_per_value() {
 
 #[test]
 fn removed_pool_slots_are_reused_without_allocating() {
+    let meter = Meter::start();
+    let allocations = || meter.allocations();
     let mut map = PooledMap::<u64, [u8; 300]>::new();
     for i in 0..1000 {
         map.insert(i, [0; 300]);

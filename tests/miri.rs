@@ -12,7 +12,7 @@ use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use mapstore::map::{Entry, Map};
-use mapstore::storage::{Boxed, Inline, Pooled, Storage};
+use mapstore::storage::Storage;
 use mapstore::{InlineMap, PooledMap};
 
 thread_local! {
@@ -350,33 +350,10 @@ fn inline_small_values() {
     assert!(map.iter().all(|(&k, &v)| v == u16::from(k)));
 }
 
-macro_rules! per_storage {
-    ($($scenario:ident),* $(,)?) => {$(
-        mod $scenario {
-            use super::*;
-
-            #[test]
-            fn inline() {
-                $scenario::<Inline>();
-                assert_eq!(live(), 0);
-            }
-
-            #[test]
-            fn boxed() {
-                $scenario::<Boxed>();
-                assert_eq!(live(), 0);
-            }
-
-            #[test]
-            fn pooled() {
-                $scenario::<Pooled>();
-                assert_eq!(live(), 0);
-            }
-        }
-    )*};
-}
-
-per_storage!(
+// One test per storage for each scenario, each checking that every value
+// was dropped: the testkit's `per_storage!`, shared with the other suites.
+mapstore_testkit::per_storage!(
+    after { assert_eq!(live(), 0) };
     insert_remove_reuse,
     entries,
     mutable_access,

@@ -1,6 +1,7 @@
 //! Shared helpers for the reliability suites: drop-tracked keys and values
-//! with a double-drop detector, panics injected at chosen calls, and a
-//! `BuildHasher` whose hashes collide.
+//! with a double-drop detector, panics injected at chosen calls, a
+//! `BuildHasher` whose hashes collide, and `per_storage!` (from
+//! `mapstore-testkit`, shared with the Miri suite, the benches and the tour).
 //!
 //! All state is thread-local, so tests running in parallel threads do not
 //! see each other's counts.
@@ -11,7 +12,7 @@ use std::collections::HashSet;
 use std::hash::{BuildHasher, Hash, Hasher};
 
 use mapstore::storage::{Boxed, Inline, Pooled};
-use mapstore::{MapValue, Plan, StorageKind};
+use mapstore::{MapValue, Plan};
 
 /// What a tracked object is, for the per-kind live counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -365,27 +366,13 @@ impl<const N: u64> BuildHasher for Collide<N> {
     }
 }
 
-/// One test per storage for each generic scenario `fn name<St: Storage>()`.
+/// One test per storage for each generic scenario `fn name<St: Storage>()`:
+/// the testkit's `per_storage!`, shared with `tests/miri.rs`. Defined here
+/// (not re-exported) so that a file's `mod common;` brings it into textual
+/// scope, with no import.
 #[allow(unused_macros)]
 macro_rules! per_storage {
-    ($($scenario:ident),* $(,)?) => {$(
-        mod $scenario {
-            use super::*;
-
-            #[test]
-            fn inline() {
-                $scenario::<Inline>();
-            }
-
-            #[test]
-            fn boxed() {
-                $scenario::<Boxed>();
-            }
-
-            #[test]
-            fn pooled() {
-                $scenario::<Pooled>();
-            }
-        }
-    )*};
+    ($($tokens:tt)*) => {
+        mapstore_testkit::per_storage!($($tokens)*);
+    };
 }
