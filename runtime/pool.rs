@@ -399,13 +399,17 @@ impl<V> Pool<V> {
         // list or was just handed out), so writing does not overwrite a
         // live value.
         unsafe { slot.write(value) };
+        // After the value: a fresh slot's index shares its last cache line,
+        // which the value's write has just brought in. (A reused slot's
+        // index is rewritten unchanged.)
+        self.write_index(slot, i);
         self.occupied[i / 64] |= 1 << (i % 64);
         self.len += 1;
         PoolSlot(slot)
     }
 
-    /// Hands out dense index `next`, growing the pool if it is full, and
-    /// writes the index into its slot.
+    /// Hands out dense index `next`, growing the pool if it is full. The
+    /// caller writes the index into the slot.
     #[inline]
     fn fresh_slot(&mut self) -> (NonNull<V>, usize) {
         if self.next == self.capacity() {
@@ -418,7 +422,6 @@ impl<V> Pool<V> {
         }
         let i = self.next;
         let slot = self.slot_at(i);
-        self.write_index(slot, i);
         self.next += 1;
         (slot, i)
     }
