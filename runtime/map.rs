@@ -785,10 +785,16 @@ impl<K, V, St: Storage, S: Default> Default for Map<K, V, St, S> {
 
 impl<K: Clone, V: Clone, St: Storage, S: Clone> Clone for Map<K, V, St, S> {
     fn clone(&self) -> Self {
-        // Values first: the table's cloned slots refer to the cloned values.
+        // Values first, then the table, whose cloned slots still refer to
+        // the original values until they are rebased onto the cloned ones.
+        // Nothing can panic between the table's clone and the rebase.
         let side = St::clone_side(&self.side);
+        let mut table = self.table.clone();
+        for bucket in table.iter_mut() {
+            St::rebase_slot(&self.side, &side, &mut bucket.slot);
+        }
         Map {
-            table: self.table.clone(),
+            table,
             side,
             hash_builder: self.hash_builder.clone(),
         }

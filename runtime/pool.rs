@@ -1,41 +1,43 @@
 //! The pool behind [`Pooled`](crate::storage::Pooled): chunks of value slots
-//! that never move, addressed by `u32` handles, with a free list.
+//! that never move, addressed by direct slot pointers, with a free list.
 //!
 //! All of the crate's `unsafe` code is in this file.
 //!
 //! Chunk `k` holds `min(FIRST << k, MAX)` slots, where `FIRST` and `MAX` are
-//! powers of two chosen from the value's size so that the first chunk is
+//! powers of two chosen from the slot's size so that the first chunk is
 //! about [`FIRST_CHUNK_BYTES`] and no chunk exceeds [`MAX_CHUNK_BYTES`]
-//! (unless one value is larger). Small pools stay small, a large pool
+//! (unless one slot is larger). Small pools stay small, a large pool
 //! over-reserves at most one chunk, and a large pool is a few hundred
 //! allocations that the allocator serves from fresh pages. A chunk is never
 //! reallocated, so a value stays at its address from insert to remove.
 //!
-//! Slots have two numbers:
-//! - the *dense index* counts slots in chunk order (chunk 0's slots, then
-//!   chunk 1's, ...). The occupancy bitmap is indexed by it, and `next` and
-//!   the capacity count in it.
-//! - the *handle* ([`PoolSlot`]) is `chunk << SHIFT | offset`, where
-//!   `1 << SHIFT` is the largest chunk's slot count. A lookup is one shift,
-//!   one mask and one (unchecked) load of the chunk's base: no branch, and
-//!   no search. The handles of the smaller first chunks leave gaps, so a
-//!   pool holds slightly fewer than `u32::MAX` values (the limit is
-//!   [`Geometry::max_slots`]).
+//! A slot is the value followed by its `u32` *dense index* (at byte
+//! [`index_offset`] of the slot). The dense index counts slots in chunk
+//! order (chunk 0's slots, then chunk 1's, ...); the occupancy bitmap is
+//! indexed by it, and `next` and the capacity count in it. The handle
+//! ([`PoolSlot`]) is a pointer to the slot, so a lookup is one dereference,
+//! as with a `Box`. `remove` reads the index next to the value it moves out;
+//! only handing out a fresh slot (and clearing, cloning, dropping) turns an
+//! index into a pointer.
 //!
 //! Invariants, for a pool `p`:
-//! - `p.next <= p.capacity()`; slots at dense indices `next..` have never
-//!   been written.
+//! - `p.next <= p.capacity() <= u32::MAX`; slots at dense indices `next..`
+//!   have never been written. Every slot below `next` holds its own dense
+//!   index at [`index_offset`], written when it was first handed out and
+//!   never changed.
 //! - bit `i` of `p.occupied` is set iff the slot with dense index `i` holds
 //!   an initialized value; `p.len` counts the set bits.
-//! - `p.free` lists the handle of each slot below `next` whose bit is clear,
+//! - `p.free` holds a pointer to each slot below `next` whose bit is clear,
 //!   once.
 //! - each occupied slot is referred to by exactly one live [`PoolSlot`]
-//!   (held by the map's table), and no [`PoolSlot`] refers to a vacant slot.
-//!   The map upholds this: it creates slots only through [`Pool::insert`],
-//!   and consumes them only through [`Pool::remove`] or by clearing.
-//! - every handle this pool gives out names a chunk below
-//!   `p.chunks.ptrs.len()` and an offset below that chunk's length; chunks
-//!   are only freed by `shrink_to_fit`, above every live slot, and by drop.
+//!   (held by the map's table), and no [`PoolSlot`] refers to a vacant slot
+//!   or to another pool's slot. The map upholds this: it creates slots only
+//!   through [`Pool::insert`], consumes them only through [`Pool::remove`]
+//!   or by clearing, and after cloning the pool it moves each cloned
+//!   table's handle to the clone with [`Pool::rebase`].
+//! - every pointer in a [`PoolSlot`] or in `p.free` was derived from a chunk
+//!   allocation of `p` and points at the start of a slot; chunks are only
+//!   freed by `shrink_to_fit`, above every live slot, and by drop.
 
 use alloc::alloc::{alloc, dealloc, handle_alloc_error, Layout};
 use alloc::vec::Vec;
@@ -48,43 +50,54 @@ use hashbrown::TryReserveError;
 
 /// Target size of a pool's first chunk.
 pub(crate) const FIRST_CHUNK_BYTES: usize = 1024;
-/// Upper bound on a chunk's size (a single larger value gets a chunk of one).
+/// Upper bound on a chunk's size (a single larger slot gets a chunk of one).
 ///
-/// 2 MiB: a pool of a million 512-byte values is 250 chunks, whose base
-/// pointers fit in L1, and glibc's malloc serves chunks this big with fresh
-/// pages (mmap, or the top of the heap) instead of carving them from its
-/// free lists. Under Miri it is smaller, so that the Miri suite's few
-/// hundred values reach the full-size chunks.
+/// 2 MiB: glibc's malloc serves chunks this big with fresh pages (mmap, or
+/// the top of the heap) instead of carving them from its free lists. Under
+/// Miri it is smaller, so that the Miri suite's few hundred values reach the
+/// full-size chunks.
 #[cfg(not(miri))]
 pub(crate) const MAX_CHUNK_BYTES: usize = 2 * 1024 * 1024;
 /// See above.
 #[cfg(miri)]
 pub(crate) const MAX_CHUNK_BYTES: usize = 64 * 1024;
-/// Slot counts are `u32`: at most this many slots.
+/// Dense indices are `u32`: at most this many slots.
 const MAX_SLOTS: usize = u32::MAX as usize;
 
-/// The handle of an occupied pool slot, held in the map's table.
+/// The handle of an occupied pool slot, held in the map's table: a pointer
+/// to the value.
 ///
 /// Not `Clone`: a unique borrow of a `PoolSlot` stands for a unique borrow of
 /// its value.
 #[derive(Debug)]
-pub struct PoolSlot(u32);
+pub struct PoolSlot<V>(NonNull<V>);
 
-impl PoolSlot {
-    /// A second handle to the same slot, for the clone of a pool that was
-    /// cloned slot for slot ([`Pool::clone`]). The copy belongs with the
-    /// cloned pool only.
-    pub(crate) fn duplicate(&self) -> PoolSlot {
+// SAFETY: a `PoolSlot<V>` stands for the ownership of one value of its pool
+// (`Pool::remove` moves the value out through it), like a `Box<V>`; the
+// pool's other data is not reachable through it.
+unsafe impl<V: Send> Send for PoolSlot<V> {}
+// SAFETY: through `&PoolSlot<V>` only `&V` can be reached (`Pool::get`), as
+// through `&Box<V>`.
+unsafe impl<V: Sync> Sync for PoolSlot<V> {}
+// Unwind safety as `Box<V>` has it (the pointer alone would demand
+// `V: RefUnwindSafe`). The auto `RefUnwindSafe` already matches `Box<V>`'s.
+impl<V: UnwindSafe> UnwindSafe for PoolSlot<V> {}
+
+impl<V> PoolSlot<V> {
+    /// A second handle to the same slot, for the clone of a table whose
+    /// pool was cloned slot for slot ([`Pool::clone`]). It still refers to
+    /// the original pool: [`Pool::rebase`] must move it to the clone before
+    /// it is used.
+    pub(crate) fn duplicate(&self) -> PoolSlot<V> {
         PoolSlot(self.0)
     }
 }
 
-/// Chunk sizes for a value type, as log2 of the slot counts.
+/// Chunk sizes for a slot size, as log2 of the slot counts.
 struct Geometry {
     /// log2 of the first chunk's slot count.
     first: u32,
-    /// log2 of the largest chunk's slot count: a handle's chunk is
-    /// `handle >> shift`.
+    /// log2 of the largest chunk's slot count.
     shift: u32,
 }
 
@@ -124,21 +137,6 @@ impl Geometry {
         }
     }
 
-    /// The most slots a pool can hold: handles must fit in `u32`, so there
-    /// are at most `2^(32 - shift)` chunks. Computed in `u64`, so it is
-    /// right on 32-bit targets too.
-    const fn max_slots(&self) -> usize {
-        let chunks = 1u64 << (32 - self.shift);
-        let first = 1u64 << self.first;
-        let max = 1u64 << self.shift;
-        let slots = max - first + (chunks - self.ramp() as u64) * max;
-        if slots < MAX_SLOTS as u64 {
-            slots as usize
-        } else {
-            MAX_SLOTS
-        }
-    }
-
     /// Chunk and offset of dense index `i`.
     #[inline]
     const fn locate(&self, i: usize) -> (usize, usize) {
@@ -153,40 +151,36 @@ impl Geometry {
             (self.ramp() + (j >> self.shift), j & ((1 << self.shift) - 1))
         }
     }
+}
 
-    /// The handle of dense index `i`, which must be below `max_slots()`.
-    #[inline]
-    const fn handle(&self, i: usize) -> u32 {
-        let (chunk, offset) = self.locate(i);
-        ((chunk << self.shift) | offset) as u32
-    }
-
-    /// Chunk and offset of a handle.
-    #[inline]
-    const fn split(&self, handle: u32) -> (usize, usize) {
-        let h = handle as usize;
-        (h >> self.shift, h & ((1 << self.shift) - 1))
-    }
-
-    /// The dense index of a handle.
-    #[inline]
-    const fn dense(&self, handle: u32) -> usize {
-        let (chunk, offset) = self.split(handle);
-        self.capacity(chunk) + offset
+/// Alignment of a slot: the value's, and at least the index's.
+const fn slot_align(align: usize) -> usize {
+    if align > 4 {
+        align
+    } else {
+        4
     }
 }
 
-/// Bytes from one slot to the next. A value whose size is a multiple of
-/// 1 KiB gets 16 bytes (or its alignment, up to 64) of padding: at a stride
-/// of 4 KiB every value's first cache line would fall in the same cache set
-/// (a 1 000-entry map of 4 KiB values then misses L2 on every lookup); the
-/// padding spreads them over all sets, as malloc's 16-byte headers do for
-/// boxes. Costs at most 1.6 %.
+/// Byte offset of the dense index in a slot: right after the value, rounded
+/// up to the index's alignment.
+pub(crate) const fn index_offset(size: usize) -> usize {
+    size.next_multiple_of(4)
+}
+
+/// Bytes from one slot to the next: the value and its `u32` index, rounded
+/// up to the slot's alignment. A value whose size is a multiple of 1 KiB
+/// gets 16 bytes (or its alignment, up to 64) after it instead, which hold
+/// the index: at a stride of 4 KiB every value's first cache line would fall
+/// in the same cache set (a 1 000-entry map of 4 KiB values then misses L2
+/// on every lookup); the padding spreads them over all sets, as malloc's
+/// 16-byte headers do for boxes. Costs at most 1.6 %.
 const fn stride(size: usize, align: usize) -> usize {
+    let align = slot_align(align);
     if size >= 1024 && size % 1024 == 0 && align <= 64 {
         size + if align > 16 { align } else { 16 }
     } else {
-        size
+        (index_offset(size) + 4).next_multiple_of(align)
     }
 }
 
@@ -204,18 +198,22 @@ const fn log2_floor(n: usize) -> u32 {
 
 /// The chunk allocations, freed on drop whatever happens to the values.
 struct Chunks<V> {
-    ptrs: Vec<NonNull<V>>,
+    ptrs: Vec<NonNull<u8>>,
+    _slots: PhantomData<V>,
 }
 
 impl<V> Chunks<V> {
     const STRIDE: usize = stride(size_of::<V>(), align_of::<V>());
+    const ALIGN: usize = slot_align(align_of::<V>());
+    const INDEX: usize = index_offset(size_of::<V>());
     const GEOMETRY: Geometry = Geometry::of(Self::STRIDE);
 
     fn layout(k: usize) -> Layout {
-        // Cannot fail: a chunk is at most MAX_CHUNK_BYTES or one slot, and
-        // the stride is a multiple of the alignment.
-        Layout::from_size_align(Self::STRIDE * Self::GEOMETRY.chunk_len(k), align_of::<V>())
-            .unwrap_or_else(|_| Layout::new::<V>())
+        // Cannot fail: a chunk is at most MAX_CHUNK_BYTES or one slot, the
+        // stride is a multiple of the alignment, and both come from a type's
+        // layout.
+        Layout::from_size_align(Self::STRIDE * Self::GEOMETRY.chunk_len(k), Self::ALIGN)
+            .unwrap_or_else(|_| Layout::new::<u32>())
     }
 
     /// Allocates the next chunk.
@@ -225,13 +223,12 @@ impl<V> Chunks<V> {
         self.ptrs
             .try_reserve(1)
             .map_err(|_| TryReserveError::AllocError {
-                layout: Layout::new::<NonNull<V>>(),
+                layout: Layout::new::<NonNull<u8>>(),
             })?;
-        // SAFETY: `layout` has a non-zero size: `V` is not zero-sized (the
-        // pool allocates no chunks for zero-sized values) and a chunk holds
-        // at least one slot.
+        // SAFETY: `layout` has a non-zero size: a slot holds at least its
+        // 4-byte index, and a chunk holds at least one slot.
         let ptr = unsafe { alloc(layout) };
-        match NonNull::new(ptr.cast::<V>()) {
+        match NonNull::new(ptr) {
             Some(ptr) => {
                 self.ptrs.push(ptr);
                 Ok(())
@@ -247,7 +244,7 @@ impl<V> Chunks<V> {
             if let Some(ptr) = self.ptrs.pop() {
                 // SAFETY: `ptr` was allocated by `try_push` with
                 // `Self::layout(k)` and is freed once, here.
-                unsafe { dealloc(ptr.as_ptr().cast(), Self::layout(k)) };
+                unsafe { dealloc(ptr.as_ptr(), Self::layout(k)) };
             }
         }
     }
@@ -264,11 +261,10 @@ pub struct Pool<V> {
     chunks: Chunks<V>,
     /// Slots at dense indices `..next` have been handed out at least once.
     next: usize,
-    /// Slots in the chunks allocated so far (`MAX_SLOTS` for zero-sized
-    /// values, which need no chunks).
+    /// Slots in the chunks allocated so far.
     cap: usize,
-    /// Handles of the vacant slots below `next`, reused last-freed first.
-    free: Vec<u32>,
+    /// The vacant slots below `next`, reused last-freed first.
+    free: Vec<NonNull<V>>,
     /// One bit per dense index below `next`: set while the slot holds a
     /// value.
     occupied: Vec<u64>,
@@ -277,7 +273,7 @@ pub struct Pool<V> {
 }
 
 // SAFETY: a `Pool<V>` owns its values like a `Vec<V>`; the raw chunk
-// pointers are not shared with anything else.
+// pointers are not shared with anything but the pool's own `PoolSlot`s.
 unsafe impl<V: Send> Send for Pool<V> {}
 // SAFETY: through `&Pool<V>` only `&V` can be reached: `get_mut` also needs
 // a unique borrow of a `PoolSlot`, which only the owner of `&mut` map has.
@@ -295,15 +291,16 @@ impl<V> Default for Pool<V> {
 }
 
 impl<V> Pool<V> {
-    const IS_ZST: bool = size_of::<V>() == 0;
-
     /// An empty pool. It allocates nothing; `const` so that a map's
     /// `with_hasher` can be.
     pub(crate) const fn new() -> Self {
         Pool {
-            chunks: Chunks { ptrs: Vec::new() },
+            chunks: Chunks {
+                ptrs: Vec::new(),
+                _slots: PhantomData,
+            },
             next: 0,
-            cap: if Self::IS_ZST { MAX_SLOTS } else { 0 },
+            cap: 0,
             free: Vec::new(),
             occupied: Vec::new(),
             len: 0,
@@ -311,12 +308,6 @@ impl<V> Pool<V> {
         }
     }
     const GEOMETRY: Geometry = Chunks::<V>::GEOMETRY;
-    /// The most values this pool can hold.
-    const MAX_LEN: usize = if Self::IS_ZST {
-        MAX_SLOTS
-    } else {
-        Self::GEOMETRY.max_slots()
-    };
 
     /// Slots allocated so far.
     #[inline]
@@ -326,56 +317,41 @@ impl<V> Pool<V> {
 
     /// Recomputes `cap` after the chunk list changed.
     fn update_capacity(&mut self) {
-        if !Self::IS_ZST {
-            self.cap = Self::GEOMETRY
-                .capacity(self.chunks.ptrs.len())
-                .min(Self::MAX_LEN);
-        }
+        self.cap = Self::GEOMETRY
+            .capacity(self.chunks.ptrs.len())
+            .min(MAX_SLOTS);
     }
 
-    /// The handle of dense index `i` (identity for zero-sized values).
+    /// Pointer to the slot with dense index `i`, which must be below
+    /// `capacity()`.
     #[inline]
-    fn handle(i: usize) -> u32 {
-        if Self::IS_ZST {
-            i as u32
-        } else {
-            Self::GEOMETRY.handle(i)
-        }
+    fn slot_at(&self, i: usize) -> NonNull<V> {
+        debug_assert!(i < self.capacity());
+        let (chunk, offset) = Self::GEOMETRY.locate(i);
+        let base = self.chunks.ptrs[chunk];
+        // SAFETY: `i < capacity()`, so chunk `chunk` is allocated and holds
+        // more than `offset` slots of `STRIDE` bytes: the result stays
+        // inside its allocation (and is not null). It is aligned for `V`
+        // and for the index because the chunk is aligned to `ALIGN` and the
+        // stride is a multiple of it.
+        unsafe { base.add(offset * Chunks::<V>::STRIDE).cast::<V>() }
     }
 
-    /// The dense index of a handle (identity for zero-sized values).
+    /// The dense index stored in a slot.
     #[inline]
-    fn dense(handle: u32) -> usize {
-        if Self::IS_ZST {
-            handle as usize
-        } else {
-            Self::GEOMETRY.dense(handle)
-        }
-    }
-
-    /// Pointer to the slot with handle `h`, which this pool gave out (so it
-    /// names an allocated chunk).
-    #[inline]
-    fn slot_ptr(&self, h: u32) -> *mut V {
-        if Self::IS_ZST {
-            return NonNull::dangling().as_ptr();
-        }
-        let (chunk, offset) = Self::GEOMETRY.split(h);
-        debug_assert!(chunk < self.chunks.ptrs.len());
-        debug_assert!(offset < Self::GEOMETRY.chunk_len(chunk));
-        // SAFETY: every handle the pool gives out names a chunk below
-        // `ptrs.len()` (see the module's invariants), so the load is in
-        // bounds.
-        let base = unsafe { self.chunks.ptrs.get_unchecked(chunk) }.as_ptr();
-        // SAFETY: the handle's offset is below `chunk_len(chunk)`, the
-        // number of slots allocated in that chunk (`STRIDE` bytes each), so
-        // the result stays inside the chunk's allocation; it is aligned
-        // because the stride is a multiple of `V`'s alignment.
-        unsafe {
-            base.cast::<u8>()
-                .add(offset * Chunks::<V>::STRIDE)
-                .cast::<V>()
-        }
+    fn index_of(slot: NonNull<V>) -> usize {
+        // SAFETY: `slot` points at a slot below `next` of a live pool (a
+        // `PoolSlot` or a free-list entry, see the module's invariants), whose
+        // index was written when it was handed out. The index lies inside
+        // the slot (`INDEX + 4 <= STRIDE`), 4-aligned, outside the value's
+        // bytes, so reading it does not overlap any reference to the value.
+        let index = unsafe {
+            slot.cast::<u8>()
+                .add(Chunks::<V>::INDEX)
+                .cast::<u32>()
+                .read()
+        };
+        index as usize
     }
 
     #[inline]
@@ -392,7 +368,7 @@ impl<V> Pool<V> {
             return Ok(());
         };
         let needed = self.capacity().saturating_add(fresh);
-        if needed > Self::MAX_LEN {
+        if needed > MAX_SLOTS {
             return Err(TryReserveError::CapacityOverflow);
         }
         while self.capacity() < needed {
@@ -412,29 +388,30 @@ impl<V> Pool<V> {
     ///
     /// # Panics
     ///
-    /// If the pool already holds [`Geometry::max_slots`] values (just under
-    /// `u32::MAX`).
+    /// If the pool already holds `u32::MAX` values.
     #[inline]
-    pub(crate) fn insert(&mut self, value: V) -> PoolSlot {
-        let (h, i) = match self.free.pop() {
-            Some(h) => (h, Self::dense(h)),
-            None => {
-                let i = self.fresh_slot();
-                (Self::handle(i), i)
-            }
+    pub(crate) fn insert(&mut self, value: V) -> PoolSlot<V> {
+        let (slot, i) = match self.free.pop() {
+            Some(slot) => (slot, Self::index_of(slot)),
+            None => self.fresh_slot(),
         };
-        // SAFETY: `i < next <= capacity()`, so `h` names an allocated slot,
-        // and the slot is vacant (it was on the free list or never handed
-        // out), so writing does not overwrite a live value.
-        unsafe { self.slot_ptr(h).write(value) };
+        // SAFETY: `slot` is a vacant slot of this pool (it was on the free
+        // list or was just handed out), so writing does not overwrite a
+        // live value.
+        unsafe { slot.write(value) };
+        // After the value: a fresh slot's index shares its last cache line,
+        // which the value's write has just brought in. (A reused slot's
+        // index is rewritten unchanged.)
+        self.write_index(slot, i);
         self.occupied[i / 64] |= 1 << (i % 64);
         self.len += 1;
-        PoolSlot(h)
+        PoolSlot(slot)
     }
 
-    /// Hands out dense index `next`, growing the pool if it is full.
+    /// Hands out dense index `next`, growing the pool if it is full. The
+    /// caller writes the index into the slot.
     #[inline]
-    fn fresh_slot(&mut self) -> usize {
+    fn fresh_slot(&mut self) -> (NonNull<V>, usize) {
         if self.next == self.capacity() {
             self.grow_one();
         }
@@ -443,8 +420,24 @@ impl<V> Pool<V> {
             // word per 64 slots of capacity.
             self.occupied.push(0);
         }
+        let i = self.next;
+        let slot = self.slot_at(i);
         self.next += 1;
-        self.next - 1
+        (slot, i)
+    }
+
+    /// Writes dense index `i` into the slot at `slot`, which is slot `i` of
+    /// this pool and below `capacity()`.
+    #[inline]
+    fn write_index(&self, slot: NonNull<V>, i: usize) {
+        // SAFETY: as in `index_of`, the index field is inside the slot,
+        // aligned, and not part of the value; `i <= MAX_SLOTS` fits.
+        unsafe {
+            slot.cast::<u8>()
+                .add(Chunks::<V>::INDEX)
+                .cast::<u32>()
+                .write(i as u32);
+        }
     }
 
     #[cold]
@@ -453,7 +446,7 @@ impl<V> Pool<V> {
         match self.try_reserve(1) {
             Ok(()) => {}
             Err(TryReserveError::CapacityOverflow) => {
-                panic!("mapstore: a pooled map is out of u32 slot handles")
+                panic!("mapstore: a pooled map is out of u32 slot indices")
             }
             Err(TryReserveError::AllocError { layout }) => handle_alloc_error(layout),
         }
@@ -461,41 +454,50 @@ impl<V> Pool<V> {
 
     /// The value in an occupied slot.
     #[inline]
-    pub(crate) fn get<'a>(&'a self, slot: &'a PoolSlot) -> &'a V {
-        debug_assert!(self.is_occupied(Self::dense(slot.0)));
-        // SAFETY: a live `PoolSlot` refers to an occupied, initialized slot
-        // of this pool. The value stays valid for `'a`: removing it takes
-        // `&mut self` and the slot by value, both borrowed here.
-        unsafe { &*self.slot_ptr(slot.0) }
+    pub(crate) fn get<'a>(&'a self, slot: &'a PoolSlot<V>) -> &'a V {
+        debug_assert!(self.is_occupied(Self::index_of(slot.0)));
+        // SAFETY: a live `PoolSlot` of this pool points at an occupied,
+        // initialized slot. The value stays valid for `'a`: removing it
+        // takes `&mut self` and the slot by value, both borrowed here.
+        unsafe { slot.0.as_ref() }
     }
 
     /// The value in an occupied slot, mutably.
     #[inline]
     #[allow(clippy::mut_from_ref)]
-    pub(crate) fn get_mut<'a>(&'a self, slot: &'a mut PoolSlot) -> &'a mut V {
-        debug_assert!(self.is_occupied(Self::dense(slot.0)));
+    pub(crate) fn get_mut<'a>(&'a self, slot: &'a mut PoolSlot<V>) -> &'a mut V {
+        debug_assert!(self.is_occupied(Self::index_of(slot.0)));
         // SAFETY: as in `get`; and the borrow is unique because exactly one
         // live `PoolSlot` refers to each occupied slot, and it is borrowed
-        // mutably here for `'a`. The chunk memory is reached through a raw
-        // pointer, not through a reference derived from `&self`, so no
-        // shared borrow covers the value.
-        unsafe { &mut *self.slot_ptr(slot.0) }
+        // mutably here for `'a`. The pointer was derived from the chunk's
+        // raw allocation, not from a reference to the pool, so no shared
+        // borrow covers the value.
+        unsafe { slot.0.as_mut() }
     }
 
     /// Moves the value out of a slot and frees the slot.
     #[inline]
-    pub(crate) fn remove(&mut self, slot: PoolSlot) -> V {
-        let i = Self::dense(slot.0);
+    pub(crate) fn remove(&mut self, slot: PoolSlot<V>) -> V {
+        let i = Self::index_of(slot.0);
         debug_assert!(self.is_occupied(i));
         // SAFETY: the slot is occupied (a live `PoolSlot` refers to it) and
         // is marked vacant right after, so the value is read exactly once.
-        let value = unsafe { self.slot_ptr(slot.0).read() };
+        let value = unsafe { slot.0.read() };
         self.occupied[i / 64] &= !(1 << (i % 64));
         self.len -= 1;
         // Cannot panic: the free list holds fewer than `u32::MAX` entries,
         // so its capacity cannot overflow, and allocation failure aborts.
         self.free.push(slot.0);
         value
+    }
+
+    /// Moves `slot`, a handle of `original` (of which `self` is a clone,
+    /// [`Pool::clone`]), to the same slot of `self`.
+    #[inline]
+    pub(crate) fn rebase(&self, original: &Pool<V>, slot: &mut PoolSlot<V>) {
+        let i = Self::index_of(slot.0);
+        debug_assert!(original.is_occupied(i) && self.is_occupied(i));
+        slot.0 = self.slot_at(i);
     }
 
     /// Drops every value; keeps the chunks. No per-value work when `V`
@@ -530,17 +532,20 @@ impl<V> Pool<V> {
                 // SAFETY: bit `i` was set, so slot `i` held a value; the
                 // caller has already marked it vacant, so it is dropped
                 // exactly once.
-                unsafe { ptr::drop_in_place(self.slot_ptr(Self::handle(i))) };
+                unsafe { ptr::drop_in_place(self.slot_at(i).as_ptr()) };
             }
         }
     }
 
     /// Drops the values in occupied slots that no slot in `live` refers to,
     /// and frees those slots.
-    pub(crate) fn release_unreferenced<'a>(&mut self, live: impl Iterator<Item = &'a PoolSlot>) {
+    pub(crate) fn release_unreferenced<'a>(&mut self, live: impl Iterator<Item = &'a PoolSlot<V>>)
+    where
+        V: 'a,
+    {
         let mut orphans = self.occupied.clone();
         for slot in live {
-            let i = Self::dense(slot.0);
+            let i = Self::index_of(slot.0);
             orphans[i / 64] &= !(1 << (i % 64));
         }
         for (w, &word) in orphans.iter().enumerate() {
@@ -549,7 +554,7 @@ impl<V> Pool<V> {
             while bits != 0 {
                 let i = w * 64 + bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                self.free.push(Self::handle(i));
+                self.free.push(self.slot_at(i));
                 self.len -= 1;
             }
         }
@@ -566,41 +571,36 @@ impl<V> Pool<V> {
             .find(|(_, &word)| word != 0)
             .map_or(0, |(w, &word)| w * 64 + 64 - word.leading_zeros() as usize);
         self.next = high;
-        self.free.retain(|&h| Self::dense(h) < high);
+        self.free.retain(|&slot| Self::index_of(slot) < high);
         self.free.shrink_to_fit();
         self.occupied.truncate(high.div_ceil(64));
         self.occupied.shrink_to_fit();
-        if !Self::IS_ZST {
-            let geometry = &Self::GEOMETRY;
-            let mut keep = 0;
-            while geometry.capacity(keep) < high {
-                keep += 1;
-            }
-            self.chunks.truncate(keep);
-            self.chunks.ptrs.shrink_to_fit();
-            self.update_capacity();
+        let geometry = &Self::GEOMETRY;
+        let mut keep = 0;
+        while geometry.capacity(keep) < high {
+            keep += 1;
         }
+        self.chunks.truncate(keep);
+        self.chunks.ptrs.shrink_to_fit();
+        self.update_capacity();
     }
 
     /// Bytes this pool holds: chunks and bookkeeping.
     pub(crate) fn memory_usage(&self) -> usize {
-        let chunks = if Self::IS_ZST {
-            0
-        } else {
-            (0..self.chunks.ptrs.len())
-                .map(|k| Chunks::<V>::layout(k).size())
-                .sum()
-        };
+        let chunks: usize = (0..self.chunks.ptrs.len())
+            .map(|k| Chunks::<V>::layout(k).size())
+            .sum();
         chunks
-            + self.chunks.ptrs.capacity() * size_of::<NonNull<V>>()
-            + self.free.capacity() * size_of::<u32>()
+            + self.chunks.ptrs.capacity() * size_of::<NonNull<u8>>()
+            + self.free.capacity() * size_of::<NonNull<V>>()
             + self.occupied.capacity() * size_of::<u64>()
     }
 }
 
 impl<V: Clone> Clone for Pool<V> {
-    /// Clones slot for slot: each value keeps its handle, so the table's
-    /// slots can be copied as they are.
+    /// Clones slot for slot: each value keeps its dense index, so the
+    /// table's slots can be copied and then moved over with
+    /// [`Pool::rebase`].
     fn clone(&self) -> Self {
         let mut copy = Pool::<V>::default();
         if let Err(err) = copy.try_reserve(self.next) {
@@ -611,20 +611,27 @@ impl<V: Clone> Clone for Pool<V> {
         }
         copy.occupied.resize(self.occupied.len(), 0);
         copy.next = self.next;
-        copy.free.clone_from(&self.free);
+        for i in 0..self.next {
+            copy.write_index(copy.slot_at(i), i);
+        }
+        let free = self
+            .free
+            .iter()
+            .map(|&slot| copy.slot_at(Self::index_of(slot)))
+            .collect();
+        copy.free = free;
         for (w, &word) in self.occupied.iter().enumerate() {
             let mut bits = word;
             while bits != 0 {
                 let i = w * 64 + bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                let h = Self::handle(i);
                 // SAFETY: bit `i` is set, so slot `i` of `self` holds a value.
-                let value = unsafe { &*self.slot_ptr(h) }.clone();
+                let value = unsafe { self.slot_at(i).as_ref() }.clone();
                 // SAFETY: `copy` has the same geometry and at least `next`
-                // slots, so `h` names an allocated slot of `copy`, and that
-                // slot is vacant. If a `clone` panics, `copy` is dropped and
-                // drops the values marked so far.
-                unsafe { copy.slot_ptr(h).write(value) };
+                // slots, so slot `i` of `copy` is allocated, and it is
+                // vacant. If a `clone` panics, `copy` is dropped and drops
+                // the values marked so far.
+                unsafe { copy.slot_at(i).write(value) };
                 copy.occupied[w] |= 1 << (i % 64);
                 copy.len += 1;
             }
@@ -668,27 +675,18 @@ mod tests {
     }
 
     #[test]
-    fn handles_round_trip_and_fit_in_u32() {
-        for size in [1, 3, 8, 24, 100, 300, 1024, 4096, 100_000, 3 << 20] {
-            let g = Geometry::of(size);
-            let mut previous = None;
-            for i in (0..5000).chain(g.max_slots() - 5000..g.max_slots()) {
-                let h = g.handle(i);
-                let (chunk, offset) = g.split(h);
-                assert_eq!((chunk, offset), g.locate(i), "size {size} slot {i}");
-                assert_eq!(g.dense(h), i, "size {size} slot {i}");
-                // Handles increase with the dense index, so they are unique.
-                assert!(previous < Some(h), "size {size} slot {i}");
-                previous = Some(h);
-            }
-            // One more slot would need a chunk whose handles pass u32::MAX.
-            let last_chunk = g.locate(g.max_slots() - 1).0;
-            assert!(
-                g.max_slots() == MAX_SLOTS
-                    || ((last_chunk + 1) << g.shift) as u64 > u64::from(u32::MAX),
-                "size {size}"
-            );
+    fn slots_hold_their_dense_index() {
+        let mut pool = Pool::<[u8; 3]>::default();
+        let slots: alloc::vec::Vec<_> = (0..3000).map(|i| pool.insert([i as u8; 3])).collect();
+        for (i, slot) in slots.iter().enumerate() {
+            assert_eq!(Pool::index_of(slot.0), i);
+            assert_eq!(pool.slot_at(i), slot.0);
+            assert_eq!(pool.get(slot), &[i as u8; 3]);
         }
+        // The index sits after the value, in a 4-aligned field of the slot.
+        assert_eq!(Chunks::<[u8; 3]>::INDEX, 4);
+        assert_eq!(Chunks::<[u8; 3]>::STRIDE, 8);
+        assert_eq!(Chunks::<[u8; 3]>::ALIGN, 4);
     }
 
     #[test]
@@ -705,9 +703,11 @@ mod tests {
     fn slots_of_kibibyte_values_are_padded_and_aligned() {
         assert_eq!(stride(4096, 8), 4112);
         assert_eq!(stride(3072, 64), 3136);
-        assert_eq!(stride(4096, 4096), 4096);
-        assert_eq!(stride(512, 8), 512);
-        assert_eq!(stride(1000, 8), 1000);
+        assert_eq!(stride(4096, 4096), 8192);
+        assert_eq!(stride(512, 8), 520);
+        assert_eq!(stride(1000, 8), 1008);
+        assert_eq!(stride(0, 1), 4);
+        assert_eq!(stride(6, 2), 12);
 
         #[derive(Clone)]
         #[repr(align(32))]
@@ -719,7 +719,10 @@ mod tests {
             let value = pool.get(slot);
             assert_eq!(value as *const Page as usize % 32, 0);
             assert!(value.0.iter().all(|&w| w == i as u64));
-            assert!(copy.get(slot).0.iter().all(|&w| w == i as u64));
+            let mut moved = slot.duplicate();
+            copy.rebase(&pool, &mut moved);
+            assert_ne!(moved.0, slot.0);
+            assert!(copy.get(&moved).0.iter().all(|&w| w == i as u64));
         }
         let chunks: usize = (0..pool.chunks.ptrs.len())
             .map(|k| Chunks::<Page>::GEOMETRY.chunk_len(k) * (1024 + 32))
@@ -768,7 +771,6 @@ mod tests {
             pool.try_reserve(MAX_SLOTS + 1),
             Err(TryReserveError::CapacityOverflow)
         );
-        assert_eq!(pool.try_reserve(MAX_SLOTS), Ok(()));
         let mut big = Pool::<[u8; 64]>::default();
         assert_eq!(
             big.try_reserve(usize::MAX),

@@ -64,6 +64,17 @@ mod sealed {
         fn clone_slot<V: Clone>(slot: &Self::Slot<V>) -> Self::Slot<V>;
         /// Clones the side storage slot for slot.
         fn clone_side<V: Clone>(side: &Self::Side<V>) -> Self::Side<V>;
+        /// Moves a slot copied by `clone_slot`, which still refers to the
+        /// value in `original`, to the same value in `copy`, the
+        /// `clone_side` of `original`. Nothing to do where the slot holds the
+        /// value or its box. Does not panic.
+        fn rebase_slot<V>(
+            original: &Self::Side<V>,
+            copy: &Self::Side<V>,
+            slot: &mut Self::Slot<V>,
+        ) {
+            let _ = (original, copy, slot);
+        }
         /// Drops the values no slot in `live` refers to: the table dropped
         /// their entries (a rehash interrupted by a panicking `Hash`).
         fn release_unreferenced<'a, V: 'a>(
@@ -157,23 +168,23 @@ mod sealed {
     }
 
     impl StorageOps for super::Pooled {
-        type Slot<V> = PoolSlot;
+        type Slot<V> = PoolSlot<V>;
         type Side<V> = Pool<V>;
 
         #[inline]
-        fn store<V>(side: &mut Pool<V>, value: V) -> PoolSlot {
+        fn store<V>(side: &mut Pool<V>, value: V) -> PoolSlot<V> {
             side.insert(value)
         }
         #[inline]
-        fn get<'a, V>(side: &'a Pool<V>, slot: &'a PoolSlot) -> &'a V {
+        fn get<'a, V>(side: &'a Pool<V>, slot: &'a PoolSlot<V>) -> &'a V {
             side.get(slot)
         }
         #[inline]
-        fn get_mut<'a, V>(side: &'a Pool<V>, slot: &'a mut PoolSlot) -> &'a mut V {
+        fn get_mut<'a, V>(side: &'a Pool<V>, slot: &'a mut PoolSlot<V>) -> &'a mut V {
             side.get_mut(slot)
         }
         #[inline]
-        fn take<V>(side: &mut Pool<V>, slot: PoolSlot) -> V {
+        fn take<V>(side: &mut Pool<V>, slot: PoolSlot<V>) -> V {
             side.remove(slot)
         }
         #[inline]
@@ -196,8 +207,12 @@ mod sealed {
             side.memory_usage()
         }
         #[inline]
-        fn clone_slot<V: Clone>(slot: &PoolSlot) -> PoolSlot {
+        fn clone_slot<V: Clone>(slot: &PoolSlot<V>) -> PoolSlot<V> {
             slot.duplicate()
+        }
+        #[inline]
+        fn rebase_slot<V>(original: &Pool<V>, copy: &Pool<V>, slot: &mut PoolSlot<V>) {
+            copy.rebase(original, slot);
         }
         #[inline]
         fn clone_side<V: Clone>(side: &Pool<V>) -> Pool<V> {
@@ -205,7 +220,7 @@ mod sealed {
         }
         fn release_unreferenced<'a, V: 'a>(
             side: &mut Pool<V>,
-            live: impl Iterator<Item = &'a PoolSlot>,
+            live: impl Iterator<Item = &'a PoolSlot<V>>,
         ) {
             side.release_unreferenced(live);
         }
@@ -236,7 +251,8 @@ pub struct Inline;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Boxed;
 
-/// Values in a chunked pool that never moves them: `HashTable<(K, u32)>`.
+/// Values in a chunked pool that never moves them; each bucket holds the key
+/// and a pointer to its value's pool slot.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Pooled;
 
