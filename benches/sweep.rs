@@ -36,7 +36,8 @@
 //! goal)` names, measured once per cell and read for each goal.
 //!
 //! Environment: `MAPSTORE_SWEEP_ONLY=text` runs only the cells whose label
-//! contains `text`; `MAPSTORE_SWEEP_OUT=path` overrides the CSV path.
+//! contains `text`; `MAPSTORE_SWEEP_OUT=path` overrides the CSV path;
+//! `MAPSTORE_SWEEP_ROUNDS_1E6=k` takes `k` rounds (default 2) at N = 1e6.
 
 use std::fmt::Write as _;
 use std::mem::size_of;
@@ -121,7 +122,12 @@ impl Sweep {
             (true, _) => 2,
             (false, n) if n <= 1_000 => 15,
             (false, n) if n <= 100_000 => 5,
-            _ => 2,
+            // Two rounds keep the full run near 15 minutes; a rerun of the
+            // large cells alone can afford more (`MAPSTORE_SWEEP_ROUNDS_1E6`).
+            _ => std::env::var("MAPSTORE_SWEEP_ROUNDS_1E6")
+                .ok()
+                .and_then(|r| r.parse().ok())
+                .unwrap_or(2),
         }
     }
 

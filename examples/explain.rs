@@ -99,7 +99,7 @@ fn main() {
         Thumbnail::PLAN.type_name,
         Thumbnail::PLAN.size,
         Thumbnail::PLAN.goal,
-        limits.inline_max_size
+        limits.inline_limit(!Thumbnail::PLAN.heap_fields.is_empty())
     );
     for goal in Optimize::ALL {
         println!(

@@ -13,7 +13,7 @@
 //! `MapStore` timed twice so that the noise is on screen. The sweep, not
 //! this tour, is where the thresholds come from.
 
-use mapstore::{BoxedMap, InlineMap, MapStore, MapValue, PooledMap, StorageKind};
+use mapstore::{BoxedMap, InlineMap, MapStore, MapValue, Optimize, PooledMap, StorageKind};
 use mapstore_testkit::alloc::{malloc, Counting};
 use mapstore_testkit::contender::{
     memory, session, Contender, HashbrownBoxMap, HashbrownMap, Memory, StdMap, Store,
@@ -68,14 +68,53 @@ pub struct BoxedPoint {
     pub y: f64,
 }
 
-// LEAD: optimize goals. Once `#[map_store(optimize = "...")]` lands, add two
-// types here, e.g. a 192-byte record with `#[map_store(optimize = "reads")]`
-// and the same record with `#[map_store(optimize = "memory")]`, each with a
-// `Value` impl below; then add them to `PLANS` and to the races in `main`
-// (both marked `LEAD:` as well), so a reader sees the goal change the choice.
+/// A 96-byte price record read by a service that builds its table once at
+/// start-up and then only looks prices up: optimized for reads.
+#[derive(MapStore, Clone)]
+#[map_store(optimize = "reads")]
+pub struct PriceQuote {
+    pub sku: u64,
+    pub cents: [u32; 22],
+}
+
+/// The same 96 bytes kept in an archive that is rarely read: optimized for
+/// the fewest bytes per entry.
+#[derive(MapStore, Clone)]
+#[map_store(optimize = "memory")]
+pub struct ArchivedQuote {
+    pub sku: u64,
+    pub cents: [u32; 22],
+}
+
+/// The same 96 bytes with the default goal (balanced), for comparison.
+#[derive(MapStore, Clone)]
+pub struct Quote {
+    pub sku: u64,
+    pub cents: [u32; 22],
+}
 
 // ---------------------------------------------------------------------------
 // How the race makes and reads each value (the testkit's `Value`).
+
+macro_rules! quote_value {
+    ($($ty:ident),*) => {$(
+        impl Value for $ty {
+            const LABEL: &'static str = stringify!($ty);
+            const OWNS_HEAP: bool = false;
+            fn make(i: u64) -> Self {
+                $ty {
+                    sku: i,
+                    cents: [i as u32; 22],
+                }
+            }
+            fn read(&self) -> u64 {
+                self.sku
+            }
+        }
+    )*};
+}
+
+quote_value!(PriceQuote, ArchivedQuote, Quote);
 
 impl Value for OrderId {
     const LABEL: &'static str = "OrderId";
@@ -139,13 +178,17 @@ impl Value for PageBuffer {
     }
 }
 
-/// Every plan the tour prints. LEAD: add the two optimize-goal types here.
-const PLANS: [mapstore::Plan; 5] = [
+/// Every plan the tour prints: the last three are one 96-byte layout with
+/// three goals.
+const PLANS: [mapstore::Plan; 8] = [
     OrderId::PLAN,
     UserProfile::PLAN,
     SensorRecord::PLAN,
     PageBuffer::PLAN,
     BoxedPoint::PLAN,
+    Quote::PLAN,
+    PriceQuote::PLAN,
+    ArchivedQuote::PLAN,
 ];
 
 // ---------------------------------------------------------------------------
@@ -161,22 +204,35 @@ struct Entry<'a, K> {
 /// Lookup passes after the build: the balanced goal's workload.
 const PASSES: usize = 3;
 
-fn entry<'a, K: Key, V: Value, M: Contender<K, V>>(name: &str, keys: &'a Keys<K>) -> Entry<'a, K> {
+fn entry<'a, K: Key, V: Value, M: Contender<K, V>>(
+    name: &str,
+    keys: &'a Keys<K>,
+    goal: Optimize,
+) -> Entry<'a, K> {
     Entry {
         name: name.to_string(),
         run: Box::new(move || {
             let p = session::<K, V, M>(keys, PASSES, false);
-            vec![p.grow + p.lookup]
+            // `reads` times only the lookups of a map built once; the other
+            // goals time the build and the lookups (memory is judged in bytes).
+            match goal {
+                Optimize::Reads => vec![p.lookup],
+                _ => vec![p.grow + p.lookup],
+            }
         }),
         memory: memory::<K, V, M>,
     }
 }
 
-fn storage_entry<'a, K: Key, V: Value>(kind: StorageKind, keys: &'a Keys<K>) -> Entry<'a, K> {
+fn storage_entry<'a, K: Key, V: Value>(
+    kind: StorageKind,
+    keys: &'a Keys<K>,
+    goal: Optimize,
+) -> Entry<'a, K> {
     match kind {
-        StorageKind::Inline => entry::<K, V, InlineMap<K, V>>("InlineMap", keys),
-        StorageKind::Boxed => entry::<K, V, BoxedMap<K, V>>("BoxedMap", keys),
-        StorageKind::Pooled => entry::<K, V, PooledMap<K, V>>("PooledMap", keys),
+        StorageKind::Inline => entry::<K, V, InlineMap<K, V>>("InlineMap", keys, goal),
+        StorageKind::Boxed => entry::<K, V, BoxedMap<K, V>>("BoxedMap", keys, goal),
+        StorageKind::Pooled => entry::<K, V, PooledMap<K, V>>("PooledMap", keys, goal),
     }
 }
 
@@ -217,21 +273,32 @@ fn race<K: Key, V: Value + MapValue>(title: &str, n: usize, rounds: usize) {
     println!("{title}, {n} entries, best of {rounds} rounds:");
     let keys = Keys::<K>::new(n);
     let picked = V::PLAN.storage;
+    let goal = V::PLAN.goal;
     let mut entries = vec![entry::<K, V, Store<K, V>>(
         &format!("MapStore ({picked})"),
         &keys,
+        goal,
     )];
     for kind in [StorageKind::Inline, StorageKind::Boxed, StorageKind::Pooled] {
         if kind != picked {
-            entries.push(storage_entry::<K, V>(kind, &keys));
+            entries.push(storage_entry::<K, V>(kind, &keys, goal));
         }
     }
-    entries.push(entry::<K, V, HashbrownMap<K, V>>("HashMap<K, V>", &keys));
+    entries.push(entry::<K, V, HashbrownMap<K, V>>(
+        "HashMap<K, V>",
+        &keys,
+        goal,
+    ));
     entries.push(entry::<K, V, HashbrownBoxMap<K, V>>(
         "HashMap<K, Box<V>>",
         &keys,
+        goal,
     ));
-    entries.push(entry::<K, V, StdMap<K, V>>("std HashMap<K, V>", &keys));
+    entries.push(entry::<K, V, StdMap<K, V>>(
+        "std HashMap<K, V>",
+        &keys,
+        goal,
+    ));
 
     malloc::trim();
     let memories: Vec<Memory> = entries.iter().map(|e| (e.memory)(&keys.insert)).collect();
@@ -268,17 +335,42 @@ fn race<K: Key, V: Value + MapValue>(title: &str, n: usize, rounds: usize) {
     }
     let noise = standings.spread(0).unwrap_or(1.0);
     println!("    noise: MapStore timed twice, {noise:.3}x apart");
+    if goal == Optimize::Memory {
+        // Judged in bytes, which the allocator counts exactly: no noise.
+        let bytes = |m: &Memory| if m.live_real > 0 { m.live_real } else { m.live };
+        let least = (0..memories.len())
+            .min_by_key(|&i| bytes(&memories[i]))
+            .unwrap_or(0);
+        let ratio = bytes(&memories[0]) as f64 / bytes(&memories[least]) as f64;
+        if ratio <= 1.05 {
+            println!(
+                "    => optimized for memory: the picked storage ({picked}) holds the fewest bytes per entry (within 1.05x)."
+            );
+        } else {
+            println!(
+                "    => optimized for memory: {} holds {ratio:.2}x fewer bytes than the picked {picked}.",
+                standings.names[least]
+            );
+        }
+        println!();
+        return;
+    }
+    let what = if goal == Optimize::Reads {
+        "lookups (optimized for reads)"
+    } else {
+        "build and lookups"
+    };
     let behind = mine / standings.value(fastest, 0);
     if fastest == 0 {
-        println!("    => the picked storage ({picked}) is the fastest here.");
+        println!("    => {what}: the picked storage ({picked}) is the fastest here.");
     } else if behind <= noise.max(1.05) {
         println!(
-            "    => {} is {behind:.2}x faster, within the noise: the picked storage ({picked}) holds.",
+            "    => {what}: {} is {behind:.2}x faster, within the noise: the picked storage ({picked}) holds.",
             standings.names[fastest]
         );
     } else {
         println!(
-            "    => {} is {behind:.2}x faster than the picked {picked}. Why: {}.",
+            "    => {what}: {} is {behind:.2}x faster than the picked {picked}. Why: {}.",
             standings.names[fastest],
             why(picked, &standings.names[fastest])
         );
@@ -321,7 +413,11 @@ fn main() {
     race::<String, UserProfile>("UserProfile (String fields, String keys)", n, 5);
     race::<u64, SensorRecord>("SensorRecord (304 B, u64 keys)", n, 5);
     race::<u64, PageBuffer>("PageBuffer (4 KiB, u64 keys)", (n / 5).max(10), 5);
-    // LEAD: race the two optimize-goal types here.
+    println!("   One 96-byte layout, three goals: the derive picks per goal, and each race judges");
+    println!("   by its goal (build + lookups, lookups alone, bytes per entry).\n");
+    race::<u64, Quote>("Quote (96 B, balanced)", n, 5);
+    race::<u64, PriceQuote>("PriceQuote (96 B, optimize = \"reads\")", n, 5);
+    race::<u64, ArchivedQuote>("ArchivedQuote (96 B, optimize = \"memory\")", n, 3);
     println!("   * marks the fastest map. Bytes are what the allocator holds (its block sizes),");
     println!("   counting the keys' and values' own heap; peak is the worst moment while growing.");
     println!(

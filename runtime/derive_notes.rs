@@ -38,11 +38,11 @@ pub mod balanced {
     macro_rules! notes_0 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
-                #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, at most the 48-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const INLINE: () = ();
                 #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"balanced\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 48-byte inline limit of `optimize = \"balanced\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"balanced\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
@@ -50,11 +50,11 @@ pub mod balanced {
         )*};
         (between $($first:literal, $last:literal;)*) => {$(
             impl BytesBetween<$first, $last> {
-                #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, at most the 48-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const INLINE: () = ();
                 #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"balanced\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 48-byte inline limit of `optimize = \"balanced\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"balanced\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
@@ -66,17 +66,17 @@ pub mod balanced {
     macro_rules! notes_1 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
-                #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, at most the 48-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const INLINE: () = ();
-                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"balanced\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 48-byte inline limit of `optimize = \"balanced\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
             }
         )*};
         (between $($first:literal, $last:literal;)*) => {$(
             impl BytesBetween<$first, $last> {
-                #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, at most the 48-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const INLINE: () = ();
-                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"balanced\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 48-byte inline limit of `optimize = \"balanced\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
             }
         )*};
@@ -86,17 +86,17 @@ pub mod balanced {
     macro_rules! notes_2 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
-                #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, over the 48-byte inline limit and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const POOLED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"balanced\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 48-byte inline limit of `optimize = \"balanced\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
             }
         )*};
         (between $($first:literal, $last:literal;)*) => {$(
             impl BytesBetween<$first, $last> {
-                #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, over the 48-byte inline limit and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const POOLED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"balanced\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 48-byte inline limit of `optimize = \"balanced\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
             }
         )*};
@@ -106,11 +106,11 @@ pub mod balanced {
     macro_rules! notes_3 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
-                #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, over the 48-byte inline limit and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const POOLED: () = ();
                 #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"balanced\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 48-byte inline limit of `optimize = \"balanced\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"balanced\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
@@ -118,11 +118,11 @@ pub mod balanced {
         )*};
         (between $($first:literal, $last:literal;)*) => {$(
             impl BytesBetween<$first, $last> {
-                #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, over the 48-byte inline limit and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const POOLED: () = ();
                 #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"balanced\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 48-byte inline limit of `optimize = \"balanced\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"balanced\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
@@ -138,7 +138,7 @@ pub mod balanced {
                 pub const BOXED: () = ();
                 #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"balanced\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 48-byte inline limit of `optimize = \"balanced\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"balanced\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
@@ -150,7 +150,7 @@ pub mod balanced {
                 pub const BOXED: () = ();
                 #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"balanced\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 48-byte inline limit of `optimize = \"balanced\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"balanced\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
@@ -164,7 +164,7 @@ pub mod balanced {
             impl Bytes<$n> {
                 #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"balanced\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 48-byte inline limit of `optimize = \"balanced\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
             }
         )*};
@@ -172,7 +172,7 @@ pub mod balanced {
             impl BytesBetween<$first, $last> {
                 #[deprecated(note = "mapstore plan for `optimize = \"balanced\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"balanced\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 48-byte inline limit of `optimize = \"balanced\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
             }
         )*};
@@ -182,17 +182,17 @@ pub mod balanced {
         0);
     notes_1!(exact
         1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32
-        33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61
-        62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87 88 89 90
-        91 92 93 94 95 96 97 98 99 100 101 102 103 104 105 106 107 108 109 110 111 112 113 114
-        115 116 117 118 119 120 121 122 123 124 125 126 127 128);
+        33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48);
     notes_2!(exact
-        129 130 131 132 133 134 135 136 137 138 139 140 141 142 143 144 145 146 147 148 149 150
-        151 152 153 154 155 156 157 158 159 160 161 162 163 164 165 166 167 168 169 170 171 172
-        173 174 175 176 177 178 179 180 181 182 183 184 185 186 187 188 189 190 191 192 193 194
-        195 196 197 198 199 200 201 202 203 204 205 206 207 208 209 210 211 212 213 214 215 216
-        217 218 219 220 221 222 223 224 225 226 227 228 229 230 231 232 233 234 235 236 237 238
-        239 240 241 242 243 244 245 246 247 248 249 250 251 252 253 254 255 256);
+        49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77
+        78 79 80 81 82 83 84 85 86 87 88 89 90 91 92 93 94 95 96 97 98 99 100 101 102 103 104
+        105 106 107 108 109 110 111 112 113 114 115 116 117 118 119 120 121 122 123 124 125 126
+        127 128 129 130 131 132 133 134 135 136 137 138 139 140 141 142 143 144 145 146 147 148
+        149 150 151 152 153 154 155 156 157 158 159 160 161 162 163 164 165 166 167 168 169 170
+        171 172 173 174 175 176 177 178 179 180 181 182 183 184 185 186 187 188 189 190 191 192
+        193 194 195 196 197 198 199 200 201 202 203 204 205 206 207 208 209 210 211 212 213 214
+        215 216 217 218 219 220 221 222 223 224 225 226 227 228 229 230 231 232 233 234 235 236
+        237 238 239 240 241 242 243 244 245 246 247 248 249 250 251 252 253 254 255 256);
     notes_2!(between
         257, 512;
         513, 1024;
@@ -292,11 +292,11 @@ pub mod reads {
     macro_rules! notes_0 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
-                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at most the 256-byte inline limit (96 bytes for values that own heap memory), is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const INLINE: () = ();
                 #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"reads\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 256-byte inline limit (96 bytes for values that own heap memory) of `optimize = \"reads\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"reads\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
@@ -304,11 +304,11 @@ pub mod reads {
         )*};
         (between $($first:literal, $last:literal;)*) => {$(
             impl BytesBetween<$first, $last> {
-                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at most the 256-byte inline limit (96 bytes for values that own heap memory), is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const INLINE: () = ();
                 #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"reads\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 256-byte inline limit (96 bytes for values that own heap memory) of `optimize = \"reads\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"reads\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
@@ -320,51 +320,79 @@ pub mod reads {
     macro_rules! notes_1 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
-                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at most the 256-byte inline limit (96 bytes for values that own heap memory), is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const INLINE: () = ();
-                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"reads\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 256-byte inline limit (96 bytes for values that own heap memory) of `optimize = \"reads\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
             }
         )*};
         (between $($first:literal, $last:literal;)*) => {$(
             impl BytesBetween<$first, $last> {
-                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at most the 256-byte inline limit (96 bytes for values that own heap memory), is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const INLINE: () = ();
-                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"reads\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 256-byte inline limit (96 bytes for values that own heap memory) of `optimize = \"reads\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
             }
         )*};
     }
 
-    // POOLED, INLINE_LARGE_VALUE
+    // INLINE, POOLED, BOXED_SMALL_VALUE, INLINE_LARGE_VALUE
     macro_rules! notes_2 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
-                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at most the 256-byte inline limit (96 bytes for values that own heap memory), is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const INLINE: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, over the 256-byte inline limit (96 bytes for values that own heap memory) and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const POOLED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 256-byte inline limit (96 bytes for values that own heap memory) of `optimize = \"reads\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 256-byte inline limit (96 bytes for values that own heap memory) of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
             }
         )*};
         (between $($first:literal, $last:literal;)*) => {$(
             impl BytesBetween<$first, $last> {
-                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at most the 256-byte inline limit (96 bytes for values that own heap memory), is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const INLINE: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, over the 256-byte inline limit (96 bytes for values that own heap memory) and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const POOLED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 256-byte inline limit (96 bytes for values that own heap memory) of `optimize = \"reads\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 256-byte inline limit (96 bytes for values that own heap memory) of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+            }
+        )*};
+    }
+
+    // POOLED, INLINE_LARGE_VALUE
+    macro_rules! notes_3 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, over the 256-byte inline limit (96 bytes for values that own heap memory) and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const POOLED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 256-byte inline limit (96 bytes for values that own heap memory) of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, over the 256-byte inline limit (96 bytes for values that own heap memory) and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const POOLED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 256-byte inline limit (96 bytes for values that own heap memory) of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
             }
         )*};
     }
 
     // POOLED, BOXED_ALIGNED, INLINE_LARGE_VALUE, INLINE_ALIGNED_VALUE
-    macro_rules! notes_3 {
+    macro_rules! notes_4 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
-                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, over the 256-byte inline limit (96 bytes for values that own heap memory) and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const POOLED: () = ();
                 #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 256-byte inline limit (96 bytes for values that own heap memory) of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"reads\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
@@ -372,11 +400,11 @@ pub mod reads {
         )*};
         (between $($first:literal, $last:literal;)*) => {$(
             impl BytesBetween<$first, $last> {
-                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, over the 256-byte inline limit (96 bytes for values that own heap memory) and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const POOLED: () = ();
                 #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 256-byte inline limit (96 bytes for values that own heap memory) of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"reads\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
@@ -385,14 +413,14 @@ pub mod reads {
     }
 
     // BOXED, BOXED_ALIGNED, INLINE_LARGE_VALUE, INLINE_ALIGNED_VALUE
-    macro_rules! notes_4 {
+    macro_rules! notes_5 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
                 #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED: () = ();
                 #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 256-byte inline limit (96 bytes for values that own heap memory) of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"reads\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
@@ -404,7 +432,7 @@ pub mod reads {
                 pub const BOXED: () = ();
                 #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 256-byte inline limit (96 bytes for values that own heap memory) of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"reads\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
@@ -413,12 +441,12 @@ pub mod reads {
     }
 
     // BOXED, INLINE_LARGE_VALUE
-    macro_rules! notes_5 {
+    macro_rules! notes_6 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
                 #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 256-byte inline limit (96 bytes for values that own heap memory) of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
             }
         )*};
@@ -426,7 +454,7 @@ pub mod reads {
             impl BytesBetween<$first, $last> {
                 #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 256-byte inline limit (96 bytes for values that own heap memory) of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
             }
         )*};
@@ -438,29 +466,30 @@ pub mod reads {
         1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32
         33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61
         62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87 88 89 90
-        91 92 93 94 95 96 97 98 99 100 101 102 103 104 105 106 107 108 109 110 111 112 113 114
-        115 116 117 118 119 120 121 122 123 124 125 126 127 128);
+        91 92 93 94 95 96);
     notes_2!(exact
-        129 130 131 132 133 134 135 136 137 138 139 140 141 142 143 144 145 146 147 148 149 150
-        151 152 153 154 155 156 157 158 159 160 161 162 163 164 165 166 167 168 169 170 171 172
-        173 174 175 176 177 178 179 180 181 182 183 184 185 186 187 188 189 190 191 192 193 194
-        195 196 197 198 199 200 201 202 203 204 205 206 207 208 209 210 211 212 213 214 215 216
-        217 218 219 220 221 222 223 224 225 226 227 228 229 230 231 232 233 234 235 236 237 238
-        239 240 241 242 243 244 245 246 247 248 249 250 251 252 253 254 255 256);
-    notes_2!(between
+        97 98 99 100 101 102 103 104 105 106 107 108 109 110 111 112 113 114 115 116 117 118 119
+        120 121 122 123 124 125 126 127 128 129 130 131 132 133 134 135 136 137 138 139 140 141
+        142 143 144 145 146 147 148 149 150 151 152 153 154 155 156 157 158 159 160 161 162 163
+        164 165 166 167 168 169 170 171 172 173 174 175 176 177 178 179 180 181 182 183 184 185
+        186 187 188 189 190 191 192 193 194 195 196 197 198 199 200 201 202 203 204 205 206 207
+        208 209 210 211 212 213 214 215 216 217 218 219 220 221 222 223 224 225 226 227 228 229
+        230 231 232 233 234 235 236 237 238 239 240 241 242 243 244 245 246 247 248 249 250 251
+        252 253 254 255 256);
+    notes_3!(between
         257, 512;
         513, 1024;
         1025, 2048;
         2049, 4095;
         32769, 65535;
     );
-    notes_3!(between
+    notes_4!(between
         4096, 4096;
         4097, 8192;
         8193, 16384;
         16385, 32768;
     );
-    notes_4!(between
+    notes_5!(between
         65536, 65536;
         65537, 131072;
         131073, 262144;
@@ -509,7 +538,7 @@ pub mod reads {
         1152921504606846977, 2305843009213693952;
         2305843009213693953, 4611686018427387904;
     );
-    notes_5!(between
+    notes_6!(between
         4611686018427387905, 9223372036854775807;
     );
 }
@@ -546,11 +575,11 @@ pub mod writes {
     macro_rules! notes_0 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
-                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at most the 64-byte inline limit (24 bytes for values that own heap memory), is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const INLINE: () = ();
                 #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"writes\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 64-byte inline limit (24 bytes for values that own heap memory) of `optimize = \"writes\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"writes\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
@@ -558,11 +587,11 @@ pub mod writes {
         )*};
         (between $($first:literal, $last:literal;)*) => {$(
             impl BytesBetween<$first, $last> {
-                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at most the 64-byte inline limit (24 bytes for values that own heap memory), is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const INLINE: () = ();
                 #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"writes\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 64-byte inline limit (24 bytes for values that own heap memory) of `optimize = \"writes\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"writes\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
@@ -574,51 +603,79 @@ pub mod writes {
     macro_rules! notes_1 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
-                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at most the 64-byte inline limit (24 bytes for values that own heap memory), is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const INLINE: () = ();
-                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"writes\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 64-byte inline limit (24 bytes for values that own heap memory) of `optimize = \"writes\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
             }
         )*};
         (between $($first:literal, $last:literal;)*) => {$(
             impl BytesBetween<$first, $last> {
-                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at most the 64-byte inline limit (24 bytes for values that own heap memory), is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const INLINE: () = ();
-                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"writes\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 64-byte inline limit (24 bytes for values that own heap memory) of `optimize = \"writes\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
             }
         )*};
     }
 
-    // POOLED, INLINE_LARGE_VALUE
+    // INLINE, POOLED, BOXED_SMALL_VALUE, INLINE_LARGE_VALUE
     macro_rules! notes_2 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
-                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at most the 64-byte inline limit (24 bytes for values that own heap memory), is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const INLINE: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, over the 64-byte inline limit (24 bytes for values that own heap memory) and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const POOLED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 64-byte inline limit (24 bytes for values that own heap memory) of `optimize = \"writes\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 64-byte inline limit (24 bytes for values that own heap memory) of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
             }
         )*};
         (between $($first:literal, $last:literal;)*) => {$(
             impl BytesBetween<$first, $last> {
-                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at most the 64-byte inline limit (24 bytes for values that own heap memory), is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const INLINE: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, over the 64-byte inline limit (24 bytes for values that own heap memory) and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const POOLED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 64-byte inline limit (24 bytes for values that own heap memory) of `optimize = \"writes\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 64-byte inline limit (24 bytes for values that own heap memory) of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+            }
+        )*};
+    }
+
+    // POOLED, INLINE_LARGE_VALUE
+    macro_rules! notes_3 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, over the 64-byte inline limit (24 bytes for values that own heap memory) and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const POOLED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 64-byte inline limit (24 bytes for values that own heap memory) of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, over the 64-byte inline limit (24 bytes for values that own heap memory) and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const POOLED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 64-byte inline limit (24 bytes for values that own heap memory) of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
             }
         )*};
     }
 
     // POOLED, BOXED_ALIGNED, INLINE_LARGE_VALUE, INLINE_ALIGNED_VALUE
-    macro_rules! notes_3 {
+    macro_rules! notes_4 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
-                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, over the 64-byte inline limit (24 bytes for values that own heap memory) and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const POOLED: () = ();
                 #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 64-byte inline limit (24 bytes for values that own heap memory) of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"writes\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
@@ -626,11 +683,11 @@ pub mod writes {
         )*};
         (between $($first:literal, $last:literal;)*) => {$(
             impl BytesBetween<$first, $last> {
-                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, over the 64-byte inline limit (24 bytes for values that own heap memory) and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const POOLED: () = ();
                 #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 64-byte inline limit (24 bytes for values that own heap memory) of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"writes\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
@@ -639,14 +696,14 @@ pub mod writes {
     }
 
     // BOXED, BOXED_ALIGNED, INLINE_LARGE_VALUE, INLINE_ALIGNED_VALUE
-    macro_rules! notes_4 {
+    macro_rules! notes_5 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
                 #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED: () = ();
                 #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 64-byte inline limit (24 bytes for values that own heap memory) of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"writes\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
@@ -658,7 +715,7 @@ pub mod writes {
                 pub const BOXED: () = ();
                 #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 64-byte inline limit (24 bytes for values that own heap memory) of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"writes\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
@@ -667,12 +724,12 @@ pub mod writes {
     }
 
     // BOXED, INLINE_LARGE_VALUE
-    macro_rules! notes_5 {
+    macro_rules! notes_6 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
                 #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 64-byte inline limit (24 bytes for values that own heap memory) of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
             }
         )*};
@@ -680,7 +737,7 @@ pub mod writes {
             impl BytesBetween<$first, $last> {
                 #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 64-byte inline limit (24 bytes for values that own heap memory) of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
             }
         )*};
@@ -689,32 +746,34 @@ pub mod writes {
     notes_0!(exact
         0);
     notes_1!(exact
-        1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32
-        33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61
-        62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87 88 89 90
-        91 92 93 94 95 96 97 98 99 100 101 102 103 104 105 106 107 108 109 110 111 112 113 114
-        115 116 117 118 119 120 121 122 123 124 125 126 127 128);
+        1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24);
     notes_2!(exact
-        129 130 131 132 133 134 135 136 137 138 139 140 141 142 143 144 145 146 147 148 149 150
-        151 152 153 154 155 156 157 158 159 160 161 162 163 164 165 166 167 168 169 170 171 172
-        173 174 175 176 177 178 179 180 181 182 183 184 185 186 187 188 189 190 191 192 193 194
-        195 196 197 198 199 200 201 202 203 204 205 206 207 208 209 210 211 212 213 214 215 216
-        217 218 219 220 221 222 223 224 225 226 227 228 229 230 231 232 233 234 235 236 237 238
-        239 240 241 242 243 244 245 246 247 248 249 250 251 252 253 254 255 256);
-    notes_2!(between
+        25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53
+        54 55 56 57 58 59 60 61 62 63 64);
+    notes_3!(exact
+        65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87 88 89 90 91 92 93
+        94 95 96 97 98 99 100 101 102 103 104 105 106 107 108 109 110 111 112 113 114 115 116
+        117 118 119 120 121 122 123 124 125 126 127 128 129 130 131 132 133 134 135 136 137 138
+        139 140 141 142 143 144 145 146 147 148 149 150 151 152 153 154 155 156 157 158 159 160
+        161 162 163 164 165 166 167 168 169 170 171 172 173 174 175 176 177 178 179 180 181 182
+        183 184 185 186 187 188 189 190 191 192 193 194 195 196 197 198 199 200 201 202 203 204
+        205 206 207 208 209 210 211 212 213 214 215 216 217 218 219 220 221 222 223 224 225 226
+        227 228 229 230 231 232 233 234 235 236 237 238 239 240 241 242 243 244 245 246 247 248
+        249 250 251 252 253 254 255 256);
+    notes_3!(between
         257, 512;
         513, 1024;
         1025, 2048;
         2049, 4095;
         32769, 65535;
     );
-    notes_3!(between
+    notes_4!(between
         4096, 4096;
         4097, 8192;
         8193, 16384;
         16385, 32768;
     );
-    notes_4!(between
+    notes_5!(between
         65536, 65536;
         65537, 131072;
         131073, 262144;
@@ -763,7 +822,7 @@ pub mod writes {
         1152921504606846977, 2305843009213693952;
         2305843009213693953, 4611686018427387904;
     );
-    notes_5!(between
+    notes_6!(between
         4611686018427387905, 9223372036854775807;
     );
 }
@@ -800,11 +859,11 @@ pub mod memory {
     macro_rules! notes_0 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
-                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, at most the 16-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const INLINE: () = ();
                 #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"memory\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 16-byte inline limit of `optimize = \"memory\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"memory\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
@@ -812,11 +871,11 @@ pub mod memory {
         )*};
         (between $($first:literal, $last:literal;)*) => {$(
             impl BytesBetween<$first, $last> {
-                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, at most the 16-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const INLINE: () = ();
                 #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"memory\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 16-byte inline limit of `optimize = \"memory\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"memory\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
@@ -828,17 +887,17 @@ pub mod memory {
     macro_rules! notes_1 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
-                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, at most the 16-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const INLINE: () = ();
-                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"memory\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 16-byte inline limit of `optimize = \"memory\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
             }
         )*};
         (between $($first:literal, $last:literal;)*) => {$(
             impl BytesBetween<$first, $last> {
-                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, at most the 128-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, at most the 16-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const INLINE: () = ();
-                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 128-byte inline limit of `optimize = \"memory\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 16-byte inline limit of `optimize = \"memory\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
             }
         )*};
@@ -848,46 +907,38 @@ pub mod memory {
     macro_rules! notes_2 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
-                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, over the 16-byte inline limit and under the 24-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const POOLED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"memory\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 16-byte inline limit of `optimize = \"memory\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
             }
         )*};
         (between $($first:literal, $last:literal;)*) => {$(
             impl BytesBetween<$first, $last> {
-                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, over the 16-byte inline limit and under the 24-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const POOLED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"memory\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 16-byte inline limit of `optimize = \"memory\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
             }
         )*};
     }
 
-    // POOLED, BOXED_ALIGNED, INLINE_LARGE_VALUE, INLINE_ALIGNED_VALUE
+    // BOXED, INLINE_LARGE_VALUE
     macro_rules! notes_3 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
-                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
-                pub const POOLED: () = ();
-                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
-                pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"memory\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, at least the 24-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 16-byte inline limit of `optimize = \"memory\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"memory\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
-                pub const INLINE_ALIGNED_VALUE: () = ();
             }
         )*};
         (between $($first:literal, $last:literal;)*) => {$(
             impl BytesBetween<$first, $last> {
-                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, over the 128-byte inline limit and under the 65536-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
-                pub const POOLED: () = ();
-                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
-                pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"memory\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, at least the 24-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 16-byte inline limit of `optimize = \"memory\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"memory\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
-                pub const INLINE_ALIGNED_VALUE: () = ();
             }
         )*};
     }
@@ -896,11 +947,11 @@ pub mod memory {
     macro_rules! notes_4 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
-                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, at least the 24-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED: () = ();
                 #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"memory\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 16-byte inline limit of `optimize = \"memory\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"memory\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
@@ -908,34 +959,14 @@ pub mod memory {
         )*};
         (between $($first:literal, $last:literal;)*) => {$(
             impl BytesBetween<$first, $last> {
-                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, at least the 24-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED: () = ();
                 #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"memory\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 16-byte inline limit of `optimize = \"memory\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"memory\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
-            }
-        )*};
-    }
-
-    // BOXED, INLINE_LARGE_VALUE
-    macro_rules! notes_5 {
-        (exact $($n:literal)*) => {$(
-            impl Bytes<$n> {
-                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
-                pub const BOXED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"memory\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
-                pub const INLINE_LARGE_VALUE: () = ();
-            }
-        )*};
-        (between $($first:literal, $last:literal;)*) => {$(
-            impl BytesBetween<$first, $last> {
-                #[deprecated(note = "mapstore plan for `optimize = \"memory\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
-                pub const BOXED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 128-byte inline limit of `optimize = \"memory\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
-                pub const INLINE_LARGE_VALUE: () = ();
             }
         )*};
     }
@@ -943,32 +974,33 @@ pub mod memory {
     notes_0!(exact
         0);
     notes_1!(exact
-        1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32
-        33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61
-        62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87 88 89 90
-        91 92 93 94 95 96 97 98 99 100 101 102 103 104 105 106 107 108 109 110 111 112 113 114
-        115 116 117 118 119 120 121 122 123 124 125 126 127 128);
+        1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16);
     notes_2!(exact
-        129 130 131 132 133 134 135 136 137 138 139 140 141 142 143 144 145 146 147 148 149 150
-        151 152 153 154 155 156 157 158 159 160 161 162 163 164 165 166 167 168 169 170 171 172
-        173 174 175 176 177 178 179 180 181 182 183 184 185 186 187 188 189 190 191 192 193 194
-        195 196 197 198 199 200 201 202 203 204 205 206 207 208 209 210 211 212 213 214 215 216
-        217 218 219 220 221 222 223 224 225 226 227 228 229 230 231 232 233 234 235 236 237 238
-        239 240 241 242 243 244 245 246 247 248 249 250 251 252 253 254 255 256);
-    notes_2!(between
+        17 18 19 20 21 22 23);
+    notes_3!(exact
+        24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52
+        53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81
+        82 83 84 85 86 87 88 89 90 91 92 93 94 95 96 97 98 99 100 101 102 103 104 105 106 107
+        108 109 110 111 112 113 114 115 116 117 118 119 120 121 122 123 124 125 126 127 128 129
+        130 131 132 133 134 135 136 137 138 139 140 141 142 143 144 145 146 147 148 149 150 151
+        152 153 154 155 156 157 158 159 160 161 162 163 164 165 166 167 168 169 170 171 172 173
+        174 175 176 177 178 179 180 181 182 183 184 185 186 187 188 189 190 191 192 193 194 195
+        196 197 198 199 200 201 202 203 204 205 206 207 208 209 210 211 212 213 214 215 216 217
+        218 219 220 221 222 223 224 225 226 227 228 229 230 231 232 233 234 235 236 237 238 239
+        240 241 242 243 244 245 246 247 248 249 250 251 252 253 254 255 256);
+    notes_3!(between
         257, 512;
         513, 1024;
         1025, 2048;
         2049, 4095;
         32769, 65535;
+        4611686018427387905, 9223372036854775807;
     );
-    notes_3!(between
+    notes_4!(between
         4096, 4096;
         4097, 8192;
         8193, 16384;
         16385, 32768;
-    );
-    notes_4!(between
         65536, 65536;
         65537, 131072;
         131073, 262144;
@@ -1016,9 +1048,6 @@ pub mod memory {
         576460752303423489, 1152921504606846976;
         1152921504606846977, 2305843009213693952;
         2305843009213693953, 4611686018427387904;
-    );
-    notes_5!(between
-        4611686018427387905, 9223372036854775807;
     );
 }
 

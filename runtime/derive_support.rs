@@ -278,7 +278,12 @@ mod tests {
         let mut sizes = vec![lo, hi];
         for g in Optimize::ALL {
             let t = g.thresholds();
-            for b in [t.inline_max_size, t.boxed_min_size, t.boxed_min_align] {
+            for b in [
+                t.inline_max_size,
+                t.inline_max_size_owning,
+                t.boxed_min_size,
+                t.boxed_min_align,
+            ] {
                 sizes.extend([b.saturating_sub(1), b, b.saturating_add(1)]);
             }
         }
@@ -340,17 +345,27 @@ mod tests {
     /// rustc prints before it (`balanced::Bytes::<24>::INLINE`).
     fn note_text(note: Note, goal: Optimize) -> String {
         let t = goal.thresholds();
-        let (inline, boxed, align) = (t.inline_max_size, t.boxed_min_size, t.boxed_min_align);
+        let (boxed, align) = (t.boxed_min_size, t.boxed_min_align);
+        // The note is picked by size, not by heap ownership: name both
+        // inline limits where they differ.
+        let limit = if t.inline_max_size_owning == t.inline_max_size {
+            format!("the {}-byte inline limit", t.inline_max_size)
+        } else {
+            format!(
+                "the {}-byte inline limit ({} bytes for values that own heap memory)",
+                t.inline_max_size, t.inline_max_size_owning
+            )
+        };
         let plan =
             format!("mapstore plan for `optimize = \\\"{goal}\\\"`: a value of this many bytes");
         let explain_end = "a `storage = \\\"...\\\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note";
         let slow_end = "remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`";
         match note {
             Note::Inline => format!(
-                "{plan}, at most the {inline}-byte inline limit, is stored inline: no allocation per insert, one probe per lookup; {explain_end}"
+                "{plan}, at most {limit}, is stored inline: no allocation per insert, one probe per lookup; {explain_end}"
             ),
             Note::Pooled => format!(
-                "{plan}, over the {inline}-byte inline limit and under the {boxed}-byte box limit, is pooled: the table holds 4-byte slot indices, so resizes never move values, at one indirection per lookup; {explain_end}"
+                "{plan}, over {limit} and under the {boxed}-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; {explain_end}"
             ),
             Note::Boxed => format!(
                 "{plan}, at least the {boxed}-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; {explain_end}"
@@ -359,10 +374,10 @@ mod tests {
                 "{plan}, aligned to {align} bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; {explain_end}"
             ),
             Note::BoxedSmallValue => format!(
-                "`storage = \\\"boxed\\\"` on a value of this many bytes, at most the {inline}-byte inline limit of `optimize = \\\"{goal}\\\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); {slow_end}"
+                "`storage = \\\"boxed\\\"` on a value of this many bytes, at most {limit} of `optimize = \\\"{goal}\\\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); {slow_end}"
             ),
             Note::InlineLargeValue => format!(
-                "`storage = \\\"inline\\\"` on a value of this many bytes, over the {inline}-byte inline limit of `optimize = \\\"{goal}\\\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); {slow_end}"
+                "`storage = \\\"inline\\\"` on a value of this many bytes, over {limit} of `optimize = \\\"{goal}\\\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); {slow_end}"
             ),
             Note::InlineAlignedValue => format!(
                 "`storage = \\\"inline\\\"` on a value of this many bytes aligned to {align} bytes or more, the box alignment limit of `optimize = \\\"{goal}\\\"`: every bucket, empty or not, is padded to that alignment; {slow_end}"
@@ -616,10 +631,9 @@ mod tests {
         let text = generate();
         for goal in Optimize::ALL {
             let t = goal.thresholds();
-            let needle = format!(
-                "at most the {}-byte inline limit of `optimize = \\\"{goal}\\\"`",
-                t.inline_max_size
-            );
+            let needle = format!("at most the {}-byte inline limit", t.inline_max_size);
+            assert!(text.contains(&needle), "{needle}");
+            let needle = format!("of `optimize = \\\"{goal}\\\"`");
             assert!(text.contains(&needle), "{needle}");
             assert!(text.contains(&format!("pub mod {} {{", goal.name())));
         }

@@ -47,10 +47,11 @@ pub type InlineMap<K, V, S = DefaultHashBuilder> = Map<K, V, Inline, S>;
 /// ```
 pub type BoxedMap<K, V, S = DefaultHashBuilder> = Map<K, V, Boxed, S>;
 
-/// A hash map whose values live in a pool: `HashTable<(K, u32)>` plus
-/// chunks of value slots.
+/// A hash map whose values live in a pool: `HashTable<(K, slot pointer)>`
+/// plus chunks of value slots (each holding its value and a `u32` index).
 ///
-/// Best for large values: a resize moves 4-byte indices, never the values;
+/// Best for large values: a resize moves 8-byte slot pointers, never the
+/// values; a lookup chases one pointer, as a box's does;
 /// removed slots are reused without calling the allocator; a value keeps its
 /// address until it is removed.
 ///
@@ -493,7 +494,7 @@ where
     /// [`AllocError`](TryReserveError::AllocError) when the allocator
     /// refuses the memory. The map is unchanged either way.
     ///
-    /// A bucket here holds `(K, V)`, `(K, Box<V>)` or `(K, u32)`, so the
+    /// A bucket here holds `(K, V)`, `(K, Box<V>)` or `(K, slot pointer)`, so the
     /// size at which a request overflows is not the one of std's
     /// `HashMap<K, V>`: for a request too large to allocate, a boxed or
     /// pooled map of small values may report `CapacityOverflow` where std

@@ -110,39 +110,109 @@ impl fmt::Display for Optimize {
 }
 
 /// The size limits [`choose`] applies for one [`Optimize`] goal.
+///
+/// Every value comes from the project's sweep (`benches/sweep.rs`, its
+/// per-cell minimums in `docs/bench/sweep.csv`, summarised in the README):
+/// `tools/pick_thresholds.py` tries every limit at the swept sizes (8 B to
+/// 4 KiB) and keeps, per goal, the set whose worst ratio of the picked
+/// storage to the best of the three is smallest. Sizes between two swept
+/// sizes go with the smaller one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct Thresholds {
     /// Values of at most this many bytes are stored inline in the table.
     pub inline_max_size: usize,
+    /// The inline limit for values that own heap memory (a `String`,
+    /// `Vec`, `Box`... field): they need a destructor per entry, and
+    /// dropping them moves the balance between the storages.
+    pub inline_max_size_owning: usize,
     /// Values of at least this many bytes are boxed rather than pooled.
     pub boxed_min_size: usize,
     /// Values aligned to at least this many bytes are boxed.
     pub boxed_min_align: usize,
 }
 
-/// Thresholds for [`Optimize::Balanced`].
+impl Thresholds {
+    /// The inline limit that applies to a value that does, or does not, own
+    /// heap memory.
+    ///
+    /// ```
+    /// use mapstore::WRITES;
+    /// assert!(WRITES.inline_limit(true) <= WRITES.inline_limit(false));
+    /// ```
+    pub const fn inline_limit(&self, owns_heap: bool) -> usize {
+        if owns_heap {
+            self.inline_max_size_owning
+        } else {
+            self.inline_max_size
+        }
+    }
+}
+
+/// Thresholds for [`Optimize::Balanced`]: grow from empty, then about three
+/// lookups per entry.
+///
+/// Sweep: inline up to 48 B puts the picked storage within 1.05x of the best
+/// in the most cells; from 64 B the pool wins the build by more than the
+/// inline table wins the lookups. Boxing never won a balanced cell by more
+/// than the noise up to 4 KiB, so the box limit stays where a pool chunk
+/// would hold a single value.
 pub const BALANCED: Thresholds = Thresholds {
     inline_max_size: INLINE_MAX_SIZE,
+    inline_max_size_owning: INLINE_MAX_SIZE,
     boxed_min_size: BOXED_MIN_SIZE,
     boxed_min_align: BOXED_MIN_ALIGN,
 };
 
-/// Thresholds for [`Optimize::Reads`].
-pub const READS: Thresholds = BALANCED;
+/// Thresholds for [`Optimize::Reads`]: built once, looked up many times.
+///
+/// Sweep: pointer-free values stay inline up to 256 B (one cache miss per
+/// lookup instead of two); heap-owning values up to 96 B, above which the
+/// smaller table of a pool or of boxes keeps more of it in cache.
+pub const READS: Thresholds = Thresholds {
+    inline_max_size: 256,
+    inline_max_size_owning: 96,
+    boxed_min_size: BOXED_MIN_SIZE,
+    boxed_min_align: BOXED_MIN_ALIGN,
+};
 
-/// Thresholds for [`Optimize::Writes`].
-pub const WRITES: Thresholds = BALANCED;
+/// Thresholds for [`Optimize::Writes`]: growth, remove-and-reinsert churn,
+/// clear.
+///
+/// Sweep: pointer-free values stay inline up to 64 B, where updating in
+/// place beats the pool's free list; heap-owning values are pooled from
+/// 32 B, where dropping and moving them inline costs more than a slot.
+pub const WRITES: Thresholds = Thresholds {
+    inline_max_size: 64,
+    inline_max_size_owning: 24,
+    boxed_min_size: BOXED_MIN_SIZE,
+    boxed_min_align: BOXED_MIN_ALIGN,
+};
 
-/// Thresholds for [`Optimize::Memory`].
-pub const MEMORY: Thresholds = BALANCED;
+/// Thresholds for [`Optimize::Memory`]: the fewest bytes per entry, at the
+/// peak and at the end.
+///
+/// Sweep: inline up to 16 B; from 24 B a box (one allocator block of the
+/// value's size) holds the fewest bytes per entry over every N measured: a
+/// pool is within 2 % of it from N = 1e5 up but keeps a partly filled
+/// chunk at N = 1e3, and an inline table reserves empty buckets.
+pub const MEMORY: Thresholds = Thresholds {
+    inline_max_size: 16,
+    inline_max_size_owning: 16,
+    boxed_min_size: 24,
+    boxed_min_align: BOXED_MIN_ALIGN,
+};
 
 /// Values of at most this many bytes are stored inline in the table
-/// ([`Optimize::Balanced`]).
-pub const INLINE_MAX_SIZE: usize = 128;
+/// ([`Optimize::Balanced`]; see [`BALANCED`] for where it comes from).
+pub const INLINE_MAX_SIZE: usize = 48;
 
 /// Values of at least this many bytes are boxed rather than pooled
-/// ([`Optimize::Balanced`]).
+/// ([`Optimize::Balanced`], [`Optimize::Reads`], [`Optimize::Writes`]).
+///
+/// At this size a 2 MiB pool chunk holds 32 values and boxing never lost
+/// to pooling by more than the noise in the sweep up to 4 KiB, so values
+/// this large go to the allocator one by one and return to it on remove.
 pub const BOXED_MIN_SIZE: usize = 64 * 1024;
 
 /// Alignments from this up are boxed: a pool chunk or table bucket aligned to
@@ -244,7 +314,7 @@ pub(crate) const fn decide(layout: ValueLayout, goal: Optimize) -> Rule {
         Rule::Overaligned
     } else if layout.size >= limits.boxed_min_size {
         Rule::Huge
-    } else if layout.size <= limits.inline_max_size {
+    } else if layout.size <= limits.inline_limit(layout.owns_heap) {
         Rule::Small
     } else {
         Rule::Large
@@ -258,8 +328,8 @@ const fn reason_for(rule: Rule, size: usize) -> &'static str {
             "zero-sized: stored inline, it costs nothing (a set would say so better)"
         }
         Rule::Small => "small: stored in the table, no allocation per insert, one probe per lookup",
-        Rule::Large => "large: pooled, so resizes move 4-byte indices instead of values",
-        Rule::Huge => "very large: one box per value, memory returns to the allocator on remove",
+        Rule::Large => "large: pooled, so resizes move slot pointers instead of values and inserts do not allocate",
+        Rule::Huge => "at or over the box limit: one box per value, an allocator block of its own size, returned on remove",
         Rule::Overaligned => "alignment of a page or more: one box per value wastes no padding",
     }
 }
@@ -308,7 +378,7 @@ pub enum SlowChoice {
 ///     PLAN.to_string(),
 ///     "Point: inline (16 bytes, align 8, no heap fields), optimized for balanced: small: \
 ///      stored in the table, no allocation per insert, one probe per lookup \
-///      (at most the 128-byte inline limit)"
+///      (at most the 48-byte inline limit)"
 /// );
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -546,7 +616,7 @@ const fn forced_reason(plan: &Plan) -> &'static str {
                 "forced; the policy would store it inline: one extra indirection per lookup"
             }
             (StorageKind::Pooled, StorageKind::Boxed) => {
-                "forced; the policy would box it: pool chunks of very large values hold memory until the map is dropped"
+                "forced; the policy would box it: for this goal a box per value measured better, and a pool keeps freed slots until the map is cleared or shrunk"
             }
             (StorageKind::Boxed, StorageKind::Pooled) => {
                 "forced; the policy would pool it: an allocation per insert the pool avoids"
@@ -577,16 +647,19 @@ impl fmt::Display for Plan {
         }
         write!(f, "), optimized for {}: {} (", self.goal, self.reason)?;
         let limits = self.goal.thresholds();
+        let owning = !self.heap_fields.is_empty();
+        let inline = limits.inline_limit(owning);
+        let which = if owning && inline != limits.inline_max_size {
+            "inline limit for heap-owning values"
+        } else {
+            "inline limit"
+        };
         match self.rule() {
-            Rule::Small => write!(
-                f,
-                "at most the {}-byte inline limit",
-                limits.inline_max_size
-            )?,
+            Rule::Small => write!(f, "at most the {inline}-byte {which}")?,
             Rule::Large => write!(
                 f,
-                "over the {}-byte inline limit, under the {}-byte box limit",
-                limits.inline_max_size, limits.boxed_min_size
+                "over the {inline}-byte {which}, under the {}-byte box limit",
+                limits.boxed_min_size
             )?,
             Rule::Huge => write!(f, "at least the {}-byte box limit", limits.boxed_min_size)?,
             Rule::Overaligned => write!(

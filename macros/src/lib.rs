@@ -31,7 +31,7 @@ mod valid;
 /// println!("{}", <User as MapValue>::PLAN);
 /// // User: inline (32 bytes, align 8, heap fields: name), optimized for
 /// // balanced: small: stored in the table, no allocation per insert, one
-/// // probe per lookup (at most the 128-byte inline limit)
+/// // probe per lookup (at most the 48-byte inline limit)
 /// ```
 ///
 /// # What it generates
