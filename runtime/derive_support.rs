@@ -139,7 +139,7 @@ pub enum Note {
 
 impl Note {
     /// Every note a goal's module may hold, in the order they are written.
-    #[cfg(test)]
+    #[cfg(all(test, not(miri)))]
     const ALL: [Note; 7] = [
         Note::Inline,
         Note::Pooled,
@@ -244,7 +244,11 @@ pub const fn padded(size: usize, align: usize, fields_size: usize) -> bool {
 
 /// The generator of `derive_notes.rs`, and the checks that it covers every
 /// note the derive can select.
-#[cfg(test)]
+///
+/// Not under Miri: they touch no `unsafe` code, read and write the
+/// generated file (which Miri's isolation forbids) and enumerate tens of
+/// thousands of layouts (hours under the interpreter).
+#[cfg(all(test, not(miri)))]
 mod tests {
     extern crate std;
 
