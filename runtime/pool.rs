@@ -208,18 +208,25 @@ impl<V> Chunks<V> {
     const INDEX: usize = index_offset(size_of::<V>());
     const GEOMETRY: Geometry = Geometry::of(Self::STRIDE);
 
+    /// The layout of chunk `k`, or `None` where its size overflows `isize`
+    /// (a value within a few bytes of `isize::MAX`).
+    fn try_layout(k: usize) -> Option<Layout> {
+        let size = Self::STRIDE.checked_mul(Self::GEOMETRY.chunk_len(k))?;
+        Layout::from_size_align(size, Self::ALIGN).ok()
+    }
+
+    /// The layout of chunk `k`, which `try_push` allocated: it exists.
     fn layout(k: usize) -> Layout {
-        // Cannot fail: a chunk is at most MAX_CHUNK_BYTES or one slot, the
-        // stride is a multiple of the alignment, and both come from a type's
-        // layout.
-        Layout::from_size_align(Self::STRIDE * Self::GEOMETRY.chunk_len(k), Self::ALIGN)
-            .unwrap_or_else(|_| Layout::new::<u32>())
+        match Self::try_layout(k) {
+            Some(layout) => layout,
+            None => unreachable!("chunk {k} was allocated with this layout"),
+        }
     }
 
     /// Allocates the next chunk.
     fn try_push(&mut self) -> Result<(), TryReserveError> {
         let k = self.ptrs.len();
-        let layout = Self::layout(k);
+        let layout = Self::try_layout(k).ok_or(TryReserveError::CapacityOverflow)?;
         self.ptrs
             .try_reserve(1)
             .map_err(|_| TryReserveError::AllocError {
