@@ -252,6 +252,20 @@ fn golden_cases() -> Vec<(&'static str, TokenStream)> {
             },
         ),
         ("error_union", quote!(union U { a: u8 })),
+        (
+            "optimize_reads_explain",
+            quote! {
+                #[map_store(optimize = "reads", explain)]
+                struct Row { id: u64 }
+            },
+        ),
+        (
+            "forced_boxed_memory",
+            quote! {
+                #[map_store(storage = "boxed", optimize = "memory")]
+                struct Token { bytes: [u8; 32] }
+            },
+        ),
     ]
 }
 
