@@ -11,12 +11,13 @@
 //! are not deprecated), or the value's [`size_class`] when it does. Each
 //! size class has its own concrete impl, whose deprecated constants say how
 //! big the value is and which threshold it crossed, and rustc prints the
-//! class in the path: `Balanced::<24>::BOXED_SMALL_VALUE`. A generic
+//! class in the path: `balanced::Bytes::<24>::BOXED_SMALL_VALUE` (sizes
+//! over [`EXACT_MAX`] go through `BytesBetween::<FIRST, LAST>`). A generic
 //! `impl<const N: usize>` would print `N`, hence one impl per class.
 //!
-//! There is one such struct per [`Optimize`] goal ([`Balanced`], [`Reads`],
-//! [`Writes`], [`Memory`]): the derive knows the goal when it expands, and
-//! the notes quote that goal's [`Thresholds`](crate::Thresholds). The impls
+//! There is one such module per [`Optimize`] goal (`balanced`, `reads`,
+//! `writes`, `memory`): the derive knows the goal when it expands, and the
+//! notes quote that goal's [`Thresholds`](crate::Thresholds). The impls
 //! live in `derive_notes.rs`, generated from the runtime's own thresholds by
 //! the test `notes_are_current` below (`MAPSTORE_BLESS=1 cargo test --lib
 //! notes_are_current` rewrites it after a threshold changes; without the
@@ -67,6 +68,7 @@ pub const fn size_class(size: usize) -> usize {
         let limits = Optimize::ALL[i].thresholds();
         let bounds = [
             limits.inline_max_size,
+            limits.inline_max_size_owning,
             limits.boxed_min_size.saturating_sub(1),
             limits.boxed_min_align.saturating_sub(1),
         ];
