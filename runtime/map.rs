@@ -14,7 +14,7 @@ use hashbrown::hash_table::{self, HashTable};
 use hashbrown::{DefaultHashBuilder, Equivalent, TryReserveError};
 
 use crate::plan::StorageKind;
-use crate::storage::{Boxed, EmptySide, Inline, Pooled, Storage};
+use crate::storage::{Boxed, EmptySide, Inline, Pair, Pooled, Storage, StorageOps};
 
 /// A hash map whose values live inline in the table: `HashTable<(K, V)>`.
 ///
@@ -64,30 +64,20 @@ pub type BoxedMap<K, V, S = DefaultHashBuilder> = Map<K, V, Boxed, S>;
 /// ```
 pub type PooledMap<K, V, S = DefaultHashBuilder> = Map<K, V, Pooled, S>;
 
-/// One table bucket: a key and what refers to its value.
-struct Bucket<K, V, St: Storage> {
-    key: K,
-    slot: St::Slot<V>,
-}
-
-impl<K: Clone, V: Clone, St: Storage> Clone for Bucket<K, V, St> {
-    fn clone(&self) -> Self {
-        Bucket {
-            key: self.key.clone(),
-            slot: St::clone_slot(&self.slot),
-        }
-    }
-}
+/// What the table of a map with storage `St` holds.
+type Bucket<K, V, St> = <St as StorageOps>::Bucket<K, V>;
+/// What a map with storage `St` keeps beside its table.
+type Side<K, V, St> = <St as StorageOps>::Side<K, V>;
 
 /// Runs only when unwinding out of a table rehash.
 struct ReleaseOrphans<'a, K, V, St: Storage> {
     table: &'a mut HashTable<Bucket<K, V, St>>,
-    side: &'a mut St::Side<V>,
+    side: &'a mut Side<K, V, St>,
 }
 
 impl<K, V, St: Storage> Drop for ReleaseOrphans<'_, K, V, St> {
     fn drop(&mut self) {
-        St::release_unreferenced(self.side, self.table.iter().map(|b| &b.slot));
+        St::release_unreferenced(self.side, self.table.iter());
     }
 }
 
@@ -97,15 +87,17 @@ impl<K, V, St: Storage> Drop for ReleaseOrphans<'_, K, V, St> {
 #[inline]
 fn reserve_table<K: Hash, V, St: Storage, S: BuildHasher>(
     table: &mut HashTable<Bucket<K, V, St>>,
-    side: &mut St::Side<V>,
+    side: &mut Side<K, V, St>,
     hash_builder: &S,
     additional: usize,
 ) -> Result<(), TryReserveError> {
     if additional <= table.capacity() - table.len() {
         return Ok(());
     }
-    let guard = ReleaseOrphans { table, side };
-    let result = guard.table.try_reserve(additional, hasher(hash_builder));
+    let guard = ReleaseOrphans::<K, V, St> { table, side };
+    let result = guard
+        .table
+        .try_reserve(additional, hasher::<K, V, St, S>(hash_builder));
     core::mem::forget(guard);
     result
 }
@@ -133,7 +125,7 @@ fn reserve_table<K: Hash, V, St: Storage, S: BuildHasher>(
 /// ```
 pub struct Map<K, V, St: Storage, S = DefaultHashBuilder> {
     table: HashTable<Bucket<K, V, St>>,
-    side: St::Side<V>,
+    side: Side<K, V, St>,
     hash_builder: S,
 }
 
@@ -142,20 +134,25 @@ fn make_hash<Q: Hash + ?Sized, S: BuildHasher>(hash_builder: &S, key: &Q) -> u64
     hash_builder.hash_one(key)
 }
 
+/// Matches the bucket of `key`, which hashes to `hash`.
 #[inline]
-fn equivalent<'a, Q, K, V, St>(key: &'a Q) -> impl Fn(&Bucket<K, V, St>) -> bool + 'a
+fn equivalent<'a, Q, K, V, St>(
+    side: &'a Side<K, V, St>,
+    hash: u64,
+    key: &'a Q,
+) -> impl Fn(&Bucket<K, V, St>) -> bool + 'a
 where
     Q: Equivalent<K> + ?Sized,
     St: Storage,
 {
-    move |bucket| key.equivalent(&bucket.key)
+    move |bucket| St::matches(side, bucket, hash, key)
 }
 
 #[inline]
 fn hasher<K: Hash, V, St: Storage, S: BuildHasher>(
     hash_builder: &S,
 ) -> impl Fn(&Bucket<K, V, St>) -> u64 + '_ {
-    move |bucket| make_hash(hash_builder, &bucket.key)
+    move |bucket| St::hash(bucket, hash_builder)
 }
 
 /// Turns a failed reservation into the panic or abort std's infallible
@@ -204,7 +201,7 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     pub const fn with_hasher(hash_builder: S) -> Self {
         Map {
             table: HashTable::new(),
-            side: St::Side::<V>::EMPTY,
+            side: Side::<K, V, St>::EMPTY,
             hash_builder,
         }
     }
@@ -219,7 +216,7 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     /// assert!(map.capacity() >= 4);
     /// ```
     pub fn with_capacity_and_hasher(capacity: usize, hash_builder: S) -> Self {
-        let mut side = St::Side::<V>::EMPTY;
+        let mut side = Side::<K, V, St>::EMPTY;
         unwrap_reserve(St::try_reserve(&mut side, capacity));
         Map {
             table: HashTable::with_capacity(capacity),
@@ -303,8 +300,7 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     /// ```
     pub fn iter(&self) -> Iter<'_, K, V, St> {
         Iter {
-            inner: self.table.iter(),
-            side: &self.side,
+            inner: St::iter(&self.table, &self.side),
         }
     }
 
@@ -319,8 +315,7 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     /// ```
     pub fn iter_mut(&mut self) -> IterMut<'_, K, V, St> {
         IterMut {
-            inner: self.table.iter_mut(),
-            side: &self.side,
+            inner: St::iter_mut(&mut self.table, &mut self.side),
         }
     }
 
@@ -394,8 +389,7 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     /// ```
     pub fn drain(&mut self) -> Drain<'_, K, V, St> {
         Drain {
-            inner: self.table.drain(),
-            side: &mut self.side,
+            inner: St::drain(&mut self.table, &mut self.side),
         }
     }
 
@@ -417,10 +411,11 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
             let Some(bucket) = self.table.get_bucket_mut(index) else {
                 continue;
             };
-            if !keep(&bucket.key, St::get_mut(&self.side, &mut bucket.slot)) {
+            let (key, value) = St::pair_mut(&self.side, bucket);
+            if !keep(key, value) {
                 if let Ok(entry) = self.table.get_bucket_entry(index) {
                     let (bucket, _) = entry.remove();
-                    drop(St::take(&mut self.side, bucket.slot));
+                    drop(St::take(&mut self.side, bucket));
                 }
             }
         }
@@ -509,7 +504,7 @@ where
     /// assert!(map.capacity() >= 100);
     /// ```
     pub fn try_reserve(&mut self, additional: usize) -> Result<(), TryReserveError> {
-        reserve_table(
+        reserve_table::<K, V, St, S>(
             &mut self.table,
             &mut self.side,
             &self.hash_builder,
@@ -528,7 +523,8 @@ where
     /// assert!(map.memory_usage() < full / 10);
     /// ```
     pub fn shrink_to_fit(&mut self) {
-        self.table.shrink_to_fit(hasher(&self.hash_builder));
+        self.table
+            .shrink_to_fit(hasher::<K, V, St, S>(&self.hash_builder));
         St::shrink_to_fit(&mut self.side);
     }
 
@@ -542,7 +538,7 @@ where
     /// ```
     pub fn shrink_to(&mut self, min_capacity: usize) {
         self.table
-            .shrink_to(min_capacity, hasher(&self.hash_builder));
+            .shrink_to(min_capacity, hasher::<K, V, St, S>(&self.hash_builder));
         St::shrink_to_fit(&mut self.side);
     }
 
@@ -590,15 +586,24 @@ where
         if table.len() == table.capacity() {
             // Full: look the key up before growing. With room to spare, the
             // one probe below finds the key or its slot.
-            table = match table.find_entry(hash, equivalent(&key)) {
+            table = match table.find_entry(hash, equivalent::<_, K, V, St>(side, hash, &key)) {
                 Ok(inner) => return Entry::Occupied(OccupiedEntry { inner, side }),
                 Err(absent) => absent.into_table(),
             };
-            unwrap_reserve(reserve_table(table, side, hash_builder, 1));
+            unwrap_reserve(reserve_table::<K, V, St, S>(table, side, hash_builder, 1));
         }
-        match table.entry(hash, equivalent(&key), hasher(hash_builder)) {
+        match table.entry(
+            hash,
+            equivalent::<_, K, V, St>(side, hash, &key),
+            hasher::<K, V, St, S>(hash_builder),
+        ) {
             hash_table::Entry::Occupied(inner) => Entry::Occupied(OccupiedEntry { inner, side }),
-            hash_table::Entry::Vacant(inner) => Entry::Vacant(VacantEntry { inner, key, side }),
+            hash_table::Entry::Vacant(inner) => Entry::Vacant(VacantEntry {
+                inner,
+                hash,
+                key,
+                side,
+            }),
         }
     }
 
@@ -632,8 +637,10 @@ where
             return None;
         }
         let hash = make_hash(&self.hash_builder, key);
-        let bucket = self.table.find(hash, equivalent(key))?;
-        Some((&bucket.key, St::get(&self.side, &bucket.slot)))
+        let bucket = self
+            .table
+            .find(hash, equivalent::<_, K, V, St>(&self.side, hash, key))?;
+        Some(St::pair(&self.side, bucket))
     }
 
     /// The value for a key, mutably.
@@ -652,8 +659,11 @@ where
             return None;
         }
         let hash = make_hash(&self.hash_builder, key);
-        let bucket = self.table.find_mut(hash, equivalent(key))?;
-        Some(St::get_mut(&self.side, &mut bucket.slot))
+        let side = &self.side;
+        let bucket = self
+            .table
+            .find_mut(hash, equivalent::<_, K, V, St>(side, hash, key))?;
+        Some(St::pair_mut(side, bucket).1)
     }
 
     /// Whether the map has a value for the key.
@@ -699,9 +709,12 @@ where
             return None;
         }
         let hash = make_hash(&self.hash_builder, key);
-        let entry = self.table.find_entry(hash, equivalent(key)).ok()?;
+        let entry = self
+            .table
+            .find_entry(hash, equivalent::<_, K, V, St>(&self.side, hash, key))
+            .ok()?;
         let (bucket, _) = entry.remove();
-        Some((bucket.key, St::take(&mut self.side, bucket.slot)))
+        Some(St::take(&mut self.side, bucket))
     }
 
     /// Mutable references to the values of `N` keys at once.
@@ -725,8 +738,10 @@ where
         let hashes = keys.map(|key| make_hash(&self.hash_builder, key));
         let side = &self.side;
         self.table
-            .get_disjoint_mut(hashes, |i, bucket| keys[i].equivalent(&bucket.key))
-            .map(|bucket| bucket.map(|bucket| St::get_mut(side, &mut bucket.slot)))
+            .get_disjoint_mut(hashes, |i, bucket| {
+                St::matches(side, bucket, hashes[i], keys[i])
+            })
+            .map(|bucket| bucket.map(|bucket| St::pair_mut(side, bucket).1))
     }
 }
 
@@ -747,15 +762,16 @@ where
     /// ```
     pub fn insert_boxed(&mut self, key: K, value: Box<V>) -> Option<Box<V>> {
         let hash = make_hash(&self.hash_builder, &key);
-        match self
-            .table
-            .entry(hash, equivalent(&key), hasher(&self.hash_builder))
-        {
+        match self.table.entry(
+            hash,
+            equivalent::<_, K, V, Boxed>(&(), hash, &key),
+            hasher::<K, V, Boxed, S>(&self.hash_builder),
+        ) {
             hash_table::Entry::Occupied(mut entry) => {
                 Some(core::mem::replace(&mut entry.get_mut().slot, value))
             }
             hash_table::Entry::Vacant(entry) => {
-                entry.insert(Bucket { key, slot: value });
+                entry.insert(Pair { key, slot: value });
                 None
             }
         }
@@ -773,7 +789,10 @@ where
         Q: Hash + Equivalent<K> + ?Sized,
     {
         let hash = make_hash(&self.hash_builder, key);
-        let entry = self.table.find_entry(hash, equivalent(key)).ok()?;
+        let entry = self
+            .table
+            .find_entry(hash, equivalent::<_, K, V, Boxed>(&(), hash, key))
+            .ok()?;
         Some(entry.remove().0.slot)
     }
 }
@@ -790,9 +809,9 @@ impl<K: Clone, V: Clone, St: Storage, S: Clone> Clone for Map<K, V, St, S> {
         // the original values until they are rebased onto the cloned ones.
         // Nothing can panic between the table's clone and the rebase.
         let side = St::clone_side(&self.side);
-        let mut table = self.table.clone();
+        let mut table = St::clone_table(&self.table);
         for bucket in table.iter_mut() {
-            St::rebase_slot(&self.side, &side, &mut bucket.slot);
+            St::rebase_bucket(&self.side, &side, bucket);
         }
         Map {
             table,
@@ -931,8 +950,7 @@ impl<K, V, St: Storage, S> IntoIterator for Map<K, V, St, S> {
     type IntoIter = IntoIter<K, V, St>;
     fn into_iter(self) -> Self::IntoIter {
         IntoIter {
-            inner: self.table.into_iter(),
-            side: self.side,
+            inner: St::into_iter(self.table, self.side),
         }
     }
 }
@@ -949,16 +967,17 @@ pub enum Entry<'a, K, V, St: Storage> {
 }
 
 /// An entry whose key is present.
-pub struct OccupiedEntry<'a, K, V, St: Storage> {
+pub struct OccupiedEntry<'a, K: 'a, V: 'a, St: Storage> {
     inner: hash_table::OccupiedEntry<'a, Bucket<K, V, St>>,
-    side: &'a mut St::Side<V>,
+    side: &'a mut Side<K, V, St>,
 }
 
 /// An entry whose key is absent.
-pub struct VacantEntry<'a, K, V, St: Storage> {
+pub struct VacantEntry<'a, K: 'a, V: 'a, St: Storage> {
     inner: hash_table::VacantEntry<'a, Bucket<K, V, St>>,
+    hash: u64,
     key: K,
-    side: &'a mut St::Side<V>,
+    side: &'a mut Side<K, V, St>,
 }
 
 impl<'a, K, V, St: Storage> Entry<'a, K, V, St> {
@@ -1059,25 +1078,25 @@ impl<'a, K, V, St: Storage> Entry<'a, K, V, St> {
 impl<'a, K, V, St: Storage> OccupiedEntry<'a, K, V, St> {
     /// The key in the map.
     pub fn key(&self) -> &K {
-        &self.inner.get().key
+        St::pair(self.side, self.inner.get()).0
     }
 
     /// The value.
     pub fn get(&self) -> &V {
-        St::get(self.side, &self.inner.get().slot)
+        St::pair(self.side, self.inner.get()).1
     }
 
     /// The value, mutably.
     #[inline]
     pub fn get_mut(&mut self) -> &mut V {
-        St::get_mut(self.side, &mut self.inner.get_mut().slot)
+        St::pair_mut(self.side, self.inner.get_mut()).1
     }
 
     /// The value, mutably, for as long as the map is borrowed.
     #[inline]
     pub fn into_mut(self) -> &'a mut V {
-        let side: &'a St::Side<V> = self.side;
-        St::get_mut(side, &mut self.inner.into_mut().slot)
+        let side: &'a Side<K, V, St> = self.side;
+        St::pair_mut(side, self.inner.into_mut()).1
     }
 
     /// Replaces the value, returning the old one.
@@ -1094,7 +1113,7 @@ impl<'a, K, V, St: Storage> OccupiedEntry<'a, K, V, St> {
     /// Removes the entry, returning its key and value.
     pub fn remove_entry(self) -> (K, V) {
         let (bucket, _) = self.inner.remove();
-        (bucket.key, St::take(self.side, bucket.slot))
+        St::take(self.side, bucket)
     }
 }
 
@@ -1118,11 +1137,8 @@ impl<'a, K, V, St: Storage> VacantEntry<'a, K, V, St> {
     /// Inserts the value, returning the occupied entry.
     #[inline]
     pub fn insert_entry(self, value: V) -> OccupiedEntry<'a, K, V, St> {
-        let slot = St::store(self.side, value);
-        let inner = self.inner.insert(Bucket {
-            key: self.key,
-            slot,
-        });
+        let bucket = St::store(self.side, self.hash, self.key, value);
+        let inner = self.inner.insert(bucket);
         OccupiedEntry {
             inner,
             side: self.side,
@@ -1158,105 +1174,30 @@ impl<K: fmt::Debug, V, St: Storage> fmt::Debug for VacantEntry<'_, K, V, St> {
 // Iterators
 
 /// Iterator over `(&K, &V)`, from [`Map::iter`].
-pub struct Iter<'a, K, V, St: Storage> {
-    inner: hash_table::Iter<'a, Bucket<K, V, St>>,
-    side: &'a St::Side<V>,
+pub struct Iter<'a, K: 'a, V: 'a, St: Storage> {
+    inner: St::Iter<'a, K, V>,
 }
 
-impl<'a, K, V, St: Storage> Iterator for Iter<'a, K, V, St> {
-    type Item = (&'a K, &'a V);
+/// Iterator over `(&K, &mut V)`, from [`Map::iter_mut`].
+pub struct IterMut<'a, K: 'a, V: 'a, St: Storage> {
+    inner: St::IterMut<'a, K, V>,
+}
 
-    #[inline]
-    fn next(&mut self) -> Option<Self::Item> {
-        let bucket = self.inner.next()?;
-        Some((&bucket.key, St::get(self.side, &bucket.slot)))
-    }
+/// Owning iterator over `(K, V)`, from [`Map::into_iter`].
+pub struct IntoIter<K, V, St: Storage> {
+    inner: St::IntoIter<K, V>,
+}
 
-    #[inline]
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.inner.size_hint()
-    }
+/// Draining iterator over `(K, V)`, from [`Map::drain`].
+pub struct Drain<'a, K: 'a, V: 'a, St: Storage> {
+    inner: St::Drain<'a, K, V>,
 }
 
 impl<K, V, St: Storage> Clone for Iter<'_, K, V, St> {
     fn clone(&self) -> Self {
         Iter {
             inner: self.inner.clone(),
-            side: self.side,
         }
-    }
-}
-
-/// Iterator over `(&K, &mut V)`, from [`Map::iter_mut`].
-pub struct IterMut<'a, K, V, St: Storage> {
-    inner: hash_table::IterMut<'a, Bucket<K, V, St>>,
-    side: &'a St::Side<V>,
-}
-
-impl<'a, K, V, St: Storage> Iterator for IterMut<'a, K, V, St> {
-    type Item = (&'a K, &'a mut V);
-
-    #[inline]
-    fn next(&mut self) -> Option<Self::Item> {
-        let bucket = self.inner.next()?;
-        Some((&bucket.key, St::get_mut(self.side, &mut bucket.slot)))
-    }
-
-    #[inline]
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.inner.size_hint()
-    }
-}
-
-/// Owning iterator over `(K, V)`, from [`Map::into_iter`].
-pub struct IntoIter<K, V, St: Storage> {
-    inner: hash_table::IntoIter<Bucket<K, V, St>>,
-    side: St::Side<V>,
-}
-
-impl<K, V, St: Storage> Iterator for IntoIter<K, V, St> {
-    type Item = (K, V);
-
-    #[inline]
-    fn next(&mut self) -> Option<Self::Item> {
-        let bucket = self.inner.next()?;
-        Some((bucket.key, St::take(&mut self.side, bucket.slot)))
-    }
-
-    #[inline]
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.inner.size_hint()
-    }
-}
-
-/// Draining iterator over `(K, V)`, from [`Map::drain`].
-pub struct Drain<'a, K, V, St: Storage> {
-    inner: hash_table::Drain<'a, Bucket<K, V, St>>,
-    side: &'a mut St::Side<V>,
-}
-
-impl<K, V, St: Storage> Iterator for Drain<'_, K, V, St> {
-    type Item = (K, V);
-
-    #[inline]
-    fn next(&mut self) -> Option<Self::Item> {
-        let bucket = self.inner.next()?;
-        Some((bucket.key, St::take(self.side, bucket.slot)))
-    }
-
-    #[inline]
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.inner.size_hint()
-    }
-}
-
-impl<K, V, St: Storage> Drop for Drain<'_, K, V, St> {
-    fn drop(&mut self) {
-        // Drop the keys (and inline or boxed values) not yielded; the table
-        // is empty afterwards, so what is left in a pool is exactly the
-        // values not yielded.
-        self.inner.by_ref().for_each(drop);
-        St::clear(self.side);
     }
 }
 
@@ -1265,7 +1206,7 @@ impl<K, V, St: Storage> Drop for Drain<'_, K, V, St> {
 #[must_use = "entries are only removed as the iterator advances"]
 pub struct ExtractIf<'a, K, V, St: Storage, F> {
     table: &'a mut HashTable<Bucket<K, V, St>>,
-    side: &'a mut St::Side<V>,
+    side: &'a mut Side<K, V, St>,
     index: usize,
     pred: F,
 }
@@ -1284,10 +1225,11 @@ where
             let Some(bucket) = self.table.get_bucket_mut(index) else {
                 continue;
             };
-            if (self.pred)(&bucket.key, St::get_mut(self.side, &mut bucket.slot)) {
+            let (key, value) = St::pair_mut(self.side, bucket);
+            if (self.pred)(key, value) {
                 let entry = self.table.get_bucket_entry(index).ok()?;
                 let (bucket, _) = entry.remove();
-                return Some((bucket.key, St::take(self.side, bucket.slot)));
+                return Some(St::take(self.side, bucket));
             }
         }
         None
@@ -1346,6 +1288,10 @@ macro_rules! projection_iter {
     };
 }
 
+projection_iter!(Iter<'a>, (&'a K, &'a V), |entry| entry);
+projection_iter!(IterMut<'a>, (&'a K, &'a mut V), |entry| entry);
+projection_iter!(IntoIter, (K, V), |entry| entry);
+projection_iter!(Drain<'a>, (K, V), |entry| entry);
 projection_iter!(Keys<'a>, &'a K, |(k, _)| k);
 projection_iter!(Values<'a>, &'a V, |(_, v)| v);
 projection_iter!(ValuesMut<'a>, &'a mut V, |(_, v)| v);

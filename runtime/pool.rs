@@ -70,7 +70,7 @@ const MAX_SLOTS: usize = u32::MAX as usize;
 /// Not `Clone`: a unique borrow of a `PoolSlot` stands for a unique borrow of
 /// its value.
 #[derive(Debug)]
-pub struct PoolSlot<V>(NonNull<V>);
+pub(crate) struct PoolSlot<V>(NonNull<V>);
 
 // SAFETY: a `PoolSlot<V>` stands for the ownership of one value of its pool
 // (`Pool::remove` moves the value out through it), like a `Box<V>`; the
@@ -601,6 +601,314 @@ impl<V> Pool<V> {
             + self.chunks.ptrs.capacity() * size_of::<NonNull<u8>>()
             + self.free.capacity() * size_of::<NonNull<V>>()
             + self.occupied.capacity() * size_of::<u64>()
+    }
+}
+
+impl<V> Pool<V> {
+    /// The values in dense-index order: chunk by chunk, in memory order.
+    pub(crate) fn iter(&self) -> Iter<'_, V> {
+        Iter {
+            pool: self,
+            cursor: Cursor::new(self),
+        }
+    }
+
+    /// The values in dense-index order, mutably.
+    pub(crate) fn iter_mut(&mut self) -> IterMut<'_, V> {
+        IterMut {
+            cursor: Cursor::new(self),
+            pool: self,
+            _values: PhantomData,
+        }
+    }
+
+    /// Moves the values out in dense-index order; the pool's chunks are
+    /// freed when the iterator is dropped, with the values not yielded.
+    pub(crate) fn into_values(self) -> IntoIter<V> {
+        IntoIter {
+            cursor: Cursor::new(&self),
+            pool: self,
+        }
+    }
+
+    /// Moves the values out in dense-index order. The pool is empty from
+    /// the start; when the iterator is dropped it drops the values not
+    /// yielded and gets its chunks back. If the iterator is leaked instead,
+    /// so are its chunks and the values not yielded, and the pool stays
+    /// empty.
+    pub(crate) fn drain(&mut self) -> Drain<'_, V> {
+        let taken = mem::take(self);
+        Drain {
+            iter: taken.into_values(),
+            home: self,
+        }
+    }
+}
+
+/// A walk over a pool's occupied slots in dense-index order, a run of
+/// adjacent occupied slots at a time: within a run, a step is a pointer
+/// increment, as in a slice. It does not borrow the pool: each step is given
+/// it, and the pool's occupancy must not change between steps except for
+/// the slots already walked.
+#[derive(Clone)]
+struct Cursor {
+    /// Occupied slots not walked yet, the current run's included.
+    remaining: usize,
+    /// Slots left in the current run; the next one is `ptr`, dense index
+    /// `index`.
+    run: usize,
+    index: usize,
+    ptr: NonNull<u8>,
+    /// Bits of `occupied[word]` past the current run.
+    bits: u64,
+    word: usize,
+    /// Dense indices `start..end` are in the current chunk, at `base`.
+    start: usize,
+    end: usize,
+    base: NonNull<u8>,
+    /// The chunk after the current one.
+    next_chunk: usize,
+}
+
+impl Cursor {
+    fn new<V>(pool: &Pool<V>) -> Cursor {
+        Cursor {
+            remaining: pool.len,
+            run: 0,
+            index: 0,
+            ptr: NonNull::dangling(),
+            bits: pool.occupied.first().copied().unwrap_or(0),
+            word: 0,
+            start: 0,
+            end: 0,
+            base: NonNull::dangling(),
+            next_chunk: 0,
+        }
+    }
+
+    /// Starts the next run. The current one is over, and `remaining > 0`.
+    #[inline]
+    fn next_run<V>(&mut self, pool: &Pool<V>) {
+        // `remaining` counts the set bits from here on: one is ahead.
+        while self.bits == 0 {
+            self.word += 1;
+            self.bits = pool.occupied[self.word];
+        }
+        let offset = self.bits.trailing_zeros();
+        let i = self.word * 64 + offset as usize;
+        while i >= self.end {
+            self.start = self.end;
+            self.end += Pool::<V>::GEOMETRY.chunk_len(self.next_chunk);
+            self.base = pool.chunks.ptrs[self.next_chunk];
+            self.next_chunk += 1;
+        }
+        // The set bits from `offset` on, up to the chunk's end: 1..=64.
+        let ones = (self.bits >> offset).trailing_ones() as usize;
+        let len = ones.min(self.end - i);
+        let mask = if len == 64 {
+            u64::MAX
+        } else {
+            ((1 << len) - 1) << offset
+        };
+        self.bits &= !mask;
+        self.run = len;
+        self.index = i;
+        // SAFETY: bit `i` is set, so `i < next <= capacity()` and slot `i`
+        // lies in the allocated chunk `next_chunk - 1`, whose dense indices
+        // are `start..end`, at `(i - start) * STRIDE` bytes from its start:
+        // inside the allocation, aligned for `V` (as in `slot_at`).
+        self.ptr = unsafe { self.base.add((i - self.start) * Chunks::<V>::STRIDE) };
+    }
+
+    /// The next occupied slot and its dense index.
+    #[inline]
+    fn next<V>(&mut self, pool: &Pool<V>) -> Option<(usize, NonNull<V>)> {
+        if self.run == 0 {
+            if self.remaining == 0 {
+                return None;
+            }
+            self.next_run(pool);
+        }
+        let slot = (self.index, self.ptr.cast::<V>());
+        self.run -= 1;
+        self.remaining -= 1;
+        self.index += 1;
+        // SAFETY: the run stays inside one chunk, so this is the next slot
+        // of that chunk or one past its last byte.
+        self.ptr = unsafe { self.ptr.add(Chunks::<V>::STRIDE) };
+        Some(slot)
+    }
+
+    /// Calls `f` on every slot not walked yet: a loop per run.
+    #[inline]
+    fn fold<V, B>(
+        mut self,
+        pool: &Pool<V>,
+        mut acc: B,
+        mut f: impl FnMut(B, NonNull<V>) -> B,
+    ) -> B {
+        loop {
+            let ptr = self.ptr.cast::<V>();
+            for k in 0..self.run {
+                // SAFETY: as in `next`: slot `k` of the run, in its chunk.
+                acc = f(acc, unsafe { ptr.byte_add(k * Chunks::<V>::STRIDE) });
+            }
+            self.remaining -= self.run;
+            self.run = 0;
+            if self.remaining == 0 {
+                return acc;
+            }
+            self.next_run(pool);
+        }
+    }
+}
+
+/// Shared references to a pool's values, in dense-index order.
+pub(crate) struct Iter<'a, V> {
+    pool: &'a Pool<V>,
+    cursor: Cursor,
+}
+
+// SAFETY: an `Iter` hands out `&V` only, like `core::slice::Iter<V>`; its
+// chunk pointer is a position in the borrowed pool.
+unsafe impl<V: Sync> Send for Iter<'_, V> {}
+// SAFETY: as above.
+unsafe impl<V: Sync> Sync for Iter<'_, V> {}
+
+impl<V> Clone for Iter<'_, V> {
+    fn clone(&self) -> Self {
+        Iter {
+            pool: self.pool,
+            cursor: self.cursor.clone(),
+        }
+    }
+}
+
+impl<'a, V> Iterator for Iter<'a, V> {
+    type Item = &'a V;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a V> {
+        let (_, slot) = self.cursor.next(self.pool)?;
+        // SAFETY: the slot is occupied, and the pool is borrowed for `'a`,
+        // so the value stays initialized and unchanged.
+        Some(unsafe { slot.as_ref() })
+    }
+
+    #[inline]
+    fn fold<B, F: FnMut(B, &'a V) -> B>(self, init: B, mut f: F) -> B {
+        // SAFETY: as in `next`.
+        self.cursor.fold(self.pool, init, |acc, slot| {
+            f(acc, unsafe { slot.as_ref() })
+        })
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.cursor.remaining, Some(self.cursor.remaining))
+    }
+}
+
+/// Mutable references to a pool's values, in dense-index order.
+pub(crate) struct IterMut<'a, V> {
+    pool: &'a Pool<V>,
+    cursor: Cursor,
+    _values: PhantomData<&'a mut V>,
+}
+
+// SAFETY: an `IterMut` hands out `&mut V` only, each value once, like
+// `core::slice::IterMut<V>`.
+unsafe impl<V: Send> Send for IterMut<'_, V> {}
+// SAFETY: through `&IterMut` nothing can be reached.
+unsafe impl<V: Sync> Sync for IterMut<'_, V> {}
+
+impl<'a, V> Iterator for IterMut<'a, V> {
+    type Item = &'a mut V;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a mut V> {
+        let (_, mut slot) = self.cursor.next(self.pool)?;
+        // SAFETY: the slot is occupied; the pool was borrowed uniquely for
+        // `'a` (`iter_mut`), and the cursor yields each slot once, so this
+        // is the only reference to the value. The pointer comes from the
+        // chunk's allocation, not from a reference to the pool.
+        Some(unsafe { slot.as_mut() })
+    }
+
+    #[inline]
+    fn fold<B, F: FnMut(B, &'a mut V) -> B>(self, init: B, mut f: F) -> B {
+        // SAFETY: as in `next`.
+        self.cursor.fold(self.pool, init, |acc, mut slot| {
+            f(acc, unsafe { slot.as_mut() })
+        })
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.cursor.remaining, Some(self.cursor.remaining))
+    }
+}
+
+/// The values of a pool, moved out in dense-index order.
+pub(crate) struct IntoIter<V> {
+    pool: Pool<V>,
+    cursor: Cursor,
+}
+
+// SAFETY: the cursor's chunk pointer is a position in the owned pool, which
+// is `Send` and `Sync` when `V` is.
+unsafe impl<V: Send> Send for IntoIter<V> {}
+// SAFETY: as above; through `&IntoIter` nothing can be reached.
+unsafe impl<V: Sync> Sync for IntoIter<V> {}
+
+impl<V> Iterator for IntoIter<V> {
+    type Item = V;
+
+    #[inline]
+    fn next(&mut self) -> Option<V> {
+        let (i, slot) = self.cursor.next(&self.pool)?;
+        // Vacant before the read, so the pool's drop skips it.
+        self.pool.occupied[i / 64] &= !(1 << (i % 64));
+        self.pool.len -= 1;
+        // SAFETY: the slot held a value and is now marked vacant: the value
+        // is read exactly once.
+        Some(unsafe { slot.read() })
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.cursor.remaining, Some(self.cursor.remaining))
+    }
+}
+
+/// The values of a pool, moved out in dense-index order; see
+/// [`Pool::drain`].
+pub(crate) struct Drain<'a, V> {
+    home: &'a mut Pool<V>,
+    iter: IntoIter<V>,
+}
+
+impl<V> Iterator for Drain<'_, V> {
+    type Item = V;
+
+    #[inline]
+    fn next(&mut self) -> Option<V> {
+        self.iter.next()
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.iter.size_hint()
+    }
+}
+
+impl<V> Drop for Drain<'_, V> {
+    fn drop(&mut self) {
+        let mut pool = mem::take(&mut self.iter.pool);
+        // If a destructor panics, `pool` is dropped (chunks freed) and the
+        // home pool stays empty.
+        pool.clear();
+        *self.home = pool;
     }
 }
 

@@ -11,80 +11,146 @@ use core::fmt;
 
 use crate::plan::StorageKind;
 
-pub(crate) use sealed::EmptySide;
+pub(crate) use sealed::{EmptySide, Pair, StorageOps};
 
 mod sealed {
-    use crate::pool::{Pool, PoolSlot};
+    use core::hash::{BuildHasher, Hash};
+    use core::iter::FusedIterator;
+
     use alloc::boxed::Box;
+    use hashbrown::hash_table::{self, HashTable};
+    use hashbrown::{Equivalent, TryReserveError};
+
+    use crate::pool::{self, Pool, PoolSlot};
 
     /// The storage operations. Private: only this crate can name these
-    /// items, so no outside code can pair a slot with the wrong pool.
+    /// items, so no outside code can pair a bucket with the wrong pool.
+    ///
+    /// A map is a `HashTable<Self::Bucket<K, V>>` and a `Self::Side<K, V>`
+    /// beside it (the pool, for `Pooled`); every operation on an entry goes
+    /// through these functions.
     pub trait StorageOps {
-        /// What a table bucket holds next to its key.
-        type Slot<V>;
-        /// What the map keeps beside its table (the pool, for `Pooled`): its
-        /// side storage.
-        type Side<V>: EmptySide;
+        /// What a table bucket holds.
+        type Bucket<K, V>;
+        /// What the map keeps beside its table: its side storage.
+        type Side<K, V>: EmptySide;
+        /// Iterator over `(&K, &V)`.
+        type Iter<'a, K: 'a, V: 'a>: Iterator<Item = (&'a K, &'a V)>
+            + ExactSizeIterator
+            + FusedIterator
+            + Clone;
+        /// Iterator over `(&K, &mut V)`.
+        type IterMut<'a, K: 'a, V: 'a>: Iterator<Item = (&'a K, &'a mut V)>
+            + ExactSizeIterator
+            + FusedIterator;
+        /// Owning iterator over `(K, V)`.
+        type IntoIter<K, V>: Iterator<Item = (K, V)> + ExactSizeIterator + FusedIterator;
+        /// Draining iterator over `(K, V)`: the map is empty once it is
+        /// dropped.
+        type Drain<'a, K: 'a, V: 'a>: Iterator<Item = (K, V)> + ExactSizeIterator + FusedIterator;
 
-        /// Stores `value` and returns the slot that refers to it.
+        /// Stores an entry whose key hashes to `hash`; returns its bucket.
         ///
         /// Panics only where the storage runs out of addressable slots or
         /// the allocator fails, as `Vec::push` does.
-        fn store<V>(side: &mut Self::Side<V>, value: V) -> Self::Slot<V>;
-        /// The value a slot refers to.
-        fn get<'a, V>(side: &'a Self::Side<V>, slot: &'a Self::Slot<V>) -> &'a V;
-        /// The value a slot refers to, mutably. A unique borrow of the slot
-        /// is a unique borrow of its value: no two live slots refer to one
-        /// value.
-        fn get_mut<'a, V>(side: &'a Self::Side<V>, slot: &'a mut Self::Slot<V>) -> &'a mut V;
-        /// Moves the value out and releases the slot.
-        fn take<V>(side: &mut Self::Side<V>, slot: Self::Slot<V>) -> V;
-        /// Reserves room for `additional` more values. Nothing to do where
-        /// the table holds the values or their boxes.
-        fn try_reserve<V>(
-            side: &mut Self::Side<V>,
+        fn store<K, V>(
+            side: &mut Self::Side<K, V>,
+            hash: u64,
+            key: K,
+            value: V,
+        ) -> Self::Bucket<K, V>;
+        /// Whether the bucket holds the key `key`, which hashes to `hash`.
+        fn matches<K, V, Q: Equivalent<K> + ?Sized>(
+            side: &Self::Side<K, V>,
+            bucket: &Self::Bucket<K, V>,
+            hash: u64,
+            key: &Q,
+        ) -> bool;
+        /// The hash of the bucket's key.
+        fn hash<K: Hash, V, S: BuildHasher>(bucket: &Self::Bucket<K, V>, hash_builder: &S) -> u64;
+        /// The bucket's key and value.
+        fn pair<'a, K, V>(
+            side: &'a Self::Side<K, V>,
+            bucket: &'a Self::Bucket<K, V>,
+        ) -> (&'a K, &'a V);
+        /// The bucket's key and value, the value mutably. A unique borrow
+        /// of the bucket is a unique borrow of its value: no two live
+        /// buckets refer to one value.
+        fn pair_mut<'a, K, V>(
+            side: &'a Self::Side<K, V>,
+            bucket: &'a mut Self::Bucket<K, V>,
+        ) -> (&'a K, &'a mut V);
+        /// Moves the entry out of a bucket that left the table.
+        fn take<K, V>(side: &mut Self::Side<K, V>, bucket: Self::Bucket<K, V>) -> (K, V);
+        /// Reserves room for `additional` more entries beside the table.
+        /// Nothing to do where the table holds the entries.
+        fn try_reserve<K, V>(
+            side: &mut Self::Side<K, V>,
             additional: usize,
-        ) -> Result<(), hashbrown::TryReserveError> {
+        ) -> Result<(), TryReserveError> {
             let _ = (side, additional);
             Ok(())
         }
-        /// Drops every value. The table has been cleared already, which
-        /// dropped the values it held itself.
-        fn clear<V>(side: &mut Self::Side<V>) {
+        /// Drops every entry held beside the table. The table has been
+        /// cleared already, which dropped what it held itself.
+        fn clear<K, V>(side: &mut Self::Side<K, V>) {
             let _ = side;
         }
         /// Releases spare room beside the table.
-        fn shrink_to_fit<V>(side: &mut Self::Side<V>) {
+        fn shrink_to_fit<K, V>(side: &mut Self::Side<K, V>) {
             let _ = side;
         }
-        /// Bytes held beside the table, plus `len` slots' own heap.
-        fn side_bytes<V>(side: &Self::Side<V>, len: usize) -> usize;
-        /// Copies a slot so that it refers to the clone's copy of the value:
-        /// `side` was cloned slot for slot. Used by `Clone` for maps.
-        fn clone_slot<V: Clone>(slot: &Self::Slot<V>) -> Self::Slot<V>;
+        /// Bytes held beside the table, plus `len` buckets' own heap.
+        fn side_bytes<K, V>(side: &Self::Side<K, V>, len: usize) -> usize;
+        /// Copies the table. A pooled table's copy still refers to the
+        /// original pool until `rebase_bucket` moves each bucket over.
+        fn clone_table<K: Clone, V: Clone>(
+            table: &HashTable<Self::Bucket<K, V>>,
+        ) -> HashTable<Self::Bucket<K, V>>;
         /// Clones the side storage slot for slot.
-        fn clone_side<V: Clone>(side: &Self::Side<V>) -> Self::Side<V>;
-        /// Moves a slot copied by `clone_slot`, which still refers to the
-        /// value in `original`, to the same value in `copy`, the
-        /// `clone_side` of `original`. Nothing to do where the slot holds the
-        /// value or its box. Does not panic.
-        fn rebase_slot<V>(
-            original: &Self::Side<V>,
-            copy: &Self::Side<V>,
-            slot: &mut Self::Slot<V>,
+        fn clone_side<K: Clone, V: Clone>(side: &Self::Side<K, V>) -> Self::Side<K, V>;
+        /// Moves a bucket copied by `clone_bucket`, which still refers to
+        /// the entry in `original`, to the same entry in `copy`, the
+        /// `clone_side` of `original`. Nothing to do where the bucket holds
+        /// the value or its box. Does not panic.
+        fn rebase_bucket<K, V>(
+            original: &Self::Side<K, V>,
+            copy: &Self::Side<K, V>,
+            bucket: &mut Self::Bucket<K, V>,
         ) {
-            let _ = (original, copy, slot);
+            let _ = (original, copy, bucket);
         }
-        /// Drops the values no slot in `live` refers to: the table dropped
-        /// their entries (a rehash interrupted by a panicking `Hash`).
-        fn release_unreferenced<'a, V: 'a>(
-            side: &mut Self::Side<V>,
-            live: impl Iterator<Item = &'a Self::Slot<V>>,
+        /// Drops the entries no bucket in `live` refers to: the table
+        /// dropped their buckets (a rehash interrupted by a panicking
+        /// `Hash`).
+        fn release_unreferenced<'a, K: 'a, V: 'a>(
+            side: &mut Self::Side<K, V>,
+            live: impl Iterator<Item = &'a Self::Bucket<K, V>>,
         ) where
-            Self::Slot<V>: 'a,
+            Self::Bucket<K, V>: 'a,
         {
             let _ = (side, live);
         }
+        /// Iterates over the entries.
+        fn iter<'a, K: 'a, V: 'a>(
+            table: &'a HashTable<Self::Bucket<K, V>>,
+            side: &'a Self::Side<K, V>,
+        ) -> Self::Iter<'a, K, V>;
+        /// Iterates over the entries, values mutably.
+        fn iter_mut<'a, K: 'a, V: 'a>(
+            table: &'a mut HashTable<Self::Bucket<K, V>>,
+            side: &'a mut Self::Side<K, V>,
+        ) -> Self::IterMut<'a, K, V>;
+        /// Moves the entries out.
+        fn into_iter<K, V>(
+            table: HashTable<Self::Bucket<K, V>>,
+            side: Self::Side<K, V>,
+        ) -> Self::IntoIter<K, V>;
+        /// Moves the entries out, leaving the map empty with its memory.
+        fn drain<'a, K: 'a, V: 'a>(
+            table: &'a mut HashTable<Self::Bucket<K, V>>,
+            side: &'a mut Self::Side<K, V>,
+        ) -> Self::Drain<'a, K, V>;
     }
 
     /// The side storage of an empty map, as a constant: trait methods
@@ -99,130 +165,442 @@ mod sealed {
         const EMPTY: Self = ();
     }
 
-    impl<V> EmptySide for Pool<V> {
+    impl<T> EmptySide for Pool<T> {
         const EMPTY: Self = Pool::new();
     }
 
-    impl StorageOps for super::Inline {
-        type Slot<V> = V;
-        type Side<V> = ();
+    /// A storage whose table buckets hold the key and the value or its box:
+    /// `Inline` and `Boxed`.
+    pub trait InTable {
+        /// What a bucket holds next to its key.
+        type Slot<V>;
+        /// Whether a slot owns heap memory of `size_of::<V>()` bytes.
+        const BOXES: bool;
+        fn wrap<V>(value: V) -> Self::Slot<V>;
+        fn unwrap<V>(slot: Self::Slot<V>) -> V;
+        fn get<V>(slot: &Self::Slot<V>) -> &V;
+        fn get_mut<V>(slot: &mut Self::Slot<V>) -> &mut V;
+    }
 
+    /// A table bucket of an `InTable` storage.
+    #[derive(Clone)]
+    pub struct Pair<K, T> {
+        pub(crate) key: K,
+        pub(crate) slot: T,
+    }
+
+    impl InTable for super::Inline {
+        type Slot<V> = V;
+        const BOXES: bool = false;
         #[inline]
-        fn store<V>((): &mut (), value: V) -> V {
+        fn wrap<V>(value: V) -> V {
             value
         }
         #[inline]
-        fn get<'a, V>((): &'a (), slot: &'a V) -> &'a V {
+        fn unwrap<V>(slot: V) -> V {
             slot
         }
         #[inline]
-        fn get_mut<'a, V>((): &'a (), slot: &'a mut V) -> &'a mut V {
+        fn get<V>(slot: &V) -> &V {
             slot
         }
         #[inline]
-        fn take<V>((): &mut (), slot: V) -> V {
+        fn get_mut<V>(slot: &mut V) -> &mut V {
             slot
         }
-        #[inline]
-        fn side_bytes<V>((): &(), _: usize) -> usize {
-            0
-        }
-        #[inline]
-        fn clone_slot<V: Clone>(slot: &V) -> V {
-            slot.clone()
-        }
-        #[inline]
-        fn clone_side<V: Clone>((): &()) {}
     }
 
-    impl StorageOps for super::Boxed {
+    impl InTable for super::Boxed {
         type Slot<V> = Box<V>;
-        type Side<V> = ();
-
+        const BOXES: bool = true;
         #[inline]
-        fn store<V>((): &mut (), value: V) -> Box<V> {
+        fn wrap<V>(value: V) -> Box<V> {
             Box::new(value)
         }
         #[inline]
-        fn get<'a, V>((): &'a (), slot: &'a Box<V>) -> &'a V {
-            slot
-        }
-        #[inline]
-        fn get_mut<'a, V>((): &'a (), slot: &'a mut Box<V>) -> &'a mut V {
-            slot
-        }
-        #[inline]
-        fn take<V>((): &mut (), slot: Box<V>) -> V {
+        fn unwrap<V>(slot: Box<V>) -> V {
             *slot
         }
         #[inline]
-        fn side_bytes<V>((): &(), len: usize) -> usize {
-            len * core::mem::size_of::<V>()
+        fn get<V>(slot: &Box<V>) -> &V {
+            slot
         }
         #[inline]
-        fn clone_slot<V: Clone>(slot: &Box<V>) -> Box<V> {
-            slot.clone()
+        fn get_mut<V>(slot: &mut Box<V>) -> &mut V {
+            slot
         }
-        #[inline]
-        fn clone_side<V: Clone>((): &()) {}
+    }
+
+    /// `StorageOps` for an `InTable` storage and its iterator types.
+    macro_rules! in_table_ops {
+        ($st:ty: $iter:ident, $iter_mut:ident, $into_iter:ident, $drain:ident) => {
+            impl StorageOps for $st {
+                type Bucket<K, V> = Pair<K, <$st as InTable>::Slot<V>>;
+                type Side<K, V> = ();
+                type Iter<'a, K: 'a, V: 'a> = $iter<'a, K, V>;
+                type IterMut<'a, K: 'a, V: 'a> = $iter_mut<'a, K, V>;
+                type IntoIter<K, V> = $into_iter<K, V>;
+                type Drain<'a, K: 'a, V: 'a> = $drain<'a, K, V>;
+
+                #[inline]
+                fn store<K, V>((): &mut (), _: u64, key: K, value: V) -> Self::Bucket<K, V> {
+                    Pair {
+                        key,
+                        slot: <$st as InTable>::wrap(value),
+                    }
+                }
+                #[inline]
+                fn matches<K, V, Q: Equivalent<K> + ?Sized>(
+                    (): &(),
+                    bucket: &Self::Bucket<K, V>,
+                    _: u64,
+                    key: &Q,
+                ) -> bool {
+                    key.equivalent(&bucket.key)
+                }
+                #[inline]
+                fn hash<K: Hash, V, S: BuildHasher>(
+                    bucket: &Self::Bucket<K, V>,
+                    hash_builder: &S,
+                ) -> u64 {
+                    hash_builder.hash_one(&bucket.key)
+                }
+                #[inline]
+                fn pair<'a, K, V>((): &'a (), bucket: &'a Self::Bucket<K, V>) -> (&'a K, &'a V) {
+                    (&bucket.key, <$st as InTable>::get(&bucket.slot))
+                }
+                #[inline]
+                fn pair_mut<'a, K, V>(
+                    (): &'a (),
+                    bucket: &'a mut Self::Bucket<K, V>,
+                ) -> (&'a K, &'a mut V) {
+                    (&bucket.key, <$st as InTable>::get_mut(&mut bucket.slot))
+                }
+                #[inline]
+                fn take<K, V>((): &mut (), bucket: Self::Bucket<K, V>) -> (K, V) {
+                    (bucket.key, <$st as InTable>::unwrap(bucket.slot))
+                }
+                #[inline]
+                fn side_bytes<K, V>((): &(), len: usize) -> usize {
+                    if <$st as InTable>::BOXES {
+                        len * core::mem::size_of::<V>()
+                    } else {
+                        0
+                    }
+                }
+                fn clone_table<K: Clone, V: Clone>(
+                    table: &HashTable<Self::Bucket<K, V>>,
+                ) -> HashTable<Self::Bucket<K, V>> {
+                    table.clone()
+                }
+                #[inline]
+                fn clone_side<K: Clone, V: Clone>((): &()) {}
+                #[inline]
+                fn iter<'a, K: 'a, V: 'a>(
+                    table: &'a HashTable<Self::Bucket<K, V>>,
+                    (): &'a (),
+                ) -> Self::Iter<'a, K, V> {
+                    $iter {
+                        inner: table.iter(),
+                    }
+                }
+                #[inline]
+                fn iter_mut<'a, K: 'a, V: 'a>(
+                    table: &'a mut HashTable<Self::Bucket<K, V>>,
+                    (): &'a mut (),
+                ) -> Self::IterMut<'a, K, V> {
+                    $iter_mut {
+                        inner: table.iter_mut(),
+                    }
+                }
+                #[inline]
+                fn into_iter<K, V>(
+                    table: HashTable<Self::Bucket<K, V>>,
+                    (): (),
+                ) -> Self::IntoIter<K, V> {
+                    $into_iter {
+                        inner: table.into_iter(),
+                    }
+                }
+                #[inline]
+                fn drain<'a, K: 'a, V: 'a>(
+                    table: &'a mut HashTable<Self::Bucket<K, V>>,
+                    (): &'a mut (),
+                ) -> Self::Drain<'a, K, V> {
+                    $drain {
+                        inner: table.drain(),
+                    }
+                }
+            }
+        };
+    }
+
+    in_table_ops!(super::Inline: InlineIter, InlineIterMut, InlineIntoIter, InlineDrain);
+    in_table_ops!(super::Boxed: BoxedIter, BoxedIterMut, BoxedIntoIter, BoxedDrain);
+
+    /// A bucket of the pooled table: the key's hash and a pointer to the
+    /// pool slot that holds the key and the value. The hash lets a probe
+    /// skip other keys without reading their slots, and a resize move
+    /// buckets without hashing any key.
+    pub struct PoolBucket<K, V> {
+        hash: u64,
+        slot: PoolSlot<(K, V)>,
+    }
+
+    /// A copy that refers to the same pool slot, for `clone_table`; see
+    /// [`PoolSlot::duplicate`].
+    impl<K, V> Clone for PoolBucket<K, V> {
+        fn clone(&self) -> Self {
+            PoolBucket {
+                hash: self.hash,
+                slot: self.slot.duplicate(),
+            }
+        }
     }
 
     impl StorageOps for super::Pooled {
-        type Slot<V> = PoolSlot<V>;
-        type Side<V> = Pool<V>;
+        type Bucket<K, V> = PoolBucket<K, V>;
+        type Side<K, V> = Pool<(K, V)>;
+        type Iter<'a, K: 'a, V: 'a> = PoolIter<'a, K, V>;
+        type IterMut<'a, K: 'a, V: 'a> = PoolIterMut<'a, K, V>;
+        type IntoIter<K, V> = PoolIntoIter<K, V>;
+        type Drain<'a, K: 'a, V: 'a> = PoolDrain<'a, K, V>;
 
         #[inline]
-        fn store<V>(side: &mut Pool<V>, value: V) -> PoolSlot<V> {
-            side.insert(value)
+        fn store<K, V>(side: &mut Pool<(K, V)>, hash: u64, key: K, value: V) -> PoolBucket<K, V> {
+            PoolBucket {
+                hash,
+                slot: side.insert((key, value)),
+            }
         }
         #[inline]
-        fn get<'a, V>(side: &'a Pool<V>, slot: &'a PoolSlot<V>) -> &'a V {
-            side.get(slot)
+        fn matches<K, V, Q: Equivalent<K> + ?Sized>(
+            side: &Pool<(K, V)>,
+            bucket: &PoolBucket<K, V>,
+            hash: u64,
+            key: &Q,
+        ) -> bool {
+            bucket.hash == hash && key.equivalent(&side.get(&bucket.slot).0)
         }
         #[inline]
-        fn get_mut<'a, V>(side: &'a Pool<V>, slot: &'a mut PoolSlot<V>) -> &'a mut V {
-            side.get_mut(slot)
+        fn hash<K: Hash, V, S: BuildHasher>(bucket: &PoolBucket<K, V>, _: &S) -> u64 {
+            bucket.hash
         }
         #[inline]
-        fn take<V>(side: &mut Pool<V>, slot: PoolSlot<V>) -> V {
-            side.remove(slot)
+        fn pair<'a, K, V>(side: &'a Pool<(K, V)>, bucket: &'a PoolBucket<K, V>) -> (&'a K, &'a V) {
+            let (key, value) = side.get(&bucket.slot);
+            (key, value)
         }
         #[inline]
-        fn try_reserve<V>(
-            side: &mut Pool<V>,
+        fn pair_mut<'a, K, V>(
+            side: &'a Pool<(K, V)>,
+            bucket: &'a mut PoolBucket<K, V>,
+        ) -> (&'a K, &'a mut V) {
+            let (key, value) = side.get_mut(&mut bucket.slot);
+            (key, value)
+        }
+        #[inline]
+        fn take<K, V>(side: &mut Pool<(K, V)>, bucket: PoolBucket<K, V>) -> (K, V) {
+            side.remove(bucket.slot)
+        }
+        #[inline]
+        fn try_reserve<K, V>(
+            side: &mut Pool<(K, V)>,
             additional: usize,
-        ) -> Result<(), hashbrown::TryReserveError> {
+        ) -> Result<(), TryReserveError> {
             side.try_reserve(additional)
         }
         #[inline]
-        fn clear<V>(side: &mut Pool<V>) {
+        fn clear<K, V>(side: &mut Pool<(K, V)>) {
             side.clear();
         }
         #[inline]
-        fn shrink_to_fit<V>(side: &mut Pool<V>) {
+        fn shrink_to_fit<K, V>(side: &mut Pool<(K, V)>) {
             side.shrink_to_fit();
         }
         #[inline]
-        fn side_bytes<V>(side: &Pool<V>, _: usize) -> usize {
+        fn side_bytes<K, V>(side: &Pool<(K, V)>, _: usize) -> usize {
             side.memory_usage()
         }
-        #[inline]
-        fn clone_slot<V: Clone>(slot: &PoolSlot<V>) -> PoolSlot<V> {
-            slot.duplicate()
+        fn clone_table<K: Clone, V: Clone>(
+            table: &HashTable<PoolBucket<K, V>>,
+        ) -> HashTable<PoolBucket<K, V>> {
+            table.clone()
         }
         #[inline]
-        fn rebase_slot<V>(original: &Pool<V>, copy: &Pool<V>, slot: &mut PoolSlot<V>) {
-            copy.rebase(original, slot);
-        }
-        #[inline]
-        fn clone_side<V: Clone>(side: &Pool<V>) -> Pool<V> {
+        fn clone_side<K: Clone, V: Clone>(side: &Pool<(K, V)>) -> Pool<(K, V)> {
             side.clone()
         }
-        fn release_unreferenced<'a, V: 'a>(
-            side: &mut Pool<V>,
-            live: impl Iterator<Item = &'a PoolSlot<V>>,
+        #[inline]
+        fn rebase_bucket<K, V>(
+            original: &Pool<(K, V)>,
+            copy: &Pool<(K, V)>,
+            bucket: &mut PoolBucket<K, V>,
         ) {
-            side.release_unreferenced(live);
+            copy.rebase(original, &mut bucket.slot);
+        }
+        fn release_unreferenced<'a, K: 'a, V: 'a>(
+            side: &mut Pool<(K, V)>,
+            live: impl Iterator<Item = &'a PoolBucket<K, V>>,
+        ) {
+            side.release_unreferenced(live.map(|bucket| &bucket.slot));
+        }
+        #[inline]
+        fn iter<'a, K: 'a, V: 'a>(
+            _: &'a HashTable<PoolBucket<K, V>>,
+            side: &'a Pool<(K, V)>,
+        ) -> PoolIter<'a, K, V> {
+            PoolIter { inner: side.iter() }
+        }
+        #[inline]
+        fn iter_mut<'a, K: 'a, V: 'a>(
+            _: &'a mut HashTable<PoolBucket<K, V>>,
+            side: &'a mut Pool<(K, V)>,
+        ) -> PoolIterMut<'a, K, V> {
+            PoolIterMut {
+                inner: side.iter_mut(),
+            }
+        }
+        #[inline]
+        fn into_iter<K, V>(
+            table: HashTable<PoolBucket<K, V>>,
+            side: Pool<(K, V)>,
+        ) -> PoolIntoIter<K, V> {
+            // The buckets own nothing: the pool owns the entries.
+            drop(table);
+            PoolIntoIter {
+                inner: side.into_values(),
+            }
+        }
+        #[inline]
+        fn drain<'a, K: 'a, V: 'a>(
+            table: &'a mut HashTable<PoolBucket<K, V>>,
+            side: &'a mut Pool<(K, V)>,
+        ) -> PoolDrain<'a, K, V> {
+            table.clear();
+            PoolDrain {
+                inner: side.drain(),
+            }
+        }
+    }
+
+    /// Defines an iterator over a table or a pool with the map's item type.
+    macro_rules! entry_iter {
+        (
+            $(#[$doc:meta])*
+            $name:ident<$($lt:lifetime,)? K, V>
+            { $inner:ty } -> $item:ty, |$pat:pat_param| $out:expr
+        ) => {
+            $(#[$doc])*
+            pub struct $name<$($lt,)? K, V> {
+                inner: $inner,
+            }
+
+            impl<$($lt,)? K, V> Iterator for $name<$($lt,)? K, V> {
+                type Item = $item;
+
+                #[inline]
+                fn next(&mut self) -> Option<$item> {
+                    self.inner.next().map(|$pat| $out)
+                }
+
+                #[inline]
+                fn size_hint(&self) -> (usize, Option<usize>) {
+                    self.inner.size_hint()
+                }
+
+                #[inline]
+                fn fold<B, F: FnMut(B, $item) -> B>(self, init: B, mut f: F) -> B {
+                    self.inner.fold(init, |acc, $pat| f(acc, $out))
+                }
+            }
+
+            impl<$($lt,)? K, V> ExactSizeIterator for $name<$($lt,)? K, V> {}
+
+            impl<$($lt,)? K, V> FusedIterator for $name<$($lt,)? K, V> {}
+        };
+    }
+
+    entry_iter!(
+        /// `(&K, &V)` from the table.
+        InlineIter<'a, K, V> { hash_table::Iter<'a, Pair<K, V>> }
+            -> (&'a K, &'a V), |bucket| (&bucket.key, &bucket.slot)
+    );
+    entry_iter!(
+        /// `(&K, &mut V)` from the table.
+        InlineIterMut<'a, K, V> { hash_table::IterMut<'a, Pair<K, V>> }
+            -> (&'a K, &'a mut V), |bucket| (&bucket.key, &mut bucket.slot)
+    );
+    entry_iter!(
+        /// `(K, V)` out of the table.
+        InlineIntoIter<K, V> { hash_table::IntoIter<Pair<K, V>> }
+            -> (K, V), |bucket| (bucket.key, bucket.slot)
+    );
+    entry_iter!(
+        /// `(K, V)` drained from the table.
+        InlineDrain<'a, K, V> { hash_table::Drain<'a, Pair<K, V>> }
+            -> (K, V), |bucket| (bucket.key, bucket.slot)
+    );
+    entry_iter!(
+        /// `(&K, &V)` from the table.
+        BoxedIter<'a, K, V> { hash_table::Iter<'a, Pair<K, Box<V>>> }
+            -> (&'a K, &'a V), |bucket| (&bucket.key, &*bucket.slot)
+    );
+    entry_iter!(
+        /// `(&K, &mut V)` from the table.
+        BoxedIterMut<'a, K, V> { hash_table::IterMut<'a, Pair<K, Box<V>>> }
+            -> (&'a K, &'a mut V), |bucket| (&bucket.key, &mut *bucket.slot)
+    );
+    entry_iter!(
+        /// `(K, V)` out of the table.
+        BoxedIntoIter<K, V> { hash_table::IntoIter<Pair<K, Box<V>>> }
+            -> (K, V), |bucket| (bucket.key, *bucket.slot)
+    );
+    entry_iter!(
+        /// `(K, V)` drained from the table.
+        BoxedDrain<'a, K, V> { hash_table::Drain<'a, Pair<K, Box<V>>> }
+            -> (K, V), |bucket| (bucket.key, *bucket.slot)
+    );
+    entry_iter!(
+        /// `(&K, &V)` from the pool, in memory order.
+        PoolIter<'a, K, V> { pool::Iter<'a, (K, V)> }
+            -> (&'a K, &'a V), |(key, value)| (key, value)
+    );
+    entry_iter!(
+        /// `(&K, &mut V)` from the pool, in memory order.
+        PoolIterMut<'a, K, V> { pool::IterMut<'a, (K, V)> }
+            -> (&'a K, &'a mut V), |(key, value)| (&*key, value)
+    );
+    entry_iter!(
+        /// `(K, V)` out of the pool, in memory order.
+        PoolIntoIter<K, V> { pool::IntoIter<(K, V)> } -> (K, V), |entry| entry
+    );
+    entry_iter!(
+        /// `(K, V)` drained from the pool, in memory order.
+        PoolDrain<'a, K, V> { pool::Drain<'a, (K, V)> } -> (K, V), |entry| entry
+    );
+
+    impl<K, V> Clone for InlineIter<'_, K, V> {
+        fn clone(&self) -> Self {
+            InlineIter {
+                inner: self.inner.clone(),
+            }
+        }
+    }
+
+    impl<K, V> Clone for BoxedIter<'_, K, V> {
+        fn clone(&self) -> Self {
+            BoxedIter {
+                inner: self.inner.clone(),
+            }
+        }
+    }
+
+    impl<K, V> Clone for PoolIter<'_, K, V> {
+        fn clone(&self) -> Self {
+            PoolIter {
+                inner: self.inner.clone(),
+            }
         }
     }
 }
