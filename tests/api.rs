@@ -417,6 +417,23 @@ macro_rules! suite {
             }
 
             #[test]
+            fn a_leaked_drain_leaves_an_empty_usable_map() {
+                // As with `Vec::drain`, leaking the iterator may leak the
+                // entries it had not yielded, but the map stays consistent.
+                let mut map = filled(40);
+                let mut drain = map.drain();
+                assert_eq!(drain.next().map(|(k, v)| k == v.id()), Some(true));
+                std::mem::forget(drain);
+                assert!(map.is_empty());
+                assert_eq!(map.iter().count(), 0);
+                assert_eq!(map.values_mut().count(), 0);
+                assert_eq!(map.get(&1), None);
+                map.extend((0..10).map(|i| (i, v(i))));
+                assert_eq!(sorted_ids(&map), (0..10).map(|i| (i, i)).collect::<Vec<_>>());
+                assert_eq!(map.clone().into_iter().count(), 10);
+            }
+
+            #[test]
             fn iterators_are_exact_and_fused() {
                 let mut map = filled(33);
                 assert_fused(map.iter(), 33);

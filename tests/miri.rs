@@ -214,6 +214,35 @@ fn removal_iterators<St: Storage>() {
     assert_eq!(live(), 0);
 }
 
+/// Iteration over a map with holes: removed runs inside a bitmap word and
+/// across words, through `next` and through `fold` (the pool walks runs of
+/// adjacent slots).
+fn walks_with_holes<St: Storage>() {
+    let mut map = filled::<St>(300);
+    map.retain(|&k, _| k % 5 != 0 && !(100..170).contains(&k));
+    let mut expected: Vec<u64> = (0..300)
+        .filter(|k| k % 5 != 0 && !(100..170).contains(k))
+        .collect();
+    let mut seen: Vec<u64> = map.iter().map(|(&k, v)| k + 0 * v.check()).collect();
+    seen.sort_unstable();
+    assert_eq!(seen, expected);
+    let sum: u64 = map.values().map(Val::check).sum();
+    assert_eq!(sum, expected.iter().sum::<u64>());
+    assert_eq!(map.iter().fold(0, |n, (&k, v)| n + (v.check() == k) as usize), map.len());
+    map.iter_mut().for_each(|(&k, v)| v.body.fill(k as u8));
+    map.values_mut().for_each(|v| v.body[0] = v.id as u8);
+    consistent(&map);
+    // Refill some holes (reused slots), then move everything out.
+    for k in (100..170).step_by(7) {
+        map.insert(k, Val::new(k));
+        expected.push(k);
+    }
+    expected.sort_unstable();
+    let mut moved: Vec<u64> = map.into_values().map(|v| v.check()).collect();
+    moved.sort_unstable();
+    assert_eq!(moved, expected);
+}
+
 fn clones<St: Storage>() {
     let map = filled::<St>(100);
     let copy = map.clone();
@@ -358,6 +387,7 @@ mapstore_testkit::per_storage!(
     entries,
     mutable_access,
     removal_iterators,
+    walks_with_holes,
     clones,
     clear_and_shrink,
 );
