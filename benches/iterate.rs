@@ -3,7 +3,7 @@
 //! `into_values`, `drain`, and `clear` + drop of a small map.
 //!
 //! ```sh
-//! cargo bench --bench iterate            # full run, ~3-5 min; writes docs/bench/iterate.csv
+//! cargo bench --bench iterate            # full run, ~3 min on 2 cores; writes docs/bench/iterate.csv
 //! cargo bench --bench iterate -- --test  # quick mode (CI): N = 1000, 2 rounds, writes no CSV
 //! ```
 //!
@@ -37,7 +37,7 @@
 //! and `HashMap<K, Box<V>>`, all with `DefaultHashBuilder`. All of a cell's
 //! contenders run interleaved in one process (the testkit's race), the
 //! order rotated each round, and each workload keeps its minimum over the
-//! rounds (15 at N = 1e3, 5 at 1e5, 3 at 1e6). One sample repeats each
+//! rounds (15 at N = 1e3, 10 at 1e5, 5 at 1e6). One sample repeats each
 //! workload so that it covers at least 100 000 entries (100 times at
 //! N = 1e3). `PooledMap` is timed twice per round (the control): the gap
 //! between its two minimums is the noise, printed per workload.
@@ -220,8 +220,9 @@ impl Bench {
         match (self.quick, n) {
             (true, _) => 2,
             (false, n) if n <= 1_000 => 15,
-            (false, n) if n <= 100_000 => 5,
-            _ => 3,
+            // Fewer entries per sample here, so more rounds than at 1e3.
+            (false, n) if n <= 100_000 => 10,
+            _ => 5,
         }
     }
 }
