@@ -36,8 +36,18 @@ pub trait Contender<K, V>: Sized {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
-    /// Calls `f` on every entry.
+    /// Calls `f` on every entry (`iter()`).
     fn for_each(&self, f: impl FnMut(&K, &V));
+    /// Calls `f` on every value (`values()`).
+    fn for_each_value(&self, f: impl FnMut(&V));
+    /// Calls `f` on every value, mutably (`values_mut()`).
+    fn for_each_value_mut(&mut self, f: impl FnMut(&mut V));
+    /// Removes every entry (`drain()`), showing each to `f` before it is
+    /// dropped. The map keeps its memory where the map's `drain` does.
+    fn drain_each(&mut self, f: impl FnMut(&K, &V));
+    /// Consumes the map (`into_values()`), showing each value to `f` before
+    /// it is dropped.
+    fn into_values_each(self, f: impl FnMut(&V));
     /// `memory_usage()`, for the maps that have it.
     fn memory_usage(&self) -> Option<usize> {
         None
@@ -83,6 +93,18 @@ impl<K: Hash + Eq, V, St: Storage> Contender<K, V> for Map<K, V, St> {
     fn for_each(&self, mut f: impl FnMut(&K, &V)) {
         self.iter().for_each(|(k, v)| f(k, v));
     }
+    fn for_each_value(&self, f: impl FnMut(&V)) {
+        self.values().for_each(f);
+    }
+    fn for_each_value_mut(&mut self, f: impl FnMut(&mut V)) {
+        self.values_mut().for_each(f);
+    }
+    fn drain_each(&mut self, mut f: impl FnMut(&K, &V)) {
+        self.drain().for_each(|(k, v)| f(&k, &v));
+    }
+    fn into_values_each(self, mut f: impl FnMut(&V)) {
+        self.into_values().for_each(|v| f(&v));
+    }
     fn memory_usage(&self) -> Option<usize> {
         Some(Map::memory_usage(self))
     }
@@ -121,6 +143,18 @@ impl<K: Hash + Eq, V: MapValue> Contender<K, V> for Store<K, V> {
     fn for_each(&self, mut f: impl FnMut(&K, &V)) {
         self.0.iter().for_each(|(k, v)| f(k, v));
     }
+    fn for_each_value(&self, f: impl FnMut(&V)) {
+        self.0.values().for_each(f);
+    }
+    fn for_each_value_mut(&mut self, f: impl FnMut(&mut V)) {
+        self.0.values_mut().for_each(f);
+    }
+    fn drain_each(&mut self, mut f: impl FnMut(&K, &V)) {
+        self.0.drain().for_each(|(k, v)| f(&k, &v));
+    }
+    fn into_values_each(self, mut f: impl FnMut(&V)) {
+        self.0.into_values().for_each(|v| f(&v));
+    }
     fn memory_usage(&self) -> Option<usize> {
         Some(self.0.memory_usage())
     }
@@ -137,7 +171,8 @@ pub type IndexMapDefault<K, V> = indexmap::IndexMap<K, V, DefaultHashBuilder>;
 pub type StdMap<K, V> = std::collections::HashMap<K, V>;
 
 macro_rules! std_like {
-    ($name:literal, $id:literal, $ty:ty, remove: $remove:ident, wrap: $wrap:expr, unwrap: $unwrap:expr, unbox: $unbox:expr) => {
+    ($name:literal, $id:literal, $ty:ty, remove: $remove:ident, drain: ($($range:tt)*),
+     wrap: $wrap:expr, unwrap: $unwrap:expr, unwrap_mut: $unwrap_mut:expr, unbox: $unbox:expr) => {
         impl<K: Hash + Eq, V> Contender<K, V> for $ty {
             const NAME: &'static str = $name;
             const ID: &'static str = $id;
@@ -168,22 +203,41 @@ macro_rules! std_like {
             fn for_each(&self, mut f: impl FnMut(&K, &V)) {
                 self.iter().for_each(|(k, v)| f(k, $unwrap(v)));
             }
+            fn for_each_value(&self, mut f: impl FnMut(&V)) {
+                self.values().for_each(|v| f($unwrap(v)));
+            }
+            fn for_each_value_mut(&mut self, mut f: impl FnMut(&mut V)) {
+                self.values_mut().for_each(|v| f($unwrap_mut(v)));
+            }
+            // A boxed value is read in its box, not moved out of it: what a
+            // user of `HashMap<K, Box<V>>` would write.
+            fn drain_each(&mut self, mut f: impl FnMut(&K, &V)) {
+                self.drain($($range)*).for_each(|(k, v)| f(&k, $unwrap(&v)));
+            }
+            fn into_values_each(self, mut f: impl FnMut(&V)) {
+                self.into_values().for_each(|v| f($unwrap(&v)));
+            }
         }
     };
 }
 
-std_like!("HashMap<K, V>", "hashbrown", HashbrownMap<K, V>,
-    remove: remove, wrap: |v| v, unwrap: |v| v, unbox: |v| v);
-std_like!("HashMap<K, Box<V>>", "hashbrown_Box", HashbrownBoxMap<K, V>,
-    remove: remove, wrap: Box::new, unwrap: unbox_ref, unbox: |v: Box<V>| *v);
-std_like!("IndexMap<K, V>", "IndexMap", IndexMapDefault<K, V>,
-    remove: swap_remove, wrap: |v| v, unwrap: |v| v, unbox: |v| v);
-std_like!("std HashMap<K, V>", "std_HashMap", StdMap<K, V>,
-    remove: remove, wrap: |v| v, unwrap: |v| v, unbox: |v| v);
+std_like!("HashMap<K, V>", "hashbrown", HashbrownMap<K, V>, remove: remove, drain: (),
+    wrap: |v| v, unwrap: |v| v, unwrap_mut: |v| v, unbox: |v| v);
+std_like!("HashMap<K, Box<V>>", "hashbrown_Box", HashbrownBoxMap<K, V>, remove: remove, drain: (),
+    wrap: Box::new, unwrap: unbox_ref, unwrap_mut: unbox_mut, unbox: |v: Box<V>| *v);
+std_like!("IndexMap<K, V>", "IndexMap", IndexMapDefault<K, V>, remove: swap_remove, drain: (..),
+    wrap: |v| v, unwrap: |v| v, unwrap_mut: |v| v, unbox: |v| v);
+std_like!("std HashMap<K, V>", "std_HashMap", StdMap<K, V>, remove: remove, drain: (),
+    wrap: |v| v, unwrap: |v| v, unwrap_mut: |v| v, unbox: |v| v);
 
 #[inline]
 #[allow(clippy::borrowed_box)]
 fn unbox_ref<V>(v: &Box<V>) -> &V {
+    v
+}
+
+#[inline]
+fn unbox_mut<V>(v: &mut Box<V>) -> &mut V {
     v
 }
 
