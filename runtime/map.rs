@@ -1286,6 +1286,11 @@ macro_rules! projection_iter {
             fn size_hint(&self) -> (usize, Option<usize>) {
                 self.inner.size_hint()
             }
+
+            #[inline]
+            fn fold<B, F: FnMut(B, Self::Item) -> B>(self, init: B, mut f: F) -> B {
+                self.inner.fold(init, |acc, $pat| f(acc, $out))
+            }
         }
     };
 }

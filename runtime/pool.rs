@@ -729,6 +729,15 @@ impl Cursor {
             }
             self.next_run(pool);
         }
+        self.step()
+    }
+
+    /// The next slot of the current run, if it has one left.
+    #[inline]
+    fn step<V>(&mut self) -> Option<(usize, NonNull<V>)> {
+        if self.run == 0 {
+            return None;
+        }
         let slot = (self.index, self.ptr.cast::<V>());
         self.run -= 1;
         self.remaining -= 1;
@@ -861,23 +870,85 @@ unsafe impl<V: Send> Send for IntoIter<V> {}
 // SAFETY: as above; through `&IntoIter` nothing can be reached.
 unsafe impl<V: Sync> Sync for IntoIter<V> {}
 
+impl<V> IntoIter<V> {
+    /// Starts the next run and takes it off the pool's books at once (a
+    /// run lies in one bitmap word), so the pool's drop skips it; `drop_run`
+    /// drops the part of it not yielded. The current run is over, and
+    /// values remain.
+    #[inline]
+    fn start_run(&mut self) {
+        self.cursor.next_run(&self.pool);
+        let (index, run) = (self.cursor.index, self.cursor.run);
+        let mask = if run == 64 {
+            u64::MAX
+        } else {
+            ((1 << run) - 1) << (index % 64)
+        };
+        self.pool.occupied[index / 64] &= !mask;
+        self.pool.len -= run;
+    }
+
+    /// Moves the values out into `f`, a run at a time.
+    #[inline]
+    fn fold_by_ref<B>(&mut self, mut acc: B, mut f: impl FnMut(B, V) -> B) -> B {
+        loop {
+            while let Some((_, slot)) = self.cursor.step() {
+                // SAFETY: as in `next`.
+                acc = f(acc, unsafe { slot.read() });
+            }
+            if self.cursor.remaining == 0 {
+                return acc;
+            }
+            self.start_run();
+        }
+    }
+}
+
 impl<V> Iterator for IntoIter<V> {
     type Item = V;
 
     #[inline]
     fn next(&mut self) -> Option<V> {
-        let (i, slot) = self.cursor.next(&self.pool)?;
-        // Vacant before the read, so the pool's drop skips it.
-        self.pool.occupied[i / 64] &= !(1 << (i % 64));
-        self.pool.len -= 1;
-        // SAFETY: the slot held a value and is now marked vacant: the value
-        // is read exactly once.
+        if self.cursor.run == 0 {
+            if self.cursor.remaining == 0 {
+                return None;
+            }
+            self.start_run();
+        }
+        let (_, slot) = self.cursor.step()?;
+        // SAFETY: the slot is in the current run: it held a value, is marked
+        // vacant, and the cursor passes it once, so the value is read
+        // exactly once.
         Some(unsafe { slot.read() })
     }
 
     #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
         (self.cursor.remaining, Some(self.cursor.remaining))
+    }
+
+    #[inline]
+    fn fold<B, F: FnMut(B, V) -> B>(mut self, init: B, f: F) -> B {
+        self.fold_by_ref(init, f)
+    }
+}
+
+impl<V> IntoIter<V> {
+    /// Drops the values of the current run not yielded: they are marked
+    /// vacant already, so neither the pool's drop nor its `clear` would.
+    fn drop_run(&mut self) {
+        while let Some((_, slot)) = self.cursor.step::<V>() {
+            // SAFETY: as in `next`: a slot of the current run, not yielded,
+            // passed once by the cursor, so dropped once.
+            unsafe { ptr::drop_in_place(slot.as_ptr()) };
+        }
+    }
+}
+
+impl<V> Drop for IntoIter<V> {
+    fn drop(&mut self) {
+        // Then the pool's own drop drops the values still marked.
+        self.drop_run();
     }
 }
 
@@ -897,6 +968,11 @@ impl<V> Iterator for Drain<'_, V> {
     }
 
     #[inline]
+    fn fold<B, F: FnMut(B, V) -> B>(mut self, init: B, f: F) -> B {
+        self.iter.fold_by_ref(init, f)
+    }
+
+    #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
         self.iter.size_hint()
     }
@@ -904,6 +980,7 @@ impl<V> Iterator for Drain<'_, V> {
 
 impl<V> Drop for Drain<'_, V> {
     fn drop(&mut self) {
+        self.iter.drop_run();
         let mut pool = mem::take(&mut self.iter.pool);
         // If a destructor panics, `pool` is dropped (chunks freed) and the
         // home pool stays empty.

@@ -429,7 +429,10 @@ macro_rules! suite {
                 assert_eq!(map.values_mut().count(), 0);
                 assert_eq!(map.get(&1), None);
                 map.extend((0..10).map(|i| (i, v(i))));
-                assert_eq!(sorted_ids(&map), (0..10).map(|i| (i, i)).collect::<Vec<_>>());
+                assert_eq!(
+                    sorted_ids(&map),
+                    (0..10).map(|i| (i, i)).collect::<Vec<_>>()
+                );
                 assert_eq!(map.clone().into_iter().count(), 10);
             }
 

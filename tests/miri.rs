@@ -228,7 +228,11 @@ fn walks_with_holes<St: Storage>() {
     assert_eq!(seen, expected);
     let sum: u64 = map.values().map(Val::check).sum();
     assert_eq!(sum, expected.iter().sum::<u64>());
-    assert_eq!(map.iter().fold(0, |n, (&k, v)| n + (v.check() == k) as usize), map.len());
+    assert_eq!(
+        map.iter()
+            .fold(0, |n, (&k, v)| n + (v.check() == k) as usize),
+        map.len()
+    );
     map.iter_mut().for_each(|(&k, v)| v.body.fill(k as u8));
     map.values_mut().for_each(|v| v.body[0] = v.id as u8);
     consistent(&map);
