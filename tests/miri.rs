@@ -223,7 +223,13 @@ fn walks_with_holes<St: Storage>() {
     let mut expected: Vec<u64> = (0..300)
         .filter(|k| k % 5 != 0 && !(100..170).contains(k))
         .collect();
-    let mut seen: Vec<u64> = map.iter().map(|(&k, v)| k + 0 * v.check()).collect();
+    let mut seen: Vec<u64> = map
+        .iter()
+        .map(|(&k, v)| {
+            assert_eq!(v.check(), k);
+            k
+        })
+        .collect();
     seen.sort_unstable();
     assert_eq!(seen, expected);
     let sum: u64 = map.values().map(Val::check).sum();
