@@ -153,6 +153,16 @@ impl Geometry {
     }
 }
 
+/// A word with its `n` low bits set, `n <= 64`.
+#[inline]
+const fn low_bits(n: usize) -> u64 {
+    if n >= 64 {
+        u64::MAX
+    } else {
+        (1 << n) - 1
+    }
+}
+
 /// Alignment of a slot: the value's, and at least the index's.
 const fn slot_align(align: usize) -> usize {
     if align > 4 {
@@ -704,13 +714,20 @@ impl Cursor {
         }
         // The set bits from `offset` on, up to the chunk's end: 1..=64.
         let ones = (self.bits >> offset).trailing_ones() as usize;
-        let len = ones.min(self.end - i);
-        let mask = if len == 64 {
-            u64::MAX
-        } else {
-            ((1 << len) - 1) << offset
-        };
-        self.bits &= !mask;
+        let mut len = ones.min(self.end - i);
+        self.bits &= !low_bits(offset as usize + len);
+        // A run that fills its word to the end goes on into the next words
+        // of the same chunk, as far as their bits are set.
+        while (i + len) % 64 == 0 && i + len < self.end {
+            let next = pool.occupied.get(self.word + 1).copied().unwrap_or(0);
+            let more = (next.trailing_ones() as usize).min(self.end - (i + len));
+            if more == 0 {
+                break;
+            }
+            self.word += 1;
+            self.bits = next & !low_bits(more);
+            len += more;
+        }
         self.run = len;
         self.index = i;
         // SAFETY: bit `i` is set, so `i < next <= capacity()` and slot `i`
@@ -871,35 +888,82 @@ unsafe impl<V: Send> Send for IntoIter<V> {}
 unsafe impl<V: Sync> Sync for IntoIter<V> {}
 
 impl<V> IntoIter<V> {
-    /// Starts the next run and takes it off the pool's books at once (a
-    /// run lies in one bitmap word), so the pool's drop skips it; `drop_run`
+    /// Starts the next run and takes it off the pool's books at once, so
+    /// the pool's drop skips it; `drop_run`
     /// drops the part of it not yielded. The current run is over, and
     /// values remain.
     #[inline]
     fn start_run(&mut self) {
         self.cursor.next_run(&self.pool);
-        let (index, run) = (self.cursor.index, self.cursor.run);
-        let mask = if run == 64 {
-            u64::MAX
-        } else {
-            ((1 << run) - 1) << (index % 64)
-        };
-        self.pool.occupied[index / 64] &= !mask;
+        let (mut index, run) = (self.cursor.index, self.cursor.run);
+        let end = index + run;
+        while index < end {
+            let offset = index % 64;
+            let n = (64 - offset).min(end - index);
+            self.pool.occupied[index / 64] &= !(low_bits(n) << offset);
+            index += n;
+        }
         self.pool.len -= run;
     }
 
-    /// Moves the values out into `f`, a run at a time.
+    /// Moves the values out into `f`, a run at a time. Each run moves
+    /// from the cursor into a local guard, which drops the run's values not
+    /// yet moved if `f` panics; the loop's counters stay in registers.
     #[inline]
     fn fold_by_ref<B>(&mut self, mut acc: B, mut f: impl FnMut(B, V) -> B) -> B {
         loop {
-            while let Some((_, slot)) = self.cursor.step() {
-                // SAFETY: as in `next`.
-                acc = f(acc, unsafe { slot.read() });
+            let mut run = Run::<V> {
+                next: self.cursor.ptr,
+                left: self.cursor.run,
+                _values: PhantomData,
+            };
+            self.cursor.remaining -= self.cursor.run;
+            self.cursor.run = 0;
+            while let Some(value) = run.take() {
+                acc = f(acc, value);
             }
             if self.cursor.remaining == 0 {
                 return acc;
             }
             self.start_run();
+        }
+    }
+}
+
+/// The rest of a run of slots taken off a pool's books: marked vacant, still
+/// holding their values, which it moves out one by one or drops.
+struct Run<V> {
+    /// The next slot.
+    next: NonNull<u8>,
+    /// Slots left, from `next` on.
+    left: usize,
+    _values: PhantomData<V>,
+}
+
+impl<V> Run<V> {
+    #[inline]
+    fn take(&mut self) -> Option<V> {
+        if self.left == 0 {
+            return None;
+        }
+        let slot = self.next.cast::<V>();
+        self.left -= 1;
+        // SAFETY: a run stays inside one chunk, so this is the run's next
+        // slot or one past the chunk's last byte.
+        self.next = unsafe { self.next.add(Chunks::<V>::STRIDE) };
+        // SAFETY: the slot holds a value that only this run refers to (it is
+        // marked vacant and the cursor has moved past it), and `left` was
+        // decremented first: the value is moved out exactly once.
+        Some(unsafe { slot.read() })
+    }
+}
+
+impl<V> Drop for Run<V> {
+    fn drop(&mut self) {
+        if mem::needs_drop::<V>() {
+            while let Some(value) = self.take() {
+                drop(value);
+            }
         }
     }
 }
@@ -1128,6 +1192,51 @@ mod tests {
             pool.remove(slot);
         }
         assert_eq!(pool.len, 0);
+    }
+
+    #[test]
+    fn walks_visit_occupied_slots_in_dense_order() {
+        // Runs cut by holes, by bitmap words and by chunk ends (8-byte
+        // slots: chunks of 128, 256, ... slots).
+        let mut pool = Pool::<u32>::default();
+        let slots: alloc::vec::Vec<_> = (0..2000u32).map(|i| pool.insert(i)).collect();
+        let mut kept = alloc::vec::Vec::new();
+        for (i, slot) in slots.into_iter().enumerate() {
+            if i % 7 == 3 || (300..700).contains(&i) || i % 64 == 63 {
+                pool.remove(slot);
+            } else {
+                kept.push(i as u32);
+            }
+        }
+        let walked: alloc::vec::Vec<u32> = pool.iter().copied().collect();
+        assert_eq!(walked, kept);
+        assert_eq!(pool.iter().size_hint(), (kept.len(), Some(kept.len())));
+        assert_eq!(
+            pool.iter().fold(0u64, |n, &v| n + u64::from(v)),
+            kept.iter().map(|&v| u64::from(v)).sum()
+        );
+        pool.iter_mut().for_each(|v| *v += 1);
+        assert!(pool.iter().zip(&kept).all(|(a, b)| *a == b + 1));
+        // Half a drain, then drop: the pool is empty and keeps its chunks.
+        let chunks = pool.chunks.ptrs.len();
+        let mut drain = pool.drain();
+        let first: alloc::vec::Vec<u32> = drain.by_ref().take(500).collect();
+        drop(drain);
+        assert_eq!(
+            first,
+            kept[..500]
+                .iter()
+                .map(|v| v + 1)
+                .collect::<alloc::vec::Vec<_>>()
+        );
+        assert_eq!((pool.len, pool.chunks.ptrs.len()), (0, chunks));
+        assert!(pool.occupied.iter().all(|&w| w == 0));
+        // Refill, then move everything out with fold.
+        for i in 0..1500u32 {
+            pool.insert(i);
+        }
+        let sum = pool.into_values().fold(0u64, |n, v| n + u64::from(v));
+        assert_eq!(sum, (0..1500u64).sum());
     }
 
     #[test]
