@@ -340,7 +340,9 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     /// assert_eq!(map.values().sum::<i32>(), 30);
     /// ```
     pub fn values(&self) -> Values<'_, K, V, St> {
-        Values { inner: self.iter() }
+        Values {
+            inner: St::values(&self.table, &self.side),
+        }
     }
 
     /// Iterates over the values, mutably.
@@ -352,7 +354,7 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     /// ```
     pub fn values_mut(&mut self) -> ValuesMut<'_, K, V, St> {
         ValuesMut {
-            inner: self.iter_mut(),
+            inner: St::values_mut(&mut self.table, &mut self.side),
         }
     }
 
@@ -376,7 +378,7 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     /// ```
     pub fn into_values(self) -> IntoValues<K, V, St> {
         IntoValues {
-            inner: self.into_iter(),
+            inner: St::into_values(self.table, self.side),
         }
     }
 
@@ -1253,13 +1255,13 @@ pub struct Keys<'a, K, V, St: Storage> {
 }
 
 /// Iterator over values, from [`Map::values`].
-pub struct Values<'a, K, V, St: Storage> {
-    inner: Iter<'a, K, V, St>,
+pub struct Values<'a, K: 'a, V: 'a, St: Storage> {
+    inner: St::Values<'a, K, V>,
 }
 
 /// Iterator over mutable values, from [`Map::values_mut`].
-pub struct ValuesMut<'a, K, V, St: Storage> {
-    inner: IterMut<'a, K, V, St>,
+pub struct ValuesMut<'a, K: 'a, V: 'a, St: Storage> {
+    inner: St::ValuesMut<'a, K, V>,
 }
 
 /// Owning iterator over keys, from [`Map::into_keys`].
@@ -1269,7 +1271,7 @@ pub struct IntoKeys<K, V, St: Storage> {
 
 /// Owning iterator over values, from [`Map::into_values`].
 pub struct IntoValues<K, V, St: Storage> {
-    inner: IntoIter<K, V, St>,
+    inner: St::IntoValues<K, V>,
 }
 
 macro_rules! projection_iter {
@@ -1300,10 +1302,10 @@ projection_iter!(IterMut<'a>, (&'a K, &'a mut V), |entry| entry);
 projection_iter!(IntoIter, (K, V), |entry| entry);
 projection_iter!(Drain<'a>, (K, V), |entry| entry);
 projection_iter!(Keys<'a>, &'a K, |(k, _)| k);
-projection_iter!(Values<'a>, &'a V, |(_, v)| v);
-projection_iter!(ValuesMut<'a>, &'a mut V, |(_, v)| v);
+projection_iter!(Values<'a>, &'a V, |v| v);
+projection_iter!(ValuesMut<'a>, &'a mut V, |v| v);
 projection_iter!(IntoKeys, K, |(k, _)| k);
-projection_iter!(IntoValues, V, |(_, v)| v);
+projection_iter!(IntoValues, V, |v| v);
 
 impl<K, V, St: Storage> Clone for Keys<'_, K, V, St> {
     fn clone(&self) -> Self {

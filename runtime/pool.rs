@@ -41,6 +41,7 @@
 
 use alloc::alloc::{alloc, dealloc, handle_alloc_error, Layout};
 use alloc::vec::Vec;
+use core::iter::FusedIterator;
 use core::marker::PhantomData;
 use core::mem::{self, align_of, size_of};
 use core::panic::UnwindSafe;
@@ -508,6 +509,22 @@ impl<V> Pool<V> {
         value
     }
 
+    /// Moves the value out of a slot without putting the slot on the free
+    /// list: for a pool that is emptied next (drained, then cleared; or
+    /// consumed, then dropped), where pushing every slot would be wasted
+    /// work. Until `clear`, such a slot is neither occupied nor free: it is
+    /// not reused, and nothing else depends on it.
+    #[inline]
+    pub(crate) fn take(&mut self, slot: PoolSlot<V>) -> V {
+        let i = Self::index_of(slot.0);
+        debug_assert!(self.is_occupied(i));
+        // SAFETY: as in `remove`.
+        let value = unsafe { slot.0.read() };
+        self.occupied[i / 64] &= !(1 << (i % 64));
+        self.len -= 1;
+        value
+    }
+
     /// Moves `slot`, a handle of `original` (of which `self` is a clone,
     /// [`Pool::clone`]), to the same slot of `self`.
     #[inline]
@@ -638,19 +655,6 @@ impl<V> Pool<V> {
         IntoIter {
             cursor: Cursor::new(&self),
             pool: self,
-        }
-    }
-
-    /// Moves the values out in dense-index order. The pool is empty from
-    /// the start; when the iterator is dropped it drops the values not
-    /// yielded and gets its chunks back. If the iterator is leaked instead,
-    /// so are its chunks and the values not yielded, and the pool stays
-    /// empty.
-    pub(crate) fn drain(&mut self) -> Drain<'_, V> {
-        let taken = mem::take(self);
-        Drain {
-            iter: taken.into_values(),
-            home: self,
         }
     }
 }
@@ -790,7 +794,7 @@ impl Cursor {
 }
 
 /// Shared references to a pool's values, in dense-index order.
-pub(crate) struct Iter<'a, V> {
+pub struct Iter<'a, V> {
     pool: &'a Pool<V>,
     cursor: Cursor,
 }
@@ -836,7 +840,7 @@ impl<'a, V> Iterator for Iter<'a, V> {
 }
 
 /// Mutable references to a pool's values, in dense-index order.
-pub(crate) struct IterMut<'a, V> {
+pub struct IterMut<'a, V> {
     pool: &'a Pool<V>,
     cursor: Cursor,
     _values: PhantomData<&'a mut V>,
@@ -876,7 +880,7 @@ impl<'a, V> Iterator for IterMut<'a, V> {
 }
 
 /// The values of a pool, moved out in dense-index order.
-pub(crate) struct IntoIter<V> {
+pub struct IntoIter<V> {
     pool: Pool<V>,
     cursor: Cursor,
 }
@@ -1016,42 +1020,14 @@ impl<V> Drop for IntoIter<V> {
     }
 }
 
-/// The values of a pool, moved out in dense-index order; see
-/// [`Pool::drain`].
-pub(crate) struct Drain<'a, V> {
-    home: &'a mut Pool<V>,
-    iter: IntoIter<V>,
+macro_rules! exact_and_fused {
+    ($($name:ident $(<$lt:lifetime>)?),*) => {$(
+        impl<$($lt,)? V> ExactSizeIterator for $name<$($lt,)? V> {}
+        impl<$($lt,)? V> FusedIterator for $name<$($lt,)? V> {}
+    )*};
 }
 
-impl<V> Iterator for Drain<'_, V> {
-    type Item = V;
-
-    #[inline]
-    fn next(&mut self) -> Option<V> {
-        self.iter.next()
-    }
-
-    #[inline]
-    fn fold<B, F: FnMut(B, V) -> B>(mut self, init: B, f: F) -> B {
-        self.iter.fold_by_ref(init, f)
-    }
-
-    #[inline]
-    fn size_hint(&self) -> (usize, Option<usize>) {
-        self.iter.size_hint()
-    }
-}
-
-impl<V> Drop for Drain<'_, V> {
-    fn drop(&mut self) {
-        self.iter.drop_run();
-        let mut pool = mem::take(&mut self.iter.pool);
-        // If a destructor panics, `pool` is dropped (chunks freed) and the
-        // home pool stays empty.
-        pool.clear();
-        *self.home = pool;
-    }
-}
+exact_and_fused!(Iter<'a>, IterMut<'a>, IntoIter);
 
 impl<V: Clone> Clone for Pool<V> {
     /// Clones slot for slot: each value keeps its dense index, so the
@@ -1217,26 +1193,20 @@ mod tests {
         );
         pool.iter_mut().for_each(|v| *v += 1);
         assert!(pool.iter().zip(&kept).all(|(a, b)| *a == b + 1));
-        // Half a drain, then drop: the pool is empty and keeps its chunks.
-        let chunks = pool.chunks.ptrs.len();
-        let mut drain = pool.drain();
-        let first: alloc::vec::Vec<u32> = drain.by_ref().take(500).collect();
-        drop(drain);
-        assert_eq!(
-            first,
-            kept[..500]
-                .iter()
-                .map(|v| v + 1)
-                .collect::<alloc::vec::Vec<_>>()
-        );
-        assert_eq!((pool.len, pool.chunks.ptrs.len()), (0, chunks));
-        assert!(pool.occupied.iter().all(|&w| w == 0));
-        // Refill, then move everything out with fold.
+        // Half moved out, the rest dropped with the iterator; then all of
+        // a refilled pool moved out with fold.
+        let mut values = pool.clone().into_values();
+        let first: alloc::vec::Vec<u32> = values.by_ref().take(500).collect();
+        assert_eq!(values.len(), kept.len() - 500);
+        drop(values);
+        let expected: alloc::vec::Vec<u32> = kept[..500].iter().map(|v| v + 1).collect();
+        assert_eq!(first, expected);
         for i in 0..1500u32 {
             pool.insert(i);
         }
         let sum = pool.into_values().fold(0u64, |n, v| n + u64::from(v));
-        assert_eq!(sum, (0..1500u64).sum());
+        let kept_sum: u64 = kept.iter().map(|&v| u64::from(v) + 1).sum();
+        assert_eq!(sum, kept_sum + (0..1500u64).sum::<u64>());
     }
 
     #[test]

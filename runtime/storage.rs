@@ -48,6 +48,17 @@ mod sealed {
         /// Draining iterator over `(K, V)`: the map is empty once it is
         /// dropped.
         type Drain<'a, K: 'a, V: 'a>: Iterator<Item = (K, V)> + ExactSizeIterator + FusedIterator;
+        /// Iterator over `&V`.
+        type Values<'a, K: 'a, V: 'a>: Iterator<Item = &'a V>
+            + ExactSizeIterator
+            + FusedIterator
+            + Clone;
+        /// Iterator over `&mut V`.
+        type ValuesMut<'a, K: 'a, V: 'a>: Iterator<Item = &'a mut V>
+            + ExactSizeIterator
+            + FusedIterator;
+        /// Owning iterator over `V`.
+        type IntoValues<K, V>: Iterator<Item = V> + ExactSizeIterator + FusedIterator;
 
         /// Stores an entry whose key hashes to `hash`; returns its bucket.
         ///
@@ -151,6 +162,21 @@ mod sealed {
             table: &'a mut HashTable<Self::Bucket<K, V>>,
             side: &'a mut Self::Side<K, V>,
         ) -> Self::Drain<'a, K, V>;
+        /// Iterates over the values.
+        fn values<'a, K: 'a, V: 'a>(
+            table: &'a HashTable<Self::Bucket<K, V>>,
+            side: &'a Self::Side<K, V>,
+        ) -> Self::Values<'a, K, V>;
+        /// Iterates over the values, mutably.
+        fn values_mut<'a, K: 'a, V: 'a>(
+            table: &'a mut HashTable<Self::Bucket<K, V>>,
+            side: &'a mut Self::Side<K, V>,
+        ) -> Self::ValuesMut<'a, K, V>;
+        /// Moves the values out; the keys are dropped.
+        fn into_values<K, V>(
+            table: HashTable<Self::Bucket<K, V>>,
+            side: Self::Side<K, V>,
+        ) -> Self::IntoValues<K, V>;
     }
 
     /// The side storage of an empty map, as a constant: trait methods
@@ -241,6 +267,9 @@ mod sealed {
                 type IterMut<'a, K: 'a, V: 'a> = $iter_mut<'a, K, V>;
                 type IntoIter<K, V> = $into_iter<K, V>;
                 type Drain<'a, K: 'a, V: 'a> = $drain<'a, K, V>;
+                type Values<'a, K: 'a, V: 'a> = Second<$iter<'a, K, V>>;
+                type ValuesMut<'a, K: 'a, V: 'a> = Second<$iter_mut<'a, K, V>>;
+                type IntoValues<K, V> = Second<$into_iter<K, V>>;
 
                 #[inline]
                 fn store<K, V>((): &mut (), _: u64, key: K, value: V) -> Self::Bucket<K, V> {
@@ -331,6 +360,27 @@ mod sealed {
                         inner: table.drain(),
                     }
                 }
+                #[inline]
+                fn values<'a, K: 'a, V: 'a>(
+                    table: &'a HashTable<Self::Bucket<K, V>>,
+                    side: &'a (),
+                ) -> Self::Values<'a, K, V> {
+                    Second(Self::iter(table, side))
+                }
+                #[inline]
+                fn values_mut<'a, K: 'a, V: 'a>(
+                    table: &'a mut HashTable<Self::Bucket<K, V>>,
+                    side: &'a mut (),
+                ) -> Self::ValuesMut<'a, K, V> {
+                    Second(Self::iter_mut(table, side))
+                }
+                #[inline]
+                fn into_values<K, V>(
+                    table: HashTable<Self::Bucket<K, V>>,
+                    side: (),
+                ) -> Self::IntoValues<K, V> {
+                    Second(Self::into_iter(table, side))
+                }
             }
         };
     }
@@ -338,21 +388,20 @@ mod sealed {
     in_table_ops!(super::Inline: InlineIter, InlineIterMut, InlineIntoIter, InlineDrain);
     in_table_ops!(super::Boxed: BoxedIter, BoxedIterMut, BoxedIntoIter, BoxedDrain);
 
-    /// A bucket of the pooled table: the key's hash and a pointer to the
-    /// pool slot that holds the key and the value. The hash lets a probe
-    /// skip other keys without reading their slots, and a resize move
-    /// buckets without hashing any key.
+    /// A bucket of the pooled table: the key and a pointer to the pool slot
+    /// that holds its value.
     pub struct PoolBucket<K, V> {
-        hash: u64,
-        slot: PoolSlot<(K, V)>,
+        key: K,
+        slot: PoolSlot<V>,
     }
 
-    /// A copy that refers to the same pool slot, for `clone_table`; see
+    /// A copy that refers to the same pool slot, for `clone_table`, which
+    /// `rebase_bucket` then moves to the cloned pool; see
     /// [`PoolSlot::duplicate`].
-    impl<K, V> Clone for PoolBucket<K, V> {
+    impl<K: Clone, V> Clone for PoolBucket<K, V> {
         fn clone(&self) -> Self {
             PoolBucket {
-                hash: self.hash,
+                key: self.key.clone(),
                 slot: self.slot.duplicate(),
             }
         }
@@ -360,66 +409,64 @@ mod sealed {
 
     impl StorageOps for super::Pooled {
         type Bucket<K, V> = PoolBucket<K, V>;
-        type Side<K, V> = Pool<(K, V)>;
+        type Side<K, V> = Pool<V>;
         type Iter<'a, K: 'a, V: 'a> = PoolIter<'a, K, V>;
         type IterMut<'a, K: 'a, V: 'a> = PoolIterMut<'a, K, V>;
         type IntoIter<K, V> = PoolIntoIter<K, V>;
         type Drain<'a, K: 'a, V: 'a> = PoolDrain<'a, K, V>;
+        type Values<'a, K: 'a, V: 'a> = pool::Iter<'a, V>;
+        type ValuesMut<'a, K: 'a, V: 'a> = pool::IterMut<'a, V>;
+        type IntoValues<K, V> = pool::IntoIter<V>;
 
         #[inline]
-        fn store<K, V>(side: &mut Pool<(K, V)>, hash: u64, key: K, value: V) -> PoolBucket<K, V> {
+        fn store<K, V>(side: &mut Pool<V>, _: u64, key: K, value: V) -> PoolBucket<K, V> {
             PoolBucket {
-                hash,
-                slot: side.insert((key, value)),
+                key,
+                slot: side.insert(value),
             }
         }
         #[inline]
         fn matches<K, V, Q: Equivalent<K> + ?Sized>(
-            side: &Pool<(K, V)>,
+            _: &Pool<V>,
             bucket: &PoolBucket<K, V>,
-            hash: u64,
+            _: u64,
             key: &Q,
         ) -> bool {
-            bucket.hash == hash && key.equivalent(&side.get(&bucket.slot).0)
+            key.equivalent(&bucket.key)
         }
         #[inline]
-        fn hash<K: Hash, V, S: BuildHasher>(bucket: &PoolBucket<K, V>, _: &S) -> u64 {
-            bucket.hash
+        fn hash<K: Hash, V, S: BuildHasher>(bucket: &PoolBucket<K, V>, hash_builder: &S) -> u64 {
+            hash_builder.hash_one(&bucket.key)
         }
         #[inline]
-        fn pair<'a, K, V>(side: &'a Pool<(K, V)>, bucket: &'a PoolBucket<K, V>) -> (&'a K, &'a V) {
-            let (key, value) = side.get(&bucket.slot);
-            (key, value)
+        fn pair<'a, K, V>(side: &'a Pool<V>, bucket: &'a PoolBucket<K, V>) -> (&'a K, &'a V) {
+            (&bucket.key, side.get(&bucket.slot))
         }
         #[inline]
         fn pair_mut<'a, K, V>(
-            side: &'a Pool<(K, V)>,
+            side: &'a Pool<V>,
             bucket: &'a mut PoolBucket<K, V>,
         ) -> (&'a K, &'a mut V) {
-            let (key, value) = side.get_mut(&mut bucket.slot);
-            (key, value)
+            (&bucket.key, side.get_mut(&mut bucket.slot))
         }
         #[inline]
-        fn take<K, V>(side: &mut Pool<(K, V)>, bucket: PoolBucket<K, V>) -> (K, V) {
-            side.remove(bucket.slot)
+        fn take<K, V>(side: &mut Pool<V>, bucket: PoolBucket<K, V>) -> (K, V) {
+            (bucket.key, side.remove(bucket.slot))
         }
         #[inline]
-        fn try_reserve<K, V>(
-            side: &mut Pool<(K, V)>,
-            additional: usize,
-        ) -> Result<(), TryReserveError> {
+        fn try_reserve<K, V>(side: &mut Pool<V>, additional: usize) -> Result<(), TryReserveError> {
             side.try_reserve(additional)
         }
         #[inline]
-        fn clear<K, V>(side: &mut Pool<(K, V)>) {
+        fn clear<K, V>(side: &mut Pool<V>) {
             side.clear();
         }
         #[inline]
-        fn shrink_to_fit<K, V>(side: &mut Pool<(K, V)>) {
+        fn shrink_to_fit<K, V>(side: &mut Pool<V>) {
             side.shrink_to_fit();
         }
         #[inline]
-        fn side_bytes<K, V>(side: &Pool<(K, V)>, _: usize) -> usize {
+        fn side_bytes<K, V>(side: &Pool<V>, _: usize) -> usize {
             side.memory_usage()
         }
         fn clone_table<K: Clone, V: Clone>(
@@ -428,61 +475,207 @@ mod sealed {
             table.clone()
         }
         #[inline]
-        fn clone_side<K: Clone, V: Clone>(side: &Pool<(K, V)>) -> Pool<(K, V)> {
+        fn clone_side<K: Clone, V: Clone>(side: &Pool<V>) -> Pool<V> {
             side.clone()
         }
         #[inline]
-        fn rebase_bucket<K, V>(
-            original: &Pool<(K, V)>,
-            copy: &Pool<(K, V)>,
-            bucket: &mut PoolBucket<K, V>,
-        ) {
+        fn rebase_bucket<K, V>(original: &Pool<V>, copy: &Pool<V>, bucket: &mut PoolBucket<K, V>) {
             copy.rebase(original, &mut bucket.slot);
         }
         fn release_unreferenced<'a, K: 'a, V: 'a>(
-            side: &mut Pool<(K, V)>,
+            side: &mut Pool<V>,
             live: impl Iterator<Item = &'a PoolBucket<K, V>>,
         ) {
             side.release_unreferenced(live.map(|bucket| &bucket.slot));
         }
         #[inline]
         fn iter<'a, K: 'a, V: 'a>(
-            _: &'a HashTable<PoolBucket<K, V>>,
-            side: &'a Pool<(K, V)>,
+            table: &'a HashTable<PoolBucket<K, V>>,
+            side: &'a Pool<V>,
         ) -> PoolIter<'a, K, V> {
-            PoolIter { inner: side.iter() }
+            PoolIter {
+                inner: table.iter(),
+                side,
+            }
         }
         #[inline]
         fn iter_mut<'a, K: 'a, V: 'a>(
-            _: &'a mut HashTable<PoolBucket<K, V>>,
-            side: &'a mut Pool<(K, V)>,
+            table: &'a mut HashTable<PoolBucket<K, V>>,
+            side: &'a mut Pool<V>,
         ) -> PoolIterMut<'a, K, V> {
             PoolIterMut {
-                inner: side.iter_mut(),
+                inner: table.iter_mut(),
+                side,
             }
         }
         #[inline]
         fn into_iter<K, V>(
             table: HashTable<PoolBucket<K, V>>,
-            side: Pool<(K, V)>,
+            side: Pool<V>,
         ) -> PoolIntoIter<K, V> {
-            // The buckets own nothing: the pool owns the entries.
-            drop(table);
             PoolIntoIter {
-                inner: side.into_values(),
+                inner: table.into_iter(),
+                side,
             }
         }
         #[inline]
         fn drain<'a, K: 'a, V: 'a>(
             table: &'a mut HashTable<PoolBucket<K, V>>,
-            side: &'a mut Pool<(K, V)>,
+            side: &'a mut Pool<V>,
         ) -> PoolDrain<'a, K, V> {
-            table.clear();
+            // The pool leaves the map for as long as the drain lives: if
+            // the drain is leaked, the map is left empty and consistent.
             PoolDrain {
-                inner: side.drain(),
+                inner: table.drain(),
+                pool: core::mem::take(side),
+                home: side,
+            }
+        }
+        #[inline]
+        fn values<'a, K: 'a, V: 'a>(
+            _: &'a HashTable<PoolBucket<K, V>>,
+            side: &'a Pool<V>,
+        ) -> pool::Iter<'a, V> {
+            side.iter()
+        }
+        #[inline]
+        fn values_mut<'a, K: 'a, V: 'a>(
+            _: &'a mut HashTable<PoolBucket<K, V>>,
+            side: &'a mut Pool<V>,
+        ) -> pool::IterMut<'a, V> {
+            side.iter_mut()
+        }
+        #[inline]
+        fn into_values<K, V>(
+            table: HashTable<PoolBucket<K, V>>,
+            side: Pool<V>,
+        ) -> pool::IntoIter<V> {
+            // The keys go first; the pool owns the values.
+            drop(table);
+            side.into_values()
+        }
+    }
+
+    /// The second half of each pair an iterator yields.
+    pub struct Second<I>(I);
+
+    impl<A, B, I: Iterator<Item = (A, B)>> Iterator for Second<I> {
+        type Item = B;
+
+        #[inline]
+        fn next(&mut self) -> Option<B> {
+            self.0.next().map(|(_, b)| b)
+        }
+
+        #[inline]
+        fn size_hint(&self) -> (usize, Option<usize>) {
+            self.0.size_hint()
+        }
+
+        #[inline]
+        fn fold<C, F: FnMut(C, B) -> C>(self, init: C, mut f: F) -> C {
+            self.0.fold(init, |acc, (_, b)| f(acc, b))
+        }
+    }
+
+    impl<A, B, I: ExactSizeIterator<Item = (A, B)>> ExactSizeIterator for Second<I> {}
+
+    impl<A, B, I: FusedIterator<Item = (A, B)>> FusedIterator for Second<I> {}
+
+    impl<I: Clone> Clone for Second<I> {
+        fn clone(&self) -> Self {
+            Second(self.0.clone())
+        }
+    }
+
+    /// `(&K, &V)` from the pooled table, each value through its pointer.
+    pub struct PoolIter<'a, K, V> {
+        inner: hash_table::Iter<'a, PoolBucket<K, V>>,
+        side: &'a Pool<V>,
+    }
+
+    impl<K, V> Clone for PoolIter<'_, K, V> {
+        fn clone(&self) -> Self {
+            PoolIter {
+                inner: self.inner.clone(),
+                side: self.side,
             }
         }
     }
+
+    /// `(&K, &mut V)` from the pooled table.
+    pub struct PoolIterMut<'a, K, V> {
+        inner: hash_table::IterMut<'a, PoolBucket<K, V>>,
+        side: &'a Pool<V>,
+    }
+
+    /// `(K, V)` out of the pooled table and its pool.
+    pub struct PoolIntoIter<K, V> {
+        inner: hash_table::IntoIter<PoolBucket<K, V>>,
+        side: Pool<V>,
+    }
+
+    /// `(K, V)` drained from the pooled table; the pool is away from the
+    /// map until the drain is dropped.
+    pub struct PoolDrain<'a, K, V> {
+        inner: hash_table::Drain<'a, PoolBucket<K, V>>,
+        pool: Pool<V>,
+        home: &'a mut Pool<V>,
+    }
+
+    impl<K, V> Drop for PoolDrain<'_, K, V> {
+        fn drop(&mut self) {
+            // Drop the keys not yielded, then the values (a destructor
+            // that panics leaves the map's pool empty, never inconsistent).
+            self.inner.by_ref().for_each(drop);
+            let mut pool = core::mem::take(&mut self.pool);
+            pool.clear();
+            *self.home = pool;
+        }
+    }
+
+    /// Implements the iterator traits for a pooled-table iterator whose
+    /// `next` maps a bucket through `$map`.
+    macro_rules! pool_table_iter {
+        ($name:ident<$($lt:lifetime,)? K, V>, $item:ty, |$this:ident, $bucket:ident| $map:expr) => {
+            impl<$($lt,)? K, V> Iterator for $name<$($lt,)? K, V> {
+                type Item = $item;
+
+                #[inline]
+                fn next(&mut self) -> Option<$item> {
+                    let $this = &mut *self;
+                    let $bucket = $this.inner.next()?;
+                    Some($map)
+                }
+
+                #[inline]
+                fn size_hint(&self) -> (usize, Option<usize>) {
+                    self.inner.size_hint()
+                }
+            }
+
+            impl<$($lt,)? K, V> ExactSizeIterator for $name<$($lt,)? K, V> {}
+
+            impl<$($lt,)? K, V> FusedIterator for $name<$($lt,)? K, V> {}
+        };
+    }
+
+    pool_table_iter!(PoolIter<'a, K, V>, (&'a K, &'a V), |this, bucket| {
+        let side: &'a Pool<V> = this.side;
+        (&bucket.key, side.get(&bucket.slot))
+    });
+    pool_table_iter!(PoolIterMut<'a, K, V>, (&'a K, &'a mut V), |this, bucket| {
+        let side: &'a Pool<V> = this.side;
+        (&bucket.key, side.get_mut(&mut bucket.slot))
+    });
+    // The pool is dropped or cleared once these are done with it: `take`
+    // skips the free list.
+    pool_table_iter!(PoolIntoIter<K, V>, (K, V), |this, bucket| {
+        (bucket.key, this.side.take(bucket.slot))
+    });
+    pool_table_iter!(PoolDrain<'a, K, V>, (K, V), |this, bucket| {
+        (bucket.key, this.pool.take(bucket.slot))
+    });
 
     /// Defines an iterator over a table or a pool with the map's item type.
     macro_rules! entry_iter {
@@ -561,25 +754,6 @@ mod sealed {
         BoxedDrain<'a, K, V> { hash_table::Drain<'a, Pair<K, Box<V>>> }
             -> (K, V), |bucket| (bucket.key, *bucket.slot)
     );
-    entry_iter!(
-        /// `(&K, &V)` from the pool, in memory order.
-        PoolIter<'a, K, V> { pool::Iter<'a, (K, V)> }
-            -> (&'a K, &'a V), |(key, value)| (key, value)
-    );
-    entry_iter!(
-        /// `(&K, &mut V)` from the pool, in memory order.
-        PoolIterMut<'a, K, V> { pool::IterMut<'a, (K, V)> }
-            -> (&'a K, &'a mut V), |(key, value)| (&*key, value)
-    );
-    entry_iter!(
-        /// `(K, V)` out of the pool, in memory order.
-        PoolIntoIter<K, V> { pool::IntoIter<(K, V)> } -> (K, V), |entry| entry
-    );
-    entry_iter!(
-        /// `(K, V)` drained from the pool, in memory order.
-        PoolDrain<'a, K, V> { pool::Drain<'a, (K, V)> } -> (K, V), |entry| entry
-    );
-
     impl<K, V> Clone for InlineIter<'_, K, V> {
         fn clone(&self) -> Self {
             InlineIter {
@@ -591,14 +765,6 @@ mod sealed {
     impl<K, V> Clone for BoxedIter<'_, K, V> {
         fn clone(&self) -> Self {
             BoxedIter {
-                inner: self.inner.clone(),
-            }
-        }
-    }
-
-    impl<K, V> Clone for PoolIter<'_, K, V> {
-        fn clone(&self) -> Self {
-            PoolIter {
                 inner: self.inner.clone(),
             }
         }

@@ -166,7 +166,8 @@ enum Op {
     GetDisjointMut(u32, u32, u32),
     IntoIter(usize),
     IntoKeys,
-    IntoValues,
+    /// how many to take before dropping the rest
+    IntoValues(usize),
     Extend(Vec<(u32, u64)>),
     InsertRange(u32, u32),
 }
@@ -211,7 +212,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (k(), k(), k()).prop_map(|(a, b, c)| Op::GetDisjointMut(a, b, c)),
         1 => (0usize..40).prop_map(Op::IntoIter),
         1 => Just(Op::IntoKeys),
-        1 => Just(Op::IntoValues),
+        1 => (0usize..40).prop_map(Op::IntoValues),
         2 => proptest::collection::vec((k(), v.clone()), 0..24).prop_map(Op::Extend),
         1 => (k(), 0u32..64).prop_map(|(s, n)| Op::InsertRange(s, n)),
     ]
@@ -500,18 +501,29 @@ fn apply<T: Subject>(subject: &mut T, model: &mut HashMap<u32, u64>, op: &Op, ks
             assert_eq!(keys, model.keys().copied().collect());
             *subject = whole;
         }
-        Op::IntoValues => {
+        Op::IntoValues(n) => {
             let whole = std::mem::replace(subject, T::with_hasher(hasher));
-            let mut ids: Vec<u64> = whole
-                .map()
-                .clone()
-                .into_values()
-                .map(|v| id_of(&v))
-                .collect();
-            let mut want: Vec<u64> = model.values().copied().collect();
-            ids.sort_unstable();
-            want.sort_unstable();
-            assert_eq!(ids, want);
+            let mut values = whole.map().clone().into_values();
+            assert_eq!(values.len(), model.len());
+            let mut ids: Vec<u64> = values.by_ref().take(n).map(|v| id_of(&v)).collect();
+            assert_eq!(values.len(), model.len().saturating_sub(n));
+            if n >= model.len() {
+                let mut want: Vec<u64> = model.values().copied().collect();
+                ids.sort_unstable();
+                want.sort_unstable();
+                assert_eq!(ids, want);
+            } else {
+                let mut want: Vec<u64> = model.values().copied().collect();
+                for id in &ids {
+                    let at = want
+                        .iter()
+                        .position(|w| w == id)
+                        .expect("a value of the map");
+                    want.swap_remove(at);
+                }
+            }
+            // The rest is dropped with the iterator.
+            drop(values);
             *subject = whole;
         }
         Op::Extend(ref pairs) => {

@@ -16,7 +16,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use mapstore::map::{Entry, Map};
 use mapstore::storage::{Boxed, Inline, Pooled, Storage};
-use mapstore::{MapStore, StorageKind};
+use mapstore::MapStore;
 
 use common::{
     arm, assert_clean, calls, disarm, double_drops, live_keys, live_vals, Collide, Large, Op, TKey,
@@ -136,15 +136,7 @@ fn hash_and_eq_panics_leave_the_map_unchanged<St: Storage>() {
     assert_clean();
 }
 
-/// Whether resizing the table of storage `St` hashes the keys again. A
-/// pooled table keeps each key's hash in its bucket, so `Hash` runs once per
-/// key, on insert, and a resize cannot be interrupted by it.
-fn rehashes_keys<St: Storage>() -> bool {
-    St::KIND != StorageKind::Pooled
-}
-
-/// `Hash` panics while the table grows: the old table must be intact. (A
-/// pooled table grows without calling `Hash`: the insert succeeds.)
+/// `Hash` panics while the table grows: the old table must be intact.
 fn hash_panic_during_growth<St: Storage>() {
     let mut map = filled::<St, Fixed>(3);
     let mut grown = 0;
@@ -153,17 +145,8 @@ fn hash_panic_during_growth<St: Storage>() {
         if map.len() == map.capacity() {
             // This insert resizes: panic on the third key rehashed.
             arm(Op::Hash, 4);
-            let hashes = calls(Op::Hash);
-            let result = catch(|| map.insert(k(i), v(u64::from(i))));
-            if rehashes_keys::<St>() {
-                assert!(result.is_err());
-                assert_eq!(ids(&map), before, "resize must not lose entries");
-            } else {
-                assert_eq!(result, Ok(None));
-                assert_eq!(calls(Op::Hash) - hashes, 1, "only the new key is hashed");
-                map.remove(&k(i));
-                assert_eq!(ids(&map), before);
-            }
+            assert!(catch(|| map.insert(k(i), v(u64::from(i)))).is_err());
+            assert_eq!(ids(&map), before, "resize must not lose entries");
             assert_sound(&mut map);
             grown += 1;
         }
@@ -182,7 +165,7 @@ fn hash_panic_during_growth<St: Storage>() {
                 map.shrink_to(10)
             }
         });
-        assert_eq!(result.is_err(), rehashes_keys::<St>());
+        assert!(result.is_err());
         assert_eq!(ids(&map), before);
         assert_sound(&mut map);
     }
@@ -214,17 +197,11 @@ fn entry_on_a_table_without_room<St: Storage>() {
         }
         let before = ids(&map);
         arm(Op::Hash, 3);
-        let result = catch(|| map.entry(k(1000)).or_insert_with(|| v(1000)).check());
+        assert!(catch(|| map.entry(k(1000)).or_insert_with(|| v(1000)).check()).is_err());
         let after = ids(&map);
-        if !rehashes_keys::<St>() {
-            assert_eq!(result, Ok(()), "a pooled table grows without hashing");
-            assert_eq!(map.remove(&k(1000)).map(|value| value.id), Some(1000));
-            assert_eq!(ids(&map), before);
-        } else if in_place {
-            assert!(result.is_err());
+        if in_place {
             assert!(after.iter().all(|id| before.contains(id)));
         } else {
-            assert!(result.is_err());
             assert_eq!(after, before, "a panicking resize loses no entries");
         }
         assert_sound(&mut map);
@@ -281,15 +258,6 @@ fn hash_panic_during_in_place_rehash<St: Storage>() {
     let mut map = tombstoned::<St>();
     // Call 1 hashes the new key; calls 2.. rehash the entries.
     arm(Op::Hash, 3);
-    if !rehashes_keys::<St>() {
-        // A pooled table rehashes from the hashes it kept: nothing is lost.
-        assert_eq!(catch(|| map.insert(k(100), v(100))), Ok(None));
-        assert_eq!(map.len(), 25);
-        assert_sound(&mut map);
-        drop(map);
-        assert_clean();
-        return;
-    }
     assert!(catch(|| map.insert(k(100), v(100))).is_err());
     assert!(
         map.len() < 24,
