@@ -509,22 +509,6 @@ impl<V> Pool<V> {
         value
     }
 
-    /// Moves the value out of a slot without putting the slot on the free
-    /// list: for a pool that is emptied next (drained, then cleared; or
-    /// consumed, then dropped), where pushing every slot would be wasted
-    /// work. Until `clear`, such a slot is neither occupied nor free: it is
-    /// not reused, and nothing else depends on it.
-    #[inline]
-    pub(crate) fn take(&mut self, slot: PoolSlot<V>) -> V {
-        let i = Self::index_of(slot.0);
-        debug_assert!(self.is_occupied(i));
-        // SAFETY: as in `remove`.
-        let value = unsafe { slot.0.read() };
-        self.occupied[i / 64] &= !(1 << (i % 64));
-        self.len -= 1;
-        value
-    }
-
     /// Moves `slot`, a handle of `original` (of which `self` is a clone,
     /// [`Pool::clone`]), to the same slot of `self`.
     #[inline]
@@ -656,6 +640,55 @@ impl<V> Pool<V> {
             cursor: Cursor::new(&self),
             pool: self,
         }
+    }
+}
+
+impl<V> Pool<V> {
+    /// Turns the pool into one that is emptied through its handles, for a
+    /// drain or an owning iterator of the table: see [`Emptying`].
+    pub(crate) fn emptying(mut self) -> Emptying<V> {
+        self.occupied.iter_mut().for_each(|word| *word = 0);
+        self.len = 0;
+        Emptying { pool: self }
+    }
+}
+
+/// A pool emptied through the table's handles, in the table's order. It
+/// has forgotten which slots hold values (its bitmap is clear): each value
+/// leaves through its handle, moved out by [`take`](Emptying::take) or
+/// dropped by [`discard`](Emptying::discard), and a value whose handle is
+/// never given back is leaked, never dropped twice. Neither touches the
+/// bitmap, the free list or the slot's index: a drain costs one read of
+/// each value.
+pub(crate) struct Emptying<V> {
+    pool: Pool<V>,
+}
+
+impl<V> Emptying<V> {
+    /// Moves the value out of its slot.
+    #[inline]
+    pub(crate) fn take(&mut self, slot: PoolSlot<V>) -> V {
+        // SAFETY: a live `PoolSlot` of this pool refers to an initialized
+        // value, and it is consumed here: the value is read exactly once.
+        // The chunks stay allocated as long as `self.pool` does.
+        unsafe { slot.0.read() }
+    }
+
+    /// Drops the value in its slot.
+    #[inline]
+    pub(crate) fn discard(&mut self, slot: PoolSlot<V>) {
+        // SAFETY: as in `take`: the value is dropped exactly once.
+        unsafe { ptr::drop_in_place(slot.0.as_ptr()) }
+    }
+
+    /// The emptied pool, with its chunks, ready for reuse. Values whose
+    /// handles were not given back are leaked.
+    pub(crate) fn finish(&mut self) -> Pool<V> {
+        let mut pool = mem::take(&mut self.pool);
+        // Resets the free list and the fresh-slot mark; drops nothing, as
+        // no bit is set.
+        pool.clear();
+        pool
     }
 }
 

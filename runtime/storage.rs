@@ -21,7 +21,7 @@ mod sealed {
     use hashbrown::hash_table::{self, HashTable};
     use hashbrown::{Equivalent, TryReserveError};
 
-    use crate::pool::{self, Pool, PoolSlot};
+    use crate::pool::{self, Emptying, Pool, PoolSlot};
 
     /// The storage operations. Private: only this crate can name these
     /// items, so no outside code can pair a bucket with the wrong pool.
@@ -515,7 +515,7 @@ mod sealed {
         ) -> PoolIntoIter<K, V> {
             PoolIntoIter {
                 inner: table.into_iter(),
-                side,
+                pool: side.emptying(),
             }
         }
         #[inline]
@@ -527,7 +527,7 @@ mod sealed {
             // the drain is leaked, the map is left empty and consistent.
             PoolDrain {
                 inner: table.drain(),
-                pool: core::mem::take(side),
+                pool: core::mem::take(side).emptying(),
                 home: side,
             }
         }
@@ -612,25 +612,36 @@ mod sealed {
     /// `(K, V)` out of the pooled table and its pool.
     pub struct PoolIntoIter<K, V> {
         inner: hash_table::IntoIter<PoolBucket<K, V>>,
-        side: Pool<V>,
+        pool: Emptying<V>,
+    }
+
+    impl<K, V> Drop for PoolIntoIter<K, V> {
+        fn drop(&mut self) {
+            // The values not yielded leave through their handles; if one's
+            // destructor panics, the rest are leaked, never dropped twice.
+            for bucket in self.inner.by_ref() {
+                self.pool.discard(bucket.slot);
+            }
+        }
     }
 
     /// `(K, V)` drained from the pooled table; the pool is away from the
     /// map until the drain is dropped.
     pub struct PoolDrain<'a, K, V> {
         inner: hash_table::Drain<'a, PoolBucket<K, V>>,
-        pool: Pool<V>,
+        pool: Emptying<V>,
         home: &'a mut Pool<V>,
     }
 
     impl<K, V> Drop for PoolDrain<'_, K, V> {
         fn drop(&mut self) {
-            // Drop the keys not yielded, then the values (a destructor
-            // that panics leaves the map's pool empty, never inconsistent).
-            self.inner.by_ref().for_each(drop);
-            let mut pool = core::mem::take(&mut self.pool);
-            pool.clear();
-            *self.home = pool;
+            // The entries not yielded: keys and values. If a destructor
+            // panics, the map's pool stays empty and the rest is leaked,
+            // never dropped twice.
+            for bucket in self.inner.by_ref() {
+                self.pool.discard(bucket.slot);
+            }
+            *self.home = self.pool.finish();
         }
     }
 
@@ -668,10 +679,8 @@ mod sealed {
         let side: &'a Pool<V> = this.side;
         (&bucket.key, side.get_mut(&mut bucket.slot))
     });
-    // The pool is dropped or cleared once these are done with it: `take`
-    // skips the free list.
     pool_table_iter!(PoolIntoIter<K, V>, (K, V), |this, bucket| {
-        (bucket.key, this.side.take(bucket.slot))
+        (bucket.key, this.pool.take(bucket.slot))
     });
     pool_table_iter!(PoolDrain<'a, K, V>, (K, V), |this, bucket| {
         (bucket.key, this.pool.take(bucket.slot))
