@@ -47,15 +47,15 @@ pub type InlineMap<K, V, S = DefaultHashBuilder> = Map<K, V, Inline, S>;
 /// ```
 pub type BoxedMap<K, V, S = DefaultHashBuilder> = Map<K, V, Boxed, S>;
 
-/// A hash map whose entries live in a pool: `HashTable<(hash, slot pointer)>`
-/// plus chunks of slots, each holding a key, its value and a `u32` index.
+/// A hash map whose values live in a pool: `HashTable<(K, slot pointer)>`
+/// plus chunks of value slots (each holding its value and a `u32` index).
 ///
-/// Best for large values: a resize moves 16-byte buckets and never hashes a
-/// key again, never moves a value; a lookup chases one pointer, as a box's
-/// does; removed slots are reused without calling the allocator; a value
-/// keeps its address until it is removed; iteration, `drain` and
-/// `into_iter` walk the chunks in memory order, as `IndexMap` walks its
-/// vector.
+/// Best for large values: a resize moves 8-byte slot pointers, never the
+/// values; a lookup chases one pointer, as a box's does; removed slots are
+/// reused without calling the allocator; a value keeps its address until it
+/// is removed. [`values`](Map::values), [`values_mut`](Map::values_mut) and
+/// [`into_values`](Map::into_values) walk the chunks in memory order;
+/// iterators that yield keys walk the table.
 ///
 /// ```
 /// use mapstore::PooledMap;
@@ -493,7 +493,7 @@ where
     /// [`AllocError`](TryReserveError::AllocError) when the allocator
     /// refuses the memory. The map is unchanged either way.
     ///
-    /// A bucket here holds `(K, V)`, `(K, Box<V>)` or `(hash, slot pointer)`, so the
+    /// A bucket here holds `(K, V)`, `(K, Box<V>)` or `(K, slot pointer)`, so the
     /// size at which a request overflows is not the one of std's
     /// `HashMap<K, V>`: for a request too large to allocate, a boxed or
     /// pooled map of small values may report `CapacityOverflow` where std

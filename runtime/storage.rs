@@ -804,8 +804,8 @@ pub struct Inline;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Boxed;
 
-/// Keys and values in a chunked pool that never moves them; each bucket
-/// holds the key's hash and a pointer to its pool slot.
+/// Values in a chunked pool that never moves them; each bucket holds the key
+/// and a pointer to its value's pool slot.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Pooled;
 
