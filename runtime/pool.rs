@@ -38,6 +38,13 @@
 //! - every pointer in a [`PoolSlot`] or in `p.free` was derived from a chunk
 //!   allocation of `p` and points at the start of a slot; chunks are only
 //!   freed by `shrink_to_fit`, above every live slot, and by drop.
+//!
+//! Two ways out keep the bookkeeping light. A walk ([`Pool::iter`],
+//! [`Pool::iter_mut`], [`Pool::into_values`]) visits the occupied slots in
+//! dense order, a run of adjacent ones at a time, as a slice iterator
+//! would. An [`Emptying`] pool (a map's `drain` and `into_iter`) has
+//! cleared its bitmap up front: the table's handles are then the only
+//! record of its values, each given back once, to be moved out or dropped.
 
 use alloc::alloc::{alloc, dealloc, handle_alloc_error, Layout};
 use alloc::vec::Vec;
