@@ -136,18 +136,14 @@ fn make_hash<Q: Hash + ?Sized, S: BuildHasher>(hash_builder: &S, key: &Q) -> u64
     hash_builder.hash_one(key)
 }
 
-/// Matches the bucket of `key`, which hashes to `hash`.
+/// Matches the bucket of `key`.
 #[inline]
-fn equivalent<'a, Q, K, V, St>(
-    side: &'a Side<K, V, St>,
-    hash: u64,
-    key: &'a Q,
-) -> impl Fn(&Bucket<K, V, St>) -> bool + 'a
+fn equivalent<'a, Q, K, V, St>(key: &'a Q) -> impl Fn(&Bucket<K, V, St>) -> bool + 'a
 where
     Q: Equivalent<K> + ?Sized,
     St: Storage,
 {
-    move |bucket| St::matches(side, bucket, hash, key)
+    move |bucket| St::matches(bucket, key)
 }
 
 #[inline]
@@ -590,7 +586,7 @@ where
         if table.len() == table.capacity() {
             // Full: look the key up before growing. With room to spare, the
             // one probe below finds the key or its slot.
-            table = match table.find_entry(hash, equivalent::<_, K, V, St>(side, hash, &key)) {
+            table = match table.find_entry(hash, equivalent::<_, K, V, St>(&key)) {
                 Ok(inner) => return Entry::Occupied(OccupiedEntry { inner, side }),
                 Err(absent) => absent.into_table(),
             };
@@ -598,16 +594,11 @@ where
         }
         match table.entry(
             hash,
-            equivalent::<_, K, V, St>(side, hash, &key),
+            equivalent::<_, K, V, St>(&key),
             hasher::<K, V, St, S>(hash_builder),
         ) {
             hash_table::Entry::Occupied(inner) => Entry::Occupied(OccupiedEntry { inner, side }),
-            hash_table::Entry::Vacant(inner) => Entry::Vacant(VacantEntry {
-                inner,
-                hash,
-                key,
-                side,
-            }),
+            hash_table::Entry::Vacant(inner) => Entry::Vacant(VacantEntry { inner, key, side }),
         }
     }
 
@@ -641,9 +632,7 @@ where
             return None;
         }
         let hash = make_hash(&self.hash_builder, key);
-        let bucket = self
-            .table
-            .find(hash, equivalent::<_, K, V, St>(&self.side, hash, key))?;
+        let bucket = self.table.find(hash, equivalent::<_, K, V, St>(key))?;
         Some(St::pair(&self.side, bucket))
     }
 
@@ -664,9 +653,7 @@ where
         }
         let hash = make_hash(&self.hash_builder, key);
         let side = &self.side;
-        let bucket = self
-            .table
-            .find_mut(hash, equivalent::<_, K, V, St>(side, hash, key))?;
+        let bucket = self.table.find_mut(hash, equivalent::<_, K, V, St>(key))?;
         Some(St::pair_mut(side, bucket).1)
     }
 
@@ -715,7 +702,7 @@ where
         let hash = make_hash(&self.hash_builder, key);
         let entry = self
             .table
-            .find_entry(hash, equivalent::<_, K, V, St>(&self.side, hash, key))
+            .find_entry(hash, equivalent::<_, K, V, St>(key))
             .ok()?;
         let (bucket, _) = entry.remove();
         Some(St::take(&mut self.side, bucket))
@@ -742,9 +729,7 @@ where
         let hashes = keys.map(|key| make_hash(&self.hash_builder, key));
         let side = &self.side;
         self.table
-            .get_disjoint_mut(hashes, |i, bucket| {
-                St::matches(side, bucket, hashes[i], keys[i])
-            })
+            .get_disjoint_mut(hashes, |i, bucket| St::matches(bucket, keys[i]))
             .map(|bucket| bucket.map(|bucket| St::pair_mut(side, bucket).1))
     }
 }
@@ -768,7 +753,7 @@ where
         let hash = make_hash(&self.hash_builder, &key);
         match self.table.entry(
             hash,
-            equivalent::<_, K, V, Boxed>(&(), hash, &key),
+            equivalent::<_, K, V, Boxed>(&key),
             hasher::<K, V, Boxed, S>(&self.hash_builder),
         ) {
             hash_table::Entry::Occupied(mut entry) => {
@@ -795,7 +780,7 @@ where
         let hash = make_hash(&self.hash_builder, key);
         let entry = self
             .table
-            .find_entry(hash, equivalent::<_, K, V, Boxed>(&(), hash, key))
+            .find_entry(hash, equivalent::<_, K, V, Boxed>(key))
             .ok()?;
         Some(entry.remove().0.slot)
     }
@@ -979,7 +964,6 @@ pub struct OccupiedEntry<'a, K: 'a, V: 'a, St: Storage> {
 /// An entry whose key is absent.
 pub struct VacantEntry<'a, K: 'a, V: 'a, St: Storage> {
     inner: hash_table::VacantEntry<'a, Bucket<K, V, St>>,
-    hash: u64,
     key: K,
     side: &'a mut Side<K, V, St>,
 }
@@ -1141,7 +1125,7 @@ impl<'a, K, V, St: Storage> VacantEntry<'a, K, V, St> {
     /// Inserts the value, returning the occupied entry.
     #[inline]
     pub fn insert_entry(self, value: V) -> OccupiedEntry<'a, K, V, St> {
-        let bucket = St::store(self.side, self.hash, self.key, value);
+        let bucket = St::store(self.side, self.key, value);
         let inner = self.inner.insert(bucket);
         OccupiedEntry {
             inner,

@@ -60,23 +60,13 @@ mod sealed {
         /// Owning iterator over `V`.
         type IntoValues<K, V>: Iterator<Item = V> + ExactSizeIterator + FusedIterator;
 
-        /// Stores an entry whose key hashes to `hash`; returns its bucket.
+        /// Stores an entry; returns its bucket.
         ///
         /// Panics only where the storage runs out of addressable slots or
         /// the allocator fails, as `Vec::push` does.
-        fn store<K, V>(
-            side: &mut Self::Side<K, V>,
-            hash: u64,
-            key: K,
-            value: V,
-        ) -> Self::Bucket<K, V>;
-        /// Whether the bucket holds the key `key`, which hashes to `hash`.
-        fn matches<K, V, Q: Equivalent<K> + ?Sized>(
-            side: &Self::Side<K, V>,
-            bucket: &Self::Bucket<K, V>,
-            hash: u64,
-            key: &Q,
-        ) -> bool;
+        fn store<K, V>(side: &mut Self::Side<K, V>, key: K, value: V) -> Self::Bucket<K, V>;
+        /// Whether the bucket holds the key `key`.
+        fn matches<K, V, Q: Equivalent<K> + ?Sized>(bucket: &Self::Bucket<K, V>, key: &Q) -> bool;
         /// The hash of the bucket's key.
         fn hash<K: Hash, V, S: BuildHasher>(bucket: &Self::Bucket<K, V>, hash_builder: &S) -> u64;
         /// The bucket's key and value.
@@ -120,7 +110,7 @@ mod sealed {
         ) -> HashTable<Self::Bucket<K, V>>;
         /// Clones the side storage slot for slot.
         fn clone_side<K: Clone, V: Clone>(side: &Self::Side<K, V>) -> Self::Side<K, V>;
-        /// Moves a bucket copied by `clone_bucket`, which still refers to
+        /// Moves a bucket copied by `clone_table`, which still refers to
         /// the entry in `original`, to the same entry in `copy`, the
         /// `clone_side` of `original`. Nothing to do where the bucket holds
         /// the value or its box. Does not panic.
@@ -272,7 +262,7 @@ mod sealed {
                 type IntoValues<K, V> = Second<$into_iter<K, V>>;
 
                 #[inline]
-                fn store<K, V>((): &mut (), _: u64, key: K, value: V) -> Self::Bucket<K, V> {
+                fn store<K, V>((): &mut (), key: K, value: V) -> Self::Bucket<K, V> {
                     Pair {
                         key,
                         slot: <$st as InTable>::wrap(value),
@@ -280,9 +270,7 @@ mod sealed {
                 }
                 #[inline]
                 fn matches<K, V, Q: Equivalent<K> + ?Sized>(
-                    (): &(),
                     bucket: &Self::Bucket<K, V>,
-                    _: u64,
                     key: &Q,
                 ) -> bool {
                     key.equivalent(&bucket.key)
@@ -419,19 +407,14 @@ mod sealed {
         type IntoValues<K, V> = pool::IntoIter<V>;
 
         #[inline]
-        fn store<K, V>(side: &mut Pool<V>, _: u64, key: K, value: V) -> PoolBucket<K, V> {
+        fn store<K, V>(side: &mut Pool<V>, key: K, value: V) -> PoolBucket<K, V> {
             PoolBucket {
                 key,
                 slot: side.insert(value),
             }
         }
         #[inline]
-        fn matches<K, V, Q: Equivalent<K> + ?Sized>(
-            _: &Pool<V>,
-            bucket: &PoolBucket<K, V>,
-            _: u64,
-            key: &Q,
-        ) -> bool {
+        fn matches<K, V, Q: Equivalent<K> + ?Sized>(bucket: &PoolBucket<K, V>, key: &Q) -> bool {
             key.equivalent(&bucket.key)
         }
         #[inline]
