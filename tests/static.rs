@@ -38,6 +38,28 @@ assert_not_impl_any!(PooledMap<u64, Rc<u8>>: Send, Sync);
 assert_not_impl_any!(PooledMap<Rc<u8>, u64>: Send, Sync);
 assert_not_impl_any!(MapStore<u64, Rc<u8>>: Send, Sync);
 
+// The pooled map's iterators, which walk the pool itself (the values) or
+// hold part of it (drain, into_iter): Send and Sync when std's are, and
+// not for values that are not.
+mod pooled_iterators {
+    use super::*;
+    use mapstore::map::{Drain, IntoIter, IntoValues, Iter, Values, ValuesMut};
+    use mapstore::storage::Pooled;
+
+    assert_impl_all!(Iter<'static, u64, String, Pooled>: Send, Sync);
+    assert_impl_all!(Values<'static, u64, String, Pooled>: Send, Sync);
+    assert_impl_all!(ValuesMut<'static, u64, String, Pooled>: Send, Sync);
+    assert_impl_all!(IntoValues<u64, String, Pooled>: Send, Sync);
+    assert_impl_all!(IntoIter<u64, String, Pooled>: Send, Sync);
+    assert_impl_all!(Drain<'static, u64, String, Pooled>: Send, Sync);
+    assert_not_impl_any!(Values<'static, u64, Cell<u8>, Pooled>: Send, Sync);
+    assert_impl_all!(ValuesMut<'static, u64, Cell<u8>, Pooled>: Send);
+    assert_not_impl_any!(ValuesMut<'static, u64, Cell<u8>, Pooled>: Sync);
+    assert_not_impl_any!(IntoValues<u64, Rc<u8>, Pooled>: Send, Sync);
+    assert_not_impl_any!(Drain<'static, u64, Rc<u8>, Pooled>: Send, Sync);
+    assert_not_impl_any!(IntoIter<Rc<u8>, u64, Pooled>: Send, Sync);
+}
+
 // Send + Sync in generic code: the maps by name carry them through.
 fn _generic_send<K: Send, V: Send>(map: PooledMap<K, V>) -> impl Send {
     map
