@@ -426,6 +426,38 @@ fn drop_panics<St: Storage>() {
     assert!(live_vals() < len as usize);
     common::reset();
 
+    // into_values(), partly consumed, dropped with a panicking value (a
+    // pooled map walks its pool here, a run of slots at a time).
+    let map = filled::<St, Fixed>(100);
+    arm(Op::DropVal, 8);
+    let result = catch(move || {
+        let mut values = map.into_values();
+        for _ in 0..5 {
+            drop(values.next());
+        }
+    });
+    assert!(result.is_err());
+    assert_eq!(double_drops(), 0);
+    assert!(live_vals() < 100);
+    common::reset();
+
+    // into_values() folded by a closure that panics midway: the values
+    // not reached are dropped, each once.
+    let map = filled::<St, Fixed>(100);
+    let mut seen = 0;
+    let result = catch(|| {
+        map.into_values().for_each(|value| {
+            seen += 1;
+            assert!(seen < 40, "the closure panics at value 40");
+            drop(value);
+        })
+    });
+    assert!(result.is_err());
+    assert_eq!(double_drops(), 0);
+    assert_eq!(live_vals(), 0, "every value is dropped, once");
+    assert_eq!(live_keys(), 0);
+    common::reset();
+
     // Dropping the map itself.
     let map = filled::<St, Fixed>(30);
     arm(Op::DropVal, 5);
