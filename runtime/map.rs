@@ -317,7 +317,7 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
         }
     }
 
-    /// Iterates over the keys.
+    /// Iterates over the keys, in the order of [`iter`](Self::iter).
     ///
     /// ```
     /// let map: mapstore::InlineMap<_, _> = [(1, 'a'), (2, 'b')].into();
@@ -329,7 +329,12 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
         Keys { inner: self.iter() }
     }
 
-    /// Iterates over the values.
+    /// Iterates over the values in arbitrary order.
+    ///
+    /// A pooled map walks its pool here, in memory order, which is not the
+    /// order of [`keys`](Self::keys) or [`iter`](Self::iter) (std's
+    /// `HashMap` does not promise one either): to pair keys with values,
+    /// use `iter`.
     ///
     /// ```
     /// let map: mapstore::PooledMap<_, _> = [(1, 10), (2, 20)].into();
@@ -341,7 +346,8 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
         }
     }
 
-    /// Iterates over the values, mutably.
+    /// Iterates over the values, mutably, in the order of
+    /// [`values`](Self::values).
     ///
     /// ```
     /// let mut map: mapstore::BoxedMap<_, _> = [("a", 1)].into();
@@ -366,7 +372,8 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
         }
     }
 
-    /// Consumes the map, yielding its values.
+    /// Consumes the map, yielding its values in the order of
+    /// [`values`](Self::values).
     ///
     /// ```
     /// let map: mapstore::PooledMap<_, _> = [("a", 1)].into();
@@ -380,7 +387,9 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
 
     /// Removes every entry, yielding them. Entries not consumed are dropped
     /// when the iterator is; the map is empty afterwards either way and keeps
-    /// its memory.
+    /// its memory. If the iterator is leaked (`mem::forget`) instead, the
+    /// entries not yielded are leaked, as with std's, and a pooled map's
+    /// pool with them; the map is left empty and usable.
     ///
     /// ```
     /// let mut map: mapstore::PooledMap<_, _> = [(1, 'a'), (2, 'b')].into();

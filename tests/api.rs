@@ -417,6 +417,25 @@ macro_rules! suite {
             }
 
             #[test]
+            fn keys_follow_iter_and_values_hold_the_same_values() {
+                let mut map = filled(300);
+                map.retain(|k, _| k % 3 != 0);
+                let from_iter: Vec<u64> = map.iter().map(|(k, _)| *k).collect();
+                let keys: Vec<u64> = map.keys().copied().collect();
+                assert_eq!(keys, from_iter, "keys() walks in iter() order");
+                // values() may walk another order (a pool's memory order):
+                // the same values, each once.
+                let mut ids: Vec<u64> = map.values().map(|v| v.id()).collect();
+                let mut from_iter: Vec<u64> = map.iter().map(|(_, v)| v.id()).collect();
+                ids.sort_unstable();
+                from_iter.sort_unstable();
+                assert_eq!(ids, from_iter);
+                let mut moved: Vec<u64> = map.into_values().map(|v| v.id()).collect();
+                moved.sort_unstable();
+                assert_eq!(moved, ids);
+            }
+
+            #[test]
             fn a_leaked_drain_leaves_an_empty_usable_map() {
                 // As with `Vec::drain`, leaking the iterator may leak the
                 // entries it had not yielded, but the map stays consistent.
