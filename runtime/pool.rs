@@ -708,8 +708,8 @@ impl<V> Emptying<V> {
 struct Cursor {
     /// Occupied slots not walked yet, the current run's included.
     remaining: usize,
-    /// Slots left in the current run; the next one is `ptr`, dense index
-    /// `index`.
+    /// Slots left in the current run, the next one at `ptr`; the run
+    /// started at dense index `index`.
     run: usize,
     index: usize,
     ptr: NonNull<u8>,
@@ -781,32 +781,29 @@ impl Cursor {
         self.ptr = unsafe { self.base.add((i - self.start) * Chunks::<V>::STRIDE) };
     }
 
-    /// The next occupied slot and its dense index.
+    /// The next occupied slot.
     #[inline]
-    fn next<V>(&mut self, pool: &Pool<V>) -> Option<(usize, NonNull<V>)> {
+    fn next<V>(&mut self, pool: &Pool<V>) -> Option<NonNull<V>> {
         if self.run == 0 {
             if self.remaining == 0 {
                 return None;
             }
             self.next_run(pool);
         }
-        self.step()
+        Some(self.advance())
     }
 
-    /// The next slot of the current run, if it has one left.
+    /// The next slot of the current run, which is not over.
     #[inline]
-    fn step<V>(&mut self) -> Option<(usize, NonNull<V>)> {
-        if self.run == 0 {
-            return None;
-        }
-        let slot = (self.index, self.ptr.cast::<V>());
+    fn advance<V>(&mut self) -> NonNull<V> {
+        debug_assert!(self.run > 0);
+        let slot = self.ptr.cast::<V>();
         self.run -= 1;
         self.remaining -= 1;
-        self.index += 1;
         // SAFETY: the run stays inside one chunk, so this is the next slot
         // of that chunk or one past its last byte.
         self.ptr = unsafe { self.ptr.add(Chunks::<V>::STRIDE) };
-        Some(slot)
+        slot
     }
 
     /// Calls `f` on every slot not walked yet: a loop per run.
@@ -859,7 +856,7 @@ impl<'a, V> Iterator for Iter<'a, V> {
 
     #[inline]
     fn next(&mut self) -> Option<&'a V> {
-        let (_, slot) = self.cursor.next(self.pool)?;
+        let slot = self.cursor.next(self.pool)?;
         // SAFETY: the slot is occupied, and the pool is borrowed for `'a`,
         // so the value stays initialized and unchanged.
         Some(unsafe { slot.as_ref() })
@@ -897,7 +894,7 @@ impl<'a, V> Iterator for IterMut<'a, V> {
 
     #[inline]
     fn next(&mut self) -> Option<&'a mut V> {
-        let (_, mut slot) = self.cursor.next(self.pool)?;
+        let mut slot = self.cursor.next(self.pool)?;
         // SAFETY: the slot is occupied; the pool was borrowed uniquely for
         // `'a` (`iter_mut`), and the cursor yields each slot once, so this
         // is the only reference to the value. The pointer comes from the
@@ -933,9 +930,8 @@ unsafe impl<V: Sync> Sync for IntoIter<V> {}
 
 impl<V> IntoIter<V> {
     /// Starts the next run and takes it off the pool's books at once, so
-    /// the pool's drop skips it; `drop_run`
-    /// drops the part of it not yielded. The current run is over, and
-    /// values remain.
+    /// the pool's drop skips it; `take_run` hands over the part of it not
+    /// yielded. The current run is over, and values remain.
     #[inline]
     fn start_run(&mut self) {
         self.cursor.next_run(&self.pool);
@@ -953,16 +949,24 @@ impl<V> IntoIter<V> {
     /// Moves the values out into `f`, a run at a time. Each run moves
     /// from the cursor into a local guard, which drops the run's values not
     /// yet moved if `f` panics; the loop's counters stay in registers.
+    /// Moves the rest of the current run out of the cursor, into a guard
+    /// that moves its values out or drops them.
+    #[inline]
+    fn take_run(&mut self) -> Run<V> {
+        let run = Run {
+            next: self.cursor.ptr,
+            left: self.cursor.run,
+            _values: PhantomData,
+        };
+        self.cursor.remaining -= self.cursor.run;
+        self.cursor.run = 0;
+        run
+    }
+
     #[inline]
     fn fold_by_ref<B>(&mut self, mut acc: B, mut f: impl FnMut(B, V) -> B) -> B {
         loop {
-            let mut run = Run::<V> {
-                next: self.cursor.ptr,
-                left: self.cursor.run,
-                _values: PhantomData,
-            };
-            self.cursor.remaining -= self.cursor.run;
-            self.cursor.run = 0;
+            let mut run = self.take_run();
             while let Some(value) = run.take() {
                 acc = f(acc, value);
             }
@@ -1023,7 +1027,7 @@ impl<V> Iterator for IntoIter<V> {
             }
             self.start_run();
         }
-        let (_, slot) = self.cursor.step()?;
+        let slot = self.cursor.advance::<V>();
         // SAFETY: the slot is in the current run: it held a value, is marked
         // vacant, and the cursor passes it once, so the value is read
         // exactly once.
@@ -1041,22 +1045,12 @@ impl<V> Iterator for IntoIter<V> {
     }
 }
 
-impl<V> IntoIter<V> {
-    /// Drops the values of the current run not yielded: they are marked
-    /// vacant already, so neither the pool's drop nor its `clear` would.
-    fn drop_run(&mut self) {
-        while let Some((_, slot)) = self.cursor.step::<V>() {
-            // SAFETY: as in `next`: a slot of the current run, not yielded,
-            // passed once by the cursor, so dropped once.
-            unsafe { ptr::drop_in_place(slot.as_ptr()) };
-        }
-    }
-}
-
 impl<V> Drop for IntoIter<V> {
     fn drop(&mut self) {
-        // Then the pool's own drop drops the values still marked.
-        self.drop_run();
+        // The current run's values not yielded are marked vacant already, so
+        // the pool's own drop, which drops the values still marked, skips
+        // them: the run's guard drops them.
+        drop(self.take_run());
     }
 }
 
