@@ -67,9 +67,9 @@ pub type BoxedMap<K, V, S = DefaultHashBuilder> = Map<K, V, Boxed, S>;
 pub type PooledMap<K, V, S = DefaultHashBuilder> = Map<K, V, Pooled, S>;
 
 /// What the table of a map with storage `St` holds.
-type Bucket<K, V, St> = <St as StorageOps>::Bucket<K, V>;
+pub(crate) type Bucket<K, V, St> = <St as StorageOps>::Bucket<K, V>;
 /// What a map with storage `St` keeps beside its table.
-type Side<K, V, St> = <St as StorageOps>::Side<K, V>;
+pub(crate) type Side<K, V, St> = <St as StorageOps>::Side<K, V>;
 
 /// Runs only when unwinding out of a table rehash.
 struct ReleaseOrphans<'a, K, V, St: Storage> {
@@ -87,7 +87,7 @@ impl<K, V, St: Storage> Drop for ReleaseOrphans<'_, K, V, St> {
 /// while hashbrown rehashes in place, hashbrown drops the entries it had not
 /// placed yet; the guard then drops their values from the side storage.
 #[inline]
-fn reserve_table<K: Hash, V, St: Storage, S: BuildHasher>(
+pub(crate) fn reserve_table<K: Hash, V, St: Storage, S: BuildHasher>(
     table: &mut HashTable<Bucket<K, V, St>>,
     side: &mut Side<K, V, St>,
     hash_builder: &S,
@@ -126,19 +126,19 @@ fn reserve_table<K: Hash, V, St: Storage, S: BuildHasher>(
 /// assert!(users.is_empty());
 /// ```
 pub struct Map<K, V, St: Storage, S = DefaultHashBuilder> {
-    table: HashTable<Bucket<K, V, St>>,
-    side: Side<K, V, St>,
-    hash_builder: S,
+    pub(crate) table: HashTable<Bucket<K, V, St>>,
+    pub(crate) side: Side<K, V, St>,
+    pub(crate) hash_builder: S,
 }
 
 #[inline]
-fn make_hash<Q: Hash + ?Sized, S: BuildHasher>(hash_builder: &S, key: &Q) -> u64 {
+pub(crate) fn make_hash<Q: Hash + ?Sized, S: BuildHasher>(hash_builder: &S, key: &Q) -> u64 {
     hash_builder.hash_one(key)
 }
 
 /// Matches the bucket of `key`.
 #[inline]
-fn equivalent<'a, Q, K, V, St>(key: &'a Q) -> impl Fn(&Bucket<K, V, St>) -> bool + 'a
+pub(crate) fn equivalent<'a, Q, K, V, St>(key: &'a Q) -> impl Fn(&Bucket<K, V, St>) -> bool + 'a
 where
     Q: Equivalent<K> + ?Sized,
     St: Storage,
@@ -147,7 +147,7 @@ where
 }
 
 #[inline]
-fn hasher<K: Hash, V, St: Storage, S: BuildHasher>(
+pub(crate) fn hasher<K: Hash, V, St: Storage, S: BuildHasher>(
     hash_builder: &S,
 ) -> impl Fn(&Bucket<K, V, St>) -> u64 + '_ {
     move |bucket| St::hash(bucket, hash_builder)
@@ -157,7 +157,7 @@ fn hasher<K: Hash, V, St: Storage, S: BuildHasher>(
 /// `reserve` gives: a panic on capacity overflow, `handle_alloc_error` when
 /// the allocator fails.
 #[inline]
-fn unwrap_reserve(result: Result<(), TryReserveError>) {
+pub(crate) fn unwrap_reserve(result: Result<(), TryReserveError>) {
     match result {
         Ok(()) => {}
         Err(TryReserveError::CapacityOverflow) => panic!("capacity overflow"),
