@@ -12,7 +12,8 @@
 //! `#[derive(MapStore)]` reads the type's size and alignment from the
 //! compiler, calls [`choose`], and implements [`MapValue`] so that
 //! [`MapStore<K, V>`](type@MapStore) uses the right one. [`InlineMap`], [`BoxedMap`] and
-//! [`PooledMap`] are the three maps by name, for any `V`.
+//! [`PooledMap`] are the three maps by name, for any `V`. [`FrozenStore`] is
+//! a map built once and then only read, its layout picked from `K`, `V` and N.
 //!
 //! ```
 //! use mapstore::MapStore;
@@ -48,6 +49,7 @@ extern crate alloc;
 extern crate std;
 
 mod derive_support;
+pub mod frozen;
 mod impls;
 pub mod map;
 mod plan;
@@ -58,6 +60,7 @@ pub mod storage;
 
 pub use hashbrown::{DefaultHashBuilder, Equivalent, TryReserveError};
 
+pub use frozen::{FrozenIndex, FrozenPlan, FrozenStore};
 pub use map::{BoxedMap, InlineMap, PooledMap};
 pub use plan::{
     choose, Optimize, Plan, SlowChoice, StorageKind, Thresholds, ValueLayout, BALANCED,

@@ -1,0 +1,1354 @@
+//! [`FrozenStore`]: a map built once, then only read.
+//!
+//! A frozen store knows its exact key set when it is built, so it needs no
+//! empty buckets, no tombstones and no growth. It picks its layout then, from
+//! `K`'s and `V`'s sizes and the exact number of entries `N`:
+//!
+//! - **index**: a linear scan for at most [`FrozenPlan::SCAN_MAX`] entries
+//!   (no hashing at all); otherwise a minimal perfect hash (hash-and-displace
+//!   in the style of PtrHash: one 16-bit "pilot" per bucket of about four
+//!   keys sends every key to its own slot, so a lookup is one hash, one small
+//!   pilot load and one entry load); if no perfect hash exists (two distinct
+//!   keys with the same 64-bit hash, for example under a constant hasher) a
+//!   fallback sorted by hash, searched by binary search: correct, not fast.
+//! - **entries**: `(K, V)` pairs inline in one dense array when the value is
+//!   at most [`FrozenPlan::APART_ABOVE`] bytes (the key and the start of its
+//!   value share a cache line); keys in one dense array and values apart in
+//!   another, in the same order, for larger values (a miss touches only the
+//!   small key array, `keys()` and `values()` walk dense slices).
+//! - **fingerprints**: for keys that own heap memory (`needs_drop`, such as
+//!   `String`), one byte of the hash per slot, so a miss is rejected without
+//!   dereferencing the stored key.
+//!
+//! [`FrozenStore::plan`] shows what was picked and why.
+
+use alloc::boxed::Box;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::fmt;
+use core::hash::{BuildHasher, Hash};
+use core::iter::FusedIterator;
+use core::mem::{needs_drop, size_of};
+use core::ops::Index;
+use core::slice;
+
+use hashbrown::{DefaultHashBuilder, Equivalent};
+
+use crate::map::Map;
+use crate::storage::Storage;
+
+/// Average keys per bucket of the perfect hash (PtrHash's λ).
+const LAMBDA: usize = 4;
+/// Seeds tried before falling back to the sorted layout.
+const ATTEMPTS: u64 = 4;
+/// Multipliers for the slot function (odd, from splitmix64 and golden ratio).
+const MIX_PILOT: u64 = 0x9e37_79b9_7f4a_7c15;
+const MIX_SLOT: u64 = 0xbf58_476d_1ce4_e5b9;
+
+// ---------------------------------------------------------------------------
+// Storage of the entries
+
+#[derive(Clone)]
+enum Entries<K, V> {
+    /// `(K, V)` in slot order.
+    Inline(Box<[(K, V)]>),
+    /// Keys and values apart, both in slot order.
+    Apart(Box<[K]>, Box<[V]>),
+}
+
+impl<K, V> Entries<K, V> {
+    fn new(pairs: Vec<(K, V)>, apart: bool) -> Self {
+        if apart {
+            let (keys, values): (Vec<K>, Vec<V>) = pairs.into_iter().unzip();
+            Entries::Apart(keys.into_boxed_slice(), values.into_boxed_slice())
+        } else {
+            Entries::Inline(pairs.into_boxed_slice())
+        }
+    }
+
+    #[inline]
+    fn len(&self) -> usize {
+        match self {
+            Entries::Inline(e) => e.len(),
+            Entries::Apart(k, _) => k.len(),
+        }
+    }
+
+    #[inline]
+    fn key(&self, i: usize) -> &K {
+        match self {
+            Entries::Inline(e) => &e[i].0,
+            Entries::Apart(k, _) => &k[i],
+        }
+    }
+
+    #[inline]
+    fn pair(&self, i: usize) -> (&K, &V) {
+        match self {
+            Entries::Inline(e) => {
+                let (k, v) = &e[i];
+                (k, v)
+            }
+            Entries::Apart(k, v) => (&k[i], &v[i]),
+        }
+    }
+
+    #[inline]
+    fn value_mut(&mut self, i: usize) -> &mut V {
+        match self {
+            Entries::Inline(e) => &mut e[i].1,
+            Entries::Apart(_, v) => &mut v[i],
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        match self {
+            Entries::Inline(e) => e.len() * size_of::<(K, V)>(),
+            Entries::Apart(k, v) => k.len() * size_of::<K>() + v.len() * size_of::<V>(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The index
+
+#[derive(Clone)]
+enum Lookup {
+    /// Compare every key (few entries).
+    Scan,
+    /// A minimal perfect hash.
+    Perfect(Perfect),
+    /// Entries sorted by hash; `collision` says why (true: two distinct keys
+    /// share a hash; false: no pilot set was found).
+    Sorted { hashes: Box<[u64]>, collision: bool },
+}
+
+#[derive(Clone)]
+struct Perfect {
+    /// Mixed into every pilot (changes between attempts).
+    seed: u64,
+    /// Slots of the first-level map (at least `n`); slots `>= n` are remapped.
+    slots: usize,
+    /// One pilot per bucket.
+    pilots: Box<[u16]>,
+    /// `remap[s - n]`: where slot `s >= n` really lives.
+    remap: Box<[u32]>,
+    /// One hash byte per slot (empty when the plan keeps none).
+    tags: Box<[u8]>,
+}
+
+#[inline]
+fn mul_high(x: u64, n: usize) -> usize {
+    ((u128::from(x) * n as u128) >> 64) as usize
+}
+
+#[inline]
+fn bucket_of(hash: u64, buckets: usize) -> usize {
+    mul_high(hash, buckets)
+}
+
+#[inline]
+fn pilot_key(pilot: u16, seed: u64) -> u64 {
+    (u64::from(pilot) ^ seed).wrapping_mul(MIX_PILOT)
+}
+
+#[inline]
+fn slot_of(hash: u64, pilot_key: u64, slots: usize) -> usize {
+    mul_high((hash ^ pilot_key).wrapping_mul(MIX_SLOT), slots)
+}
+
+#[inline]
+fn tag_of(hash: u64) -> u8 {
+    hash as u8
+}
+
+impl Perfect {
+    #[inline]
+    fn index(&self, hash: u64, n: usize) -> usize {
+        let pilot = self.pilots[bucket_of(hash, self.pilots.len())];
+        let slot = slot_of(hash, pilot_key(pilot, self.seed), self.slots);
+        if slot < n {
+            slot
+        } else {
+            self.remap[slot - n] as usize
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        self.pilots.len() * size_of::<u16>() + self.remap.len() * size_of::<u32>() + self.tags.len()
+    }
+}
+
+/// Indices `0..n` grouped by bucket: `order[starts[b]..starts[b + 1]]` are
+/// bucket `b`'s, in increasing index order.
+fn group(hashes: &[u64], buckets: usize) -> (Vec<u32>, Vec<u32>) {
+    let mut starts = vec![0u32; buckets + 1];
+    for &h in hashes {
+        starts[bucket_of(h, buckets) + 1] += 1;
+    }
+    for b in 0..buckets {
+        starts[b + 1] += starts[b];
+    }
+    let mut next = starts.clone();
+    let mut order = vec![0u32; hashes.len()];
+    for (i, &h) in hashes.iter().enumerate() {
+        let b = bucket_of(h, buckets);
+        order[next[b] as usize] = i as u32;
+        next[b] += 1;
+    }
+    (starts, order)
+}
+
+/// Finds a pilot for every bucket, largest buckets first; returns the
+/// pilots and each entry's slot in `0..slots`, or `None` if some bucket has
+/// no free pilot.
+fn search(
+    hashes: &[u64],
+    starts: &[u32],
+    order: &[u32],
+    slots: usize,
+    seed: u64,
+) -> Option<(Vec<u16>, Vec<u32>)> {
+    let buckets = starts.len() - 1;
+    let size = |b: usize| (starts[b + 1] - starts[b]) as usize;
+    // Buckets by size, largest first (counting sort).
+    let largest = (0..buckets).map(size).max().unwrap_or(0);
+    let mut by_size = vec![0usize; largest + 2];
+    for b in 0..buckets {
+        by_size[largest - size(b) + 1] += 1;
+    }
+    for s in 0..=largest {
+        by_size[s + 1] += by_size[s];
+    }
+    let mut sorted = vec![0u32; buckets];
+    for b in 0..buckets {
+        let at = &mut by_size[largest - size(b)];
+        sorted[*at] = b as u32;
+        *at += 1;
+    }
+
+    let mut taken = vec![0u64; slots.div_ceil(64)];
+    let is_taken = |taken: &[u64], s: usize| taken[s / 64] >> (s % 64) & 1 == 1;
+    let mut pilots = vec![0u16; buckets];
+    let mut slot = vec![0u32; hashes.len()];
+    let mut found: Vec<usize> = Vec::new();
+    for &b in &sorted {
+        let b = b as usize;
+        let keys = &order[starts[b] as usize..starts[b + 1] as usize];
+        if keys.is_empty() {
+            break; // sorted by size: the rest are empty too
+        }
+        let mut placed = false;
+        'pilot: for pilot in 0..=u16::MAX {
+            let key = pilot_key(pilot, seed);
+            found.clear();
+            for &i in keys {
+                let s = slot_of(hashes[i as usize], key, slots);
+                if is_taken(&taken, s) || found.contains(&s) {
+                    continue 'pilot;
+                }
+                found.push(s);
+            }
+            for (&i, &s) in keys.iter().zip(&found) {
+                taken[s / 64] |= 1 << (s % 64);
+                slot[i as usize] = s as u32;
+            }
+            pilots[b] = pilot;
+            placed = true;
+            break;
+        }
+        if !placed {
+            return None;
+        }
+    }
+    Some((pilots, slot))
+}
+
+/// Removes every key but the last of each set of equal keys (entries in
+/// `items` order, `hashes` alongside). Returns whether two distinct keys
+/// share a hash. Equal keys have equal hashes, so they meet in one bucket.
+fn dedup<K: Eq, V>(items: &mut Vec<(K, V)>, hashes: &mut Vec<u64>, buckets: usize) -> bool {
+    let (starts, mut order) = group(hashes, buckets);
+    let mut removed: Vec<bool> = Vec::new();
+    let mut collision = false;
+    for b in 0..buckets {
+        let run = &mut order[starts[b] as usize..starts[b + 1] as usize];
+        if run.len() < 2 {
+            continue;
+        }
+        run.sort_unstable_by_key(|&i| (hashes[i as usize], i));
+        let mut start = 0;
+        while start < run.len() {
+            let h = hashes[run[start] as usize];
+            let end = start
+                + run[start..]
+                    .iter()
+                    .take_while(|&&i| hashes[i as usize] == h)
+                    .count();
+            let mut kept = 0;
+            for j in start..end {
+                let a = run[j] as usize;
+                let later = run[j + 1..end]
+                    .iter()
+                    .any(|&l| items[a].0 == items[l as usize].0);
+                if later {
+                    if removed.is_empty() {
+                        removed = vec![false; items.len()];
+                    }
+                    removed[a] = true;
+                } else {
+                    kept += 1;
+                }
+            }
+            collision |= kept > 1;
+            start = end;
+        }
+    }
+    if !removed.is_empty() {
+        let mut i = 0;
+        hashes.retain(|_| {
+            i += 1;
+            !removed[i - 1]
+        });
+        let mut i = 0;
+        items.retain(|_| {
+            i += 1;
+            !removed[i - 1]
+        });
+    }
+    collision
+}
+
+/// Removes every key but the last of each set of equal keys, comparing all
+/// pairs (few entries).
+fn dedup_scan<K: Eq, V>(items: &mut Vec<(K, V)>) {
+    let mut i = 0;
+    while i < items.len() {
+        if items[i + 1..].iter().any(|(k, _)| *k == items[i].0) {
+            items.remove(i);
+        } else {
+            i += 1;
+        }
+    }
+}
+
+/// Moves `items[i]` to `items[dest[i]]` for every `i` (`dest` a permutation).
+fn permute<T>(items: &mut [T], dest: &mut [u32]) {
+    for i in 0..items.len() {
+        while dest[i] as usize != i {
+            let d = dest[i] as usize;
+            items.swap(i, d);
+            dest.swap(i, d);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The store
+
+/// A hash map built once and then only read: the key set never changes,
+/// values can (`get_mut`, `values_mut`).
+///
+/// Built from an iterator ([`FromIterator`], [`from_iter_with_hasher`]; a
+/// duplicate key keeps the last value, as `HashMap` does) or from any map of
+/// this crate ([`From<MapStore>`](#impl-From%3CMap%3CK,+V,+St,+S%3E%3E-for-FrozenStore%3CK,+V,+S%3E)).
+/// Its layout is picked then, from `K`, `V` and the exact number of entries,
+/// with no empty buckets and no tombstones; [`plan`](FrozenStore::plan) shows
+/// it. See [the module](crate::frozen) for the layouts.
+///
+/// `keys()`, `values()`, `values_mut()`, `iter()` and `into_iter()` walk the
+/// entries in one order (the order of the store's slots, not the insertion
+/// order).
+///
+/// ```
+/// use mapstore::FrozenStore;
+///
+/// let routes: FrozenStore<&str, u16> =
+///     [("/", 200), ("/admin", 403), ("/old", 301), ("/old", 308)].into_iter().collect();
+/// assert_eq!(routes.len(), 3);
+/// assert_eq!(routes["/old"], 308); // the last duplicate wins
+/// assert_eq!(routes.get("/missing"), None);
+/// println!("{}", routes.plan());
+/// ```
+///
+/// [`from_iter_with_hasher`]: FrozenStore::from_iter_with_hasher
+pub struct FrozenStore<K, V, S = DefaultHashBuilder> {
+    entries: Entries<K, V>,
+    lookup: Lookup,
+    hash_builder: S,
+}
+
+impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
+    /// Builds a store from `iter`, hashing with `hash_builder`. A duplicate
+    /// key keeps its last value.
+    ///
+    /// Panics if there are more than `u32::MAX` entries. If `K`'s `Hash` or
+    /// `Eq`, or the iterator, panics, every entry taken so far is dropped
+    /// once and nothing leaks.
+    ///
+    /// ```
+    /// use mapstore::{DefaultHashBuilder, FrozenStore};
+    ///
+    /// let squares = FrozenStore::from_iter_with_hasher(
+    ///     (0..100u32).map(|i| (i, i * i)),
+    ///     DefaultHashBuilder::default(),
+    /// );
+    /// assert_eq!(squares[&9], 81);
+    /// ```
+    pub fn from_iter_with_hasher<I: IntoIterator<Item = (K, V)>>(iter: I, hash_builder: S) -> Self {
+        Self::build(iter.into_iter().collect(), hash_builder)
+    }
+
+    fn build(mut items: Vec<(K, V)>, hash_builder: S) -> Self {
+        assert!(
+            u32::try_from(items.len()).is_ok(),
+            "a FrozenStore holds at most u32::MAX entries"
+        );
+        let apart = size_of::<V>() > FrozenPlan::APART_ABOVE;
+        if items.len() <= FrozenPlan::SCAN_MAX {
+            dedup_scan(&mut items);
+            return FrozenStore {
+                entries: Entries::new(items, apart),
+                lookup: Lookup::Scan,
+                hash_builder,
+            };
+        }
+        let mut hashes: Vec<u64> = items
+            .iter()
+            .map(|(k, _)| hash_builder.hash_one(k))
+            .collect();
+        let buckets = (items.len() / LAMBDA).max(1);
+        let collision = dedup(&mut items, &mut hashes, buckets);
+        let n = items.len();
+        let buckets = (n / LAMBDA).max(1);
+        if !collision {
+            let (starts, order) = group(&hashes, buckets);
+            let slots = n + n / 32 + 1;
+            for attempt in 0..ATTEMPTS {
+                let seed = crate::frozen::splitmix(attempt);
+                let Some((pilots, slot)) = search(&hashes, &starts, &order, slots, seed) else {
+                    continue;
+                };
+                drop((starts, order));
+                // Slots `>= n` move to the free slots below `n`: there are
+                // exactly as many of each.
+                let mut taken = vec![false; slots];
+                for &s in &slot {
+                    taken[s as usize] = true;
+                }
+                let mut free = (0..n).filter(|&s| !taken[s]);
+                let mut remap = vec![0u32; slots - n];
+                for s in n..slots {
+                    if taken[s] {
+                        remap[s - n] = free.next().expect("as many free slots as remapped") as u32;
+                    }
+                }
+                let mut dest: Vec<u32> = slot
+                    .iter()
+                    .map(|&s| {
+                        let s = s as usize;
+                        if s < n {
+                            s as u32
+                        } else {
+                            remap[s - n]
+                        }
+                    })
+                    .collect();
+                let tags = if needs_drop::<K>() {
+                    let mut tags = vec![0u8; n];
+                    for (&d, &h) in dest.iter().zip(&hashes) {
+                        tags[d as usize] = tag_of(h);
+                    }
+                    tags.into_boxed_slice()
+                } else {
+                    Box::default()
+                };
+                drop(hashes);
+                permute(&mut items, &mut dest);
+                return FrozenStore {
+                    entries: Entries::new(items, apart),
+                    lookup: Lookup::Perfect(Perfect {
+                        seed,
+                        slots,
+                        pilots: pilots.into_boxed_slice(),
+                        remap: remap.into_boxed_slice(),
+                        tags,
+                    }),
+                    hash_builder,
+                };
+            }
+        }
+        // The fallback: sorted by hash.
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.sort_unstable_by_key(|&i| hashes[i as usize]);
+        let mut dest = vec![0u32; n];
+        for (at, &i) in order.iter().enumerate() {
+            dest[i as usize] = at as u32;
+        }
+        hashes.sort_unstable();
+        permute(&mut items, &mut dest);
+        FrozenStore {
+            entries: Entries::new(items, apart),
+            lookup: Lookup::Sorted {
+                hashes: hashes.into_boxed_slice(),
+                collision,
+            },
+            hash_builder,
+        }
+    }
+}
+
+/// SplitMix64, for the per-attempt seeds.
+pub(crate) const fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+impl<K, V, S> FrozenStore<K, V, S> {
+    /// The number of entries.
+    ///
+    /// ```
+    /// let store: mapstore::FrozenStore<u8, u8> = [(1, 2), (1, 3)].into_iter().collect();
+    /// assert_eq!(store.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the store has no entries.
+    ///
+    /// ```
+    /// let store: mapstore::FrozenStore<u8, u8> = Default::default();
+    /// assert!(store.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The store's hasher.
+    ///
+    /// ```
+    /// use mapstore::{DefaultHashBuilder, FrozenStore};
+    /// let store = FrozenStore::from_iter_with_hasher([(1, 1)], DefaultHashBuilder::default());
+    /// let _hasher: &DefaultHashBuilder = store.hasher();
+    /// ```
+    pub fn hasher(&self) -> &S {
+        &self.hash_builder
+    }
+
+    /// The bytes this store holds on the heap: its entries and its index
+    /// (not the keys' and values' own heap memory). Exact: the store
+    /// allocates nothing else.
+    ///
+    /// ```
+    /// let store: mapstore::FrozenStore<u64, u64> = (0..1000).map(|i| (i, i)).collect();
+    /// assert!(store.memory_usage() >= 1000 * 16);
+    /// assert!(store.memory_usage() <= 1000 * 17);
+    /// ```
+    pub fn memory_usage(&self) -> usize {
+        self.entries.bytes()
+            + match &self.lookup {
+                Lookup::Scan => 0,
+                Lookup::Perfect(p) => p.bytes(),
+                Lookup::Sorted { hashes, .. } => hashes.len() * size_of::<u64>(),
+            }
+    }
+
+    /// The layout this store picked when it was built, and why.
+    ///
+    /// ```
+    /// use mapstore::{FrozenIndex, FrozenStore};
+    ///
+    /// let small: FrozenStore<u64, u64> = (0..4).map(|i| (i, i)).collect();
+    /// assert_eq!(small.plan().index, FrozenIndex::Scan);
+    ///
+    /// let large: FrozenStore<u64, [u8; 256]> = (0..1000).map(|i| (i, [0; 256])).collect();
+    /// let plan = large.plan();
+    /// assert_eq!(plan.index, FrozenIndex::Perfect);
+    /// assert!(plan.values_apart);
+    /// println!("{plan}");
+    /// ```
+    pub fn plan(&self) -> FrozenPlan {
+        let (index, buckets, remapped, fingerprints, collision) = match &self.lookup {
+            Lookup::Scan => (FrozenIndex::Scan, 0, 0, false, false),
+            Lookup::Perfect(p) => (
+                FrozenIndex::Perfect,
+                p.pilots.len(),
+                p.remap.len(),
+                !p.tags.is_empty(),
+                false,
+            ),
+            Lookup::Sorted { collision, .. } => (FrozenIndex::Sorted, 0, 0, false, *collision),
+        };
+        FrozenPlan {
+            key_type: core::any::type_name::<K>(),
+            value_type: core::any::type_name::<V>(),
+            key_size: size_of::<K>(),
+            value_size: size_of::<V>(),
+            len: self.len(),
+            index,
+            values_apart: matches!(self.entries, Entries::Apart(..)),
+            fingerprints,
+            buckets,
+            spare_slots: remapped,
+            hash_collision: collision,
+            bytes: self.memory_usage(),
+        }
+    }
+
+    /// The entries, in the store's order.
+    ///
+    /// ```
+    /// let store: mapstore::FrozenStore<u8, u8> = (0..20).map(|i| (i, i + 1)).collect();
+    /// assert!(store.iter().all(|(k, v)| *v == k + 1));
+    /// ```
+    pub fn iter(&self) -> Iter<'_, K, V> {
+        Iter(match &self.entries {
+            Entries::Inline(e) => IterInner::Inline(e.iter()),
+            Entries::Apart(k, v) => IterInner::Apart(k.iter(), v.iter()),
+        })
+    }
+
+    /// The entries with mutable values, in the store's order.
+    ///
+    /// ```
+    /// let mut store: mapstore::FrozenStore<u8, u8> = (0..20).map(|i| (i, i)).collect();
+    /// for (_, v) in store.iter_mut() {
+    ///     *v *= 2;
+    /// }
+    /// assert_eq!(store[&7], 14);
+    /// ```
+    pub fn iter_mut(&mut self) -> IterMut<'_, K, V> {
+        IterMut(match &mut self.entries {
+            Entries::Inline(e) => IterMutInner::Inline(e.iter_mut()),
+            Entries::Apart(k, v) => IterMutInner::Apart(k.iter(), v.iter_mut()),
+        })
+    }
+
+    /// The keys, in the order of [`iter`](FrozenStore::iter).
+    ///
+    /// ```
+    /// let store: mapstore::FrozenStore<u8, char> = [(1, 'a'), (2, 'b')].into_iter().collect();
+    /// let mut keys: Vec<u8> = store.keys().copied().collect();
+    /// keys.sort();
+    /// assert_eq!(keys, [1, 2]);
+    /// ```
+    pub fn keys(&self) -> Keys<'_, K, V> {
+        Keys(match &self.entries {
+            Entries::Inline(e) => KeysInner::Inline(e.iter()),
+            Entries::Apart(k, _) => KeysInner::Apart(k.iter()),
+        })
+    }
+
+    /// The values, in the order of [`keys`](FrozenStore::keys). Where
+    /// the plan keeps values apart this walks one dense slice.
+    ///
+    /// ```
+    /// let store: mapstore::FrozenStore<u8, u32> = (0..50).map(|i| (i, u32::from(i))).collect();
+    /// assert_eq!(store.values().sum::<u32>(), (0..50).sum());
+    /// assert!(store.keys().zip(store.values()).all(|(k, v)| u32::from(*k) == *v));
+    /// ```
+    pub fn values(&self) -> Values<'_, K, V> {
+        Values(match &self.entries {
+            Entries::Inline(e) => ValuesInner::Inline(e.iter()),
+            Entries::Apart(_, v) => ValuesInner::Apart(v.iter()),
+        })
+    }
+
+    /// The values, mutably, in the order of [`keys`](FrozenStore::keys).
+    ///
+    /// ```
+    /// let mut store: mapstore::FrozenStore<u8, u32> = (0..50).map(|i| (i, 1)).collect();
+    /// store.values_mut().for_each(|v| *v += 1);
+    /// assert_eq!(store.values().sum::<u32>(), 100);
+    /// ```
+    pub fn values_mut(&mut self) -> ValuesMut<'_, K, V> {
+        ValuesMut(match &mut self.entries {
+            Entries::Inline(e) => ValuesMutInner::Inline(e.iter_mut()),
+            Entries::Apart(_, v) => ValuesMutInner::Apart(v.iter_mut()),
+        })
+    }
+}
+
+impl<K, V, S: BuildHasher> FrozenStore<K, V, S> {
+    /// The slot of `key`, if present.
+    #[inline]
+    fn find<Q: Hash + Equivalent<K> + ?Sized>(&self, key: &Q) -> Option<usize> {
+        match &self.lookup {
+            Lookup::Perfect(p) => {
+                let hash = self.hash_builder.hash_one(key);
+                let i = p.index(hash, self.entries.len());
+                if !p.tags.is_empty() && p.tags[i] != tag_of(hash) {
+                    return None;
+                }
+                key.equivalent(self.entries.key(i)).then_some(i)
+            }
+            Lookup::Scan => match &self.entries {
+                Entries::Inline(e) => e.iter().position(|(k, _)| key.equivalent(k)),
+                Entries::Apart(k, _) => k.iter().position(|k| key.equivalent(k)),
+            },
+            Lookup::Sorted { hashes, .. } => {
+                let hash = self.hash_builder.hash_one(key);
+                let start = hashes.partition_point(|&h| h < hash);
+                hashes[start..]
+                    .iter()
+                    .take_while(|&&h| h == hash)
+                    .enumerate()
+                    .find(|&(at, _)| key.equivalent(self.entries.key(start + at)))
+                    .map(|(at, _)| start + at)
+            }
+        }
+    }
+
+    /// The value of `key`.
+    ///
+    /// ```
+    /// let store: mapstore::FrozenStore<String, u8> =
+    ///     [("a".to_string(), 1)].into_iter().collect();
+    /// assert_eq!(store.get("a"), Some(&1));
+    /// assert_eq!(store.get("b"), None);
+    /// ```
+    #[inline]
+    pub fn get<Q: Hash + Equivalent<K> + ?Sized>(&self, key: &Q) -> Option<&V> {
+        self.find(key).map(|i| self.entries.pair(i).1)
+    }
+
+    /// The stored key and the value of `key`.
+    ///
+    /// ```
+    /// let store: mapstore::FrozenStore<String, u8> =
+    ///     [("a".to_string(), 1)].into_iter().collect();
+    /// assert_eq!(store.get_key_value("a"), Some((&"a".to_string(), &1)));
+    /// ```
+    #[inline]
+    pub fn get_key_value<Q: Hash + Equivalent<K> + ?Sized>(&self, key: &Q) -> Option<(&K, &V)> {
+        self.find(key).map(|i| self.entries.pair(i))
+    }
+
+    /// Whether `key` is in the store.
+    ///
+    /// ```
+    /// let store: mapstore::FrozenStore<u32, ()> = (0..100).map(|i| (i, ())).collect();
+    /// assert!(store.contains_key(&99));
+    /// assert!(!store.contains_key(&100));
+    /// ```
+    #[inline]
+    pub fn contains_key<Q: Hash + Equivalent<K> + ?Sized>(&self, key: &Q) -> bool {
+        self.find(key).is_some()
+    }
+
+    /// The value of `key`, mutably (values change; keys never do).
+    ///
+    /// ```
+    /// let mut store: mapstore::FrozenStore<u32, u32> = (0..100).map(|i| (i, i)).collect();
+    /// *store.get_mut(&7).unwrap() += 100;
+    /// assert_eq!(store[&7], 107);
+    /// assert!(store.get_mut(&100).is_none());
+    /// ```
+    #[inline]
+    pub fn get_mut<Q: Hash + Equivalent<K> + ?Sized>(&mut self, key: &Q) -> Option<&mut V> {
+        let i = self.find(key)?;
+        Some(self.entries.value_mut(i))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The plan
+
+/// How a [`FrozenStore`] finds a key.
+///
+/// ```
+/// use mapstore::{FrozenIndex, FrozenStore};
+/// let store: FrozenStore<u8, u8> = (0..100).map(|i| (i, i)).collect();
+/// assert_eq!(store.plan().index, FrozenIndex::Perfect);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FrozenIndex {
+    /// Compares the key with every stored key: at most
+    /// [`FrozenPlan::SCAN_MAX`] entries, no hashing.
+    Scan,
+    /// A minimal perfect hash: one pilot load, one entry load.
+    Perfect,
+    /// Sorted by hash, binary search: the fallback when distinct keys share
+    /// a 64-bit hash (a weak or constant hasher) or no perfect hash was found.
+    Sorted,
+}
+
+impl FrozenIndex {
+    /// A short lowercase name.
+    ///
+    /// ```
+    /// assert_eq!(mapstore::FrozenIndex::Perfect.name(), "perfect hash");
+    /// ```
+    pub const fn name(self) -> &'static str {
+        match self {
+            FrozenIndex::Scan => "linear scan",
+            FrozenIndex::Perfect => "perfect hash",
+            FrozenIndex::Sorted => "sorted by hash",
+        }
+    }
+}
+
+/// The layout a [`FrozenStore`] picked when it was built. Its `Display` is
+/// one line: what, why, `N` and bytes per entry.
+///
+/// ```
+/// use mapstore::FrozenStore;
+///
+/// let store: FrozenStore<String, [u64; 32]> =
+///     (0..1000).map(|i| (i.to_string(), [i; 32])).collect();
+/// let plan = store.plan();
+/// assert!(plan.values_apart && plan.fingerprints);
+/// assert_eq!(plan.len, 1000);
+/// let line = plan.to_string();
+/// assert!(line.starts_with("FrozenStore<String, [u64; 32]>: perfect hash"), "{line}");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FrozenPlan {
+    /// `K`'s type name.
+    pub key_type: &'static str,
+    /// `V`'s type name.
+    pub value_type: &'static str,
+    /// `size_of::<K>()`.
+    pub key_size: usize,
+    /// `size_of::<V>()`.
+    pub value_size: usize,
+    /// The number of entries.
+    pub len: usize,
+    /// How a key is found.
+    pub index: FrozenIndex,
+    /// Whether values live in their own array (true) or beside their keys.
+    pub values_apart: bool,
+    /// Whether one hash byte per slot rejects misses before the key is read.
+    pub fingerprints: bool,
+    /// Buckets of the perfect hash (one 16-bit pilot each); 0 otherwise.
+    pub buckets: usize,
+    /// Slots past `len` that the perfect hash may hit, remapped below `len`
+    /// (one `u32` each).
+    pub spare_slots: usize,
+    /// For [`FrozenIndex::Sorted`]: whether distinct keys shared a hash
+    /// (otherwise no perfect hash was found).
+    pub hash_collision: bool,
+    /// [`FrozenStore::memory_usage`].
+    pub bytes: usize,
+}
+
+impl FrozenPlan {
+    /// Stores of at most this many entries use [`FrozenIndex::Scan`].
+    ///
+    /// ```
+    /// assert_eq!(mapstore::FrozenPlan::SCAN_MAX, 8);
+    /// ```
+    pub const SCAN_MAX: usize = 8;
+
+    /// Values larger than this many bytes are stored apart from the keys.
+    ///
+    /// ```
+    /// assert_eq!(mapstore::FrozenPlan::APART_ABOVE, 64);
+    /// ```
+    pub const APART_ABOVE: usize = 64;
+
+    /// Heap bytes per entry (`bytes / len`; 0 when empty).
+    ///
+    /// ```
+    /// let store: mapstore::FrozenStore<u64, u64> = (0..1000).map(|i| (i, i)).collect();
+    /// assert!(store.plan().bytes_per_entry() < 17.0);
+    /// ```
+    pub fn bytes_per_entry(&self) -> f64 {
+        if self.len == 0 {
+            0.0
+        } else {
+            self.bytes as f64 / self.len as f64
+        }
+    }
+}
+
+/// Writes a type name without module paths: `alloc::string::String` as
+/// `String`.
+fn short_type(f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {
+    let mut rest = name;
+    while !rest.is_empty() {
+        let end = rest
+            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+            .unwrap_or(rest.len());
+        let (path, tail) = rest.split_at(end);
+        f.write_str(path.rsplit("::").next().unwrap_or(path))?;
+        let punct = tail
+            .find(|c: char| c.is_alphanumeric() || c == '_')
+            .unwrap_or(tail.len());
+        f.write_str(&tail[..punct])?;
+        rest = &tail[punct..];
+    }
+    Ok(())
+}
+
+impl fmt::Display for FrozenPlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("FrozenStore<")?;
+        short_type(f, self.key_type)?;
+        f.write_str(", ")?;
+        short_type(f, self.value_type)?;
+        write!(f, ">: {} over {} entries (", self.index.name(), self.len)?;
+        match self.index {
+            FrozenIndex::Scan => write!(
+                f,
+                "at most {}: comparing keys beats hashing",
+                FrozenPlan::SCAN_MAX
+            )?,
+            FrozenIndex::Perfect => write!(
+                f,
+                "{} buckets with 16-bit pilots, {} spare slots remapped: one probe per lookup",
+                self.buckets, self.spare_slots
+            )?,
+            FrozenIndex::Sorted if self.hash_collision => {
+                f.write_str("distinct keys share a 64-bit hash: binary search, correct but slow")?
+            }
+            FrozenIndex::Sorted => {
+                f.write_str("no perfect hash found: binary search, correct but slow")?
+            }
+        }
+        if self.values_apart {
+            write!(
+                f,
+                "), {}-byte keys dense and {}-byte values apart (over {} bytes)",
+                self.key_size,
+                self.value_size,
+                FrozenPlan::APART_ABOVE
+            )?;
+        } else {
+            write!(
+                f,
+                "), entries inline ({}-byte key + {}-byte value, at most {} bytes: one cache line per probe)",
+                self.key_size,
+                self.value_size,
+                FrozenPlan::APART_ABOVE
+            )?;
+        }
+        if self.fingerprints {
+            f.write_str(", 1-byte fingerprints (the key owns heap memory: misses skip it)")?;
+        }
+        write!(f, "; {:.1} bytes per entry", self.bytes_per_entry())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Traits
+
+impl<K: Hash + Eq, V, S: BuildHasher + Default> FromIterator<(K, V)> for FrozenStore<K, V, S> {
+    /// Builds a store; a duplicate key keeps its last value.
+    ///
+    /// ```
+    /// let store: mapstore::FrozenStore<u8, u8> = [(1, 1), (1, 2)].into_iter().collect();
+    /// assert_eq!(store[&1], 2);
+    /// ```
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        Self::from_iter_with_hasher(iter, S::default())
+    }
+}
+
+impl<K, V, St, S> From<Map<K, V, St, S>> for FrozenStore<K, V, S>
+where
+    K: Hash + Eq,
+    St: Storage,
+    S: BuildHasher + Clone,
+{
+    /// Freezes a map of this crate (`MapStore`, `InlineMap`, `BoxedMap`,
+    /// `PooledMap`), keeping its hasher.
+    ///
+    /// ```
+    /// use mapstore::{FrozenStore, MapStore};
+    ///
+    /// let mut map: MapStore<u32, String> = MapStore::new();
+    /// map.insert(1, "one".into());
+    /// let frozen = FrozenStore::from(map);
+    /// assert_eq!(frozen[&1], "one");
+    /// ```
+    fn from(map: Map<K, V, St, S>) -> Self {
+        let hash_builder = map.hasher().clone();
+        Self::from_iter_with_hasher(map, hash_builder)
+    }
+}
+
+impl<K, V, S: Default> Default for FrozenStore<K, V, S> {
+    /// An empty store.
+    ///
+    /// ```
+    /// let store: mapstore::FrozenStore<u8, u8> = Default::default();
+    /// assert_eq!(store.memory_usage(), 0);
+    /// ```
+    fn default() -> Self {
+        FrozenStore {
+            entries: Entries::Inline(Box::default()),
+            lookup: Lookup::Scan,
+            hash_builder: S::default(),
+        }
+    }
+}
+
+impl<K: Clone, V: Clone, S: Clone> Clone for FrozenStore<K, V, S> {
+    fn clone(&self) -> Self {
+        FrozenStore {
+            entries: self.entries.clone(),
+            lookup: self.lookup.clone(),
+            hash_builder: self.hash_builder.clone(),
+        }
+    }
+}
+
+impl<K: fmt::Debug, V: fmt::Debug, S> fmt::Debug for FrozenStore<K, V, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl<K, V, S> PartialEq for FrozenStore<K, V, S>
+where
+    K: Hash + Eq,
+    V: PartialEq,
+    S: BuildHasher,
+{
+    /// Equal when both hold the same keys with equal values (whatever
+    /// their layouts or orders).
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().all(|(k, v)| other.get(k) == Some(v))
+    }
+}
+
+impl<K: Hash + Eq, V: Eq, S: BuildHasher> Eq for FrozenStore<K, V, S> {}
+
+impl<K, Q, V, S> Index<&Q> for FrozenStore<K, V, S>
+where
+    Q: Hash + Equivalent<K> + ?Sized,
+    S: BuildHasher,
+{
+    type Output = V;
+
+    /// The value of `key`; panics if it is absent.
+    ///
+    /// ```
+    /// let store: mapstore::FrozenStore<&str, u8> = [("x", 1)].into_iter().collect();
+    /// assert_eq!(store["x"], 1);
+    /// ```
+    fn index(&self, key: &Q) -> &V {
+        self.get(key).expect("key not found in FrozenStore")
+    }
+}
+
+impl<'a, K, V, S> IntoIterator for &'a FrozenStore<K, V, S> {
+    type Item = (&'a K, &'a V);
+    type IntoIter = Iter<'a, K, V>;
+    fn into_iter(self) -> Iter<'a, K, V> {
+        self.iter()
+    }
+}
+
+impl<'a, K, V, S> IntoIterator for &'a mut FrozenStore<K, V, S> {
+    type Item = (&'a K, &'a mut V);
+    type IntoIter = IterMut<'a, K, V>;
+    fn into_iter(self) -> IterMut<'a, K, V> {
+        self.iter_mut()
+    }
+}
+
+impl<K, V, S> IntoIterator for FrozenStore<K, V, S> {
+    type Item = (K, V);
+    type IntoIter = IntoIter<K, V>;
+    /// The entries by value, in the order of `iter()`.
+    ///
+    /// ```
+    /// let store: mapstore::FrozenStore<u8, u8> = (0..20).map(|i| (i, i)).collect();
+    /// let mut all: Vec<(u8, u8)> = store.into_iter().collect();
+    /// all.sort();
+    /// assert_eq!(all.len(), 20);
+    /// ```
+    fn into_iter(self) -> IntoIter<K, V> {
+        IntoIter(match self.entries {
+            Entries::Inline(e) => IntoIterInner::Inline(e.into_vec().into_iter()),
+            Entries::Apart(k, v) => {
+                IntoIterInner::Apart(k.into_vec().into_iter(), v.into_vec().into_iter())
+            }
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Iterators
+
+/// The entries of a [`FrozenStore`], from [`FrozenStore::iter`].
+///
+/// ```
+/// let store: mapstore::FrozenStore<u8, u8> = (0..3).map(|i| (i, i)).collect();
+/// let iter: mapstore::frozen::Iter<'_, u8, u8> = store.iter();
+/// assert_eq!(iter.len(), 3);
+/// ```
+pub struct Iter<'a, K, V>(IterInner<'a, K, V>);
+
+enum IterInner<'a, K, V> {
+    Inline(slice::Iter<'a, (K, V)>),
+    Apart(slice::Iter<'a, K>, slice::Iter<'a, V>),
+}
+
+/// The entries of a [`FrozenStore`] with mutable values, from
+/// [`FrozenStore::iter_mut`].
+///
+/// ```
+/// let mut store: mapstore::FrozenStore<u8, u8> = (0..3).map(|i| (i, i)).collect();
+/// let iter: mapstore::frozen::IterMut<'_, u8, u8> = store.iter_mut();
+/// assert_eq!(iter.len(), 3);
+/// ```
+pub struct IterMut<'a, K, V>(IterMutInner<'a, K, V>);
+
+enum IterMutInner<'a, K, V> {
+    Inline(slice::IterMut<'a, (K, V)>),
+    Apart(slice::Iter<'a, K>, slice::IterMut<'a, V>),
+}
+
+/// The keys of a [`FrozenStore`], from [`FrozenStore::keys`].
+///
+/// ```
+/// let store: mapstore::FrozenStore<u8, u8> = (0..3).map(|i| (i, i)).collect();
+/// let keys: mapstore::frozen::Keys<'_, u8, u8> = store.keys();
+/// assert_eq!(keys.len(), 3);
+/// ```
+pub struct Keys<'a, K, V>(KeysInner<'a, K, V>);
+
+enum KeysInner<'a, K, V> {
+    Inline(slice::Iter<'a, (K, V)>),
+    Apart(slice::Iter<'a, K>),
+}
+
+/// The values of a [`FrozenStore`], from [`FrozenStore::values`].
+///
+/// ```
+/// let store: mapstore::FrozenStore<u8, u8> = (0..3).map(|i| (i, i)).collect();
+/// let values: mapstore::frozen::Values<'_, u8, u8> = store.values();
+/// assert_eq!(values.len(), 3);
+/// ```
+pub struct Values<'a, K, V>(ValuesInner<'a, K, V>);
+
+enum ValuesInner<'a, K, V> {
+    Inline(slice::Iter<'a, (K, V)>),
+    Apart(slice::Iter<'a, V>),
+}
+
+/// The values of a [`FrozenStore`], mutably, from
+/// [`FrozenStore::values_mut`].
+///
+/// ```
+/// let mut store: mapstore::FrozenStore<u8, u8> = (0..3).map(|i| (i, i)).collect();
+/// let values: mapstore::frozen::ValuesMut<'_, u8, u8> = store.values_mut();
+/// assert_eq!(values.len(), 3);
+/// ```
+pub struct ValuesMut<'a, K, V>(ValuesMutInner<'a, K, V>);
+
+enum ValuesMutInner<'a, K, V> {
+    Inline(slice::IterMut<'a, (K, V)>),
+    Apart(slice::IterMut<'a, V>),
+}
+
+/// The entries of a [`FrozenStore`] by value, from its `into_iter`.
+///
+/// ```
+/// let store: mapstore::FrozenStore<u8, u8> = (0..3).map(|i| (i, i)).collect();
+/// let iter: mapstore::frozen::IntoIter<u8, u8> = store.into_iter();
+/// assert_eq!(iter.len(), 3);
+/// ```
+pub struct IntoIter<K, V>(IntoIterInner<K, V>);
+
+enum IntoIterInner<K, V> {
+    Inline(vec::IntoIter<(K, V)>),
+    Apart(vec::IntoIter<K>, vec::IntoIter<V>),
+}
+
+/// `next`, `size_hint` and `fold` (which matches the layout once, so
+/// `for_each`, `sum` and friends run at slice speed) for one iterator.
+macro_rules! iterator {
+    ($name:ident [$($gen:tt)*], $item:ty, $inner:ident,
+     inline($e:ident) => $inline:expr, apart($($a:ident),+) => $apart:expr, len($l:ident) => $len:expr) => {
+        impl<$($gen)*> Iterator for $name<$($gen)*> {
+            type Item = $item;
+
+            #[inline]
+            #[allow(unused_parens)]
+            fn next(&mut self) -> Option<$item> {
+                match &mut self.0 {
+                    $inner::Inline($e) => $e.next().map($inline),
+                    $inner::Apart($($a),+) => {
+                        let ($($a),+) = ($($a.next()?),+);
+                        Some($apart)
+                    }
+                }
+            }
+
+            #[inline]
+            fn size_hint(&self) -> (usize, Option<usize>) {
+                let len = match &self.0 {
+                    $inner::Inline($l) => $l.len(),
+                    #[allow(unused_variables)]
+                    $inner::Apart($l, ..) => $len,
+                };
+                (len, Some(len))
+            }
+
+            #[inline]
+            fn fold<B, F: FnMut(B, $item) -> B>(self, init: B, mut f: F) -> B {
+                match self.0 {
+                    $inner::Inline($e) => $e.map($inline).fold(init, f),
+                    #[allow(unused_parens)]
+                    $inner::Apart($($a),+) => {
+                        iterator!(@fold init, f, ($($a),+) => $apart)
+                    }
+                }
+            }
+        }
+
+        impl<$($gen)*> ExactSizeIterator for $name<$($gen)*> {}
+        impl<$($gen)*> FusedIterator for $name<$($gen)*> {}
+    };
+    (@fold $init:ident, $f:ident, ($a:ident) => $apart:expr) => {
+        $a.fold($init, |acc, $a| $f(acc, $apart))
+    };
+    (@fold $init:ident, $f:ident, ($a:ident, $b:ident) => $apart:expr) => {
+        $a.zip($b).fold($init, |acc, ($a, $b)| $f(acc, $apart))
+    };
+}
+
+iterator!(Iter['a, K, V], (&'a K, &'a V), IterInner,
+    inline(e) => |(k, v): &'a (K, V)| (k, v), apart(k, v) => (k, v), len(k) => k.len());
+iterator!(IterMut['a, K, V], (&'a K, &'a mut V), IterMutInner,
+    inline(e) => |(k, v): &'a mut (K, V)| (&*k, v), apart(k, v) => (k, v), len(k) => k.len());
+iterator!(Keys['a, K, V], &'a K, KeysInner,
+    inline(e) => |(k, _): &'a (K, V)| k, apart(k) => k, len(k) => k.len());
+iterator!(Values['a, K, V], &'a V, ValuesInner,
+    inline(e) => |(_, v): &'a (K, V)| v, apart(v) => v, len(v) => v.len());
+iterator!(ValuesMut['a, K, V], &'a mut V, ValuesMutInner,
+    inline(e) => |(_, v): &'a mut (K, V)| v, apart(v) => v, len(v) => v.len());
+iterator!(IntoIter[K, V], (K, V), IntoIterInner,
+    inline(e) => |kv: (K, V)| kv, apart(k, v) => (k, v), len(k) => k.len());
+
+impl<K, V> Clone for Iter<'_, K, V> {
+    fn clone(&self) -> Self {
+        Iter(match &self.0 {
+            IterInner::Inline(e) => IterInner::Inline(e.clone()),
+            IterInner::Apart(k, v) => IterInner::Apart(k.clone(), v.clone()),
+        })
+    }
+}
+
+impl<K, V> Clone for Keys<'_, K, V> {
+    fn clone(&self) -> Self {
+        Keys(match &self.0 {
+            KeysInner::Inline(e) => KeysInner::Inline(e.clone()),
+            KeysInner::Apart(k) => KeysInner::Apart(k.clone()),
+        })
+    }
+}
+
+impl<K, V> Clone for Values<'_, K, V> {
+    fn clone(&self) -> Self {
+        Values(match &self.0 {
+            ValuesInner::Inline(e) => ValuesInner::Inline(e.clone()),
+            ValuesInner::Apart(v) => ValuesInner::Apart(v.clone()),
+        })
+    }
+}
+
+impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for Iter<'_, K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.clone()).finish()
+    }
+}
+
+impl<K: fmt::Debug, V> fmt::Debug for Keys<'_, K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.clone()).finish()
+    }
+}
+
+impl<K, V: fmt::Debug> fmt::Debug for Values<'_, K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.clone()).finish()
+    }
+}
+
+impl<K, V> fmt::Debug for IterMut<'_, K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IterMut").field("len", &self.len()).finish()
+    }
+}
+
+impl<K, V> fmt::Debug for ValuesMut<'_, K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ValuesMut")
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+impl<K, V> fmt::Debug for IntoIter<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntoIter")
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// serde
+
+#[cfg(feature = "serde")]
+mod serde_impls {
+    use core::fmt;
+    use core::hash::{BuildHasher, Hash};
+    use core::marker::PhantomData;
+
+    use alloc::vec::Vec;
+    use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+    use serde::ser::{Serialize, Serializer};
+
+    use super::FrozenStore;
+
+    impl<K: Serialize, V: Serialize, S> Serialize for FrozenStore<K, V, S> {
+        fn serialize<T: Serializer>(&self, serializer: T) -> Result<T::Ok, T::Error> {
+            serializer.collect_map(self.iter())
+        }
+    }
+
+    struct FrozenVisitor<K, V, S>(PhantomData<FrozenStore<K, V, S>>);
+
+    impl<'de, K, V, S> Visitor<'de> for FrozenVisitor<K, V, S>
+    where
+        K: Deserialize<'de> + Hash + Eq,
+        V: Deserialize<'de>,
+        S: BuildHasher + Default,
+    {
+        type Value = FrozenStore<K, V, S>;
+
+        fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+            formatter.write_str("a map")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+            // Cap the hint, as serde does, against hostile lengths.
+            let mut items = Vec::with_capacity(access.size_hint().unwrap_or(0).min(4096));
+            while let Some(entry) = access.next_entry()? {
+                items.push(entry);
+            }
+            Ok(FrozenStore::build(items, S::default()))
+        }
+    }
+
+    impl<'de, K, V, S> Deserialize<'de> for FrozenStore<K, V, S>
+    where
+        K: Deserialize<'de> + Hash + Eq,
+        V: Deserialize<'de>,
+        S: BuildHasher + Default,
+    {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_map(FrozenVisitor(PhantomData))
+        }
+    }
+}
