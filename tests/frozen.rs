@@ -1,0 +1,578 @@
+//! `FrozenStore`: differential against std's `HashMap` (every method, every
+//! layout, duplicates, hits and misses, colliding hashers), drop accounting,
+//! panic safety during the build, and `memory_usage()` against the counting
+//! allocator.
+//!
+//! `MAPSTORE_FROZEN_LARGE=1` (or the ignored `large_n_matches_std`, which
+//! `.ci/frozen.sh` runs in release) adds N = 1e5 and 1e6.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::fmt::Debug;
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use mapstore::{FrozenIndex, FrozenStore, InlineMap, PooledMap};
+use mapstore_testkit::alloc::{Counting, Meter};
+use mapstore_testkit::data::splitmix;
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+// ---------------------------------------------------------------------------
+// Differential
+
+/// Checks every read method of `frozen` against `model`, plus `misses`.
+fn agree<K, V, S>(frozen: &mut FrozenStore<K, V, S>, model: &HashMap<K, V>, misses: &[K])
+where
+    K: Hash + Eq + Clone + Debug + Ord,
+    V: PartialEq + Debug + Clone,
+    S: BuildHasher,
+{
+    assert_eq!(frozen.len(), model.len());
+    assert_eq!(frozen.is_empty(), model.is_empty());
+    for (k, v) in model {
+        assert_eq!(frozen.get(k), Some(v), "get {k:?}");
+        assert_eq!(frozen.get_key_value(k), Some((k, v)), "get_key_value {k:?}");
+        assert!(frozen.contains_key(k));
+        assert_eq!(&frozen[k], v);
+        assert_eq!(frozen.get_mut(k).map(|v| &*v), Some(v));
+    }
+    for k in misses {
+        assert!(!model.contains_key(k), "a miss key is in the model");
+        assert_eq!(frozen.get(k), None, "miss {k:?}");
+        assert_eq!(frozen.get_key_value(k), None);
+        assert!(!frozen.contains_key(k));
+        assert!(frozen.get_mut(k).is_none());
+    }
+    // Every walk visits every entry once, in one order.
+    let entries: Vec<(K, V)> = frozen.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    assert_eq!(entries.len(), model.len());
+    let keys: Vec<K> = frozen.keys().cloned().collect();
+    let values: Vec<V> = frozen.values().cloned().collect();
+    assert_eq!(
+        keys,
+        entries.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        values,
+        entries.iter().map(|(_, v)| v.clone()).collect::<Vec<_>>()
+    );
+    let mut seen = 0;
+    frozen.values_mut().zip(&keys).for_each(|(v, k)| {
+        assert_eq!(Some(&*v), model.get(k));
+        seen += 1;
+    });
+    assert_eq!(seen, model.len());
+    let via_mut: Vec<K> = frozen.iter_mut().map(|(k, _)| k.clone()).collect();
+    assert_eq!(via_mut, keys);
+    let via_ref: Vec<K> = (&*frozen).into_iter().map(|(k, _)| k.clone()).collect();
+    assert_eq!(via_ref, keys);
+    let via_refmut: Vec<K> = (&mut *frozen).into_iter().map(|(k, _)| k.clone()).collect();
+    assert_eq!(via_refmut, keys);
+    let as_map: HashMap<K, V> = entries.into_iter().collect();
+    assert_eq!(&as_map, model);
+    // Sized iterators report their length.
+    assert_eq!(frozen.iter().len(), model.len());
+    assert_eq!(frozen.keys().len(), model.len());
+    assert_eq!(frozen.values().len(), model.len());
+    // Debug lists every entry.
+    let debug = format!("{frozen:?}");
+    assert_eq!(debug.matches(": ").count(), model.len().min(debug.len()));
+}
+
+/// `n` inputs over about `3n/4` distinct keys (so some repeat), each with a
+/// distinct value `i`; and `n` keys never inserted.
+fn inputs(n: usize) -> (Vec<(u64, u64)>, Vec<u64>) {
+    let distinct = (n * 3 / 4).max(1) as u64;
+    let items = (0..n as u64)
+        .map(|i| (splitmix(2 * (splitmix(i) % distinct)), i))
+        .collect();
+    let misses = (0..n as u64).map(|i| splitmix(2 * i + 1)).collect();
+    (items, misses)
+}
+
+fn model_of<K: Hash + Eq + Clone, V: Clone>(items: &[(K, V)]) -> HashMap<K, V> {
+    let mut model = HashMap::new();
+    for (k, v) in items {
+        model.insert(k.clone(), v.clone());
+    }
+    model
+}
+
+const SIZES: &[usize] = &[
+    0, 1, 2, 7, 8, 9, 10, 11, 16, 17, 33, 100, 257, 1000, 4099, 10_000,
+];
+
+fn differential_u64<V: PartialEq + Debug + Clone>(sizes: &[usize], value: impl Fn(u64) -> V) {
+    for &n in sizes {
+        let (items, misses) = inputs(n);
+        let items: Vec<(u64, V)> = items.into_iter().map(|(k, i)| (k, value(i))).collect();
+        let model = model_of(&items);
+        let mut frozen: FrozenStore<u64, V> = items.iter().cloned().collect();
+        agree(&mut frozen, &model, &misses);
+        let plan = frozen.plan();
+        if frozen.len() > 8 {
+            assert_eq!(plan.index, FrozenIndex::Perfect, "n = {n}: {plan}");
+        }
+        // Clone and equality.
+        let copy = frozen.clone();
+        assert_eq!(copy, frozen);
+        // From a map of this crate, with its hasher.
+        let mut map: InlineMap<u64, V> = InlineMap::new();
+        for (k, v) in &items {
+            map.insert(*k, v.clone());
+        }
+        let mut from_map = FrozenStore::from(map);
+        agree(&mut from_map, &model, &misses);
+        assert_eq!(from_map, frozen);
+        // A store with one value changed is not equal.
+        if let (Some((k, _)), true) = (items.first(), value(u64::MAX) != value(0)) {
+            let mut changed = frozen.clone();
+            *changed.get_mut(k).unwrap() = value(u64::MAX);
+            assert_ne!(changed, frozen);
+        }
+        // into_iter gives back every entry.
+        let back: HashMap<u64, V> = frozen.into_iter().collect();
+        assert_eq!(back, model);
+    }
+}
+
+#[test]
+fn matches_std_with_small_values_inline() {
+    differential_u64(SIZES, |i| i);
+}
+
+#[test]
+fn matches_std_with_large_values_apart() {
+    differential_u64(SIZES, |i| [i; 16]);
+    let store: FrozenStore<u64, [u64; 16]> = (0..100).map(|i| (i, [i; 16])).collect();
+    assert!(store.plan().values_apart);
+}
+
+#[test]
+fn matches_std_with_zero_sized_values() {
+    differential_u64(SIZES, |_| ());
+}
+
+#[test]
+fn matches_std_with_string_keys_and_fingerprints() {
+    for &n in SIZES {
+        let (items, misses) = inputs(n);
+        let items: Vec<(String, String)> = items
+            .into_iter()
+            .map(|(k, i)| (format!("key-{k:x}"), format!("value-{i}")))
+            .collect();
+        let misses: Vec<String> = misses.iter().map(|k| format!("key-{k:x}")).collect();
+        let model = model_of(&items);
+        let mut frozen: FrozenStore<String, String> = items.iter().cloned().collect();
+        agree(&mut frozen, &model, &misses);
+        // Lookups by `&str`.
+        for (k, v) in &model {
+            assert_eq!(frozen.get(k.as_str()), Some(v));
+        }
+        assert_eq!(frozen.get("absent"), None);
+        if frozen.len() > 8 {
+            assert!(frozen.plan().fingerprints);
+        }
+        let from_pooled: FrozenStore<String, String> = {
+            let mut map: PooledMap<String, String> = PooledMap::new();
+            for (k, v) in &items {
+                map.insert(k.clone(), v.clone());
+            }
+            map.into()
+        };
+        assert_eq!(from_pooled, frozen);
+    }
+}
+
+/// Every key hashes to one value.
+#[derive(Clone, Default)]
+struct Constant;
+
+impl BuildHasher for Constant {
+    type Hasher = ConstantHasher;
+    fn build_hasher(&self) -> ConstantHasher {
+        ConstantHasher
+    }
+}
+
+struct ConstantHasher;
+
+impl Hasher for ConstantHasher {
+    fn finish(&self) -> u64 {
+        0x1234_5678
+    }
+    fn write(&mut self, _: &[u8]) {}
+}
+
+/// Keeps only 6 bits of the hash: many distinct keys share a hash.
+#[derive(Clone, Default)]
+struct SixBits;
+
+impl BuildHasher for SixBits {
+    type Hasher = SixBitsHasher;
+    fn build_hasher(&self) -> SixBitsHasher {
+        SixBitsHasher(std::hash::DefaultHasher::new())
+    }
+}
+
+struct SixBitsHasher(std::hash::DefaultHasher);
+
+impl Hasher for SixBitsHasher {
+    fn finish(&self) -> u64 {
+        self.0.finish() & 63
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.write(bytes);
+    }
+}
+
+fn colliding<S: BuildHasher + Default + Clone>() {
+    for &n in &[0, 1, 5, 8, 9, 50, 300, 1500] {
+        let (items, misses) = inputs(n);
+        let model = model_of(&items);
+        let mut frozen = FrozenStore::from_iter_with_hasher(items.iter().copied(), S::default());
+        agree(&mut frozen, &model, &misses);
+        if frozen.len() > 8 {
+            let plan = frozen.plan();
+            assert_eq!(plan.index, FrozenIndex::Sorted, "{plan}");
+            assert!(plan.hash_collision);
+            assert!(plan.to_string().contains("share a 64-bit hash"), "{plan}");
+        }
+        let strings: Vec<(String, u64)> = items.iter().map(|&(k, v)| (k.to_string(), v)).collect();
+        let model = model_of(&strings);
+        let misses: Vec<String> = misses.iter().map(u64::to_string).collect();
+        let mut frozen = FrozenStore::from_iter_with_hasher(strings, S::default());
+        agree(&mut frozen, &model, &misses);
+    }
+}
+
+#[test]
+fn a_constant_hasher_still_gives_correct_answers() {
+    colliding::<Constant>();
+}
+
+#[test]
+fn a_weak_hasher_still_gives_correct_answers() {
+    colliding::<SixBits>();
+}
+
+#[test]
+fn large_n_matches_std_when_asked() {
+    if std::env::var_os("MAPSTORE_FROZEN_LARGE").is_some() {
+        large_n_matches_std();
+    }
+}
+
+/// N = 1e5 and 1e6 (slow in debug: `.ci/frozen.sh` runs it in release).
+#[test]
+#[ignore = "large N; run by .ci/frozen.sh in release"]
+fn large_n_matches_std() {
+    differential_u64(&[100_000, 1_000_000], |i| i);
+    differential_u64(&[100_000], |i| [i; 16]);
+}
+
+// ---------------------------------------------------------------------------
+// The plan
+
+#[test]
+fn the_plan_names_the_layout() {
+    let scan: FrozenStore<u64, u64> = (0..8).map(|i| (i, i)).collect();
+    let line = scan.plan().to_string();
+    assert!(
+        line.starts_with("FrozenStore<u64, u64>: linear scan over 8 entries"),
+        "{line}"
+    );
+
+    let inline: FrozenStore<u64, [u8; 64]> = (0..1000).map(|i| (i, [0; 64])).collect();
+    let plan = inline.plan();
+    assert_eq!(plan.index, FrozenIndex::Perfect);
+    assert!(!plan.values_apart && !plan.fingerprints);
+    assert_eq!(plan.buckets, 250);
+    let line = plan.to_string();
+    assert!(line.contains("perfect hash over 1000 entries"), "{line}");
+    assert!(line.contains("entries inline"), "{line}");
+    assert!(line.ends_with("bytes per entry"), "{line}");
+    assert!(!line.contains('\n'));
+
+    let apart: FrozenStore<String, [u8; 65]> =
+        (0..1000).map(|i| (i.to_string(), [0; 65])).collect();
+    let line = apart.plan().to_string();
+    assert!(line.starts_with("FrozenStore<String, [u8; 65]>"), "{line}");
+    assert!(
+        line.contains("values apart") && line.contains("fingerprints"),
+        "{line}"
+    );
+}
+
+#[test]
+fn bytes_per_entry_meet_the_target() {
+    // At most 1.1 x (size of K + size of V) + 8 (the issue's target).
+    fn check<V: Clone>(value: V) {
+        for n in [9, 100, 1000, 100_000] {
+            let store: FrozenStore<u64, V> = (0..n).map(|i| (i, value.clone())).collect();
+            let limit = 1.1 * (8 + std::mem::size_of::<V>()) as f64 + 8.0;
+            let plan = store.plan();
+            assert!(plan.bytes_per_entry() <= limit, "{plan} over {limit}");
+        }
+    }
+    check(0u64);
+    check([0u8; 64]);
+    check([0u8; 256]);
+    check([0u8; 1024]);
+}
+
+// ---------------------------------------------------------------------------
+// Memory
+
+#[test]
+fn memory_usage_is_exact() {
+    fn exact<K: Hash + Eq + Clone, V: Clone>(
+        make: impl Fn(u64) -> (K, V),
+        own: impl Fn(&K, &V) -> usize,
+    ) {
+        for n in [0, 3, 8, 9, 100, 5000] {
+            let items: Vec<(K, V)> = (0..n).map(&make).collect();
+            let meter = Meter::start();
+            let store: FrozenStore<K, V> = items.iter().cloned().collect();
+            let owned: usize = store.iter().map(|(k, v)| own(k, v)).sum();
+            assert_eq!(
+                (store.memory_usage() + owned) as isize,
+                meter.live(),
+                "n = {n}"
+            );
+            let copy = store.clone();
+            assert_eq!((2 * (store.memory_usage() + owned)) as isize, meter.live());
+            drop(copy);
+            drop(store);
+            assert_eq!(meter.live(), 0, "leaked");
+        }
+    }
+    exact(|i| (i, i), |_, _| 0);
+    exact(|i| (i, [i; 40]), |_, _| 0);
+    exact(|i| (i, ()), |_, _| 0);
+    exact(|i| (format!("k{i}"), i), |k: &String, _| k.capacity());
+    exact(|i| (format!("k{i}"), [i; 20]), |k: &String, _| k.capacity());
+}
+
+// ---------------------------------------------------------------------------
+// Drops and panics
+
+thread_local! {
+    /// Per value id, how many times it was dropped.
+    static DROPS: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+    /// Calls of `Key::hash` / `Key::eq` left before one panics (0: never).
+    static HASH_FUSE: Cell<u32> = const { Cell::new(0) };
+    static EQ_FUSE: Cell<u32> = const { Cell::new(0) };
+}
+
+fn burn(fuse: &'static std::thread::LocalKey<Cell<u32>>, what: &str) {
+    fuse.with(|f| match f.get() {
+        0 => {}
+        1 => {
+            f.set(0);
+            panic!("{what} panics");
+        }
+        left => f.set(left - 1),
+    });
+}
+
+/// A key whose `Hash` and `Eq` can panic.
+#[derive(Clone, Debug)]
+struct Key(u64);
+
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        burn(&HASH_FUSE, "hash");
+        self.0.hash(state);
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Self) -> bool {
+        burn(&EQ_FUSE, "eq");
+        self.0 == other.0
+    }
+}
+
+impl Eq for Key {}
+
+/// A value that records its drop.
+#[derive(Debug)]
+struct Tracked(usize);
+
+impl Tracked {
+    fn new(id: usize) -> Tracked {
+        DROPS.with(|d| {
+            let mut d = d.borrow_mut();
+            if d.len() <= id {
+                d.resize(id + 1, 0);
+            }
+        });
+        Tracked(id)
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        DROPS.with(|d| d.borrow_mut()[self.0] += 1);
+    }
+}
+
+/// Forgets every drop; room for `n` ids, so that tracking allocates nothing
+/// under a meter.
+fn reset_drops(n: usize) {
+    DROPS.with(|d| {
+        let mut d = d.borrow_mut();
+        d.clear();
+        d.reserve(n);
+    });
+}
+
+fn all_dropped_once(made: usize) {
+    DROPS.with(|d| {
+        let d = d.borrow();
+        assert_eq!(d.len(), made);
+        for (id, &count) in d.iter().enumerate() {
+            assert_eq!(count, 1, "value {id} dropped {count} times");
+        }
+    });
+}
+
+/// `n` entries over `n / 2` distinct keys, every value tracked.
+fn tracked_items(n: usize) -> impl Iterator<Item = (Key, Tracked)> {
+    (0..n).map(move |i| (Key((i % (n / 2).max(1)) as u64), Tracked::new(i)))
+}
+
+#[test]
+fn every_value_is_dropped_once_including_discarded_duplicates() {
+    for n in [0, 4, 8, 9, 16, 1000] {
+        reset_drops(n);
+        let store: FrozenStore<Key, Tracked> = tracked_items(n).collect();
+        assert_eq!(store.len(), n / 2);
+        // The duplicates (the earlier values) are gone already.
+        DROPS.with(|d| {
+            let d = d.borrow();
+            for (id, &count) in d.iter().enumerate() {
+                // Discarded: a later entry has the same key.
+                let discarded = id + (n / 2).max(1) < n;
+                assert_eq!(count, u32::from(discarded), "value {id} after the build");
+            }
+        });
+        // The last value of each key was kept.
+        for (k, v) in &store {
+            assert_eq!(v.0 % (n / 2), k.0 as usize);
+            assert!(v.0 + n / 2 >= n, "value {} kept", v.0);
+        }
+        drop(store);
+        all_dropped_once(n);
+
+        // into_iter, partly consumed.
+        reset_drops(n);
+        let store: FrozenStore<Key, Tracked> = tracked_items(n).collect();
+        let mut iter = store.into_iter();
+        drop(iter.next());
+        drop(iter);
+        all_dropped_once(n);
+    }
+}
+
+/// Silences the panics these tests cause (the default hook would print
+/// them and, with `RUST_BACKTRACE` set, allocate a backtrace cache under the
+/// meter); other panics go to the previous hook.
+fn quiet_planned_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let planned = info
+                .payload()
+                .downcast_ref::<String>()
+                .is_some_and(|m| m.ends_with(" panics"))
+                || info
+                    .payload()
+                    .downcast_ref::<&str>()
+                    .is_some_and(|m| m.ends_with(" panics"));
+            if !planned {
+                previous(info);
+            }
+        }));
+    });
+}
+
+#[test]
+fn a_panicking_hash_eq_or_iterator_leaks_nothing() {
+    quiet_planned_panics();
+    for n in [6, 8, 9, 40, 1000] {
+        // The build hashes each key once and compares only keys with
+        // equal hashes; fuses at several points of both.
+        for fuse in [1, 2, n as u32 / 2, n as u32] {
+            for which in [&HASH_FUSE, &EQ_FUSE] {
+                reset_drops(n);
+                let meter = Meter::start();
+                which.with(|f| f.set(fuse));
+                let result = catch_unwind(AssertUnwindSafe(|| {
+                    tracked_items(n).collect::<FrozenStore<Key, Tracked>>()
+                }));
+                which.with(|f| f.set(0));
+                drop(result);
+                all_dropped_once(n);
+                assert_eq!(meter.live(), 0, "n = {n}, fuse {fuse}: leaked");
+            }
+        }
+        // The iterator itself panics midway.
+        reset_drops(n);
+        let meter = Meter::start();
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            tracked_items(n)
+                .map(|(k, v)| {
+                    assert!(v.0 != n / 2, "the iterator panics");
+                    (k, v)
+                })
+                .collect::<FrozenStore<Key, Tracked>>()
+        }));
+        assert!(result.is_err());
+        drop(result);
+        all_dropped_once(n / 2 + 1);
+        assert_eq!(meter.live(), 0, "n = {n}: leaked");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Traits
+
+#[test]
+fn default_is_empty_and_allocates_nothing() {
+    let meter = Meter::start();
+    let store: FrozenStore<String, String> = FrozenStore::default();
+    assert!(store.is_empty());
+    assert_eq!(store.get("x"), None);
+    assert_eq!(store.memory_usage(), 0);
+    assert_eq!(meter.live(), 0);
+    assert_eq!(format!("{store:?}"), "{}");
+}
+
+#[test]
+#[should_panic(expected = "key not found")]
+fn index_panics_on_a_missing_key() {
+    let store: FrozenStore<u64, u64> = (0..100).map(|i| (i, i)).collect();
+    let _ = store[&1000];
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn serde_round_trip() {
+    let store: FrozenStore<String, u32> = (0..50).map(|i| (i.to_string(), i)).collect();
+    let json = serde_json::to_string(&store).unwrap();
+    let back: FrozenStore<String, u32> = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, store);
+    let dup: FrozenStore<String, u32> = serde_json::from_str(r#"{"a":1,"a":2}"#).unwrap();
+    assert_eq!(dup["a"], 2);
+}
+
+#[test]
+fn send_and_sync_like_std() {
+    fn both<T: Send + Sync>() {}
+    both::<FrozenStore<String, Vec<u8>>>();
+}
