@@ -1,1 +1,494 @@
-fn main() {}
+//! `FrozenStore` against the maps a built-once table would otherwise be:
+//! hashbrown's `HashMap<K, V>` (same hasher), `IndexMap<K, V>` (same hasher),
+//! frozen-collections' `FzHashMap<K, V>` (same hasher) and a sorted
+//! `Vec<(K, V)>` searched with `binary_search_by`.
+//!
+//! ```sh
+//! cargo bench --bench frozen              # full run, ~5 min; writes docs/frozen.csv and docs/frozen_hits.svg
+//! cargo bench --bench frozen -- --test    # quick mode (CI): N = 1000, 2 rounds, writes nothing
+//! ```
+//!
+//! Per cell (key type x value size x N): `hit` = N lookups of present keys
+//! in shuffled order, reading the value's first word; `miss` = N lookups of
+//! absent keys; `build` = collecting N `(K, V)` pairs from an iterator
+//! (making the pairs is inside the timing, the same for everyone; dropping
+//! the result is not); `bytes` = heap bytes per entry held by the built map,
+//! keys' own heap excluded (counting allocator). And where FrozenStore keeps
+//! values apart, `values()` summed against the same values in a `Vec<V>`.
+//!
+//! All on the testkit's race harness: contenders interleaved in one process,
+//! the order rotated each round, the minimum over rounds kept, FrozenStore
+//! timed twice per round (the control: the gap between its two minimums is
+//! the same-code spread, the noise floor of the machine for that cell).
+//! The machine is shared: read ratios, not absolute nanoseconds.
+
+use std::fmt::Write as _;
+use std::hint::black_box;
+use std::mem::size_of;
+use std::time::Instant;
+
+use frozen_collections::FzHashMap;
+use indexmap::IndexMap;
+use mapstore::{DefaultHashBuilder, FrozenStore};
+use mapstore_testkit::alloc::{malloc, Counting, Meter};
+use mapstore_testkit::data::{Key, Keys, Pod, Value};
+use mapstore_testkit::race::Race;
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// A built-once map under test.
+trait Frozen<K, V>: Sized {
+    const NAME: &'static str;
+    fn build(items: impl Iterator<Item = (K, V)>) -> Self;
+    fn get(&self, key: &K) -> Option<&V>;
+    fn len(&self) -> usize;
+}
+
+impl<K: Key, V> Frozen<K, V> for FrozenStore<K, V> {
+    const NAME: &'static str = "FrozenStore";
+    fn build(items: impl Iterator<Item = (K, V)>) -> Self {
+        items.collect()
+    }
+    #[inline]
+    fn get(&self, key: &K) -> Option<&V> {
+        FrozenStore::get(self, key)
+    }
+    fn len(&self) -> usize {
+        FrozenStore::len(self)
+    }
+}
+
+impl<K: Key, V> Frozen<K, V> for hashbrown::HashMap<K, V, DefaultHashBuilder> {
+    const NAME: &'static str = "hashbrown";
+    fn build(items: impl Iterator<Item = (K, V)>) -> Self {
+        items.collect()
+    }
+    #[inline]
+    fn get(&self, key: &K) -> Option<&V> {
+        hashbrown::HashMap::get(self, key)
+    }
+    fn len(&self) -> usize {
+        hashbrown::HashMap::len(self)
+    }
+}
+
+impl<K: Key, V> Frozen<K, V> for IndexMap<K, V, DefaultHashBuilder> {
+    const NAME: &'static str = "IndexMap";
+    fn build(items: impl Iterator<Item = (K, V)>) -> Self {
+        items.collect()
+    }
+    #[inline]
+    fn get(&self, key: &K) -> Option<&V> {
+        IndexMap::get(self, key)
+    }
+    fn len(&self) -> usize {
+        IndexMap::len(self)
+    }
+}
+
+impl<K: Key, V> Frozen<K, V> for FzHashMap<K, V, DefaultHashBuilder> {
+    const NAME: &'static str = "FzHashMap";
+    fn build(items: impl Iterator<Item = (K, V)>) -> Self {
+        FzHashMap::with_hasher(items.collect(), DefaultHashBuilder::default())
+    }
+    #[inline]
+    fn get(&self, key: &K) -> Option<&V> {
+        FzHashMap::get(self, key)
+    }
+    fn len(&self) -> usize {
+        FzHashMap::len(self)
+    }
+}
+
+/// A sorted `Vec<(K, V)>` with binary search (the seed's built-once table).
+struct SortedVec<K, V>(Vec<(K, V)>);
+
+impl<K: Key + Ord, V> Frozen<K, V> for SortedVec<K, V> {
+    const NAME: &'static str = "sorted Vec";
+    fn build(items: impl Iterator<Item = (K, V)>) -> Self {
+        let mut all: Vec<(K, V)> = items.collect();
+        // Stable, so that of equal keys the last stays last, then dedup
+        // keeping it, as the others do.
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all.reverse();
+        all.dedup_by(|a, b| a.0 == b.0);
+        all.reverse();
+        all.shrink_to_fit();
+        SortedVec(all)
+    }
+    #[inline]
+    fn get(&self, key: &K) -> Option<&V> {
+        self.0
+            .binary_search_by(|(k, _)| k.cmp(key))
+            .ok()
+            .map(|i| &self.0[i].1)
+    }
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+const CONTENDERS: [&str; 5] = [
+    "FrozenStore",
+    "hashbrown",
+    "IndexMap",
+    "FzHashMap",
+    "sorted Vec",
+];
+const HIT: usize = 0;
+const MISS: usize = 1;
+const BUILD: usize = 2;
+const BYTES: usize = 3;
+const WALK: usize = 4;
+
+/// One cell's results: `value[contender][metric]` (ns per entry, bytes per
+/// entry), the spread per metric, and the walk pair.
+struct Cell {
+    key: &'static str,
+    value_size: usize,
+    n: usize,
+    plan: String,
+    value: Vec<[f64; 4]>,
+    spread: [f64; 3],
+    /// `values()` ns per entry: FrozenStore, `Vec<V>`, spread.
+    walk: Option<[f64; 3]>,
+}
+
+fn items<K: Key, V: Value>(keys: &[K]) -> impl Iterator<Item = (K, V)> + '_ {
+    keys.iter()
+        .enumerate()
+        .map(|(i, k)| (k.clone(), V::make(i as u64)))
+}
+
+fn name_of<K, V, M: Frozen<K, V>>(_: &M) -> &'static str {
+    M::NAME
+}
+
+/// Times `passes` passes of lookups of `keys`; ns per lookup.
+fn time_lookups<K: Key, V: Value, M: Frozen<K, V>>(map: &M, keys: &[K], passes: usize) -> f64 {
+    let start = Instant::now();
+    let mut sum = 0u64;
+    for _ in 0..passes {
+        for key in keys {
+            if let Some(v) = map.get(black_box(key)) {
+                sum = sum.wrapping_add(v.read());
+            }
+        }
+    }
+    black_box(sum);
+    start.elapsed().as_nanos() as f64 / (passes * keys.len()) as f64
+}
+
+/// Builds `M`, measuring its heap bytes per entry (keys' own heap excluded).
+fn built<K: Key, V: Value, M: Frozen<K, V>>(keys: &Keys<K>) -> (M, f64) {
+    malloc::trim();
+    let owned: usize = keys.insert.iter().map(Key::heap_bytes).sum();
+    // The clones of the keys are made inside the meter too: count them
+    // from the map's side by subtracting their heap.
+    let meter = Meter::start();
+    let map = M::build(items::<K, V>(&keys.insert));
+    let live = meter.live() as f64 - owned as f64;
+    assert_eq!(map.len(), keys.len());
+    drop(meter);
+    (map, live / keys.len() as f64)
+}
+
+fn cell<K: Key + Ord, V: Value + Clone>(n: usize, quick: bool) -> Cell {
+    let keys = Keys::<K>::new(n);
+    let rounds = match (quick, n) {
+        (true, _) => 2,
+        (false, n) if n <= 1_000 => 15,
+        (false, n) if n <= 100_000 => 8,
+        _ => 4,
+    };
+    let passes = (200_000 / n).max(1);
+    let started = Instant::now();
+
+    // Lookups.
+    let (frozen, frozen_bytes) = built::<K, V, FrozenStore<K, V>>(&keys);
+    let plan = frozen.plan().to_string();
+    let (brown, brown_bytes) = built::<K, V, hashbrown::HashMap<K, V, DefaultHashBuilder>>(&keys);
+    let (index, index_bytes) = built::<K, V, IndexMap<K, V, DefaultHashBuilder>>(&keys);
+    let (fz, fz_bytes) = built::<K, V, FzHashMap<K, V, DefaultHashBuilder>>(&keys);
+    let (sorted, sorted_bytes) = built::<K, V, SortedVec<K, V>>(&keys);
+    let bytes = [
+        frozen_bytes,
+        brown_bytes,
+        index_bytes,
+        fz_bytes,
+        sorted_bytes,
+    ];
+    let mut race = Race::new();
+    macro_rules! lookups {
+        ($map:expr) => {{
+            let map = &$map;
+            let keys = &keys;
+            race.enter(name_of::<K, V, _>(map), move || {
+                vec![
+                    time_lookups::<K, V, _>(map, &keys.shuffled, passes),
+                    time_lookups::<K, V, _>(map, &keys.missing, passes),
+                ]
+            })
+        }};
+    }
+    let control = lookups!(frozen);
+    lookups!(brown);
+    lookups!(index);
+    lookups!(fz);
+    lookups!(sorted);
+    race.control(control).warm_up();
+    let lookups = race.run(rounds);
+
+    // values() walk, where FrozenStore keeps values apart.
+    let walk = frozen.plan().values_apart.then(|| {
+        let vec: Vec<V> = frozen.values().cloned().collect();
+        let walk_passes = (2_000_000 / n).max(1);
+        let mut race = Race::new();
+        let time = |f: &dyn Fn() -> u64| {
+            let start = Instant::now();
+            for _ in 0..walk_passes {
+                black_box(f());
+            }
+            start.elapsed().as_nanos() as f64 / (walk_passes * n) as f64
+        };
+        let store = race.enter("FrozenStore", || {
+            vec![time(&|| {
+                frozen.values().fold(0u64, |s, v| s.wrapping_add(v.read()))
+            })]
+        });
+        let plain = race.enter("Vec<V>", || {
+            vec![time(&|| {
+                vec.iter().fold(0u64, |s, v| s.wrapping_add(v.read()))
+            })]
+        });
+        race.control(plain).warm_up();
+        let s = race.run(rounds);
+        [
+            s.value(store, 0),
+            s.value(plain, 0),
+            s.spread(0).unwrap_or(1.0),
+        ]
+    });
+    drop((frozen, brown, index, fz, sorted));
+    malloc::trim();
+
+    // Builds (one map alive at a time).
+    let build_rounds = rounds.min(5);
+    let mut race = Race::new();
+    macro_rules! builds {
+        ($map:ty) => {{
+            let keys = &keys;
+            race.enter(<$map as Frozen<K, V>>::NAME, move || {
+                let start = Instant::now();
+                let map = <$map as Frozen<K, V>>::build(items::<K, V>(&keys.insert));
+                let ns = start.elapsed().as_nanos() as f64 / n as f64;
+                drop(black_box(map));
+                vec![ns]
+            })
+        }};
+    }
+    let control = builds!(FrozenStore<K, V>);
+    builds!(hashbrown::HashMap<K, V, DefaultHashBuilder>);
+    builds!(IndexMap<K, V, DefaultHashBuilder>);
+    builds!(FzHashMap<K, V, DefaultHashBuilder>);
+    builds!(SortedVec<K, V>);
+    race.control(control);
+    let builds = race.run(build_rounds);
+
+    let value = (0..CONTENDERS.len())
+        .map(|c| {
+            [
+                lookups.value(c, 0),
+                lookups.value(c, 1),
+                builds.value(c, 0),
+                bytes[c],
+            ]
+        })
+        .collect();
+    let cell = Cell {
+        key: K::LABEL,
+        value_size: size_of::<V>(),
+        n,
+        plan,
+        value,
+        spread: [
+            lookups.spread(0).unwrap_or(1.0),
+            lookups.spread(1).unwrap_or(1.0),
+            builds.spread(0).unwrap_or(1.0),
+        ],
+        walk,
+    };
+    report(&cell, started.elapsed().as_secs_f64());
+    cell
+}
+
+fn report(cell: &Cell, seconds: f64) {
+    println!(
+        "\n{} keys, {}-byte values, N = {} ({seconds:.1} s)\n  {}",
+        cell.key, cell.value_size, cell.n, cell.plan
+    );
+    println!(
+        "  {:<12} {:>9} {:>9} {:>9} {:>9}   {:>7} {:>7} {:>7}",
+        "", "hit ns", "miss ns", "build ns", "bytes/e", "hit x", "miss x", "build x"
+    );
+    let f = &cell.value[0];
+    for (c, name) in CONTENDERS.iter().enumerate() {
+        let v = &cell.value[c];
+        println!(
+            "  {:<12} {:>9.2} {:>9.2} {:>9.1} {:>9.1}   {:>7.2} {:>7.2} {:>7.2}",
+            name,
+            v[HIT],
+            v[MISS],
+            v[BUILD],
+            v[BYTES],
+            v[HIT] / f[HIT],
+            v[MISS] / f[MISS],
+            v[BUILD] / f[BUILD]
+        );
+    }
+    println!(
+        "  same-code spread (FrozenStore twice): hit {:.3}x miss {:.3}x build {:.3}x",
+        cell.spread[0], cell.spread[1], cell.spread[2]
+    );
+    if let Some([store, vec, spread]) = cell.walk {
+        println!(
+            "  values() walk: FrozenStore {store:.3} ns, Vec<V> {vec:.3} ns: {:.3}x (spread {spread:.3}x)",
+            store / vec
+        );
+    }
+}
+
+fn csv(cells: &[Cell]) -> String {
+    let mut out = String::from(
+        "key,value_size,n,contender,hit_ns,miss_ns,build_ns,bytes_per_entry,hit_vs_frozen,miss_vs_frozen,build_vs_frozen,spread_hit,spread_miss,spread_build,walk_frozen_ns,walk_vec_ns,walk_spread\n",
+    );
+    for cell in cells {
+        let f = &cell.value[0];
+        for (c, name) in CONTENDERS.iter().enumerate() {
+            let v = &cell.value[c];
+            let walk = match (c, cell.walk) {
+                (0, Some([a, b, s])) => format!("{a:.3},{b:.3},{s:.3}"),
+                _ => ",,".to_string(),
+            };
+            writeln!(
+                out,
+                "{},{},{},{},{:.3},{:.3},{:.2},{:.2},{:.3},{:.3},{:.3},{:.3},{:.3},{:.3},{}",
+                cell.key,
+                cell.value_size,
+                cell.n,
+                name,
+                v[HIT],
+                v[MISS],
+                v[BUILD],
+                v[BYTES],
+                v[HIT] / f[HIT],
+                v[MISS] / f[MISS],
+                v[BUILD] / f[BUILD],
+                cell.spread[0],
+                cell.spread[1],
+                cell.spread[2],
+                walk
+            )
+            .expect("writing to a String");
+        }
+    }
+    out
+}
+
+/// Bars: how many times faster FrozenStore's hits are than each contender's
+/// (contender time / FrozenStore time), per cell; lines at 1.0 and 1.3.
+fn svg(cells: &[Cell]) -> String {
+    let colors = ["#999", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"];
+    let (w, h, left, top, bottom) = (1100.0, 420.0, 50.0, 40.0, 90.0);
+    let plot_h = h - top - bottom;
+    let max = cells
+        .iter()
+        .flat_map(|c| (1..5).map(move |i| c.value[i][HIT] / c.value[0][HIT]))
+        .fold(2.0f64, f64::max)
+        .min(8.0);
+    let y = |v: f64| top + plot_h * (1.0 - v.min(max) / max);
+    let group = (w - left - 10.0) / cells.len() as f64;
+    let bar = group / 5.5;
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"10\">\n\
+         <text x=\"{left}\" y=\"16\" font-size=\"13\">FrozenStore hit speedup: contender ns / FrozenStore ns per lookup (higher = FrozenStore faster)</text>\n"
+    );
+    for (i, name) in CONTENDERS.iter().enumerate().skip(1) {
+        let x = left + 560.0 + 110.0 * (i - 1) as f64;
+        writeln!(s, "<rect x=\"{x}\" y=\"22\" width=\"10\" height=\"10\" fill=\"{}\"/><text x=\"{}\" y=\"31\">{name}</text>", colors[i], x + 14.0).unwrap();
+    }
+    for v in [1.0, 1.3, 2.0, 4.0, 8.0] {
+        if v <= max {
+            let dash = if v == 1.3 {
+                " stroke-dasharray=\"4 3\""
+            } else {
+                ""
+            };
+            let (x2, yv, tx, ty) = (w - 10.0, y(v), left - 4.0, y(v) + 3.0);
+            writeln!(s, "<line x1=\"{left}\" x2=\"{x2}\" y1=\"{yv:.1}\" y2=\"{yv:.1}\" stroke=\"#444\" stroke-width=\"0.6\"{dash}/><text x=\"{tx}\" y=\"{ty:.1}\" text-anchor=\"end\">{v}x</text>").unwrap();
+        }
+    }
+    for (g, cell) in cells.iter().enumerate() {
+        let x0 = left + group * g as f64 + bar * 0.5;
+        for i in 1..5 {
+            let r = cell.value[i][HIT] / cell.value[0][HIT];
+            let x = x0 + bar * (i - 1) as f64;
+            writeln!(s, "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\"><title>{} {}B N={} vs {}: {r:.2}x</title></rect>", y(r), bar * 0.9, y(0.0) - y(r), colors[i], cell.key, cell.value_size, cell.n, CONTENDERS[i]).unwrap();
+        }
+        let n = match cell.n {
+            1_000 => "1e3".to_string(),
+            100_000 => "1e5".to_string(),
+            1_000_000 => "1e6".to_string(),
+            n => n.to_string(),
+        };
+        let tx = x0 + bar * 2.0;
+        let ty = h - bottom + 12.0;
+        writeln!(s, "<text x=\"{tx:.1}\" y=\"{ty:.1}\" text-anchor=\"end\" transform=\"rotate(-60 {tx:.1} {ty:.1})\">{} {}B {n}</text>", cell.key, cell.value_size).unwrap();
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    // Criterion's rule: quick with `--test`, or without `--bench`.
+    let quick = args.iter().any(|a| a == "--test") || !args.iter().any(|a| a == "--bench");
+    let only = std::env::var("MAPSTORE_FROZEN_ONLY").ok();
+    malloc::pin();
+    let ns: &[usize] = if quick {
+        &[1_000]
+    } else {
+        &[1_000, 100_000, 1_000_000]
+    };
+    let started = Instant::now();
+    let mut cells = Vec::new();
+    for &n in ns {
+        macro_rules! run {
+            ($k:ty, $v:ty) => {
+                let name = format!("{}-{}-{}", <$k as Key>::LABEL, size_of::<$v>(), n);
+                if only.as_ref().is_none_or(|o| name.contains(o.as_str())) {
+                    cells.push(cell::<$k, $v>(n, quick));
+                }
+            };
+        }
+        run!(u64, Pod<8>);
+        run!(u64, Pod<64>);
+        run!(u64, Pod<256>);
+        run!(u64, Pod<1024>);
+        run!(String, Pod<8>);
+        run!(String, Pod<64>);
+        run!(String, Pod<256>);
+        run!(String, Pod<1024>);
+    }
+    println!("\ntotal {:.1} s", started.elapsed().as_secs_f64());
+    if quick {
+        println!(
+            "quick mode: N = 1000, 2 rounds, nothing written; a smoke test, not a measurement"
+        );
+    } else if only.is_none() {
+        std::fs::write("docs/frozen.csv", csv(&cells)).expect("writing docs/frozen.csv");
+        std::fs::write("docs/frozen_hits.svg", svg(&cells)).expect("writing docs/frozen_hits.svg");
+        println!("wrote docs/frozen.csv and docs/frozen_hits.svg");
+    }
+}
