@@ -16,9 +16,11 @@
 //!   value share a cache line); keys in one dense array and values apart in
 //!   another, in the same order, for larger values (a miss touches only the
 //!   small key array, `keys()` and `values()` walk dense slices).
-//! - **fingerprints**: for keys that own heap memory (`needs_drop`, such as
-//!   `String`), one byte of the hash per slot, so a miss is rejected without
-//!   dereferencing the stored key.
+//! - **fingerprints**: with the perfect hash, one byte of the hash per slot
+//!   in a dense array, so a miss is rejected after touching only the pilots
+//!   and the fingerprints (as hashbrown's control bytes do), never the
+//!   entries or a `String` key's heap. Measured: without them a `u64` miss at
+//!   N = 1e6 read the 16 MB entry array and took 2.2x hashbrown's time.
 //!
 //! [`FrozenStore::plan`] shows what was picked and why.
 
@@ -28,7 +30,7 @@ use alloc::vec::Vec;
 use core::fmt;
 use core::hash::{BuildHasher, Hash};
 use core::iter::FusedIterator;
-use core::mem::{needs_drop, size_of};
+use core::mem::size_of;
 use core::ops::Index;
 use core::slice;
 
@@ -43,8 +45,9 @@ const LAMBDA: usize = 3;
 const ATTEMPTS: u64 = 4;
 /// One spare slot per this many entries (remapped below `n`).
 const SLACK: usize = 16;
-/// Multiplier for the pilot's contribution to the slot (odd: the golden ratio).
+/// Multipliers of the slot function (odd; from splitmix64).
 const MIX_PILOT: u64 = 0x9e37_79b9_7f4a_7c15;
+const MIX_SLOT: u64 = 0xbf58_476d_1ce4_e5b9;
 
 // ---------------------------------------------------------------------------
 // Storage of the entries
@@ -147,7 +150,7 @@ struct Perfect {
     pilots: Box<[u16]>,
     /// `remap[s - n]`: where slot `s >= n` really lives.
     remap: Box<[u32]>,
-    /// One hash byte per slot (empty when the plan keeps none).
+    /// One hash byte per slot.
     tags: Box<[u8]>,
 }
 
@@ -166,12 +169,14 @@ fn pilot_key(pilot: u16, seed: u64) -> u64 {
     (u64::from(pilot) ^ seed).wrapping_mul(MIX_PILOT)
 }
 
-/// The slot of a key with this hash under this pilot. The bucket took the
-/// hash's high bits; the slot takes its low half (rotated up), so the keys
-/// of one bucket spread over every slot.
+/// The slot of a key with this hash under this pilot. The multiply after
+/// the xor matters: keys of one bucket share their hash's high bits, and
+/// with an xor alone two keys whose hashes agree in the bits the reduction
+/// reads would share a slot under every pilot (measured: searches failing
+/// and falling back to the sorted layout).
 #[inline]
 fn slot_of(hash: u64, pilot_key: u64, slots: usize) -> usize {
-    mul_high(hash.rotate_left(32) ^ pilot_key, slots)
+    mul_high((hash ^ pilot_key).wrapping_mul(MIX_SLOT), slots)
 }
 
 #[inline]
@@ -532,15 +537,10 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
                     let s = s as usize;
                     dest[i as usize] = if s < n { s as u32 } else { remap[s - n] };
                 }
-                let tags = if needs_drop::<K>() {
-                    let mut tags = vec![0u8; n];
-                    for (&d, &h) in dest.iter().zip(&hashes) {
-                        tags[d as usize] = tag_of(h);
-                    }
-                    tags.into_boxed_slice()
-                } else {
-                    Box::default()
-                };
+                let mut tags = vec![0u8; n];
+                for (&d, &h) in dest.iter().zip(&hashes) {
+                    tags[d as usize] = tag_of(h);
+                }
                 drop((hashes, groups, slot));
                 return FrozenStore {
                     entries: Entries::scattered(items, &dest, apart),
@@ -549,7 +549,7 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
                         slots,
                         pilots: pilots.into_boxed_slice(),
                         remap: remap.into_boxed_slice(),
-                        tags,
+                        tags: tags.into_boxed_slice(),
                     }),
                     hash_builder,
                 };
@@ -756,7 +756,7 @@ impl<K, V, S: BuildHasher> FrozenStore<K, V, S> {
             Lookup::Perfect(p) => {
                 let hash = self.hash_builder.hash_one(key);
                 let i = p.index(hash, self.entries.len());
-                if !p.tags.is_empty() && p.tags[i] != tag_of(hash) {
+                if *p.tags.get(i)? != tag_of(hash) {
                     return None;
                 }
                 key.equivalent(self.entries.key(i)).then_some(i)
@@ -1004,7 +1004,7 @@ impl fmt::Display for FrozenPlan {
             )?;
         }
         if self.fingerprints {
-            f.write_str(", 1-byte fingerprints (the key owns heap memory: misses skip it)")?;
+            f.write_str(", 1-byte fingerprints (a miss reads no entry)")?;
         }
         write!(f, "; {:.1} bytes per entry", self.bytes_per_entry())
     }

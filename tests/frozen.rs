@@ -173,7 +173,7 @@ fn matches_std_with_string_keys_and_fingerprints() {
         }
         assert_eq!(frozen.get("absent"), None);
         if frozen.len() > 8 {
-            assert!(frozen.plan().fingerprints);
+            assert!(frozen.plan().fingerprints, "{}", frozen.plan());
         }
         let from_pooled: FrozenStore<String, String> = {
             let mut map: PooledMap<String, String> = PooledMap::new();
@@ -288,7 +288,7 @@ fn the_plan_names_the_layout() {
     let inline: FrozenStore<u64, [u8; 64]> = (0..1000).map(|i| (i, [0; 64])).collect();
     let plan = inline.plan();
     assert_eq!(plan.index, FrozenIndex::Perfect);
-    assert!(!plan.values_apart && !plan.fingerprints);
+    assert!(!plan.values_apart && plan.fingerprints);
     assert_eq!(plan.buckets, 333);
     let line = plan.to_string();
     assert!(line.contains("perfect hash over 1000 entries"), "{line}");
