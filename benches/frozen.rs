@@ -20,6 +20,9 @@
 //! the order rotated each round, the minimum over rounds kept, FrozenStore
 //! timed twice per round (the control: the gap between its two minimums is
 //! the same-code spread, the noise floor of the machine for that cell).
+//! FrozenStore's reported number is the worse of its two minimums (its
+//! first slot usually follows its own control slot and finds the table
+//! warm in cache; see `worse` in `cell`).
 //! The machine is shared: read ratios, not absolute nanoseconds.
 
 use std::fmt::Write as _;
@@ -140,7 +143,6 @@ const HIT: usize = 0;
 const MISS: usize = 1;
 const BUILD: usize = 2;
 const BYTES: usize = 3;
-const WALK: usize = 4;
 
 /// One cell's results: `value[contender][metric]` (ns per entry, bytes per
 /// entry), the spread per metric, and the walk pair.
@@ -203,6 +205,10 @@ fn cell<K: Key + Ord, V: Value + Clone>(n: usize, quick: bool) -> Cell {
         _ => 4,
     };
     let passes = (200_000 / n).max(1);
+    // At most 200 000 lookups per sample (a random subset at N = 1e6: the
+    // keys are shuffled), so that the sorted Vec's 3 µs String misses fit
+    // in the time budget.
+    let sample = n.min(200_000);
     let started = Instant::now();
 
     // Lookups.
@@ -226,8 +232,8 @@ fn cell<K: Key + Ord, V: Value + Clone>(n: usize, quick: bool) -> Cell {
             let keys = &keys;
             race.enter(name_of::<K, V, _>(map), move || {
                 vec![
-                    time_lookups::<K, V, _>(map, &keys.shuffled, passes),
-                    time_lookups::<K, V, _>(map, &keys.missing, passes),
+                    time_lookups::<K, V, _>(map, &keys.shuffled[..sample], passes),
+                    time_lookups::<K, V, _>(map, &keys.missing[..sample], passes),
                 ]
             })
         }};
@@ -274,7 +280,7 @@ fn cell<K: Key + Ord, V: Value + Clone>(n: usize, quick: bool) -> Cell {
     malloc::trim();
 
     // Builds (one map alive at a time).
-    let build_rounds = rounds.min(5);
+    let build_rounds = if n >= 1_000_000 { 2 } else { rounds.min(5) };
     let mut race = Race::new();
     macro_rules! builds {
         ($map:ty) => {{
@@ -296,12 +302,23 @@ fn cell<K: Key + Ord, V: Value + Clone>(n: usize, quick: bool) -> Cell {
     race.control(control);
     let builds = race.run(build_rounds);
 
+    // FrozenStore's number is the worse of its two slots: in the rotation its
+    // first slot nearly always runs right after its control slot, on the same
+    // data, so a cache-sized table is still warm for it; its control slot,
+    // like every other entrant, follows a different map.
+    let worse = |standings: &mapstore_testkit::race::Standings, c: usize, m: usize| {
+        let v = standings.value(c, m);
+        match &standings.control {
+            Some(control) if control.of == c => v.max(control.best[m]),
+            _ => v,
+        }
+    };
     let value = (0..CONTENDERS.len())
         .map(|c| {
             [
-                lookups.value(c, 0),
-                lookups.value(c, 1),
-                builds.value(c, 0),
+                worse(&lookups, c, 0),
+                worse(&lookups, c, 1),
+                worse(&builds, c, 0),
                 bytes[c],
             ]
         })

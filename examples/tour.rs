@@ -21,6 +21,9 @@ use mapstore_testkit::contender::{
 use mapstore_testkit::data::{Key, Keys, Value};
 use mapstore_testkit::race::Race;
 
+#[path = "tour_steps/frozen.rs"]
+mod frozen;
+
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
@@ -446,4 +449,5 @@ fn main() {
     println!("   (`allow(slow_storage)`); the caret points at the attribute to change. A silenced");
     println!("   choice still shows in its plan:\n");
     println!("  {}", BoxedPoint::PLAN);
+    frozen::run();
 }
