@@ -82,10 +82,22 @@ pub fn run() {
     });
     race.control(store).warm_up();
     let standings = race.run(ROUNDS);
-    let base = standings.value(store, 0);
-    println!("   hits in shuffled order, ns per lookup (min of {ROUNDS} rounds, interleaved):");
-    for who in [store, map, slice] {
+    // FrozenStore's number is the worse of its two slots: its first slot
+    // usually runs right after its control slot, on the same data, and finds
+    // the table warm in cache; the control slot follows another map, as
+    // every other entrant does.
+    let ns_of = |who: usize| {
         let ns = standings.value(who, 0);
+        match &standings.control {
+            Some(control) if control.of == who => ns.max(control.best[0]),
+            _ => ns,
+        }
+    };
+    let base = ns_of(store);
+    println!("   hits in shuffled order, ns per lookup (min of {ROUNDS} rounds, interleaved; for");
+    println!("   FrozenStore the worse of its two slots):");
+    for who in [store, map, slice] {
+        let ns = ns_of(who);
         println!(
             "     {:<18} {ns:>7.2} ns   {:>5.2}x FrozenStore's time",
             standings.names[who],
