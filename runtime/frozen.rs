@@ -79,11 +79,8 @@ impl<K, V> Entries<K, V> {
     /// `pairs[i]` at `dest[i]`; see [`scatter`].
     fn scattered(pairs: Vec<(K, V)>, dest: &[u32], apart: bool) -> Self {
         if apart {
-            let (keys, values): (Vec<K>, Vec<V>) = pairs.into_iter().unzip();
-            Entries::Apart(
-                scatter(keys, dest).into_boxed_slice(),
-                scatter(values, dest).into_boxed_slice(),
-            )
+            let (keys, values) = scatter_apart(pairs, dest);
+            Entries::Apart(keys.into_boxed_slice(), values.into_boxed_slice())
         } else {
             Entries::Inline(scatter(pairs, dest).into_boxed_slice())
         }
@@ -435,6 +432,47 @@ fn scatter<T>(items: Vec<T>, dest: &[u32]) -> Vec<T> {
     // covers every index once).
     unsafe { out.set_len(n) };
     out
+}
+
+/// [`scatter`] into two arrays: `items[i].0` and `items[i].1` end at
+/// `dest[i]` of the keys and of the values. One pass and no intermediate
+/// unzipped copy: measured at 1e5 entries with 1 KiB values, the build was
+/// mostly page faults and `memmove` of fresh arrays, and the unzip was one
+/// of three 100 MB copies.
+fn scatter_apart<K, V>(items: Vec<(K, V)>, dest: &[u32]) -> (Vec<K>, Vec<V>) {
+    let n = items.len();
+    assert_eq!(dest.len(), n, "one destination per item");
+    #[cfg(debug_assertions)]
+    {
+        let mut seen = vec![false; n];
+        for &d in dest {
+            assert!(
+                !core::mem::replace(&mut seen[d as usize], true),
+                "dest is not a permutation"
+            );
+        }
+    }
+    let mut keys: Vec<K> = Vec::with_capacity(n);
+    let mut values: Vec<V> = Vec::with_capacity(n);
+    let (key_base, value_base) = (keys.as_mut_ptr(), values.as_mut_ptr());
+    for ((key, value), &d) in items.into_iter().zip(dest) {
+        let d = d as usize;
+        assert!(d < n, "destination out of range");
+        // SAFETY: as in `scatter`: `d < n` is within both allocations,
+        // `dest` is a permutation so no slot of either is written twice, and
+        // nothing after the bound check can unwind while the vectors' lengths
+        // are still 0.
+        unsafe {
+            key_base.add(d).write(key);
+            value_base.add(d).write(value);
+        }
+    }
+    // SAFETY: every index `0..n` of both was written once above.
+    unsafe {
+        keys.set_len(n);
+        values.set_len(n);
+    }
+    (keys, values)
 }
 
 // ---------------------------------------------------------------------------
