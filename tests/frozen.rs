@@ -4,7 +4,7 @@
 //! allocator.
 //!
 //! `MAPSTORE_FROZEN_LARGE=1` (or the ignored `large_n_matches_std`, which
-//! `.ci/frozen.sh` runs in release) adds N = 1e5 and 1e6.
+//! `.ci/frozen.sh` runs optimized) adds N = 1e5 and 1e6.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -265,9 +265,9 @@ fn large_n_matches_std_when_asked() {
     }
 }
 
-/// N = 1e5 and 1e6 (slow in debug: `.ci/frozen.sh` runs it in release).
+/// N = 1e5 and 1e6 (slow in debug: `.ci/frozen.sh` runs it optimized).
 #[test]
-#[ignore = "large N; run by .ci/frozen.sh in release"]
+#[ignore = "large N; run by .ci/frozen.sh, optimized"]
 fn large_n_matches_std() {
     differential_u64(&[100_000, 1_000_000], |i| i);
     differential_u64(&[100_000], |i| [i; 16]);

@@ -1,5 +1,5 @@
-//! FrozenStore at tiny sizes, small enough for Miri: its one `unsafe` block
-//! (the scatter that moves entries to their slots) runs for every layout
+//! FrozenStore at tiny sizes, small enough for Miri: its `unsafe` code (the
+//! scatters that move entries to their slots) runs for every layout
 //! (inline pairs, keys and values apart, the sorted fallback), with
 //! heap-owning keys and values so that a double drop or a leak shows.
 //!
