@@ -417,9 +417,6 @@ fn scatter<T>(items: Vec<T>, dest: &[u32]) -> Vec<T> {
     }
     let mut out: Vec<T> = Vec::with_capacity(n);
     let base = out.as_mut_ptr();
-    // SAFETY: `base` is valid for `n` elements of `T` (the capacity);
-    // writing bytes to uninitialized memory creates no value.
-    unsafe { prefault(base, n) };
     for (item, &d) in items.into_iter().zip(dest) {
         let d = d as usize;
         assert!(d < n, "destination out of range");
@@ -435,20 +432,6 @@ fn scatter<T>(items: Vec<T>, dest: &[u32]) -> Vec<T> {
     // covers every index once).
     unsafe { out.set_len(n) };
     out
-}
-
-/// Touches a fresh array front to back before a scatter writes it in random
-/// order, so that its pages are faulted in order (contiguous physical
-/// memory) and the walks of `values()` stream: measured, values scattered
-/// into untouched memory walked 1.12-1.32x slower than a `Vec<V>` at 1e5-1e6.
-///
-/// # Safety
-///
-/// `base` must be valid for writes of `n` elements of `T`.
-unsafe fn prefault<T>(base: *mut T, n: usize) {
-    // SAFETY: the caller's contract; zero bytes in uninitialized memory are
-    // not a `T` anyone reads (every element is overwritten by the scatter).
-    unsafe { base.write_bytes(0, n) };
 }
 
 /// [`scatter`] into two arrays: `items[i].0` and `items[i].1` end at
@@ -472,11 +455,6 @@ fn scatter_apart<K, V>(items: Vec<(K, V)>, dest: &[u32]) -> (Vec<K>, Vec<V>) {
     let mut keys: Vec<K> = Vec::with_capacity(n);
     let mut values: Vec<V> = Vec::with_capacity(n);
     let (key_base, value_base) = (keys.as_mut_ptr(), values.as_mut_ptr());
-    // SAFETY: as in `scatter`.
-    unsafe {
-        prefault(key_base, n);
-        prefault(value_base, n);
-    }
     for ((key, value), &d) in items.into_iter().zip(dest) {
         let d = d as usize;
         assert!(d < n, "destination out of range");
