@@ -26,8 +26,8 @@
 //! [`FrozenStore::plan`] shows what was picked and why.
 //!
 //! Measured against hashbrown's `HashMap` with the same hasher (N = 1e5 to
-//! 1e6; `docs/frozen.md`): 0.5-0.9x the bytes per entry, misses 1.2-2.9x
-//! faster, `String`-key hits 0.9-1.2x, `u64`-key hits 0.6-0.8x (a hit reads
+//! 1e6; `docs/frozen.md`): 0.5-0.8x the bytes per entry, misses 1.2-3.1x
+//! faster, `String`-key hits 0.9-1.25x, `u64`-key hits 0.6-0.85x (a hit reads
 //! pilot, fingerprint and entry, where hashbrown reads two arrays).
 
 use alloc::boxed::Box;
