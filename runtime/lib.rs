@@ -7,7 +7,7 @@
 //! |---|---|---|---|
 //! | [`Inline`](storage::Inline) | `(K, V)` | small values | resizes move values; empty buckets reserve `size_of::<V>()` |
 //! | [`Boxed`](storage::Boxed) | `(K, Box<V>)` | huge values | an allocation per insert, a pointer chase per lookup |
-//! | [`Pooled`](storage::Pooled) | `(K, slot pointer)` | large values | one pointer chase per lookup, like a box; values never move; no allocation per insert; `values()` walks memory in order |
+//! | [`Pooled`](storage::Pooled) | `(K, slot pointer)` | large values | one pointer chase per lookup, like a box; values never move; no allocation per insert; `unordered_values()` walks the pool's chunks in memory order |
 //!
 //! `#[derive(MapStore)]` reads the type's size and alignment from the
 //! compiler, calls [`choose`], and implements [`MapValue`] so that

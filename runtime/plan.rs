@@ -18,8 +18,8 @@ pub enum StorageKind {
     Inline,
     /// Each value lives in its own heap allocation; the table holds a `Box`.
     Boxed,
-    /// Values live in a chunked pool that never moves them; the table holds a
-    /// `u32` slot index.
+    /// Values live in a chunked pool that never moves them; the table holds
+    /// the key and a pointer to the value's pool slot.
     Pooled,
 }
 
