@@ -60,9 +60,10 @@ pub use hashbrown::{DefaultHashBuilder, Equivalent, TryReserveError};
 
 pub use map::{BoxedMap, InlineMap, PooledMap};
 pub use plan::{
-    choose, Optimize, Plan, SlowChoice, StorageKind, Thresholds, ValueLayout, BALANCED,
-    BOXED_MIN_ALIGN, BOXED_MIN_SIZE, INLINE_MAX_SIZE, MEMORY, READS, WRITES,
+    choose, Optimize, Plan, SlowChoice, Thresholds, ValueLayout, BALANCED, BOXED_MIN_ALIGN,
+    BOXED_MIN_SIZE, INLINE_MAX_SIZE, MEMORY, READS, WRITES,
 };
+pub use storage::StorageKind;
 
 #[cfg(feature = "derive")]
 pub use mapstore_macros::MapStore;
@@ -190,7 +191,8 @@ pub type MapStore<K, V, S = DefaultHashBuilder> = map::Map<K, V, <V as MapValue>
 #[doc(hidden)]
 pub mod __private {
     pub use crate::derive_support::*;
-    pub use crate::plan::{Optimize, StorageKind};
+    pub use crate::plan::Optimize;
+    pub use crate::storage::StorageKind;
     pub use crate::storage::{Boxed, Inline, Pooled, Storage};
     pub use crate::{choose, DefaultHashBuilder, MapStore, MapValue, Plan};
     pub use core;

@@ -13,8 +13,7 @@ use core::ops::Index;
 use hashbrown::hash_table::{self, HashTable};
 use hashbrown::{DefaultHashBuilder, Equivalent, TryReserveError};
 
-use crate::plan::StorageKind;
-use crate::storage::{Boxed, EmptySide, Inline, Pair, Pooled, Storage, StorageOps};
+use crate::storage::{Boxed, EmptySide, Inline, Pair, Pooled, Storage, StorageKind, StorageOps};
 
 /// A hash map whose values live inline in the table: `HashTable<(K, V)>`.
 ///
@@ -189,6 +188,26 @@ impl<K, V, St: Storage> Map<K, V, St, DefaultHashBuilder> {
 }
 
 impl<K, V, St: Storage, S> Map<K, V, St, S> {
+    /// Matches the bucket of `key`; a method so that the bucket type is
+    /// known from `Self` (a free function would need a turbofish).
+    #[inline]
+    fn is_key<'a, Q>(key: &'a Q) -> impl Fn(&Bucket<K, V, St>) -> bool + 'a
+    where
+        Q: Equivalent<K> + ?Sized,
+    {
+        equivalent::<Q, K, V, St>(key)
+    }
+
+    /// Rehashes a bucket of this map's table with `hash_builder`.
+    #[inline]
+    fn rehash(hash_builder: &S) -> impl Fn(&Bucket<K, V, St>) -> u64 + '_
+    where
+        K: Hash,
+        S: BuildHasher,
+    {
+        hasher::<K, V, St, S>(hash_builder)
+    }
+
     /// Creates an empty map that hashes keys with `hash_builder`.
     ///
     /// ```
@@ -594,8 +613,7 @@ where
     /// assert!(map.memory_usage() < full / 10);
     /// ```
     pub fn shrink_to_fit(&mut self) {
-        self.table
-            .shrink_to_fit(hasher::<K, V, St, S>(&self.hash_builder));
+        self.table.shrink_to_fit(Self::rehash(&self.hash_builder));
         St::shrink_to_fit(&mut self.side);
     }
 
@@ -609,7 +627,7 @@ where
     /// ```
     pub fn shrink_to(&mut self, min_capacity: usize) {
         self.table
-            .shrink_to(min_capacity, hasher::<K, V, St, S>(&self.hash_builder));
+            .shrink_to(min_capacity, Self::rehash(&self.hash_builder));
         St::shrink_to_fit(&mut self.side);
     }
 
@@ -657,17 +675,13 @@ where
         if table.len() == table.capacity() {
             // Full: look the key up before growing. With room to spare, the
             // one probe below finds the key or its slot.
-            table = match table.find_entry(hash, equivalent::<_, K, V, St>(&key)) {
+            table = match table.find_entry(hash, Self::is_key(&key)) {
                 Ok(inner) => return Entry::Occupied(OccupiedEntry { inner, side }),
                 Err(absent) => absent.into_table(),
             };
             unwrap_reserve(reserve_table::<K, V, St, S>(table, side, hash_builder, 1));
         }
-        match table.entry(
-            hash,
-            equivalent::<_, K, V, St>(&key),
-            hasher::<K, V, St, S>(hash_builder),
-        ) {
+        match table.entry(hash, Self::is_key(&key), Self::rehash(hash_builder)) {
             hash_table::Entry::Occupied(inner) => Entry::Occupied(OccupiedEntry { inner, side }),
             hash_table::Entry::Vacant(inner) => Entry::Vacant(VacantEntry { inner, key, side }),
         }
@@ -703,7 +717,7 @@ where
             return None;
         }
         let hash = make_hash(&self.hash_builder, key);
-        let bucket = self.table.find(hash, equivalent::<_, K, V, St>(key))?;
+        let bucket = self.table.find(hash, Self::is_key(key))?;
         Some(St::pair(&self.side, bucket))
     }
 
@@ -724,7 +738,7 @@ where
         }
         let hash = make_hash(&self.hash_builder, key);
         let side = &self.side;
-        let bucket = self.table.find_mut(hash, equivalent::<_, K, V, St>(key))?;
+        let bucket = self.table.find_mut(hash, Self::is_key(key))?;
         Some(St::pair_mut(side, bucket).1)
     }
 
@@ -771,10 +785,7 @@ where
             return None;
         }
         let hash = make_hash(&self.hash_builder, key);
-        let entry = self
-            .table
-            .find_entry(hash, equivalent::<_, K, V, St>(key))
-            .ok()?;
+        let entry = self.table.find_entry(hash, Self::is_key(key)).ok()?;
         let (bucket, _) = entry.remove();
         Some(St::take(&mut self.side, bucket))
     }
@@ -822,11 +833,10 @@ where
     /// ```
     pub fn insert_boxed(&mut self, key: K, value: Box<V>) -> Option<Box<V>> {
         let hash = make_hash(&self.hash_builder, &key);
-        match self.table.entry(
-            hash,
-            equivalent::<_, K, V, Boxed>(&key),
-            hasher::<K, V, Boxed, S>(&self.hash_builder),
-        ) {
+        match self
+            .table
+            .entry(hash, Self::is_key(&key), Self::rehash(&self.hash_builder))
+        {
             hash_table::Entry::Occupied(mut entry) => {
                 Some(core::mem::replace(&mut entry.get_mut().slot, value))
             }
@@ -849,10 +859,7 @@ where
         Q: Hash + Equivalent<K> + ?Sized,
     {
         let hash = make_hash(&self.hash_builder, key);
-        let entry = self
-            .table
-            .find_entry(hash, equivalent::<_, K, V, Boxed>(key))
-            .ok()?;
+        let entry = self.table.find_entry(hash, Self::is_key(key)).ok()?;
         Some(entry.remove().0.slot)
     }
 }

@@ -9,8 +9,6 @@
 
 use core::fmt;
 
-use crate::plan::StorageKind;
-
 pub(crate) use sealed::{EmptySide, Pair, StorageOps};
 
 mod sealed {
@@ -774,6 +772,48 @@ mod sealed {
                 inner: self.inner.clone(),
             }
         }
+    }
+}
+
+/// The three ways a map can hold its values.
+///
+/// # Examples
+///
+/// ```
+/// use mapstore::{choose, Optimize, StorageKind, ValueLayout};
+///
+/// assert_eq!(choose(ValueLayout::new(16, 8, false, false), Optimize::Balanced), StorageKind::Inline);
+/// assert_eq!(choose(ValueLayout::new(4096, 8, false, false), Optimize::Balanced), StorageKind::Pooled);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StorageKind {
+    /// Values live in the hash table's buckets, next to their keys.
+    Inline,
+    /// Each value lives in its own heap allocation; the table holds a `Box`.
+    Boxed,
+    /// Values live in a chunked pool that never moves them; the table holds
+    /// the key and a pointer to the value's pool slot.
+    Pooled,
+}
+
+impl StorageKind {
+    /// The lowercase name used in `#[map_store(storage = "...")]`.
+    ///
+    /// ```
+    /// assert_eq!(mapstore::StorageKind::Pooled.name(), "pooled");
+    /// ```
+    pub const fn name(self) -> &'static str {
+        match self {
+            StorageKind::Inline => "inline",
+            StorageKind::Boxed => "boxed",
+            StorageKind::Pooled => "pooled",
+        }
+    }
+}
+
+impl fmt::Display for StorageKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 
