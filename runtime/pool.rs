@@ -115,6 +115,34 @@ impl<V> PoolSlot<V> {
     }
 }
 
+/// A bucket of the pooled table: the key and the handle of the pool slot
+/// that holds its value. Here, not in `storage`, so that the crate's unsafe
+/// code stays in this file.
+pub(crate) struct PoolBucket<K, V> {
+    pub(crate) key: K,
+    pub(crate) slot: PoolSlot<V>,
+}
+
+/// A copy that refers to the same pool slot, only for the pooled storage's
+/// `clone_table` (hashbrown's `HashTable::clone` needs `Clone`), whose caller
+/// moves every copied bucket to the cloned pool with [`Pool::rebase`].
+///
+/// `PoolBucket` is crate-private and no public item hands one out, so this
+/// impl is no door for outside code.
+impl<K: Clone, V> Clone for PoolBucket<K, V> {
+    fn clone(&self) -> Self {
+        PoolBucket {
+            key: self.key.clone(),
+            // SAFETY: the one use of this impl is `Pooled::clone_table`,
+            // whose caller (`Map::clone`) rebases every copy onto the cloned
+            // pool right after, running nothing in between; a copy dropped
+            // before that (a panicking `K::clone` unwinds out of the table's
+            // clone) releases nothing.
+            slot: unsafe { self.slot.duplicate() },
+        }
+    }
+}
+
 /// Chunk sizes for a slot size, as log2 of the slot counts.
 struct Geometry {
     /// log2 of the first chunk's slot count.

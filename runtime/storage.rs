@@ -19,7 +19,7 @@ mod sealed {
     use hashbrown::hash_table::{self, HashTable};
     use hashbrown::{Equivalent, TryReserveError};
 
-    use crate::pool::{self, Emptying, Pool, PoolSlot};
+    use crate::pool::{self, Emptying, Pool, PoolBucket};
 
     /// The storage operations. Crate-private, and so are the items of
     /// every trait here: [`Storage`](super::Storage) names this trait as a
@@ -378,33 +378,6 @@ mod sealed {
 
     in_table_ops!(super::Inline: InlineIter, InlineIterMut, InlineIntoIter, InlineDrain);
     in_table_ops!(super::Boxed: BoxedIter, BoxedIterMut, BoxedIntoIter, BoxedDrain);
-
-    /// A bucket of the pooled table: the key and a pointer to the pool slot
-    /// that holds its value.
-    pub(crate) struct PoolBucket<K, V> {
-        key: K,
-        slot: PoolSlot<V>,
-    }
-
-    /// A copy that refers to the same pool slot, only for `clone_table`
-    /// (hashbrown's `HashTable::clone` needs `Clone`), whose caller moves
-    /// every copied bucket to the cloned pool with `rebase_bucket`.
-    ///
-    /// `PoolBucket` is crate-private and no public item hands one out, so
-    /// this impl is no door for outside code.
-    impl<K: Clone, V> Clone for PoolBucket<K, V> {
-        fn clone(&self) -> Self {
-            PoolBucket {
-                key: self.key.clone(),
-                // SAFETY: the one use of this impl is `Pooled::clone_table`,
-                // whose caller (`Map::clone`) rebases every copy onto the
-                // cloned pool right after, running nothing in between; a
-                // copy dropped before (a panicking `K::clone` unwinds out of
-                // the table's clone) releases nothing.
-                slot: unsafe { self.slot.duplicate() },
-            }
-        }
-    }
 
     impl StorageOps for super::Pooled {
         type Bucket<K, V> = PoolBucket<K, V>;
