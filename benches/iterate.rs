@@ -7,7 +7,7 @@
 //! `into_unordered_values()`).
 //!
 //! ```sh
-//! cargo bench --bench iterate            # full run, ~3 min on 2 cores; writes docs/bench/iterate.csv
+//! cargo bench --bench iterate            # full run, ~4 min on 2 cores; writes docs/bench/iterate.csv
 //! cargo bench --bench iterate -- --test  # quick mode (CI): N = 1000, 2 rounds, writes no CSV
 //! ```
 //!
