@@ -8,7 +8,7 @@ use crate::storage::{Storage, StorageKind};
 ///
 /// Set with `#[map_store(optimize = "...")]`; [`Optimize::Balanced`] is the
 /// default. Each goal has its own [`Thresholds`], measured by the project's
-/// sweep (`benches/sweep.rs`, results in the README).
+/// sweep (`benches/sweep.rs`, results in `docs/policy.md`).
 ///
 /// ```
 /// use mapstore::Optimize;
@@ -72,7 +72,7 @@ impl fmt::Display for Optimize {
 /// The size limits [`choose`] applies for one [`Optimize`] goal.
 ///
 /// Every value comes from the project's sweep (`benches/sweep.rs`, its
-/// per-cell minimums in `docs/bench/sweep.csv`, summarised in the README):
+/// per-cell minimums in `docs/bench/sweep.csv`, summarised in `docs/policy.md`):
 /// `tools/pick_thresholds.py` tries every limit at the swept sizes (8 B to
 /// 4 KiB) and keeps, per goal, the set whose worst ratio of the picked
 /// storage to the best of the three is smallest. Sizes between two swept
