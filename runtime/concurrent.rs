@@ -80,9 +80,9 @@ use crate::storage::Storage;
 use crate::storage::StorageOps as Ops;
 use crate::{MapStore, MapValue};
 
-#[cfg(loom)]
+#[cfg(mapstore_loom)]
 use loom::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
-#[cfg(not(loom))]
+#[cfg(not(mapstore_loom))]
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// One shard: a map with no hasher of its own (the store hashes).
@@ -108,7 +108,7 @@ fn write_lock<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
     match lock.write() {
         Ok(guard) => guard,
         Err(poisoned) => {
-            #[cfg(not(loom))]
+            #[cfg(not(mapstore_loom))]
             lock.clear_poison();
             poisoned.into_inner()
         }
@@ -117,7 +117,7 @@ fn write_lock<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
 
 /// Default shard count: four per core, a power of two (DashMap's rule).
 fn default_shards() -> usize {
-    if cfg!(any(loom, miri)) {
+    if cfg!(any(mapstore_loom, miri)) {
         return 2;
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
