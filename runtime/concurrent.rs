@@ -89,6 +89,8 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 type Shard<K, V> = Map<K, V, <V as MapValue>::Storage, ()>;
 type ReadGuard<'a, K, V> = RwLockReadGuard<'a, Shard<K, V>>;
 type WriteGuard<'a, K, V> = RwLockWriteGuard<'a, Shard<K, V>>;
+/// A shard behind its lock, alone on its cache lines.
+type Slot<K, V> = Padded<RwLock<Shard<K, V>>>;
 
 /// A value alone on its cache lines (128 bytes: x86's spatial prefetcher
 /// pulls lines in pairs).
@@ -163,7 +165,7 @@ fn default_shards() -> usize {
 /// [`Entry`]) are not `Send`: a guard held across an `.await` cannot move to
 /// another thread, where releasing the lock would be undefined.
 pub struct ConcurrentStore<K, V: MapValue, S = DefaultHashBuilder> {
-    shards: Box<[Padded<RwLock<Shard<K, V>>>]>,
+    shards: Box<[Slot<K, V>]>,
     /// `64 - log2(shards.len())`: the shard is `(hash << 7) >> shift`.
     shift: u32,
     hash_builder: S,
@@ -319,7 +321,7 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// assert!(store.memory_usage() >= 1000);
     /// ```
     pub fn memory_usage(&self) -> usize {
-        let array = core::mem::size_of_val::<[Padded<RwLock<Shard<K, V>>>]>(&self.shards);
+        let array = core::mem::size_of_val::<[Slot<K, V>]>(&self.shards);
         array
             + self
                 .shards
@@ -469,13 +471,9 @@ where
     /// assert_eq!(store.insert("k", [2u8; 300]), Some([1u8; 300]));
     /// ```
     pub fn insert(&self, key: K, value: V) -> Option<V> {
-        match self.entry(key) {
-            Entry::Occupied(mut entry) => Some(entry.insert(value)),
-            Entry::Vacant(entry) => {
-                entry.insert_index(value);
-                None
-            }
-        }
+        let hash = self.hash(&key);
+        let mut guard = write_lock(self.shard(hash));
+        insert_hashed(&mut guard, &self.hash_builder, hash, key, value)
     }
 
     /// Removes a key, returning its value, which is dropped by the caller
@@ -644,7 +642,8 @@ where
     }
 }
 
-/// Inserts `key` (whose hash is `hash`) into a locked shard.
+/// Inserts `key` (whose hash is `hash`) into a locked shard: one probe
+/// finds the key or its slot, as `Map::insert` does.
 fn insert_hashed<K, V, S>(
     shard: &mut Shard<K, V>,
     hash_builder: &S,
@@ -657,16 +656,35 @@ where
     V: MapValue,
     S: BuildHasher,
 {
-    if let Some(index) = shard
-        .table
-        .find_bucket_index(hash, equivalent::<_, K, V, V::Storage>(&key))
-    {
-        let bucket = shard.table.get_bucket_mut(index)?;
-        let old = <V::Storage as Ops>::pair_mut(&shard.side, bucket).1;
-        return Some(core::mem::replace(old, value));
+    let Map { table, side, .. } = shard;
+    if table.len() == table.capacity() {
+        // Full: look the key up before growing, so that replacing a value
+        // never grows the table.
+        if let Some(bucket) = table.find_mut(hash, equivalent::<_, K, V, V::Storage>(&key)) {
+            let old = <V::Storage as Ops>::pair_mut(side, bucket).1;
+            return Some(core::mem::replace(old, value));
+        }
+        unwrap_reserve(reserve_table::<K, V, V::Storage, S>(
+            table,
+            side,
+            hash_builder,
+            1,
+        ));
     }
-    insert_new(shard, hash_builder, hash, key, value);
-    None
+    match table.entry(
+        hash,
+        equivalent::<_, K, V, V::Storage>(&key),
+        hasher::<K, V, V::Storage, S>(hash_builder),
+    ) {
+        hashbrown::hash_table::Entry::Occupied(mut entry) => {
+            let old = <V::Storage as Ops>::pair_mut(side, entry.get_mut()).1;
+            Some(core::mem::replace(old, value))
+        }
+        hashbrown::hash_table::Entry::Vacant(entry) => {
+            entry.insert(<V::Storage as Ops>::store(side, key, value));
+            None
+        }
+    }
 }
 
 /// Inserts an absent key into a locked shard; returns its bucket index.
@@ -1367,17 +1385,6 @@ where
         } = self;
         let index = insert_new(&mut guard, hash_builder, hash, key, value);
         RefMut { guard, index }
-    }
-
-    /// Inserts the value and releases the lock.
-    fn insert_index(self, value: V) {
-        let VacantEntry {
-            mut guard,
-            key,
-            hash,
-            hash_builder,
-        } = self;
-        insert_new(&mut guard, hash_builder, hash, key, value);
     }
 }
 

@@ -277,7 +277,15 @@ where
         for i in 0..per_thread {
             let key = (i + t as u64) % 7;
             match i % 3 {
-                0 => store.entry(key).or_insert(Count::default()).n += 1,
+                0 => {
+                    store
+                        .entry(key)
+                        .or_insert(Count {
+                            n: 0,
+                            _st: PhantomData,
+                        })
+                        .n += 1
+                }
                 1 => store.entry(key).or_default().n += 1,
                 _ => drop(store.entry(key).and_modify(|c| c.n += 1).or_insert(Count {
                     n: 1,

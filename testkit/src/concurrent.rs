@@ -45,8 +45,15 @@ where
     V: MapValue + Value,
 {
     const NAME: &'static str = "ConcurrentStore";
+    /// The default shard count, or `MAPSTORE_BENCH_SHARDS` (to measure
+    /// others).
     fn with_capacity(n: usize) -> Self {
-        ConcurrentStore::with_capacity(n)
+        match std::env::var("MAPSTORE_BENCH_SHARDS").map(|s| s.parse::<usize>()) {
+            Ok(Ok(shards)) => {
+                ConcurrentStore::with_shards(shards, n, DefaultHashBuilder::default())
+            }
+            _ => ConcurrentStore::with_capacity(n),
+        }
     }
     #[inline]
     fn insert(&self, key: K, value: V) {
@@ -322,7 +329,7 @@ pub fn prefill<K: Key, V: Value, M: Shared<K, V>>(map: &M, space: u64, fraction:
     let n = (space as f64 * fraction) as u64;
     for i in 0..n {
         // Every `space / n`-th index: the prefilled keys spread over the space.
-        let i = if n == 0 { 0 } else { i * space / n };
+        let i = i * space / n;
         map.insert(K::make(i), V::make(i));
     }
 }
