@@ -4,7 +4,7 @@
 //! # Design
 //!
 //! The store is a power-of-two array of shards, each a [`Map`] (the same
-//! table and side storage as every [`MapStore`], with no hasher of its own)
+//! table and side storage as every [`MapStore`](type@crate::MapStore), with no hasher of its own)
 //! behind its own `std::sync::RwLock`, each lock on its own 128-byte line so
 //! that two shards never share a cache line. A key is hashed once, by the
 //! store's `S`; the bits just below hashbrown's 7-bit tag pick the shard, and
@@ -131,7 +131,7 @@ fn default_shards() -> usize {
 ///
 /// It is the `MapStore` of shared state (sessions, caches, registries): the
 /// same API as DashMap's for the common operations, with the value layout of
-/// [`MapStore`]. See the [module docs](self) for the design and exactly when
+/// [`MapStore`](type@crate::MapStore). See the [module docs](self) for the design and exactly when
 /// an operation can block.
 ///
 /// ```
@@ -316,9 +316,13 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// chunks and boxes; not the heap memory keys and values own themselves.
     ///
     /// ```
+    /// #[derive(mapstore::MapStore)]
+    /// struct Page([u8; 1000]);
+    ///
     /// let store = mapstore::ConcurrentStore::new();
-    /// store.insert(1u64, [0u8; 1000]);
+    /// store.insert(1u64, Page([0; 1000]));
     /// assert!(store.memory_usage() >= 1000);
+    /// assert_eq!(store.storage(), mapstore::StorageKind::Pooled);
     /// ```
     pub fn memory_usage(&self) -> usize {
         let array = core::mem::size_of_val::<[Slot<K, V>]>(&self.shards);
@@ -394,7 +398,7 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
         }
     }
 
-    /// Ends the sharing: the entries as one [`MapStore`] with the store's
+    /// Ends the sharing: the entries as one [`MapStore`](type@crate::MapStore) with the store's
     /// hasher. Also available as `MapStore::from(store)`.
     ///
     /// ```
@@ -466,9 +470,12 @@ where
     /// released.
     ///
     /// ```
+    /// #[derive(mapstore::MapStore, Debug, PartialEq)]
+    /// struct Frame([u8; 300]);
+    ///
     /// let store = mapstore::ConcurrentStore::new();
-    /// assert_eq!(store.insert("k", [1u8; 300]), None);
-    /// assert_eq!(store.insert("k", [2u8; 300]), Some([1u8; 300]));
+    /// assert_eq!(store.insert("k", Frame([1; 300])), None);
+    /// assert_eq!(store.insert("k", Frame([2; 300])), Some(Frame([1; 300])));
     /// ```
     pub fn insert(&self, key: K, value: V) -> Option<V> {
         let hash = self.hash(&key);
@@ -801,9 +808,12 @@ where
     /// ```
     /// use mapstore::{ConcurrentStore, MapStore};
     ///
-    /// let map: MapStore<u32, [u8; 256]> = [(1, [1; 256])].into();
+    /// #[derive(MapStore)]
+    /// struct Frame([u8; 256]);
+    ///
+    /// let map: MapStore<u32, Frame> = [(1, Frame([1; 256]))].into();
     /// let store = ConcurrentStore::from(map);
-    /// assert_eq!(store.read(&1, |v| v[0]), Some(1));
+    /// assert_eq!(store.read(&1, |v| v.0[0]), Some(1));
     /// ```
     fn from(map: MapStore<K, V, S>) -> Self {
         let Map {
