@@ -124,7 +124,7 @@ impl Config {
                 quick,
                 total_ops: 400_000,
                 space: 1 << 16,
-                rounds: 5,
+                rounds: 4,
                 filter,
             }
         }

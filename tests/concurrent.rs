@@ -552,12 +552,17 @@ where
     assert!(caught(|| store.retain(|k, _| *k != 6)));
     assert!(!store.contains_key(&6));
     assert_usable(&store, counter);
-    store.insert(7, bomb(7));
-    assert!(caught(|| store.clear()));
-    // The shard being cleared is empty (its undropped values leaked, as
-    // std's `HashMap::clear` leaks them); the others may still hold entries.
-    assert_usable(&store, counter);
-    assert!(counter.live() >= store.len() as i64);
+    // Under Miri, skip the one case that leaks by design (its leak check
+    // would report the boxes of the values `clear` leaves undropped).
+    if !cfg!(miri) {
+        store.insert(7, bomb(7));
+        assert!(caught(|| store.clear()));
+        // The shard being cleared is empty (its undropped values leaked, as
+        // std's `HashMap::clear` leaks them); the others may still hold
+        // entries.
+        assert_usable(&store, counter);
+        assert!(counter.live() >= store.len() as i64);
+    }
     store.clear();
     assert!(store.is_empty());
     counter.assert_no_double_drop();
