@@ -331,6 +331,16 @@ where
     let (lo, hi) = ratios
         .iter()
         .fold((f64::MAX, 0.0f64), |(lo, hi), &r| (lo.min(r), hi.max(r)));
+    let per_size: Vec<String> = sizes
+        .iter()
+        .zip(&ratios)
+        .map(|(n, r)| format!("{n}: {r:.2}"))
+        .collect();
+    eprintln!(
+        "{} ours / MapStore bytes by n: {}",
+        V::LABEL,
+        per_size.join(", ")
+    );
     let _ = writeln!(
         out,
         "| {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {mean:.3} ({lo:.2}-{hi:.2}) |",
@@ -407,7 +417,8 @@ fn main() {
             &[1000]
         } else {
             &[
-                10_000, 14_000, 20_000, 28_000, 40_000, 56_000, 80_000, 112_000, 160_000,
+                10_000, 14_000, 20_000, 28_000, 40_000, 56_000, 80_000, 112_000, 160_000, 320_000,
+                640_000,
             ]
         };
         let mut mem = String::new();
