@@ -27,7 +27,7 @@ use static_assertions::{assert_impl_all, assert_not_impl_any};
 
 /// Sizes: Miri runs the same scenarios, much smaller.
 const THREADS: usize = if cfg!(miri) { 2 } else { 8 };
-const OPS: u64 = if cfg!(miri) { 30 } else { 3000 };
+const OPS: u64 = if cfg!(miri) { 30 } else { 20_000 };
 
 // ---------------------------------------------------------------------------
 // A drop-counted value, generic over its storage.
