@@ -84,7 +84,7 @@ use std::sync::PoisonError;
 use hashbrown::{DefaultHashBuilder, Equivalent};
 
 use crate::map::{equivalent, hasher, make_hash, reserve_table, unwrap_reserve, Map};
-use crate::plan::StorageKind;
+use crate::StorageKind;
 use crate::storage::Storage;
 // The storage operations (crate-private), through the `Storage` bound.
 use crate::storage::StorageOps as Ops;
