@@ -42,7 +42,8 @@
 //!
 //! - reads ([`get`](ConcurrentStore::get), [`read`](ConcurrentStore::read),
 //!   [`contains_key`](ConcurrentStore::contains_key), [`len`](ConcurrentStore::len),
-//!   [`iter`](ConcurrentStore::iter)) wait for a writer of that shard;
+//!   [`iter`](ConcurrentStore::iter)) wait while a writer holds that shard,
+//!   or waits for it (std's lock lets a queued writer go first);
 //! - writes ([`insert`](ConcurrentStore::insert), [`remove`](ConcurrentStore::remove),
 //!   [`get_mut`](ConcurrentStore::get_mut), [`entry`](ConcurrentStore::entry),
 //!   [`retain`](ConcurrentStore::retain), [`clear`](ConcurrentStore::clear))
@@ -84,8 +85,8 @@ use std::sync::PoisonError;
 use hashbrown::{DefaultHashBuilder, Equivalent};
 
 use crate::map::{equivalent, hasher, make_hash, reserve_table, unwrap_reserve, Map};
-use crate::StorageKind;
 use crate::storage::Storage;
+use crate::StorageKind;
 // The storage operations (crate-private), through the `Storage` bound.
 use crate::storage::StorageOps as Ops;
 use crate::{MapStore, MapValue};
@@ -174,6 +175,32 @@ fn default_shards() -> usize {
 /// `RwLock<HashMap<K, V, S>>` is. Its guards ([`Ref`], [`RefMut`],
 /// [`Entry`]) are not `Send`: a guard held across an `.await` cannot move to
 /// another thread, where releasing the lock would be undefined.
+///
+/// # Known limits
+///
+/// As for [`MapStore`](type@crate::MapStore): in code generic over
+/// `V: MapValue`, `ConcurrentStore<K, V>: Sync` does not follow from
+/// `V: Send + Sync` (the compiler does not see through the `V::Storage`
+/// projection); state it as a bound. Concrete types need nothing.
+///
+/// ```
+/// use mapstore::{ConcurrentStore, MapValue};
+///
+/// fn fill_on_two_threads<V: MapValue>(store: &ConcurrentStore<u64, V>, make: fn(u64) -> V)
+/// where
+///     ConcurrentStore<u64, V>: Sync,
+/// {
+///     std::thread::scope(|s| {
+///         for t in 0..2 {
+///             s.spawn(move || drop(store.insert(t, make(t))));
+///         }
+///     });
+/// }
+///
+/// let store: ConcurrentStore<u64, String> = ConcurrentStore::new();
+/// fill_on_two_threads(&store, |t| t.to_string());
+/// assert_eq!(store.len(), 2);
+/// ```
 pub struct ConcurrentStore<K, V: MapValue, S = DefaultHashBuilder> {
     shards: Box<[Slot<K, V>]>,
     /// `64 - log2(shards.len())`: the shard is `(hash << 7) >> shift`.
