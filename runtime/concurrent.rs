@@ -36,8 +36,8 @@
 //!
 //! # Blocking and deadlocks
 //!
-//! Every operation locks at most one shard at a time, so two threads can
-//! never deadlock each other through the store. An operation *blocks* while
+//! Each operation takes at most one shard's lock at a time and releases it
+//! before it returns, unless it returns a guard. An operation *blocks* while
 //! another thread holds a conflicting lock on the shard of its key:
 //!
 //! - reads ([`get`](ConcurrentStore::get), [`read`](ConcurrentStore::read),
@@ -49,14 +49,24 @@
 //!   [`retain`](ConcurrentStore::retain), [`clear`](ConcurrentStore::clear))
 //!   wait for readers and writers of that shard.
 //!
-//! A thread **deadlocks** if it calls any method of the store while it holds a
-//! guard ([`Ref`], [`RefMut`], an [`Entry`], an item of [`iter`](ConcurrentStore::iter))
-//! into the same shard, or calls back into the store from a closure it passed
-//! to it (or from its keys' `Hash`/`Eq`) on the same shard: even a second
-//! read may wait forever, because a writer queued behind the first read
-//! goes first. This is exactly DashMap's rule. [`read`](ConcurrentStore::read)
-//! holds nothing once it returns: prefer it where a guard could live too long,
-//! and never hold a guard across an `.await` (guards are not `Send`).
+//! Without guards held, nothing deadlocks. With guards ([`Ref`], [`RefMut`],
+//! an [`Entry`], the items of [`iter`](ConcurrentStore::iter), which hold
+//! their shard until the last of them is dropped), exactly DashMap's rules:
+//!
+//! - a thread **deadlocks** if it calls the store on a key of a shard it
+//!   holds a guard into, or calls back into the store from a closure it
+//!   passed to it (or from its keys' `Hash`/`Eq`) on the same shard: even a
+//!   second read may wait forever, because a writer queued behind the first
+//!   read goes first;
+//! - two threads **deadlock** if each holds a guard and then waits for the
+//!   other's shard, as with any two locks taken in opposite orders (for
+//!   example a thread iterating, holding items of one shard, while another
+//!   holds a [`RefMut`] into the next and writes the first).
+//!
+//! [`read`](ConcurrentStore::read) holds nothing once it returns: prefer it
+//! where a guard could live too long, keep guards short, and never hold one
+//! across an `.await` (guards are not `Send`).
+//! [`shard_of`](ConcurrentStore::shard_of) tells which keys share a lock.
 //!
 //! ```
 //! use mapstore::ConcurrentStore;
