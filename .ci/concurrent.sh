@@ -13,9 +13,8 @@ step() { printf '\n==> %s\n' "$*"; }
 step "concurrent: threaded tests"
 cargo test -p mapstore --test concurrent
 
-step "concurrent: loom model checks (every lock path, 2 threads)"
+step "concurrent: loom model checks (every lock path; exhaustive, under a second)"
 RUSTFLAGS="--cfg mapstore_loom" CARGO_TARGET_DIR=target/loom \
-  LOOM_MAX_PREEMPTIONS="${LOOM_MAX_PREEMPTIONS:-3}" \
   cargo test -p mapstore --test concurrent_loom
 
 step "concurrent: Miri over the threaded tests (2 threads, tiny sizes)"

@@ -1,9 +1,10 @@
 //! Model checks of `ConcurrentStore`'s synchronisation with loom: every
-//! interleaving (up to loom's preemption bound) of two threads on each path
-//! that takes a shard lock: `entry` (read-modify-write), `insert` against
-//! `read`/`get`, a resize under the write lock against a held read guard,
-//! `remove` against `entry`, `iter` against a writer, `retain`/`clear`
-//! against `insert`, and `len`.
+//! interleaving (exhaustively: no preemption bound is needed, the whole file
+//! runs in well under a second) of two threads, and of three on one shard,
+//! on each path that takes a shard lock: `entry` (read-modify-write),
+//! `insert` against `read`/`get`, a resize under the write lock against a
+//! held read guard, `remove` against `entry`, `iter` against a writer,
+//! `retain`/`clear` against `insert`, and `len`.
 //!
 //! Built only with `--cfg mapstore_loom`, which swaps std's `RwLock` for
 //! loom's (see `.ci/concurrent.sh`):
@@ -192,5 +193,31 @@ fn retain_and_clear_against_insert() {
         store.clear();
         t.join().unwrap();
         assert!(store.len() <= 1);
+    });
+}
+
+/// Three threads on one shard: two increment through `entry` (one of them
+/// also removes and re-inserts another key), one reads through a guard.
+#[test]
+fn three_threads_on_one_shard() {
+    loom::model(|| {
+        let store: Arc<ConcurrentStore<u64, u64, Fixed>> =
+            Arc::new(ConcurrentStore::with_shards(1, 0, Fixed::default()));
+        store.insert(9, 9);
+        let a = Arc::clone(&store);
+        let ta = thread::spawn(move || *a.entry(1).or_default() += 1);
+        let b = Arc::clone(&store);
+        let tb = thread::spawn(move || {
+            *b.entry(1).or_default() += 1;
+            let nine = b.remove(&9).unwrap();
+            b.insert(9, nine);
+        });
+        if let Some(n) = store.get(&1) {
+            assert!((1..=2).contains(&*n));
+        }
+        ta.join().unwrap();
+        tb.join().unwrap();
+        assert_eq!(store.read(&1, |n| *n), Some(2));
+        assert_eq!(store.read(&9, |n| *n), Some(9));
     });
 }
