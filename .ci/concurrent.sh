@@ -2,7 +2,7 @@
 # CI for `ConcurrentStore` (runtime/concurrent.rs): its threaded tests, the
 # loom model checks, Miri over the threaded tests at tiny sizes, and the
 # concurrent bench in quick mode. Installs what it needs itself. Called from
-# .ci/run; about 5-8 minutes on a 2-core machine from a cold cache (the loom
+# .ci/run; about 3-4 minutes on a 2-core machine from a cold cache (the loom
 # build has its own target directory, since `--cfg mapstore_loom` changes
 # every crate's flags).
 set -euo pipefail

@@ -19,7 +19,7 @@
 //! allocation per insert and no value moved while the shard grows. That
 //! makes growing a store of 128-512 B values 1.7-4.8x faster than DashMap
 //! (whose resizes move every inline value under the shard's write lock) and
-//! 2-4x faster than papaya, which allocates a node per entry, while 16-byte
+//! 2-5x faster than papaya, which allocates a node per entry, while 16-byte
 //! values stay inline and tie DashMap (0.93-1.07x). A lock-free table would
 //! need epoch reclamation of pool slots and `unsafe` throughout for no
 //! measured gain at this core count. The cost of any lock, measured: its
