@@ -1538,7 +1538,7 @@ impl<'a, K, V: MapValue, S> Iterator for Iter<'a, K, V, S> {
 impl<K, V: MapValue, S> core::iter::FusedIterator for Iter<'_, K, V, S> {}
 
 impl<K, V: MapValue, S> fmt::Debug for Iter<'_, K, V, S> {
-    /// The iterator's position: `Iter { shard: n }`.
+    /// The iterator's position: `Iter { next_shard: n }`.
     ///
     /// ```
     /// let store: mapstore::ConcurrentStore<u8, u8> = mapstore::ConcurrentStore::new();
