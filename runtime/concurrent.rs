@@ -17,7 +17,7 @@
 //! `RwLock<HashMap>`; table in `docs/concurrent.md`): a shard *is* a
 //! `MapStore`, so large values live in that shard's pool, with no
 //! allocation per insert and no value moved while the shard grows. That
-//! makes growing a store of 128-512 B values 1.7-4.8x faster than DashMap
+//! makes growing a store of 128-512 B values 1.7-5.6x faster than DashMap
 //! (whose resizes move every inline value under the shard's write lock) and
 //! 2-5x faster than papaya, which allocates a node per entry, while 16-byte
 //! values stay inline and tie DashMap (0.93-1.07x). A lock-free table would
