@@ -24,6 +24,9 @@ use mapstore_testkit::race::Race;
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
+#[path = "tour_steps/concurrent.rs"]
+mod concurrent;
+
 // ---------------------------------------------------------------------------
 // 1. The value types. The derive reads each one's size, alignment and heap
 //    fields and calls `mapstore::choose` at compile time.
@@ -446,4 +449,5 @@ fn main() {
     println!("   (`allow(slow_storage)`); the caret points at the attribute to change. A silenced");
     println!("   choice still shows in its plan:\n");
     println!("  {}", BoxedPoint::PLAN);
+    concurrent::run();
 }

@@ -47,6 +47,8 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+#[cfg(feature = "std")]
+pub mod concurrent;
 mod derive_support;
 mod impls;
 pub mod map;
@@ -58,6 +60,9 @@ pub mod storage;
 
 pub use hashbrown::{DefaultHashBuilder, Equivalent, TryReserveError};
 
+/// A `MapStore` shared between threads through `&self`: sharded, layout-aware.
+#[cfg(feature = "std")]
+pub use concurrent::ConcurrentStore;
 pub use map::{BoxedMap, InlineMap, PooledMap};
 pub use plan::{
     choose, Optimize, Plan, SlowChoice, Thresholds, ValueLayout, BALANCED, BOXED_MIN_ALIGN,
