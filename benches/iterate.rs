@@ -1,9 +1,13 @@
-//! Iteration and clear-and-drop (issue #9): the three storages against
-//! `IndexMap` and hashbrown's maps on `iter`, `values`, `values_mut`,
-//! `into_values`, `drain`, and `clear` + drop of a small map.
+//! Iteration and clear-and-drop (issues #9 and #16): the three storages
+//! against `IndexMap` and hashbrown's maps on `iter`, `values`,
+//! `values_mut`, `into_values`, `drain`, and `clear` + drop of a small map;
+//! and a pooled map's value walks in the order of `iter()` (`values()`,
+//! `values_mut()`, `into_values()`) against its opt-in memory-order ones
+//! (`unordered_values()`, `unordered_values_mut()`,
+//! `into_unordered_values()`).
 //!
 //! ```sh
-//! cargo bench --bench iterate            # full run, ~3 min on 2 cores; writes docs/bench/iterate.csv
+//! cargo bench --bench iterate            # full run, ~4 min on 2 cores; writes docs/bench/iterate.csv
 //! cargo bench --bench iterate -- --test  # quick mode (CI): N = 1000, 2 rounds, writes no CSV
 //! ```
 //!
@@ -27,20 +31,29 @@
 //! Each contender does every workload through the testkit's `Contender`
 //! trait (`for_each`, `for_each_value`, `for_each_value_mut`, `drain_each`,
 //! `into_values_each`), which calls the map's own method with an internal
-//! (`for_each`) loop. `HashMap<K, Box<V>>` reads a drained value in its box;
+//! (`for_each`) loop. `PooledMap` runs the ordered walks (`values()`...);
+//! the extra entrant `PooledMap unordered` (the testkit's `Unordered`
+//! wrapper) is the same map running `unordered_values()`,
+//! `unordered_values_mut()` and `into_unordered_values()` in the `values`,
+//! `values_mut` and `into_values` workloads (its `iter`, `drain` and
+//! `clear_drop` are `PooledMap`'s, timed again). `HashMap<K, Box<V>>` reads a drained value in its box;
 //! mapstore's `BoxedMap` moves it out, as its `drain` yields `V`.
 //!
 //! Cells: values `Pod<128>`, `Pod<512>`, `Pod<4096>` and `Owned<13>` (a
 //! `String` plus 13 words, 128 B); N = 1e3 and 1e5, and 1e6 for 128 B and
 //! 512 B `Pod` values (the time budget). Contenders: `InlineMap`,
 //! `BoxedMap`, `PooledMap`, `IndexMap<K, V>`, hashbrown's `HashMap<K, V>`
-//! and `HashMap<K, Box<V>>`, all with `DefaultHashBuilder`. All of a cell's
+//! and `HashMap<K, Box<V>>`, and `PooledMap unordered`, all with
+//! `DefaultHashBuilder`. All of a cell's
 //! contenders run interleaved in one process (the testkit's race), the
 //! order rotated each round, and each workload keeps its minimum over the
 //! rounds (15 at N = 1e3, 10 at 1e5, 5 at 1e6). One sample repeats each
 //! workload so that it covers at least 100 000 entries (100 times at
 //! N = 1e3). `PooledMap` is timed twice per round (the control): the gap
-//! between its two minimums is the noise, printed per workload.
+//! between its two minimums is the noise, printed per workload. The
+//! speed-up of the unordered walks is `PooledMap / PooledMap unordered`,
+//! printed per cell and summarised at the end; the CSV's `vs_pooledmap`
+//! column is each contender over `PooledMap`.
 //!
 //! Environment: `MAPSTORE_ITERATE_ONLY=text` runs only the cells whose label
 //! contains `text`; `MAPSTORE_ITERATE_OUT=path` overrides the CSV path (full
@@ -54,27 +67,40 @@ use std::time::{Duration, Instant};
 use mapstore::{BoxedMap, InlineMap, PooledMap};
 use mapstore_testkit::alloc::malloc;
 use mapstore_testkit::contender::{
-    fill, grown, Contender, HashbrownBoxMap, HashbrownMap, IndexMapDefault,
+    fill, grown, Contender, HashbrownBoxMap, HashbrownMap, IndexMapDefault, Unordered,
 };
 use mapstore_testkit::data::{Key, Owned, Pod, Value};
 use mapstore_testkit::race::Race;
 
 /// Contender columns, in this order everywhere.
-const CONTENDERS: [&str; 6] = [
+const CONTENDERS: [&str; NC] = [
     "InlineMap",
     "BoxedMap",
     "PooledMap",
     "IndexMap<K, V>",
     "HashMap<K, V>",
     "HashMap<K, Box<V>>",
+    "PooledMap unordered",
 ];
+/// The number of contenders.
+const NC: usize = 7;
 /// Short names for the per-cell lines.
-const SHORT: [&str; 6] = ["inline", "boxed", "pooled", "indexmap", "hb", "hb_box"];
+const SHORT: [&str; NC] = [
+    "inline",
+    "boxed",
+    "pooled",
+    "indexmap",
+    "hb",
+    "hb_box",
+    "pooled_unord",
+];
 /// The mapstore maps, in [`CONTENDERS`] order.
 const MAPSTORE: [usize; 3] = [0, 1, 2];
 const BOXED: usize = 1;
 const POOLED: usize = 2;
 const INDEXMAP: usize = 3;
+/// `PooledMap` with its memory-order value walks.
+const UNORDERED: usize = 6;
 
 /// The workloads; the first five are iteration.
 const WORKLOADS: [&str; 6] = [
@@ -86,6 +112,8 @@ const WORKLOADS: [&str; 6] = [
     "clear_drop",
 ];
 const ITERATION: usize = 5;
+/// The workloads whose walk `PooledMap unordered` changes.
+const VALUE_WALKS: [usize; 3] = [1, 2, 3];
 const CLEAR_DROP: usize = 5;
 /// The map size `clear_drop` is measured at ("a small map").
 const CLEAR_DROP_N: usize = 1_000;
@@ -194,7 +222,7 @@ struct Cell {
     reps: usize,
     /// `ns[workload][contender]`: nanoseconds per entry (NaN where the
     /// workload is not measured).
-    ns: [[f64; 6]; 6],
+    ns: [[f64; NC]; 6],
     /// The control's spread per workload (NaN where not measured).
     spread: [f64; 6],
 }
@@ -276,11 +304,15 @@ fn cell<V: Touch>(bench: &mut Bench, n: usize) {
         CONTENDERS[5],
         entrant::<V, HashbrownBoxMap<u64, V>>(&keys, reps, clear_drop),
     );
+    race.enter(
+        CONTENDERS[UNORDERED],
+        entrant::<V, Unordered<PooledMap<u64, V>>>(&keys, reps, clear_drop),
+    );
     race.control(pooled);
     let standings = race.run(rounds);
 
     let entries = (n * reps) as f64;
-    let mut ns = [[f64::NAN; 6]; 6];
+    let mut ns = [[f64::NAN; NC]; 6];
     let mut spread = [f64::NAN; 6];
     for w in 0..WORKLOADS.len() {
         if w == CLEAR_DROP && !clear_drop {
@@ -333,6 +365,14 @@ fn cell<V: Touch>(bench: &mut Bench, n: usize) {
             )
             .expect("writing to a String");
         }
+        if VALUE_WALKS.contains(&w) {
+            write!(
+                line,
+                "  ordered/unordered {:.2}x",
+                cell.ns[w][POOLED] / cell.ns[w][UNORDERED]
+            )
+            .expect("writing to a String");
+        }
         write!(line, "  noise {:.3}x", cell.spread[w]).expect("writing to a String");
         println!("{line}");
     }
@@ -341,7 +381,7 @@ fn cell<V: Touch>(bench: &mut Bench, n: usize) {
 
 fn csv(bench: &Bench) -> String {
     let mut out = String::from(
-        "workload,key,value,size,n,rounds,reps,contender,ns_per_entry,vs_indexmap,vs_boxedmap,control_spread\n",
+        "workload,key,value,size,n,rounds,reps,contender,ns_per_entry,vs_indexmap,vs_boxedmap,control_spread,vs_pooledmap\n",
     );
     for c in &bench.cells {
         for (w, workload) in WORKLOADS.iter().enumerate() {
@@ -351,7 +391,7 @@ fn csv(bench: &Bench) -> String {
             for (i, name) in CONTENDERS.iter().enumerate() {
                 writeln!(
                     out,
-                    "{workload},u64,{},{},{},{},{},\"{name}\",{:.4},{:.4},{:.4},{:.4}",
+                    "{workload},u64,{},{},{},{},{},\"{name}\",{:.4},{:.4},{:.4},{:.4},{:.4}",
                     c.value,
                     c.size,
                     c.n,
@@ -360,7 +400,8 @@ fn csv(bench: &Bench) -> String {
                     c.ns[w][i],
                     c.ns[w][i] / c.ns[w][INDEXMAP],
                     c.ns[w][i] / c.ns[w][BOXED],
-                    c.spread[w]
+                    c.spread[w],
+                    c.ns[w][i] / c.ns[w][POOLED]
                 )
                 .expect("writing to a String");
             }
@@ -401,6 +442,47 @@ fn summary(
          net of each cell's noise: {net_within} of {total}",
         CONTENDERS[map], CONTENDERS[reference]
     )
+}
+
+/// The speed-up of the memory-order value walks: `PooledMap` (ordered)
+/// over `PooledMap unordered`, per workload and map size, as
+/// `min-max (median)` with the largest control spread of those cells.
+fn order_summary(bench: &Bench) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut sizes: Vec<usize> = bench.cells.iter().map(|c| c.n).collect();
+    sizes.dedup();
+    for w in VALUE_WALKS {
+        let mut parts = Vec::new();
+        for &n in &sizes {
+            let mut ratios: Vec<f64> = Vec::new();
+            let mut spread = 1.0f64;
+            for c in bench.cells.iter().filter(|c| c.n == n && c.measured(w)) {
+                ratios.push(c.ns[w][POOLED] / c.ns[w][UNORDERED]);
+                spread = spread.max(c.spread[w]);
+            }
+            if ratios.is_empty() {
+                continue;
+            }
+            ratios.sort_by(f64::total_cmp);
+            let mid = ratios.len() / 2;
+            let median = if ratios.len() % 2 == 0 {
+                (ratios[mid - 1] + ratios[mid]) / 2.0
+            } else {
+                ratios[mid]
+            };
+            parts.push(format!(
+                "N={n}: {:.2}-{:.2}x (median {median:.2}x, spread up to {spread:.3}x)",
+                ratios[0],
+                ratios[ratios.len() - 1],
+            ));
+        }
+        lines.push(format!(
+            "order: {} ordered / unordered: {}",
+            WORKLOADS[w],
+            parts.join("; ")
+        ));
+    }
+    lines
 }
 
 fn main() {
@@ -453,7 +535,7 @@ fn main() {
     }
 
     let iteration = "iter, values, values_mut, into_values, drain; values >= 128 B";
-    for map in [POOLED, 0, BOXED] {
+    for map in [POOLED, UNORDERED, 0, BOXED] {
         println!(
             "{}",
             summary(
@@ -479,6 +561,9 @@ fn main() {
             "N = 1000"
         )
     );
+    for line in order_summary(&bench) {
+        println!("{line}");
+    }
     let mut noise: Vec<f64> = bench
         .cells
         .iter()

@@ -27,6 +27,9 @@ mod frozen;
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
+#[path = "tour_steps/concurrent.rs"]
+mod concurrent;
+
 // ---------------------------------------------------------------------------
 // 1. The value types. The derive reads each one's size, alignment and heap
 //    fields and calls `mapstore::choose` at compile time.
@@ -449,5 +452,6 @@ fn main() {
     println!("   (`allow(slow_storage)`); the caret points at the attribute to change. A silenced");
     println!("   choice still shows in its plan:\n");
     println!("  {}", BoxedPoint::PLAN);
+    concurrent::run();
     frozen::run();
 }

@@ -255,7 +255,8 @@ mod tests {
     extern crate std;
 
     use super::*;
-    use crate::plan::{decide, StorageKind, ValueLayout};
+    use crate::plan::{decide, ValueLayout};
+    use crate::storage::StorageKind;
     use std::string::String;
     use std::vec::Vec;
     use std::{format, vec};

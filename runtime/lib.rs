@@ -7,7 +7,7 @@
 //! |---|---|---|---|
 //! | [`Inline`](storage::Inline) | `(K, V)` | small values | resizes move values; empty buckets reserve `size_of::<V>()` |
 //! | [`Boxed`](storage::Boxed) | `(K, Box<V>)` | huge values | an allocation per insert, a pointer chase per lookup |
-//! | [`Pooled`](storage::Pooled) | `(K, slot pointer)` | large values | one pointer chase per lookup, like a box; values never move; no allocation per insert; `values()` walks memory in order |
+//! | [`Pooled`](storage::Pooled) | `(K, slot pointer)` | large values | one pointer chase per lookup, like a box; values never move; no allocation per insert; `unordered_values()` walks the pool's chunks in memory order |
 //!
 //! `#[derive(MapStore)]` reads the type's size and alignment from the
 //! compiler, calls [`choose`], and implements [`MapValue`] so that
@@ -48,6 +48,8 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+#[cfg(feature = "std")]
+pub mod concurrent;
 mod derive_support;
 pub mod frozen;
 mod impls;
@@ -60,12 +62,16 @@ pub mod storage;
 
 pub use hashbrown::{DefaultHashBuilder, Equivalent, TryReserveError};
 
+/// A `MapStore` shared between threads through `&self`: sharded, layout-aware.
+#[cfg(feature = "std")]
+pub use concurrent::ConcurrentStore;
 pub use frozen::{FrozenIndex, FrozenPlan, FrozenStore};
 pub use map::{BoxedMap, InlineMap, PooledMap};
 pub use plan::{
-    choose, Optimize, Plan, SlowChoice, StorageKind, Thresholds, ValueLayout, BALANCED,
-    BOXED_MIN_ALIGN, BOXED_MIN_SIZE, INLINE_MAX_SIZE, MEMORY, READS, WRITES,
+    choose, Optimize, Plan, SlowChoice, Thresholds, ValueLayout, BALANCED, BOXED_MIN_ALIGN,
+    BOXED_MIN_SIZE, INLINE_MAX_SIZE, MEMORY, READS, WRITES,
 };
+pub use storage::StorageKind;
 
 #[cfg(feature = "derive")]
 pub use mapstore_macros::MapStore;
@@ -193,7 +199,8 @@ pub type MapStore<K, V, S = DefaultHashBuilder> = map::Map<K, V, <V as MapValue>
 #[doc(hidden)]
 pub mod __private {
     pub use crate::derive_support::*;
-    pub use crate::plan::{Optimize, StorageKind};
+    pub use crate::plan::Optimize;
+    pub use crate::storage::StorageKind;
     pub use crate::storage::{Boxed, Inline, Pooled, Storage};
     pub use crate::{choose, DefaultHashBuilder, MapStore, MapValue, Plan};
     pub use core;

@@ -13,8 +13,7 @@ use core::ops::Index;
 use hashbrown::hash_table::{self, HashTable};
 use hashbrown::{DefaultHashBuilder, Equivalent, TryReserveError};
 
-use crate::plan::StorageKind;
-use crate::storage::{Boxed, EmptySide, Inline, Pair, Pooled, Storage, StorageOps};
+use crate::storage::{Boxed, EmptySide, Inline, Pair, Pooled, Storage, StorageKind, StorageOps};
 
 /// A hash map whose values live inline in the table: `HashTable<(K, V)>`.
 ///
@@ -53,9 +52,10 @@ pub type BoxedMap<K, V, S = DefaultHashBuilder> = Map<K, V, Boxed, S>;
 /// Best for large values: a resize moves 8-byte slot pointers, never the
 /// values; a lookup chases one pointer, as a box's does; removed slots are
 /// reused without calling the allocator; a value keeps its address until it
-/// is removed. [`values`](Map::values), [`values_mut`](Map::values_mut) and
-/// [`into_values`](Map::into_values) walk the chunks in memory order;
-/// iterators that yield keys walk the table.
+/// is removed. Every iterator walks the table, so [`values`](Map::values)
+/// follows [`keys`](Map::keys) as with the other storages;
+/// [`unordered_values`](Map::unordered_values) walks the chunks in memory
+/// order instead, faster, in another order.
 ///
 /// ```
 /// use mapstore::PooledMap;
@@ -188,6 +188,26 @@ impl<K, V, St: Storage> Map<K, V, St, DefaultHashBuilder> {
 }
 
 impl<K, V, St: Storage, S> Map<K, V, St, S> {
+    /// Matches the bucket of `key`; a method so that the bucket type is
+    /// known from `Self` (a free function would need a turbofish).
+    #[inline]
+    fn is_key<'a, Q>(key: &'a Q) -> impl Fn(&Bucket<K, V, St>) -> bool + 'a
+    where
+        Q: Equivalent<K> + ?Sized,
+    {
+        equivalent::<Q, K, V, St>(key)
+    }
+
+    /// Rehashes a bucket of this map's table with `hash_builder`.
+    #[inline]
+    fn rehash(hash_builder: &S) -> impl Fn(&Bucket<K, V, St>) -> u64 + '_
+    where
+        K: Hash,
+        S: BuildHasher,
+    {
+        hasher::<K, V, St, S>(hash_builder)
+    }
+
     /// Creates an empty map that hashes keys with `hash_builder`.
     ///
     /// ```
@@ -329,25 +349,23 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
         Keys { inner: self.iter() }
     }
 
-    /// Iterates over the values in arbitrary order.
-    ///
-    /// A pooled map walks its pool here, in memory order, which is not the
-    /// order of [`keys`](Self::keys) or [`iter`](Self::iter) (std's
-    /// `HashMap` does not promise one either): to pair keys with values,
-    /// use `iter`.
+    /// Iterates over the values, in the order of [`iter`](Self::iter) and
+    /// [`keys`](Self::keys), for every storage: `keys().zip(values())`
+    /// pairs each key with its own value.
     ///
     /// ```
-    /// let map: mapstore::PooledMap<_, _> = [(1, 10), (2, 20)].into();
-    /// assert_eq!(map.values().sum::<i32>(), 30);
+    /// let map: mapstore::PooledMap<_, _> = [(1, 10), (2, 20), (3, 30)].into();
+    /// assert_eq!(map.values().sum::<i32>(), 60);
+    /// for (k, v) in map.keys().zip(map.values()) {
+    ///     assert_eq!(*v, k * 10);
+    /// }
     /// ```
     pub fn values(&self) -> Values<'_, K, V, St> {
-        Values {
-            inner: St::values(&self.table, &self.side),
-        }
+        Values { inner: self.iter() }
     }
 
     /// Iterates over the values, mutably, in the order of
-    /// [`values`](Self::values).
+    /// [`iter`](Self::iter).
     ///
     /// ```
     /// let mut map: mapstore::BoxedMap<_, _> = [("a", 1)].into();
@@ -356,6 +374,40 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     /// ```
     pub fn values_mut(&mut self) -> ValuesMut<'_, K, V, St> {
         ValuesMut {
+            inner: self.iter_mut(),
+        }
+    }
+
+    /// Iterates over the values in the storage's memory order, which for a
+    /// pooled map is **not** the order of [`iter`](Self::iter) or
+    /// [`keys`](Self::keys): never zip it with them.
+    ///
+    /// For a pooled map it walks the pool's chunks a run of adjacent values
+    /// at a time, as a slice iterator would, instead of chasing one slot
+    /// pointer per entry; `docs/pool.md` has the measured speed-up. For an
+    /// inline or boxed map it is [`values`](Self::values).
+    ///
+    /// ```
+    /// let map: mapstore::PooledMap<_, _> = [(1, 10), (2, 20)].into();
+    /// assert_eq!(map.unordered_values().sum::<i32>(), 30);
+    /// ```
+    pub fn unordered_values(&self) -> UnorderedValues<'_, K, V, St> {
+        UnorderedValues {
+            inner: St::values(&self.table, &self.side),
+        }
+    }
+
+    /// Iterates over the values, mutably, in the order of
+    /// [`unordered_values`](Self::unordered_values): memory order, not the
+    /// order of [`iter`](Self::iter).
+    ///
+    /// ```
+    /// let mut map: mapstore::PooledMap<_, _> = [("a", 1), ("b", 2)].into();
+    /// map.unordered_values_mut().for_each(|v| *v *= 10);
+    /// assert_eq!((map["a"], map["b"]), (10, 20));
+    /// ```
+    pub fn unordered_values_mut(&mut self) -> UnorderedValuesMut<'_, K, V, St> {
+        UnorderedValuesMut {
             inner: St::values_mut(&mut self.table, &mut self.side),
         }
     }
@@ -373,7 +425,8 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     }
 
     /// Consumes the map, yielding its values in the order of
-    /// [`values`](Self::values).
+    /// [`iter`](Self::iter) (and of [`into_keys`](Self::into_keys) for an
+    /// equal map).
     ///
     /// ```
     /// let map: mapstore::PooledMap<_, _> = [("a", 1)].into();
@@ -381,6 +434,22 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     /// ```
     pub fn into_values(self) -> IntoValues<K, V, St> {
         IntoValues {
+            inner: self.into_iter(),
+        }
+    }
+
+    /// Consumes the map, yielding its values in the order of
+    /// [`unordered_values`](Self::unordered_values): memory order. The keys
+    /// are dropped first.
+    ///
+    /// ```
+    /// let map: mapstore::PooledMap<_, _> = [("a", 1), ("b", 2)].into();
+    /// let mut values: Vec<_> = map.into_unordered_values().collect();
+    /// values.sort();
+    /// assert_eq!(values, [1, 2]);
+    /// ```
+    pub fn into_unordered_values(self) -> IntoUnorderedValues<K, V, St> {
+        IntoUnorderedValues {
             inner: St::into_values(self.table, self.side),
         }
     }
@@ -461,8 +530,20 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     /// assert!(map.is_empty());
     /// ```
     pub fn clear(&mut self) {
+        /// Clears the side storage after the table, also when a key's
+        /// `Drop` panics out of the table's clear: hashbrown then leaves
+        /// the table empty, and the values must not outlive their buckets.
+        struct ClearSide<'a, K, V, St: Storage>(&'a mut Side<K, V, St>);
+
+        impl<K, V, St: Storage> Drop for ClearSide<'_, K, V, St> {
+            fn drop(&mut self) {
+                St::clear(self.0);
+            }
+        }
+
+        let side = ClearSide::<K, V, St>(&mut self.side);
         self.table.clear();
-        St::clear(&mut self.side);
+        drop(side);
     }
 }
 
@@ -532,8 +613,7 @@ where
     /// assert!(map.memory_usage() < full / 10);
     /// ```
     pub fn shrink_to_fit(&mut self) {
-        self.table
-            .shrink_to_fit(hasher::<K, V, St, S>(&self.hash_builder));
+        self.table.shrink_to_fit(Self::rehash(&self.hash_builder));
         St::shrink_to_fit(&mut self.side);
     }
 
@@ -547,7 +627,7 @@ where
     /// ```
     pub fn shrink_to(&mut self, min_capacity: usize) {
         self.table
-            .shrink_to(min_capacity, hasher::<K, V, St, S>(&self.hash_builder));
+            .shrink_to(min_capacity, Self::rehash(&self.hash_builder));
         St::shrink_to_fit(&mut self.side);
     }
 
@@ -595,17 +675,13 @@ where
         if table.len() == table.capacity() {
             // Full: look the key up before growing. With room to spare, the
             // one probe below finds the key or its slot.
-            table = match table.find_entry(hash, equivalent::<_, K, V, St>(&key)) {
+            table = match table.find_entry(hash, Self::is_key(&key)) {
                 Ok(inner) => return Entry::Occupied(OccupiedEntry { inner, side }),
                 Err(absent) => absent.into_table(),
             };
             unwrap_reserve(reserve_table::<K, V, St, S>(table, side, hash_builder, 1));
         }
-        match table.entry(
-            hash,
-            equivalent::<_, K, V, St>(&key),
-            hasher::<K, V, St, S>(hash_builder),
-        ) {
+        match table.entry(hash, Self::is_key(&key), Self::rehash(hash_builder)) {
             hash_table::Entry::Occupied(inner) => Entry::Occupied(OccupiedEntry { inner, side }),
             hash_table::Entry::Vacant(inner) => Entry::Vacant(VacantEntry { inner, key, side }),
         }
@@ -641,7 +717,7 @@ where
             return None;
         }
         let hash = make_hash(&self.hash_builder, key);
-        let bucket = self.table.find(hash, equivalent::<_, K, V, St>(key))?;
+        let bucket = self.table.find(hash, Self::is_key(key))?;
         Some(St::pair(&self.side, bucket))
     }
 
@@ -662,7 +738,7 @@ where
         }
         let hash = make_hash(&self.hash_builder, key);
         let side = &self.side;
-        let bucket = self.table.find_mut(hash, equivalent::<_, K, V, St>(key))?;
+        let bucket = self.table.find_mut(hash, Self::is_key(key))?;
         Some(St::pair_mut(side, bucket).1)
     }
 
@@ -709,10 +785,7 @@ where
             return None;
         }
         let hash = make_hash(&self.hash_builder, key);
-        let entry = self
-            .table
-            .find_entry(hash, equivalent::<_, K, V, St>(key))
-            .ok()?;
+        let entry = self.table.find_entry(hash, Self::is_key(key)).ok()?;
         let (bucket, _) = entry.remove();
         Some(St::take(&mut self.side, bucket))
     }
@@ -760,11 +833,10 @@ where
     /// ```
     pub fn insert_boxed(&mut self, key: K, value: Box<V>) -> Option<Box<V>> {
         let hash = make_hash(&self.hash_builder, &key);
-        match self.table.entry(
-            hash,
-            equivalent::<_, K, V, Boxed>(&key),
-            hasher::<K, V, Boxed, S>(&self.hash_builder),
-        ) {
+        match self
+            .table
+            .entry(hash, Self::is_key(&key), Self::rehash(&self.hash_builder))
+        {
             hash_table::Entry::Occupied(mut entry) => {
                 Some(core::mem::replace(&mut entry.get_mut().slot, value))
             }
@@ -787,10 +859,7 @@ where
         Q: Hash + Equivalent<K> + ?Sized,
     {
         let hash = make_hash(&self.hash_builder, key);
-        let entry = self
-            .table
-            .find_entry(hash, equivalent::<_, K, V, Boxed>(key))
-            .ok()?;
+        let entry = self.table.find_entry(hash, Self::is_key(key)).ok()?;
         Some(entry.remove().0.slot)
     }
 }
@@ -1247,13 +1316,27 @@ pub struct Keys<'a, K, V, St: Storage> {
     inner: Iter<'a, K, V, St>,
 }
 
-/// Iterator over values, from [`Map::values`].
-pub struct Values<'a, K: 'a, V: 'a, St: Storage> {
+/// Iterator over values, from [`Map::values`], in the order of
+/// [`Map::iter`].
+pub struct Values<'a, K, V, St: Storage> {
+    inner: Iter<'a, K, V, St>,
+}
+
+/// Iterator over mutable values, from [`Map::values_mut`], in the order of
+/// [`Map::iter`].
+pub struct ValuesMut<'a, K, V, St: Storage> {
+    inner: IterMut<'a, K, V, St>,
+}
+
+/// Iterator over values in the storage's memory order, from
+/// [`Map::unordered_values`].
+pub struct UnorderedValues<'a, K: 'a, V: 'a, St: Storage> {
     inner: St::Values<'a, K, V>,
 }
 
-/// Iterator over mutable values, from [`Map::values_mut`].
-pub struct ValuesMut<'a, K: 'a, V: 'a, St: Storage> {
+/// Iterator over mutable values in the storage's memory order, from
+/// [`Map::unordered_values_mut`].
+pub struct UnorderedValuesMut<'a, K: 'a, V: 'a, St: Storage> {
     inner: St::ValuesMut<'a, K, V>,
 }
 
@@ -1262,8 +1345,15 @@ pub struct IntoKeys<K, V, St: Storage> {
     inner: IntoIter<K, V, St>,
 }
 
-/// Owning iterator over values, from [`Map::into_values`].
+/// Owning iterator over values, from [`Map::into_values`], in the order
+/// of [`Map::iter`].
 pub struct IntoValues<K, V, St: Storage> {
+    inner: IntoIter<K, V, St>,
+}
+
+/// Owning iterator over values in the storage's memory order, from
+/// [`Map::into_unordered_values`].
+pub struct IntoUnorderedValues<K, V, St: Storage> {
     inner: St::IntoValues<K, V>,
 }
 
@@ -1295,10 +1385,13 @@ projection_iter!(IterMut<'a>, (&'a K, &'a mut V), |entry| entry);
 projection_iter!(IntoIter, (K, V), |entry| entry);
 projection_iter!(Drain<'a>, (K, V), |entry| entry);
 projection_iter!(Keys<'a>, &'a K, |(k, _)| k);
-projection_iter!(Values<'a>, &'a V, |v| v);
-projection_iter!(ValuesMut<'a>, &'a mut V, |v| v);
+projection_iter!(Values<'a>, &'a V, |(_, v)| v);
+projection_iter!(ValuesMut<'a>, &'a mut V, |(_, v)| v);
 projection_iter!(IntoKeys, K, |(k, _)| k);
-projection_iter!(IntoValues, V, |v| v);
+projection_iter!(IntoValues, V, |(_, v)| v);
+projection_iter!(UnorderedValues<'a>, &'a V, |v| v);
+projection_iter!(UnorderedValuesMut<'a>, &'a mut V, |v| v);
+projection_iter!(IntoUnorderedValues, V, |v| v);
 
 impl<K, V, St: Storage> Clone for Keys<'_, K, V, St> {
     fn clone(&self) -> Self {
@@ -1311,6 +1404,14 @@ impl<K, V, St: Storage> Clone for Keys<'_, K, V, St> {
 impl<K, V, St: Storage> Clone for Values<'_, K, V, St> {
     fn clone(&self) -> Self {
         Values {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<K, V, St: Storage> Clone for UnorderedValues<'_, K, V, St> {
+    fn clone(&self) -> Self {
+        UnorderedValues {
             inner: self.inner.clone(),
         }
     }
@@ -1339,6 +1440,9 @@ exact_and_fused!(
     ValuesMut<'a>,
     IntoKeys,
     IntoValues,
+    UnorderedValues<'a>,
+    UnorderedValuesMut<'a>,
+    IntoUnorderedValues,
 );
 
 macro_rules! debug_len {
@@ -1359,7 +1463,9 @@ debug_len!(
     Drain<'a>,
     ValuesMut<'a>,
     IntoKeys,
-    IntoValues
+    IntoValues,
+    UnorderedValuesMut<'a>,
+    IntoUnorderedValues
 );
 
 impl<K: fmt::Debug, V: fmt::Debug, St: Storage> fmt::Debug for Iter<'_, K, V, St> {
@@ -1375,6 +1481,12 @@ impl<K: fmt::Debug, V, St: Storage> fmt::Debug for Keys<'_, K, V, St> {
 }
 
 impl<K, V: fmt::Debug, St: Storage> fmt::Debug for Values<'_, K, V, St> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.clone()).finish()
+    }
+}
+
+impl<K, V: fmt::Debug, St: Storage> fmt::Debug for UnorderedValues<'_, K, V, St> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(self.clone()).finish()
     }

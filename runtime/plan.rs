@@ -2,53 +2,13 @@
 
 use core::fmt;
 
-/// The three ways a map can hold its values.
-///
-/// # Examples
-///
-/// ```
-/// use mapstore::{choose, Optimize, StorageKind, ValueLayout};
-///
-/// assert_eq!(choose(ValueLayout::new(16, 8, false, false), Optimize::Balanced), StorageKind::Inline);
-/// assert_eq!(choose(ValueLayout::new(4096, 8, false, false), Optimize::Balanced), StorageKind::Pooled);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum StorageKind {
-    /// Values live in the hash table's buckets, next to their keys.
-    Inline,
-    /// Each value lives in its own heap allocation; the table holds a `Box`.
-    Boxed,
-    /// Values live in a chunked pool that never moves them; the table holds a
-    /// `u32` slot index.
-    Pooled,
-}
-
-impl StorageKind {
-    /// The lowercase name used in `#[map_store(storage = "...")]`.
-    ///
-    /// ```
-    /// assert_eq!(mapstore::StorageKind::Pooled.name(), "pooled");
-    /// ```
-    pub const fn name(self) -> &'static str {
-        match self {
-            StorageKind::Inline => "inline",
-            StorageKind::Boxed => "boxed",
-            StorageKind::Pooled => "pooled",
-        }
-    }
-}
-
-impl fmt::Display for StorageKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+use crate::storage::{Storage, StorageKind};
 
 /// The goal a value type's storage is chosen for.
 ///
 /// Set with `#[map_store(optimize = "...")]`; [`Optimize::Balanced`] is the
 /// default. Each goal has its own [`Thresholds`], measured by the project's
-/// sweep (`benches/sweep.rs`, results in the README).
+/// sweep (`benches/sweep.rs`, results in `docs/policy.md`).
 ///
 /// ```
 /// use mapstore::Optimize;
@@ -112,7 +72,7 @@ impl fmt::Display for Optimize {
 /// The size limits [`choose`] applies for one [`Optimize`] goal.
 ///
 /// Every value comes from the project's sweep (`benches/sweep.rs`, its
-/// per-cell minimums in `docs/bench/sweep.csv`, summarised in the README):
+/// per-cell minimums in `docs/bench/sweep.csv`, summarised in `docs/policy.md`):
 /// `tools/pick_thresholds.py` tries every limit at the swept sizes (8 B to
 /// 4 KiB) and keeps, per goal, the set whose worst ratio of the picked
 /// storage to the best of the three is smallest. Sizes between two swept
@@ -471,7 +431,7 @@ impl Plan {
             type_name,
             ValueLayout::of::<V>(!heap_fields.is_empty()),
             heap_fields,
-            Some(<V::Storage as crate::storage::Storage>::KIND),
+            Some(<V::Storage as Storage>::KIND),
             Optimize::Balanced,
         )
     }

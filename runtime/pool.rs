@@ -22,19 +22,28 @@
 //!
 //! Invariants, for a pool `p`:
 //! - `p.next <= p.capacity() <= u32::MAX`; slots at dense indices `next..`
-//!   have never been written. Every slot below `next` holds its own dense
-//!   index at [`index_offset`], written when it was first handed out and
-//!   never changed.
+//!   hold nothing the pool reads (they may keep bytes from before a
+//!   `clear`, a `shrink_to_fit` or an emptying, which are never read as
+//!   values). Every slot below `next` holds its own dense index at
+//!   [`index_offset`], written when it was handed out after the last reset
+//!   of `next` and unchanged since.
 //! - bit `i` of `p.occupied` is set iff the slot with dense index `i` holds
 //!   an initialized value; `p.len` counts the set bits.
 //! - `p.free` holds a pointer to each slot below `next` whose bit is clear,
 //!   once.
-//! - each occupied slot is referred to by exactly one live [`PoolSlot`]
-//!   (held by the map's table), and no [`PoolSlot`] refers to a vacant slot
-//!   or to another pool's slot. The map upholds this: it creates slots only
-//!   through [`Pool::insert`], consumes them only through [`Pool::remove`]
-//!   or by clearing, and after cloning the pool it moves each cloned
-//!   table's handle to the clone with [`Pool::rebase`].
+//! - each occupied slot is referred to by at most one usable [`PoolSlot`]
+//!   (held by the map's table), and no usable [`PoolSlot`] refers to a
+//!   vacant slot or to another pool's slot. The one exception is brief:
+//!   while a map is cloned, the cloned table's handles are duplicates
+//!   ([`PoolSlot::duplicate`]) of the original's, not usable until
+//!   [`Pool::rebase`] moves each to the clone, with nothing run in between.
+//!   The map upholds this: it creates slots only through [`Pool::insert`],
+//!   consumes them only through [`Pool::remove`], an [`Emptying`] pool or
+//!   by clearing the table with the pool.
+//! - no code outside this crate can hold a [`PoolSlot`] or a [`Pool`]: the
+//!   storage operations that hand them out are crate-private
+//!   (`storage::StorageOps` is a `pub(crate)` supertrait of the public
+//!   `Storage`), and neither type has a public constructor.
 //! - every pointer in a [`PoolSlot`] or in `p.free` was derived from a chunk
 //!   allocation of `p` and points at the start of a slot; chunks are only
 //!   freed by `shrink_to_fit`, above every live slot, and by drop.
@@ -93,11 +102,44 @@ impl<V: UnwindSafe> UnwindSafe for PoolSlot<V> {}
 
 impl<V> PoolSlot<V> {
     /// A second handle to the same slot, for the clone of a table whose
-    /// pool was cloned slot for slot ([`Pool::clone`]). It still refers to
-    /// the original pool: [`Pool::rebase`] must move it to the clone before
-    /// it is used.
-    pub(crate) fn duplicate(&self) -> PoolSlot<V> {
+    /// pool was cloned slot for slot ([`Pool::clone`]).
+    ///
+    /// # Safety
+    ///
+    /// The duplicate still refers to the original pool's slot. Before it or
+    /// the original is used again, the caller must either move it to the
+    /// clone with [`Pool::rebase`] or drop it unused (dropping a handle
+    /// releases nothing).
+    pub(crate) unsafe fn duplicate(&self) -> PoolSlot<V> {
         PoolSlot(self.0)
+    }
+}
+
+/// A bucket of the pooled table: the key and the handle of the pool slot
+/// that holds its value. Here, not in `storage`, so that the crate's unsafe
+/// code stays in this file.
+pub(crate) struct PoolBucket<K, V> {
+    pub(crate) key: K,
+    pub(crate) slot: PoolSlot<V>,
+}
+
+/// A copy that refers to the same pool slot, only for the pooled storage's
+/// `clone_table` (hashbrown's `HashTable::clone` needs `Clone`), whose caller
+/// moves every copied bucket to the cloned pool with [`Pool::rebase`].
+///
+/// `PoolBucket` is crate-private and no public item hands one out, so this
+/// impl is no door for outside code.
+impl<K: Clone, V> Clone for PoolBucket<K, V> {
+    fn clone(&self) -> Self {
+        PoolBucket {
+            key: self.key.clone(),
+            // SAFETY: the one use of this impl is `Pooled::clone_table`,
+            // whose caller (`Map::clone`) rebases every copy onto the cloned
+            // pool right after, running nothing in between; a copy dropped
+            // before that (a panicking `K::clone` unwinds out of the table's
+            // clone) releases nothing.
+            slot: unsafe { self.slot.duplicate() },
+        }
     }
 }
 
@@ -282,7 +324,7 @@ impl<V> Drop for Chunks<V> {
 }
 
 /// A chunked pool of `V` slots with a free list.
-pub struct Pool<V> {
+pub(crate) struct Pool<V> {
     chunks: Chunks<V>,
     /// Slots at dense indices `..next` have been handed out at least once.
     next: usize,
@@ -301,19 +343,15 @@ pub struct Pool<V> {
 // pointers are not shared with anything but the pool's own `PoolSlot`s.
 unsafe impl<V: Send> Send for Pool<V> {}
 // SAFETY: through `&Pool<V>` only `&V` can be reached: `get_mut` also needs
-// a unique borrow of a `PoolSlot`, which only the owner of `&mut` map has.
+// a unique borrow of a `PoolSlot`, and only the crate's maps hold
+// `PoolSlot`s (no code outside the crate can name or make one), each in its
+// own table, reachable mutably only through `&mut` of that map.
 unsafe impl<V: Sync> Sync for Pool<V> {}
 
 // Unwind safety as `Vec<V>` has it: the chunk pointers alone would demand
 // `V: RefUnwindSafe`, where std's `HashMap` asks `V: UnwindSafe`. (The auto
 // `RefUnwindSafe` already matches std's.)
 impl<V: UnwindSafe> UnwindSafe for Pool<V> {}
-
-impl<V> Default for Pool<V> {
-    fn default() -> Self {
-        Self::new()
-    }
-}
 
 impl<V> Pool<V> {
     /// An empty pool. It allocates nothing; `const` so that a map's
@@ -492,28 +530,39 @@ impl<V> Pool<V> {
     #[allow(clippy::mut_from_ref)]
     pub(crate) fn get_mut<'a>(&'a self, slot: &'a mut PoolSlot<V>) -> &'a mut V {
         debug_assert!(self.is_occupied(Self::index_of(slot.0)));
-        // SAFETY: as in `get`; and the borrow is unique because exactly one
-        // live `PoolSlot` refers to each occupied slot, and it is borrowed
-        // mutably here for `'a`. The pointer was derived from the chunk's
-        // raw allocation, not from a reference to the pool, so no shared
-        // borrow covers the value.
+        // SAFETY: as in `get`; and the borrow is unique because at most one
+        // usable `PoolSlot` refers to each occupied slot (see the module's
+        // invariants), and it is borrowed mutably here for `'a`. The
+        // pointer was derived from the chunk's raw allocation, not from a
+        // reference to the pool, so no shared borrow covers the value.
         unsafe { slot.0.as_mut() }
+    }
+
+    /// Unique access to the values for `'a`, without a borrow of the pool
+    /// itself: see [`ValuesMut`].
+    #[inline]
+    pub(crate) fn values_access(&mut self) -> ValuesMut<'_, V> {
+        ValuesMut { _pool: PhantomData }
     }
 
     /// Moves the value out of a slot and frees the slot.
     #[inline]
     pub(crate) fn remove(&mut self, slot: PoolSlot<V>) -> V {
         let i = Self::index_of(slot.0);
-        debug_assert!(self.is_occupied(i));
-        // SAFETY: the slot is occupied (a live `PoolSlot` refers to it) and
-        // is marked vacant right after, so the value is read exactly once.
-        let value = unsafe { slot.0.read() };
-        self.occupied[i / 64] &= !(1 << (i % 64));
+        // The books first: a handle whose slot is not occupied (a broken
+        // invariant) stops here with a panic, before the value is read.
+        let word = &mut self.occupied[i / 64];
+        let bit = 1 << (i % 64);
+        assert!(*word & bit != 0, "mapstore: a pool handle to a vacant slot");
+        *word &= !bit;
         self.len -= 1;
         // Cannot panic: the free list holds fewer than `u32::MAX` entries,
         // so its capacity cannot overflow, and allocation failure aborts.
         self.free.push(slot.0);
-        value
+        // SAFETY: the slot held a value (its bit was set) and is now marked
+        // vacant and consumed with its only handle, so the value is read
+        // exactly once.
+        unsafe { slot.0.read() }
     }
 
     /// Moves `slot`, a handle of `original` (of which `self` is a clone,
@@ -691,11 +740,35 @@ impl<V> Emptying<V> {
     /// The emptied pool, with its chunks, ready for reuse. Values whose
     /// handles were not given back are leaked.
     pub(crate) fn finish(&mut self) -> Pool<V> {
-        let mut pool = mem::take(&mut self.pool);
+        let mut pool = mem::replace(&mut self.pool, Pool::new());
         // Resets the free list and the fresh-slot mark; drops nothing, as
         // no bit is set.
         pool.clear();
         pool
+    }
+}
+
+/// The unique access to a pool's values that a mutable walk of the table
+/// needs: a map's `iter_mut` hands out `&mut V` through the table's handles.
+///
+/// It stands for `&'a mut Pool<V>` (which created it) without holding a
+/// shared borrow of the pool, so the walk is `Send` when `V: Send`, as std's
+/// `IterMut` is, and `Sync` when `V: Sync`, both by the auto traits of
+/// `&mut Pool<V>`.
+pub(crate) struct ValuesMut<'a, V> {
+    _pool: PhantomData<&'a mut Pool<V>>,
+}
+
+impl<'a, V> ValuesMut<'a, V> {
+    /// The value in an occupied slot of the pool, mutably.
+    #[inline]
+    pub(crate) fn get_mut(&self, slot: &'a mut PoolSlot<V>) -> &'a mut V {
+        // SAFETY: `slot` is a handle of the pool this access was made from
+        // (the map's table holds only handles of its own pool), which is
+        // borrowed uniquely for `'a`, so the value is initialized and stays
+        // so for `'a`; the unique borrow of the only usable handle makes the
+        // value's borrow unique, as in `Pool::get_mut`.
+        unsafe { slot.0.as_mut() }
     }
 }
 
@@ -831,7 +904,7 @@ impl Cursor {
 }
 
 /// Shared references to a pool's values, in dense-index order.
-pub struct Iter<'a, V> {
+pub(crate) struct Iter<'a, V> {
     pool: &'a Pool<V>,
     cursor: Cursor,
 }
@@ -877,7 +950,7 @@ impl<'a, V> Iterator for Iter<'a, V> {
 }
 
 /// Mutable references to a pool's values, in dense-index order.
-pub struct IterMut<'a, V> {
+pub(crate) struct IterMut<'a, V> {
     pool: &'a Pool<V>,
     cursor: Cursor,
     _values: PhantomData<&'a mut V>,
@@ -917,7 +990,7 @@ impl<'a, V> Iterator for IterMut<'a, V> {
 }
 
 /// The values of a pool, moved out in dense-index order.
-pub struct IntoIter<V> {
+pub(crate) struct IntoIter<V> {
     pool: Pool<V>,
     cursor: Cursor,
 }
@@ -1068,7 +1141,7 @@ impl<V: Clone> Clone for Pool<V> {
     /// table's slots can be copied and then moved over with
     /// [`Pool::rebase`].
     fn clone(&self) -> Self {
-        let mut copy = Pool::<V>::default();
+        let mut copy = Pool::<V>::new();
         if let Err(err) = copy.try_reserve(self.next) {
             match err {
                 TryReserveError::CapacityOverflow => unreachable!("the original has these slots"),
@@ -1142,7 +1215,7 @@ mod tests {
 
     #[test]
     fn slots_hold_their_dense_index() {
-        let mut pool = Pool::<[u8; 3]>::default();
+        let mut pool = Pool::<[u8; 3]>::new();
         let slots: alloc::vec::Vec<_> = (0..3000).map(|i| pool.insert([i as u8; 3])).collect();
         for (i, slot) in slots.iter().enumerate() {
             assert_eq!(Pool::index_of(slot.0), i);
@@ -1178,14 +1251,15 @@ mod tests {
         #[derive(Clone)]
         #[repr(align(32))]
         struct Page([u64; 128]);
-        let mut pool = Pool::<Page>::default();
+        let mut pool = Pool::<Page>::new();
         let slots: alloc::vec::Vec<_> = (0..300).map(|i| pool.insert(Page([i; 128]))).collect();
         let copy = pool.clone();
         for (i, slot) in slots.iter().enumerate() {
             let value = pool.get(slot);
             assert_eq!(value as *const Page as usize % 32, 0);
             assert!(value.0.iter().all(|&w| w == i as u64));
-            let mut moved = slot.duplicate();
+            // SAFETY: the duplicate is rebased onto the clone before use.
+            let mut moved = unsafe { slot.duplicate() };
             copy.rebase(&pool, &mut moved);
             assert_ne!(moved.0, slot.0);
             assert!(copy.get(&moved).0.iter().all(|&w| w == i as u64));
@@ -1208,7 +1282,7 @@ mod tests {
     fn walks_visit_occupied_slots_in_dense_order() {
         // Runs cut by holes, by bitmap words and by chunk ends (8-byte
         // slots: chunks of 128, 256, ... slots).
-        let mut pool = Pool::<u32>::default();
+        let mut pool = Pool::<u32>::new();
         let slots: alloc::vec::Vec<_> = (0..2000u32).map(|i| pool.insert(i)).collect();
         let mut kept = alloc::vec::Vec::new();
         for (i, slot) in slots.into_iter().enumerate() {
@@ -1245,7 +1319,7 @@ mod tests {
 
     #[test]
     fn freed_slots_are_reused_first() {
-        let mut pool = Pool::<[u64; 40]>::default();
+        let mut pool = Pool::<[u64; 40]>::new();
         let a = pool.insert([1; 40]);
         let b = pool.insert([2; 40]);
         let a_index = a.0;
@@ -1258,7 +1332,7 @@ mod tests {
 
     #[test]
     fn values_never_move() {
-        let mut pool = Pool::<[u8; 200]>::default();
+        let mut pool = Pool::<[u8; 200]>::new();
         let first = pool.insert([7; 200]);
         let address = pool.get(&first) as *const _;
         let mut slots = alloc::vec::Vec::new();
@@ -1271,12 +1345,12 @@ mod tests {
 
     #[test]
     fn reserve_past_u32_is_an_error() {
-        let mut pool = Pool::<()>::default();
+        let mut pool = Pool::<()>::new();
         assert_eq!(
             pool.try_reserve(MAX_SLOTS + 1),
             Err(TryReserveError::CapacityOverflow)
         );
-        let mut big = Pool::<[u8; 64]>::default();
+        let mut big = Pool::<[u8; 64]>::new();
         assert_eq!(
             big.try_reserve(usize::MAX),
             Err(TryReserveError::CapacityOverflow)
@@ -1285,7 +1359,7 @@ mod tests {
 
     #[test]
     fn shrink_releases_chunks_above_the_last_value() {
-        let mut pool = Pool::<[u8; 256]>::default();
+        let mut pool = Pool::<[u8; 256]>::new();
         let slots: alloc::vec::Vec<_> = (0..2000).map(|_| pool.insert([0; 256])).collect();
         let full = pool.memory_usage();
         let mut slots = slots.into_iter();

@@ -9,8 +9,6 @@
 
 use core::fmt;
 
-use crate::plan::StorageKind;
-
 pub(crate) use sealed::{EmptySide, Pair, StorageOps};
 
 mod sealed {
@@ -21,15 +19,20 @@ mod sealed {
     use hashbrown::hash_table::{self, HashTable};
     use hashbrown::{Equivalent, TryReserveError};
 
-    use crate::pool::{self, Emptying, Pool, PoolSlot};
+    use crate::pool::{self, Emptying, Pool, PoolBucket};
 
-    /// The storage operations. Private: only this crate can name these
-    /// items, so no outside code can pair a bucket with the wrong pool.
+    /// The storage operations. Crate-private, and so are the items of
+    /// every trait here: [`Storage`](super::Storage) names this trait as a
+    /// supertrait, but a bound `St: Storage` outside the crate reaches none
+    /// of its items (`St::Side` or `St::store` there is error E0624), so
+    /// no outside code can make a bucket, pair one with the wrong side
+    /// storage, or take a value twice. `tests/ui/fail/storage_ops_private.rs`
+    /// keeps it so.
     ///
     /// A map is a `HashTable<Self::Bucket<K, V>>` and a `Self::Side<K, V>`
     /// beside it (the pool, for `Pooled`); every operation on an entry goes
     /// through these functions.
-    pub trait StorageOps {
+    pub(crate) trait StorageOps {
         /// What a table bucket holds.
         type Bucket<K, V>;
         /// What the map keeps beside its table: its side storage.
@@ -172,7 +175,7 @@ mod sealed {
     /// The side storage of an empty map, as a constant: trait methods
     /// cannot be `const fn` on stable Rust, an associated constant of the
     /// side's own type can, so `Map::with_hasher` is a `const fn`.
-    pub trait EmptySide {
+    pub(crate) trait EmptySide {
         /// Holds nothing and owns no memory.
         const EMPTY: Self;
     }
@@ -187,7 +190,7 @@ mod sealed {
 
     /// A storage whose table buckets hold the key and the value or its box:
     /// `Inline` and `Boxed`.
-    pub trait InTable {
+    pub(crate) trait InTable {
         /// What a bucket holds next to its key.
         type Slot<V>;
         /// Whether a slot owns heap memory of `size_of::<V>()` bytes.
@@ -200,7 +203,7 @@ mod sealed {
 
     /// A table bucket of an `InTable` storage.
     #[derive(Clone)]
-    pub struct Pair<K, T> {
+    pub(crate) struct Pair<K, T> {
         pub(crate) key: K,
         pub(crate) slot: T,
     }
@@ -376,25 +379,6 @@ mod sealed {
     in_table_ops!(super::Inline: InlineIter, InlineIterMut, InlineIntoIter, InlineDrain);
     in_table_ops!(super::Boxed: BoxedIter, BoxedIterMut, BoxedIntoIter, BoxedDrain);
 
-    /// A bucket of the pooled table: the key and a pointer to the pool slot
-    /// that holds its value.
-    pub struct PoolBucket<K, V> {
-        key: K,
-        slot: PoolSlot<V>,
-    }
-
-    /// A copy that refers to the same pool slot, for `clone_table`, which
-    /// `rebase_bucket` then moves to the cloned pool; see
-    /// [`PoolSlot::duplicate`].
-    impl<K: Clone, V> Clone for PoolBucket<K, V> {
-        fn clone(&self) -> Self {
-            PoolBucket {
-                key: self.key.clone(),
-                slot: self.slot.duplicate(),
-            }
-        }
-    }
-
     impl StorageOps for super::Pooled {
         type Bucket<K, V> = PoolBucket<K, V>;
         type Side<K, V> = Pool<V>;
@@ -488,7 +472,7 @@ mod sealed {
         ) -> PoolIterMut<'a, K, V> {
             PoolIterMut {
                 inner: table.iter_mut(),
-                side,
+                side: side.values_access(),
             }
         }
         #[inline]
@@ -510,7 +494,7 @@ mod sealed {
             // the drain is leaked, the map is left empty and consistent.
             PoolDrain {
                 inner: table.drain(),
-                pool: core::mem::take(side).emptying(),
+                pool: core::mem::replace(side, Pool::new()).emptying(),
                 home: side,
             }
         }
@@ -540,7 +524,7 @@ mod sealed {
     }
 
     /// The second half of each pair an iterator yields.
-    pub struct Second<I>(I);
+    pub(crate) struct Second<I>(I);
 
     impl<A, B, I: Iterator<Item = (A, B)>> Iterator for Second<I> {
         type Item = B;
@@ -572,7 +556,7 @@ mod sealed {
     }
 
     /// `(&K, &V)` from the pooled table, each value through its pointer.
-    pub struct PoolIter<'a, K, V> {
+    pub(crate) struct PoolIter<'a, K, V> {
         inner: hash_table::Iter<'a, PoolBucket<K, V>>,
         side: &'a Pool<V>,
     }
@@ -586,14 +570,16 @@ mod sealed {
         }
     }
 
-    /// `(&K, &mut V)` from the pooled table.
-    pub struct PoolIterMut<'a, K, V> {
+    /// `(&K, &mut V)` from the pooled table. It holds the pool's unique
+    /// access, not `&Pool<V>`, so it is `Send` when `K` and `V` are, as
+    /// std's `IterMut` is for `V: Send + !Sync`.
+    pub(crate) struct PoolIterMut<'a, K, V> {
         inner: hash_table::IterMut<'a, PoolBucket<K, V>>,
-        side: &'a Pool<V>,
+        side: pool::ValuesMut<'a, V>,
     }
 
     /// `(K, V)` out of the pooled table and its pool.
-    pub struct PoolIntoIter<K, V> {
+    pub(crate) struct PoolIntoIter<K, V> {
         inner: hash_table::IntoIter<PoolBucket<K, V>>,
         pool: Emptying<V>,
     }
@@ -610,7 +596,7 @@ mod sealed {
 
     /// `(K, V)` drained from the pooled table; the pool is away from the
     /// map until the drain is dropped.
-    pub struct PoolDrain<'a, K, V> {
+    pub(crate) struct PoolDrain<'a, K, V> {
         inner: hash_table::Drain<'a, PoolBucket<K, V>>,
         pool: Emptying<V>,
         home: &'a mut Pool<V>,
@@ -659,8 +645,7 @@ mod sealed {
         (&bucket.key, side.get(&bucket.slot))
     });
     pool_table_iter!(PoolIterMut<'a, K, V>, (&'a K, &'a mut V), |this, bucket| {
-        let side: &'a Pool<V> = this.side;
-        (&bucket.key, side.get_mut(&mut bucket.slot))
+        (&bucket.key, this.side.get_mut(&mut bucket.slot))
     });
     pool_table_iter!(PoolIntoIter<K, V>, (K, V), |this, bucket| {
         (bucket.key, this.pool.take(bucket.slot))
@@ -677,7 +662,7 @@ mod sealed {
             { $inner:ty } -> $item:ty, |$pat:pat_param| $out:expr
         ) => {
             $(#[$doc])*
-            pub struct $name<$($lt,)? K, V> {
+            pub(crate) struct $name<$($lt,)? K, V> {
                 inner: $inner,
             }
 
@@ -763,10 +748,52 @@ mod sealed {
     }
 }
 
+/// The three ways a map can hold its values.
+///
+/// # Examples
+///
+/// ```
+/// use mapstore::{choose, Optimize, StorageKind, ValueLayout};
+///
+/// assert_eq!(choose(ValueLayout::new(16, 8, false, false), Optimize::Balanced), StorageKind::Inline);
+/// assert_eq!(choose(ValueLayout::new(4096, 8, false, false), Optimize::Balanced), StorageKind::Pooled);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StorageKind {
+    /// Values live in the hash table's buckets, next to their keys.
+    Inline,
+    /// Each value lives in its own heap allocation; the table holds a `Box`.
+    Boxed,
+    /// Values live in a chunked pool that never moves them; the table holds
+    /// the key and a pointer to the value's pool slot.
+    Pooled,
+}
+
+impl StorageKind {
+    /// The lowercase name used in `#[map_store(storage = "...")]`.
+    ///
+    /// ```
+    /// assert_eq!(mapstore::StorageKind::Pooled.name(), "pooled");
+    /// ```
+    pub const fn name(self) -> &'static str {
+        match self {
+            StorageKind::Inline => "inline",
+            StorageKind::Boxed => "boxed",
+            StorageKind::Pooled => "pooled",
+        }
+    }
+}
+
+impl fmt::Display for StorageKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// A value storage strategy: [`Inline`], [`Boxed`] or [`Pooled`].
 ///
-/// StorageOps: it cannot be implemented outside this crate, and its operations
-/// are private to it.
+/// Sealed: it cannot be implemented outside this crate, and its operations
+/// (a crate-private supertrait) cannot be called from outside it.
 ///
 /// ```
 /// use mapstore::storage::{Pooled, Storage};
@@ -774,6 +801,7 @@ mod sealed {
 ///
 /// assert_eq!(<Pooled as Storage>::KIND, StorageKind::Pooled);
 /// ```
+#[allow(private_bounds)]
 pub trait Storage: sealed::StorageOps + Sized + Copy + fmt::Debug + Default + 'static {
     /// The run-time name of this storage.
     const KIND: StorageKind;

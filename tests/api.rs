@@ -417,22 +417,39 @@ macro_rules! suite {
             }
 
             #[test]
-            fn keys_follow_iter_and_values_hold_the_same_values() {
+            fn keys_and_values_follow_iter() {
                 let mut map = filled(300);
                 map.retain(|k, _| k % 3 != 0);
-                let from_iter: Vec<u64> = map.iter().map(|(k, _)| *k).collect();
+                let pairs: Vec<(u64, u64)> = map.iter().map(|(k, v)| (*k, v.id())).collect();
                 let keys: Vec<u64> = map.keys().copied().collect();
-                assert_eq!(keys, from_iter, "keys() walks in iter() order");
-                // values() may walk another order (a pool's memory order):
-                // the same values, each once.
-                let mut ids: Vec<u64> = map.values().map(|v| v.id()).collect();
-                let mut from_iter: Vec<u64> = map.iter().map(|(_, v)| v.id()).collect();
-                ids.sort_unstable();
-                from_iter.sort_unstable();
-                assert_eq!(ids, from_iter);
-                let mut moved: Vec<u64> = map.into_values().map(|v| v.id()).collect();
+                let values: Vec<u64> = map.values().map(|v| v.id()).collect();
+                let zipped: Vec<(u64, u64)> =
+                    keys.iter().copied().zip(values.iter().copied()).collect();
+                assert_eq!(zipped, pairs, "keys() and values() walk in iter() order");
+                let mut seen = Vec::new();
+                for (_, v) in map.iter_mut() {
+                    seen.push(v.id());
+                }
+                assert_eq!(seen, values, "iter_mut() walks in iter() order");
+                let mutably: Vec<u64> = map.values_mut().map(|v| v.id()).collect();
+                assert_eq!(mutably, values, "values_mut() walks in iter() order");
+                // The opt-in memory-order walks: the same values, each once.
+                let mut unordered: Vec<u64> = map.unordered_values().map(|v| v.id()).collect();
+                let mut unordered_mut: Vec<u64> =
+                    map.unordered_values_mut().map(|v| v.id()).collect();
+                let mut sorted = values.clone();
+                sorted.sort_unstable();
+                unordered.sort_unstable();
+                unordered_mut.sort_unstable();
+                assert_eq!(unordered, sorted);
+                assert_eq!(unordered_mut, sorted);
+                let owned_keys: Vec<u64> = map.clone().into_keys().collect();
+                assert_eq!(owned_keys, keys, "into_keys() walks in iter() order");
+                let owned: Vec<u64> = map.clone().into_values().map(|v| v.id()).collect();
+                assert_eq!(owned, values, "into_values() walks in iter() order");
+                let mut moved: Vec<u64> = map.into_unordered_values().map(|v| v.id()).collect();
                 moved.sort_unstable();
-                assert_eq!(moved, ids);
+                assert_eq!(moved, sorted);
             }
 
             #[test]

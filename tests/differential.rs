@@ -260,13 +260,31 @@ fn check_with<T: Subject>(subject: &T, model: &HashMap<u32, u64>, key_space: u32
     assert_eq!(map.iter().len(), model.len());
     assert_eq!(map.keys().len(), model.len());
     assert!(map.keys().all(|k| model.contains_key(k)), "keys()");
+    // keys() and values() walk in iter()'s order: zipped, they pair each
+    // key with its own value.
+    assert!(
+        map.keys().zip(map.values()).eq(map.iter()),
+        "keys().zip(values()) != iter()"
+    );
+    assert!(
+        map.keys()
+            .zip(map.values())
+            .all(|(k, v)| model.get(k) == Some(&id_of(v))),
+        "keys().zip(values()) pairs a key with another key's value"
+    );
     let sum = |ids: &mut dyn Iterator<Item = u64>| ids.fold(0u64, u64::wrapping_add);
     assert_eq!(
         sum(&mut map.values().map(id_of)),
         sum(&mut model.values().copied()),
         "values()"
     );
+    assert_eq!(
+        sum(&mut map.unordered_values().map(id_of)),
+        sum(&mut model.values().copied()),
+        "unordered_values()"
+    );
     assert_eq!(map.values().len(), model.len());
+    assert_eq!(map.unordered_values().len(), model.len());
 
     // Lookups by key, through every path, for up to 16 keys (the check is
     // quadratic with a colliding hasher); and membership of some absent ones.
@@ -497,8 +515,13 @@ fn apply<T: Subject>(subject: &mut T, model: &mut HashMap<u32, u64>, op: &Op, ks
         }
         Op::IntoKeys => {
             let whole = std::mem::replace(subject, T::with_hasher(hasher));
-            let keys: HashSet<u32> = whole.map().clone().into_keys().collect();
-            assert_eq!(keys, model.keys().copied().collect());
+            let keys: Vec<u32> = whole.map().clone().into_keys().collect();
+            // A clone keeps the table's layout, so its order is iter()'s.
+            assert!(keys.iter().eq(whole.map().keys()), "into_keys() order");
+            assert_eq!(
+                keys.into_iter().collect::<HashSet<u32>>(),
+                model.keys().copied().collect()
+            );
             *subject = whole;
         }
         Op::IntoValues(n) => {
@@ -507,6 +530,14 @@ fn apply<T: Subject>(subject: &mut T, model: &mut HashMap<u32, u64>, op: &Op, ks
             assert_eq!(values.len(), model.len());
             let ids: Vec<u64> = values.by_ref().take(n).map(|v| id_of(&v)).collect();
             assert_eq!(values.len(), model.len().saturating_sub(n));
+            // A clone keeps the table's layout: into_values() yields the
+            // values in iter()'s order, as into_keys() yields the keys.
+            assert!(
+                ids.iter()
+                    .copied()
+                    .eq(whole.map().values().take(n).map(id_of)),
+                "into_values() order"
+            );
             // Each value yielded is one of the map's, at most once; all of
             // them when `n` covers the map.
             let mut want: Vec<u64> = model.values().copied().collect();

@@ -234,6 +234,11 @@ fn walks_with_holes<St: Storage>() {
     assert_eq!(seen, expected);
     let sum: u64 = map.values().map(Val::check).sum();
     assert_eq!(sum, expected.iter().sum::<u64>());
+    let sum: u64 = map.unordered_values().map(Val::check).sum();
+    assert_eq!(sum, expected.iter().sum::<u64>());
+    let sum: u64 = map.unordered_values().fold(0, |n, v| n + v.check());
+    assert_eq!(sum, expected.iter().sum::<u64>());
+    assert!(map.keys().zip(map.values()).all(|(&k, v)| v.check() == k));
     assert_eq!(
         map.iter()
             .fold(0, |n, (&k, v)| n + (v.check() == k) as usize),
@@ -241,7 +246,20 @@ fn walks_with_holes<St: Storage>() {
     );
     map.iter_mut().for_each(|(&k, v)| v.body.fill(k as u8));
     map.values_mut().for_each(|v| v.body[0] = v.id as u8);
+    map.unordered_values_mut()
+        .for_each(|v| v.body[1] = v.id as u8);
+    for v in map.unordered_values_mut() {
+        v.body[2] = v.id as u8;
+    }
     consistent(&map);
+    // The memory-order walk, consumed: partly by `next`, then by `fold`.
+    let mut walk = map.clone().into_unordered_values();
+    let first: Vec<u64> = walk.by_ref().take(10).map(|v| v.check()).collect();
+    let rest = walk.fold(0, |n, v| n + v.check());
+    assert_eq!(
+        first.iter().sum::<u64>() + rest,
+        expected.iter().sum::<u64>()
+    );
     // Refill some holes (reused slots), then move everything out.
     for k in (100..170).step_by(7) {
         map.insert(k, Val::new(k));

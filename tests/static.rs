@@ -43,8 +43,28 @@ assert_not_impl_any!(MapStore<u64, Rc<u8>>: Send, Sync);
 // not for values that are not.
 mod pooled_iterators {
     use super::*;
-    use mapstore::map::{Drain, IntoIter, IntoValues, Iter, Values, ValuesMut};
-    use mapstore::storage::Pooled;
+    use mapstore::map::{
+        Drain, IntoIter, IntoUnorderedValues, IntoValues, Iter, IterMut, UnorderedValues,
+        UnorderedValuesMut, Values, ValuesMut,
+    };
+    use mapstore::storage::{Inline, Pooled};
+    use std::collections::hash_map;
+
+    // `iter_mut` for a value that is Send but not Sync: std's is Send, so
+    // every storage's is (it hands out `&mut V`, never shares `&V`).
+    assert_impl_all!(hash_map::IterMut<'static, u64, Cell<u8>>: Send);
+    assert_not_impl_any!(hash_map::IterMut<'static, u64, Cell<u8>>: Sync);
+    assert_impl_all!(IterMut<'static, u64, Cell<u8>, Pooled>: Send);
+    assert_not_impl_any!(IterMut<'static, u64, Cell<u8>, Pooled>: Sync);
+    assert_impl_all!(IterMut<'static, u64, Cell<u8>, Inline>: Send);
+    assert_impl_all!(IterMut<'static, u64, String, Pooled>: Send, Sync);
+    assert_not_impl_any!(IterMut<'static, u64, Rc<u8>, Pooled>: Send, Sync);
+    assert_impl_all!(UnorderedValues<'static, u64, String, Pooled>: Send, Sync);
+    assert_impl_all!(UnorderedValuesMut<'static, u64, String, Pooled>: Send, Sync);
+    assert_impl_all!(IntoUnorderedValues<u64, String, Pooled>: Send, Sync);
+    assert_not_impl_any!(UnorderedValues<'static, u64, Cell<u8>, Pooled>: Send, Sync);
+    assert_impl_all!(UnorderedValuesMut<'static, u64, Cell<u8>, Pooled>: Send);
+    assert_not_impl_any!(IntoUnorderedValues<u64, Rc<u8>, Pooled>: Send, Sync);
 
     assert_impl_all!(Iter<'static, u64, String, Pooled>: Send, Sync);
     assert_impl_all!(Values<'static, u64, String, Pooled>: Send, Sync);

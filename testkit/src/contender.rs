@@ -110,6 +110,80 @@ impl<K: Hash + Eq, V, St: Storage> Contender<K, V> for Map<K, V, St> {
     }
 }
 
+/// A mapstore map whose value walks are the opt-in memory-order ones:
+/// `for_each_value`, `for_each_value_mut` and `into_values_each` call
+/// `unordered_values()`, `unordered_values_mut()` and
+/// `into_unordered_values()`; everything else is the map's own (and the
+/// same as the plain [`Map`] contender's). For an inline or boxed map the
+/// unordered walks are the ordered ones; for a pooled map they walk the
+/// pool's chunks instead of the table.
+pub struct Unordered<M>(pub M);
+
+/// The name of a storage's concrete map with its unordered value walks.
+pub const fn unordered_name(kind: StorageKind) -> &'static str {
+    match kind {
+        StorageKind::Inline => "InlineMap unordered",
+        StorageKind::Boxed => "BoxedMap unordered",
+        StorageKind::Pooled => "PooledMap unordered",
+    }
+}
+
+/// [`unordered_name`], safe in file paths and CSV.
+pub const fn unordered_id(kind: StorageKind) -> &'static str {
+    match kind {
+        StorageKind::Inline => "InlineMap_unordered",
+        StorageKind::Boxed => "BoxedMap_unordered",
+        StorageKind::Pooled => "PooledMap_unordered",
+    }
+}
+
+impl<K: Hash + Eq, V, St: Storage> Contender<K, V> for Unordered<Map<K, V, St>> {
+    const NAME: &'static str = unordered_name(St::KIND);
+    const ID: &'static str = unordered_id(St::KIND);
+    fn new() -> Self {
+        Unordered(Map::new())
+    }
+    fn with_capacity(n: usize) -> Self {
+        Unordered(Map::with_capacity(n))
+    }
+    #[inline]
+    fn insert(&mut self, key: K, value: V) {
+        self.0.insert(key, value);
+    }
+    #[inline]
+    fn get(&self, key: &K) -> Option<&V> {
+        self.0.get(key)
+    }
+    #[inline]
+    fn remove(&mut self, key: &K) -> Option<V> {
+        self.0.remove(key)
+    }
+    fn clear(&mut self) {
+        self.0.clear();
+    }
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn for_each(&self, mut f: impl FnMut(&K, &V)) {
+        self.0.iter().for_each(|(k, v)| f(k, v));
+    }
+    fn for_each_value(&self, f: impl FnMut(&V)) {
+        self.0.unordered_values().for_each(f);
+    }
+    fn for_each_value_mut(&mut self, f: impl FnMut(&mut V)) {
+        self.0.unordered_values_mut().for_each(f);
+    }
+    fn drain_each(&mut self, mut f: impl FnMut(&K, &V)) {
+        self.0.drain().for_each(|(k, v)| f(&k, &v));
+    }
+    fn into_values_each(self, mut f: impl FnMut(&V)) {
+        self.0.into_unordered_values().for_each(|v| f(&v));
+    }
+    fn memory_usage(&self) -> Option<usize> {
+        Some(self.0.memory_usage())
+    }
+}
+
 /// `MapStore<K, V>`: the storage `V`'s plan picked.
 pub struct Store<K, V: MapValue>(pub MapStore<K, V>);
 

@@ -16,6 +16,7 @@
 //!   timed twice) so the noise is visible.
 
 pub mod alloc;
+pub mod concurrent;
 pub mod contender;
 pub mod data;
 pub mod race;

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# CI for `ConcurrentStore` (runtime/concurrent.rs): its threaded tests, the
+# loom model checks, Miri over the threaded tests at tiny sizes, and the
+# concurrent bench in quick mode. Installs what it needs itself. Called from
+# .ci/run; about 3-4 minutes on a 2-core machine from a cold cache (the loom
+# build has its own target directory, since `--cfg mapstore_loom` changes
+# every crate's flags).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "concurrent: threaded tests"
+cargo test -p mapstore --test concurrent
+
+step "concurrent: loom model checks (every lock path; exhaustive, under a second)"
+RUSTFLAGS="--cfg mapstore_loom" CARGO_TARGET_DIR=target/loom \
+  cargo test -p mapstore --test concurrent_loom
+
+step "concurrent: Miri over the threaded tests (2 threads, tiny sizes)"
+rustup component add miri rust-src --toolchain nightly >/dev/null 2>&1 \
+  || rustup component add miri rust-src --toolchain nightly
+cargo +nightly miri setup
+MIRIFLAGS="${MIRIFLAGS:--Zmiri-strict-provenance}" \
+  cargo +nightly miri test -p mapstore --no-default-features --features std --test concurrent
+echo "miri (concurrent): passed"
+
+step "concurrent: bench, quick mode"
+cargo bench --bench concurrent -- --test

@@ -1,0 +1,1569 @@
+//! [`ConcurrentStore`]: a map shared between threads through `&self`, whose
+//! shards store values the way `V::Storage` says.
+//!
+//! # Design
+//!
+//! The store is a power-of-two array of shards, each a [`Map`] (the same
+//! table and side storage as every [`MapStore`](type@crate::MapStore), with no hasher of its own)
+//! behind its own `std::sync::RwLock`, each lock on its own 128-byte line so
+//! that two shards never share a cache line. A key is hashed once, by the
+//! store's `S`; the bits just below hashbrown's 7-bit tag pick the shard, and
+//! the same hash probes the shard's table, so no key is hashed twice. The
+//! default shard count is four per available core, rounded up to a power of
+//! two (8 on a 2-core machine), as DashMap's.
+//!
+//! Why sharded locks and not a lock-free table (measured by
+//! `benches/concurrent.rs` on 2 cores against DashMap 6, papaya, scc and
+//! `RwLock<HashMap>`; table in `docs/concurrent.md`): a shard *is* a
+//! `MapStore`, so large values live in that shard's pool, with no
+//! allocation per insert and no value moved while the shard grows. That
+//! makes growing a store of 128-512 B values 1.7-5.6x faster than DashMap
+//! (whose resizes move every inline value under the shard's write lock) and
+//! 2-5x faster than papaya, which allocates a node per entry, while 16-byte
+//! values stay inline and tie DashMap (0.93-1.07x). A lock-free table would
+//! need epoch reclamation of pool slots and `unsafe` throughout for no
+//! measured gain at this core count. The cost of any lock, measured: its
+//! locked instruction keeps the cache misses of one operation from
+//! overlapping the next, so cold pooled values (a second dependent miss)
+//! read and overwrite at 0.6-0.9x DashMap's speed; a type read far more
+//! than written can ask the derive for `optimize = "reads"` (inline up to
+//! 256 bytes, 96 if it owns heap memory) and keep its values in the buckets.
+//! std's lock is futex-based (one atomic instruction to take, one to
+//! release, uncontended) and needs no dependency; a poisoned lock is simply
+//! recovered, because every operation on a shard leaves it consistent when
+//! a user's closure, `Hash`, `Eq` or `Drop` panics. The store itself has no
+//! `unsafe`: a guard keeps its shard's lock guard and a bucket index.
+//!
+//! # Blocking and deadlocks
+//!
+//! Each operation takes at most one shard's lock at a time and releases it
+//! before it returns, unless it returns a guard. An operation *blocks* while
+//! another thread holds a conflicting lock on the shard of its key:
+//!
+//! - reads ([`get`](ConcurrentStore::get), [`read`](ConcurrentStore::read),
+//!   [`contains_key`](ConcurrentStore::contains_key), [`len`](ConcurrentStore::len),
+//!   [`iter`](ConcurrentStore::iter)) wait while a writer holds that shard,
+//!   or waits for it (std's lock lets a queued writer go first);
+//! - writes ([`insert`](ConcurrentStore::insert), [`remove`](ConcurrentStore::remove),
+//!   [`get_mut`](ConcurrentStore::get_mut), [`entry`](ConcurrentStore::entry),
+//!   [`retain`](ConcurrentStore::retain), [`clear`](ConcurrentStore::clear))
+//!   wait for readers and writers of that shard.
+//!
+//! Without guards held, nothing deadlocks. With guards ([`Ref`], [`RefMut`],
+//! an [`Entry`], the items of [`iter`](ConcurrentStore::iter), which hold
+//! their shard until the last of them is dropped), exactly DashMap's rules:
+//!
+//! - a thread **deadlocks** if it calls the store on a key of a shard it
+//!   holds a guard into, or calls back into the store from a closure it
+//!   passed to it (or from its keys' `Hash`/`Eq`) on the same shard: even a
+//!   second read may wait forever, because a writer queued behind the first
+//!   read goes first;
+//! - two threads **deadlock** if each holds a guard and then waits for the
+//!   other's shard, as with any two locks taken in opposite orders (for
+//!   example a thread iterating, holding items of one shard, while another
+//!   holds a [`RefMut`] into the next and writes the first).
+//!
+//! [`read`](ConcurrentStore::read) holds nothing once it returns: prefer it
+//! where a guard could live too long, keep guards short, and never hold one
+//! across an `.await` (guards are not `Send`).
+//! [`shard_of`](ConcurrentStore::shard_of) tells which keys share a lock.
+//!
+//! ```
+//! use mapstore::ConcurrentStore;
+//!
+//! let hits: ConcurrentStore<&str, u64> = ConcurrentStore::new();
+//! std::thread::scope(|s| {
+//!     for _ in 0..2 {
+//!         s.spawn(|| {
+//!             for _ in 0..1000 {
+//!                 *hits.entry("home").or_insert(0) += 1;
+//!             }
+//!         });
+//!     }
+//! });
+//! assert_eq!(hits.read("home", |n| *n), Some(2000));
+//! ```
+
+use alloc::boxed::Box;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::fmt;
+use core::hash::{BuildHasher, Hash};
+use core::ops::{Deref, DerefMut};
+use std::sync::PoisonError;
+
+use hashbrown::{DefaultHashBuilder, Equivalent};
+
+use crate::map::{equivalent, hasher, make_hash, reserve_table, unwrap_reserve, Map};
+use crate::storage::Storage;
+use crate::StorageKind;
+// The storage operations (crate-private), through the `Storage` bound.
+use crate::storage::StorageOps as Ops;
+use crate::{MapStore, MapValue};
+
+#[cfg(mapstore_loom)]
+use loom::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+#[cfg(not(mapstore_loom))]
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// One shard: a map with no hasher of its own (the store hashes).
+type Shard<K, V> = Map<K, V, <V as MapValue>::Storage, ()>;
+type ReadGuard<'a, K, V> = RwLockReadGuard<'a, Shard<K, V>>;
+type WriteGuard<'a, K, V> = RwLockWriteGuard<'a, Shard<K, V>>;
+/// A shard behind its lock, alone on its cache lines.
+type Slot<K, V> = Padded<RwLock<Shard<K, V>>>;
+
+/// A value alone on its cache lines (128 bytes: x86's spatial prefetcher
+/// pulls lines in pairs).
+#[repr(align(128))]
+struct Padded<T>(T);
+
+/// Locks a shard for reading. A lock poisoned by a panic is recovered: every
+/// operation leaves its shard consistent when it unwinds.
+#[inline]
+fn read_lock<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Locks a shard for writing, recovering a poisoned lock (see [`read_lock`]).
+#[inline]
+fn write_lock<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    match lock.write() {
+        Ok(guard) => guard,
+        Err(poisoned) => {
+            #[cfg(not(mapstore_loom))]
+            lock.clear_poison();
+            poisoned.into_inner()
+        }
+    }
+}
+
+/// Default shard count: four per core, a power of two (DashMap's rule).
+fn default_shards() -> usize {
+    if cfg!(any(mapstore_loom, miri)) {
+        return 2;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (cores * 4).next_power_of_two().clamp(2, 1 << 16)
+}
+
+/// A hash map shared between threads through `&self`, sharded, each shard
+/// storing its values as `V::Storage` says: inline, boxed or pooled.
+///
+/// It is the `MapStore` of shared state (sessions, caches, registries): the
+/// same API as DashMap's for the common operations, with the value layout of
+/// [`MapStore`](type@crate::MapStore). See the [module docs](self) for the design and exactly when
+/// an operation can block.
+///
+/// ```
+/// use mapstore::{ConcurrentStore, MapStore};
+///
+/// #[derive(MapStore, Clone, Debug, PartialEq)]
+/// struct Session {
+///     user: String,
+///     hits: u32,
+/// }
+///
+/// let sessions: ConcurrentStore<u64, Session> = ConcurrentStore::new();
+/// std::thread::scope(|s| {
+///     for t in 0..2u64 {
+///         let sessions = &sessions;
+///         s.spawn(move || {
+///             sessions.insert(t, Session { user: format!("user{t}"), hits: 0 });
+///             sessions.get_mut(&t).unwrap().hits += 1;
+///         });
+///     }
+/// });
+/// assert_eq!(sessions.len(), 2);
+/// assert_eq!(sessions.read(&1, |s| s.user.clone()).as_deref(), Some("user1"));
+/// ```
+///
+/// # Send and Sync
+///
+/// `ConcurrentStore<K, V, S>` is `Send` when `K`, `V` and `S` are, and `Sync`
+/// when `K` and `V` are `Send + Sync` and `S` is `Sync`, as
+/// `RwLock<HashMap<K, V, S>>` is. Its guards ([`Ref`], [`RefMut`],
+/// [`Entry`]) are not `Send`: a guard held across an `.await` cannot move to
+/// another thread, where releasing the lock would be undefined.
+///
+/// # Known limits
+///
+/// As for [`MapStore`](type@crate::MapStore): in code generic over
+/// `V: MapValue`, `ConcurrentStore<K, V>: Sync` does not follow from
+/// `V: Send + Sync` (the compiler does not see through the `V::Storage`
+/// projection); state it as a bound. Concrete types need nothing.
+///
+/// ```
+/// use mapstore::{ConcurrentStore, MapValue};
+///
+/// fn fill_on_two_threads<V: MapValue>(store: &ConcurrentStore<u64, V>, make: fn(u64) -> V)
+/// where
+///     ConcurrentStore<u64, V>: Sync,
+/// {
+///     std::thread::scope(|s| {
+///         for t in 0..2 {
+///             s.spawn(move || drop(store.insert(t, make(t))));
+///         }
+///     });
+/// }
+///
+/// let store: ConcurrentStore<u64, String> = ConcurrentStore::new();
+/// fill_on_two_threads(&store, |t| t.to_string());
+/// assert_eq!(store.len(), 2);
+/// ```
+pub struct ConcurrentStore<K, V: MapValue, S = DefaultHashBuilder> {
+    shards: Box<[Slot<K, V>]>,
+    /// `64 - log2(shards.len())`: the shard is `(hash << 7) >> shift`.
+    shift: u32,
+    hash_builder: S,
+}
+
+impl<K, V: MapValue> ConcurrentStore<K, V, DefaultHashBuilder> {
+    /// Creates an empty store with the default shard count (four per core).
+    /// The shards allocate nothing until their first insert.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u64, String> = mapstore::ConcurrentStore::new();
+    /// assert!(store.is_empty());
+    /// ```
+    pub fn new() -> Self {
+        Self::with_hasher(DefaultHashBuilder::default())
+    }
+
+    /// Creates an empty store with room for at least `capacity` entries,
+    /// spread over the shards.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u64, u64> = mapstore::ConcurrentStore::with_capacity(1000);
+    /// assert!(store.memory_usage() > 1000 * 16);
+    /// ```
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self::with_capacity_and_hasher(capacity, DefaultHashBuilder::default())
+    }
+}
+
+impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
+    /// Creates an empty store that hashes keys with `hash_builder`.
+    ///
+    /// ```
+    /// use std::hash::RandomState;
+    /// let store = mapstore::ConcurrentStore::with_hasher(RandomState::new());
+    /// store.insert(1u8, 2u32);
+    /// assert_eq!(store.read(&1, |v| *v), Some(2));
+    /// ```
+    pub fn with_hasher(hash_builder: S) -> Self {
+        Self::with_capacity_and_hasher(0, hash_builder)
+    }
+
+    /// Creates an empty store with room for at least `capacity` entries that
+    /// hashes keys with `hash_builder`.
+    ///
+    /// ```
+    /// use std::hash::RandomState;
+    /// let store: mapstore::ConcurrentStore<u32, u32, _> =
+    ///     mapstore::ConcurrentStore::with_capacity_and_hasher(64, RandomState::new());
+    /// assert!(store.is_empty());
+    /// ```
+    pub fn with_capacity_and_hasher(capacity: usize, hash_builder: S) -> Self {
+        Self::with_shards(default_shards(), capacity, hash_builder)
+    }
+
+    /// Creates an empty store with `shards` shards (rounded up to a power of
+    /// two, at least 1), room for `capacity` entries, hashing with
+    /// `hash_builder`. One shard is a single `RwLock<MapStore>`; more
+    /// shards let more writers run at once, at 128 bytes each.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u32, u32> =
+    ///     mapstore::ConcurrentStore::with_shards(64, 0, Default::default());
+    /// assert_eq!(store.shard_count(), 64);
+    /// ```
+    pub fn with_shards(shards: usize, capacity: usize, hash_builder: S) -> Self {
+        let shards = shards.clamp(1, 1 << 30).next_power_of_two();
+        let per_shard = capacity.div_ceil(shards);
+        let shards: Vec<_> = (0..shards)
+            .map(|_| Padded(RwLock::new(Map::with_capacity_and_hasher(per_shard, ()))))
+            .collect();
+        ConcurrentStore {
+            shift: 64 - shards.len().trailing_zeros(),
+            shards: shards.into_boxed_slice(),
+            hash_builder,
+        }
+    }
+
+    /// The store's hash builder.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, u8> = mapstore::ConcurrentStore::new();
+    /// let _: &mapstore::DefaultHashBuilder = store.hasher();
+    /// ```
+    pub fn hasher(&self) -> &S {
+        &self.hash_builder
+    }
+
+    /// The number of shards (each with its own lock).
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, u8> = mapstore::ConcurrentStore::new();
+    /// assert!(store.shard_count().is_power_of_two());
+    /// ```
+    pub fn shard_count(&self) -> usize {
+        self.shards.len()
+    }
+
+    /// The shard of a hash: the bits below hashbrown's 7-bit tag, so that
+    /// the keys of one shard still differ in their tags.
+    #[inline]
+    fn shard_index(&self, hash: u64) -> usize {
+        // `checked_shr`: one shard means a shift of 64.
+        (hash << 7).checked_shr(self.shift).unwrap_or(0) as usize
+    }
+
+    #[inline]
+    fn shard(&self, hash: u64) -> &RwLock<Shard<K, V>> {
+        &self.shards[self.shard_index(hash)].0
+    }
+
+    /// The number of entries: the sum over the shards, each read-locked in
+    /// turn. Under concurrent writes it is a value the store had at no
+    /// single instant, as with any sharded map.
+    ///
+    /// ```
+    /// let store = mapstore::ConcurrentStore::new();
+    /// store.insert('a', 1u8);
+    /// assert_eq!(store.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.shards.iter().map(|s| read_lock(&s.0).len()).sum()
+    }
+
+    /// Whether the store has no entries (shard by shard, as [`len`](Self::len)).
+    ///
+    /// ```
+    /// let store = mapstore::ConcurrentStore::new();
+    /// assert!(store.is_empty());
+    /// store.insert(1u8, 2u8);
+    /// assert!(!store.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.shards.iter().all(|s| read_lock(&s.0).is_empty())
+    }
+
+    /// Which storage holds the values: `V::Storage`.
+    ///
+    /// ```
+    /// use mapstore::{ConcurrentStore, StorageKind};
+    /// assert_eq!(ConcurrentStore::<u8, u64>::new().storage(), StorageKind::Inline);
+    /// ```
+    pub fn storage(&self) -> StorageKind {
+        <V::Storage as Storage>::KIND
+    }
+
+    /// Bytes this store holds: its shard array, every shard's table, pool
+    /// chunks and boxes; not the heap memory keys and values own themselves.
+    ///
+    /// ```
+    /// #[derive(mapstore::MapStore)]
+    /// struct Page([u8; 1000]);
+    ///
+    /// let store = mapstore::ConcurrentStore::new();
+    /// store.insert(1u64, Page([0; 1000]));
+    /// assert!(store.memory_usage() >= 1000);
+    /// assert_eq!(store.storage(), mapstore::StorageKind::Pooled);
+    /// ```
+    pub fn memory_usage(&self) -> usize {
+        let array = core::mem::size_of_val::<[Slot<K, V>]>(&self.shards);
+        array
+            + self
+                .shards
+                .iter()
+                .map(|s| read_lock(&s.0).memory_usage())
+                .sum::<usize>()
+    }
+
+    /// Removes every entry, shard by shard (each write-locked in turn),
+    /// keeping the memory for reuse.
+    ///
+    /// If a value's `Drop` panics, the shard being cleared is left empty (the
+    /// values not yet dropped are leaked, as std's `HashMap::clear` does) and
+    /// the shards after it keep their entries.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u32, u32> = (0..10).map(|i| (i, i)).collect();
+    /// store.clear();
+    /// assert!(store.is_empty());
+    /// ```
+    pub fn clear(&self) {
+        for shard in self.shards.iter() {
+            write_lock(&shard.0).clear();
+        }
+    }
+
+    /// Keeps only the entries for which `keep` returns `true`, shard by
+    /// shard, each write-locked while `keep` runs over it. Entries inserted
+    /// meanwhile into a shard already visited are kept.
+    ///
+    /// If `keep` panics, the entries visited so far have been kept or
+    /// removed as it said, and the store stays usable.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u32, u32> = (0..8).map(|i| (i, i)).collect();
+    /// store.retain(|&k, v| {
+    ///     *v += 1;
+    ///     k % 2 == 0
+    /// });
+    /// assert_eq!(store.len(), 4);
+    /// assert_eq!(store.read(&2, |v| *v), Some(3));
+    /// ```
+    pub fn retain(&self, mut keep: impl FnMut(&K, &mut V) -> bool) {
+        for shard in self.shards.iter() {
+            write_lock(&shard.0).retain(&mut keep);
+        }
+    }
+
+    /// Iterates over the entries, yielding a [`Ref`] for each.
+    ///
+    /// Consistency: one shard at a time is read-locked, from its first entry
+    /// to its last, and stays locked while any `Ref` from it is alive. Each
+    /// shard is therefore seen as a snapshot, but not the store as a whole:
+    /// an entry inserted or removed concurrently in a shard not yet reached
+    /// may or may not be seen, and one in a shard already passed is not.
+    /// Writing to the store from the iterating thread while an item of the
+    /// current shard is alive deadlocks (see the [module docs](self)).
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u32, u32> = (0..4).map(|i| (i, i * 10)).collect();
+    /// let mut pairs: Vec<(u32, u32)> = store.iter().map(|r| (*r.key(), *r.value())).collect();
+    /// pairs.sort();
+    /// assert_eq!(pairs, [(0, 0), (1, 10), (2, 20), (3, 30)]);
+    /// ```
+    pub fn iter(&self) -> Iter<'_, K, V, S> {
+        Iter {
+            store: self,
+            next_shard: 0,
+            current: None,
+        }
+    }
+
+    /// Ends the sharing: the entries as one [`MapStore`](type@crate::MapStore) with the store's
+    /// hasher. Also available as `MapStore::from(store)`.
+    ///
+    /// ```
+    /// use mapstore::{ConcurrentStore, MapStore};
+    ///
+    /// let store: ConcurrentStore<u32, String> = [(1, "one".to_string())].into_iter().collect();
+    /// let map: MapStore<u32, String> = store.into_map_store();
+    /// assert_eq!(map[&1], "one");
+    /// ```
+    pub fn into_map_store(self) -> MapStore<K, V, S>
+    where
+        K: Eq + Hash,
+        S: BuildHasher,
+    {
+        let len = self.shards.iter().map(|s| read_lock(&s.0).len()).sum();
+        let mut map = Map::with_capacity_and_hasher(len, self.hash_builder);
+        for shard in self.shards.into_vec() {
+            let shard = shard.0.into_inner().unwrap_or_else(PoisonError::into_inner);
+            for (key, value) in shard {
+                let hash = make_hash(&map.hash_builder, &key);
+                let Map {
+                    table,
+                    side,
+                    hash_builder,
+                } = &mut map;
+                unwrap_reserve(reserve_table::<K, V, V::Storage, S>(
+                    table,
+                    side,
+                    hash_builder,
+                    1,
+                ));
+                let bucket = <V::Storage as Ops>::store(side, key, value);
+                table.insert_unique(hash, bucket, hasher::<K, V, V::Storage, S>(hash_builder));
+            }
+        }
+        map
+    }
+}
+
+impl<K, V, S> ConcurrentStore<K, V, S>
+where
+    K: Eq + Hash,
+    V: MapValue,
+    S: BuildHasher,
+{
+    #[inline]
+    fn hash<Q: Hash + ?Sized>(&self, key: &Q) -> u64 {
+        make_hash(&self.hash_builder, key)
+    }
+
+    /// The index of the shard that holds `key`, in `0..shard_count()`. Two
+    /// keys with the same shard index contend for one lock; a thread holding
+    /// a guard on one of them deadlocks if it writes the other.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u32, u32> = mapstore::ConcurrentStore::new();
+    /// assert!(store.shard_of(&7) < store.shard_count());
+    /// ```
+    pub fn shard_of<Q>(&self, key: &Q) -> usize
+    where
+        Q: Hash + Equivalent<K> + ?Sized,
+    {
+        self.shard_index(self.hash(key))
+    }
+
+    /// Inserts a value. If the key was present, returns the old value and
+    /// keeps the old key, as std's `HashMap::insert` does. Write-locks the
+    /// key's shard; the old value is dropped by the caller, after the lock is
+    /// released.
+    ///
+    /// ```
+    /// #[derive(mapstore::MapStore, Debug, PartialEq)]
+    /// struct Frame([u8; 300]);
+    ///
+    /// let store = mapstore::ConcurrentStore::new();
+    /// assert_eq!(store.insert("k", Frame([1; 300])), None);
+    /// assert_eq!(store.insert("k", Frame([2; 300])), Some(Frame([1; 300])));
+    /// ```
+    pub fn insert(&self, key: K, value: V) -> Option<V> {
+        let hash = self.hash(&key);
+        let mut guard = write_lock(self.shard(hash));
+        insert_hashed(&mut guard, &self.hash_builder, hash, key, value)
+    }
+
+    /// Removes a key, returning its value, which is dropped by the caller
+    /// after the shard's lock is released.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, u8> = [(1, 10)].into_iter().collect();
+    /// assert_eq!(store.remove(&1), Some(10));
+    /// assert_eq!(store.remove(&1), None);
+    /// ```
+    pub fn remove<Q>(&self, key: &Q) -> Option<V>
+    where
+        Q: Hash + Equivalent<K> + ?Sized,
+    {
+        self.remove_entry(key).map(|(_, v)| v)
+    }
+
+    /// Removes a key, returning the stored key and its value.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<String, u8> = [("a".to_string(), 1)].into_iter().collect();
+    /// assert_eq!(store.remove_entry("a"), Some(("a".to_string(), 1)));
+    /// ```
+    pub fn remove_entry<Q>(&self, key: &Q) -> Option<(K, V)>
+    where
+        Q: Hash + Equivalent<K> + ?Sized,
+    {
+        let hash = self.hash(key);
+        let mut guard = write_lock(self.shard(hash));
+        let Map { table, side, .. } = &mut *guard;
+        let entry = table
+            .find_entry(hash, equivalent::<_, K, V, V::Storage>(key))
+            .ok()?;
+        let (bucket, _) = entry.remove();
+        Some(<V::Storage as Ops>::take(side, bucket))
+    }
+
+    /// Whether the store has a value for the key.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, u8> = [(1, 1)].into_iter().collect();
+    /// assert!(store.contains_key(&1));
+    /// assert!(!store.contains_key(&2));
+    /// ```
+    pub fn contains_key<Q>(&self, key: &Q) -> bool
+    where
+        Q: Hash + Equivalent<K> + ?Sized,
+    {
+        let hash = self.hash(key);
+        let guard = read_lock(self.shard(hash));
+        guard
+            .table
+            .find(hash, equivalent::<_, K, V, V::Storage>(key))
+            .is_some()
+    }
+
+    /// Calls `f` on the value for `key` under the shard's read lock and
+    /// returns what it returns; holds nothing once it returns. The lookup to
+    /// prefer wherever a guard could be held too long.
+    ///
+    /// If `f` panics, the panic propagates and the store is unchanged.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<String, Vec<u32>> = mapstore::ConcurrentStore::new();
+    /// store.insert("a".to_string(), vec![1, 2, 3]);
+    /// assert_eq!(store.read("a", |v| v.len()), Some(3));
+    /// assert_eq!(store.read("b", |v| v.len()), None);
+    /// ```
+    #[inline]
+    pub fn read<Q, R>(&self, key: &Q, f: impl FnOnce(&V) -> R) -> Option<R>
+    where
+        Q: Hash + Equivalent<K> + ?Sized,
+    {
+        let hash = self.hash(key);
+        let guard = read_lock(self.shard(hash));
+        let bucket = guard
+            .table
+            .find(hash, equivalent::<_, K, V, V::Storage>(key))?;
+        Some(f(<V::Storage as Ops>::pair(&guard.side, bucket).1))
+    }
+
+    /// A guard on the value for `key` that holds the shard's read lock until
+    /// it is dropped. Other readers of the shard go on; its writers wait.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u32, String> = mapstore::ConcurrentStore::new();
+    /// store.insert(1, "one".to_string());
+    /// let one = store.get(&1).unwrap();
+    /// assert_eq!(*one.key(), 1);
+    /// assert_eq!(one.len(), 3); // derefs to the value
+    /// ```
+    #[inline]
+    pub fn get<Q>(&self, key: &Q) -> Option<Ref<'_, K, V>>
+    where
+        Q: Hash + Equivalent<K> + ?Sized,
+    {
+        let hash = self.hash(key);
+        let guard = read_lock(self.shard(hash));
+        let index = guard
+            .table
+            .find_bucket_index(hash, equivalent::<_, K, V, V::Storage>(key))?;
+        Some(Ref {
+            guard: ReadHold::Own(guard),
+            index,
+        })
+    }
+
+    /// A guard on the value for `key`, mutably, that holds the shard's write
+    /// lock until it is dropped.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u32, u32> = [(1, 10)].into_iter().collect();
+    /// *store.get_mut(&1).unwrap() += 1;
+    /// assert_eq!(store.read(&1, |v| *v), Some(11));
+    /// ```
+    #[inline]
+    pub fn get_mut<Q>(&self, key: &Q) -> Option<RefMut<'_, K, V>>
+    where
+        Q: Hash + Equivalent<K> + ?Sized,
+    {
+        let hash = self.hash(key);
+        let guard = write_lock(self.shard(hash));
+        let index = guard
+            .table
+            .find_bucket_index(hash, equivalent::<_, K, V, V::Storage>(key))?;
+        Some(RefMut { guard, index })
+    }
+
+    /// The entry for `key`: holds the shard's write lock until it (or the
+    /// [`RefMut`] it turns into) is dropped, so everything done through it is
+    /// atomic for that key.
+    ///
+    /// ```
+    /// let counts: mapstore::ConcurrentStore<char, u32> = mapstore::ConcurrentStore::new();
+    /// for c in "hello".chars() {
+    ///     *counts.entry(c).or_default() += 1;
+    /// }
+    /// assert_eq!(counts.read(&'l', |n| *n), Some(2));
+    /// ```
+    pub fn entry(&self, key: K) -> Entry<'_, K, V, S> {
+        let hash = self.hash(&key);
+        let guard = write_lock(self.shard(hash));
+        match guard
+            .table
+            .find_bucket_index(hash, equivalent::<_, K, V, V::Storage>(&key))
+        {
+            Some(index) => Entry::Occupied(OccupiedEntry { guard, index }),
+            None => Entry::Vacant(VacantEntry {
+                guard,
+                key,
+                hash,
+                hash_builder: &self.hash_builder,
+            }),
+        }
+    }
+
+    /// Inserts through `&mut self`: no lock is taken.
+    fn insert_mut(&mut self, key: K, value: V) -> Option<V> {
+        let hash = self.hash(&key);
+        let index = self.shard_index(hash);
+        let shard = self.shards[index]
+            .0
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        insert_hashed(shard, &self.hash_builder, hash, key, value)
+    }
+}
+
+/// Inserts `key` (whose hash is `hash`) into a locked shard: one probe
+/// finds the key or its slot, as `Map::insert` does.
+fn insert_hashed<K, V, S>(
+    shard: &mut Shard<K, V>,
+    hash_builder: &S,
+    hash: u64,
+    key: K,
+    value: V,
+) -> Option<V>
+where
+    K: Eq + Hash,
+    V: MapValue,
+    S: BuildHasher,
+{
+    let Map { table, side, .. } = shard;
+    if table.len() == table.capacity() {
+        // Full: look the key up before growing, so that replacing a value
+        // never grows the table.
+        if let Some(bucket) = table.find_mut(hash, equivalent::<_, K, V, V::Storage>(&key)) {
+            let old = <V::Storage as Ops>::pair_mut(side, bucket).1;
+            return Some(core::mem::replace(old, value));
+        }
+        unwrap_reserve(reserve_table::<K, V, V::Storage, S>(
+            table,
+            side,
+            hash_builder,
+            1,
+        ));
+    }
+    match table.entry(
+        hash,
+        equivalent::<_, K, V, V::Storage>(&key),
+        hasher::<K, V, V::Storage, S>(hash_builder),
+    ) {
+        hashbrown::hash_table::Entry::Occupied(mut entry) => {
+            let old = <V::Storage as Ops>::pair_mut(side, entry.get_mut()).1;
+            Some(core::mem::replace(old, value))
+        }
+        hashbrown::hash_table::Entry::Vacant(entry) => {
+            entry.insert(<V::Storage as Ops>::store(side, key, value));
+            None
+        }
+    }
+}
+
+/// Inserts an absent key into a locked shard; returns its bucket index.
+fn insert_new<K, V, S>(
+    shard: &mut Shard<K, V>,
+    hash_builder: &S,
+    hash: u64,
+    key: K,
+    value: V,
+) -> usize
+where
+    K: Hash,
+    V: MapValue,
+    S: BuildHasher,
+{
+    let Map { table, side, .. } = shard;
+    // Grow first (a panicking `Hash` during the rehash leaves the shard
+    // consistent), then store: nothing below can panic once the value is in.
+    unwrap_reserve(reserve_table::<K, V, V::Storage, S>(
+        table,
+        side,
+        hash_builder,
+        1,
+    ));
+    let bucket = <V::Storage as Ops>::store(side, key, value);
+    table
+        .insert_unique(hash, bucket, hasher::<K, V, V::Storage, S>(hash_builder))
+        .bucket_index()
+}
+
+impl<K, V: MapValue> Default for ConcurrentStore<K, V, DefaultHashBuilder> {
+    /// An empty store, as [`new`](ConcurrentStore::new).
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, u8> = Default::default();
+    /// assert!(store.is_empty());
+    /// ```
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<K, V, S> fmt::Debug for ConcurrentStore<K, V, S>
+where
+    K: fmt::Debug,
+    V: MapValue + fmt::Debug,
+{
+    /// The entries as a map, shard by shard (read-locking each in turn).
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, u8> = [(1, 2)].into_iter().collect();
+    /// assert_eq!(format!("{store:?}"), "{1: 2}");
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut map = f.debug_map();
+        for shard in self.shards.iter() {
+            let guard = read_lock(&shard.0);
+            map.entries(guard.iter());
+        }
+        map.finish()
+    }
+}
+
+impl<K, V, S> FromIterator<(K, V)> for ConcurrentStore<K, V, S>
+where
+    K: Eq + Hash,
+    V: MapValue,
+    S: BuildHasher + Default,
+{
+    /// Collects the pairs; for a repeated key the last value wins (and the
+    /// first key is kept), as for std's `HashMap`.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, char> = [(1, 'a'), (1, 'b')].into_iter().collect();
+    /// assert_eq!(store.read(&1, |c| *c), Some('b'));
+    /// ```
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        let iter = iter.into_iter();
+        let mut store = Self::with_capacity_and_hasher(iter.size_hint().0, S::default());
+        store.extend(iter);
+        store
+    }
+}
+
+impl<K, V, S> Extend<(K, V)> for ConcurrentStore<K, V, S>
+where
+    K: Eq + Hash,
+    V: MapValue,
+    S: BuildHasher,
+{
+    /// Inserts the pairs through `&mut self`, taking no lock.
+    ///
+    /// ```
+    /// let mut store: mapstore::ConcurrentStore<u8, u8> = mapstore::ConcurrentStore::new();
+    /// store.extend([(1, 1), (2, 2)]);
+    /// assert_eq!(store.len(), 2);
+    /// ```
+    fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
+        for (key, value) in iter {
+            self.insert_mut(key, value);
+        }
+    }
+}
+
+impl<K, V, S> From<MapStore<K, V, S>> for ConcurrentStore<K, V, S>
+where
+    K: Eq + Hash,
+    V: MapValue,
+    S: BuildHasher,
+{
+    /// Starts sharing a map: its entries, spread over the shards, with its
+    /// hasher. Each value is moved once, into its shard's storage.
+    ///
+    /// ```
+    /// use mapstore::{ConcurrentStore, MapStore};
+    ///
+    /// #[derive(MapStore)]
+    /// struct Frame([u8; 256]);
+    ///
+    /// let map: MapStore<u32, Frame> = [(1, Frame([1; 256]))].into();
+    /// let store = ConcurrentStore::from(map);
+    /// assert_eq!(store.read(&1, |v| v.0[0]), Some(1));
+    /// ```
+    fn from(map: MapStore<K, V, S>) -> Self {
+        let Map {
+            table,
+            side,
+            hash_builder,
+        } = map;
+        let entries = Map::<K, V, V::Storage, ()> {
+            table,
+            side,
+            hash_builder: (),
+        };
+        let mut store = Self::with_capacity_and_hasher(entries.len(), hash_builder);
+        for (key, value) in entries {
+            store.insert_mut(key, value);
+        }
+        store
+    }
+}
+
+impl<K, V, S> From<ConcurrentStore<K, V, S>> for Map<K, V, <V as MapValue>::Storage, S>
+where
+    K: Eq + Hash,
+    V: MapValue,
+    S: BuildHasher,
+{
+    /// Ends the sharing, as [`ConcurrentStore::into_map_store`].
+    ///
+    /// ```
+    /// use mapstore::{ConcurrentStore, MapStore};
+    ///
+    /// let store: ConcurrentStore<u8, u8> = [(1, 2)].into_iter().collect();
+    /// let map = MapStore::from(store);
+    /// assert_eq!(map[&1], 2);
+    /// ```
+    fn from(store: ConcurrentStore<K, V, S>) -> Self {
+        store.into_map_store()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Guards
+
+/// A read guard: either its own or shared by the items of one shard that
+/// [`ConcurrentStore::iter`] yields.
+enum ReadHold<'a, K, V: MapValue> {
+    Own(ReadGuard<'a, K, V>),
+    Shared(Arc<ReadGuard<'a, K, V>>),
+}
+
+/// A shared reference to an entry of a [`ConcurrentStore`]: holds its shard's
+/// read lock until dropped. Derefs to the value.
+///
+/// Neither `Send` nor `Sync`: the lock must be released by the thread that
+/// took it, so a `Ref` cannot be held across an `.await` of a multi-threaded
+/// executor.
+///
+/// ```
+/// let store: mapstore::ConcurrentStore<&str, u32> = [("a", 1)].into_iter().collect();
+/// let a: mapstore::concurrent::Ref<'_, &str, u32> = store.get("a").unwrap();
+/// assert_eq!((*a.key(), *a.value(), *a), ("a", 1, 1));
+/// ```
+pub struct Ref<'a, K, V: MapValue> {
+    guard: ReadHold<'a, K, V>,
+    index: usize,
+}
+
+impl<K, V: MapValue> Ref<'_, K, V> {
+    #[inline]
+    fn entry_pair(&self) -> (&K, &V) {
+        let shard: &Shard<K, V> = match &self.guard {
+            ReadHold::Own(guard) => guard,
+            ReadHold::Shared(guard) => guard,
+        };
+        let bucket = shard
+            .table
+            .get_bucket(self.index)
+            .expect("a guarded bucket stays full");
+        <V::Storage as Ops>::pair(&shard.side, bucket)
+    }
+
+    /// The entry's key.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, u8> = [(1, 2)].into_iter().collect();
+    /// assert_eq!(*store.get(&1).unwrap().key(), 1);
+    /// ```
+    #[inline]
+    pub fn key(&self) -> &K {
+        self.entry_pair().0
+    }
+
+    /// The entry's value.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, u8> = [(1, 2)].into_iter().collect();
+    /// assert_eq!(*store.get(&1).unwrap().value(), 2);
+    /// ```
+    #[inline]
+    pub fn value(&self) -> &V {
+        self.entry_pair().1
+    }
+
+    /// The key and the value.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, u8> = [(1, 2)].into_iter().collect();
+    /// assert_eq!(store.get(&1).unwrap().pair(), (&1, &2));
+    /// ```
+    #[inline]
+    pub fn pair(&self) -> (&K, &V) {
+        self.entry_pair()
+    }
+}
+
+impl<K, V: MapValue> Deref for Ref<'_, K, V> {
+    type Target = V;
+    #[inline]
+    fn deref(&self) -> &V {
+        self.value()
+    }
+}
+
+impl<K: fmt::Debug, V: MapValue + fmt::Debug> fmt::Debug for Ref<'_, K, V> {
+    /// `(key, value)`.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, u8> = [(1, 2)].into_iter().collect();
+    /// assert_eq!(format!("{:?}", store.get(&1).unwrap()), "(1, 2)");
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (k, v) = self.pair();
+        f.debug_tuple("").field(k).field(v).finish()
+    }
+}
+
+/// A mutable reference to an entry of a [`ConcurrentStore`]: holds its
+/// shard's write lock until dropped. Derefs (mutably) to the value.
+///
+/// Neither `Send` nor `Sync`, like [`Ref`].
+///
+/// ```
+/// let store: mapstore::ConcurrentStore<&str, u32> = [("a", 1)].into_iter().collect();
+/// let mut a: mapstore::concurrent::RefMut<'_, &str, u32> = store.get_mut("a").unwrap();
+/// *a.value_mut() += 1;
+/// *a += 1;
+/// drop(a);
+/// assert_eq!(store.read("a", |v| *v), Some(3));
+/// ```
+pub struct RefMut<'a, K, V: MapValue> {
+    guard: WriteGuard<'a, K, V>,
+    index: usize,
+}
+
+impl<K, V: MapValue> RefMut<'_, K, V> {
+    #[inline]
+    fn bucket_pair(&self) -> (&K, &V) {
+        let bucket = self
+            .guard
+            .table
+            .get_bucket(self.index)
+            .expect("a guarded bucket stays full");
+        <V::Storage as Ops>::pair(&self.guard.side, bucket)
+    }
+
+    /// The entry's key.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, u8> = [(1, 2)].into_iter().collect();
+    /// assert_eq!(*store.get_mut(&1).unwrap().key(), 1);
+    /// ```
+    #[inline]
+    pub fn key(&self) -> &K {
+        self.bucket_pair().0
+    }
+
+    /// The entry's value.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, u8> = [(1, 2)].into_iter().collect();
+    /// assert_eq!(*store.get_mut(&1).unwrap().value(), 2);
+    /// ```
+    #[inline]
+    pub fn value(&self) -> &V {
+        self.bucket_pair().1
+    }
+
+    /// The entry's value, mutably.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, u8> = [(1, 2)].into_iter().collect();
+    /// *store.get_mut(&1).unwrap().value_mut() = 5;
+    /// assert_eq!(store.read(&1, |v| *v), Some(5));
+    /// ```
+    #[inline]
+    pub fn value_mut(&mut self) -> &mut V {
+        self.pair_mut().1
+    }
+
+    /// The key, and the value mutably.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, u8> = [(1, 2)].into_iter().collect();
+    /// let mut guard = store.get_mut(&1).unwrap();
+    /// let (k, v) = guard.pair_mut();
+    /// *v += *k;
+    /// assert_eq!(*guard, 3);
+    /// ```
+    #[inline]
+    pub fn pair_mut(&mut self) -> (&K, &mut V) {
+        let shard = &mut *self.guard;
+        let bucket = shard
+            .table
+            .get_bucket_mut(self.index)
+            .expect("a guarded bucket stays full");
+        <V::Storage as Ops>::pair_mut(&shard.side, bucket)
+    }
+}
+
+impl<K, V: MapValue> Deref for RefMut<'_, K, V> {
+    type Target = V;
+    #[inline]
+    fn deref(&self) -> &V {
+        self.value()
+    }
+}
+
+impl<K, V: MapValue> DerefMut for RefMut<'_, K, V> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut V {
+        self.value_mut()
+    }
+}
+
+impl<K: fmt::Debug, V: MapValue + fmt::Debug> fmt::Debug for RefMut<'_, K, V> {
+    /// `(key, value)`.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, u8> = [(1, 2)].into_iter().collect();
+    /// assert_eq!(format!("{:?}", store.get_mut(&1).unwrap()), "(1, 2)");
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (k, v) = self.bucket_pair();
+        f.debug_tuple("").field(k).field(v).finish()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Entries
+
+/// The entry of a key in a [`ConcurrentStore`], from
+/// [`entry`](ConcurrentStore::entry): holds the shard's write lock, so the
+/// lookup and what follows are one atomic step for the key.
+///
+/// ```
+/// use mapstore::concurrent::Entry;
+///
+/// let store: mapstore::ConcurrentStore<u8, u32> = mapstore::ConcurrentStore::new();
+/// match store.entry(1) {
+///     Entry::Occupied(_) => unreachable!(),
+///     Entry::Vacant(v) => drop(v.insert(7)),
+/// }
+/// assert_eq!(store.read(&1, |v| *v), Some(7));
+/// ```
+pub enum Entry<'a, K, V: MapValue, S = DefaultHashBuilder> {
+    /// The key is present.
+    Occupied(OccupiedEntry<'a, K, V>),
+    /// The key is absent.
+    Vacant(VacantEntry<'a, K, V, S>),
+}
+
+/// A present key's entry; holds the shard's write lock.
+///
+/// ```
+/// use mapstore::concurrent::Entry;
+///
+/// let store: mapstore::ConcurrentStore<u8, u32> = [(1, 5)].into_iter().collect();
+/// if let Entry::Occupied(mut o) = store.entry(1) {
+///     assert_eq!(o.insert(6), 5);
+/// }
+/// assert_eq!(store.read(&1, |v| *v), Some(6));
+/// ```
+pub struct OccupiedEntry<'a, K, V: MapValue> {
+    guard: WriteGuard<'a, K, V>,
+    index: usize,
+}
+
+/// An absent key's entry; holds the shard's write lock.
+///
+/// ```
+/// use mapstore::concurrent::Entry;
+///
+/// let store: mapstore::ConcurrentStore<u8, u32> = mapstore::ConcurrentStore::new();
+/// if let Entry::Vacant(v) = store.entry(3) {
+///     assert_eq!(*v.key(), 3);
+///     v.insert(30);
+/// }
+/// assert_eq!(store.len(), 1);
+/// ```
+pub struct VacantEntry<'a, K, V: MapValue, S = DefaultHashBuilder> {
+    guard: WriteGuard<'a, K, V>,
+    key: K,
+    hash: u64,
+    hash_builder: &'a S,
+}
+
+impl<'a, K, V, S> Entry<'a, K, V, S>
+where
+    K: Hash,
+    V: MapValue,
+    S: BuildHasher,
+{
+    /// The value, inserting `default` if the key is absent.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<&str, u32> = mapstore::ConcurrentStore::new();
+    /// *store.entry("a").or_insert(1) += 10;
+    /// assert_eq!(*store.entry("a").or_insert(1), 11);
+    /// ```
+    pub fn or_insert(self, default: V) -> RefMut<'a, K, V> {
+        match self {
+            Entry::Occupied(o) => o.into_ref(),
+            Entry::Vacant(v) => v.insert(default),
+        }
+    }
+
+    /// The value, inserting `default()` if the key is absent. `default` runs
+    /// under the shard's write lock: if it panics, nothing is inserted and
+    /// the store stays usable.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, String> = mapstore::ConcurrentStore::new();
+    /// store.entry(1).or_insert_with(|| "one".to_string()).push('!');
+    /// assert_eq!(store.read(&1, |v| v.clone()).as_deref(), Some("one!"));
+    /// ```
+    pub fn or_insert_with(self, default: impl FnOnce() -> V) -> RefMut<'a, K, V> {
+        match self {
+            Entry::Occupied(o) => o.into_ref(),
+            Entry::Vacant(v) => v.insert(default()),
+        }
+    }
+
+    /// The value, inserting `default(&key)` if the key is absent.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u32, u32> = mapstore::ConcurrentStore::new();
+    /// assert_eq!(*store.entry(4).or_insert_with_key(|k| k * 2), 8);
+    /// ```
+    pub fn or_insert_with_key(self, default: impl FnOnce(&K) -> V) -> RefMut<'a, K, V> {
+        match self {
+            Entry::Occupied(o) => o.into_ref(),
+            Entry::Vacant(v) => {
+                let value = default(&v.key);
+                v.insert(value)
+            }
+        }
+    }
+
+    /// The value, inserting `V::default()` if the key is absent.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<char, u32> = mapstore::ConcurrentStore::new();
+    /// *store.entry('x').or_default() += 1;
+    /// assert_eq!(store.read(&'x', |n| *n), Some(1));
+    /// ```
+    pub fn or_default(self) -> RefMut<'a, K, V>
+    where
+        V: Default,
+    {
+        self.or_insert_with(V::default)
+    }
+
+    /// Calls `f` on the value if the key is present, still under the lock.
+    /// If `f` panics, the value keeps whatever `f` wrote before panicking
+    /// and the store stays usable.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, u32> = [(1, 1)].into_iter().collect();
+    /// store.entry(1).and_modify(|v| *v += 1).or_insert(0);
+    /// store.entry(2).and_modify(|v| *v += 1).or_insert(0);
+    /// assert_eq!(store.read(&1, |v| *v), Some(2));
+    /// assert_eq!(store.read(&2, |v| *v), Some(0));
+    /// ```
+    pub fn and_modify(mut self, f: impl FnOnce(&mut V)) -> Self {
+        if let Entry::Occupied(o) = &mut self {
+            f(o.get_mut());
+        }
+        self
+    }
+
+    /// Sets the value, inserting or replacing it; returns a guard on it.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, u32> = [(1, 1)].into_iter().collect();
+    /// assert_eq!(*store.entry(1).insert(5), 5);
+    /// ```
+    pub fn insert(self, value: V) -> RefMut<'a, K, V> {
+        match self {
+            Entry::Occupied(mut o) => {
+                o.insert(value);
+                o.into_ref()
+            }
+            Entry::Vacant(v) => v.insert(value),
+        }
+    }
+
+    /// The entry's key.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, u32> = mapstore::ConcurrentStore::new();
+    /// assert_eq!(*store.entry(9).key(), 9);
+    /// ```
+    pub fn key(&self) -> &K {
+        match self {
+            Entry::Occupied(o) => o.key(),
+            Entry::Vacant(v) => v.key(),
+        }
+    }
+}
+
+impl<'a, K, V: MapValue> OccupiedEntry<'a, K, V> {
+    fn pair_mut(&mut self) -> (&K, &mut V) {
+        let shard = &mut *self.guard;
+        let bucket = shard
+            .table
+            .get_bucket_mut(self.index)
+            .expect("an occupied entry's bucket is full");
+        <V::Storage as Ops>::pair_mut(&shard.side, bucket)
+    }
+
+    fn pair(&self) -> (&K, &V) {
+        let bucket = self
+            .guard
+            .table
+            .get_bucket(self.index)
+            .expect("an occupied entry's bucket is full");
+        <V::Storage as Ops>::pair(&self.guard.side, bucket)
+    }
+
+    /// The stored key.
+    ///
+    /// ```
+    /// use mapstore::concurrent::Entry;
+    /// let store: mapstore::ConcurrentStore<u8, u8> = [(1, 2)].into_iter().collect();
+    /// let Entry::Occupied(o) = store.entry(1) else { unreachable!() };
+    /// assert_eq!(*o.key(), 1);
+    /// ```
+    pub fn key(&self) -> &K {
+        self.pair().0
+    }
+
+    /// The value.
+    ///
+    /// ```
+    /// use mapstore::concurrent::Entry;
+    /// let store: mapstore::ConcurrentStore<u8, u8> = [(1, 2)].into_iter().collect();
+    /// let Entry::Occupied(o) = store.entry(1) else { unreachable!() };
+    /// assert_eq!(*o.get(), 2);
+    /// ```
+    pub fn get(&self) -> &V {
+        self.pair().1
+    }
+
+    /// The value, mutably.
+    ///
+    /// ```
+    /// use mapstore::concurrent::Entry;
+    /// let store: mapstore::ConcurrentStore<u8, u8> = [(1, 2)].into_iter().collect();
+    /// let Entry::Occupied(mut o) = store.entry(1) else { unreachable!() };
+    /// *o.get_mut() = 4;
+    /// assert_eq!(*o.get(), 4);
+    /// ```
+    pub fn get_mut(&mut self) -> &mut V {
+        self.pair_mut().1
+    }
+
+    /// Replaces the value, returning the old one.
+    ///
+    /// ```
+    /// use mapstore::concurrent::Entry;
+    /// let store: mapstore::ConcurrentStore<u8, u8> = [(1, 2)].into_iter().collect();
+    /// let Entry::Occupied(mut o) = store.entry(1) else { unreachable!() };
+    /// assert_eq!(o.insert(3), 2);
+    /// ```
+    pub fn insert(&mut self, value: V) -> V {
+        core::mem::replace(self.get_mut(), value)
+    }
+
+    /// Removes the entry, returning the value.
+    ///
+    /// ```
+    /// use mapstore::concurrent::Entry;
+    /// let store: mapstore::ConcurrentStore<u8, u8> = [(1, 2)].into_iter().collect();
+    /// let Entry::Occupied(o) = store.entry(1) else { unreachable!() };
+    /// assert_eq!(o.remove(), 2);
+    /// assert!(store.is_empty());
+    /// ```
+    pub fn remove(self) -> V {
+        self.remove_entry().1
+    }
+
+    /// Removes the entry, returning the stored key and the value.
+    ///
+    /// ```
+    /// use mapstore::concurrent::Entry;
+    /// let store: mapstore::ConcurrentStore<u8, u8> = [(1, 2)].into_iter().collect();
+    /// let Entry::Occupied(o) = store.entry(1) else { unreachable!() };
+    /// assert_eq!(o.remove_entry(), (1, 2));
+    /// ```
+    pub fn remove_entry(mut self) -> (K, V) {
+        let Map { table, side, .. } = &mut *self.guard;
+        let Ok(entry) = table.get_bucket_entry(self.index) else {
+            unreachable!("an occupied entry's bucket is full")
+        };
+        let (bucket, _) = entry.remove();
+        <V::Storage as Ops>::take(side, bucket)
+    }
+
+    /// Turns the entry into a guard on its value.
+    ///
+    /// ```
+    /// use mapstore::concurrent::Entry;
+    /// let store: mapstore::ConcurrentStore<u8, u8> = [(1, 2)].into_iter().collect();
+    /// let Entry::Occupied(o) = store.entry(1) else { unreachable!() };
+    /// assert_eq!(*o.into_ref(), 2);
+    /// ```
+    pub fn into_ref(self) -> RefMut<'a, K, V> {
+        RefMut {
+            guard: self.guard,
+            index: self.index,
+        }
+    }
+}
+
+impl<'a, K, V, S> VacantEntry<'a, K, V, S>
+where
+    K: Hash,
+    V: MapValue,
+    S: BuildHasher,
+{
+    /// The key that would be inserted.
+    ///
+    /// ```
+    /// use mapstore::concurrent::Entry;
+    /// let store: mapstore::ConcurrentStore<u8, u8> = mapstore::ConcurrentStore::new();
+    /// let Entry::Vacant(v) = store.entry(1) else { unreachable!() };
+    /// assert_eq!(*v.key(), 1);
+    /// ```
+    pub fn key(&self) -> &K {
+        &self.key
+    }
+
+    /// Gives the key back; nothing is inserted.
+    ///
+    /// ```
+    /// use mapstore::concurrent::Entry;
+    /// let store: mapstore::ConcurrentStore<String, u8> = mapstore::ConcurrentStore::new();
+    /// let Entry::Vacant(v) = store.entry("k".to_string()) else { unreachable!() };
+    /// assert_eq!(v.into_key(), "k");
+    /// ```
+    pub fn into_key(self) -> K {
+        self.key
+    }
+
+    /// Inserts the value; returns a guard on it.
+    ///
+    /// ```
+    /// use mapstore::concurrent::Entry;
+    /// let store: mapstore::ConcurrentStore<u8, u8> = mapstore::ConcurrentStore::new();
+    /// let Entry::Vacant(v) = store.entry(1) else { unreachable!() };
+    /// assert_eq!(*v.insert(2), 2);
+    /// ```
+    pub fn insert(self, value: V) -> RefMut<'a, K, V> {
+        let VacantEntry {
+            mut guard,
+            key,
+            hash,
+            hash_builder,
+        } = self;
+        let index = insert_new(&mut guard, hash_builder, hash, key, value);
+        RefMut { guard, index }
+    }
+}
+
+impl<K: fmt::Debug, V: MapValue + fmt::Debug, S> fmt::Debug for Entry<'_, K, V, S> {
+    /// `Occupied((key, value))` or `Vacant(key)`.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, u8> = mapstore::ConcurrentStore::new();
+    /// assert_eq!(format!("{:?}", store.entry(1)), "Vacant(1)");
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Entry::Occupied(o) => f.debug_tuple("Occupied").field(&o.pair()).finish(),
+            Entry::Vacant(v) => f.debug_tuple("Vacant").field(&v.key).finish(),
+        }
+    }
+}
+
+impl<K: fmt::Debug, V: MapValue + fmt::Debug> fmt::Debug for OccupiedEntry<'_, K, V> {
+    /// `OccupiedEntry((key, value))`.
+    ///
+    /// ```
+    /// use mapstore::concurrent::Entry;
+    /// let store: mapstore::ConcurrentStore<u8, u8> = [(1, 2)].into_iter().collect();
+    /// let Entry::Occupied(o) = store.entry(1) else { unreachable!() };
+    /// assert_eq!(format!("{o:?}"), "OccupiedEntry((1, 2))");
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("OccupiedEntry").field(&self.pair()).finish()
+    }
+}
+
+impl<K: fmt::Debug, V: MapValue, S> fmt::Debug for VacantEntry<'_, K, V, S> {
+    /// `VacantEntry(key)`.
+    ///
+    /// ```
+    /// use mapstore::concurrent::Entry;
+    /// let store: mapstore::ConcurrentStore<u8, u8> = mapstore::ConcurrentStore::new();
+    /// let Entry::Vacant(v) = store.entry(1) else { unreachable!() };
+    /// assert_eq!(format!("{v:?}"), "VacantEntry(1)");
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("VacantEntry").field(&self.key).finish()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Iteration
+
+/// The iterator of [`ConcurrentStore::iter`]: a [`Ref`] per entry, one shard
+/// read-locked at a time (the lock is shared by that shard's `Ref`s and
+/// released when the iterator and they have all moved on).
+///
+/// ```
+/// let store: mapstore::ConcurrentStore<u8, u8> = (0..10).map(|i| (i, i)).collect();
+/// let it: mapstore::concurrent::Iter<'_, u8, u8> = store.iter();
+/// assert_eq!(it.map(|r| u32::from(*r)).sum::<u32>(), 45);
+/// ```
+pub struct Iter<'a, K, V: MapValue, S = DefaultHashBuilder> {
+    store: &'a ConcurrentStore<K, V, S>,
+    next_shard: usize,
+    /// The shard being walked and the next bucket index in it.
+    current: Option<(Arc<ReadGuard<'a, K, V>>, usize)>,
+}
+
+impl<'a, K, V: MapValue, S> Iterator for Iter<'a, K, V, S> {
+    type Item = Ref<'a, K, V>;
+
+    fn next(&mut self) -> Option<Ref<'a, K, V>> {
+        loop {
+            if let Some((guard, index)) = &mut self.current {
+                while *index < guard.table.num_buckets() {
+                    let i = *index;
+                    *index += 1;
+                    if guard.table.get_bucket(i).is_some() {
+                        return Some(Ref {
+                            guard: ReadHold::Shared(Arc::clone(guard)),
+                            index: i,
+                        });
+                    }
+                }
+                self.current = None;
+            }
+            let shard = self.store.shards.get(self.next_shard)?;
+            self.next_shard += 1;
+            let guard = read_lock(&shard.0);
+            if !guard.is_empty() {
+                self.current = Some((Arc::new(guard), 0));
+            }
+        }
+    }
+}
+
+impl<K, V: MapValue, S> core::iter::FusedIterator for Iter<'_, K, V, S> {}
+
+impl<K, V: MapValue, S> fmt::Debug for Iter<'_, K, V, S> {
+    /// The iterator's position: `Iter { next_shard: n }`.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, u8> = mapstore::ConcurrentStore::new();
+    /// assert_eq!(format!("{:?}", store.iter()), "Iter { next_shard: 0 }");
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Iter")
+            .field("next_shard", &self.next_shard)
+            .finish()
+    }
+}
+
+impl<'a, K, V: MapValue, S> IntoIterator for &'a ConcurrentStore<K, V, S> {
+    type Item = Ref<'a, K, V>;
+    type IntoIter = Iter<'a, K, V, S>;
+
+    /// As [`ConcurrentStore::iter`].
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, u8> = [(1, 1)].into_iter().collect();
+    /// for entry in &store {
+    ///     assert_eq!(*entry, 1);
+    /// }
+    /// ```
+    fn into_iter(self) -> Iter<'a, K, V, S> {
+        self.iter()
+    }
+}
