@@ -63,52 +63,72 @@ pub const fn map_name(kind: StorageKind) -> &'static str {
     }
 }
 
-impl<K: Hash + Eq, V, St: Storage> Contender<K, V> for Map<K, V, St> {
-    const NAME: &'static str = map_name(St::KIND);
-    const ID: &'static str = map_name(St::KIND);
-    fn new() -> Self {
-        Map::new()
-    }
-    fn with_capacity(n: usize) -> Self {
-        Map::with_capacity(n)
-    }
-    #[inline]
-    fn insert(&mut self, key: K, value: V) {
-        Map::insert(self, key, value);
-    }
-    #[inline]
-    fn get(&self, key: &K) -> Option<&V> {
-        Map::get(self, key)
-    }
-    #[inline]
-    fn remove(&mut self, key: &K) -> Option<V> {
-        Map::remove(self, key)
-    }
-    fn clear(&mut self) {
-        Map::clear(self);
-    }
-    fn len(&self) -> usize {
-        Map::len(self)
-    }
-    fn for_each(&self, mut f: impl FnMut(&K, &V)) {
-        self.iter().for_each(|(k, v)| f(k, v));
-    }
-    fn for_each_value(&self, f: impl FnMut(&V)) {
-        self.values().for_each(f);
-    }
-    fn for_each_value_mut(&mut self, f: impl FnMut(&mut V)) {
-        self.values_mut().for_each(f);
-    }
-    fn drain_each(&mut self, mut f: impl FnMut(&K, &V)) {
-        self.drain().for_each(|(k, v)| f(&k, &v));
-    }
-    fn into_values_each(self, mut f: impl FnMut(&V)) {
-        self.into_values().for_each(|v| f(&v));
-    }
-    fn memory_usage(&self) -> Option<usize> {
-        Some(Map::memory_usage(self))
-    }
+/// The `Contender` impl of a mapstore map reached as `self$field`
+/// (`$wrap` builds one from a map), whose value walks call `$values`,
+/// `$values_mut` and `$into_values`: the ordered walks or the unordered ones.
+macro_rules! mapstore_contender {
+    (
+        impl[$($gen:tt)*] for $ty:ty, name $name:expr, id $id:expr,
+        |$m:ident| $wrap:expr, self[$($field:tt)*],
+        $values:ident, $values_mut:ident, $into_values:ident
+    ) => {
+        impl<$($gen)*> Contender<K, V> for $ty {
+            const NAME: &'static str = $name;
+            const ID: &'static str = $id;
+            fn new() -> Self {
+                let $m = Map::with_hasher(Default::default());
+                $wrap
+            }
+            fn with_capacity(n: usize) -> Self {
+                let $m = Map::with_capacity_and_hasher(n, Default::default());
+                $wrap
+            }
+            #[inline]
+            fn insert(&mut self, key: K, value: V) {
+                self$($field)*.insert(key, value);
+            }
+            #[inline]
+            fn get(&self, key: &K) -> Option<&V> {
+                self$($field)*.get(key)
+            }
+            #[inline]
+            fn remove(&mut self, key: &K) -> Option<V> {
+                self$($field)*.remove(key)
+            }
+            fn clear(&mut self) {
+                self$($field)*.clear();
+            }
+            fn len(&self) -> usize {
+                self$($field)*.len()
+            }
+            fn for_each(&self, mut f: impl FnMut(&K, &V)) {
+                self$($field)*.iter().for_each(|(k, v)| f(k, v));
+            }
+            fn for_each_value(&self, f: impl FnMut(&V)) {
+                self$($field)*.$values().for_each(f);
+            }
+            fn for_each_value_mut(&mut self, f: impl FnMut(&mut V)) {
+                self$($field)*.$values_mut().for_each(f);
+            }
+            fn drain_each(&mut self, mut f: impl FnMut(&K, &V)) {
+                self$($field)*.drain().for_each(|(k, v)| f(&k, &v));
+            }
+            fn into_values_each(self, mut f: impl FnMut(&V)) {
+                self$($field)*.$into_values().for_each(|v| f(&v));
+            }
+            fn memory_usage(&self) -> Option<usize> {
+                Some(self$($field)*.memory_usage())
+            }
+        }
+    };
 }
+
+mapstore_contender!(
+    impl[K: Hash + Eq, V, St: Storage] for Map<K, V, St>,
+    name map_name(St::KIND), id map_name(St::KIND),
+    |map| map, self[],
+    values, values_mut, into_values
+);
 
 /// A mapstore map whose value walks are the opt-in memory-order ones:
 /// `for_each_value`, `for_each_value_mut` and `into_values_each` call
@@ -137,102 +157,22 @@ pub const fn unordered_id(kind: StorageKind) -> &'static str {
     }
 }
 
-impl<K: Hash + Eq, V, St: Storage> Contender<K, V> for Unordered<Map<K, V, St>> {
-    const NAME: &'static str = unordered_name(St::KIND);
-    const ID: &'static str = unordered_id(St::KIND);
-    fn new() -> Self {
-        Unordered(Map::new())
-    }
-    fn with_capacity(n: usize) -> Self {
-        Unordered(Map::with_capacity(n))
-    }
-    #[inline]
-    fn insert(&mut self, key: K, value: V) {
-        self.0.insert(key, value);
-    }
-    #[inline]
-    fn get(&self, key: &K) -> Option<&V> {
-        self.0.get(key)
-    }
-    #[inline]
-    fn remove(&mut self, key: &K) -> Option<V> {
-        self.0.remove(key)
-    }
-    fn clear(&mut self) {
-        self.0.clear();
-    }
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-    fn for_each(&self, mut f: impl FnMut(&K, &V)) {
-        self.0.iter().for_each(|(k, v)| f(k, v));
-    }
-    fn for_each_value(&self, f: impl FnMut(&V)) {
-        self.0.unordered_values().for_each(f);
-    }
-    fn for_each_value_mut(&mut self, f: impl FnMut(&mut V)) {
-        self.0.unordered_values_mut().for_each(f);
-    }
-    fn drain_each(&mut self, mut f: impl FnMut(&K, &V)) {
-        self.0.drain().for_each(|(k, v)| f(&k, &v));
-    }
-    fn into_values_each(self, mut f: impl FnMut(&V)) {
-        self.0.into_unordered_values().for_each(|v| f(&v));
-    }
-    fn memory_usage(&self) -> Option<usize> {
-        Some(self.0.memory_usage())
-    }
-}
+mapstore_contender!(
+    impl[K: Hash + Eq, V, St: Storage] for Unordered<Map<K, V, St>>,
+    name unordered_name(St::KIND), id unordered_id(St::KIND),
+    |map| Unordered(map), self[.0],
+    unordered_values, unordered_values_mut, into_unordered_values
+);
 
 /// `MapStore<K, V>`: the storage `V`'s plan picked.
 pub struct Store<K, V: MapValue>(pub MapStore<K, V>);
 
-impl<K: Hash + Eq, V: MapValue> Contender<K, V> for Store<K, V> {
-    const NAME: &'static str = "MapStore";
-    const ID: &'static str = "MapStore";
-    fn new() -> Self {
-        Store(MapStore::new())
-    }
-    fn with_capacity(n: usize) -> Self {
-        Store(MapStore::with_capacity(n))
-    }
-    #[inline]
-    fn insert(&mut self, key: K, value: V) {
-        self.0.insert(key, value);
-    }
-    #[inline]
-    fn get(&self, key: &K) -> Option<&V> {
-        self.0.get(key)
-    }
-    #[inline]
-    fn remove(&mut self, key: &K) -> Option<V> {
-        self.0.remove(key)
-    }
-    fn clear(&mut self) {
-        self.0.clear();
-    }
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-    fn for_each(&self, mut f: impl FnMut(&K, &V)) {
-        self.0.iter().for_each(|(k, v)| f(k, v));
-    }
-    fn for_each_value(&self, f: impl FnMut(&V)) {
-        self.0.values().for_each(f);
-    }
-    fn for_each_value_mut(&mut self, f: impl FnMut(&mut V)) {
-        self.0.values_mut().for_each(f);
-    }
-    fn drain_each(&mut self, mut f: impl FnMut(&K, &V)) {
-        self.0.drain().for_each(|(k, v)| f(&k, &v));
-    }
-    fn into_values_each(self, mut f: impl FnMut(&V)) {
-        self.0.into_values().for_each(|v| f(&v));
-    }
-    fn memory_usage(&self) -> Option<usize> {
-        Some(self.0.memory_usage())
-    }
-}
+mapstore_contender!(
+    impl[K: Hash + Eq, V: MapValue] for Store<K, V>,
+    name "MapStore", id "MapStore",
+    |map| Store(map), self[.0],
+    values, values_mut, into_values
+);
 
 /// hashbrown's `HashMap<K, V>` with mapstore's default hasher.
 pub type HashbrownMap<K, V> = hashbrown::HashMap<K, V, DefaultHashBuilder>;
