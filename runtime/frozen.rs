@@ -27,7 +27,7 @@
 //!
 //! Measured against hashbrown's `HashMap` with the same hasher (N = 1e5 to
 //! 1e6; `docs/frozen.md`): 0.5-0.8x the bytes per entry, misses 1.2-3.1x
-//! faster, `String`-key hits 0.9-1.25x, `u64`-key hits 0.6-0.85x (a hit reads
+//! faster, `String`-key hits 0.9-1.25x, `u64`-key hits 0.6-0.9x (a hit reads
 //! pilot, fingerprint and entry, where hashbrown reads two arrays).
 
 use alloc::boxed::Box;
@@ -147,6 +147,9 @@ enum Lookup {
 struct Perfect {
     /// Mixed into every pilot (changes between attempts).
     seed: u64,
+    /// The number of entries (slots `>= n` are remapped), kept here so
+    /// that a lookup does not read it through the entries' enum.
+    n: usize,
     /// Slots of the first-level map (at least `n`); slots `>= n` are remapped.
     slots: usize,
     /// One pilot per bucket.
@@ -189,13 +192,13 @@ fn tag_of(hash: u64) -> u8 {
 
 impl Perfect {
     #[inline]
-    fn index(&self, hash: u64, n: usize) -> usize {
+    fn index(&self, hash: u64) -> usize {
         let pilot = self.pilots[bucket_of(hash, self.pilots.len())];
         let slot = slot_of(hash, pilot_key(pilot, self.seed), self.slots);
-        if slot < n {
+        if slot < self.n {
             slot
         } else {
-            self.remap[slot - n] as usize
+            self.remap[slot - self.n] as usize
         }
     }
 
@@ -590,6 +593,7 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
                     entries: Entries::scattered(items, &dest, apart),
                     lookup: Lookup::Perfect(Perfect {
                         seed,
+                        n,
                         slots,
                         pilots: pilots.into_boxed_slice(),
                         remap: remap.into_boxed_slice(),
@@ -799,7 +803,7 @@ impl<K, V, S: BuildHasher> FrozenStore<K, V, S> {
         match &self.lookup {
             Lookup::Perfect(p) => {
                 let hash = self.hash_builder.hash_one(key);
-                let i = p.index(hash, self.entries.len());
+                let i = p.index(hash);
                 if *p.tags.get(i)? != tag_of(hash) {
                     return None;
                 }
@@ -832,6 +836,26 @@ impl<K, V, S: BuildHasher> FrozenStore<K, V, S> {
     /// ```
     #[inline]
     pub fn get<Q: Hash + Equivalent<K> + ?Sized>(&self, key: &Q) -> Option<&V> {
+        if let Lookup::Perfect(p) = &self.lookup {
+            let hash = self.hash_builder.hash_one(key);
+            let i = p.index(hash);
+            if *p.tags.get(i)? != tag_of(hash) {
+                return None;
+            }
+            return match &self.entries {
+                Entries::Inline(e) => {
+                    let (k, v) = e.get(i)?;
+                    key.equivalent(k).then_some(v)
+                }
+                Entries::Apart(k, v) => {
+                    if key.equivalent(k.get(i)?) {
+                        v.get(i)
+                    } else {
+                        None
+                    }
+                }
+            };
+        }
         self.find(key).map(|i| self.entries.pair(i).1)
     }
 
