@@ -397,6 +397,22 @@ fn dedup_scan<K: Eq, V>(items: &mut Vec<(K, V)>) {
     }
 }
 
+/// Panics unless `dest` is a permutation of `0..dest.len()`. Checked in
+/// every build, before anything is moved: the scatters below are sound only
+/// for a permutation, and the check costs a bit per entry and one pass, a
+/// small part of a build.
+fn assert_permutation(dest: &[u32]) {
+    let n = dest.len();
+    let mut seen = vec![0u64; n.div_ceil(64)];
+    for &d in dest {
+        let d = d as usize;
+        assert!(d < n, "destination out of range");
+        let (word, bit) = (d / 64, 1u64 << (d % 64));
+        assert!(seen[word] & bit == 0, "dest is not a permutation");
+        seen[word] |= bit;
+    }
+}
+
 /// `items` rearranged: `items[i]` ends at `dest[i]`.
 ///
 /// `dest` must be a permutation of `0..items.len()`. Every caller builds it
@@ -408,27 +424,16 @@ fn dedup_scan<K: Eq, V>(items: &mut Vec<(K, V)>) {
 fn scatter<T>(items: Vec<T>, dest: &[u32]) -> Vec<T> {
     let n = items.len();
     assert_eq!(dest.len(), n, "one destination per item");
-    #[cfg(debug_assertions)]
-    {
-        let mut seen = vec![false; n];
-        for &d in dest {
-            assert!(
-                !core::mem::replace(&mut seen[d as usize], true),
-                "dest is not a permutation"
-            );
-        }
-    }
+    assert_permutation(dest);
     let mut out: Vec<T> = Vec::with_capacity(n);
     let base = out.as_mut_ptr();
     for (item, &d) in items.into_iter().zip(dest) {
         let d = d as usize;
-        assert!(d < n, "destination out of range");
-        // SAFETY: `d < n <= out.capacity()`, so the write is in bounds of
-        // `out`'s allocation; `dest` is a permutation, so no slot is written
-        // twice (nothing is overwritten, nothing leaks). Nothing in this loop
-        // can panic after the bound check (moving `item` is a copy), so no
-        // unwind can see a half-written `out`: its length is still 0 and it
-        // would only free its buffer.
+        // SAFETY: `dest` is a permutation of `0..n` (asserted above), so
+        // `d < n <= out.capacity()` is in bounds of `out`'s allocation and
+        // no slot is written twice (nothing is overwritten, nothing leaks).
+        // Nothing in this loop can panic (moving `item` is a copy), so no
+        // unwind can see a half-written `out`.
         unsafe { base.add(d).write(item) };
     }
     // SAFETY: all `n` elements `0..n` were written above (a permutation
@@ -445,26 +450,16 @@ fn scatter<T>(items: Vec<T>, dest: &[u32]) -> Vec<T> {
 fn scatter_apart<K, V>(items: Vec<(K, V)>, dest: &[u32]) -> (Vec<K>, Vec<V>) {
     let n = items.len();
     assert_eq!(dest.len(), n, "one destination per item");
-    #[cfg(debug_assertions)]
-    {
-        let mut seen = vec![false; n];
-        for &d in dest {
-            assert!(
-                !core::mem::replace(&mut seen[d as usize], true),
-                "dest is not a permutation"
-            );
-        }
-    }
+    assert_permutation(dest);
     let mut keys: Vec<K> = Vec::with_capacity(n);
     let mut values: Vec<V> = Vec::with_capacity(n);
     let (key_base, value_base) = (keys.as_mut_ptr(), values.as_mut_ptr());
     for ((key, value), &d) in items.into_iter().zip(dest) {
         let d = d as usize;
-        assert!(d < n, "destination out of range");
-        // SAFETY: as in `scatter`: `d < n` is within both allocations,
-        // `dest` is a permutation so no slot of either is written twice, and
-        // nothing after the bound check can unwind while the vectors' lengths
-        // are still 0.
+        // SAFETY: as in `scatter`: `dest` is a permutation of `0..n`
+        // (asserted above), so `d < n` is within both allocations, no slot
+        // of either is written twice, and nothing here can unwind while the
+        // vectors' lengths are still 0.
         unsafe {
             key_base.add(d).write(key);
             value_base.add(d).write(value);
