@@ -94,7 +94,7 @@ use std::sync::PoisonError;
 
 use hashbrown::{DefaultHashBuilder, Equivalent};
 
-use crate::map::{equivalent, hasher, make_hash, reserve_table, unwrap_reserve, Map};
+use crate::map::{self, equivalent, hasher, make_hash, reserve_table, unwrap_reserve, Map};
 use crate::storage::Storage;
 use crate::StorageKind;
 // The storage operations (crate-private), through the `Storage` bound.
@@ -558,11 +558,7 @@ where
         let hash = self.hash(key);
         let mut guard = write_lock(self.shard(hash));
         let Map { table, side, .. } = &mut *guard;
-        let entry = table
-            .find_entry(hash, equivalent::<_, K, V, V::Storage>(key))
-            .ok()?;
-        let (bucket, _) = entry.remove();
-        Some(<V::Storage as Ops>::take(side, bucket))
+        Shard::<K, V>::remove_entry_in(table, side, hash, key)
     }
 
     /// Whether the store has a value for the key.
@@ -696,8 +692,9 @@ where
     }
 }
 
-/// Inserts `key` (whose hash is `hash`) into a locked shard: one probe
-/// finds the key or its slot, as `Map::insert` does.
+/// Inserts `key` (whose hash is `hash`) into a locked shard, through the
+/// same entry core as `Map::insert`: one probe finds the key or its slot,
+/// and replacing a value never grows the table.
 fn insert_hashed<K, V, S>(
     shard: &mut Shard<K, V>,
     hash_builder: &S,
@@ -711,31 +708,10 @@ where
     S: BuildHasher,
 {
     let Map { table, side, .. } = shard;
-    if table.len() == table.capacity() {
-        // Full: look the key up before growing, so that replacing a value
-        // never grows the table.
-        if let Some(bucket) = table.find_mut(hash, equivalent::<_, K, V, V::Storage>(&key)) {
-            let old = <V::Storage as Ops>::pair_mut(side, bucket).1;
-            return Some(core::mem::replace(old, value));
-        }
-        unwrap_reserve(reserve_table::<K, V, V::Storage, S>(
-            table,
-            side,
-            hash_builder,
-            1,
-        ));
-    }
-    match table.entry(
-        hash,
-        equivalent::<_, K, V, V::Storage>(&key),
-        hasher::<K, V, V::Storage, S>(hash_builder),
-    ) {
-        hashbrown::hash_table::Entry::Occupied(mut entry) => {
-            let old = <V::Storage as Ops>::pair_mut(side, entry.get_mut()).1;
-            Some(core::mem::replace(old, value))
-        }
-        hashbrown::hash_table::Entry::Vacant(entry) => {
-            entry.insert(<V::Storage as Ops>::store(side, key, value));
+    match Shard::<K, V>::entry_in(table, side, hash_builder, hash, key) {
+        map::Entry::Occupied(mut entry) => Some(entry.insert(value)),
+        map::Entry::Vacant(entry) => {
+            entry.insert(value);
             None
         }
     }

@@ -12,8 +12,10 @@
 //! `#[derive(MapStore)]` reads the type's size and alignment from the
 //! compiler, calls [`choose`], and implements [`MapValue`] so that
 //! [`MapStore<K, V>`](type@MapStore) uses the right one. [`InlineMap`], [`BoxedMap`] and
-//! [`PooledMap`] are the three maps by name, for any `V`. [`FrozenStore`] is
-//! a map built once and then only read, its layout picked from `K`, `V` and N.
+//! [`PooledMap`] are the three maps by name, for any `V`. `ConcurrentStore`
+//! (feature `std`) shares a map between threads through `&self`, each shard
+//! storing values as `V::Storage` says; [`FrozenStore`] is a map built once
+//! and then only read, its layout picked from `K`, `V` and N.
 //!
 //! ```
 //! use mapstore::MapStore;
@@ -200,8 +202,7 @@ pub type MapStore<K, V, S = DefaultHashBuilder> = map::Map<K, V, <V as MapValue>
 pub mod __private {
     pub use crate::derive_support::*;
     pub use crate::plan::Optimize;
-    pub use crate::storage::StorageKind;
-    pub use crate::storage::{Boxed, Inline, Pooled, Storage};
+    pub use crate::storage::{Boxed, Inline, Pooled, Storage, StorageKind};
     pub use crate::{choose, DefaultHashBuilder, MapStore, MapValue, Plan};
     pub use core;
 

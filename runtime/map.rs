@@ -208,6 +208,59 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
         hasher::<K, V, St, S>(hash_builder)
     }
 
+    /// The entry of `key`, whose hash is `hash`, in a map's parts; `H`
+    /// rehashes on growth. The core of [`entry`](Self::entry), also for the
+    /// shards of `ConcurrentStore`, which hash
+    /// with the store's builder, not their own. If the table is full, the
+    /// key is looked up before growing, so an entry for a present key never
+    /// grows the table; with room to spare, one probe finds the key or its
+    /// slot.
+    #[inline]
+    pub(crate) fn entry_in<'a, H: BuildHasher>(
+        mut table: &'a mut HashTable<Bucket<K, V, St>>,
+        side: &'a mut Side<K, V, St>,
+        hash_builder: &H,
+        hash: u64,
+        key: K,
+    ) -> Entry<'a, K, V, St>
+    where
+        K: Eq + Hash,
+    {
+        if table.len() == table.capacity() {
+            table = match table.find_entry(hash, Self::is_key(&key)) {
+                Ok(inner) => return Entry::Occupied(OccupiedEntry { inner, side }),
+                Err(absent) => absent.into_table(),
+            };
+            unwrap_reserve(reserve_table::<K, V, St, H>(table, side, hash_builder, 1));
+        }
+        match table.entry(
+            hash,
+            Self::is_key(&key),
+            hasher::<K, V, St, H>(hash_builder),
+        ) {
+            hash_table::Entry::Occupied(inner) => Entry::Occupied(OccupiedEntry { inner, side }),
+            hash_table::Entry::Vacant(inner) => Entry::Vacant(VacantEntry { inner, key, side }),
+        }
+    }
+
+    /// Removes the entry of `key`, whose hash is `hash`, from a map's
+    /// parts: the core of [`remove_entry`](Self::remove_entry), also for
+    /// the shards of `ConcurrentStore`.
+    #[inline]
+    pub(crate) fn remove_entry_in<Q>(
+        table: &mut HashTable<Bucket<K, V, St>>,
+        side: &mut Side<K, V, St>,
+        hash: u64,
+        key: &Q,
+    ) -> Option<(K, V)>
+    where
+        Q: Equivalent<K> + ?Sized,
+    {
+        let entry = table.find_entry(hash, Self::is_key(key)).ok()?;
+        let (bucket, _) = entry.remove();
+        Some(St::take(side, bucket))
+    }
+
     /// Creates an empty map that hashes keys with `hash_builder`.
     ///
     /// ```
@@ -671,20 +724,7 @@ where
             side,
             hash_builder,
         } = self;
-        let mut table = table;
-        if table.len() == table.capacity() {
-            // Full: look the key up before growing. With room to spare, the
-            // one probe below finds the key or its slot.
-            table = match table.find_entry(hash, Self::is_key(&key)) {
-                Ok(inner) => return Entry::Occupied(OccupiedEntry { inner, side }),
-                Err(absent) => absent.into_table(),
-            };
-            unwrap_reserve(reserve_table::<K, V, St, S>(table, side, hash_builder, 1));
-        }
-        match table.entry(hash, Self::is_key(&key), Self::rehash(hash_builder)) {
-            hash_table::Entry::Occupied(inner) => Entry::Occupied(OccupiedEntry { inner, side }),
-            hash_table::Entry::Vacant(inner) => Entry::Vacant(VacantEntry { inner, key, side }),
-        }
+        Self::entry_in(table, side, hash_builder, hash, key)
     }
 
     /// The value for a key.
@@ -785,9 +825,7 @@ where
             return None;
         }
         let hash = make_hash(&self.hash_builder, key);
-        let entry = self.table.find_entry(hash, Self::is_key(key)).ok()?;
-        let (bucket, _) = entry.remove();
-        Some(St::take(&mut self.side, bucket))
+        Self::remove_entry_in(&mut self.table, &mut self.side, hash, key)
     }
 
     /// Mutable references to the values of `N` keys at once.
