@@ -84,6 +84,8 @@
 //! assert_eq!(hits.read("home", |n| *n), Some(2000));
 //! ```
 
+#![forbid(unsafe_code)]
+
 use alloc::boxed::Box;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
