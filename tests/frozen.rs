@@ -349,7 +349,7 @@ fn the_plan_names_the_layout() {
     let plan = inline.plan();
     assert_eq!(plan.index, FrozenIndex::Perfect);
     assert!(!plan.values_apart && plan.fingerprints);
-    assert_eq!(plan.buckets, 333);
+    assert_eq!(plan.buckets, 512); // the power of two at or above 1000 / 3
     let line = plan.to_string();
     assert!(line.contains("perfect hash over 1000 entries"), "{line}");
     assert!(line.contains("entries inline"), "{line}");
