@@ -777,6 +777,44 @@ impl<K, V, S> FrozenStore<K, V, S> {
             Entries::Apart(_, v) => ValuesMutInner::Apart(v.iter_mut()),
         })
     }
+
+    /// The keys by value, in the order of [`keys`](FrozenStore::keys); the
+    /// values are dropped.
+    ///
+    /// ```
+    /// let store: mapstore::FrozenStore<u8, String> =
+    ///     (0..20).map(|i| (i, i.to_string())).collect();
+    /// let order: Vec<u8> = store.keys().copied().collect();
+    /// assert_eq!(store.into_keys().collect::<Vec<_>>(), order);
+    /// ```
+    pub fn into_keys(self) -> IntoKeys<K, V> {
+        IntoKeys(match self.entries {
+            Entries::Inline(e) => IntoKeysInner::Inline(e.into_vec().into_iter()),
+            Entries::Apart(k, v) => {
+                drop(v);
+                IntoKeysInner::Apart(k.into_vec().into_iter())
+            }
+        })
+    }
+
+    /// The values by value, in the order of [`keys`](FrozenStore::keys);
+    /// the keys are dropped.
+    ///
+    /// ```
+    /// let store: mapstore::FrozenStore<String, u8> =
+    ///     (0..20).map(|i| (i.to_string(), i)).collect();
+    /// let order: Vec<u8> = store.values().copied().collect();
+    /// assert_eq!(store.into_values().collect::<Vec<_>>(), order);
+    /// ```
+    pub fn into_values(self) -> IntoValues<K, V> {
+        IntoValues(match self.entries {
+            Entries::Inline(e) => IntoValuesInner::Inline(e.into_vec().into_iter()),
+            Entries::Apart(k, v) => {
+                drop(k);
+                IntoValuesInner::Apart(v.into_vec().into_iter())
+            }
+        })
+    }
 }
 
 impl<K, V, S: BuildHasher> FrozenStore<K, V, S> {
@@ -1103,6 +1141,19 @@ where
     }
 }
 
+impl<K: Hash + Eq, V, const N: usize> From<[(K, V); N]> for FrozenStore<K, V> {
+    /// Builds a store from an array of pairs; a duplicate key keeps its
+    /// last value.
+    ///
+    /// ```
+    /// let ports = mapstore::FrozenStore::from([("http", 80), ("https", 443), ("ssh", 22)]);
+    /// assert_eq!(ports["https"], 443);
+    /// ```
+    fn from(pairs: [(K, V); N]) -> Self {
+        pairs.into_iter().collect()
+    }
+}
+
 impl<K, V, S: Default> Default for FrozenStore<K, V, S> {
     /// An empty store.
     ///
@@ -1294,6 +1345,35 @@ enum IntoIterInner<K, V> {
     Apart(vec::IntoIter<K>, vec::IntoIter<V>),
 }
 
+/// The keys of a [`FrozenStore`] by value, from [`FrozenStore::into_keys`].
+///
+/// ```
+/// let store: mapstore::FrozenStore<u8, u8> = (0..3).map(|i| (i, i)).collect();
+/// let keys: mapstore::frozen::IntoKeys<u8, u8> = store.into_keys();
+/// assert_eq!(keys.len(), 3);
+/// ```
+pub struct IntoKeys<K, V>(IntoKeysInner<K, V>);
+
+enum IntoKeysInner<K, V> {
+    Inline(vec::IntoIter<(K, V)>),
+    Apart(vec::IntoIter<K>),
+}
+
+/// The values of a [`FrozenStore`] by value, from
+/// [`FrozenStore::into_values`].
+///
+/// ```
+/// let store: mapstore::FrozenStore<u8, u8> = (0..3).map(|i| (i, i)).collect();
+/// let values: mapstore::frozen::IntoValues<u8, u8> = store.into_values();
+/// assert_eq!(values.len(), 3);
+/// ```
+pub struct IntoValues<K, V>(IntoValuesInner<K, V>);
+
+enum IntoValuesInner<K, V> {
+    Inline(vec::IntoIter<(K, V)>),
+    Apart(vec::IntoIter<V>),
+}
+
 /// `next`, `size_hint` and `fold` (which matches the layout once, so
 /// `for_each`, `sum` and friends run at slice speed) for one iterator.
 macro_rules! iterator {
@@ -1359,6 +1439,10 @@ iterator!(ValuesMut['a, K, V], &'a mut V, ValuesMutInner,
     inline(e) => |(_, v): &'a mut (K, V)| v, apart(v) => v, len(v) => v.len());
 iterator!(IntoIter[K, V], (K, V), IntoIterInner,
     inline(e) => |kv: (K, V)| kv, apart(k, v) => (k, v), len(k) => k.len());
+iterator!(IntoKeys[K, V], K, IntoKeysInner,
+    inline(e) => |(k, _): (K, V)| k, apart(k) => k, len(k) => k.len());
+iterator!(IntoValues[K, V], V, IntoValuesInner,
+    inline(e) => |(_, v): (K, V)| v, apart(v) => v, len(v) => v.len());
 
 impl<K, V> Clone for Iter<'_, K, V> {
     fn clone(&self) -> Self {
@@ -1422,6 +1506,22 @@ impl<K, V> fmt::Debug for ValuesMut<'_, K, V> {
 impl<K, V> fmt::Debug for IntoIter<K, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("IntoIter")
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+impl<K, V> fmt::Debug for IntoKeys<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntoKeys")
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+impl<K, V> fmt::Debug for IntoValues<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntoValues")
             .field("len", &self.len())
             .finish()
     }

@@ -132,6 +132,16 @@ fn differential_u64<V: PartialEq + Debug + Clone>(sizes: &[usize], value: impl F
             *changed.get_mut(k).unwrap() = value(u64::MAX);
             assert_ne!(changed, frozen);
         }
+        // into_keys and into_values follow keys(), as values() does.
+        let keys: Vec<u64> = frozen.keys().copied().collect();
+        let values: Vec<V> = frozen.values().cloned().collect();
+        let into_keys = frozen.clone().into_keys();
+        assert_eq!(into_keys.len(), model.len());
+        assert_eq!(into_keys.collect::<Vec<_>>(), keys);
+        assert_eq!(frozen.clone().into_values().collect::<Vec<_>>(), values);
+        let mut half = frozen.clone().into_values();
+        half.nth(model.len() / 2); // dropping a half-consumed iterator
+        drop(half);
         // into_iter gives back every entry.
         let back: HashMap<u64, V> = frozen.into_iter().collect();
         assert_eq!(back, model);
@@ -301,6 +311,9 @@ fn every_layout_moves_heap_owning_entries_once() {
         for (k, v) in &apart {
             assert_eq!(v[2], vec![k.parse::<u64>().unwrap()]);
         }
+        let (keys, mut values) = (apart.clone().into_keys(), apart.clone().into_values());
+        assert_eq!(keys.len() + values.len(), 2 * apart.len());
+        drop((keys, values.nth(1), values));
         let mut iter = apart.into_iter();
         drop(iter.next());
         drop(iter);
@@ -535,6 +548,20 @@ fn every_value_is_dropped_once_including_discarded_duplicates() {
         drop(iter.next());
         drop(iter);
         all_dropped_once(n);
+
+        // into_keys and into_values, partly consumed.
+        reset_drops(n);
+        let store: FrozenStore<Key, Tracked> = tracked_items(n).collect();
+        let mut keys = store.into_keys();
+        assert!(keys.next().is_some() || n == 0);
+        drop(keys);
+        all_dropped_once(n);
+        reset_drops(n);
+        let store: FrozenStore<Key, Tracked> = tracked_items(n).collect();
+        let mut values = store.into_values();
+        drop(values.next());
+        drop(values);
+        all_dropped_once(n);
     }
 }
 
@@ -605,6 +632,15 @@ fn a_panicking_hash_eq_or_iterator_leaks_nothing() {
 
 // ---------------------------------------------------------------------------
 // Traits
+
+#[test]
+fn from_an_array_keeps_the_last_duplicate() {
+    let store = FrozenStore::from([(1u8, "a"), (2, "b"), (1, "c")]);
+    assert_eq!(store.len(), 2);
+    assert_eq!(store[&1], "c");
+    let empty = FrozenStore::<u8, u8>::from([]);
+    assert!(empty.is_empty());
+}
 
 #[test]
 fn default_is_empty_and_allocates_nothing() {
