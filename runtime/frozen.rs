@@ -1489,43 +1489,21 @@ impl<K, V: fmt::Debug> fmt::Debug for Values<'_, K, V> {
     }
 }
 
-impl<K, V> fmt::Debug for IterMut<'_, K, V> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IterMut").field("len", &self.len()).finish()
-    }
+/// `Debug` for the iterators that yield `&mut` or owned items: their
+/// length only (printing would need the items).
+macro_rules! debug_len {
+    ($($name:ident[$($gen:tt)*]),+) => {$(
+        impl<$($gen)*> fmt::Debug for $name<$($gen)*> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($name))
+                    .field("len", &self.len())
+                    .finish()
+            }
+        }
+    )+};
 }
 
-impl<K, V> fmt::Debug for ValuesMut<'_, K, V> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ValuesMut")
-            .field("len", &self.len())
-            .finish()
-    }
-}
-
-impl<K, V> fmt::Debug for IntoIter<K, V> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IntoIter")
-            .field("len", &self.len())
-            .finish()
-    }
-}
-
-impl<K, V> fmt::Debug for IntoKeys<K, V> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IntoKeys")
-            .field("len", &self.len())
-            .finish()
-    }
-}
-
-impl<K, V> fmt::Debug for IntoValues<K, V> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("IntoValues")
-            .field("len", &self.len())
-            .finish()
-    }
-}
+debug_len!(IterMut['a, K, V], ValuesMut['a, K, V], IntoIter[K, V], IntoKeys[K, V], IntoValues[K, V]);
 
 // ---------------------------------------------------------------------------
 // serde

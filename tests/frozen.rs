@@ -541,27 +541,19 @@ fn every_value_is_dropped_once_including_discarded_duplicates() {
         drop(store);
         all_dropped_once(n);
 
-        // into_iter, partly consumed.
-        reset_drops(n);
-        let store: FrozenStore<Key, Tracked> = tracked_items(n).collect();
-        let mut iter = store.into_iter();
-        drop(iter.next());
-        drop(iter);
-        all_dropped_once(n);
-
-        // into_keys and into_values, partly consumed.
-        reset_drops(n);
-        let store: FrozenStore<Key, Tracked> = tracked_items(n).collect();
-        let mut keys = store.into_keys();
-        assert!(keys.next().is_some() || n == 0);
-        drop(keys);
-        all_dropped_once(n);
-        reset_drops(n);
-        let store: FrozenStore<Key, Tracked> = tracked_items(n).collect();
-        let mut values = store.into_values();
-        drop(values.next());
-        drop(values);
-        all_dropped_once(n);
+        // The owning walks, partly consumed: one item taken, the rest
+        // dropped with the iterator.
+        fn partly<I: Iterator>(n: usize, walk: impl FnOnce(FrozenStore<Key, Tracked>) -> I) {
+            reset_drops(n);
+            let mut iter = walk(tracked_items(n).collect());
+            let first = iter.next();
+            assert_eq!(first.is_some(), n > 0);
+            drop((first, iter));
+            all_dropped_once(n);
+        }
+        partly(n, FrozenStore::into_iter);
+        partly(n, FrozenStore::into_keys);
+        partly(n, FrozenStore::into_values);
     }
 }
 
