@@ -235,3 +235,13 @@ pub mod __private {
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+/// The examples of `docs/frozen.md`, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/frozen.md")]
+struct FrozenDocDoctests;
+
+/// The examples of `docs/concurrent.md`, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/concurrent.md")]
+struct ConcurrentDocDoctests;
