@@ -57,6 +57,18 @@ const LAMBDA: usize = 3;
 const ATTEMPTS: u64 = 4;
 /// One spare slot per this many entries (remapped below `n`).
 const SLACK: usize = 16;
+/// A bucket of more keys than this means the hash's high bits, which pick
+/// the bucket, do not spread the keys (with a good hasher the largest of a
+/// million buckets of on average 3 keys holds about 15; an identity
+/// hasher's hashes of small integers have all-zero high bits): the store
+/// takes the sorted layout rather than search pilots for such a bucket.
+const BUCKET_MAX: usize = 64;
+/// Pilot tries per entry, over all seeds, before the search gives up for
+/// the sorted layout: about 8x what a search for a good hasher's keys
+/// takes. Keys whose hashes differ in the same few bits from bucket to
+/// bucket make every bucket the same rigid shape of slots, and a table of
+/// such shapes jams before it is full; this bounds the build then.
+const TRIES_PER_ENTRY: usize = 64;
 /// Multipliers of the slot function (odd; from splitmix64).
 const MIX_PILOT: u64 = 0x9e37_79b9_7f4a_7c15;
 const MIX_SLOT: u64 = 0xbf58_476d_1ce4_e5b9;
@@ -266,12 +278,26 @@ impl Groups {
     fn range(&self, b: usize) -> core::ops::Range<usize> {
         self.starts[b] as usize..self.starts[b + 1] as usize
     }
+
+    /// The number of keys in the largest bucket.
+    fn largest(&self) -> usize {
+        self.starts
+            .windows(2)
+            .map(|w| (w[1] - w[0]) as usize)
+            .max()
+            .unwrap_or(0)
+    }
 }
 
 /// Finds a pilot for every bucket, largest buckets first; returns the
 /// pilots and the slot in `0..slots` of each grouped position, or `None` if
-/// some bucket has no free pilot.
-fn search(groups: &Groups, slots: usize, seed: u64) -> Option<(Vec<u16>, Vec<u32>)> {
+/// some bucket has no free pilot or the tries use up `budget`.
+fn search(
+    groups: &Groups,
+    slots: usize,
+    seed: u64,
+    budget: &mut usize,
+) -> Option<(Vec<u16>, Vec<u32>)> {
     let buckets = groups.buckets();
     let size = |b: usize| groups.range(b).len();
     // Buckets by size, largest first (counting sort).
@@ -304,6 +330,7 @@ fn search(groups: &Groups, slots: usize, seed: u64) -> Option<(Vec<u16>, Vec<u32
         let hashes = &groups.hashes[range.clone()];
         let mut placed = false;
         'pilot: for pilot in 0..=u16::MAX {
+            *budget = budget.checked_sub(1)?;
             let key = pilot_key(pilot, seed);
             found.clear();
             for &h in hashes {
@@ -541,11 +568,12 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
         if removed {
             groups = Groups::new(&hashes, buckets);
         }
-        if !collision {
+        if !collision && groups.largest() <= BUCKET_MAX {
             let slots = n + n / SLACK + 1;
+            let mut budget = TRIES_PER_ENTRY * n + usize::from(u16::MAX);
             for attempt in 0..ATTEMPTS {
                 let seed = crate::frozen::splitmix(attempt);
-                let Some((pilots, slot)) = search(&groups, slots, seed) else {
+                let Some((pilots, slot)) = search(&groups, slots, seed, &mut budget) else {
                     continue;
                 };
                 // Slots `>= n` move to the free slots below `n`: there are
@@ -1075,9 +1103,9 @@ impl fmt::Display for FrozenPlan {
             FrozenIndex::Sorted if self.hash_collision => {
                 f.write_str("distinct keys share a 64-bit hash: binary search, correct but slow")?
             }
-            FrozenIndex::Sorted => {
-                f.write_str("no perfect hash found: binary search, correct but slow")?
-            }
+            FrozenIndex::Sorted => f.write_str(
+                "no perfect hash found, the hash's high bits do not spread these keys: binary search, correct but slow",
+            )?,
         }
         if self.values_apart {
             write!(

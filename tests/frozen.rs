@@ -321,6 +321,61 @@ fn every_layout_moves_heap_owning_entries_once() {
     }
 }
 
+/// Hashes a `u64` to itself, times `MUL` (`nohash-hasher`'s identity for
+/// `MUL = 1`).
+#[derive(Clone, Default)]
+struct Times<const MUL: u64>;
+
+impl<const MUL: u64> BuildHasher for Times<MUL> {
+    type Hasher = TimesHasher<MUL>;
+    fn build_hasher(&self) -> TimesHasher<MUL> {
+        TimesHasher(0)
+    }
+}
+
+struct TimesHasher<const MUL: u64>(u64);
+
+impl<const MUL: u64> Hasher for TimesHasher<MUL> {
+    fn finish(&self) -> u64 {
+        self.0.wrapping_mul(MUL)
+    }
+    fn write(&mut self, _: &[u8]) {
+        unreachable!("only u64 keys")
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+#[test]
+fn an_identity_hasher_gets_correct_answers_without_a_long_build() {
+    // `nohash`-style hashers: small integers (high bits all zero, every key
+    // in bucket 0), integers with all-zero low bits, and integers whose
+    // hashes differ in the same few bits from bucket to bucket (each bucket
+    // the same rigid shape of slots). The build once searched pilots for a
+    // bucket of every key without end; now it takes the sorted layout, says
+    // why, and answers right.
+    let small: Vec<(u64, u64)> = (0..20_000).map(|i| (i, i * 3)).collect();
+    let shifted: Vec<(u64, u64)> = (0..2_000).map(|i| (i << 40, i)).collect();
+    let rigid: Vec<(u64, u64)> = (0..8192u64)
+        .flat_map(|j| (0..3).map(move |m| (j << 51 | m, j)))
+        .collect();
+    for items in [small, shifted, rigid] {
+        let model = model_of(&items);
+        let misses: Vec<u64> = items
+            .iter()
+            .map(|&(k, _)| k + 1)
+            .filter(|k| !model.contains_key(k))
+            .collect();
+        let mut frozen = FrozenStore::from_iter_with_hasher(items.iter().copied(), Times::<1>);
+        let plan = frozen.plan();
+        assert_eq!(plan.index, FrozenIndex::Sorted, "{plan}");
+        assert!(!plan.hash_collision);
+        assert!(plan.to_string().contains("do not spread"), "{plan}");
+        agree(&mut frozen, &model, &misses);
+    }
+}
+
 #[test]
 fn a_constant_hasher_still_gives_correct_answers() {
     colliding::<Constant>();
