@@ -3,6 +3,7 @@
 use proc_macro2::{Group, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, ToTokens};
 use syn::ext::IdentExt;
+use syn::visit_mut::{self, VisitMut};
 use syn::{GenericParam, Ident, Lifetime};
 
 use crate::ast::{Body, Field, Input};
@@ -362,32 +363,72 @@ fn warnings(input: &Input<'_>) -> TokenStream {
     out
 }
 
-/// A field's type as a const expression may name it: every lifetime
-/// replaced by `'static` and `Self` by the type's name.
+/// A field's type as a const expression may name it: every lifetime the
+/// type's generics declare (or leaves elided) replaced by `'static`, and
+/// `Self` by the type's name. Lifetimes bound inside the field's type
+/// (`for<'x> fn(&'x str)`, `dyn for<'x> Fn(&'x u8)`) stay as they are:
+/// `for<'static>` is not Rust.
 fn static_field_type(input: &Input<'_>, ty: &syn::Type) -> TokenStream {
-    fn walk(tokens: TokenStream, self_ty: &TokenStream) -> TokenStream {
-        let mut out = Vec::new();
-        let mut after_quote = false;
-        for tree in tokens {
-            match tree {
-                TokenTree::Group(group) => {
-                    let mut new = Group::new(group.delimiter(), walk(group.stream(), self_ty));
-                    new.set_span(group.span());
-                    out.push(TokenTree::Group(new));
-                }
-                TokenTree::Ident(ident) if after_quote => {
-                    out.push(TokenTree::Ident(Ident::new("static", ident.span())));
-                }
-                TokenTree::Ident(ident) if ident == "Self" => {
-                    out.extend(self_ty.clone());
-                }
-                other => out.push(other),
-            }
-            after_quote = matches!(out.last(), Some(TokenTree::Punct(p)) if p.as_char() == '\'');
-        }
-        out.into_iter().collect()
+    /// Replaces free lifetimes, keeping those of enclosing `for<...>`s.
+    struct Erase {
+        bound: Vec<Ident>,
     }
-    walk(ty.to_token_stream(), &static_type(input))
+
+    impl Erase {
+        fn within(&mut self, binder: Option<&syn::BoundLifetimes>, visit: impl FnOnce(&mut Self)) {
+            let depth = self.bound.len();
+            if let Some(binder) = binder {
+                self.bound
+                    .extend(binder.lifetimes.iter().filter_map(|param| match param {
+                        GenericParam::Lifetime(l) => Some(l.lifetime.ident.clone()),
+                        _ => None,
+                    }));
+            }
+            visit(self);
+            self.bound.truncate(depth);
+        }
+    }
+
+    impl VisitMut for Erase {
+        fn visit_lifetime_mut(&mut self, lifetime: &mut Lifetime) {
+            if lifetime.ident != "static" && !self.bound.contains(&lifetime.ident) {
+                lifetime.ident = Ident::new("static", lifetime.ident.span());
+            }
+        }
+        fn visit_type_bare_fn_mut(&mut self, f: &mut syn::TypeBareFn) {
+            let binder = f.lifetimes.clone();
+            self.within(binder.as_ref(), |me| {
+                visit_mut::visit_type_bare_fn_mut(me, f)
+            });
+        }
+        fn visit_trait_bound_mut(&mut self, b: &mut syn::TraitBound) {
+            let binder = b.lifetimes.clone();
+            self.within(binder.as_ref(), |me| {
+                visit_mut::visit_trait_bound_mut(me, b)
+            });
+        }
+    }
+
+    /// Replaces `Self` (in paths and in array lengths alike) by the type.
+    fn replace_self(tokens: TokenStream, self_ty: &TokenStream) -> TokenStream {
+        tokens
+            .into_iter()
+            .flat_map(|tree| match tree {
+                TokenTree::Group(group) => {
+                    let inner = replace_self(group.stream(), self_ty);
+                    let mut new = Group::new(group.delimiter(), inner);
+                    new.set_span(group.span());
+                    TokenStream::from(TokenTree::Group(new))
+                }
+                TokenTree::Ident(ident) if ident == "Self" => self_ty.clone(),
+                other => TokenStream::from(other),
+            })
+            .collect()
+    }
+
+    let mut ty = ty.clone();
+    Erase { bound: Vec::new() }.visit_type_mut(&mut ty);
+    replace_self(ty.to_token_stream(), &static_type(input))
 }
 
 /// `pub type UserStore<K, S = DefaultHashBuilder> = MapStore<K, User, S>;`

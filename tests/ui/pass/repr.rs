@@ -22,6 +22,19 @@ pub struct Header {
     pub len: u64,
 }
 
+/// Field types with lifetimes bound inside them (`for<'x>`): the padding
+/// check names each field's type with the type's own lifetimes as
+/// `'static`, and must leave these alone (`for<'static>` is not Rust). The
+/// fields are ordered by decreasing alignment: no warning.
+#[derive(MapStore)]
+#[repr(C)]
+pub struct Callbacks<'a> {
+    pub on_event: Box<dyn for<'x> Fn(&'x u8) -> &'x u8>,
+    pub trim: for<'x> fn(&'x str) -> &'x str,
+    pub name: &'a str,
+    pub tag: u8,
+}
+
 #[derive(MapStore, Clone, Copy)]
 #[repr(C, packed)]
 pub struct Packed {
@@ -85,4 +98,16 @@ fn main() {
     let _ = (Level::Low, Meters(1.0).0, Nothing {});
     let _ = Ordered { a: 1, b: 2, c: 3 };
     let _ = Header { tag: 1, len: 2 };
+
+    fn same(x: &u8) -> &u8 {
+        x
+    }
+    // Declared before the map: the maps' drop borrows what their values
+    // borrow (hashbrown's on stable Rust do the same; std's may not).
+    let name = String::from("hook");
+    let mut hooks: CallbacksStore<'_, u8> = MapStore::new();
+    hooks.insert(1, Callbacks { on_event: Box::new(same), trim: str::trim, name: &name, tag: 7 });
+    assert_eq!((hooks[&1].trim)(" x "), "x");
+    assert_eq!(*(hooks[&1].on_event)(&5), 5);
+    assert_eq!((hooks[&1].name, hooks[&1].tag), ("hook", 7));
 }
