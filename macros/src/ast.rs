@@ -51,6 +51,7 @@ pub(crate) struct Repr {
 impl<'a> Input<'a> {
     pub(crate) fn from_syn(cx: &Ctxt, input: &'a DeriveInput) -> Self {
         let attrs = attr::parse(cx, &input.attrs);
+        misplaced(cx, &input.data);
         let body = match &input.data {
             Data::Struct(data) => Some(Body::Struct(fields(&data.fields))),
             Data::Enum(data) => Some(Body::Enum(
@@ -125,6 +126,38 @@ fn fields(fields: &Fields) -> Vec<Field<'_>> {
             cfgs: cfgs(&f.attrs),
         })
         .collect()
+}
+
+/// `#[map_store(...)]` on a field or a variant: rustc accepts the helper
+/// attribute anywhere in the item, so without this it would be ignored in
+/// silence.
+fn misplaced(cx: &Ctxt, data: &Data) {
+    let report = |attrs: &[Attribute], on: &str| {
+        for attr in attrs.iter().filter(|a| a.path().is_ident("map_store")) {
+            cx.error_spanned_by(
+                attr,
+                format!(
+                    "`#[map_store(...)]` is not read on {on}: the storage is chosen for the whole type\n\
+                     help: move it above the `struct` or `enum`"
+                ),
+            );
+        }
+    };
+    let fields = |fields: &Fields| {
+        for field in fields {
+            report(&field.attrs, "a field");
+        }
+    };
+    match data {
+        Data::Struct(data) => fields(&data.fields),
+        Data::Enum(data) => {
+            for variant in &data.variants {
+                report(&variant.attrs, "a variant");
+                fields(&variant.fields);
+            }
+        }
+        Data::Union(data) => fields(&Fields::Named(data.fields.clone())),
+    }
 }
 
 fn cfgs(attrs: &[Attribute]) -> Vec<&Attribute> {

@@ -440,6 +440,9 @@ fn store_alias(input: &Input<'_>) -> TokenStream {
     let ident = input.ident;
     let vis = input.vis;
     let alias = match &input.attrs.store {
+        // Reported by `valid::check`; the alias would only add rustc's
+        // errors about a name defined twice.
+        Some(name) if name.unraw() == ident.unraw() => return TokenStream::new(),
         Some(name) => name.clone(),
         None => format_ident!("{}Store", ident.unraw(), span = ident.span()),
     };

@@ -1,9 +1,22 @@
 //! Checks that need the whole input.
 
+use syn::ext::IdentExt;
+
 use crate::ast::Input;
 use crate::ctxt::Ctxt;
 
 pub(crate) fn check(cx: &Ctxt, input: &Input<'_>) {
+    if let Some(store) = &input.attrs.store {
+        if store.unraw() == input.ident.unraw() {
+            cx.error_at(
+                store.span(),
+                format!(
+                    "the store alias `{store}` would have the type's own name\n\
+                     help: give the alias another name, like `store = \"{store}Map\"`, or omit it with `no_store`"
+                ),
+            );
+        }
+    }
     if input.is_generic() && input.attrs.storage.is_none() {
         let name = input.display_name();
         cx.error_spanned_by(
