@@ -1088,7 +1088,8 @@ impl fmt::Display for FrozenPlan {
         short_type(f, self.key_type)?;
         f.write_str(", ")?;
         short_type(f, self.value_type)?;
-        write!(f, ">: {} over {} entries (", self.index.name(), self.len)?;
+        let entries = if self.len == 1 { "entry" } else { "entries" };
+        write!(f, ">: {} over {} {entries} (", self.index.name(), self.len)?;
         match self.index {
             FrozenIndex::Scan => write!(
                 f,

@@ -174,8 +174,11 @@ pub trait MapValue: Sized {
 ///   `V::Storage` projection. State it as a bound (below). For concrete types
 ///   `MapStore` is `Send`, `Sync`, `UnwindSafe` and `RefUnwindSafe` exactly
 ///   when std's `HashMap<K, V>` is.
-/// - `MapStore` is invariant in `V`, where `HashMap` is covariant: the table
-///   names its contents through the storage.
+/// - `MapStore` is invariant in `K` and `V`, where `HashMap` is covariant:
+///   the table names its contents through the storage.
+/// - A map's drop may use what its keys and values borrow, for every
+///   storage (hashbrown's maps on stable Rust do the same; std's opts out
+///   with an unstable attribute): declare what they borrow before the map.
 /// - Being an alias, `MapStore<K, V>` and the map it names are one type: one
 ///   trait implemented for both `MapStore<K, V>` (generic over `V`) and, say,
 ///   `InlineMap<K, V>` is a conflicting impl. Implement it for

@@ -113,8 +113,8 @@ pub(crate) fn reserve_table<K: Hash, V, St: Storage, S: BuildHasher>(
 /// old key; lookups take any `Q: Hash + Equivalent<K>`, so a
 /// `Map<String, _>` is searched with a `&str`).
 ///
-/// The map is invariant in `V` (std's `HashMap` is covariant), because the
-/// table's contents are named through the storage.
+/// The map is invariant in `K` and `V` (std's `HashMap` is covariant),
+/// because the table's contents are named through the storage.
 ///
 /// ```
 /// use mapstore::PooledMap;

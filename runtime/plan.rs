@@ -588,9 +588,10 @@ const fn forced_reason(plan: &Plan) -> &'static str {
 
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let bytes = if self.size == 1 { "byte" } else { "bytes" };
         write!(
             f,
-            "{}: {} ({} bytes, align {}, ",
+            "{}: {} ({} {bytes}, align {}, ",
             self.type_name, self.storage, self.size, self.align
         )?;
         match self.heap_fields {
