@@ -367,11 +367,24 @@ fn race<K: Key, V: Value + MapValue>(title: &str, n: usize, rounds: usize) {
         "build and lookups"
     };
     let behind = mine / standings.value(fastest, 0);
+    let margin = noise.max(1.05);
     if fastest == 0 {
-        println!("    => {what}: the picked storage ({picked}) is the fastest here.");
-    } else if behind <= noise.max(1.05) {
+        // The lead over the runner-up, judged against the same noise.
+        let lead = (1..standings.names.len())
+            .map(|i| standings.value(i, 0) / mine)
+            .fold(f64::INFINITY, f64::min);
+        if lead <= margin {
+            println!(
+                "    => {what}: the picked storage ({picked}) is the fastest here, by {lead:.2}x: within the noise, a tie."
+            );
+        } else {
+            println!(
+                "    => {what}: the picked storage ({picked}) is the fastest here, by {lead:.2}x."
+            );
+        }
+    } else if behind <= margin {
         println!(
-            "    => {what}: {} is {behind:.2}x faster, within the noise: the picked storage ({picked}) holds.",
+            "    => {what}: {} and the picked storage ({picked}) are {behind:.2}x apart, within the noise: the pick holds.",
             standings.names[fastest]
         );
     } else {

@@ -36,7 +36,7 @@ impl Value for Session {
 
 /// Runs the step.
 pub fn run() {
-    println!("\nShared between threads: ConcurrentStore\n");
+    println!("\n4. Shared between threads: ConcurrentStore\n");
     println!("   {}", <Session as MapValue>::PLAN);
     let sessions: ConcurrentStore<u64, Session> = ConcurrentStore::new();
     std::thread::scope(|s| {

@@ -37,7 +37,9 @@ fn time(lookup: &dyn Fn(&u64) -> Option<u64>, keys: &[u64]) -> f64 {
 }
 
 pub fn run() {
-    println!("4. Built once, then only read: FrozenStore. A permission table of {ENTRIES} grants,");
+    println!(
+        "\n5. Built once, then only read: FrozenStore. A permission table of {ENTRIES} grants,"
+    );
     println!("   filled as a MapStore, then frozen: its layout is picked from the key, the value");
     println!("   and the exact N, with no empty buckets.\n");
 
