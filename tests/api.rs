@@ -781,3 +781,41 @@ fn try_reserve_fails_like_std_with_the_same_bucket() {
     pooled.insert(1, 1);
     assert_eq!((inline[&1], boxed[&1], pooled[&1]), (1, 1, 1));
 }
+
+/// The std types people keep as values work without a derive or a wrapper
+/// (their plans are checked to name `Inline` in runtime/impls.rs).
+#[test]
+fn common_std_values_need_no_derive() {
+    use mapstore::MapStore;
+    use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+    use std::net::SocketAddr;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::Duration;
+
+    let mut tags: MapStore<String, HashSet<u32>> = MapStore::new();
+    tags.entry("a".into()).or_default().insert(7);
+    assert!(tags["a"].contains(&7));
+    let mut nested: MapStore<u8, HashMap<u8, u8>> = MapStore::new();
+    nested.entry(1).or_default().insert(2, 3);
+    assert_eq!(nested[&1][&2], 3);
+    let mut ordered: MapStore<u8, BTreeMap<u8, u8>> = MapStore::new();
+    ordered.entry(1).or_default().insert(2, 3);
+    let mut queues: MapStore<u8, VecDeque<u8>> = MapStore::new();
+    queues.entry(1).or_default().push_back(4);
+    let mut timeouts: MapStore<u8, Duration> = MapStore::new();
+    timeouts.insert(1, Duration::from_secs(2));
+    let mut peers: MapStore<u8, SocketAddr> = MapStore::new();
+    peers.insert(1, "127.0.0.1:80".parse().unwrap());
+    let counters: MapStore<u8, AtomicU64> = [(1, AtomicU64::new(0))].into_iter().collect();
+    counters[&1].fetch_add(5, Ordering::Relaxed);
+    assert_eq!(counters[&1].load(Ordering::Relaxed), 5);
+    assert_eq!(
+        (
+            ordered[&1][&2],
+            queues[&1][0],
+            timeouts[&1].as_secs(),
+            peers[&1].port()
+        ),
+        (3, 4, 2, 80)
+    );
+}
