@@ -13,7 +13,7 @@
 // The types below exist for their layouts; most fields are never read.
 #![allow(dead_code)]
 
-use mapstore::{MapStore, MapValue, Optimize, Plan, StorageKind};
+use mapstore::{MapStore, MapValue, Optimize, Plan, SlowChoice, StorageKind};
 
 #[derive(MapStore)]
 struct Point {
@@ -85,8 +85,14 @@ fn main() {
                 plan.chosen(),
                 plan.goal,
                 match plan.slow_choice() {
-                    Some(slow) => format!(" (slower: {slow:?})"),
-                    None => String::new(),
+                    Some(SlowChoice::BoxedSmall) =>
+                        " (slower: an allocation per insert and a pointer chase per lookup for nothing)",
+                    Some(SlowChoice::InlineLarge) =>
+                        " (slower: every resize moves every value, empty buckets reserve its size)",
+                    Some(SlowChoice::InlineOveraligned) =>
+                        " (slower: every bucket is padded to its alignment)",
+                    Some(_) => " (slower)",
+                    None => "",
                 }
             );
         }

@@ -50,14 +50,25 @@
 //!   wait for readers and writers of that shard.
 //!
 //! Without guards held, nothing deadlocks. With guards ([`Ref`], [`RefMut`],
-//! an [`Entry`], the items of [`iter`](ConcurrentStore::iter), which hold
-//! their shard until the last of them is dropped), exactly DashMap's rules:
+//! an [`Entry`], and an [`iter`](ConcurrentStore::iter) itself: the iterator
+//! holds the read lock of the shard it is in until it moves past that shard,
+//! and its items hold it until the last of them is dropped), exactly
+//! DashMap's rules:
 //!
 //! - a thread **deadlocks** if it calls the store on a key of a shard it
 //!   holds a guard into, or calls back into the store from a closure it
 //!   passed to it (or from its keys' `Hash`/`Eq`) on the same shard: even a
 //!   second read may wait forever, because a writer queued behind the first
-//!   read goes first;
+//!   read goes first. Calls that visit every shard ([`len`](ConcurrentStore::len),
+//!   [`is_empty`](ConcurrentStore::is_empty),
+//!   [`memory_usage`](ConcurrentStore::memory_usage),
+//!   [`iter`](ConcurrentStore::iter), [`retain`](ConcurrentStore::retain),
+//!   [`clear`](ConcurrentStore::clear), `Debug`) visit the held one too, so
+//!   they deadlock under any guard of the same thread: writes always, reads
+//!   under a [`RefMut`] or [`Entry`], or under a [`Ref`] once another thread
+//!   waits to write that shard. So does writing while iterating:
+//!   `for k in store.iter().map(|r| *r.key()) { store.remove(&k); }` waits
+//!   for the iterator's own lock (collect the keys first);
 //! - two threads **deadlock** if each holds a guard and then waits for the
 //!   other's shard, as with any two locks taken in opposite orders (for
 //!   example a thread iterating, holding items of one shard, while another
@@ -328,7 +339,9 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
 
     /// The number of entries: the sum over the shards, each read-locked in
     /// turn. Under concurrent writes it is a value the store had at no
-    /// single instant, as with any sharded map.
+    /// single instant, as with any sharded map. It visits every shard, so it
+    /// can deadlock while this thread holds a guard (see the
+    /// [module docs](self)).
     ///
     /// ```
     /// let store = mapstore::ConcurrentStore::new();
@@ -386,6 +399,9 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// Removes every entry, shard by shard (each write-locked in turn),
     /// keeping the memory for reuse.
     ///
+    /// It write-locks every shard in turn: calling it while this thread
+    /// holds any guard into the store deadlocks (see the [module docs](self)).
+    ///
     /// If a value's `Drop` panics, the shard being cleared is left empty (the
     /// values not yet dropped are leaked, as std's `HashMap::clear` does) and
     /// the shards after it keep their entries.
@@ -403,7 +419,9 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
 
     /// Keeps only the entries for which `keep` returns `true`, shard by
     /// shard, each write-locked while `keep` runs over it. Entries inserted
-    /// meanwhile into a shard already visited are kept.
+    /// meanwhile into a shard already visited are kept. Calling it while
+    /// this thread holds any guard into the store, or calling the store from
+    /// `keep`, deadlocks (see the [module docs](self)).
     ///
     /// If `keep` panics, the entries visited so far have been kept or
     /// removed as it said, and the store stays usable.
@@ -430,8 +448,10 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// shard is therefore seen as a snapshot, but not the store as a whole:
     /// an entry inserted or removed concurrently in a shard not yet reached
     /// may or may not be seen, and one in a shard already passed is not.
-    /// Writing to the store from the iterating thread while an item of the
-    /// current shard is alive deadlocks (see the [module docs](self)).
+    /// The iterator holds the read lock of the shard it is in until it moves
+    /// past it (and each item, until dropped): writing to the store from the
+    /// iterating thread before the iterator is done deadlocks, even with no
+    /// item alive. Collect what you need first (see the [module docs](self)).
     ///
     /// ```
     /// let store: mapstore::ConcurrentStore<u32, u32> = (0..4).map(|i| (i, i * 10)).collect();

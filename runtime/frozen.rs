@@ -561,12 +561,14 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
             .iter()
             .map(|(k, _)| hash_builder.hash_one(k))
             .collect();
-        let buckets = (items.len() / LAMBDA).max(2).next_power_of_two();
-        let mut groups = Groups::new(&hashes, buckets);
+        let buckets_for = |n: usize| (n / LAMBDA).max(2).next_power_of_two();
+        let mut groups = Groups::new(&hashes, buckets_for(items.len()));
         let (collision, removed) = dedup(&mut items, &mut hashes, &mut groups);
         let n = items.len();
         if removed {
-            groups = Groups::new(&hashes, buckets);
+            // As many buckets as the distinct keys need, not the input
+            // (a million pairs over nine keys want four buckets).
+            groups = Groups::new(&hashes, buckets_for(n));
         }
         if !collision && groups.largest() <= BUCKET_MAX {
             let slots = n + n / SLACK + 1;
@@ -1098,8 +1100,10 @@ impl fmt::Display for FrozenPlan {
             )?,
             FrozenIndex::Perfect => write!(
                 f,
-                "{} buckets with 16-bit pilots, {} spare slots remapped: one probe per lookup",
-                self.buckets, self.spare_slots
+                "{} buckets with 16-bit pilots, {} spare slot{} remapped: one pilot and one entry per lookup",
+                self.buckets,
+                self.spare_slots,
+                if self.spare_slots == 1 { "" } else { "s" }
             )?,
             FrozenIndex::Sorted if self.hash_collision => {
                 f.write_str("distinct keys share a 64-bit hash: binary search, correct but slow")?
