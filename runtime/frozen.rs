@@ -63,9 +63,9 @@ const SLACK: usize = 16;
 /// hasher's hashes of small integers have all-zero high bits): the store
 /// takes the sorted layout rather than search pilots for such a bucket.
 const BUCKET_MAX: usize = 64;
-/// Pilot tries per entry, over all seeds, before the search gives up for
-/// the sorted layout: about 8x what a search for a good hasher's keys
-/// takes. Keys whose hashes differ in the same few bits from bucket to
+/// Pilot tries per entry, over all seeds (plus one full range of pilots
+/// per seed), before the search gives up for the sorted layout: about 8x
+/// what a search for a good hasher's keys takes. Keys whose hashes differ in the same few bits from bucket to
 /// bucket make every bucket the same rigid shape of slots, and a table of
 /// such shapes jams before it is full; this bounds the build then.
 const TRIES_PER_ENTRY: usize = 64;
@@ -572,7 +572,9 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
         }
         if !collision && groups.largest() <= BUCKET_MAX {
             let slots = n + n / SLACK + 1;
-            let mut budget = TRIES_PER_ENTRY * n + usize::from(u16::MAX);
+            // Every seed may still try every pilot for one stuck bucket (a
+            // rare failure with a good hasher, which the next seed fixes).
+            let mut budget = TRIES_PER_ENTRY * n + ATTEMPTS as usize * (usize::from(u16::MAX) + 1);
             for attempt in 0..ATTEMPTS {
                 let seed = crate::frozen::splitmix(attempt);
                 let Some((pilots, slot)) = search(&groups, slots, seed, &mut budget) else {
