@@ -63,12 +63,13 @@ const SLACK: usize = 16;
 /// hasher's hashes of small integers have all-zero high bits): the store
 /// takes the sorted layout rather than search pilots for such a bucket.
 const BUCKET_MAX: usize = 64;
-/// Pilot tries per entry, over all seeds (plus one full range of pilots
-/// per seed), before the search gives up for the sorted layout: about 8x
-/// what a search for a good hasher's keys takes. Keys whose hashes differ in the same few bits from bucket to
-/// bucket make every bucket the same rigid shape of slots, and a table of
-/// such shapes jams before it is full; this bounds the build then.
-const TRIES_PER_ENTRY: usize = 64;
+/// Pilot tries per entry (plus one full range of pilots) before the search
+/// gives up a seed, and after every seed, takes the sorted layout: over 10x
+/// what a search for a good hasher's keys takes on average. Keys whose
+/// hashes differ in the same few bits from bucket to bucket make every
+/// bucket the same rigid shape of slots, and a table of such shapes jams
+/// before it is full; this bounds the build then.
+const TRIES_PER_ENTRY: usize = 128;
 /// Multipliers of the slot function (odd; from splitmix64).
 const MIX_PILOT: u64 = 0x9e37_79b9_7f4a_7c15;
 const MIX_SLOT: u64 = 0xbf58_476d_1ce4_e5b9;
@@ -572,10 +573,10 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
         }
         if !collision && groups.largest() <= BUCKET_MAX {
             let slots = n + n / SLACK + 1;
-            // Every seed may still try every pilot for one stuck bucket (a
-            // rare failure with a good hasher, which the next seed fixes).
-            let mut budget = TRIES_PER_ENTRY * n + ATTEMPTS as usize * (usize::from(u16::MAX) + 1);
             for attempt in 0..ATTEMPTS {
+                // Each seed gets its own budget: an unlucky seed can need
+                // many more tries than the average, and the next one may not.
+                let mut budget = TRIES_PER_ENTRY * n + usize::from(u16::MAX) + 1;
                 let seed = crate::frozen::splitmix(attempt);
                 let Some((pilots, slot)) = search(&groups, slots, seed, &mut budget) else {
                     continue;

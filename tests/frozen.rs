@@ -415,7 +415,7 @@ fn the_plan_names_the_layout() {
 
     let inline: FrozenStore<u64, [u8; 64]> = (0..1000).map(|i| (i, [0; 64])).collect();
     let plan = inline.plan();
-    assert_eq!(plan.index, FrozenIndex::Perfect);
+    assert_eq!(plan.index, FrozenIndex::Perfect, "{plan}");
     assert!(!plan.values_apart && plan.fingerprints);
     assert_eq!(plan.buckets, 512); // the power of two at or above 1000 / 3
     let line = plan.to_string();
