@@ -321,23 +321,22 @@ fn every_layout_moves_heap_owning_entries_once() {
     }
 }
 
-/// Hashes a `u64` to itself, times `MUL` (`nohash-hasher`'s identity for
-/// `MUL = 1`).
+/// Hashes a `u64` to itself, as `nohash-hasher` does.
 #[derive(Clone, Default)]
-struct Times<const MUL: u64>;
+struct Identity;
 
-impl<const MUL: u64> BuildHasher for Times<MUL> {
-    type Hasher = TimesHasher<MUL>;
-    fn build_hasher(&self) -> TimesHasher<MUL> {
-        TimesHasher(0)
+impl BuildHasher for Identity {
+    type Hasher = IdentityHasher;
+    fn build_hasher(&self) -> IdentityHasher {
+        IdentityHasher(0)
     }
 }
 
-struct TimesHasher<const MUL: u64>(u64);
+struct IdentityHasher(u64);
 
-impl<const MUL: u64> Hasher for TimesHasher<MUL> {
+impl Hasher for IdentityHasher {
     fn finish(&self) -> u64 {
-        self.0.wrapping_mul(MUL)
+        self.0
     }
     fn write(&mut self, _: &[u8]) {
         unreachable!("only u64 keys")
@@ -367,7 +366,7 @@ fn an_identity_hasher_gets_correct_answers_without_a_long_build() {
             .map(|&(k, _)| k + 1)
             .filter(|k| !model.contains_key(k))
             .collect();
-        let mut frozen = FrozenStore::from_iter_with_hasher(items.iter().copied(), Times::<1>);
+        let mut frozen = FrozenStore::from_iter_with_hasher(items.iter().copied(), Identity);
         let plan = frozen.plan();
         assert_eq!(plan.index, FrozenIndex::Sorted, "{plan}");
         assert!(!plan.hash_collision);

@@ -156,7 +156,11 @@ fn misplaced(cx: &Ctxt, data: &Data) {
                 fields(&variant.fields);
             }
         }
-        Data::Union(data) => fields(&Fields::Named(data.fields.clone())),
+        Data::Union(data) => {
+            for field in &data.fields.named {
+                report(&field.attrs, "a field");
+            }
+        }
     }
 }
 
