@@ -79,6 +79,38 @@
 //! across an `.await` (guards are not `Send`).
 //! [`shard_of`](ConcurrentStore::shard_of) tells which keys share a lock.
 //!
+//! **The rule: never call the store on a shard your thread holds** (through
+//! a live `Ref`, `RefMut`, `Entry` or `iter()`, or from inside a closure you
+//! gave the store): drop the guard first, or use `read`. In debug builds
+//! (`debug_assertions`) each thread keeps a record of the shards it holds,
+//! and an operation that would lock one of them again panics instead of
+//! hanging, with a message naming what holds the shard (for example "a `Ref`
+//! from `get`") and the fix. The check covers every lock the store takes on
+//! `&self`, reads included, so it also panics where a second read would only
+//! hang once another thread queues to write. Release builds keep no record
+//! and hang as described above.
+//!
+//! ```should_panic
+//! let store: mapstore::ConcurrentStore<u32, u32> = [(1, 1)].into_iter().collect();
+//! if let Some(v) = store.get(&1) {
+//!     // Debug builds: "ConcurrentStore::insert would lock shard .., which this
+//!     // thread already holds through a `Ref` from `get` ..."
+//!     # #[cfg(not(debug_assertions))] panic!("release builds would hang here");
+//!     store.insert(1, *v + 1);
+//! };
+//! ```
+//!
+//! The fix: `store.read(&1, |v| *v)` to copy the value out, then write.
+//!
+//! ```
+//! let store: mapstore::ConcurrentStore<u32, u32> = [(1, 1)].into_iter().collect();
+//! if let Some(v) = store.read(&1, |v| *v) {
+//!     store.insert(1, v + 1);
+//! }
+//! *store.get_mut(&1).unwrap() += 1; // or one guard that writes
+//! assert_eq!(store.read(&1, |v| *v), Some(3));
+//! ```
+//!
 //! ```
 //! use mapstore::ConcurrentStore;
 //!
@@ -102,6 +134,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::fmt;
 use core::hash::{BuildHasher, Hash};
+use core::marker::PhantomData;
 use core::ops::{Deref, DerefMut};
 use std::sync::PoisonError;
 
@@ -121,8 +154,8 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// One shard: a map with no hasher of its own (the store hashes).
 type Shard<K, V> = Map<K, V, <V as MapValue>::Storage, ()>;
-type ReadGuard<'a, K, V> = RwLockReadGuard<'a, Shard<K, V>>;
-type WriteGuard<'a, K, V> = RwLockWriteGuard<'a, Shard<K, V>>;
+type ReadGuard<'a, K, V> = Locked<RwLockReadGuard<'a, Shard<K, V>>>;
+type WriteGuard<'a, K, V> = Locked<RwLockWriteGuard<'a, Shard<K, V>>>;
 /// A shard behind its lock, alone on its cache lines.
 type Slot<K, V> = Padded<RwLock<Shard<K, V>>>;
 
@@ -147,6 +180,128 @@ fn write_lock<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
             #[cfg(not(mapstore_loom))]
             lock.clear_poison();
             poisoned.into_inner()
+        }
+    }
+}
+
+/// A shard's lock guard and, in debug builds, this thread's record that it
+/// holds that shard (removed when the guard is dropped). Every lock the store
+/// takes on `&self` is one of these.
+///
+/// Not `Send`, whatever the lock's own guard is: a lock is released by the
+/// thread that took it, and the record belongs to that thread. `Sync` when
+/// the guard is, as std's guards are.
+struct Locked<G> {
+    guard: G,
+    #[cfg(debug_assertions)]
+    _held: held::Mark,
+    _not_send: PhantomData<std::sync::MutexGuard<'static, ()>>,
+}
+
+impl<G: Deref> Deref for Locked<G> {
+    type Target = G::Target;
+    #[inline]
+    fn deref(&self) -> &G::Target {
+        &self.guard
+    }
+}
+
+impl<G: DerefMut> DerefMut for Locked<G> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut G::Target {
+        &mut self.guard
+    }
+}
+
+/// Debug builds: which shards this thread holds, so that taking one again
+/// (which would hang) panics with a message instead.
+///
+/// A thread-local list of `(store id, shard index, what holds it)`, one
+/// entry per lock held: a `Ref`, `RefMut`, `Entry`, an `iter()` (one entry
+/// for the shard it is in, shared by the `Ref`s it yielded) or an operation
+/// running a closure or a key's `Hash`/`Eq` under its lock. Guards are not
+/// `Send`, so an entry is always removed by the thread that added it, in any
+/// order. Store ids come from a global counter, never reused, so several
+/// stores (and a store at the address of a dropped one) never mix.
+#[cfg(debug_assertions)]
+mod held {
+    use alloc::vec::Vec;
+    use core::cell::RefCell;
+    use core::sync::atomic::{AtomicU64, Ordering};
+
+    struct Hold {
+        store: u64,
+        shard: usize,
+        holder: &'static str,
+    }
+
+    #[cfg(mapstore_loom)]
+    loom::thread_local! {
+        static HELD: RefCell<Vec<Hold>> = RefCell::new(Vec::new());
+    }
+    #[cfg(not(mapstore_loom))]
+    std::thread_local! {
+        static HELD: RefCell<Vec<Hold>> = const { RefCell::new(Vec::new()) };
+    }
+
+    /// A fresh store id.
+    pub(super) fn next_id() -> u64 {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// This thread's record of one shard it holds.
+    pub(super) struct Mark {
+        store: u64,
+        shard: usize,
+    }
+
+    impl Mark {
+        /// Records that this thread is about to lock `shard` of `store` for
+        /// `op`, held by `holder`; panics if it already holds it.
+        #[track_caller]
+        pub(super) fn new(store: u64, shard: usize, op: &str, holder: &'static str) -> Mark {
+            let held_by = HELD
+                .try_with(|held| {
+                    let mut held = held.borrow_mut();
+                    match held.iter().find(|h| h.store == store && h.shard == shard) {
+                        Some(h) => Some(h.holder),
+                        None => {
+                            held.push(Hold {
+                                store,
+                                shard,
+                                holder,
+                            });
+                            None
+                        }
+                    }
+                })
+                .ok()
+                .flatten();
+            if let Some(held_by) = held_by {
+                panic!(
+                    "ConcurrentStore::{op} would lock shard {shard}, which this thread already \
+                     holds through {held_by}: that would deadlock (a thread never takes a shard's \
+                     lock twice, not even to read). Drop the guard first, or use \
+                     `read(&key, |v| ..)`, which holds nothing after it returns; closures given \
+                     to the store must not call it. (Checked in debug builds.)"
+                );
+            }
+            Mark { store, shard }
+        }
+    }
+
+    impl Drop for Mark {
+        fn drop(&mut self) {
+            let _ = HELD.try_with(|held| {
+                let mut held = held.borrow_mut();
+                if let Some(i) = held
+                    .iter()
+                    .rposition(|h| h.store == self.store && h.shard == self.shard)
+                {
+                    held.swap_remove(i);
+                }
+            });
         }
     }
 }
@@ -229,6 +384,9 @@ pub struct ConcurrentStore<K, V: MapValue, S = DefaultHashBuilder> {
     /// `64 - log2(shards.len())`: the shard is `(hash << 7) >> shift`.
     shift: u32,
     hash_builder: S,
+    /// Debug builds: this store's id in the record of held shards.
+    #[cfg(debug_assertions)]
+    id: u64,
 }
 
 impl<K, V: MapValue> ConcurrentStore<K, V, DefaultHashBuilder> {
@@ -301,6 +459,8 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
             shift: 64 - shards.len().trailing_zeros(),
             shards: shards.into_boxed_slice(),
             hash_builder,
+            #[cfg(debug_assertions)]
+            id: held::next_id(),
         }
     }
 
@@ -332,9 +492,37 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
         (hash << 7).checked_shr(self.shift).unwrap_or(0) as usize
     }
 
+    /// Read-locks shard `index` for `op`, recording `holder` as what holds
+    /// it (debug builds panic here if this thread already holds it).
     #[inline]
-    fn shard(&self, hash: u64) -> &RwLock<Shard<K, V>> {
-        &self.shards[self.shard_index(hash)].0
+    #[track_caller]
+    fn read_shard(&self, index: usize, op: &str, holder: &'static str) -> ReadGuard<'_, K, V> {
+        #[cfg(debug_assertions)]
+        let mark = held::Mark::new(self.id, index, op, holder);
+        #[cfg(not(debug_assertions))]
+        let _ = (op, holder);
+        Locked {
+            guard: read_lock(&self.shards[index].0),
+            #[cfg(debug_assertions)]
+            _held: mark,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Write-locks shard `index`, as [`read_shard`](Self::read_shard).
+    #[inline]
+    #[track_caller]
+    fn write_shard(&self, index: usize, op: &str, holder: &'static str) -> WriteGuard<'_, K, V> {
+        #[cfg(debug_assertions)]
+        let mark = held::Mark::new(self.id, index, op, holder);
+        #[cfg(not(debug_assertions))]
+        let _ = (op, holder);
+        Locked {
+            guard: write_lock(&self.shards[index].0),
+            #[cfg(debug_assertions)]
+            _held: mark,
+            _not_send: PhantomData,
+        }
     }
 
     /// The number of entries: the sum over the shards, each read-locked in
@@ -349,7 +537,9 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// assert_eq!(store.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        self.shards.iter().map(|s| read_lock(&s.0).len()).sum()
+        (0..self.shards.len())
+            .map(|i| self.read_shard(i, "len", "`len`").len())
+            .sum()
     }
 
     /// Whether the store has no entries (shard by shard, as [`len`](Self::len)).
@@ -361,7 +551,7 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// assert!(!store.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.shards.iter().all(|s| read_lock(&s.0).is_empty())
+        (0..self.shards.len()).all(|i| self.read_shard(i, "is_empty", "`is_empty`").is_empty())
     }
 
     /// Which storage holds the values: `V::Storage`.
@@ -389,10 +579,11 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     pub fn memory_usage(&self) -> usize {
         let array = core::mem::size_of_val::<[Slot<K, V>]>(&self.shards);
         array
-            + self
-                .shards
-                .iter()
-                .map(|s| read_lock(&s.0).memory_usage())
+            + (0..self.shards.len())
+                .map(|i| {
+                    self.read_shard(i, "memory_usage", "`memory_usage`")
+                        .memory_usage()
+                })
                 .sum::<usize>()
     }
 
@@ -412,8 +603,8 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// assert!(store.is_empty());
     /// ```
     pub fn clear(&self) {
-        for shard in self.shards.iter() {
-            write_lock(&shard.0).clear();
+        for i in 0..self.shards.len() {
+            self.write_shard(i, "clear", "`clear`").clear();
         }
     }
 
@@ -436,8 +627,9 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// assert_eq!(store.read(&2, |v| *v), Some(3));
     /// ```
     pub fn retain(&self, mut keep: impl FnMut(&K, &mut V) -> bool) {
-        for shard in self.shards.iter() {
-            write_lock(&shard.0).retain(&mut keep);
+        for i in 0..self.shards.len() {
+            self.write_shard(i, "retain", "`retain`, whose closure called the store")
+                .retain(&mut keep);
         }
     }
 
@@ -548,7 +740,11 @@ where
     /// ```
     pub fn insert(&self, key: K, value: V) -> Option<V> {
         let hash = self.hash(&key);
-        let mut guard = write_lock(self.shard(hash));
+        let mut guard = self.write_shard(
+            self.shard_index(hash),
+            "insert",
+            "`insert`, whose key's `Hash` or `Eq` called the store",
+        );
         insert_hashed(&mut guard, &self.hash_builder, hash, key, value)
     }
 
@@ -578,7 +774,11 @@ where
         Q: Hash + Equivalent<K> + ?Sized,
     {
         let hash = self.hash(key);
-        let mut guard = write_lock(self.shard(hash));
+        let mut guard = self.write_shard(
+            self.shard_index(hash),
+            "remove_entry",
+            "`remove`, whose key's `Eq` called the store",
+        );
         let Map { table, side, .. } = &mut *guard;
         Shard::<K, V>::remove_entry_in(table, side, hash, key)
     }
@@ -595,7 +795,11 @@ where
         Q: Hash + Equivalent<K> + ?Sized,
     {
         let hash = self.hash(key);
-        let guard = read_lock(self.shard(hash));
+        let guard = self.read_shard(
+            self.shard_index(hash),
+            "contains_key",
+            "`contains_key`, whose key's `Eq` called the store",
+        );
         guard
             .table
             .find(hash, equivalent::<_, K, V, V::Storage>(key))
@@ -620,7 +824,11 @@ where
         Q: Hash + Equivalent<K> + ?Sized,
     {
         let hash = self.hash(key);
-        let guard = read_lock(self.shard(hash));
+        let guard = self.read_shard(
+            self.shard_index(hash),
+            "read",
+            "`read`, whose closure (or a key's `Eq`) called the store",
+        );
         let bucket = guard
             .table
             .find(hash, equivalent::<_, K, V, V::Storage>(key))?;
@@ -643,7 +851,7 @@ where
         Q: Hash + Equivalent<K> + ?Sized,
     {
         let hash = self.hash(key);
-        let guard = read_lock(self.shard(hash));
+        let guard = self.read_shard(self.shard_index(hash), "get", "a `Ref` from `get`");
         let index = guard
             .table
             .find_bucket_index(hash, equivalent::<_, K, V, V::Storage>(key))?;
@@ -667,7 +875,11 @@ where
         Q: Hash + Equivalent<K> + ?Sized,
     {
         let hash = self.hash(key);
-        let guard = write_lock(self.shard(hash));
+        let guard = self.write_shard(
+            self.shard_index(hash),
+            "get_mut",
+            "a `RefMut` from `get_mut`",
+        );
         let index = guard
             .table
             .find_bucket_index(hash, equivalent::<_, K, V, V::Storage>(key))?;
@@ -687,7 +899,11 @@ where
     /// ```
     pub fn entry(&self, key: K) -> Entry<'_, K, V, S> {
         let hash = self.hash(&key);
-        let guard = write_lock(self.shard(hash));
+        let guard = self.write_shard(
+            self.shard_index(hash),
+            "entry",
+            "an `Entry` from `entry` (or the `RefMut` it returned)",
+        );
         match guard
             .table
             .find_bucket_index(hash, equivalent::<_, K, V, V::Storage>(&key))
@@ -792,8 +1008,12 @@ where
     /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut map = f.debug_map();
-        for shard in self.shards.iter() {
-            let guard = read_lock(&shard.0);
+        for i in 0..self.shards.len() {
+            let guard = self.read_shard(
+                i,
+                "fmt",
+                "`Debug`, whose key's or value's `Debug` called the store",
+            );
             map.entries(guard.iter());
         }
         map.finish()
@@ -1523,9 +1743,15 @@ impl<'a, K, V: MapValue, S> Iterator for Iter<'a, K, V, S> {
                 }
                 self.current = None;
             }
-            let shard = self.store.shards.get(self.next_shard)?;
+            if self.next_shard >= self.store.shards.len() {
+                return None;
+            }
+            let guard = self.store.read_shard(
+                self.next_shard,
+                "iter",
+                "an `iter()` (or a `Ref` it yielded)",
+            );
             self.next_shard += 1;
-            let guard = read_lock(&shard.0);
             if !guard.is_empty() {
                 self.current = Some((Arc::new(guard), 0));
             }

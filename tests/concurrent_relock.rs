@@ -1,0 +1,262 @@
+//! Debug builds: a thread that would lock a `ConcurrentStore` shard it
+//! already holds (through a `Ref`, `RefMut`, `Entry`, `iter()`, or from a
+//! closure it passed to the store) panics with a message naming what holds
+//! the shard and the fix, instead of hanging. Everything else (several
+//! stores, other shards, other threads, guards dropped in any order) goes on
+//! as before.
+#![cfg(debug_assertions)]
+
+use std::hash::{BuildHasherDefault, DefaultHasher};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use mapstore::concurrent::{Entry, Iter, OccupiedEntry, Ref, RefMut, VacantEntry};
+use mapstore::ConcurrentStore;
+use static_assertions::assert_not_impl_any;
+
+type Fixed = BuildHasherDefault<DefaultHasher>;
+type Store = ConcurrentStore<u64, u64, Fixed>;
+
+/// A store of four shards holding `0..64`.
+fn store() -> Store {
+    let mut store = ConcurrentStore::with_shards(4, 0, Fixed::default());
+    store.extend((0..64).map(|k| (k, k)));
+    store
+}
+
+/// Two keys in different shards, and a third in the first one's shard.
+fn keys(store: &Store) -> (u64, u64, u64) {
+    let a = 0;
+    let b = (1..)
+        .find(|k| store.shard_of(k) != store.shard_of(&a))
+        .unwrap();
+    let a2 = (1..)
+        .find(|k| store.shard_of(k) == store.shard_of(&a))
+        .unwrap();
+    (a, b, a2)
+}
+
+/// Runs `f` on its own thread with a watchdog (a regression hangs instead
+/// of panicking: fail, don't hang) and returns its panic message, if any.
+fn panic_of(f: impl FnOnce() + Send + 'static) -> Option<String> {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let result = catch_unwind(AssertUnwindSafe(f));
+        let message = result.err().map(|e| {
+            e.downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default()
+        });
+        let _ = tx.send(message);
+    });
+    rx.recv_timeout(Duration::from_secs(20))
+        .expect("the thread hung: the re-lock was not detected")
+}
+
+/// Panics with a message that names `holder`, the fix, and the operation.
+fn assert_relock(op: &str, holder: &str, f: impl FnOnce() + Send + 'static) {
+    let message = panic_of(f).unwrap_or_else(|| panic!("{op} under {holder} did not panic"));
+    assert!(
+        message.starts_with(&format!("ConcurrentStore::{op} would lock shard")),
+        "{message}"
+    );
+    assert!(message.contains(holder), "{message}");
+    assert!(message.contains("Drop the guard first"), "{message}");
+    assert!(message.contains("`read(&key, |v| ..)`"), "{message}");
+}
+
+/// The example: a write to the key of a held `Ref`.
+#[test]
+#[should_panic(expected = "ConcurrentStore::insert would lock shard")]
+fn insert_under_a_ref_of_the_same_key_panics() {
+    let c: ConcurrentStore<u64, u64> = ConcurrentStore::new();
+    c.insert(1, 1);
+    if let Some(v) = c.get(&1) {
+        c.insert(1, *v + 1);
+    };
+}
+
+#[test]
+fn every_relock_under_a_guard_panics() {
+    let holder = "a `Ref` from `get`";
+    assert_relock("insert", holder, || {
+        let s = store();
+        let (a, _, a2) = keys(&s);
+        let _g = s.get(&a).unwrap();
+        s.insert(a2, 0);
+    });
+    // Reads too: a second read waits forever once a writer queues.
+    assert_relock("read", holder, || {
+        let s = store();
+        let _g = s.get(&0).unwrap();
+        s.read(&0, |_| ());
+    });
+    assert_relock("len", holder, || {
+        let s = store();
+        let _g = s.get(&0).unwrap();
+        s.len();
+    });
+    assert_relock("iter", holder, || {
+        let s = store();
+        let _g = s.get(&0).unwrap();
+        s.iter().count();
+    });
+    let holder = "a `RefMut` from `get_mut`";
+    assert_relock("get", holder, || {
+        let s = store();
+        let _g = s.get_mut(&0).unwrap();
+        s.get(&0);
+    });
+    assert_relock("clear", holder, || {
+        let s = store();
+        let _g = s.get_mut(&0).unwrap();
+        s.clear();
+    });
+    let holder = "an `Entry` from `entry` (or the `RefMut` it returned)";
+    assert_relock("contains_key", holder, || {
+        let s = store();
+        let _e = s.entry(0);
+        s.contains_key(&0);
+    });
+    assert_relock("remove_entry", holder, || {
+        let s = store();
+        let _r = s.entry(0).or_insert(0);
+        s.remove(&0);
+    });
+    assert_relock("is_empty", holder, || {
+        let s = store();
+        let _r = s.entry(1000).or_insert(0);
+        s.is_empty();
+    });
+    assert_relock("memory_usage", holder, || {
+        let s = store();
+        let _e = s.entry(0);
+        s.memory_usage();
+    });
+    assert_relock("fmt", holder, || {
+        let s = store();
+        let _e = s.entry(0);
+        let _ = format!("{s:?}");
+    });
+    let holder = "an `iter()` (or a `Ref` it yielded)";
+    // Writing while iterating, even with no item alive.
+    assert_relock("remove_entry", holder, || {
+        let s = store();
+        for k in s.iter().map(|r| *r.key()) {
+            s.remove(&k);
+        }
+    });
+    assert_relock("get_mut", holder, || {
+        let s = store();
+        let first = s.iter().next().unwrap();
+        s.get_mut(first.key());
+    });
+    assert_relock("retain", holder, || {
+        let s = store();
+        let _first = s.iter().next().unwrap();
+        s.retain(|_, _| true);
+    });
+}
+
+#[test]
+fn calling_the_store_from_its_own_closures_panics() {
+    assert_relock(
+        "insert",
+        "`read`, whose closure (or a key's `Eq`) called the store",
+        || {
+            let s = store();
+            s.read(&0, |v| s.insert(0, v + 1));
+        },
+    );
+    assert_relock("len", "`retain`, whose closure called the store", || {
+        let s = store();
+        s.retain(|_, _| s.len() > 1);
+    });
+    assert_relock(
+        "entry",
+        "an `Entry` from `entry` (or the `RefMut` it returned)",
+        || {
+            let s = store();
+            s.entry(1000).or_insert_with(|| *s.entry(1000).or_insert(1));
+        },
+    );
+    assert_relock(
+        "read",
+        "an `Entry` from `entry` (or the `RefMut` it returned)",
+        || {
+            let s = store();
+            s.entry(0).and_modify(|v| *v = s.read(&0, |w| *w).unwrap());
+        },
+    );
+}
+
+/// No false alarms: other shards, other stores, other threads, nested read
+/// guards on different shards, guards dropped in any order, and a store
+/// whose thread recovered from a detected re-lock.
+#[test]
+fn no_false_alarms() {
+    let none = panic_of(|| {
+        let s = store();
+        let (a, b, a2) = keys(&s);
+        // Nested guards on different shards, dropped in either order.
+        let ga = s.get(&a).unwrap();
+        let gb = s.get_mut(&b).unwrap();
+        drop(ga);
+        assert_eq!(s.read(&a2, |v| *v), Some(a2));
+        drop(gb);
+        let gb = s.get(&b).unwrap();
+        let ga = s.entry(a).or_insert(0);
+        drop(gb);
+        drop(ga);
+        // A second store with the same shard indices.
+        let t = store();
+        let ga = s.get(&a).unwrap();
+        t.insert(a2, 1);
+        assert_eq!(t.len(), 64);
+        let _gt = t.get_mut(&a).unwrap();
+        drop(ga);
+        assert_eq!(s.len(), 64);
+        // Another thread reads and writes the held shard's other keys
+        // while this one holds a read guard on it.
+        let ga = s.get(&a).unwrap();
+        thread::scope(|sc| {
+            sc.spawn(|| {
+                assert_eq!(s.read(&a, |v| *v), Some(a));
+                assert_eq!(s.len(), 64);
+            });
+        });
+        drop(ga);
+        // `Ref`s collected from `iter()` hold their shards until dropped;
+        // then everything is free again.
+        let all: Vec<Ref<'_, u64, u64>> = s.iter().collect();
+        assert_eq!(all.len(), 64);
+        let last = all.into_iter().last().unwrap();
+        drop(last);
+        s.insert(a, 7);
+        s.retain(|_, _| true);
+        // After a detected re-lock is caught, the store and this thread's
+        // record are clean.
+        assert!(catch_unwind(AssertUnwindSafe(|| {
+            let _g = s.get(&a).unwrap();
+            s.insert(a, 8);
+        }))
+        .is_err());
+        s.insert(a, 9);
+        assert_eq!(s.read(&a, |v| *v), Some(9));
+        s.clear();
+        assert!(s.is_empty());
+    });
+    assert_eq!(none, None);
+}
+
+// Guards cannot move to another thread, so the record of a thread's locks
+// is always cleared by that thread.
+assert_not_impl_any!(Ref<'static, u64, u64>: Send);
+assert_not_impl_any!(RefMut<'static, u64, u64>: Send);
+assert_not_impl_any!(Entry<'static, u64, u64>: Send);
+assert_not_impl_any!(OccupiedEntry<'static, u64, u64>: Send);
+assert_not_impl_any!(VacantEntry<'static, u64, u64>: Send);
+assert_not_impl_any!(Iter<'static, u64, u64>: Send);
