@@ -49,7 +49,21 @@
 //!   [`retain`](ConcurrentStore::retain), [`clear`](ConcurrentStore::clear))
 //!   wait for readers and writers of that shard.
 //!
-//! Without guards held, nothing deadlocks. With guards ([`Ref`], [`RefMut`],
+//! Keys and values that leave the store are dropped after the shard's lock
+//! is released, so their `Drop` may call the store: removed and replaced
+//! values (returned by [`remove`](ConcurrentStore::remove) and
+//! [`insert`](ConcurrentStore::insert), kept by the guard of an occupied
+//! [`Entry::insert`] until it is dropped), the entries
+//! [`retain`](ConcurrentStore::retain) and [`clear`](ConcurrentStore::clear)
+//! remove, the key given to `insert` or `entry` for a key already present
+//! (the stored key stays, as in std), and an unused
+//! [`or_insert`](Entry::or_insert) default. What runs under the lock: the
+//! closures given to `read`, `retain` and an entry's `or_insert_with*` and
+//! `and_modify` (and their drop, with what they captured), keys' `Hash` and
+//! `Eq`, and the drops of a call that unwinds from a panic under the lock.
+//!
+//! Without guards held, and with no store call from those, nothing
+//! deadlocks. With guards ([`Ref`], [`RefMut`],
 //! an [`Entry`], and an [`iter`](ConcurrentStore::iter) itself: the iterator
 //! holds the read lock of the shard it is in until it moves past that shard,
 //! and its items hold it until the last of them is dropped), exactly
@@ -138,9 +152,9 @@ use core::marker::PhantomData;
 use core::ops::{Deref, DerefMut};
 use std::sync::PoisonError;
 
-use hashbrown::{DefaultHashBuilder, Equivalent};
+use hashbrown::{hash_table, DefaultHashBuilder, Equivalent};
 
-use crate::map::{self, equivalent, hasher, make_hash, reserve_table, unwrap_reserve, Map};
+use crate::map::{equivalent, hasher, make_hash, reserve_table, unwrap_reserve, Map};
 use crate::storage::Storage;
 use crate::StorageKind;
 // The storage operations (crate-private), through the `Storage` bound.
@@ -587,24 +601,39 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
                 .sum::<usize>()
     }
 
-    /// Removes every entry, shard by shard (each write-locked in turn),
-    /// keeping the memory for reuse.
+    /// Removes every entry, shard by shard (each write-locked in turn).
+    ///
+    /// Keys and values are dropped after each shard's lock is released, so
+    /// their `Drop` may call the store: for types that need dropping, each
+    /// shard's table is swapped for an empty one under the lock (a constant
+    /// time step) and dropped after, memory included. For types that need no
+    /// drop (`u64`, `[u8; 256]`, ...) nothing is dropped, and each shard is
+    /// cleared in place, keeping its memory for reuse.
     ///
     /// It write-locks every shard in turn: calling it while this thread
     /// holds any guard into the store deadlocks (see the [module docs](self)).
     ///
-    /// If a value's `Drop` panics, the shard being cleared is left empty (the
-    /// values not yet dropped are leaked, as std's `HashMap::clear` does) and
-    /// the shards after it keep their entries.
+    /// If a value's `Drop` panics, the shard being cleared is already empty
+    /// (its values after the panicking one may be leaked, none is dropped
+    /// twice) and the shards after it keep their entries.
     ///
     /// ```
-    /// let store: mapstore::ConcurrentStore<u32, u32> = (0..10).map(|i| (i, i)).collect();
+    /// let store: mapstore::ConcurrentStore<u32, String> =
+    ///     (0..10).map(|i| (i, i.to_string())).collect();
     /// store.clear();
     /// assert!(store.is_empty());
     /// ```
     pub fn clear(&self) {
+        let drops = core::mem::needs_drop::<K>() || core::mem::needs_drop::<V>();
         for i in 0..self.shards.len() {
-            self.write_shard(i, "clear", "`clear`").clear();
+            let mut guard = self.write_shard(i, "clear", "`clear`");
+            if drops {
+                let entries = core::mem::replace(&mut *guard, Map::with_hasher(()));
+                drop(guard);
+                drop(entries);
+            } else {
+                guard.clear();
+            }
         }
     }
 
@@ -614,8 +643,13 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// this thread holds any guard into the store, or calling the store from
     /// `keep`, deadlocks (see the [module docs](self)).
     ///
+    /// The entries removed from a shard are dropped after its lock is
+    /// released, so their `Drop` may call the store (for types that need
+    /// dropping they are moved out into a buffer first).
+    ///
     /// If `keep` panics, the entries visited so far have been kept or
-    /// removed as it said, and the store stays usable.
+    /// removed as it said (those removed are dropped after the lock is
+    /// released), and the store stays usable.
     ///
     /// ```
     /// let store: mapstore::ConcurrentStore<u32, u32> = (0..8).map(|i| (i, i)).collect();
@@ -627,9 +661,20 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// assert_eq!(store.read(&2, |v| *v), Some(3));
     /// ```
     pub fn retain(&self, mut keep: impl FnMut(&K, &mut V) -> bool) {
+        let drops = core::mem::needs_drop::<K>() || core::mem::needs_drop::<V>();
+        // Declared before the guards: if `keep` panics, the guard unlocks
+        // first, then what was removed is dropped.
+        let mut removed: Vec<(K, V)> = Vec::new();
         for i in 0..self.shards.len() {
-            self.write_shard(i, "retain", "`retain`, whose closure called the store")
-                .retain(&mut keep);
+            let mut guard =
+                self.write_shard(i, "retain", "`retain`, whose closure called the store");
+            if drops {
+                removed.extend(guard.extract_if(|k, v| !keep(k, v)));
+            } else {
+                guard.retain(&mut keep);
+            }
+            drop(guard);
+            removed.clear();
         }
     }
 
@@ -727,8 +772,8 @@ where
 
     /// Inserts a value. If the key was present, returns the old value and
     /// keeps the old key, as std's `HashMap::insert` does. Write-locks the
-    /// key's shard; the old value is dropped by the caller, after the lock is
-    /// released.
+    /// key's shard; the old value is dropped by the caller and the key given
+    /// for a present key is dropped here, both after the lock is released.
     ///
     /// ```
     /// #[derive(mapstore::MapStore, Debug, PartialEq)]
@@ -745,7 +790,10 @@ where
             "insert",
             "`insert`, whose key's `Hash` or `Eq` called the store",
         );
-        insert_hashed(&mut guard, &self.hash_builder, hash, key, value)
+        let replaced = insert_hashed(&mut guard, &self.hash_builder, hash, key, value);
+        drop(guard);
+        // The duplicate key is dropped here, after the lock is released.
+        replaced.map(|(_key, old)| old)
     }
 
     /// Removes a key, returning its value, which is dropped by the caller
@@ -883,7 +931,11 @@ where
         let index = guard
             .table
             .find_bucket_index(hash, equivalent::<_, K, V, V::Storage>(key))?;
-        Some(RefMut { guard, index })
+        Some(RefMut {
+            guard,
+            index,
+            _left: (None, None),
+        })
     }
 
     /// The entry for `key`: holds the shard's write lock until it (or the
@@ -908,7 +960,11 @@ where
             .table
             .find_bucket_index(hash, equivalent::<_, K, V, V::Storage>(&key))
         {
-            Some(index) => Entry::Occupied(OccupiedEntry { guard, index }),
+            Some(index) => Entry::Occupied(OccupiedEntry {
+                guard,
+                index,
+                _key: key,
+            }),
             None => Entry::Vacant(VacantEntry {
                 guard,
                 key,
@@ -926,30 +982,56 @@ where
             .0
             .get_mut()
             .unwrap_or_else(PoisonError::into_inner);
-        insert_hashed(shard, &self.hash_builder, hash, key, value)
+        insert_hashed(shard, &self.hash_builder, hash, key, value).map(|(_key, old)| old)
     }
 }
 
-/// Inserts `key` (whose hash is `hash`) into a locked shard, through the
-/// same entry core as `Map::insert`: one probe finds the key or its slot,
-/// and replacing a value never grows the table.
+/// Inserts `key` (whose hash is `hash`) into a locked shard, as
+/// `Map::entry` does: if the table is full the key is looked up before
+/// growing, so replacing a value never grows the table; with room to spare
+/// one probe finds the key or its slot. If the key was present, returns the
+/// caller's duplicate key and the old value, for the caller to drop after it
+/// releases the lock (their `Drop` may call the store).
 fn insert_hashed<K, V, S>(
     shard: &mut Shard<K, V>,
     hash_builder: &S,
     hash: u64,
     key: K,
     value: V,
-) -> Option<V>
+) -> Option<(K, V)>
 where
     K: Eq + Hash,
     V: MapValue,
     S: BuildHasher,
 {
     let Map { table, side, .. } = shard;
-    match Shard::<K, V>::entry_in(table, side, hash_builder, hash, key) {
-        map::Entry::Occupied(mut entry) => Some(entry.insert(value)),
-        map::Entry::Vacant(entry) => {
-            entry.insert(value);
+    let mut table = table;
+    if table.len() == table.capacity() {
+        match table.find_entry(hash, equivalent::<_, K, V, V::Storage>(&key)) {
+            Ok(mut found) => {
+                let old = <V::Storage as Ops>::pair_mut(side, found.get_mut()).1;
+                return Some((key, core::mem::replace(old, value)));
+            }
+            Err(absent) => table = absent.into_table(),
+        }
+        unwrap_reserve(reserve_table::<K, V, V::Storage, S>(
+            table,
+            side,
+            hash_builder,
+            1,
+        ));
+    }
+    match table.entry(
+        hash,
+        equivalent::<_, K, V, V::Storage>(&key),
+        hasher::<K, V, V::Storage, S>(hash_builder),
+    ) {
+        hash_table::Entry::Occupied(mut found) => {
+            let old = <V::Storage as Ops>::pair_mut(side, found.get_mut()).1;
+            Some((key, core::mem::replace(old, value)))
+        }
+        hash_table::Entry::Vacant(slot) => {
+            slot.insert(<V::Storage as Ops>::store(side, key, value));
             None
         }
     }
@@ -1229,11 +1311,28 @@ impl<K: fmt::Debug, V: MapValue + fmt::Debug> fmt::Debug for Ref<'_, K, V> {
 /// assert_eq!(store.read("a", |v| *v), Some(3));
 /// ```
 pub struct RefMut<'a, K, V: MapValue> {
+    // Field order is drop order: the lock is released before what left the
+    // store is dropped.
     guard: WriteGuard<'a, K, V>,
     index: usize,
+    /// What left the store while the guard was made, dropped after the lock
+    /// is released: the key given to `entry` for a present key, and the
+    /// value [`Entry::insert`] replaced (boxed, so that a guard stays small
+    /// for large values; only when `V` needs dropping).
+    _left: (Option<K>, Option<Box<V>>),
 }
 
 impl<K, V: MapValue> RefMut<'_, K, V> {
+    /// Keeps `value`, which left the store or was never used, until the
+    /// guard is dropped: it is dropped after the lock is released.
+    #[inline]
+    fn dropping_later(mut self, value: V) -> Self {
+        if core::mem::needs_drop::<V>() {
+            self._left.1 = Some(Box::new(value));
+        }
+        self
+    }
+
     #[inline]
     fn bucket_pair(&self) -> (&K, &V) {
         let bucket = self
@@ -1362,8 +1461,13 @@ pub enum Entry<'a, K, V: MapValue, S = DefaultHashBuilder> {
 /// assert_eq!(store.read(&1, |v| *v), Some(6));
 /// ```
 pub struct OccupiedEntry<'a, K, V: MapValue> {
+    // Field order is drop order: the lock is released before the key is
+    // dropped.
     guard: WriteGuard<'a, K, V>,
     index: usize,
+    /// The key given to `entry` (the stored one stays), dropped after the
+    /// lock is released.
+    _key: K,
 }
 
 /// An absent key's entry; holds the shard's write lock.
@@ -1393,6 +1497,12 @@ where
 {
     /// The value, inserting `default` if the key is absent.
     ///
+    /// For a present key the unused `default` is dropped with the returned
+    /// guard, after its lock is released (so its `Drop` may call the store);
+    /// until then a `default` that needs dropping waits in a box, one
+    /// allocation: [`or_insert_with`](Self::or_insert_with) builds nothing
+    /// for a present key.
+    ///
     /// ```
     /// let store: mapstore::ConcurrentStore<&str, u32> = mapstore::ConcurrentStore::new();
     /// *store.entry("a").or_insert(1) += 10;
@@ -1400,7 +1510,7 @@ where
     /// ```
     pub fn or_insert(self, default: V) -> RefMut<'a, K, V> {
         match self {
-            Entry::Occupied(o) => o.into_ref(),
+            Entry::Occupied(o) => o.into_ref().dropping_later(default),
             Entry::Vacant(v) => v.insert(default),
         }
     }
@@ -1470,6 +1580,9 @@ where
     }
 
     /// Sets the value, inserting or replacing it; returns a guard on it.
+    /// A replaced value (and the key given to `entry`) is dropped when the
+    /// guard is, after its lock is released; a replaced value that needs
+    /// dropping is moved into a box until then.
     ///
     /// ```
     /// let store: mapstore::ConcurrentStore<u8, u32> = [(1, 1)].into_iter().collect();
@@ -1478,8 +1591,8 @@ where
     pub fn insert(self, value: V) -> RefMut<'a, K, V> {
         match self {
             Entry::Occupied(mut o) => {
-                o.insert(value);
-                o.into_ref()
+                let old = o.insert(value);
+                o.into_ref().dropping_later(old)
             }
             Entry::Vacant(v) => v.insert(value),
         }
@@ -1555,7 +1668,8 @@ impl<'a, K, V: MapValue> OccupiedEntry<'a, K, V> {
         self.pair_mut().1
     }
 
-    /// Replaces the value, returning the old one.
+    /// Replaces the value, returning the old one (which the caller drops:
+    /// after the entry, if its `Drop` may call the store).
     ///
     /// ```
     /// use mapstore::concurrent::Entry;
@@ -1606,9 +1720,11 @@ impl<'a, K, V: MapValue> OccupiedEntry<'a, K, V> {
     /// assert_eq!(*o.into_ref(), 2);
     /// ```
     pub fn into_ref(self) -> RefMut<'a, K, V> {
+        let OccupiedEntry { guard, index, _key } = self;
         RefMut {
-            guard: self.guard,
-            index: self.index,
+            guard,
+            index,
+            _left: (Some(_key), None),
         }
     }
 }
@@ -1659,7 +1775,11 @@ where
             hash_builder,
         } = self;
         let index = insert_new(&mut guard, hash_builder, hash, key, value);
-        RefMut { guard, index }
+        RefMut {
+            guard,
+            index,
+            _left: (None, None),
+        }
     }
 }
 
