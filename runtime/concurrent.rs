@@ -320,13 +320,24 @@ mod held {
     }
 }
 
+/// The most shards a store has: 2^16. The default is four per core, so the
+/// cap is reached only past 16 384 cores; beyond one shard per thread more
+/// shards buy nothing but memory (128 bytes each, 8 MiB at the cap), and an
+/// unbounded count lets `with_shards(usize::MAX, ..)` try to allocate
+/// 2^63 bytes.
+const MAX_SHARDS: usize = 1 << 16;
+
 /// Default shard count: four per core, a power of two (DashMap's rule).
 fn default_shards() -> usize {
     if cfg!(any(mapstore_loom, miri)) {
         return 2;
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    (cores * 4).next_power_of_two().clamp(2, 1 << 16)
+    cores
+        .saturating_mul(4)
+        .min(MAX_SHARDS)
+        .next_power_of_two()
+        .max(2)
 }
 
 /// A hash map shared between threads through `&self`, sharded, each shard
@@ -454,17 +465,25 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     }
 
     /// Creates an empty store with `shards` shards (rounded up to a power of
-    /// two, at least 1), room for `capacity` entries, hashing with
-    /// `hash_builder`. One shard is a single `RwLock<MapStore>`; more
-    /// shards let more writers run at once, at 128 bytes each.
+    /// two, at least 1 and at most 65 536), room for `capacity` entries,
+    /// hashing with `hash_builder`. One shard is a single
+    /// `RwLock<MapStore>`; more shards let more writers run at once, at 128
+    /// bytes each.
+    ///
+    /// The cap, 65 536 = 2^16 shards (8 MiB of locks), is 4 shards per core
+    /// (the default) on 16 384 cores: past one shard per thread, more shards
+    /// only cost memory. A larger request gets the cap.
     ///
     /// ```
     /// let store: mapstore::ConcurrentStore<u32, u32> =
     ///     mapstore::ConcurrentStore::with_shards(64, 0, Default::default());
     /// assert_eq!(store.shard_count(), 64);
+    /// let most: mapstore::ConcurrentStore<u32, u32> =
+    ///     mapstore::ConcurrentStore::with_shards(usize::MAX, 0, Default::default());
+    /// assert_eq!(most.shard_count(), 1 << 16);
     /// ```
     pub fn with_shards(shards: usize, capacity: usize, hash_builder: S) -> Self {
-        let shards = shards.clamp(1, 1 << 30).next_power_of_two();
+        let shards = shards.clamp(1, MAX_SHARDS).next_power_of_two();
         let per_shard = capacity.div_ceil(shards);
         let shards: Vec<_> = (0..shards)
             .map(|_| Padded(RwLock::new(Map::with_capacity_and_hasher(per_shard, ()))))

@@ -733,6 +733,26 @@ fn lookups_take_borrowed_forms_and_storage_follows_the_value() {
     assert_eq!(format!("{one:?}"), "{1: 1}");
 }
 
+/// `with_shards` rounds up to a power of two and caps the count at 2^16
+/// (it used to clamp to 2^30 and abort allocating 128 GiB).
+#[test]
+fn shard_count_is_capped() {
+    let shards =
+        |n: usize| ConcurrentStore::<u64, u64>::with_shards(n, 0, Default::default()).shard_count();
+    assert_eq!(shards(0), 1);
+    assert_eq!(shards(3), 4);
+    if !cfg!(miri) {
+        assert_eq!(shards(1 << 16), 1 << 16);
+        assert_eq!(shards((1 << 16) + 1), 1 << 16);
+        let most = ConcurrentStore::<u64, u64>::with_shards(usize::MAX, 0, Default::default());
+        assert_eq!(most.shard_count(), 1 << 16);
+        most.insert(1, 1);
+        assert_eq!(most.read(&1, |v| *v), Some(1));
+    }
+    let default = ConcurrentStore::<u64, u64>::new().shard_count();
+    assert!(default.is_power_of_two() && (2..=1 << 16).contains(&default));
+}
+
 #[test]
 fn entry_api_matches_std() {
     let store: ConcurrentStore<u32, u32> = ConcurrentStore::new();
