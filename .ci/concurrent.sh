@@ -10,8 +10,9 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
-step "concurrent: threaded tests"
-cargo test -p mapstore --test concurrent
+step "concurrent: threaded tests, re-entrant drops, debug re-lock checks, serde"
+cargo test -p mapstore --test concurrent --test concurrent_drop --test concurrent_relock
+cargo test -p mapstore --features serde --test concurrent_serde
 
 step "concurrent: loom model checks (every lock path; exhaustive, under a second)"
 RUSTFLAGS="--cfg mapstore_loom" CARGO_TARGET_DIR=target/loom \

@@ -1930,3 +1930,104 @@ impl<'a, K, V: MapValue, S> IntoIterator for &'a ConcurrentStore<K, V, S> {
         self.iter()
     }
 }
+
+// ---------------------------------------------------------------------------
+// serde
+
+#[cfg(feature = "serde")]
+mod serde_impls {
+    use alloc::vec::Vec;
+    use core::fmt;
+    use core::hash::{BuildHasher, Hash};
+    use core::marker::PhantomData;
+
+    use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+    use serde::ser::{Serialize, SerializeMap, Serializer};
+
+    use super::ConcurrentStore;
+    use crate::MapValue;
+
+    /// A serde map of keys to values, as std's `HashMap` (and DashMap)
+    /// serialize. It read-locks every shard, in index order, for as long as
+    /// it writes: the output is a snapshot of the store, with its exact
+    /// length (formats such as bincode write the length first); writers
+    /// wait until it is done. Like [`len`](ConcurrentStore::len), calling it
+    /// while this thread holds a guard into the store deadlocks (debug
+    /// builds panic).
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<String, u32> = [("a".to_string(), 1)].into_iter().collect();
+    /// assert_eq!(serde_json::to_string(&store).unwrap(), r#"{"a":1}"#);
+    /// ```
+    impl<K, V, S> Serialize for ConcurrentStore<K, V, S>
+    where
+        K: Serialize,
+        V: MapValue + Serialize,
+    {
+        fn serialize<T: Serializer>(&self, serializer: T) -> Result<T::Ok, T::Error> {
+            let shards: Vec<_> = (0..self.shards.len())
+                .map(|i| {
+                    self.read_shard(
+                        i,
+                        "serialize",
+                        "`serialize`, whose key's or value's `Serialize` called the store",
+                    )
+                })
+                .collect();
+            let len = shards.iter().map(|shard| shard.len()).sum();
+            let mut map = serializer.serialize_map(Some(len))?;
+            for shard in &shards {
+                for (key, value) in shard.iter() {
+                    map.serialize_entry(key, value)?;
+                }
+            }
+            map.end()
+        }
+    }
+
+    struct StoreVisitor<K, V: MapValue, S>(PhantomData<ConcurrentStore<K, V, S>>);
+
+    impl<'de, K, V, S> Visitor<'de> for StoreVisitor<K, V, S>
+    where
+        K: Deserialize<'de> + Eq + Hash,
+        V: MapValue + Deserialize<'de>,
+        S: BuildHasher + Default,
+    {
+        type Value = ConcurrentStore<K, V, S>;
+
+        fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+            formatter.write_str("a map")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+            // Cap the hint, as serde does, against hostile lengths.
+            let hint = access.size_hint().unwrap_or(0).min(4096);
+            let mut store = ConcurrentStore::with_capacity_and_hasher(hint, S::default());
+            while let Some((key, value)) = access.next_entry()? {
+                // Through `&mut`: no lock. A repeated key: the last value wins.
+                drop(store.insert_mut(key, value));
+            }
+            Ok(store)
+        }
+    }
+
+    /// Builds a store from a serde map; for a repeated key the last value
+    /// wins, as for std's `HashMap`.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<String, u32> =
+    ///     serde_json::from_str(r#"{"a":1,"b":2,"a":3}"#).unwrap();
+    /// assert_eq!(store.len(), 2);
+    /// assert_eq!(store.read("a", |v| *v), Some(3));
+    /// ```
+    impl<'de, K, V, S> Deserialize<'de> for ConcurrentStore<K, V, S>
+    where
+        K: Deserialize<'de> + Eq + Hash,
+        V: MapValue + Deserialize<'de>,
+        S: BuildHasher + Default,
+    {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_map(StoreVisitor(PhantomData))
+        }
+    }
+}
