@@ -14,7 +14,7 @@ step "concurrent: threaded tests, re-entrant drops, debug re-lock checks, serde"
 cargo test -p mapstore --test concurrent --test concurrent_drop --test concurrent_relock
 cargo test -p mapstore --features serde --test concurrent_serde
 
-step "concurrent: loom model checks (every lock path; exhaustive, under a second)"
+step "concurrent: loom models (distinct writes through the public API, each checked against a sequential history; exhaustive, under a second)"
 RUSTFLAGS="--cfg mapstore_loom" CARGO_TARGET_DIR=target/loom \
   cargo test -p mapstore --test concurrent_loom
 
