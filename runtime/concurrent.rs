@@ -17,7 +17,7 @@
 //! `RwLock<HashMap>`; table in `docs/concurrent.md`): a shard *is* a
 //! `MapStore`, so large values live in that shard's pool, with no
 //! allocation per insert and no value moved while the shard grows. That
-//! makes growing a store of 128-512 B values 1.7-5.6x faster than DashMap
+//! makes growing a store of 128-512 B values 1.7-4.8x faster than DashMap
 //! (whose resizes move every inline value under the shard's write lock) and
 //! 2-5x faster than papaya, which allocates a node per entry, while 16-byte
 //! values stay inline and tie DashMap (0.93-1.07x). A lock-free table would
@@ -87,6 +87,14 @@
 //!   other's shard, as with any two locks taken in opposite orders (for
 //!   example a thread iterating, holding items of one shard, while another
 //!   holds a [`RefMut`] into the next and writes the first).
+//!
+//! **Panics under a lock.** A panic inside the closure of `and_modify`,
+//! `or_insert_with*` or `retain`, or while a `get_mut`/`entry` guard is
+//! being written through, unwinds and releases the lock; the shard's table
+//! stays consistent, but the value keeps whatever was written before the
+//! panic. The lock's poison is cleared silently, so no later caller can tell
+//! that a value is half-updated: where that matters, build the new value
+//! first and store it whole (`insert`, or `*guard = new_value`).
 //!
 //! [`read`](ConcurrentStore::read) holds nothing once it returns: prefer it
 //! where a guard could live too long, keep guards short, and never hold one
@@ -377,7 +385,9 @@ fn default_shards() -> usize {
 /// when `K` and `V` are `Send + Sync` and `S` is `Sync`, as
 /// `RwLock<HashMap<K, V, S>>` is. Its guards ([`Ref`], [`RefMut`],
 /// [`Entry`]) are not `Send`: a guard held across an `.await` cannot move to
-/// another thread, where releasing the lock would be undefined.
+/// another thread, where releasing the lock would be undefined. A
+/// [`RefMut`] is `Sync` when `K` and `V` are, as std's write guard is; a
+/// [`Ref`] is not `Sync`.
 ///
 /// # Known limits
 ///
@@ -1319,7 +1329,9 @@ impl<K: fmt::Debug, V: MapValue + fmt::Debug> fmt::Debug for Ref<'_, K, V> {
 /// A mutable reference to an entry of a [`ConcurrentStore`]: holds its
 /// shard's write lock until dropped. Derefs (mutably) to the value.
 ///
-/// Neither `Send` nor `Sync`, like [`Ref`].
+/// Not `Send`, like [`Ref`]: the lock must be released by the thread that
+/// took it. `Sync` when `K` and `V` are, as std's `RwLockWriteGuard` is:
+/// sharing a `&RefMut` shares only `&K` and `&V`.
 ///
 /// ```
 /// let store: mapstore::ConcurrentStore<&str, u32> = [("a", 1)].into_iter().collect();

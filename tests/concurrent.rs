@@ -823,5 +823,12 @@ assert_not_impl_any!(ConcurrentStore<u64, std::rc::Rc<u64>>: Send, Sync);
 // it), so none can be held across an `.await` on another thread.
 assert_not_impl_any!(Ref<'static, u64, String>: Send, Sync);
 assert_not_impl_any!(RefMut<'static, u64, String>: Send);
+// A `RefMut` is `Sync` exactly when `K` and `V` are, as std's write guard:
+// sharing `&RefMut` shares only `&K` and `&V`.
+assert_impl_all!(RefMut<'static, u64, String>: Sync);
+assert_impl_all!(RefMut<'static, u64, Val<Pooled>>: Sync);
+assert_not_impl_any!(RefMut<'static, u64, Unsync<Inline>>: Sync);
+assert_not_impl_any!(RefMut<'static, u64, Unsync<Pooled>>: Sync);
+assert_not_impl_any!(RefMut<'static, std::cell::Cell<u64>, u64>: Sync);
 assert_not_impl_any!(Entry<'static, u64, String>: Send);
 assert_not_impl_any!(mapstore::concurrent::Iter<'static, u64, String>: Send);

@@ -68,7 +68,7 @@ fn assert_relock(op: &str, holder: &str, f: impl FnOnce() + Send + 'static) {
     assert!(message.contains("`read(&key, |v| ..)`"), "{message}");
 }
 
-/// The example: a write to the key of a held `Ref`.
+/// DashMap's most reported hang: a write to the key of a `Ref` still held.
 #[test]
 #[should_panic(expected = "ConcurrentStore::insert would lock shard")]
 fn insert_under_a_ref_of_the_same_key_panics() {
