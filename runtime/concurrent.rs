@@ -571,8 +571,8 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// The number of entries: the sum over the shards, each read-locked in
     /// turn. Under concurrent writes it is a value the store had at no
     /// single instant, as with any sharded map. It visits every shard, so it
-    /// can deadlock while this thread holds a guard (see the
-    /// [module docs](self)).
+    /// can deadlock while this thread holds a guard (debug builds panic
+    /// instead; see the [module docs](self)).
     ///
     /// ```
     /// let store = mapstore::ConcurrentStore::new();
@@ -640,7 +640,8 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// cleared in place, keeping its memory for reuse.
     ///
     /// It write-locks every shard in turn: calling it while this thread
-    /// holds any guard into the store deadlocks (see the [module docs](self)).
+    /// holds any guard into the store deadlocks (debug builds panic instead;
+    /// see the [module docs](self)).
     ///
     /// If a value's `Drop` panics, the shard being cleared is already empty
     /// (its values after the panicking one may be leaked, none is dropped
@@ -670,7 +671,8 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// shard, each write-locked while `keep` runs over it. Entries inserted
     /// meanwhile into a shard already visited are kept. Calling it while
     /// this thread holds any guard into the store, or calling the store from
-    /// `keep`, deadlocks (see the [module docs](self)).
+    /// `keep`, deadlocks (debug builds panic instead; see the
+    /// [module docs](self)).
     ///
     /// The entries removed from a shard are dropped after its lock is
     /// released, so their `Drop` may call the store (for types that need
@@ -717,7 +719,8 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// The iterator holds the read lock of the shard it is in until it moves
     /// past it (and each item, until dropped): writing to the store from the
     /// iterating thread before the iterator is done deadlocks, even with no
-    /// item alive. Collect what you need first (see the [module docs](self)).
+    /// item alive (debug builds panic instead). Collect what you need first
+    /// (see the [module docs](self)).
     ///
     /// ```
     /// let store: mapstore::ConcurrentStore<u32, u32> = (0..4).map(|i| (i, i * 10)).collect();
@@ -786,7 +789,8 @@ where
 
     /// The index of the shard that holds `key`, in `0..shard_count()`. Two
     /// keys with the same shard index contend for one lock; a thread holding
-    /// a guard on one of them deadlocks if it writes the other.
+    /// a guard on one of them deadlocks if it writes the other (debug builds
+    /// panic instead).
     ///
     /// ```
     /// let store: mapstore::ConcurrentStore<u32, u32> = mapstore::ConcurrentStore::new();
