@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # CI for `ConcurrentStore` (runtime/concurrent.rs): its threaded tests, the
-# loom model checks, Miri over the threaded tests at tiny sizes, and the
-# concurrent bench in quick mode. Installs what it needs itself. Called from
-# .ci/run; about 3-4 minutes on a 2-core machine from a cold cache (the loom
-# build has its own target directory, since `--cfg mapstore_loom` changes
-# every crate's flags).
+# re-entrant-`Drop` tests, the debug re-lock checks, serde, the loom model
+# checks, Miri over the threaded tests at tiny sizes, and the concurrent bench
+# in quick mode. Installs what it needs itself. Called from .ci/run; about
+# 6 minutes on a shared 2-core machine, most of it building the bench (the
+# loom build has its own target directory, since `--cfg mapstore_loom`
+# changes every crate's flags; its models run in under a second).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
