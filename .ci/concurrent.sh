@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # CI for `ConcurrentStore` (runtime/concurrent.rs): its threaded tests, the
-# re-entrant-`Drop` tests, the debug re-lock checks, serde, the loom model
-# checks, Miri over the threaded tests at tiny sizes, and the concurrent bench
-# in quick mode. Installs what it needs itself. Called from .ci/run; about
-# 6 minutes on a shared 2-core machine, most of it building the bench (the
-# loom build has its own target directory, since `--cfg mapstore_loom`
-# changes every crate's flags; its models run in under a second).
+# re-entrant-`Drop` tests, the debug re-lock checks, serde, the
+# linearizability check (a sweep of MAPSTORE_LIN_SEEDS rounds per storage,
+# 5000 by default), the loom model checks, Miri over the threaded tests at
+# tiny sizes, ThreadSanitizer over the threaded tests (nightly, std rebuilt
+# instrumented) and the concurrent bench in quick mode. Installs what it
+# needs itself. Called from .ci/run; about 10 minutes on a shared 2-core
+# machine from a cold start, most of it building the bench and the
+# sanitized std (the loom and TSan builds have their own target
+# directories, since `--cfg mapstore_loom` and `-Zsanitizer` change every
+# crate's flags; the loom models run in under a second, the TSan tests in
+# about 40 s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +19,9 @@ step() { printf '\n==> %s\n' "$*"; }
 step "concurrent: threaded tests, re-entrant drops, debug re-lock checks, serde"
 cargo test -p mapstore --test concurrent --test concurrent_drop --test concurrent_relock
 cargo test -p mapstore --features serde --test concurrent_serde
+
+step "concurrent: linearizability check (${MAPSTORE_LIN_SEEDS:=5000} random histories per storage, checked key by key)"
+MAPSTORE_LIN_SEEDS="$MAPSTORE_LIN_SEEDS" cargo test -p mapstore --test concurrent_linearizable
 
 step "concurrent: loom models (distinct writes through the public API, each checked against a sequential history; exhaustive, under a second)"
 RUSTFLAGS="--cfg mapstore_loom" CARGO_TARGET_DIR=target/loom \
@@ -26,6 +34,22 @@ cargo +nightly miri setup
 MIRIFLAGS="${MIRIFLAGS:--Zmiri-strict-provenance}" \
   cargo +nightly miri test -p mapstore --no-default-features --features std --test concurrent
 echo "miri (concurrent): passed"
+
+step "concurrent: ThreadSanitizer over the threaded tests (nightly, -Zbuild-std)"
+# std must be instrumented too (-Zbuild-std, which needs rust-src, installed
+# above), or TSan cannot see std's locks and reports false races. With the
+# default per-thread history, a race between two long loops went unreported
+# here (TSan drops a report whose earlier access has left the thread's
+# trace); history_size=7, the largest, reported it. A race fails the run
+# (TSan's exit code 66) even when every test passed. The linearizability
+# test runs its default 500 rounds per storage here.
+host=$(rustc +nightly -vV | sed -n 's/^host: //p')
+TSAN_OPTIONS="${TSAN_OPTIONS:-history_size=7}" RUSTFLAGS="-Zsanitizer=thread" \
+  MAPSTORE_LIN_SEEDS=500 \
+  CARGO_TARGET_DIR=target/tsan \
+  cargo +nightly test -Zbuild-std --target "$host" -p mapstore \
+  --test concurrent --test concurrent_linearizable
+echo "tsan (concurrent): passed"
 
 step "concurrent: bench, quick mode"
 cargo bench --bench concurrent -- --test

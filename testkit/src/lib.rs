@@ -14,11 +14,15 @@
 //! - [`race`]: runs contenders interleaved in one process, order rotated
 //!   each round, minimum over rounds, with a control entrant (the same code
 //!   timed twice) so the noise is visible.
+//! - [`linearizable`]: a linearizability checker (Wing and Gong's search
+//!   with Lowe's memoisation) for histories recorded on a logical clock,
+//!   against a sequential model.
 
 pub mod alloc;
 pub mod concurrent;
 pub mod contender;
 pub mod data;
+pub mod linearizable;
 pub mod race;
 
 /// The storage markers, for [`per_storage!`]'s expansion.
