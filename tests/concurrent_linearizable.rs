@@ -1,11 +1,13 @@
 //! `ConcurrentStore` is linearizable: random concurrent histories of
-//! `insert`, `remove`, `read`, `get`, `get_mut`, `contains_key` and
-//! `entry(..).or_insert` / `entry(..).and_modify(..).or_insert(..)` on 2 to 4
-//! hot keys (so calls collide), run on 3 to 6 threads (more than this
-//! machine's cores), each call recorded between two tickets of one logical
-//! clock, then checked against a sequential `BTreeMap` model by the testkit's
-//! Wing-Gong-Lowe search ([`mapstore_testkit::linearizable`]), key by key
-//! (linearizability is local, and every call here touches one key).
+//! `insert`, `remove`, `remove_entry`, `read`, `get`, `get_mut`,
+//! `contains_key` and `entry` (`or_insert`, `or_insert_with`,
+//! `and_modify(..).or_insert(..)`, an occupied entry's `insert` and `remove`,
+//! a vacant one's `insert`) on 2 to 4 hot keys (so calls collide), run on 3
+//! to 6 threads (more than this machine's cores), each call recorded between
+//! two tickets of one logical clock, then checked against a sequential
+//! `BTreeMap` model by the testkit's Wing-Gong-Lowe search
+//! ([`mapstore_testkit::linearizable`]), key by key (linearizability is
+//! local, and every call here touches one key).
 //!
 //! Every write stores a value no other write stores (its id), so a read that
 //! returns a wrong value cannot pass by coincidence; values are checked whole
@@ -38,6 +40,7 @@ use std::hash::{BuildHasherDefault, DefaultHasher};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::thread;
 
+use mapstore::concurrent::Entry;
 use mapstore::{ConcurrentStore, MapStore, MapValue, StorageKind};
 use mapstore_testkit::data::splitmix;
 use mapstore_testkit::linearizable::{check, partition, Call, Clock, Model};
@@ -53,6 +56,12 @@ type Id = u64;
 enum Op {
     Insert(u64, Id),
     Remove(u64),
+    /// `remove_entry(&k)`, its key checked.
+    RemoveEntry(u64),
+    /// `entry(k)`: `OccupiedEntry::insert` or `VacantEntry::insert`.
+    EntryInsert(u64, Id),
+    /// `entry(k)`: `OccupiedEntry::remove`, or nothing if vacant.
+    EntryRemove(u64),
     /// `read(&k, |v| ..)`.
     Read(u64),
     /// `get(&k)`, the guard dropped at once.
@@ -62,6 +71,8 @@ enum Op {
     ContainsKey(u64),
     /// `entry(k).or_insert(v)`.
     OrInsert(u64, Id),
+    /// `entry(k).or_insert_with(|| v)`, the closure run only if vacant.
+    OrInsertWith(u64, Id),
     /// `entry(k).and_modify(|v| *v = modify).or_insert(insert)`.
     Upsert {
         key: u64,
@@ -75,11 +86,15 @@ impl Op {
         match *self {
             Op::Insert(k, _)
             | Op::Remove(k)
+            | Op::RemoveEntry(k)
+            | Op::EntryInsert(k, _)
+            | Op::EntryRemove(k)
             | Op::Read(k)
             | Op::Get(k)
             | Op::GetMut(k, _)
             | Op::ContainsKey(k)
             | Op::OrInsert(k, _)
+            | Op::OrInsertWith(k, _)
             | Op::Upsert { key: k, .. } => k,
         }
     }
@@ -88,11 +103,12 @@ impl Op {
 /// What a call returned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Ret {
-    /// The value found (`read`, `get`), removed (`remove`), or replaced
-    /// (`insert`, `get_mut`).
+    /// The value found (`read`, `get`), removed (`remove`,
+    /// `remove_entry`, an occupied entry's `remove`), or replaced (`insert`,
+    /// `get_mut`, an entry's `insert`).
     Value(Option<Id>),
     Bool(bool),
-    /// `or_insert`: the value in the entry afterwards.
+    /// `or_insert`, `or_insert_with`: the value in the entry afterwards.
     Now(Id),
     /// `and_modify(..).or_insert(..)`: what the closure saw (if it ran) and
     /// the value in the entry afterwards.
@@ -109,12 +125,12 @@ impl Model for Kv {
     fn apply(&mut self, op: &Op) -> Ret {
         let map = &mut self.0;
         match *op {
-            Op::Insert(k, id) => Ret::Value(map.insert(k, id)),
-            Op::Remove(k) => Ret::Value(map.remove(&k)),
+            Op::Insert(k, id) | Op::EntryInsert(k, id) => Ret::Value(map.insert(k, id)),
+            Op::Remove(k) | Op::RemoveEntry(k) | Op::EntryRemove(k) => Ret::Value(map.remove(&k)),
             Op::Read(k) | Op::Get(k) => Ret::Value(map.get(&k).copied()),
             Op::GetMut(k, id) => Ret::Value(map.get_mut(&k).map(|v| std::mem::replace(v, id))),
             Op::ContainsKey(k) => Ret::Bool(map.contains_key(&k)),
-            Op::OrInsert(k, id) => Ret::Now(*map.entry(k).or_insert(id)),
+            Op::OrInsert(k, id) | Op::OrInsertWith(k, id) => Ret::Now(*map.entry(k).or_insert(id)),
             Op::Upsert {
                 key,
                 modify,
@@ -225,6 +241,21 @@ fn run<V: Stamped>(store: &Store<V>, op: &Op) -> Ret {
     match *op {
         Op::Insert(k, id) => Ret::Value(store.insert(k, V::new(id)).map(|v| v.id())),
         Op::Remove(k) => Ret::Value(store.remove(&k).map(|v| v.id())),
+        Op::RemoveEntry(k) => Ret::Value(store.remove_entry(&k).map(|(key, v)| {
+            assert_eq!(key, k, "remove_entry returned another key");
+            v.id()
+        })),
+        Op::EntryInsert(k, id) => Ret::Value(match store.entry(k) {
+            Entry::Occupied(mut o) => Some(o.insert(V::new(id)).id()),
+            Entry::Vacant(v) => {
+                v.insert(V::new(id));
+                None
+            }
+        }),
+        Op::EntryRemove(k) => Ret::Value(match store.entry(k) {
+            Entry::Occupied(o) => Some(o.remove().id()),
+            Entry::Vacant(_) => None,
+        }),
         Op::Read(k) => Ret::Value(store.read(&k, V::id)),
         Op::Get(k) => Ret::Value(store.get(&k).map(|v| v.id())),
         Op::GetMut(k, id) => Ret::Value(store.get_mut(&k).map(|mut v| {
@@ -234,6 +265,22 @@ fn run<V: Stamped>(store: &Store<V>, op: &Op) -> Ret {
         })),
         Op::ContainsKey(k) => Ret::Bool(store.contains_key(&k)),
         Op::OrInsert(k, id) => Ret::Now(store.entry(k).or_insert(V::new(id)).id()),
+        Op::OrInsertWith(k, id) => {
+            let mut ran = false;
+            let now = store
+                .entry(k)
+                .or_insert_with(|| {
+                    ran = true;
+                    V::new(id)
+                })
+                .id();
+            assert_eq!(
+                ran,
+                now == id,
+                "or_insert_with ran its closure for a present key"
+            );
+            Ret::Now(now)
+        }
         Op::Upsert {
             key,
             modify,
@@ -309,15 +356,19 @@ fn plan_round(seed: u64) -> RoundPlan {
             (0..ops)
                 .map(|_| {
                     let k = rng.below(hot);
-                    let op = match rng.below(16) {
-                        0..=2 => Op::Insert(k, id()),
-                        3..=4 => Op::Remove(k),
-                        5..=6 => Op::Read(k),
-                        7 => Op::Get(k),
-                        8 => Op::GetMut(k, id()),
-                        9 => Op::ContainsKey(k),
-                        10..=11 => Op::OrInsert(k, id()),
-                        12..=13 => Op::Upsert {
+                    let op = match rng.below(20) {
+                        0..=1 => Op::Insert(k, id()),
+                        2 => Op::EntryInsert(k, id()),
+                        3 => Op::Remove(k),
+                        4 => Op::RemoveEntry(k),
+                        5 => Op::EntryRemove(k),
+                        6..=7 => Op::Read(k),
+                        8 => Op::Get(k),
+                        9 => Op::GetMut(k, id()),
+                        10 => Op::ContainsKey(k),
+                        11..=12 => Op::OrInsert(k, id()),
+                        13 => Op::OrInsertWith(k, id()),
+                        14..=15 => Op::Upsert {
                             key: k,
                             modify: id(),
                             insert: id(),
