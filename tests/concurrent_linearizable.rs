@@ -37,6 +37,7 @@
 
 use std::collections::BTreeMap;
 use std::hash::{BuildHasherDefault, DefaultHasher};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::thread;
 
@@ -500,18 +501,17 @@ where
     let rounds = seeds.end - seeds.start;
     for seed in seeds {
         let plan = plan_round(seed);
-        let (calls, overlapping) = run_round::<V>(&plan);
-        overlaps += overlapping;
-        check_per_key(
-            &plan.prefill,
-            &calls,
-            &format!(
-                "{kind:?}, seed {seed} (replay the script: MAPSTORE_LIN_SEED={seed} \
-                 MAPSTORE_LIN_SEEDS=1), {} shards (0: default), {} threads",
-                plan.shards,
-                plan.scripts.len()
-            ),
+        let context = format!(
+            "{kind:?}, seed {seed} (replay the script: MAPSTORE_LIN_SEED={seed} \
+             MAPSTORE_LIN_SEEDS=1), {} shards (0: default), {} threads",
+            plan.shards,
+            plan.scripts.len()
         );
+        // A call that panics (a torn value, a wrong key) names its round too.
+        let (calls, overlapping) = catch_unwind(AssertUnwindSafe(|| run_round::<V>(&plan)))
+            .unwrap_or_else(|_| panic!("{context}: a call panicked (message above)"));
+        overlaps += overlapping;
+        check_per_key(&plan.prefill, &calls, &context);
     }
     eprintln!("{kind:?}: {rounds} rounds, {overlaps} overlapping pairs of calls on one key");
     // On a machine with one core threads overlap only when preempted mid-call.
