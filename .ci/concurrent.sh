@@ -5,7 +5,7 @@
 # 5000 by default), the loom model checks, Miri over the threaded tests at
 # tiny sizes, ThreadSanitizer over the threaded tests (nightly, std rebuilt
 # instrumented) and the concurrent bench in quick mode. Installs what it
-# needs itself. Called from .ci/run. On a shared 2-core machine: 213 s with
+# needs itself. Called from .ci/run. On a shared 2-core machine: 152-213 s with
 # every build cached; from a cold start add the bench build (a few minutes)
 # and the TSan build of std and the dev-dependencies (2.5-4.7 minutes,
 # measured at load 4 and 13). The loom and TSan builds have their own
