@@ -167,13 +167,23 @@ pub trait MapValue: Sized {
 /// assert_eq!(names[&1], "one!");
 /// ```
 ///
+/// Its auto traits follow `K`, `V` and `S` alone, as std's do: in code
+/// generic over `V: MapValue + Send`, `MapStore<K, V>` is `Send` with no
+/// further bound (and `Sync` likewise).
+///
+/// ```
+/// use mapstore::{MapStore, MapValue};
+///
+/// fn len_on_a_thread<V: MapValue + Send + 'static>(map: MapStore<u64, V>) -> usize {
+///     std::thread::spawn(move || map.len()).join().unwrap()
+/// }
+///
+/// let map: MapStore<u64, String> = [(1, "one".to_string())].into();
+/// assert_eq!(len_on_a_thread(map), 1);
+/// ```
+///
 /// # Known limits
 ///
-/// - In code generic over `V: MapValue`, `MapStore<K, V>: Send` (or `Sync`)
-///   does not follow from `V: Send`: the compiler does not see through the
-///   `V::Storage` projection. State it as a bound (below). For concrete types
-///   `MapStore` is `Send`, `Sync`, `UnwindSafe` and `RefUnwindSafe` exactly
-///   when std's `HashMap<K, V>` is.
 /// - `MapStore` is invariant in `K` and `V`, where `HashMap` is covariant:
 ///   the table names its contents through the storage.
 /// - A map's drop may use what its keys and values borrow, for every
@@ -183,21 +193,6 @@ pub trait MapValue: Sized {
 ///   trait implemented for both `MapStore<K, V>` (generic over `V`) and, say,
 ///   `InlineMap<K, V>` is a conflicting impl. Implement it for
 ///   [`Map<K, V, St, S>`](map::Map) once instead.
-///
-/// ```
-/// use mapstore::{MapStore, MapValue};
-///
-/// fn len_on_a_thread<V>(map: MapStore<u64, V>) -> usize
-/// where
-///     V: MapValue + 'static,
-///     MapStore<u64, V>: Send,
-/// {
-///     std::thread::spawn(move || map.len()).join().unwrap()
-/// }
-///
-/// let map: MapStore<u64, String> = [(1, "one".to_string())].into();
-/// assert_eq!(len_on_a_thread(map), 1);
-/// ```
 pub type MapStore<K, V, S = DefaultHashBuilder> = map::Map<K, V, <V as MapValue>::Storage, S>;
 
 /// Implementation details of the derive. Not public API.

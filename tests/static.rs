@@ -85,6 +85,66 @@ fn _generic_send<K: Send, V: Send>(map: PooledMap<K, V>) -> impl Send {
     map
 }
 
+// ... and so does `MapStore` over `V: MapValue`, and the stores that wrap
+// it, with no bound beyond `V`'s own (the storage is a projection the
+// compiler cannot see through; the auto traits do not depend on it).
+fn _generic_map_store<K: Send + Sync, V: mapstore::MapValue + Send + Sync>(
+    map: MapStore<K, V>,
+) -> impl Send + Sync {
+    map
+}
+fn _generic_map_store_send<K: Send, V: mapstore::MapValue + Send>(
+    map: MapStore<K, V>,
+) -> impl Send {
+    map
+}
+fn _generic_concurrent<K: Send + Sync, V: mapstore::MapValue + Send + Sync>(
+    store: mapstore::ConcurrentStore<K, V>,
+) -> impl Send + Sync {
+    store
+}
+fn _generic_frozen<K: Send + Sync, V: mapstore::MapValue + Send + Sync>(
+    store: mapstore::FrozenStore<K, V>,
+) -> impl Send + Sync {
+    store
+}
+fn _generic_iterators<'a, K: Sync, V: mapstore::MapValue + Sync>(
+    map: &'a MapStore<K, V>,
+) -> impl Send + Sync + 'a {
+    (map.iter(), map.keys(), map.values(), map.unordered_values())
+}
+fn _generic_owning<K: Send + Sync, V: mapstore::MapValue + Send + Sync>(
+    map: MapStore<K, V>,
+) -> impl Send + Sync {
+    map.into_iter()
+}
+fn _generic_entry<K, V>(map: &mut MapStore<K, V>, key: K) -> impl Send + Sync + '_
+where
+    K: std::hash::Hash + Eq + Send + Sync,
+    V: mapstore::MapValue + Send + Sync,
+{
+    map.entry(key)
+}
+
+// A value that is not `Send` keeps every map and store from being `Send`;
+// one that is `Send` but not `Sync` keeps them from being `Sync`.
+assert_not_impl_any!(mapstore::ConcurrentStore<u64, Rc<u8>>: Send, Sync);
+assert_not_impl_any!(mapstore::ConcurrentStore<Rc<u8>, u64>: Send, Sync);
+assert_not_impl_any!(mapstore::FrozenStore<u64, Rc<u8>>: Send, Sync);
+assert_not_impl_any!(mapstore::ConcurrentStore<u64, Counter>: Sync);
+assert_impl_all!(mapstore::ConcurrentStore<u64, Counter>: Send);
+assert_impl_all!(mapstore::ConcurrentStore<u64, String>: Send, Sync);
+assert_impl_all!(mapstore::ConcurrentStore<u64, Frame>: Send, Sync);
+assert_impl_all!(mapstore::FrozenStore<u64, String>: Send, Sync);
+assert_not_impl_any!(MapStore<u64, Counter>: Sync);
+assert_impl_all!(MapStore<u64, Counter>: Send);
+assert_not_impl_any!(MapStore<u64, SharedFrame>: Sync);
+assert_impl_all!(MapStore<u64, SharedFrame>: Send);
+assert_not_impl_any!(MapStore<u64, Huge, Rc<u8>>: Send, Sync);
+assert_not_impl_any!(mapstore::map::Entry<'static, u64, Rc<u8>, mapstore::storage::Boxed>: Send, Sync);
+assert_not_impl_any!(mapstore::map::Iter<'static, u64, Cell<u8>, mapstore::storage::Inline>: Send, Sync);
+assert_not_impl_any!(mapstore::map::IntoIter<u64, Rc<u8>, mapstore::storage::Boxed>: Send, Sync);
+
 // UnwindSafe + RefUnwindSafe exactly when std's HashMap<K, V, S> is: each
 // line for std, then the same line for every map. (std pins
 // `HashMap<(), UnsafeCell<()>>: UnwindSafe`, rust-lang/rust#62301.)
