@@ -282,3 +282,83 @@ fn pins_hold() {
         std::mem::size_of::<InlineMap<u64, u64>>()
     );
 }
+
+// Tuples take their components' storage (the largest: inline < pooled <
+// boxed); arrays of primitives are chosen by the policy like a derived
+// type. Each plan names the storage its impl uses.
+mod tuples_and_arrays {
+    use mapstore::storage::{Boxed, Inline, Pooled, Storage};
+    use mapstore::{MapValue, StorageKind};
+    use static_assertions::assert_type_eq_all;
+
+    use super::{Frame, Huge};
+
+    /// The plan's storage, the impl's storage and the policy's choice.
+    const fn agrees<V: MapValue>() -> bool {
+        V::PLAN.storage as u8 == <V::Storage as Storage>::KIND as u8
+            && V::PLAN.size == core::mem::size_of::<V>()
+            && V::PLAN.align == core::mem::align_of::<V>()
+            && V::PLAN.needs_drop == core::mem::needs_drop::<V>()
+    }
+
+    assert_type_eq_all!(<(u32, String) as MapValue>::Storage, Inline);
+    assert_type_eq_all!(<(u64,) as MapValue>::Storage, Inline);
+    assert_type_eq_all!(
+        <(u8, u16, u32, u64, i8, i16, i32, i64) as MapValue>::Storage,
+        Inline
+    );
+    assert_type_eq_all!(<(u64, Frame) as MapValue>::Storage, Pooled);
+    assert_type_eq_all!(<(Frame, u64, String) as MapValue>::Storage, Pooled);
+    assert_type_eq_all!(<(Frame, Huge) as MapValue>::Storage, Boxed);
+    assert_type_eq_all!(<(Huge, u8) as MapValue>::Storage, Boxed);
+    assert_type_eq_all!(<((u8, Frame), u8) as MapValue>::Storage, Pooled);
+    assert_type_eq_all!(<[u8; 16] as MapValue>::Storage, Inline);
+    assert_type_eq_all!(<[u64; 6] as MapValue>::Storage, Inline);
+    assert_type_eq_all!(<[u64; 7] as MapValue>::Storage, Pooled);
+    assert_type_eq_all!(<[f32; 3] as MapValue>::Storage, Inline);
+    assert_type_eq_all!(<[u8; 4096] as MapValue>::Storage, Pooled);
+    assert_type_eq_all!(<[char; 0] as MapValue>::Storage, Inline);
+
+    const _: () = assert!(agrees::<(u32, String)>());
+    const _: () = assert!(agrees::<(u64, Frame)>());
+    const _: () = assert!(agrees::<(Frame, Huge)>());
+    const _: () = assert!(agrees::<(String, String, String)>());
+    const _: () = assert!(agrees::<[u8; 16]>());
+    const _: () = assert!(agrees::<[u128; 4096]>());
+    const _: () = assert!(agrees::<[bool; 32]>());
+
+    #[test]
+    fn plans_describe_tuples_and_arrays() {
+        let plan = <(u32, String) as MapValue>::PLAN;
+        assert_eq!(plan.storage, StorageKind::Inline);
+        assert_eq!(plan.heap_fields, ["1"]);
+        assert!(!plan.forced, "{plan}");
+        assert_eq!(plan.type_name, "(A, B)");
+
+        let plan = <(String, u8, Vec<u8>) as MapValue>::PLAN;
+        assert_eq!(plan.heap_fields, ["0", "2"]);
+
+        // Three inline strings make a 72-byte tuple the policy would pool:
+        // the plan says the tuple kept its components' storage, and why.
+        let plan = <(String, String, String) as MapValue>::PLAN;
+        assert_eq!(plan.storage, StorageKind::Inline);
+        assert_eq!(plan.chosen(), StorageKind::Pooled);
+        assert!(plan.forced && plan.reason.contains("components"), "{plan}");
+
+        let plan = <[u8; 16] as MapValue>::PLAN;
+        assert_eq!((plan.type_name, plan.size, plan.align), ("[u8; 16]", 16, 1));
+        assert!(!plan.forced && plan.heap_fields.is_empty());
+        assert_eq!(<[u8; 4096] as MapValue>::PLAN.storage, StorageKind::Pooled);
+    }
+
+    #[test]
+    fn tuples_and_arrays_as_values() {
+        let mut users: mapstore::MapStore<String, (u32, String)> = mapstore::MapStore::new();
+        users.insert("ada".into(), (36, "Ada".into()));
+        assert_eq!(users["ada"].1, "Ada");
+        let mut ids: mapstore::MapStore<u64, [u8; 16]> = mapstore::MapStore::new();
+        ids.insert(1, [7; 16]);
+        assert_eq!(ids[&1][15], 7);
+        assert_eq!(ids.storage(), StorageKind::Inline);
+    }
+}
