@@ -244,8 +244,11 @@ pub(crate) fn hasher<K: Hash, V, St: Storage, S: BuildHasher>(
 
 /// Turns a failed reservation into the panic or abort std's infallible
 /// `reserve` gives: a panic on capacity overflow, `handle_alloc_error` when
-/// the allocator fails.
+/// the allocator fails. The panic names the caller's caller (every public
+/// entry point above it is `#[track_caller]`) and reads the same for every
+/// storage.
 #[inline]
+#[track_caller]
 pub(crate) fn unwrap_reserve(result: Result<(), TryReserveError>) {
     match result {
         Ok(()) => {}
@@ -267,10 +270,17 @@ impl<K, V, St: Storage> Map<K, V, St, DefaultHashBuilder> {
 
     /// Creates an empty map with room for at least `capacity` entries.
     ///
+    /// # Panics
+    ///
+    /// With `"capacity overflow"`, at the caller, if the table for
+    /// `capacity` entries would overflow `isize` bytes (or, for a pooled
+    /// map, `u32` slots); the message is the same for every storage.
+    ///
     /// ```
     /// let map: mapstore::InlineMap<u32, u32> = mapstore::InlineMap::with_capacity(10);
     /// assert!(map.capacity() >= 10);
     /// ```
+    #[track_caller]
     pub fn with_capacity(capacity: usize) -> Self {
         Self::with_capacity_and_hasher(capacity, DefaultHashBuilder::default())
     }
@@ -375,11 +385,23 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     ///     mapstore::BoxedMap::with_capacity_and_hasher(4, RandomState::new());
     /// assert!(map.capacity() >= 4);
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// As [`with_capacity`](Map::with_capacity).
+    #[track_caller]
     pub fn with_capacity_and_hasher(capacity: usize, hash_builder: S) -> Self {
+        // The side first: a pool's slot limit is an overflow before the
+        // table tries to allocate.
         let mut side = Side::<K, V, St>::EMPTY;
         unwrap_reserve(St::try_reserve(&mut side, capacity));
+        let mut table = HashTable::new();
+        // Reserving in an empty table rehashes nothing, so the hasher is
+        // never called; unlike `HashTable::with_capacity`, an overflow
+        // comes back as an error, and panics here with one message.
+        unwrap_reserve(table.try_reserve(capacity, |_: &Bucket<K, V, St>| 0));
         Map {
-            table: HashTable::with_capacity(capacity),
+            table,
             side,
             hash_builder,
         }
@@ -699,14 +721,17 @@ where
     ///
     /// # Panics
     ///
-    /// If the new capacity overflows `usize` (or, for a pooled map, `u32`
-    /// slots), as std's `HashMap::reserve` does.
+    /// With `"capacity overflow"`, at the caller, if the new capacity
+    /// overflows `isize` bytes (or, for a pooled map, `u32` slots), as
+    /// std's `HashMap::reserve` does; the message is the same for every
+    /// storage.
     ///
     /// ```
     /// let mut map: mapstore::PooledMap<u32, [u8; 300]> = mapstore::PooledMap::new();
     /// map.reserve(100);
     /// assert!(map.capacity() >= 100);
     /// ```
+    #[track_caller]
     pub fn reserve(&mut self, additional: usize) {
         unwrap_reserve(self.try_reserve(additional));
     }
@@ -1073,6 +1098,7 @@ where
     St: Storage,
     S: BuildHasher,
 {
+    #[track_caller]
     fn extend<T: IntoIterator<Item = (K, V)>>(&mut self, iter: T) {
         let iter = iter.into_iter();
         // As std does: keys may repeat, so reserve half when not empty.
@@ -1095,6 +1121,7 @@ where
     St: Storage,
     S: BuildHasher,
 {
+    #[track_caller]
     fn extend<T: IntoIterator<Item = (&'a K, &'a V)>>(&mut self, iter: T) {
         self.extend(iter.into_iter().map(|(&k, &v)| (k, v)));
     }
@@ -1106,6 +1133,7 @@ where
     St: Storage,
     S: BuildHasher + Default,
 {
+    #[track_caller]
     fn from_iter<T: IntoIterator<Item = (K, V)>>(iter: T) -> Self {
         let mut map = Self::default();
         map.extend(iter);
