@@ -40,7 +40,7 @@ mod inner {
     private_type!();
 }
 
-fn main() {
+pub fn main() {
     #[derive(mapstore::MapStore)]
     struct Local(u16);
 

@@ -87,7 +87,7 @@ fn cache_is_send<V: MapValue + Send + Sync>(cache: Cache<V>) -> impl Send + Sync
     cache
 }
 
-fn main() {
+pub fn main() {
     let store: ConcurrentStore<u64, String> = ConcurrentStore::new();
     fill(&store, |t| t.to_string());
     assert_eq!(store.len(), 4);
