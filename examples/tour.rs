@@ -242,33 +242,94 @@ fn storage_entry<'a, K: Key, V: Value>(
     }
 }
 
+/// Bytes per entry a map holds, as the table prints them: at the peak while
+/// growing and at the end, in the allocator's block sizes where known.
+fn bytes_per_entry(m: &Memory, n: usize) -> (f64, f64) {
+    let (peak, last) = if m.peak_real > 0 {
+        (m.peak_real, m.live_real)
+    } else {
+        (m.peak, m.live)
+    };
+    (peak as f64 / n as f64, last as f64 / n as f64)
+}
+
+/// What the table says about bytes, the picked map against another: each
+/// clause follows from the two rows (a difference under 2 % is "the same").
+fn bytes_clause(picked: (f64, f64), other: (f64, f64), other_name: &str) -> String {
+    let compare = |mine: f64, theirs: f64| {
+        if mine < theirs * 0.98 {
+            "fewer"
+        } else if mine > theirs * 1.02 {
+            "more"
+        } else {
+            "about the same"
+        }
+    };
+    let (peak, last) = (compare(picked.0, other.0), compare(picked.1, other.1));
+    let of = |word: &str| match word {
+        "about the same" => "about the same bytes per entry as".to_string(),
+        w => format!("{w} bytes per entry than"),
+    };
+    if peak == last {
+        format!(
+            "the picked map holds {} {other_name} at the peak and at the end ({:.0} and {:.0} B against {:.0} and {:.0})",
+            of(last),
+            picked.0,
+            picked.1,
+            other.0,
+            other.1
+        )
+    } else {
+        format!(
+            "the picked map holds {} {other_name} at the peak ({:.0} B against {:.0}) and {} at the end ({:.0} B against {:.0})",
+            of(peak),
+            picked.0,
+            other.0,
+            of(last),
+            picked.1,
+            other.1
+        )
+    }
+}
+
 /// Why the picked storage can lose a race it was not picked for: the
-/// mechanism behind each pairing, as the sweep measured it.
-fn why(picked: StorageKind, winner: &str) -> &'static str {
+/// mechanism behind each pairing, as the sweep measured it, and what this
+/// run's own bytes columns say (never more than they show).
+fn why(
+    picked: StorageKind,
+    winner: &str,
+    picked_bytes: (f64, f64),
+    winner_bytes: (f64, f64),
+    noise: f64,
+) -> String {
+    let bytes = bytes_clause(picked_bytes, winner_bytes, winner);
     match (picked, winner) {
         (StorageKind::Inline, "HashMap<K, V>") | (StorageKind::Boxed, "HashMap<K, Box<V>>") => {
-            "the same layout as the picked map: the gap is noise, not a policy miss"
+            format!(
+                "the same layout as the picked map, so no storage would close the gap: it is in the \
+                 code, or noise beyond the control's {noise:.2}x; {bytes}"
+            )
         }
-        (StorageKind::Inline, _) => {
-            "growing moves every value on each resize, and this map size makes that cost show; \
-             the inline limit is one size for every N, key type and workload, so one type at one N \
-             can sit on the wrong side of it (docs/bench/sweep.md has the ratio in every cell)"
-        }
-        (StorageKind::Pooled, "BoxedMap" | "HashMap<K, Box<V>>") => {
+        (StorageKind::Inline, _) => format!(
+            "growing moves every value on each resize, and at this N that cost shows; the inline \
+             limit is one size for every N, key type and workload, so one type at one N can sit on \
+             the wrong side of it (docs/bench/sweep.md has the ratio in every cell); {bytes}"
+        ),
+        (StorageKind::Pooled, "BoxedMap" | "HashMap<K, Box<V>>") => format!(
             "glibc serves a steady stream of same-size boxes quickly, and a box's lookup is one \
-             pointer chase too; the pool pays off when entries are removed and reinserted (its \
-             free list never calls the allocator) and in bytes per entry: see the sweep's writes \
-             and memory lines"
-        }
-        (StorageKind::Pooled, _) => {
+             pointer chase, as the pool's is; {bytes}. What the pool is picked for besides, \
+             remove-and-reinsert churn that never calls the allocator, this race does not run \
+             (the sweep's writes line does)"
+        ),
+        (StorageKind::Pooled, _) => format!(
             "at this size and N, moving values on each resize costs less than the pool's pointer \
              chase on every lookup; the inline limit is one size for every N, key type and \
-             workload (docs/bench/sweep.md has the ratio in every cell)"
-        }
-        (StorageKind::Boxed, _) => {
-            "a box per value is picked for its memory behaviour (freed at once on remove), not \
-             for speed"
-        }
+             workload (docs/bench/sweep.md has the ratio in every cell); {bytes}"
+        ),
+        (StorageKind::Boxed, _) => format!(
+            "a box per value is picked for its memory behaviour (each freed at once on remove), \
+             not for speed; {bytes}"
+        ),
     }
 }
 
@@ -323,78 +384,109 @@ fn race<K: Key, V: Value + MapValue>(title: &str, n: usize, rounds: usize) {
     );
     for (i, name) in standings.names.iter().enumerate() {
         let t = standings.value(i, 0);
-        let m = &memories[i];
-        let (peak, last) = if m.peak_real > 0 {
-            (m.peak_real, m.live_real)
-        } else {
-            (m.peak, m.live)
-        };
+        let (peak, last) = bytes_per_entry(&memories[i], n);
         println!(
             "    {:<22} {:>8.1}{} {:>9.2}x {:>13.0} {:>14.0}",
             name,
             t * 1e9 / n as f64,
             if i == fastest { "*" } else { " " },
             t / mine,
-            peak as f64 / n as f64,
-            last as f64 / n as f64,
+            peak,
+            last,
         );
     }
     let noise = standings.spread(0).unwrap_or(1.0);
     println!("    noise: MapStore timed twice, {noise:.3}x apart");
+    let bytes: Vec<(f64, f64)> = memories.iter().map(|m| bytes_per_entry(m, n)).collect();
+    println!("    {}", verdict(&standings, &bytes, noise, picked, goal));
+    println!();
+}
+
+/// The verdict under a race's table, computed from the table's own
+/// numbers: times against the larger of 1.05x and the run's noise, bytes
+/// as printed (the allocator counts them exactly).
+fn verdict(
+    standings: &mapstore_testkit::race::Standings,
+    bytes: &[(f64, f64)],
+    noise: f64,
+    picked: StorageKind,
+    goal: Optimize,
+) -> String {
+    let names = &standings.names;
     if goal == Optimize::Memory {
-        // Judged in bytes, which the allocator counts exactly: no noise.
-        let bytes = |m: &Memory| if m.live_real > 0 { m.live_real } else { m.live };
-        let least = (0..memories.len())
-            .min_by_key(|&i| bytes(&memories[i]))
+        // Judged in bytes at the end.
+        let least = (0..bytes.len())
+            .min_by(|&a, &b| bytes[a].1.total_cmp(&bytes[b].1))
             .unwrap_or(0);
-        let ratio = bytes(&memories[0]) as f64 / bytes(&memories[least]) as f64;
-        if ratio <= 1.05 {
-            println!(
-                "    => optimized for memory: the picked storage ({picked}) holds the fewest bytes per entry (within 1.05x)."
-            );
+        let ratio = bytes[0].1 / bytes[least].1;
+        let tied: Vec<&str> = (1..bytes.len())
+            .filter(|&i| bytes[i].1 == bytes[0].1)
+            .map(|i| names[i].as_str())
+            .collect();
+        return if least == 0 && tied.is_empty() {
+            format!(
+                "=> optimized for memory: the picked storage ({picked}) holds the fewest bytes per entry at the end ({:.0} B).",
+                bytes[0].1
+            )
+        } else if least == 0 {
+            format!(
+                "=> optimized for memory: the picked storage ({picked}) holds the fewest bytes per entry at the end ({:.0} B), tied with {}.",
+                bytes[0].1,
+                tied.join(", ")
+            )
+        } else if ratio <= 1.05 {
+            format!(
+                "=> optimized for memory: {} holds {ratio:.2}x fewer bytes per entry at the end than the picked {picked} ({:.0} B against {:.0}): within 1.05x, the pick holds.",
+                names[least], bytes[least].1, bytes[0].1
+            )
         } else {
-            println!(
-                "    => optimized for memory: {} holds {ratio:.2}x fewer bytes than the picked {picked}.",
-                standings.names[least]
-            );
-        }
-        println!();
-        return;
+            format!(
+                "=> optimized for memory: {} holds {ratio:.2}x fewer bytes per entry at the end than the picked {picked} ({:.0} B against {:.0}): a miss of the policy at this N.",
+                names[least], bytes[least].1, bytes[0].1
+            )
+        };
     }
     let what = if goal == Optimize::Reads {
         "lookups (optimized for reads)"
     } else {
         "build and lookups"
     };
-    let behind = mine / standings.value(fastest, 0);
+    let mine = standings.value(0, 0);
+    let fastest = standings.fastest(0, &[]);
     let margin = noise.max(1.05);
+    let within = format!("within {margin:.2}x (the larger of 1.05x and this run's noise)");
     if fastest == 0 {
-        // The lead over the runner-up, judged against the same noise.
-        let lead = (1..standings.names.len())
-            .map(|i| standings.value(i, 0) / mine)
-            .fold(f64::INFINITY, f64::min);
+        // The lead over the runner-up, judged against the same margin.
+        let (runner_up, lead) = (1..names.len())
+            .map(|i| (i, standings.value(i, 0) / mine))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap_or((0, f64::INFINITY));
         if lead <= margin {
-            println!(
-                "    => {what}: the picked storage ({picked}) is the fastest here, by {lead:.2}x: within the noise, a tie."
-            );
+            format!(
+                "=> {what}: the picked storage ({picked}) is the fastest here, {lead:.2}x ahead of {}: {within}, a tie.",
+                names[runner_up]
+            )
         } else {
-            println!(
-                "    => {what}: the picked storage ({picked}) is the fastest here, by {lead:.2}x."
-            );
+            format!(
+                "=> {what}: the picked storage ({picked}) is the fastest here, {lead:.2}x ahead of {}.",
+                names[runner_up]
+            )
         }
-    } else if behind <= margin {
-        println!(
-            "    => {what}: {} and the picked storage ({picked}) are {behind:.2}x apart, within the noise: the pick holds.",
-            standings.names[fastest]
-        );
     } else {
-        println!(
-            "    => {what}: {} is {behind:.2}x faster than the picked {picked}. Why: {}.",
-            standings.names[fastest],
-            why(picked, &standings.names[fastest])
-        );
+        let behind = mine / standings.value(fastest, 0);
+        if behind <= margin {
+            format!(
+                "=> {what}: {} and the picked storage ({picked}) are {behind:.2}x apart, {within}: the pick holds.",
+                names[fastest]
+            )
+        } else {
+            format!(
+                "=> {what}: {} is {behind:.2}x faster than the picked {picked}, beyond the noise ({noise:.2}x). Why: {}.",
+                names[fastest],
+                why(picked, &names[fastest], bytes[0], bytes[fastest], noise)
+            )
+        }
     }
-    println!();
 }
 
 // ---------------------------------------------------------------------------

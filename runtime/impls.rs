@@ -1,16 +1,28 @@
-//! `MapValue` for the std types people put in maps.
+//! `MapValue` for the std types people put in maps, and for tuples and
+//! arrays of them.
 //!
-//! All of them are small, so all are stored inline; each plan is still
+//! The std types are small, so all are stored inline; each plan is still
 //! computed by [`Plan::new`] from the real layout, and the tests below check
 //! that it names `Inline` too. Types that own heap memory list `"self"` as
 //! their heap field.
 //!
 //! Generic ones are covered where the size does not depend on the
 //! parameters (`Vec<T>`, `BTreeMap<K, V>`, `HashMap<K, V>` with std's
-//! hasher: a handle to the heap). Tuples and arrays are not: their size
-//! depends on their element types, and a generic impl cannot choose a
-//! storage from it on stable Rust. Wrap them in a struct and derive, or use
-//! [`InlineMap`](crate::InlineMap) and friends, which take any value.
+//! hasher: a handle to the heap).
+//!
+//! Tuples of 1 to 8 values take the storage of their components: inline if
+//! all are inline, else boxed if one is boxed, else pooled. A tuple is at
+//! least as large and as aligned as each component, so it never goes below
+//! what the policy would pick for it; it can go above (three `String`s
+//! are each inline, 72 bytes of them would be pooled), and then its plan
+//! says so. Stable Rust cannot choose a storage from a generic type's size.
+//!
+//! Arrays `[T; N]` of a primitive number, `bool` or `char`, for `N` from 0
+//! to 32 and the powers of two from 64 to 4096, are chosen by the policy
+//! like a derived type (one impl per element type and length: a generic
+//! `N` cannot choose on stable Rust either). Other arrays: wrap them in a
+//! struct and derive, or use [`InlineMap`](crate::InlineMap) and friends,
+//! which take any value.
 
 use alloc::boxed::Box;
 use alloc::rc::Rc;
@@ -19,7 +31,8 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::mem::{align_of, needs_drop, size_of};
 
-use crate::storage::Inline;
+use crate::__private::{kind_of, Pick, Select};
+use crate::storage::{Inline, Storage};
 use crate::{MapValue, Plan};
 
 macro_rules! inline_value {
@@ -84,6 +97,123 @@ inline_value!(&["self"] =>
 
 #[cfg(feature = "std")]
 inline_value!(&[] => std::time::Instant, std::time::SystemTime);
+
+/// Field names of a tuple, as `Plan::heap_fields` lists them.
+const TUPLE_FIELDS: [&str; 8] = ["0", "1", "2", "3", "4", "5", "6", "7"];
+
+/// The names of the fields that own heap memory, packed at the front, and
+/// how many there are.
+const fn heap_names<const N: usize>(owns: [bool; N]) -> ([&'static str; N], usize) {
+    let mut names = [""; N];
+    let mut count = 0;
+    let mut i = 0;
+    while i < N {
+        if owns[i] {
+            names[count] = TUPLE_FIELDS[i];
+            count += 1;
+        }
+        i += 1;
+    }
+    (names, count)
+}
+
+/// The heap fields of a tuple, as a `'static` list.
+trait TupleHeap {
+    /// The list, padded.
+    const PADDED: &'static [&'static str];
+    /// How many entries of `PADDED` are names.
+    const COUNT: usize;
+    /// The fields of the tuple that own heap memory.
+    const FIELDS: &'static [&'static str] = Self::PADDED.split_at(Self::COUNT).0;
+}
+
+/// The plan of a tuple whose storage was joined from its components':
+/// the policy's own plan where it agrees, else a plan that names the joined
+/// storage and says why.
+const fn tuple_plan<T: MapValue + TupleHeap>(type_name: &'static str) -> Plan {
+    let kind = <T::Storage as Storage>::KIND;
+    let chosen = Plan::new(
+        type_name,
+        size_of::<T>(),
+        align_of::<T>(),
+        needs_drop::<T>(),
+        T::FIELDS,
+        None,
+    );
+    if chosen.storage as u8 == kind as u8 {
+        return chosen;
+    }
+    let mut plan = Plan::new(
+        type_name,
+        size_of::<T>(),
+        align_of::<T>(),
+        needs_drop::<T>(),
+        T::FIELDS,
+        Some(kind),
+    );
+    plan.reason = "a tuple takes its components' storage (the largest: inline < pooled < boxed), as stable Rust cannot choose from a generic tuple's size; derive `MapStore` on a struct for the policy's choice";
+    plan
+}
+
+macro_rules! tuple_value {
+    ($name:literal: $first:ident $(, $rest:ident)*) => {
+        impl<$first: MapValue $(, $rest: MapValue)*> TupleHeap for ($first, $($rest,)*) {
+            const PADDED: &'static [&'static str] =
+                &heap_names([!$first::PLAN.heap_fields.is_empty() $(, !$rest::PLAN.heap_fields.is_empty())*]).0;
+            const COUNT: usize =
+                heap_names([!$first::PLAN.heap_fields.is_empty() $(, !$rest::PLAN.heap_fields.is_empty())*]).1;
+        }
+
+        impl<$first: MapValue $(, $rest: MapValue)*> MapValue for ($first, $($rest,)*) {
+            type Storage = tuple_value!(@join $first::Storage $(, $rest::Storage)*);
+            const PLAN: Plan = tuple_plan::<Self>($name);
+        }
+    };
+    (@join $last:ty) => { $last };
+    (@join $first:ty, $($rest:ty),+) => {
+        <$first as Storage>::Join<tuple_value!(@join $($rest),+)>
+    };
+}
+
+tuple_value!("(A,)": A);
+tuple_value!("(A, B)": A, B);
+tuple_value!("(A, B, C)": A, B, C);
+tuple_value!("(A, B, C, D)": A, B, C, D);
+tuple_value!("(A, B, C, D, E)": A, B, C, D, E);
+tuple_value!("(A, B, C, D, E, F)": A, B, C, D, E, F);
+tuple_value!("(A, B, C, D, E, F, G)": A, B, C, D, E, F, G);
+tuple_value!("(A, B, C, D, E, F, G, H)": A, B, C, D, E, F, G, H);
+
+/// `MapValue` for `[T; N]`, for each element type and each length listed:
+/// the storage is the policy's, chosen as for a derived type.
+macro_rules! array_values {
+    ([$($t:ty),*]; $lens:tt) => {$(
+        array_values!(@one $t; $lens);
+    )*};
+    (@one $t:ty; [$($n:literal)*]) => {$(
+        const _: () = {
+            const PLAN: Plan = Plan::new(
+                stringify!([$t; $n]),
+                size_of::<[$t; $n]>(),
+                align_of::<[$t; $n]>(),
+                needs_drop::<[$t; $n]>(),
+                &[],
+                None,
+            );
+            #[doc(hidden)]
+            impl MapValue for [$t; $n] {
+                type Storage = <Select<{ kind_of(&PLAN) }> as Pick>::S;
+                const PLAN: Plan = PLAN;
+            }
+        };
+    )*};
+}
+
+array_values!(
+    [u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, f32, f64, bool, char];
+    [0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32
+     64 128 256 512 1024 2048 4096]
+);
 
 impl<T: ?Sized> MapValue for &T {
     type Storage = Inline;

@@ -101,13 +101,37 @@ pub use mapstore_macros::MapStore;
 /// assert_eq!(Page::PLAN.storage, StorageKind::Pooled);
 /// ```
 ///
+/// The crate implements it for the std types people put in maps
+/// (integers, `String`, `Vec<T>`, `Box<T>`, `Option`s of them, ...), for
+/// tuples of up to 8 values, which take their components' storage, and for
+/// arrays `[T; N]` of a primitive number, `bool` or `char` with `N` from 0
+/// to 32 or a power of two from 64 to 4096, which the policy chooses for as
+/// for a derived type:
+///
+/// ```
+/// use mapstore::{storage::Storage, MapStore, MapValue, StorageKind};
+///
+/// let mut users: MapStore<String, (u32, String)> = MapStore::new();
+/// users.insert("ada".into(), (36, "Ada".into()));
+/// assert_eq!(users.storage(), StorageKind::Inline);
+///
+/// let mut ids: MapStore<u64, [u8; 16]> = MapStore::new();
+/// ids.insert(1, [0; 16]);
+/// assert_eq!(<[u8; 4096] as MapValue>::PLAN.storage, StorageKind::Pooled);
+/// ```
+///
+/// For any other array or tuple, derive on a struct around it
+/// (`#[derive(MapStore)] struct Digest([u8; 48]);`), or use one of the maps
+/// by name.
+///
 /// `PLAN.storage` must name the same storage as `Storage`. [`Plan::of`]
 /// makes that so, and the derive's plans agree by construction; a plan
 /// built with [`Plan::new`] is trusted as written.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not implement `MapValue`, so `MapStore` cannot pick its storage",
     label = "`{Self}` has no storage plan",
-    note = "add `#[derive(MapStore)]` to the type, or use `InlineMap`, `BoxedMap` or `PooledMap`, which take any value"
+    note = "add `#[derive(MapStore)]` to the type, or use `InlineMap`, `BoxedMap` or `PooledMap`, which take any value",
+    note = "tuples of up to 8 values and arrays of a primitive number, `bool` or `char` of length 0 to 32 or a power of two up to 4096 are values; for any other, derive on a struct around it: `#[derive(MapStore)] struct Digest([u8; 48]);`"
 )]
 pub trait MapValue: Sized {
     /// The storage `MapStore<K, Self>` uses.
@@ -167,13 +191,23 @@ pub trait MapValue: Sized {
 /// assert_eq!(names[&1], "one!");
 /// ```
 ///
+/// Its auto traits follow `K`, `V` and `S` alone, as std's do: in code
+/// generic over `V: MapValue + Send`, `MapStore<K, V>` is `Send` with no
+/// further bound (and `Sync` likewise).
+///
+/// ```
+/// use mapstore::{MapStore, MapValue};
+///
+/// fn len_on_a_thread<V: MapValue + Send + 'static>(map: MapStore<u64, V>) -> usize {
+///     std::thread::spawn(move || map.len()).join().unwrap()
+/// }
+///
+/// let map: MapStore<u64, String> = [(1, "one".to_string())].into();
+/// assert_eq!(len_on_a_thread(map), 1);
+/// ```
+///
 /// # Known limits
 ///
-/// - In code generic over `V: MapValue`, `MapStore<K, V>: Send` (or `Sync`)
-///   does not follow from `V: Send`: the compiler does not see through the
-///   `V::Storage` projection. State it as a bound (below). For concrete types
-///   `MapStore` is `Send`, `Sync`, `UnwindSafe` and `RefUnwindSafe` exactly
-///   when std's `HashMap<K, V>` is.
 /// - `MapStore` is invariant in `K` and `V`, where `HashMap` is covariant:
 ///   the table names its contents through the storage.
 /// - A map's drop may use what its keys and values borrow, for every
@@ -183,21 +217,6 @@ pub trait MapValue: Sized {
 ///   trait implemented for both `MapStore<K, V>` (generic over `V`) and, say,
 ///   `InlineMap<K, V>` is a conflicting impl. Implement it for
 ///   [`Map<K, V, St, S>`](map::Map) once instead.
-///
-/// ```
-/// use mapstore::{MapStore, MapValue};
-///
-/// fn len_on_a_thread<V>(map: MapStore<u64, V>) -> usize
-/// where
-///     V: MapValue + 'static,
-///     MapStore<u64, V>: Send,
-/// {
-///     std::thread::spawn(move || map.len()).join().unwrap()
-/// }
-///
-/// let map: MapStore<u64, String> = [(1, "one".to_string())].into();
-/// assert_eq!(len_on_a_thread(map), 1);
-/// ```
 pub type MapStore<K, V, S = DefaultHashBuilder> = map::Map<K, V, <V as MapValue>::Storage, S>;
 
 /// Implementation details of the derive. Not public API.

@@ -131,6 +131,95 @@ pub struct Map<K, V, St: Storage, S = DefaultHashBuilder> {
     pub(crate) hash_builder: S,
 }
 
+// Auto traits. Every type below holds what a storage names through a
+// projection (`St::Bucket<K, V>`, `St::Iter<'a, K, V>`, ...); for a concrete
+// storage the compiler sees through it, but in code generic over
+// `V: MapValue` (`MapStore<K, V>` is `Map<K, V, V::Storage, S>`) it does
+// not, and `MapStore<K, V>: Send` would not follow from `V: Send`. These
+// impls state, for every storage at once, what the auto traits conclude for
+// each one, with std's `HashMap` bounds: the map is `Send` when `K`, `V` and
+// `S` are, `Sync` when they are; its iterators and entries as std's are.
+//
+// SAFETY (every `unsafe impl` here): `Storage` is sealed, so `St` is
+// `Inline`, `Boxed` or `Pooled`, and `auto_trait_checks` below proves, for
+// each of the three and for all `K` and `V`, that every field type named
+// through the storage is `Send` (resp. `Sync`) under exactly the bounds of
+// the impl; the other fields are `S`, `F`, `K` or references to them, bound
+// the same way. So each impl claims nothing the auto trait would not derive
+// for every concrete storage: it only says it in a form that holds in
+// generic code too.
+unsafe impl<K: Send, V: Send, St: Storage, S: Send> Send for Map<K, V, St, S> {}
+// SAFETY: see above.
+unsafe impl<K: Sync, V: Sync, St: Storage, S: Sync> Sync for Map<K, V, St, S> {}
+
+/// Proves, for each storage, that the types a storage names are `Send` and
+/// `Sync` under the bounds the `unsafe impl`s in this module state. These
+/// functions are never called: that they type-check, for all `K` and `V`,
+/// is the proof.
+#[allow(dead_code)]
+mod auto_trait_checks {
+    use super::{Bucket, HashTable, Side};
+    use crate::storage::{Boxed, Inline, Pooled, StorageOps};
+
+    fn send<T: Send>() {}
+    fn sync<T: Sync>() {}
+
+    macro_rules! check {
+        ($($module:ident: $st:ident),*) => {$(
+            mod $module {
+                use super::*;
+                type St = $st;
+
+                // `Map`, `IntoIter`, `IntoUnorderedValues`, `Drain`,
+                // `OccupiedEntry`, `VacantEntry`, `ExtractIf`: Send when
+                // `K` and `V` are.
+                fn owned_send<'a, K: Send + 'a, V: Send + 'a>() {
+                    send::<HashTable<Bucket<K, V, St>>>();
+                    send::<Side<K, V, St>>();
+                    send::<&'a mut HashTable<Bucket<K, V, St>>>();
+                    send::<&'a mut Side<K, V, St>>();
+                    send::<hashbrown::hash_table::OccupiedEntry<'a, Bucket<K, V, St>>>();
+                    send::<hashbrown::hash_table::VacantEntry<'a, Bucket<K, V, St>>>();
+                    send::<<St as StorageOps>::IntoIter<K, V>>();
+                    send::<<St as StorageOps>::IntoValues<K, V>>();
+                    send::<<St as StorageOps>::Drain<'a, K, V>>();
+                }
+                // The same types: Sync when `K` and `V` are.
+                fn owned_sync<'a, K: Sync + 'a, V: Sync + 'a>() {
+                    sync::<HashTable<Bucket<K, V, St>>>();
+                    sync::<Side<K, V, St>>();
+                    sync::<&'a mut HashTable<Bucket<K, V, St>>>();
+                    sync::<&'a mut Side<K, V, St>>();
+                    sync::<hashbrown::hash_table::OccupiedEntry<'a, Bucket<K, V, St>>>();
+                    sync::<hashbrown::hash_table::VacantEntry<'a, Bucket<K, V, St>>>();
+                    sync::<<St as StorageOps>::IntoIter<K, V>>();
+                    sync::<<St as StorageOps>::IntoValues<K, V>>();
+                    sync::<<St as StorageOps>::Drain<'a, K, V>>();
+                }
+                // `Iter`, `UnorderedValues`: shared borrows, Send and Sync
+                // when `K` and `V` are Sync.
+                fn shared<'a, K: Sync + 'a, V: Sync + 'a>() {
+                    send::<<St as StorageOps>::Iter<'a, K, V>>();
+                    sync::<<St as StorageOps>::Iter<'a, K, V>>();
+                    send::<<St as StorageOps>::Values<'a, K, V>>();
+                    sync::<<St as StorageOps>::Values<'a, K, V>>();
+                    sync::<<St as StorageOps>::IterMut<'a, K, V>>();
+                    sync::<<St as StorageOps>::ValuesMut<'a, K, V>>();
+                }
+                // `IterMut`, `UnorderedValuesMut`: Send when `K` and `V`
+                // are (std's needs `K: Sync` instead of `K: Send`; the
+                // table's own walk hands out its buckets mutably).
+                fn unique_send<'a, K: Send + 'a, V: Send + 'a>() {
+                    send::<<St as StorageOps>::IterMut<'a, K, V>>();
+                    send::<<St as StorageOps>::ValuesMut<'a, K, V>>();
+                }
+            }
+        )*};
+    }
+
+    check!(inline: Inline, boxed: Boxed, pooled: Pooled);
+}
+
 #[inline]
 pub(crate) fn make_hash<Q: Hash + ?Sized, S: BuildHasher>(hash_builder: &S, key: &Q) -> u64 {
     hash_builder.hash_one(key)
@@ -155,8 +244,11 @@ pub(crate) fn hasher<K: Hash, V, St: Storage, S: BuildHasher>(
 
 /// Turns a failed reservation into the panic or abort std's infallible
 /// `reserve` gives: a panic on capacity overflow, `handle_alloc_error` when
-/// the allocator fails.
+/// the allocator fails. The panic names the caller's caller (every public
+/// entry point above it is `#[track_caller]`) and reads the same for every
+/// storage.
 #[inline]
+#[track_caller]
 pub(crate) fn unwrap_reserve(result: Result<(), TryReserveError>) {
     match result {
         Ok(()) => {}
@@ -178,10 +270,17 @@ impl<K, V, St: Storage> Map<K, V, St, DefaultHashBuilder> {
 
     /// Creates an empty map with room for at least `capacity` entries.
     ///
+    /// # Panics
+    ///
+    /// With `"capacity overflow"`, at the caller, if the table for
+    /// `capacity` entries would overflow `isize` bytes (or, for a pooled
+    /// map, `u32` slots); the message is the same for every storage.
+    ///
     /// ```
     /// let map: mapstore::InlineMap<u32, u32> = mapstore::InlineMap::with_capacity(10);
     /// assert!(map.capacity() >= 10);
     /// ```
+    #[track_caller]
     pub fn with_capacity(capacity: usize) -> Self {
         Self::with_capacity_and_hasher(capacity, DefaultHashBuilder::default())
     }
@@ -286,11 +385,23 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     ///     mapstore::BoxedMap::with_capacity_and_hasher(4, RandomState::new());
     /// assert!(map.capacity() >= 4);
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// As [`with_capacity`](Map::with_capacity).
+    #[track_caller]
     pub fn with_capacity_and_hasher(capacity: usize, hash_builder: S) -> Self {
+        // The side first: a pool's slot limit is an overflow before the
+        // table tries to allocate.
         let mut side = Side::<K, V, St>::EMPTY;
         unwrap_reserve(St::try_reserve(&mut side, capacity));
+        let mut table = HashTable::new();
+        // Reserving in an empty table rehashes nothing, so the hasher is
+        // never called; unlike `HashTable::with_capacity`, an overflow
+        // comes back as an error, and panics here with one message.
+        unwrap_reserve(table.try_reserve(capacity, |_: &Bucket<K, V, St>| 0));
         Map {
-            table: HashTable::with_capacity(capacity),
+            table,
             side,
             hash_builder,
         }
@@ -610,14 +721,17 @@ where
     ///
     /// # Panics
     ///
-    /// If the new capacity overflows `usize` (or, for a pooled map, `u32`
-    /// slots), as std's `HashMap::reserve` does.
+    /// With `"capacity overflow"`, at the caller, if the new capacity
+    /// overflows `isize` bytes (or, for a pooled map, `u32` slots), as
+    /// std's `HashMap::reserve` does; the message is the same for every
+    /// storage.
     ///
     /// ```
     /// let mut map: mapstore::PooledMap<u32, [u8; 300]> = mapstore::PooledMap::new();
     /// map.reserve(100);
     /// assert!(map.capacity() >= 100);
     /// ```
+    #[track_caller]
     pub fn reserve(&mut self, additional: usize) {
         unwrap_reserve(self.try_reserve(additional));
     }
@@ -984,6 +1098,7 @@ where
     St: Storage,
     S: BuildHasher,
 {
+    #[track_caller]
     fn extend<T: IntoIterator<Item = (K, V)>>(&mut self, iter: T) {
         let iter = iter.into_iter();
         // As std does: keys may repeat, so reserve half when not empty.
@@ -1006,6 +1121,7 @@ where
     St: Storage,
     S: BuildHasher,
 {
+    #[track_caller]
     fn extend<T: IntoIterator<Item = (&'a K, &'a V)>>(&mut self, iter: T) {
         self.extend(iter.into_iter().map(|(&k, &v)| (k, v)));
     }
@@ -1017,6 +1133,7 @@ where
     St: Storage,
     S: BuildHasher + Default,
 {
+    #[track_caller]
     fn from_iter<T: IntoIterator<Item = (K, V)>>(iter: T) -> Self {
         let mut map = Self::default();
         map.extend(iter);
@@ -1083,6 +1200,16 @@ pub struct VacantEntry<'a, K: 'a, V: 'a, St: Storage> {
     key: K,
     side: &'a mut Side<K, V, St>,
 }
+
+// SAFETY: as for `Map`'s, above: a unique borrow of the map's table and
+// side storage, and for a vacant entry its key.
+unsafe impl<K: Send, V: Send, St: Storage> Send for OccupiedEntry<'_, K, V, St> {}
+// SAFETY: see above.
+unsafe impl<K: Sync, V: Sync, St: Storage> Sync for OccupiedEntry<'_, K, V, St> {}
+// SAFETY: see above.
+unsafe impl<K: Send, V: Send, St: Storage> Send for VacantEntry<'_, K, V, St> {}
+// SAFETY: see above.
+unsafe impl<K: Sync, V: Sync, St: Storage> Sync for VacantEntry<'_, K, V, St> {}
 
 impl<'a, K, V, St: Storage> Entry<'a, K, V, St> {
     /// The value, inserting `default` if absent.
@@ -1305,6 +1432,29 @@ impl<K, V, St: Storage> Clone for Iter<'_, K, V, St> {
     }
 }
 
+// SAFETY (these iterator impls): as for `Map`'s, above. The bounds are
+// std's for its iterator of the same name, except that `IterMut` is `Send`
+// when `K: Send` (std's: `K: Sync`), as hashbrown's table walk is.
+unsafe impl<K: Sync, V: Sync, St: Storage> Send for Iter<'_, K, V, St> {}
+// SAFETY: see above.
+unsafe impl<K: Sync, V: Sync, St: Storage> Sync for Iter<'_, K, V, St> {}
+// SAFETY: see above.
+unsafe impl<K: Send, V: Send, St: Storage> Send for IterMut<'_, K, V, St> {}
+// SAFETY: see above.
+unsafe impl<K: Sync, V: Sync, St: Storage> Sync for IterMut<'_, K, V, St> {}
+// SAFETY: see above.
+unsafe impl<K: Send, V: Send, St: Storage> Send for IntoIter<K, V, St> {}
+// SAFETY: see above.
+unsafe impl<K: Sync, V: Sync, St: Storage> Sync for IntoIter<K, V, St> {}
+// SAFETY: see above.
+unsafe impl<K: Send, V: Send, St: Storage> Send for Drain<'_, K, V, St> {}
+// SAFETY: see above.
+unsafe impl<K: Sync, V: Sync, St: Storage> Sync for Drain<'_, K, V, St> {}
+// SAFETY: see above; the predicate is bound like the entries.
+unsafe impl<K: Send, V: Send, St: Storage, F: Send> Send for ExtractIf<'_, K, V, St, F> {}
+// SAFETY: see above.
+unsafe impl<K: Sync, V: Sync, St: Storage, F: Sync> Sync for ExtractIf<'_, K, V, St, F> {}
+
 /// Iterator that removes entries matching a predicate, from
 /// [`Map::extract_if`].
 #[must_use = "entries are only removed as the iterator advances"]
@@ -1378,6 +1528,15 @@ pub struct UnorderedValuesMut<'a, K: 'a, V: 'a, St: Storage> {
     inner: St::ValuesMut<'a, K, V>,
 }
 
+// SAFETY (these three): as for `Map`'s, above.
+unsafe impl<K: Sync, V: Sync, St: Storage> Send for UnorderedValues<'_, K, V, St> {}
+// SAFETY: see above.
+unsafe impl<K: Sync, V: Sync, St: Storage> Sync for UnorderedValues<'_, K, V, St> {}
+// SAFETY: see above.
+unsafe impl<K: Send, V: Send, St: Storage> Send for UnorderedValuesMut<'_, K, V, St> {}
+// SAFETY: see above.
+unsafe impl<K: Sync, V: Sync, St: Storage> Sync for UnorderedValuesMut<'_, K, V, St> {}
+
 /// Owning iterator over keys, from [`Map::into_keys`].
 pub struct IntoKeys<K, V, St: Storage> {
     inner: IntoIter<K, V, St>,
@@ -1430,6 +1589,12 @@ projection_iter!(IntoValues, V, |(_, v)| v);
 projection_iter!(UnorderedValues<'a>, &'a V, |v| v);
 projection_iter!(UnorderedValuesMut<'a>, &'a mut V, |v| v);
 projection_iter!(IntoUnorderedValues, V, |v| v);
+
+// SAFETY: as for `Map`'s, above: the values that the map has not yet
+// handed out, owned.
+unsafe impl<K: Send, V: Send, St: Storage> Send for IntoUnorderedValues<K, V, St> {}
+// SAFETY: see above.
+unsafe impl<K: Sync, V: Sync, St: Storage> Sync for IntoUnorderedValues<K, V, St> {}
 
 impl<K, V, St: Storage> Clone for Keys<'_, K, V, St> {
     fn clone(&self) -> Self {

@@ -805,6 +805,14 @@ impl fmt::Display for StorageKind {
 pub trait Storage: sealed::StorageOps + Sized + Copy + fmt::Debug + Default + 'static {
     /// The run-time name of this storage.
     const KIND: StorageKind;
+    /// The storage of a tuple of a value stored as `Self` and one stored as
+    /// `Other`: the larger of the two, in the order inline < pooled <
+    /// boxed.
+    #[doc(hidden)]
+    type Join<Other: Storage>: Storage;
+    /// `Self` joined with [`Pooled`].
+    #[doc(hidden)]
+    type JoinPooled: Storage;
 }
 
 /// Values live in the table's buckets: `HashTable<(K, V)>`.
@@ -822,12 +830,18 @@ pub struct Pooled;
 
 impl Storage for Inline {
     const KIND: StorageKind = StorageKind::Inline;
+    type Join<Other: Storage> = Other;
+    type JoinPooled = Pooled;
 }
 
 impl Storage for Boxed {
     const KIND: StorageKind = StorageKind::Boxed;
+    type Join<Other: Storage> = Boxed;
+    type JoinPooled = Boxed;
 }
 
 impl Storage for Pooled {
     const KIND: StorageKind = StorageKind::Pooled;
+    type Join<Other: Storage> = Other::JoinPooled;
+    type JoinPooled = Pooled;
 }

@@ -560,6 +560,19 @@ macro_rules! suite {
             }
 
             #[test]
+            #[should_panic(expected = "capacity overflow")]
+            fn with_capacity_overflow_panics_with_one_message() {
+                let _ = M::<u64>::with_capacity(usize::MAX);
+            }
+
+            #[test]
+            #[should_panic(expected = "capacity overflow")]
+            fn reserve_overflow_panics_with_one_message() {
+                let mut map = filled(3);
+                map.reserve(usize::MAX);
+            }
+
+            #[test]
             #[should_panic]
             fn get_disjoint_mut_panics_on_repeated_keys() {
                 let mut map = filled(10);
@@ -818,4 +831,90 @@ fn common_std_values_need_no_derive() {
         ),
         (3, 4, 2, 80)
     );
+}
+
+/// The message and the location of a panic inside `f`, caught on this
+/// thread (other threads' panics go to the previous hook as before).
+fn panic_site(f: impl FnOnce() + std::panic::UnwindSafe) -> (String, String) {
+    use std::cell::RefCell;
+    use std::panic;
+    thread_local! {
+        static SITE: RefCell<Option<String>> = const { RefCell::new(None) };
+    }
+    let previous = std::sync::Arc::new(panic::take_hook());
+    let forward = std::sync::Arc::clone(&previous);
+    let ours = std::thread::current().id();
+    panic::set_hook(Box::new(move |info| {
+        if std::thread::current().id() == ours {
+            let at = info
+                .location()
+                .map(|l| l.file().to_string())
+                .unwrap_or_default();
+            SITE.with(|site| *site.borrow_mut() = Some(at));
+        } else {
+            forward(info);
+        }
+    }));
+    let payload = panic::catch_unwind(f).expect_err("f must panic");
+    drop(panic::take_hook());
+    panic::set_hook(Box::new(move |info| previous(info)));
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    (
+        message,
+        SITE.with(|site| site.borrow_mut().take())
+            .unwrap_or_default(),
+    )
+}
+
+#[test]
+fn capacity_overflow_is_one_message_at_the_caller() {
+    use mapstore::{BoxedMap, InlineMap, PooledMap};
+    let cases: [(&str, fn()); 9] = [
+        ("inline with_capacity", || {
+            drop(InlineMap::<u64, u64>::with_capacity(usize::MAX))
+        }),
+        ("boxed with_capacity", || {
+            drop(BoxedMap::<u64, u64>::with_capacity(usize::MAX))
+        }),
+        ("pooled with_capacity", || {
+            drop(PooledMap::<u64, u64>::with_capacity(usize::MAX))
+        }),
+        ("inline with_capacity_and_hasher", || {
+            drop(InlineMap::<u64, u64>::with_capacity_and_hasher(
+                usize::MAX,
+                mapstore::DefaultHashBuilder::default(),
+            ))
+        }),
+        ("pooled reserve", || {
+            PooledMap::<u64, u64>::new().reserve(usize::MAX)
+        }),
+        ("boxed reserve", || {
+            BoxedMap::<u64, u64>::new().reserve(usize::MAX)
+        }),
+        ("inline reserve", || {
+            InlineMap::<u64, u64>::new().reserve(usize::MAX)
+        }),
+        // (`collect` itself is not `#[track_caller]`: through it, the panic
+        // points into core, as it does for std's maps.)
+        ("pooled from_iter", || {
+            drop(PooledMap::<usize, usize>::from_iter(
+                (0..usize::MAX).map(|i| (i, i)),
+            ))
+        }),
+        ("inline extend", || {
+            InlineMap::<usize, u8>::new().extend((0..usize::MAX).map(|i| (i, 0)))
+        }),
+    ];
+    for (what, case) in cases {
+        let (message, file) = panic_site(case);
+        assert_eq!(message, "capacity overflow", "{what}");
+        assert!(
+            file.ends_with("api.rs"),
+            "{what}: the panic points at {file}"
+        );
+    }
 }

@@ -85,6 +85,66 @@ fn _generic_send<K: Send, V: Send>(map: PooledMap<K, V>) -> impl Send {
     map
 }
 
+// ... and so does `MapStore` over `V: MapValue`, and the stores that wrap
+// it, with no bound beyond `V`'s own (the storage is a projection the
+// compiler cannot see through; the auto traits do not depend on it).
+fn _generic_map_store<K: Send + Sync, V: mapstore::MapValue + Send + Sync>(
+    map: MapStore<K, V>,
+) -> impl Send + Sync {
+    map
+}
+fn _generic_map_store_send<K: Send, V: mapstore::MapValue + Send>(
+    map: MapStore<K, V>,
+) -> impl Send {
+    map
+}
+fn _generic_concurrent<K: Send + Sync, V: mapstore::MapValue + Send + Sync>(
+    store: mapstore::ConcurrentStore<K, V>,
+) -> impl Send + Sync {
+    store
+}
+fn _generic_frozen<K: Send + Sync, V: mapstore::MapValue + Send + Sync>(
+    store: mapstore::FrozenStore<K, V>,
+) -> impl Send + Sync {
+    store
+}
+fn _generic_iterators<'a, K: Sync, V: mapstore::MapValue + Sync>(
+    map: &'a MapStore<K, V>,
+) -> impl Send + Sync + 'a {
+    (map.iter(), map.keys(), map.values(), map.unordered_values())
+}
+fn _generic_owning<K: Send + Sync, V: mapstore::MapValue + Send + Sync>(
+    map: MapStore<K, V>,
+) -> impl Send + Sync {
+    map.into_iter()
+}
+fn _generic_entry<K, V>(map: &mut MapStore<K, V>, key: K) -> impl Send + Sync + '_
+where
+    K: std::hash::Hash + Eq + Send + Sync,
+    V: mapstore::MapValue + Send + Sync,
+{
+    map.entry(key)
+}
+
+// A value that is not `Send` keeps every map and store from being `Send`;
+// one that is `Send` but not `Sync` keeps them from being `Sync`.
+assert_not_impl_any!(mapstore::ConcurrentStore<u64, Rc<u8>>: Send, Sync);
+assert_not_impl_any!(mapstore::ConcurrentStore<Rc<u8>, u64>: Send, Sync);
+assert_not_impl_any!(mapstore::FrozenStore<u64, Rc<u8>>: Send, Sync);
+assert_not_impl_any!(mapstore::ConcurrentStore<u64, Counter>: Sync);
+assert_impl_all!(mapstore::ConcurrentStore<u64, Counter>: Send);
+assert_impl_all!(mapstore::ConcurrentStore<u64, String>: Send, Sync);
+assert_impl_all!(mapstore::ConcurrentStore<u64, Frame>: Send, Sync);
+assert_impl_all!(mapstore::FrozenStore<u64, String>: Send, Sync);
+assert_not_impl_any!(MapStore<u64, Counter>: Sync);
+assert_impl_all!(MapStore<u64, Counter>: Send);
+assert_not_impl_any!(MapStore<u64, SharedFrame>: Sync);
+assert_impl_all!(MapStore<u64, SharedFrame>: Send);
+assert_not_impl_any!(MapStore<u64, Huge, Rc<u8>>: Send, Sync);
+assert_not_impl_any!(mapstore::map::Entry<'static, u64, Rc<u8>, mapstore::storage::Boxed>: Send, Sync);
+assert_not_impl_any!(mapstore::map::Iter<'static, u64, Cell<u8>, mapstore::storage::Inline>: Send, Sync);
+assert_not_impl_any!(mapstore::map::IntoIter<u64, Rc<u8>, mapstore::storage::Boxed>: Send, Sync);
+
 // UnwindSafe + RefUnwindSafe exactly when std's HashMap<K, V, S> is: each
 // line for std, then the same line for every map. (std pins
 // `HashMap<(), UnsafeCell<()>>: UnwindSafe`, rust-lang/rust#62301.)
@@ -221,4 +281,84 @@ fn pins_hold() {
         std::mem::size_of::<MapStore<u64, u64>>(),
         std::mem::size_of::<InlineMap<u64, u64>>()
     );
+}
+
+// Tuples take their components' storage (the largest: inline < pooled <
+// boxed); arrays of primitives are chosen by the policy like a derived
+// type. Each plan names the storage its impl uses.
+mod tuples_and_arrays {
+    use mapstore::storage::{Boxed, Inline, Pooled, Storage};
+    use mapstore::{MapValue, StorageKind};
+    use static_assertions::assert_type_eq_all;
+
+    use super::{Frame, Huge};
+
+    /// The plan's storage, the impl's storage and the policy's choice.
+    const fn agrees<V: MapValue>() -> bool {
+        V::PLAN.storage as u8 == <V::Storage as Storage>::KIND as u8
+            && V::PLAN.size == core::mem::size_of::<V>()
+            && V::PLAN.align == core::mem::align_of::<V>()
+            && V::PLAN.needs_drop == core::mem::needs_drop::<V>()
+    }
+
+    assert_type_eq_all!(<(u32, String) as MapValue>::Storage, Inline);
+    assert_type_eq_all!(<(u64,) as MapValue>::Storage, Inline);
+    assert_type_eq_all!(
+        <(u8, u16, u32, u64, i8, i16, i32, i64) as MapValue>::Storage,
+        Inline
+    );
+    assert_type_eq_all!(<(u64, Frame) as MapValue>::Storage, Pooled);
+    assert_type_eq_all!(<(Frame, u64, String) as MapValue>::Storage, Pooled);
+    assert_type_eq_all!(<(Frame, Huge) as MapValue>::Storage, Boxed);
+    assert_type_eq_all!(<(Huge, u8) as MapValue>::Storage, Boxed);
+    assert_type_eq_all!(<((u8, Frame), u8) as MapValue>::Storage, Pooled);
+    assert_type_eq_all!(<[u8; 16] as MapValue>::Storage, Inline);
+    assert_type_eq_all!(<[u64; 6] as MapValue>::Storage, Inline);
+    assert_type_eq_all!(<[u64; 7] as MapValue>::Storage, Pooled);
+    assert_type_eq_all!(<[f32; 3] as MapValue>::Storage, Inline);
+    assert_type_eq_all!(<[u8; 4096] as MapValue>::Storage, Pooled);
+    assert_type_eq_all!(<[char; 0] as MapValue>::Storage, Inline);
+
+    const _: () = assert!(agrees::<(u32, String)>());
+    const _: () = assert!(agrees::<(u64, Frame)>());
+    const _: () = assert!(agrees::<(Frame, Huge)>());
+    const _: () = assert!(agrees::<(String, String, String)>());
+    const _: () = assert!(agrees::<[u8; 16]>());
+    const _: () = assert!(agrees::<[u128; 4096]>());
+    const _: () = assert!(agrees::<[bool; 32]>());
+
+    #[test]
+    fn plans_describe_tuples_and_arrays() {
+        let plan = <(u32, String) as MapValue>::PLAN;
+        assert_eq!(plan.storage, StorageKind::Inline);
+        assert_eq!(plan.heap_fields, ["1"]);
+        assert!(!plan.forced, "{plan}");
+        assert_eq!(plan.type_name, "(A, B)");
+
+        let plan = <(String, u8, Vec<u8>) as MapValue>::PLAN;
+        assert_eq!(plan.heap_fields, ["0", "2"]);
+
+        // Three inline strings make a 72-byte tuple the policy would pool:
+        // the plan says the tuple kept its components' storage, and why.
+        let plan = <(String, String, String) as MapValue>::PLAN;
+        assert_eq!(plan.storage, StorageKind::Inline);
+        assert_eq!(plan.chosen(), StorageKind::Pooled);
+        assert!(plan.forced && plan.reason.contains("components"), "{plan}");
+
+        let plan = <[u8; 16] as MapValue>::PLAN;
+        assert_eq!((plan.type_name, plan.size, plan.align), ("[u8; 16]", 16, 1));
+        assert!(!plan.forced && plan.heap_fields.is_empty());
+        assert_eq!(<[u8; 4096] as MapValue>::PLAN.storage, StorageKind::Pooled);
+    }
+
+    #[test]
+    fn tuples_and_arrays_as_values() {
+        let mut users: mapstore::MapStore<String, (u32, String)> = mapstore::MapStore::new();
+        users.insert("ada".into(), (36, "Ada".into()));
+        assert_eq!(users["ada"].1, "Ada");
+        let mut ids: mapstore::MapStore<u64, [u8; 16]> = mapstore::MapStore::new();
+        ids.insert(1, [7; 16]);
+        assert_eq!(ids[&1][15], 7);
+        assert_eq!(ids.storage(), StorageKind::Inline);
+    }
 }

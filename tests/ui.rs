@@ -3,6 +3,13 @@
 //!
 //! `TRYBUILD=overwrite cargo test --test ui` regenerates the `.stderr`
 //! snapshots (they depend on the toolchain pinned in `rust-toolchain.toml`).
+//!
+//! Each case is a crate of its own, built by its own rustc run, except
+//! `tests/ui/pass/merged.rs`: the pass cases that need no crate root of
+//! their own are its modules (`tests/ui/pass/merged/`), one build for all.
+//! trybuild's project depends on the package's dev-dependencies except
+//! those under `cfg(not(trybuild))` in `Cargo.toml`; a case that needs one
+//! of those moves it up.
 
 #[test]
 fn ui() {

@@ -488,6 +488,8 @@ fn store_alias(input: &Input<'_>) -> TokenStream {
     );
     quote! {
         #[doc = #doc]
+        // An alias nobody asked for must not warn when nothing uses it.
+        #[allow(dead_code)]
         #vis type #alias<#(#params,)* #k, #s = #krate::__private::DefaultHashBuilder> =
             #krate::__private::MapStore<#k, #ident #ty_generics, #s>;
     }

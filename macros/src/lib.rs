@@ -52,6 +52,12 @@ mod valid;
 ///   type's own parameters first: `WrapperStore<T, K, S = ..>` (`K` and `S`
 ///   are renamed `K1`, `S1` if the type uses those names).
 ///
+///   If the module already has an item named `UserStore`, rustc reports
+///   `error[E0428]: the name 'UserStore' is defined multiple times`, its
+///   "previous definition" at `#[derive(MapStore)]`: rename the alias with
+///   `#[map_store(store = "UserMap")]` or omit it with
+///   `#[map_store(no_store)]`.
+///
 /// Structs (named, tuple, unit) and enums are supported; unions are not.
 ///
 /// # Attributes

@@ -73,7 +73,7 @@ pub struct Nothing {}
 #[map_store(allow(zero_sized))]
 pub enum Never {}
 
-fn main() {
+pub fn main() {
     assert_eq!(<Packed as MapValue>::PLAN.size, 9);
     assert_eq!(<Packed as MapValue>::PLAN.align, 1);
     assert_eq!(<Header as MapValue>::PLAN.size, 16);

@@ -37,7 +37,7 @@ pub enum Event {
     },
 }
 
-fn main() {
+pub fn main() {
     let text = String::from("borrowed");
     let mut views: ViewStore<'_, u8> = MapStore::new();
     views.insert(

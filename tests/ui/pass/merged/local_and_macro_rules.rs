@@ -27,7 +27,7 @@ macro_rules! fixed_type {
 
 fixed_type!();
 
-fn main() {
+pub fn main() {
     #[derive(MapStore)]
     struct Local {
         x: u8,

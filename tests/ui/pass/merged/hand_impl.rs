@@ -37,7 +37,7 @@ impl MapValue for Blob {
 
 const _: () = assert!(Page::PLAN.size == 4096 && Page::PLAN.forced);
 
-fn main() {
+pub fn main() {
     let mut pages: MapStore<u32, Page> = MapStore::new();
     pages.insert(1, Page([1; 4096]));
     assert_eq!(pages[&1].0[4095], 1);

@@ -28,7 +28,7 @@ struct Frame {
     pixels: [u8; 1024],
 }
 
-fn main() {
+pub fn main() {
     let mut users: UserStore<u64> = MapStore::new();
     users.insert(
         1,

@@ -10,7 +10,7 @@ struct S {
 #[derive(MapStore)]
 struct K(u8);
 
-fn main() {
+pub fn main() {
     let mut by_s: SStore<u32> = MapStore::new();
     by_s.insert(1, S { a: 7 });
     assert_eq!(by_s[&1].a, 7);

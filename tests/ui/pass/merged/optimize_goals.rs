@@ -51,7 +51,7 @@ fn check<V: MapValue>(goal: Optimize, owns_heap: bool) {
     assert!(plan.to_string().contains(&format!("optimized for {}", goal.name())), "{plan}");
 }
 
-fn main() {
+pub fn main() {
     check::<Default64>(Optimize::Balanced, false);
     check::<Balanced>(Optimize::Balanced, true);
     check::<Reads>(Optimize::Reads, false);
