@@ -95,10 +95,18 @@ mod sealed {
             let _ = (side, additional);
             Ok(())
         }
-        /// Drops every entry held beside the table. The table has been
-        /// cleared already, which dropped what it held itself.
-        fn clear<K, V>(side: &mut Self::Side<K, V>) {
+        /// Drops every entry, keeping the memory (a map's `clear`).
+        fn clear<K, V>(table: &mut HashTable<Self::Bucket<K, V>>, side: &mut Self::Side<K, V>) {
             let _ = side;
+            table.clear();
+        }
+        /// Runs first in a map's drop, before the table's and the side's
+        /// own drops. Nothing to do where the table holds the entries.
+        fn drop_entries<K, V>(
+            table: &mut HashTable<Self::Bucket<K, V>>,
+            side: &mut Self::Side<K, V>,
+        ) {
+            let _ = (table, side);
         }
         /// Releases spare room beside the table.
         fn shrink_to_fit<K, V>(side: &mut Self::Side<K, V>) {
@@ -425,8 +433,12 @@ mod sealed {
             side.try_reserve(additional)
         }
         #[inline]
-        fn clear<K, V>(side: &mut Pool<V>) {
-            side.clear();
+        fn clear<K, V>(table: &mut HashTable<PoolBucket<K, V>>, side: &mut Pool<V>) {
+            pool::clear_table(table, side);
+        }
+        #[inline]
+        fn drop_entries<K, V>(table: &mut HashTable<PoolBucket<K, V>>, side: &mut Pool<V>) {
+            pool::drop_table(table, side);
         }
         #[inline]
         fn shrink_to_fit<K, V>(side: &mut Pool<V>) {
@@ -586,11 +598,9 @@ mod sealed {
 
     impl<K, V> Drop for PoolIntoIter<K, V> {
         fn drop(&mut self) {
-            // The values not yielded leave through their handles; if one's
-            // destructor panics, the rest are leaked, never dropped twice.
-            for bucket in self.inner.by_ref() {
-                self.pool.discard(bucket.slot);
-            }
+            // The entries not yielded, key then value, as std's; if a
+            // destructor panics, the rest are leaked, as std's are.
+            self.pool.drop_entries(&mut self.inner);
         }
     }
 
@@ -604,12 +614,10 @@ mod sealed {
 
     impl<K, V> Drop for PoolDrain<'_, K, V> {
         fn drop(&mut self) {
-            // The entries not yielded: keys and values. If a destructor
-            // panics, the map's pool stays empty and the rest is leaked,
-            // never dropped twice.
-            for bucket in self.inner.by_ref() {
-                self.pool.discard(bucket.slot);
-            }
+            // The entries not yielded, key then value, as std's. If a
+            // destructor panics, the map's pool stays empty and the rest is
+            // leaked, as std's is, never dropped twice.
+            self.pool.drop_entries(&mut self.inner);
             *self.home = self.pool.finish();
         }
     }

@@ -681,3 +681,147 @@ mod hash_panic_during_in_place_rehash {
         hash_panic_during_in_place_rehash::<Pooled>();
     }
 }
+
+// ---------------------------------------------------------------------------
+// Two panicking destructors: a key's, then a value's
+
+/// Keys and values that log their drops, in order, and panic on a chosen
+/// drop of each kind: the drop sequence of one of the maps against std's.
+mod drop_log {
+    use std::cell::{Cell, RefCell};
+    use std::hash::{Hash, Hasher};
+
+    thread_local! {
+        static LOG: RefCell<Vec<(char, u32)>> = const { RefCell::new(Vec::new()) };
+        /// Per kind (key, value): panic on the n-th drop from now; 0: never.
+        static ARMED: Cell<[u32; 2]> = const { Cell::new([0; 2]) };
+    }
+
+    pub fn arm(key: u32, value: u32) {
+        LOG.with(|l| l.borrow_mut().clear());
+        ARMED.with(|a| a.set([key, value]));
+    }
+
+    /// The drops since `arm`, and disarms.
+    pub fn take() -> Vec<(char, u32)> {
+        ARMED.with(|a| a.set([0; 2]));
+        LOG.with(|l| std::mem::take(&mut *l.borrow_mut()))
+    }
+
+    fn dropped(kind: usize, id: u32) {
+        LOG.with(|l| l.borrow_mut().push((['k', 'v'][kind], id)));
+        let fire = ARMED.with(|a| {
+            let mut armed = a.get();
+            let fire = armed[kind] == 1;
+            armed[kind] = armed[kind].saturating_sub(1);
+            a.set(armed);
+            fire
+        });
+        if fire {
+            panic!("drop {} {id}", ['k', 'v'][kind]);
+        }
+    }
+
+    #[derive(Debug, PartialEq, Eq)]
+    pub struct Key(pub u32);
+
+    impl Hash for Key {
+        fn hash<H: Hasher>(&self, state: &mut H) {
+            self.0.hash(state);
+        }
+    }
+
+    impl Drop for Key {
+        fn drop(&mut self) {
+            dropped(0, self.0);
+        }
+    }
+
+    /// Large enough to be pooled by the policy, not that it matters here.
+    #[derive(Debug)]
+    pub struct Val(pub u32, #[allow(dead_code)] pub [u64; 16]);
+
+    impl Drop for Val {
+        fn drop(&mut self) {
+            dropped(1, self.0);
+        }
+    }
+}
+
+/// What happened to a map whose `clear` or drop met panicking destructors:
+/// whether it panicked, the drops in order, and (for `clear`) the map's
+/// length afterwards.
+type Outcome = (bool, Vec<(char, u32)>, Option<usize>);
+
+const LOGGED: u32 = 20;
+
+/// std's `HashMap` (values in the table, as `(K, V)`).
+fn std_outcome(clear: bool, key: u32, value: u32) -> Outcome {
+    use drop_log::{Key, Val};
+    let mut map: HashMap<Key, Val, Fixed> = HashMap::with_hasher(Fixed::default());
+    map.extend((0..LOGGED).map(|i| (Key(i), Val(i, [0; 16]))));
+    drop_log::arm(key, value);
+    if clear {
+        let panicked = catch(|| map.clear()).is_err();
+        let log = drop_log::take();
+        let len = map.len();
+        drop(map);
+        (panicked, log, Some(len))
+    } else {
+        let panicked = catch(move || drop(map)).is_err();
+        (panicked, drop_log::take(), None)
+    }
+}
+
+fn our_outcome<St: Storage>(clear: bool, key: u32, value: u32) -> Outcome {
+    use drop_log::{Key, Val};
+    let mut map: Map<Key, Val, St, Fixed> = Map::with_hasher(Fixed::default());
+    map.extend((0..LOGGED).map(|i| (Key(i), Val(i, [0; 16]))));
+    drop_log::arm(key, value);
+    if clear {
+        let panicked = catch(|| map.clear()).is_err();
+        let log = drop_log::take();
+        let len = map.len();
+        // Empty and usable.
+        assert_eq!(map.iter().count(), 0);
+        map.insert(Key(1000), Val(1000, [0; 16]));
+        assert_eq!(map.get(&Key(1000)).map(|v| v.0), Some(1000));
+        drop(map);
+        drop_log::take();
+        (panicked, log, Some(len))
+    } else {
+        let panicked = catch(move || drop(map)).is_err();
+        (panicked, drop_log::take(), None)
+    }
+}
+
+/// The panics to inject: the `key`-th key drop and the `value`-th value
+/// drop (0: none). std aborts when both hit one entry (its value drops while
+/// its key's panic unwinds), so those pairs are left out.
+fn drop_panic_pairs() -> impl Iterator<Item = (u32, u32)> {
+    let picks = [0, 1, 2, 3, 7, 19, 20, 21];
+    picks
+        .into_iter()
+        .flat_map(move |key| picks.into_iter().map(move |value| (key, value)))
+        .filter(|&(key, value)| key == 0 || key != value)
+}
+
+/// A key's `Drop` panics in `clear` or in the map's drop, and a value's
+/// `Drop` is set to panic too: each map drops what std's drops, in the same
+/// order, and unwinds where std's unwinds (a pooled map used to drop all its
+/// values while the key's panic unwound, and aborted at the value's). The
+/// table's order is the same as std's: same hasher, same inserts.
+fn drop_panics_match_std<St: Storage>() {
+    for clear in [true, false] {
+        for (key, value) in drop_panic_pairs() {
+            let ours = our_outcome::<St>(clear, key, value);
+            let std = std_outcome(clear, key, value);
+            assert_eq!(
+                ours, std,
+                "clear: {clear}, key drop #{key}, value drop #{value}"
+            );
+        }
+    }
+}
+
+per_storage!(drop_panics_match_std);
