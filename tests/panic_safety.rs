@@ -98,7 +98,7 @@ fn hash_and_eq_panics_leave_the_map_unchanged<St: Storage>() {
     map.reserve(10);
     let before = ids(&map);
     for op in [common::Op::Hash, common::Op::Eq] {
-        for nth in 1..4 {
+        for nth in if cfg!(miri) { 1..3 } else { 1..4 } {
             let probes: [&Probe<St>; 9] = [
                 &|m| drop(m.insert(k(500), v(500))),
                 &|m| drop(m.insert(k(5), v(500))),
@@ -140,7 +140,7 @@ fn hash_and_eq_panics_leave_the_map_unchanged<St: Storage>() {
 fn hash_panic_during_growth<St: Storage>() {
     let mut map = filled::<St, Fixed>(3);
     let mut grown = 0;
-    for i in 3..200u32 {
+    for i in 3..if cfg!(miri) { 60 } else { 200u32 } {
         let before = ids(&map);
         if map.len() == map.capacity() {
             // This insert resizes: panic on the third key rehashed.
@@ -303,7 +303,12 @@ fn clone_panics_midway<St: Storage>() {
     let mut map = filled::<St, Collide<7>>(50);
     let before = ids(&map);
     for op in [Op::CloneVal, Op::CloneKey] {
-        for nth in [1, 2, 25, 50] {
+        let nths: &[u32] = if cfg!(miri) {
+            &[2, 50]
+        } else {
+            &[1, 2, 25, 50]
+        };
+        for &nth in nths {
             arm(op, nth);
             assert!(catch(|| map.clone()).is_err(), "{op:?} #{nth}");
             assert_eq!(ids(&map), before);
@@ -908,10 +913,15 @@ fn our_outcome<St: Storage>(clear: bool, key: u32, value: u32) -> Outcome {
 /// drop (0: none). std aborts when both hit one entry (its value drops while
 /// its key's panic unwinds), so those pairs are left out.
 fn drop_panic_pairs() -> impl Iterator<Item = (u32, u32)> {
-    let picks = [0, 1, 2, 3, 7, 19, 20, 21];
+    // Fewer under Miri (CI runs the pooled cases there).
+    let picks: &'static [u32] = if cfg!(miri) {
+        &[0, 1, 3, 20, 21]
+    } else {
+        &[0, 1, 2, 3, 7, 19, 20, 21]
+    };
     picks
-        .into_iter()
-        .flat_map(move |key| picks.into_iter().map(move |value| (key, value)))
+        .iter()
+        .flat_map(move |&key| picks.iter().map(move |&value| (key, value)))
         .filter(|&(key, value)| key == 0 || key != value)
 }
 
