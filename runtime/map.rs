@@ -906,14 +906,9 @@ impl<K, V, St: Storage, S: Default> Default for Map<K, V, St, S> {
 
 impl<K: Clone, V: Clone, St: Storage, S: Clone> Clone for Map<K, V, St, S> {
     fn clone(&self) -> Self {
-        // Values first, then the table, whose cloned slots still refer to
-        // the original values until they are rebased onto the cloned ones.
-        // Nothing can panic between the table's clone and the rebase.
+        // Values first, then the table, whose pooled buckets refer to them.
         let side = St::clone_side(&self.side);
-        let mut table = St::clone_table(&self.table);
-        for bucket in table.iter_mut() {
-            St::rebase_bucket(&self.side, &side, bucket);
-        }
+        let table = St::clone_table(&self.table, &self.side, &side);
         Map {
             table,
             side,

@@ -127,24 +127,87 @@ pub(crate) struct PoolBucket<K, V> {
     pub(crate) slot: PoolSlot<V>,
 }
 
-/// A copy that refers to the same pool slot, only for the pooled storage's
-/// `clone_table` (hashbrown's `HashTable::clone` needs `Clone`), whose caller
-/// moves every copied bucket to the cloned pool with [`Pool::rebase`].
+/// A copy whose handle still refers to the original's pool slot: not a
+/// usable bucket until [`Pool::rebase`] moves its handle. Only for
+/// [`clone_table`], here, which needs it because hashbrown's
+/// `HashTable::clone` needs `Clone`, and which rebases every copy before
+/// anything else can see it. In debug builds with `std`, a clone made
+/// anywhere else panics, so a `table.clone()` added elsewhere fails every
+/// test that reaches it.
 ///
 /// `PoolBucket` is crate-private and no public item hands one out, so this
 /// impl is no door for outside code.
 impl<K: Clone, V> Clone for PoolBucket<K, V> {
     fn clone(&self) -> Self {
+        debug_assert!(
+            cloning::active(),
+            "PoolBucket::clone outside pool::clone_table: its copy aliases the original's slot"
+        );
         PoolBucket {
             key: self.key.clone(),
-            // SAFETY: the one use of this impl is `Pooled::clone_table`,
-            // whose caller (`Map::clone`) rebases every copy onto the cloned
-            // pool right after, running nothing in between; a copy dropped
-            // before that (a panicking `K::clone` unwinds out of the table's
-            // clone) releases nothing.
+            // SAFETY: the one caller is `clone_table`'s `HashTable::clone`
+            // (checked above in debug builds), which rebases every copy
+            // onto the cloned pool right after, running nothing in between;
+            // a copy dropped before that (a panicking `K::clone` unwinds out
+            // of the table's clone) releases nothing.
             slot: unsafe { self.slot.duplicate() },
         }
     }
+}
+
+/// Whether [`clone_table`] is cloning a table on this thread (debug builds
+/// with `std` only).
+mod cloning {
+    #[cfg(all(feature = "std", debug_assertions))]
+    std::thread_local! {
+        static ACTIVE: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
+    }
+
+    /// Marks this thread as cloning a table until dropped.
+    pub(super) struct Active(());
+
+    impl Active {
+        pub(super) fn start() -> Active {
+            #[cfg(all(feature = "std", debug_assertions))]
+            ACTIVE.with(|a| a.set(true));
+            Active(())
+        }
+    }
+
+    impl Drop for Active {
+        fn drop(&mut self) {
+            #[cfg(all(feature = "std", debug_assertions))]
+            ACTIVE.with(|a| a.set(false));
+        }
+    }
+
+    /// Always true where it cannot be told.
+    pub(super) fn active() -> bool {
+        #[cfg(all(feature = "std", debug_assertions))]
+        return ACTIVE.with(|a| a.get());
+        #[cfg(not(all(feature = "std", debug_assertions)))]
+        true
+    }
+}
+
+/// The copy of a pooled table whose pool `copy` is `original`'s clone
+/// ([`Pool::clone`], slot for slot): the same buckets in the same places,
+/// keys cloned, each handle moved to the same slot of `copy`. The copies'
+/// handles refer to `original` only inside this function.
+pub(crate) fn clone_table<K: Clone, V>(
+    table: &HashTable<PoolBucket<K, V>>,
+    original: &Pool<V>,
+    copy: &Pool<V>,
+) -> HashTable<PoolBucket<K, V>> {
+    let active = cloning::Active::start();
+    // If a key's `clone` panics, hashbrown drops the copies made so far,
+    // which releases nothing (dropping a handle frees no slot).
+    let mut cloned = table.clone();
+    drop(active);
+    for bucket in cloned.iter_mut() {
+        copy.rebase(original, &mut bucket.slot);
+    }
+    cloned
 }
 
 /// Chunk sizes for a slot size, as log2 of the slot counts.
@@ -1450,6 +1513,33 @@ mod tests {
         let sum = pool.into_values().fold(0u64, |n, v| n + u64::from(v));
         let kept_sum: u64 = kept.iter().map(|&v| u64::from(v) + 1).sum();
         assert_eq!(sum, kept_sum + (0..1500u64).sum::<u64>());
+    }
+
+    /// A bucket's `Clone` outside `clone_table` would alias the original's
+    /// slot: it panics in debug builds, and `clone_table` rebases.
+    #[test]
+    fn buckets_are_cloned_only_by_clone_table() {
+        let mut pool = Pool::<[u8; 40]>::new();
+        let mut table = HashTable::new();
+        for i in 0..100u8 {
+            let bucket = PoolBucket {
+                key: i,
+                slot: pool.insert([i; 40]),
+            };
+            table.insert_unique(u64::from(i), bucket, |b| u64::from(b.key));
+        }
+        let copy = pool.clone();
+        let cloned = clone_table(&table, &pool, &copy);
+        for bucket in cloned.iter() {
+            assert_eq!(copy.get(&bucket.slot), &[bucket.key; 40]);
+            let original = table.find(u64::from(bucket.key), |b| b.key == bucket.key);
+            assert_ne!(original.map(|b| b.slot.0), Some(bucket.slot.0));
+        }
+        #[cfg(all(feature = "std", debug_assertions))]
+        {
+            let stray = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| table.clone()));
+            assert!(stray.is_err(), "a stray clone must panic");
+        }
     }
 
     #[test]

@@ -114,24 +114,15 @@ mod sealed {
         }
         /// Bytes held beside the table, plus `len` buckets' own heap.
         fn side_bytes<K, V>(side: &Self::Side<K, V>, len: usize) -> usize;
-        /// Copies the table. A pooled table's copy still refers to the
-        /// original pool until `rebase_bucket` moves each bucket over.
+        /// Copies the table, whose side storage is `side`, for a map whose
+        /// side storage is `copy`, the `clone_side` of `side`.
         fn clone_table<K: Clone, V: Clone>(
             table: &HashTable<Self::Bucket<K, V>>,
+            side: &Self::Side<K, V>,
+            copy: &Self::Side<K, V>,
         ) -> HashTable<Self::Bucket<K, V>>;
         /// Clones the side storage slot for slot.
         fn clone_side<K: Clone, V: Clone>(side: &Self::Side<K, V>) -> Self::Side<K, V>;
-        /// Moves a bucket copied by `clone_table`, which still refers to
-        /// the entry in `original`, to the same entry in `copy`, the
-        /// `clone_side` of `original`. Nothing to do where the bucket holds
-        /// the value or its box. Does not panic.
-        fn rebase_bucket<K, V>(
-            original: &Self::Side<K, V>,
-            copy: &Self::Side<K, V>,
-            bucket: &mut Self::Bucket<K, V>,
-        ) {
-            let _ = (original, copy, bucket);
-        }
         /// Drops the entries no bucket in `live` refers to: the table
         /// dropped their buckets (a rehash interrupted by a panicking
         /// `Hash`).
@@ -318,6 +309,8 @@ mod sealed {
                 }
                 fn clone_table<K: Clone, V: Clone>(
                     table: &HashTable<Self::Bucket<K, V>>,
+                    (): &(),
+                    (): &(),
                 ) -> HashTable<Self::Bucket<K, V>> {
                     table.clone()
                 }
@@ -450,16 +443,14 @@ mod sealed {
         }
         fn clone_table<K: Clone, V: Clone>(
             table: &HashTable<PoolBucket<K, V>>,
+            side: &Pool<V>,
+            copy: &Pool<V>,
         ) -> HashTable<PoolBucket<K, V>> {
-            table.clone()
+            pool::clone_table(table, side, copy)
         }
         #[inline]
         fn clone_side<K: Clone, V: Clone>(side: &Pool<V>) -> Pool<V> {
             side.clone()
-        }
-        #[inline]
-        fn rebase_bucket<K, V>(original: &Pool<V>, copy: &Pool<V>, bucket: &mut PoolBucket<K, V>) {
-            copy.rebase(original, &mut bucket.slot);
         }
         fn release_unreferenced<'a, K: 'a, V: 'a>(
             side: &mut Pool<V>,
