@@ -584,7 +584,7 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     /// assert!(map.is_empty());
     /// ```
     pub fn clear(&mut self) {
-        St::clear(&mut self.table, &mut self.side);
+        St::clear_table(&mut self.table, &mut self.side);
     }
 }
 

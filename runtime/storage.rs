@@ -95,10 +95,19 @@ mod sealed {
             let _ = (side, additional);
             Ok(())
         }
-        /// Drops every entry, keeping the memory (a map's `clear`).
-        fn clear<K, V>(table: &mut HashTable<Self::Bucket<K, V>>, side: &mut Self::Side<K, V>) {
+        /// Drops every entry held beside the table. The table has been
+        /// cleared already, which dropped what it held itself.
+        fn clear<K, V>(side: &mut Self::Side<K, V>) {
             let _ = side;
+        }
+        /// Drops every entry, keeping the memory (a map's `clear`): the
+        /// table's, then those beside it.
+        fn clear_table<K, V>(
+            table: &mut HashTable<Self::Bucket<K, V>>,
+            side: &mut Self::Side<K, V>,
+        ) {
             table.clear();
+            Self::clear(side);
         }
         /// Runs first in a map's drop, before the table's and the side's
         /// own drops. Nothing to do where the table holds the entries.
@@ -426,7 +435,11 @@ mod sealed {
             side.try_reserve(additional)
         }
         #[inline]
-        fn clear<K, V>(table: &mut HashTable<PoolBucket<K, V>>, side: &mut Pool<V>) {
+        fn clear<K, V>(side: &mut Pool<V>) {
+            side.clear();
+        }
+        #[inline]
+        fn clear_table<K, V>(table: &mut HashTable<PoolBucket<K, V>>, side: &mut Pool<V>) {
             pool::clear_table(table, side);
         }
         #[inline]
