@@ -1196,11 +1196,7 @@ where
     /// assert_eq!(store.read(&1, |v| v.0[0]), Some(1));
     /// ```
     fn from(map: MapStore<K, V, S>) -> Self {
-        let Map {
-            table,
-            side,
-            hash_builder,
-        } = map;
+        let (table, side, hash_builder) = crate::pool::into_parts(map);
         let entries = Map::<K, V, V::Storage, ()> {
             table,
             side,

@@ -613,8 +613,9 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     /// assert_eq!(values, [1, 2]);
     /// ```
     pub fn into_unordered_values(self) -> IntoUnorderedValues<K, V, St> {
+        let (table, side, _) = crate::pool::into_parts(self);
         IntoUnorderedValues {
-            inner: St::into_values(self.table, self.side),
+            inner: St::into_values(table, side),
         }
     }
 
@@ -694,20 +695,7 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     /// assert!(map.is_empty());
     /// ```
     pub fn clear(&mut self) {
-        /// Clears the side storage after the table, also when a key's
-        /// `Drop` panics out of the table's clear: hashbrown then leaves
-        /// the table empty, and the values must not outlive their buckets.
-        struct ClearSide<'a, K, V, St: Storage>(&'a mut Side<K, V, St>);
-
-        impl<K, V, St: Storage> Drop for ClearSide<'_, K, V, St> {
-            fn drop(&mut self) {
-                St::clear(self.0);
-            }
-        }
-
-        let side = ClearSide::<K, V, St>(&mut self.side);
-        self.table.clear();
-        drop(side);
+        St::clear_table(&mut self.table, &mut self.side);
     }
 }
 
@@ -1016,6 +1004,14 @@ where
     }
 }
 
+/// Drops a pooled map's entries as std's map drops its pairs (see
+/// `StorageOps::drop_entries`); the fields' own drops do the rest.
+impl<K, V, St: Storage, S> Drop for Map<K, V, St, S> {
+    fn drop(&mut self) {
+        St::drop_entries(&mut self.table, &mut self.side);
+    }
+}
+
 impl<K, V, St: Storage, S: Default> Default for Map<K, V, St, S> {
     fn default() -> Self {
         Self::with_hasher(S::default())
@@ -1024,14 +1020,9 @@ impl<K, V, St: Storage, S: Default> Default for Map<K, V, St, S> {
 
 impl<K: Clone, V: Clone, St: Storage, S: Clone> Clone for Map<K, V, St, S> {
     fn clone(&self) -> Self {
-        // Values first, then the table, whose cloned slots still refer to
-        // the original values until they are rebased onto the cloned ones.
-        // Nothing can panic between the table's clone and the rebase.
+        // Values first, then the table, whose pooled buckets refer to them.
         let side = St::clone_side(&self.side);
-        let mut table = St::clone_table(&self.table);
-        for bucket in table.iter_mut() {
-            St::rebase_bucket(&self.side, &side, bucket);
-        }
+        let table = St::clone_table(&self.table, &self.side, &side);
         Map {
             table,
             side,
@@ -1171,8 +1162,9 @@ impl<K, V, St: Storage, S> IntoIterator for Map<K, V, St, S> {
     type Item = (K, V);
     type IntoIter = IntoIter<K, V, St>;
     fn into_iter(self) -> Self::IntoIter {
+        let (table, side, _) = crate::pool::into_parts(self);
         IntoIter {
-            inner: St::into_iter(self.table, self.side),
+            inner: St::into_iter(table, side),
         }
     }
 }

@@ -63,7 +63,11 @@ use core::mem::{self, align_of, size_of};
 use core::panic::UnwindSafe;
 use core::ptr::{self, NonNull};
 
+use hashbrown::hash_table::{self, HashTable};
 use hashbrown::TryReserveError;
+
+use crate::map::{Bucket, Map, Side};
+use crate::storage::Storage;
 
 /// Target size of a pool's first chunk.
 pub(crate) const FIRST_CHUNK_BYTES: usize = 1024;
@@ -123,24 +127,87 @@ pub(crate) struct PoolBucket<K, V> {
     pub(crate) slot: PoolSlot<V>,
 }
 
-/// A copy that refers to the same pool slot, only for the pooled storage's
-/// `clone_table` (hashbrown's `HashTable::clone` needs `Clone`), whose caller
-/// moves every copied bucket to the cloned pool with [`Pool::rebase`].
+/// A copy whose handle still refers to the original's pool slot: not a
+/// usable bucket until [`Pool::rebase`] moves its handle. Only for
+/// [`clone_table`], here, which needs it because hashbrown's
+/// `HashTable::clone` needs `Clone`, and which rebases every copy before
+/// anything else can see it. In debug builds with `std`, a clone made
+/// anywhere else panics, so a `table.clone()` added elsewhere fails every
+/// test that reaches it.
 ///
 /// `PoolBucket` is crate-private and no public item hands one out, so this
 /// impl is no door for outside code.
 impl<K: Clone, V> Clone for PoolBucket<K, V> {
     fn clone(&self) -> Self {
+        debug_assert!(
+            cloning::active(),
+            "PoolBucket::clone outside pool::clone_table: its copy aliases the original's slot"
+        );
         PoolBucket {
             key: self.key.clone(),
-            // SAFETY: the one use of this impl is `Pooled::clone_table`,
-            // whose caller (`Map::clone`) rebases every copy onto the cloned
-            // pool right after, running nothing in between; a copy dropped
-            // before that (a panicking `K::clone` unwinds out of the table's
-            // clone) releases nothing.
+            // SAFETY: the one caller is `clone_table`'s `HashTable::clone`
+            // (checked above in debug builds), which rebases every copy
+            // onto the cloned pool right after, running nothing in between;
+            // a copy dropped before that (a panicking `K::clone` unwinds out
+            // of the table's clone) releases nothing.
             slot: unsafe { self.slot.duplicate() },
         }
     }
+}
+
+/// Whether [`clone_table`] is cloning a table on this thread (debug builds
+/// with `std` only).
+mod cloning {
+    #[cfg(all(feature = "std", debug_assertions))]
+    std::thread_local! {
+        static ACTIVE: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
+    }
+
+    /// Marks this thread as cloning a table until dropped.
+    pub(super) struct Active(());
+
+    impl Active {
+        pub(super) fn start() -> Active {
+            #[cfg(all(feature = "std", debug_assertions))]
+            ACTIVE.with(|a| a.set(true));
+            Active(())
+        }
+    }
+
+    impl Drop for Active {
+        fn drop(&mut self) {
+            #[cfg(all(feature = "std", debug_assertions))]
+            ACTIVE.with(|a| a.set(false));
+        }
+    }
+
+    /// Always true where it cannot be told.
+    pub(super) fn active() -> bool {
+        #[cfg(all(feature = "std", debug_assertions))]
+        return ACTIVE.with(|a| a.get());
+        #[cfg(not(all(feature = "std", debug_assertions)))]
+        true
+    }
+}
+
+/// The copy of a pooled table whose pool `copy` is `original`'s clone
+/// ([`Pool::clone`], slot for slot): the same buckets in the same places,
+/// keys cloned, each handle moved to the same slot of `copy`. The copies'
+/// handles refer to `original` only inside this function.
+pub(crate) fn clone_table<K: Clone, V>(
+    table: &HashTable<PoolBucket<K, V>>,
+    original: &Pool<V>,
+    copy: &Pool<V>,
+) -> HashTable<PoolBucket<K, V>> {
+    let active = cloning::Active::start();
+    // If a key's `clone` panics, hashbrown drops the copies made so far,
+    // which releases nothing (dropping a handle frees no slot).
+    let mut cloned = table.clone();
+    drop(active);
+    for bucket in cloned.iter_mut() {
+        copy.rebase(original, &mut bucket.slot);
+    }
+    cloned
 }
 
 /// Chunk sizes for a slot size, as log2 of the slot counts.
@@ -712,7 +779,7 @@ impl<V> Pool<V> {
 /// A pool emptied through the table's handles, in the table's order. It
 /// has forgotten which slots hold values (its bitmap is clear): each value
 /// leaves through its handle, moved out by [`take`](Emptying::take) or
-/// dropped by [`discard`](Emptying::discard), and a value whose handle is
+/// dropped with its key by [`drop_entry`](Emptying::drop_entry), and a value whose handle is
 /// never given back is leaked, never dropped twice. Neither touches the
 /// bitmap, the free list or the slot's index: a drain costs one read of
 /// each value.
@@ -730,13 +797,6 @@ impl<V> Emptying<V> {
         unsafe { slot.0.read() }
     }
 
-    /// Drops the value in its slot.
-    #[inline]
-    pub(crate) fn discard(&mut self, slot: PoolSlot<V>) {
-        // SAFETY: as in `take`: the value is dropped exactly once.
-        unsafe { ptr::drop_in_place(slot.0.as_ptr()) }
-    }
-
     /// The emptied pool, with its chunks, ready for reuse. Values whose
     /// handles were not given back are leaked.
     pub(crate) fn finish(&mut self) -> Pool<V> {
@@ -745,6 +805,144 @@ impl<V> Emptying<V> {
         // no bit is set.
         pool.clear();
         pool
+    }
+
+    /// Drops an entry as std's map drops a `(K, V)`: the key, then the
+    /// value, and the value even when the key's `Drop` panics (dropped
+    /// while that panic unwinds, as a tuple's drop glue does).
+    #[inline]
+    pub(crate) fn drop_entry<K>(&mut self, bucket: PoolBucket<K, V>) {
+        /// Owns a value of an emptying pool; drops it when dropped.
+        struct Owned<V>(PoolSlot<V>);
+
+        impl<V> Drop for Owned<V> {
+            fn drop(&mut self) {
+                // SAFETY: the handle came from the table of this emptying
+                // pool, so its value is initialized and (the bitmap being
+                // clear) recorded nowhere else; it was consumed into this
+                // guard, which is dropped once, inside `drop_entry`, while
+                // the pool and its chunks are borrowed: the value is
+                // dropped exactly once, in place.
+                unsafe { ptr::drop_in_place((self.0).0.as_ptr()) }
+            }
+        }
+
+        let PoolBucket { key, slot } = bucket;
+        let value = Owned(slot);
+        drop(key);
+        drop(value);
+    }
+
+    /// Drops `entries`, the table's buckets of this pool, one entry at a
+    /// time, as std's map drops its `(K, V)` pairs: key then value. If a
+    /// destructor panics, the entries not reached yet are leaked, keys and
+    /// values, as std's map leaks them; nothing is dropped while that panic
+    /// unwinds except the value of the entry whose key panicked.
+    pub(crate) fn drop_entries<K, I>(&mut self, entries: &mut I)
+    where
+        I: Iterator<Item = PoolBucket<K, V>>,
+    {
+        /// Leaks the entries left in the iterator, so that the table's own
+        /// drop (or a drain's) finds none left to drop while unwinding.
+        struct LeakRest<'a, I: Iterator>(&'a mut I);
+
+        impl<I: Iterator> Drop for LeakRest<'_, I> {
+            fn drop(&mut self) {
+                self.0.by_ref().for_each(mem::forget);
+            }
+        }
+
+        let rest = LeakRest(entries);
+        for bucket in rest.0.by_ref() {
+            self.drop_entry(bucket);
+        }
+    }
+}
+
+/// Drops every entry of a pooled table, leaving the table and `pool` empty
+/// with their memory: a map's `clear`, and its drop.
+///
+/// When keys and values both need dropping, each entry goes as std's map
+/// drops a `(K, V)` ([`Emptying::drop_entry`]), in the table's order, and a
+/// panicking destructor leaks the entries after it, as std's does: no
+/// destructor runs while one unwinds, except the panicking key's own value
+/// (std's too), so two panicking destructors abort where std's abort and
+/// nowhere else. Otherwise only one of the two can panic, and the table is
+/// cleared first, then the pool (in memory order, or not at all when the
+/// values need no drop).
+pub(crate) fn clear_table<K, V>(table: &mut HashTable<PoolBucket<K, V>>, pool: &mut Pool<V>) {
+    if mem::needs_drop::<K>() && mem::needs_drop::<V>() {
+        /// The walk: on its way out, normal or unwinding, it leaks what is
+        /// left (nothing, unless a destructor panicked) and puts the pool
+        /// back, emptied, with its chunks.
+        struct Walk<'a, K, V> {
+            drain: hash_table::Drain<'a, PoolBucket<K, V>>,
+            pool: Emptying<V>,
+            home: &'a mut Pool<V>,
+        }
+
+        impl<K, V> Drop for Walk<'_, K, V> {
+            fn drop(&mut self) {
+                self.drain.by_ref().for_each(mem::forget);
+                *self.home = self.pool.finish();
+            }
+        }
+
+        let mut walk = Walk {
+            drain: table.drain(),
+            pool: mem::replace(pool, Pool::new()).emptying(),
+            home: pool,
+        };
+        let Walk { drain, pool, .. } = &mut walk;
+        pool.drop_entries(drain);
+    } else {
+        /// Clears the pool after the table, also when a key's `Drop`
+        /// panics out of the table's clear (the values then need no drop:
+        /// the pool only resets its books).
+        struct ClearPool<'a, V>(&'a mut Pool<V>);
+
+        impl<V> Drop for ClearPool<'_, V> {
+            fn drop(&mut self) {
+                self.0.clear();
+            }
+        }
+
+        let pool = ClearPool(pool);
+        table.clear();
+        drop(pool);
+    }
+}
+
+/// A map's fields, moved out of it without running its `Drop` (for
+/// `into_iter` and the like, which hand the entries to their new owner).
+/// That `Drop` only drops a pooled map's entries ahead of the fields' own
+/// drops, so skipping it loses nothing: the fields are dropped wherever they
+/// end up.
+#[allow(clippy::type_complexity)]
+pub(crate) fn into_parts<K, V, St: Storage, S>(
+    map: Map<K, V, St, S>,
+) -> (HashTable<Bucket<K, V, St>>, Side<K, V, St>, S) {
+    let map = mem::ManuallyDrop::new(map);
+    // SAFETY: each field is read exactly once, out of a map that is never
+    // used or dropped again (it is in a `ManuallyDrop` that goes out of scope
+    // here), so each field ends up with one owner.
+    unsafe {
+        (
+            ptr::read(&map.table),
+            ptr::read(&map.side),
+            ptr::read(&map.hash_builder),
+        )
+    }
+}
+
+/// A pooled map's drop: when keys and values both need dropping, drops the
+/// entries as [`clear_table`] does, so that a panicking key's `Drop` is not
+/// followed by the pool's drop of every value while the panic unwinds (std's
+/// map leaks them). Otherwise the table's and the pool's own drops do it:
+/// only one of the two can panic.
+pub(crate) fn drop_table<K, V>(table: &mut HashTable<PoolBucket<K, V>>, pool: &mut Pool<V>) {
+    if mem::needs_drop::<K>() && mem::needs_drop::<V>() {
+        clear_table(table, pool);
     }
 }
 
@@ -1315,6 +1513,33 @@ mod tests {
         let sum = pool.into_values().fold(0u64, |n, v| n + u64::from(v));
         let kept_sum: u64 = kept.iter().map(|&v| u64::from(v) + 1).sum();
         assert_eq!(sum, kept_sum + (0..1500u64).sum::<u64>());
+    }
+
+    /// A bucket's `Clone` outside `clone_table` would alias the original's
+    /// slot: it panics in debug builds, and `clone_table` rebases.
+    #[test]
+    fn buckets_are_cloned_only_by_clone_table() {
+        let mut pool = Pool::<[u8; 40]>::new();
+        let mut table = HashTable::new();
+        for i in 0..100u8 {
+            let bucket = PoolBucket {
+                key: i,
+                slot: pool.insert([i; 40]),
+            };
+            table.insert_unique(u64::from(i), bucket, |b| u64::from(b.key));
+        }
+        let copy = pool.clone();
+        let cloned = clone_table(&table, &pool, &copy);
+        for bucket in cloned.iter() {
+            assert_eq!(copy.get(&bucket.slot), &[bucket.key; 40]);
+            let original = table.find(u64::from(bucket.key), |b| b.key == bucket.key);
+            assert_ne!(original.map(|b| b.slot.0), Some(bucket.slot.0));
+        }
+        #[cfg(all(feature = "std", debug_assertions))]
+        {
+            let stray = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| table.clone()));
+            assert!(stray.is_err(), "a stray clone must panic");
+        }
     }
 
     #[test]

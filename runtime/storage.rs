@@ -100,30 +100,38 @@ mod sealed {
         fn clear<K, V>(side: &mut Self::Side<K, V>) {
             let _ = side;
         }
+        /// Drops every entry, keeping the memory (a map's `clear`): the
+        /// table's, then those beside it.
+        fn clear_table<K, V>(
+            table: &mut HashTable<Self::Bucket<K, V>>,
+            side: &mut Self::Side<K, V>,
+        ) {
+            table.clear();
+            Self::clear(side);
+        }
+        /// Runs first in a map's drop, before the table's and the side's
+        /// own drops. Nothing to do where the table holds the entries.
+        fn drop_entries<K, V>(
+            table: &mut HashTable<Self::Bucket<K, V>>,
+            side: &mut Self::Side<K, V>,
+        ) {
+            let _ = (table, side);
+        }
         /// Releases spare room beside the table.
         fn shrink_to_fit<K, V>(side: &mut Self::Side<K, V>) {
             let _ = side;
         }
         /// Bytes held beside the table, plus `len` buckets' own heap.
         fn side_bytes<K, V>(side: &Self::Side<K, V>, len: usize) -> usize;
-        /// Copies the table. A pooled table's copy still refers to the
-        /// original pool until `rebase_bucket` moves each bucket over.
+        /// Copies the table, whose side storage is `side`, for a map whose
+        /// side storage is `copy`, the `clone_side` of `side`.
         fn clone_table<K: Clone, V: Clone>(
             table: &HashTable<Self::Bucket<K, V>>,
+            side: &Self::Side<K, V>,
+            copy: &Self::Side<K, V>,
         ) -> HashTable<Self::Bucket<K, V>>;
         /// Clones the side storage slot for slot.
         fn clone_side<K: Clone, V: Clone>(side: &Self::Side<K, V>) -> Self::Side<K, V>;
-        /// Moves a bucket copied by `clone_table`, which still refers to
-        /// the entry in `original`, to the same entry in `copy`, the
-        /// `clone_side` of `original`. Nothing to do where the bucket holds
-        /// the value or its box. Does not panic.
-        fn rebase_bucket<K, V>(
-            original: &Self::Side<K, V>,
-            copy: &Self::Side<K, V>,
-            bucket: &mut Self::Bucket<K, V>,
-        ) {
-            let _ = (original, copy, bucket);
-        }
         /// Drops the entries no bucket in `live` refers to: the table
         /// dropped their buckets (a rehash interrupted by a panicking
         /// `Hash`).
@@ -310,6 +318,8 @@ mod sealed {
                 }
                 fn clone_table<K: Clone, V: Clone>(
                     table: &HashTable<Self::Bucket<K, V>>,
+                    (): &(),
+                    (): &(),
                 ) -> HashTable<Self::Bucket<K, V>> {
                     table.clone()
                 }
@@ -429,6 +439,14 @@ mod sealed {
             side.clear();
         }
         #[inline]
+        fn clear_table<K, V>(table: &mut HashTable<PoolBucket<K, V>>, side: &mut Pool<V>) {
+            pool::clear_table(table, side);
+        }
+        #[inline]
+        fn drop_entries<K, V>(table: &mut HashTable<PoolBucket<K, V>>, side: &mut Pool<V>) {
+            pool::drop_table(table, side);
+        }
+        #[inline]
         fn shrink_to_fit<K, V>(side: &mut Pool<V>) {
             side.shrink_to_fit();
         }
@@ -438,16 +456,14 @@ mod sealed {
         }
         fn clone_table<K: Clone, V: Clone>(
             table: &HashTable<PoolBucket<K, V>>,
+            side: &Pool<V>,
+            copy: &Pool<V>,
         ) -> HashTable<PoolBucket<K, V>> {
-            table.clone()
+            pool::clone_table(table, side, copy)
         }
         #[inline]
         fn clone_side<K: Clone, V: Clone>(side: &Pool<V>) -> Pool<V> {
             side.clone()
-        }
-        #[inline]
-        fn rebase_bucket<K, V>(original: &Pool<V>, copy: &Pool<V>, bucket: &mut PoolBucket<K, V>) {
-            copy.rebase(original, &mut bucket.slot);
         }
         fn release_unreferenced<'a, K: 'a, V: 'a>(
             side: &mut Pool<V>,
@@ -586,11 +602,9 @@ mod sealed {
 
     impl<K, V> Drop for PoolIntoIter<K, V> {
         fn drop(&mut self) {
-            // The values not yielded leave through their handles; if one's
-            // destructor panics, the rest are leaked, never dropped twice.
-            for bucket in self.inner.by_ref() {
-                self.pool.discard(bucket.slot);
-            }
+            // The entries not yielded, key then value, as std's; if a
+            // destructor panics, the rest are leaked, as std's are.
+            self.pool.drop_entries(&mut self.inner);
         }
     }
 
@@ -604,12 +618,10 @@ mod sealed {
 
     impl<K, V> Drop for PoolDrain<'_, K, V> {
         fn drop(&mut self) {
-            // The entries not yielded: keys and values. If a destructor
-            // panics, the map's pool stays empty and the rest is leaked,
-            // never dropped twice.
-            for bucket in self.inner.by_ref() {
-                self.pool.discard(bucket.slot);
-            }
+            // The entries not yielded, key then value, as std's. If a
+            // destructor panics, the map's pool stays empty and the rest is
+            // leaked, as std's is, never dropped twice.
+            self.pool.drop_entries(&mut self.inner);
             *self.home = self.pool.finish();
         }
     }
