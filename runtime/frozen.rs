@@ -53,26 +53,41 @@ use crate::storage::Storage;
 /// Measured against the power of two below (λ 3 to 6): the build 1.6-2.3x
 /// faster at N = 1e3-1e6 for `u64` entries, lookups within the noise.
 const LAMBDA: usize = 3;
-/// Seeds tried before falling back to the sorted layout.
-const ATTEMPTS: u64 = 4;
+/// Seeds tried before falling back to the sorted layout. Each seed
+/// conditions every hash anew (see [`condition`]), so a seed that jams
+/// leaves the next one an independent chance.
+const ATTEMPTS: u64 = 8;
 /// One spare slot per this many entries (remapped below `n`).
 const SLACK: usize = 16;
-/// A bucket of more keys than this means the hash's high bits, which pick
-/// the bucket, do not spread the keys (with a good hasher the largest of a
-/// million buckets of on average 3 keys holds about 15; an identity
-/// hasher's hashes of small integers have all-zero high bits): the store
-/// takes the sorted layout rather than search pilots for such a bucket.
+/// A bucket of more keys than this after conditioning means the seed was
+/// unlucky (with a good mixer the largest of a million buckets of on
+/// average 3 keys holds about 15): the build tries the next seed rather
+/// than search pilots for such a bucket.
 const BUCKET_MAX: usize = 64;
 /// Pilot tries per entry (plus one full range of pilots) before the search
-/// gives up a seed, and after every seed, takes the sorted layout: over 10x
-/// what a search for a good hasher's keys takes on average. Keys whose
-/// hashes differ in the same few bits from bucket to bucket make every
-/// bucket the same rigid shape of slots, and a table of such shapes jams
-/// before it is full; this bounds the build then.
+/// gives up a seed: over 10x what a search takes on average. This bounds
+/// the build whatever the keys.
 const TRIES_PER_ENTRY: usize = 128;
 /// Multipliers of the slot function (odd; from splitmix64).
 const MIX_PILOT: u64 = 0x9e37_79b9_7f4a_7c15;
 const MIX_SLOT: u64 = 0xbf58_476d_1ce4_e5b9;
+/// The multiplier of [`condition`] (odd; from splitmix64's finalizer).
+const MIX_HASH: u64 = 0x94d0_49bb_1331_11eb;
+
+/// The user's 64-bit hash, conditioned before it picks a bucket and a slot:
+/// a folded multiply (the full 128-bit product of the seeded hash and an
+/// odd constant, its halves xored), as foldhash itself mixes. Structured
+/// hashes (an identity hasher's small integers, keys that differ only in
+/// high or low bits, a fast hasher's sequential outputs) otherwise crowd
+/// into a few buckets or give every bucket the same rigid shape of slots,
+/// and the search then jams. Equal hashes stay equal, so equal keys still
+/// meet; distinct hashes that the fold happens to merge (about one pair in
+/// 2^64) only make that seed fail.
+#[inline]
+fn condition(hash: u64, seed: u64) -> u64 {
+    let product = u128::from(hash ^ seed) * u128::from(MIX_HASH);
+    (product as u64) ^ ((product >> 64) as u64)
+}
 
 // ---------------------------------------------------------------------------
 // Storage of the entries
@@ -164,8 +179,11 @@ enum Lookup {
 
 #[derive(Clone)]
 struct Perfect {
-    /// Mixed into every pilot (changes between attempts).
+    /// Conditions every hash and is mixed into every pilot (changes
+    /// between attempts).
     seed: u64,
+    /// Which attempt's seed found the pilots (0 for the first).
+    attempt: u8,
     /// The number of entries (slots `>= n` are remapped), kept here so
     /// that a lookup does not read it through the entries' enum.
     n: usize,
@@ -222,9 +240,9 @@ fn tag_of(hash: u64) -> u8 {
 
 impl Perfect {
     #[inline]
-    fn index(&self, hash: u64) -> usize {
-        let pilot = self.pilots[(hash >> self.shift) as usize];
-        let slot = slot_of(hash, pilot_key(pilot, self.seed), self.slots);
+    fn index(&self, x: u64) -> usize {
+        let pilot = self.pilots[(x >> self.shift) as usize];
+        let slot = slot_of(x, pilot_key(pilot, self.seed), self.slots);
         if slot < self.n {
             slot
         } else {
@@ -356,10 +374,11 @@ fn search(
     Some((pilots, slot))
 }
 
-/// Removes every key but the last of each set of equal keys (`hashes` in
-/// `items` order; `groups` made from them). Returns whether two distinct
-/// keys share a hash, and whether any entry was removed (then `groups` is
-/// stale). Equal keys have equal hashes, so they meet in one bucket.
+/// Removes every key but the last of each set of equal keys (`hashes`, the
+/// user's, in `items` order; `groups` made from their conditioned values).
+/// Returns whether two distinct keys share a (user's) hash, and whether any
+/// entry was removed (then `groups` is stale). Equal keys have equal hashes,
+/// so they meet in one bucket.
 fn dedup<K: Eq, V>(
     items: &mut Vec<(K, V)>,
     hashes: &mut Vec<u64>,
@@ -400,7 +419,13 @@ fn dedup<K: Eq, V>(
                     }
                     continue;
                 }
-                if items[a].0 == items[run[l] as usize].0 {
+                let b = run[l] as usize;
+                if hashes[a] != hashes[b] {
+                    // The conditioning merged two distinct hashes: not a
+                    // collision of the user's hashes (that seed fails).
+                    continue;
+                }
+                if items[a].0 == items[b].0 {
                     // Indices increase along a run of equal hashes, so
                     // `run[l]` is the later entry: it wins.
                     if removed.is_empty() {
@@ -563,21 +588,36 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
             .map(|(k, _)| hash_builder.hash_one(k))
             .collect();
         let buckets_for = |n: usize| (n / LAMBDA).max(2).next_power_of_two();
-        let mut groups = Groups::new(&hashes, buckets_for(items.len()));
+        let conditioned = |hashes: &[u64], seed: u64| -> Vec<u64> {
+            hashes.iter().map(|&h| condition(h, seed)).collect()
+        };
+        // Duplicates meet in one bucket of the first seed's groups (equal
+        // keys, equal hashes, equal conditioned hashes).
+        let first_seed = splitmix(0);
+        let mut mixed = conditioned(&hashes, first_seed);
+        let mut groups = Groups::new(&mixed, buckets_for(items.len()));
         let (collision, removed) = dedup(&mut items, &mut hashes, &mut groups);
         let n = items.len();
         if removed {
             // As many buckets as the distinct keys need, not the input
             // (a million pairs over nine keys want four buckets).
-            groups = Groups::new(&hashes, buckets_for(n));
+            mixed = conditioned(&hashes, first_seed);
+            groups = Groups::new(&mixed, buckets_for(n));
         }
-        if !collision && groups.largest() <= BUCKET_MAX {
+        if !collision {
             let slots = n + n / SLACK + 1;
             for attempt in 0..ATTEMPTS {
+                let seed = splitmix(attempt);
+                if attempt > 0 {
+                    mixed = conditioned(&hashes, seed);
+                    groups = Groups::new(&mixed, buckets_for(n));
+                }
+                if groups.largest() > BUCKET_MAX {
+                    continue;
+                }
                 // Each seed gets its own budget: an unlucky seed can need
                 // many more tries than the average, and the next one may not.
                 let mut budget = TRIES_PER_ENTRY * n + usize::from(u16::MAX) + 1;
-                let seed = crate::frozen::splitmix(attempt);
                 let Some((pilots, slot)) = search(&groups, slots, seed, &mut budget) else {
                     continue;
                 };
@@ -600,14 +640,15 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
                     dest[i as usize] = if s < n { s as u32 } else { remap[s - n] };
                 }
                 let mut tags = vec![0u8; n];
-                for (&d, &h) in dest.iter().zip(&hashes) {
-                    tags[d as usize] = tag_of(h);
+                for (&d, &x) in dest.iter().zip(&mixed) {
+                    tags[d as usize] = tag_of(x);
                 }
-                drop((hashes, groups, slot));
+                drop((hashes, mixed, groups, slot));
                 return FrozenStore {
                     entries: Entries::scattered(items, &dest, apart),
                     lookup: Lookup::Perfect(Perfect {
                         seed,
+                        attempt: attempt as u8,
                         n,
                         slots,
                         shift: shift_for(pilots.len()),
@@ -699,28 +740,36 @@ impl<K, V, S> FrozenStore<K, V, S> {
     /// The layout this store picked when it was built, and why.
     ///
     /// ```
+    /// use std::hash::{BuildHasherDefault, DefaultHasher};
     /// use mapstore::{FrozenIndex, FrozenStore};
     ///
     /// let small: FrozenStore<u64, u64> = (0..4).map(|i| (i, i)).collect();
     /// assert_eq!(small.plan().index, FrozenIndex::Scan);
     ///
-    /// let large: FrozenStore<u64, [u8; 256]> = (0..1000).map(|i| (i, [0; 256])).collect();
+    /// // A fixed hasher (SipHash with zero keys): the same layout in every
+    /// // process, whatever the default hasher's seed.
+    /// let fixed = BuildHasherDefault::<DefaultHasher>::default();
+    /// let large = FrozenStore::from_iter_with_hasher((0..1000u64).map(|i| (i, [0u8; 256])), fixed);
     /// let plan = large.plan();
     /// assert_eq!(plan.index, FrozenIndex::Perfect);
     /// assert!(plan.values_apart);
     /// println!("{plan}");
     /// ```
     pub fn plan(&self) -> FrozenPlan {
-        let (index, buckets, remapped, fingerprints, collision) = match &self.lookup {
-            Lookup::Scan => (FrozenIndex::Scan, 0, 0, false, false),
+        let (index, buckets, remapped, fingerprints, collision, seeds) = match &self.lookup {
+            Lookup::Scan => (FrozenIndex::Scan, 0, 0, false, false, 0),
             Lookup::Perfect(p) => (
                 FrozenIndex::Perfect,
                 p.pilots.len(),
                 p.remap.len(),
                 !p.tags.is_empty(),
                 false,
+                u32::from(p.attempt) + 1,
             ),
-            Lookup::Sorted { collision, .. } => (FrozenIndex::Sorted, 0, 0, false, *collision),
+            Lookup::Sorted { collision, .. } => {
+                let seeds = if *collision { 0 } else { ATTEMPTS as u32 };
+                (FrozenIndex::Sorted, 0, 0, false, *collision, seeds)
+            }
         };
         FrozenPlan {
             key_type: core::any::type_name::<K>(),
@@ -734,6 +783,7 @@ impl<K, V, S> FrozenStore<K, V, S> {
             buckets,
             spare_slots: remapped,
             hash_collision: collision,
+            seeds_tried: seeds,
             bytes: self.memory_usage(),
         }
     }
@@ -856,9 +906,9 @@ impl<K, V, S: BuildHasher> FrozenStore<K, V, S> {
     fn find<Q: Hash + Equivalent<K> + ?Sized>(&self, key: &Q) -> Option<usize> {
         match &self.lookup {
             Lookup::Perfect(p) => {
-                let hash = self.hash_builder.hash_one(key);
-                let i = p.index(hash);
-                if *p.tags.get(i)? != tag_of(hash) {
+                let x = condition(self.hash_builder.hash_one(key), p.seed);
+                let i = p.index(x);
+                if *p.tags.get(i)? != tag_of(x) {
                     return None;
                 }
                 key.equivalent(self.entries.key(i)).then_some(i)
@@ -906,9 +956,9 @@ impl<K, V, S: BuildHasher> FrozenStore<K, V, S> {
         // entries that compares the key and yields the pair (measured
         // faster than finding the slot first and matching again).
         if let Lookup::Perfect(p) = &self.lookup {
-            let hash = self.hash_builder.hash_one(key);
-            let i = p.index(hash);
-            if *p.tags.get(i)? != tag_of(hash) {
+            let x = condition(self.hash_builder.hash_one(key), p.seed);
+            let i = p.index(x);
+            if *p.tags.get(i)? != tag_of(x) {
                 return None;
             }
             return match &self.entries {
@@ -962,8 +1012,11 @@ impl<K, V, S: BuildHasher> FrozenStore<K, V, S> {
 /// How a [`FrozenStore`] finds a key.
 ///
 /// ```
+/// use std::hash::{BuildHasherDefault, DefaultHasher};
 /// use mapstore::{FrozenIndex, FrozenStore};
-/// let store: FrozenStore<u8, u8> = (0..100).map(|i| (i, i)).collect();
+///
+/// let fixed = BuildHasherDefault::<DefaultHasher>::default(); // same layout in every process
+/// let store = FrozenStore::from_iter_with_hasher((0..100u8).map(|i| (i, i)), fixed);
 /// assert_eq!(store.plan().index, FrozenIndex::Perfect);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -997,10 +1050,12 @@ impl FrozenIndex {
 /// one line: what, why, `N` and bytes per entry.
 ///
 /// ```
+/// use std::hash::{BuildHasherDefault, DefaultHasher};
 /// use mapstore::FrozenStore;
 ///
-/// let store: FrozenStore<String, [u64; 32]> =
-///     (0..1000).map(|i| (i.to_string(), [i; 32])).collect();
+/// let fixed = BuildHasherDefault::<DefaultHasher>::default(); // same layout in every process
+/// let store =
+///     FrozenStore::from_iter_with_hasher((0..1000u64).map(|i| (i.to_string(), [i; 32])), fixed);
 /// let plan = store.plan();
 /// assert!(plan.values_apart && plan.fingerprints);
 /// assert_eq!(plan.len, 1000);
@@ -1034,6 +1089,11 @@ pub struct FrozenPlan {
     /// For [`FrozenIndex::Sorted`]: whether distinct keys shared a hash
     /// (otherwise no perfect hash was found).
     pub hash_collision: bool,
+    /// How many seeds the perfect hash's search tried (each conditions the
+    /// user's hashes anew with a folded multiply before they pick buckets
+    /// and slots): 1 when the first seed's search succeeded; 0 for a scan
+    /// or when distinct keys share a hash (no search).
+    pub seeds_tried: u32,
     /// [`FrozenStore::memory_usage`].
     pub bytes: usize,
 }
@@ -1103,7 +1163,8 @@ impl fmt::Display for FrozenPlan {
             )?,
             FrozenIndex::Perfect => write!(
                 f,
-                "{} buckets with 16-bit pilots, {} spare slot{} remapped: one pilot and one entry per lookup",
+                "hashes conditioned by a folded multiply, seed {} of {ATTEMPTS}; {} buckets with 16-bit pilots, {} spare slot{} remapped: one pilot and one entry per lookup",
+                self.seeds_tried,
                 self.buckets,
                 self.spare_slots,
                 if self.spare_slots == 1 { "" } else { "s" }
@@ -1111,8 +1172,10 @@ impl fmt::Display for FrozenPlan {
             FrozenIndex::Sorted if self.hash_collision => {
                 f.write_str("distinct keys share a 64-bit hash: binary search, correct but slow")?
             }
-            FrozenIndex::Sorted => f.write_str(
-                "no perfect hash found, the hash's high bits do not spread these keys: binary search, correct but slow",
+            FrozenIndex::Sorted => write!(
+                f,
+                "no perfect hash found under {} conditioning seeds: binary search, correct but slow",
+                self.seeds_tried
             )?,
         }
         if self.values_apart {

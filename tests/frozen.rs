@@ -347,13 +347,12 @@ impl Hasher for IdentityHasher {
 }
 
 #[test]
-fn an_identity_hasher_gets_correct_answers_without_a_long_build() {
-    // `nohash`-style hashers: small integers (high bits all zero, every key
-    // in bucket 0), integers with all-zero low bits, and integers whose
-    // hashes differ in the same few bits from bucket to bucket (each bucket
-    // the same rigid shape of slots). The build once searched pilots for a
-    // bucket of every key without end; now it takes the sorted layout, says
-    // why, and answers right.
+fn an_identity_hasher_still_gets_the_perfect_index() {
+    // `nohash`-style hashers: small integers (high bits all zero), integers
+    // with all-zero low bits, and integers whose hashes differ in the same
+    // few bits from bucket to bucket. The store conditions every hash
+    // before it picks a bucket and a slot, so none of them needs the sorted
+    // layout (they once took it, and once made the build spin).
     let small: Vec<(u64, u64)> = (0..20_000).map(|i| (i, i * 3)).collect();
     let shifted: Vec<(u64, u64)> = (0..2_000).map(|i| (i << 40, i)).collect();
     let rigid: Vec<(u64, u64)> = (0..8192u64)
@@ -368,10 +367,103 @@ fn an_identity_hasher_gets_correct_answers_without_a_long_build() {
             .collect();
         let mut frozen = FrozenStore::from_iter_with_hasher(items.iter().copied(), Identity);
         let plan = frozen.plan();
-        assert_eq!(plan.index, FrozenIndex::Sorted, "{plan}");
-        assert!(!plan.hash_collision);
-        assert!(plan.to_string().contains("do not spread"), "{plan}");
+        assert_eq!(plan.index, FrozenIndex::Perfect, "{plan}");
         agree(&mut frozen, &model, &misses);
+    }
+}
+
+/// The structured key sets that once sent a build to the sorted layout
+/// under some seeds of the default hasher, as `(name, keys)`.
+fn structured_u64(n: u64) -> Vec<(&'static str, Vec<u64>)> {
+    vec![
+        ("sequential", (0..n).collect()),
+        ("<< 32", (0..n).map(|i| i << 32).collect()),
+        ("* 4096", (0..n).map(|i| i * 4096).collect()),
+        ("<< 40", (0..n).map(|i| i << 40).collect()),
+        ("from u64::MAX down", (0..n).map(|i| u64::MAX - i).collect()),
+    ]
+}
+
+fn structured_strings(n: u64) -> Vec<(&'static str, Vec<String>)> {
+    vec![
+        (
+            "url paths",
+            (0..n)
+                .map(|i| format!("/api/v1/users/{}/orders/{}", i / 7, i % 7))
+                .collect(),
+        ),
+        (
+            "zero-padded ids",
+            (0..n).map(|i| format!("{i:08}")).collect(),
+        ),
+        ("decimal", (0..n).map(|i| i.to_string()).collect()),
+    ]
+}
+
+/// Builds `keys` under `hasher` and asserts the perfect index and that
+/// every key is found.
+fn assert_perfect<K, S>(what: &str, keys: &[K], hasher: S)
+where
+    K: Hash + Eq + Clone + Debug,
+    S: BuildHasher,
+{
+    let store = FrozenStore::from_iter_with_hasher(
+        keys.iter().cloned().enumerate().map(|(i, k)| (k, i)),
+        hasher,
+    );
+    let plan = store.plan();
+    assert_eq!(plan.index, FrozenIndex::Perfect, "{what}: {plan}");
+    for (i, k) in keys.iter().enumerate() {
+        assert_eq!(store.get(k), Some(&i), "{what}: {k:?}");
+    }
+}
+
+/// The default hasher (foldhash) under explicit seeds, both its per-process
+/// seed and its per-map one: what a process's random seed would pick.
+fn foldhash_seeded(seed: u64) -> foldhash::fast::SeedableRandomState {
+    let shared: &'static foldhash::SharedSeed =
+        Box::leak(Box::new(foldhash::SharedSeed::from_u64(splitmix(seed))));
+    foldhash::fast::SeedableRandomState::with_seed(splitmix(!seed), shared)
+}
+
+#[test]
+fn structured_keys_get_the_perfect_index_under_every_seed() {
+    // 200 seeds of the default hasher (the per-process seed differs in
+    // each), std's SipHash with fresh random keys, and an identity hasher:
+    // no build may take the sorted layout.
+    for seed in 0..200 {
+        let n = if seed % 20 == 0 { 20_000 } else { 1_000 };
+        for (what, keys) in structured_u64(n) {
+            assert_perfect(
+                &format!("u64 {what}, seed {seed}"),
+                &keys,
+                foldhash_seeded(seed),
+            );
+        }
+        let small: Vec<u32> = (0..n as u32).collect();
+        assert_perfect(
+            &format!("u32 sequential, seed {seed}"),
+            &small,
+            foldhash_seeded(seed),
+        );
+        if seed % 4 == 0 {
+            for (what, keys) in structured_strings(n) {
+                assert_perfect(
+                    &format!("{what}, seed {seed}"),
+                    &keys,
+                    foldhash_seeded(seed),
+                );
+            }
+        }
+    }
+    for round in 0..8 {
+        for (what, keys) in structured_u64(1_000) {
+            let hasher = std::hash::RandomState::new();
+            assert_perfect(&format!("{what}, SipHash round {round}"), &keys, hasher);
+        }
+    }
+    for (what, keys) in structured_u64(5_000) {
+        assert_perfect(&format!("{what}, identity hasher"), &keys, Identity);
     }
 }
 
