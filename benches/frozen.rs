@@ -34,7 +34,7 @@ use frozen_collections::FzHashMap;
 use indexmap::IndexMap;
 use mapstore::{DefaultHashBuilder, FrozenStore};
 use mapstore_testkit::alloc::{malloc, Counting, Meter};
-use mapstore_testkit::data::{Key, Keys, Pod, Value};
+use mapstore_testkit::data::{shuffle, splitmix, Key, Keys, Pod, Value};
 use mapstore_testkit::race::Race;
 
 #[global_allocator]
@@ -155,6 +155,51 @@ struct Cell {
     spread: [f64; 3],
     /// `values()` ns per entry: FrozenStore, `Vec<V>`, spread.
     walk: Option<[f64; 3]>,
+}
+
+/// Url paths, as a router's table holds them: a few shared prefixes, then
+/// ids: `/api/v2/users/8f3a1c/orders/17`. Absent keys differ only in the id.
+fn url_keys(n: usize) -> Keys<String> {
+    const ROOTS: [&str; 4] = ["/api/v2/users/", "/api/v2/teams/", "/static/img/", "/docs/"];
+    let make = |i: u64| {
+        let h = splitmix(i);
+        format!(
+            "{}{:x}/orders/{}",
+            ROOTS[(h % 4) as usize],
+            // Distinct for distinct i (an odd multiplier mod 2^32).
+            (i as u32).wrapping_mul(0x9e37_79b1),
+            h % 97
+        )
+    };
+    keys_from(n, make)
+}
+
+/// Short identifiers, as a symbol table or a config holds them:
+/// `user_id`, `max_retries_17`: 4 to 16 bytes.
+fn ident_keys(n: usize) -> Keys<String> {
+    const WORDS: [&str; 8] = [
+        "user", "max", "id", "retry", "count", "name", "port", "timeout",
+    ];
+    let make = |i: u64| {
+        let h = splitmix(i);
+        let a = WORDS[(h % 8) as usize];
+        let b = WORDS[((h >> 3) % 8) as usize];
+        format!("{a}_{b}_{:x}", i)
+    };
+    keys_from(n, make)
+}
+
+/// `n` keys from `make(2i)` to insert (and shuffled), `n` absent ones from
+/// `make(2i + 1)`.
+fn keys_from<K: Clone>(n: usize, make: impl Fn(u64) -> K) -> Keys<K> {
+    let insert: Vec<K> = (0..n as u64).map(|i| make(2 * i)).collect();
+    let missing = (0..n as u64).map(|i| make(2 * i + 1)).collect();
+    let shuffled = shuffle(&insert, 0x2545_f491_4f6c_dd1d);
+    Keys {
+        insert,
+        shuffled,
+        missing,
+    }
 }
 
 fn items<K: Key, V: Value>(keys: &[K]) -> impl Iterator<Item = (K, V)> + '_ {
@@ -467,7 +512,72 @@ fn svg(cells: &[Cell]) -> String {
     s
 }
 
+/// The lookup loop that `valgrind --tool=callgrind --toggle-collect=*probe_loop*`
+/// counts: `keys.len()` lookups, summing the first word of each value found.
+#[inline(never)]
+fn probe_loop<K: Key, V: Value, M: Frozen<K, V>>(map: &M, keys: &[K]) -> u64 {
+    let mut sum = 0u64;
+    for key in keys {
+        if let Some(v) = map.get(black_box(key)) {
+            sum = sum.wrapping_add(v.read());
+        }
+    }
+    sum
+}
+
+/// `MAPSTORE_FROZEN_PROBE=<contender>,<hit|miss>,<keys>,<n>`: builds one
+/// contender (`frozen` or `hashbrown`) over `n` keys of one set (`u64`,
+/// `string`, `url`, `ident`) with 8-byte values and runs [`probe_loop`]
+/// once over the shuffled keys (hit) or the absent ones (miss), for
+/// instruction counts:
+///
+/// ```sh
+/// MAPSTORE_FROZEN_PROBE=frozen,hit,u64,1000 valgrind --tool=callgrind \
+///     --toggle-collect='*probe_loop*' target/release/deps/frozen-<hash> --bench
+/// ```
+///
+/// Instructions per lookup: the `Ir` total over `n`.
+fn probe(spec: &str) {
+    let parts: Vec<&str> = spec.split(',').collect();
+    let [who, what, set, n] = parts[..] else {
+        panic!("MAPSTORE_FROZEN_PROBE=<frozen|hashbrown>,<hit|miss>,<u64|string|url|ident>,<n>");
+    };
+    let n: usize = n.parse().expect("n");
+    fn run<K: Key, M: Frozen<K, Pod<8>>>(keys: &Keys<K>, what: &str) {
+        let map = M::build(items::<K, Pod<8>>(&keys.insert));
+        let keys = if what == "hit" {
+            &keys.shuffled
+        } else {
+            &keys.missing
+        };
+        let sum = probe_loop::<K, Pod<8>, M>(&map, keys);
+        println!("{} {what}: {} lookups (sum {sum})", M::NAME, keys.len());
+    }
+    macro_rules! on {
+        ($keys:expr, $k:ty) => {
+            match who {
+                "frozen" => run::<$k, FrozenStore<$k, Pod<8>>>(&$keys, what),
+                "hashbrown" => {
+                    run::<$k, hashbrown::HashMap<$k, Pod<8>, DefaultHashBuilder>>(&$keys, what)
+                }
+                _ => panic!("contender: frozen or hashbrown"),
+            }
+        };
+    }
+    match set {
+        "u64" => on!(Keys::<u64>::new(n), u64),
+        "string" => on!(Keys::<String>::new(n), String),
+        "url" => on!(url_keys(n), String),
+        "ident" => on!(ident_keys(n), String),
+        _ => panic!("key set: u64, string, url or ident"),
+    }
+}
+
 fn main() {
+    if let Ok(spec) = std::env::var("MAPSTORE_FROZEN_PROBE") {
+        probe(&spec);
+        return;
+    }
     let args: Vec<String> = std::env::args().collect();
     // Criterion's rule: quick with `--test`, or without `--bench`.
     let quick = args.iter().any(|a| a == "--test") || !args.iter().any(|a| a == "--bench");

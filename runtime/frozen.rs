@@ -5,31 +5,28 @@
 //! `K`'s and `V`'s sizes and the exact number of entries `N`:
 //!
 //! - **index**: a linear scan for at most [`FrozenPlan::SCAN_MAX`] entries
-//!   (no hashing at all); otherwise a minimal perfect hash (hash-and-displace
-//!   in the style of PtrHash: one 16-bit "pilot" per bucket of 1.5 to 3
-//!   keys sends every key to its own slot, so a lookup is one hash, one small
-//!   pilot load, one fingerprint byte and one entry load); if no perfect hash
-//!   exists (two distinct
-//!   keys with the same 64-bit hash, for example under a constant hasher) a
-//!   fallback sorted by hash, searched by binary search: correct, not fast.
+//!   (no hashing at all); otherwise a minimal perfect hash in the style of
+//!   PtrHash: the user's 64-bit hash (conditioned by a folded multiply
+//!   unless the build found it spread well as it is) picks a bucket of 1.5
+//!   to 3 keys by its low bits; the bucket's 8-bit pilot picks one of 256
+//!   fixed offsets, added to the hash's high bits and scaled to `0..N` by a
+//!   multiply-high: the slot, with no branch and no remap table. The key is
+//!   compared in place in the entry array. The 0.3% of keys whose bucket no
+//!   pilot placed take the slots left free and are found, after their probe
+//!   fails, in a small sorted overflow table. Only keys whose full 64-bit
+//!   hashes collide (a constant or weak hasher) take the fallback layout,
+//!   sorted by hash and searched by binary search: correct, not fast.
 //! - **entries**: `(K, V)` pairs inline in one dense array when the value is
 //!   at most [`FrozenPlan::APART_ABOVE`] bytes (the key and the start of its
 //!   value share a cache line); keys in one dense array and values apart in
 //!   another, in the same order, for larger values (the key array stays
 //!   small, `keys()` and `values()` walk dense slices).
-//! - **fingerprints**: with the perfect hash, one byte of the hash per slot
-//!   in a dense array, so a miss is rejected after touching only the pilots
-//!   and the fingerprints (as hashbrown's control bytes do), never the
-//!   entries or a `String` key's heap. Measured: without them a `u64` miss at
-//!   N = 1e6 read the 16 MB entry array and took 2.2x hashbrown's time.
+//! - **fingerprints**: where the entry array is larger than 4 MiB (a miss's
+//!   entry load would miss the cache), one byte of the hash per slot, so a
+//!   miss is rejected after touching only the pilots and the fingerprints.
 //!
-//! [`FrozenStore::plan`] shows what was picked and why.
-//!
-//! Measured against hashbrown's `HashMap` with the same hasher (N = 1e5 to
-//! 1e6; `docs/frozen.md`): 0.46-0.83x the bytes per entry, misses 1.2-2.5x
-//! faster, `String`-key hits 0.91-1.19x, `u64`-key hits 0.58-0.92x (a hit
-//! runs more instructions than hashbrown's: pilot, three multiplies,
-//! fingerprint).
+//! [`FrozenStore::plan`] shows what was picked and why; `docs/frozen.md`
+//! has the measurements.
 
 #![forbid(unsafe_code)]
 
@@ -50,27 +47,15 @@ use crate::storage::Storage;
 
 /// At most this many keys per bucket on average (PtrHash's λ): the bucket
 /// count is the power of two at or above `N / LAMBDA`, so λ is 1.5 to 3.
-/// Measured against the power of two below (λ 3 to 6): the build 1.6-2.3x
-/// faster at N = 1e3-1e6 for `u64` entries, lookups within the noise.
 const LAMBDA: usize = 3;
-/// Seeds tried before falling back to the sorted layout. Each seed
-/// conditions every hash anew (see [`condition`]), so a seed that jams
-/// leaves the next one an independent chance.
+/// Seeds tried: each conditions every hash anew (see [`condition`]). A seed
+/// is kept unless more than [`overflow_max`] keys land in the overflow; the
+/// last is kept whatever its overflow (lookups stay correct).
 const ATTEMPTS: u64 = 8;
-/// One spare slot per this many entries (remapped below `n`).
-const SLACK: usize = 16;
-/// A bucket of more keys than this after conditioning means the seed was
-/// unlucky (with a good mixer the largest of a million buckets of on
-/// average 3 keys holds about 15): the build tries the next seed rather
-/// than search pilots for such a bucket.
-const BUCKET_MAX: usize = 64;
-/// Pilot tries per entry (plus one full range of pilots) before the search
-/// gives up a seed: over 10x what a search takes on average. This bounds
-/// the build whatever the keys.
-const TRIES_PER_ENTRY: usize = 128;
-/// Multipliers of the slot function (odd; from splitmix64).
-const MIX_PILOT: u64 = 0x9e37_79b9_7f4a_7c15;
-const MIX_SLOT: u64 = 0xbf58_476d_1ce4_e5b9;
+/// The pilot that marks a bucket whose keys are in the overflow.
+const OVERFLOW: u8 = u8::MAX;
+/// Pilots a bucket may take: `0..PILOTS` (all but [`OVERFLOW`]).
+const PILOTS: usize = OVERFLOW as usize;
 /// The multiplier of [`condition`] (odd; from splitmix64's finalizer).
 const MIX_HASH: u64 = 0x94d0_49bb_1331_11eb;
 
@@ -136,6 +121,25 @@ impl<K, V> Entries<K, V> {
         }
     }
 
+    /// The entry at `i` if its key is `key`.
+    #[inline]
+    fn pair_if<Q: Equivalent<K> + ?Sized>(&self, i: usize, key: &Q) -> Option<(&K, &V)> {
+        match self {
+            Entries::Inline(e) => {
+                let (k, v) = e.get(i)?;
+                key.equivalent(k).then_some((k, v))
+            }
+            Entries::Apart(k, v) => {
+                let k = k.get(i)?;
+                if key.equivalent(k) {
+                    Some((k, v.get(i)?))
+                } else {
+                    None
+                }
+            }
+        }
+    }
+
     #[inline]
     fn pair(&self, i: usize) -> (&K, &V) {
         match self {
@@ -179,23 +183,22 @@ enum Lookup {
 
 #[derive(Clone)]
 struct Perfect {
-    /// Conditions every hash and is mixed into every pilot (changes
-    /// between attempts).
+    /// Conditions every hash (changes between attempts).
     seed: u64,
-    /// Which attempt's seed found the pilots (0 for the first).
+    /// Which attempt's seed was kept (0 for the first).
     attempt: u8,
-    /// The number of entries (slots `>= n` are remapped), kept here so
-    /// that a lookup does not read it through the entries' enum.
+    /// The number of entries: slots are `0..n`, no spare ones.
     n: usize,
-    /// Slots of the first-level map (at least `n`); slots `>= n` are remapped.
-    slots: usize,
-    /// `64 - log2(pilots.len())`: a hash's bucket is `hash >> shift`.
-    shift: u32,
-    /// One pilot per bucket (a power of two of them).
-    pilots: Box<[u16]>,
-    /// `remap[s - n]`: where slot `s >= n` really lives.
-    remap: Box<[u32]>,
-    /// One hash byte per slot.
+    /// `pilots.len() - 1`: a hash's bucket is `x & mask`.
+    mask: usize,
+    /// One pilot per bucket (a power of two of them); [`OVERFLOW`] for a
+    /// bucket no pilot placed.
+    pilots: Box<[u8]>,
+    /// The keys of the [`OVERFLOW`] buckets: `(conditioned hash, slot)`,
+    /// sorted.
+    overflow: Box<[(u64, u32)]>,
+    /// One byte of the conditioned hash per slot, where the plan keeps
+    /// fingerprints; empty otherwise.
     tags: Box<[u8]>,
 }
 
@@ -204,54 +207,112 @@ fn mul_high(x: u64, n: usize) -> usize {
     ((u128::from(x) * n as u128) >> 64) as usize
 }
 
-/// The bucket of a hash: its high bits, `buckets` being a power of two of
-/// at least 2 (a shift, one cycle, where a multiply-high takes three or
-/// four on the lookup's dependent chain).
+/// The bucket of a conditioned hash: its low bits (`buckets` a power of
+/// two; one `and`). The slot takes the high bits.
 #[inline]
-fn bucket_of(hash: u64, buckets: usize) -> usize {
-    (hash >> shift_for(buckets)) as usize
+fn bucket_of(x: u64, buckets: usize) -> usize {
+    x as usize & (buckets - 1)
 }
 
+/// A pilot's offset: 256 fixed pseudo-random 64-bit fractions (SplitMix64
+/// of the pilot). A key's slot under pilot `p` is its position `u` (the
+/// conditioned hash) moved by `OFFSETS[p]` around the circle of `2^64`, then
+/// scaled to `0..n`: a wrapping add and a multiply-high, no branch, no
+/// remap. Random offsets, not multiples of one step: with `b + p * step`
+/// the keys fell into `step` disjoint classes of 256 slots each, and the
+/// fuller classes overflowed (2% of the keys, measured).
+static OFFSETS: [u64; 256] = {
+    let mut table = [0u64; 256];
+    let mut p = 0;
+    while p < 256 {
+        table[p] = splitmix(p as u64 ^ 0x5eed_0ff5);
+        p += 1;
+    }
+    table
+};
+
+/// The slot of a key with conditioned hash `x` under `pilot`, in `0..n`.
 #[inline]
-fn shift_for(buckets: usize) -> u32 {
-    debug_assert!(buckets.is_power_of_two() && buckets >= 2);
-    64 - buckets.trailing_zeros()
+fn slot_of(x: u64, pilot: u8, n: usize) -> usize {
+    mul_high(position(x).wrapping_add(OFFSETS[usize::from(pilot)]), n)
 }
 
+/// A key's position on the circle before its pilot's offset: the
+/// conditioned hash itself, whose high bits the multiply-high reads (the
+/// bucket takes the low bits).
 #[inline]
-fn pilot_key(pilot: u16, seed: u64) -> u64 {
-    (u64::from(pilot) ^ seed).wrapping_mul(MIX_PILOT)
+fn position(x: u64) -> u64 {
+    x
 }
 
-/// The slot of a key with this hash under this pilot. The multiply after
-/// the xor matters: keys of one bucket share their hash's high bits, and
-/// with an xor alone two keys whose hashes agree in the bits the reduction
-/// reads would share a slot under every pilot (measured: searches failing
-/// and falling back to the sorted layout).
+/// The fingerprint of a conditioned hash: bits that neither the bucket (the
+/// top bits) nor the base (the low half, from its top) depend on.
 #[inline]
-fn slot_of(hash: u64, pilot_key: u64, slots: usize) -> usize {
-    mul_high((hash ^ pilot_key).wrapping_mul(MIX_SLOT), slots)
+fn tag_of(x: u64) -> u8 {
+    (x >> 32) as u8
 }
 
-#[inline]
-fn tag_of(hash: u64) -> u8 {
-    hash as u8
+/// Whether a store of `n` entries keeps fingerprints: one byte per slot,
+/// checked before the entry, so that a miss reads a small array instead of
+/// the entries. They pay where the entries are large (a miss's entry load
+/// misses the cache) and cost a load and a compare on every hit otherwise.
+fn fingerprints_pay<K, V>(n: usize) -> bool {
+    n.saturating_mul(size_of::<(K, V)>()) > FINGERPRINTS_ABOVE
+}
+
+/// Entry arrays of more bytes than this get fingerprints.
+const FINGERPRINTS_ABOVE: usize = 4 << 20;
+
+/// At most this many keys in the overflow before the build tries another
+/// seed: measured, random hashes leave about 0.27% of the keys there. The
+/// user's own hashes (attempt 0, unconditioned) must do as well as random
+/// ones; a conditioned attempt is kept with up to 1.6%. If no attempt
+/// passes, the one with the fewest is kept.
+fn overflow_max(n: usize, unconditioned: bool) -> usize {
+    if unconditioned {
+        n / 256 + 1
+    } else {
+        n / 64 + 2
+    }
 }
 
 impl Perfect {
+    /// The user's hash as this index reads it: conditioned, or as it is
+    /// where the build found it spread well enough (attempt 0).
     #[inline]
-    fn index(&self, x: u64) -> usize {
-        let pilot = self.pilots[(x >> self.shift) as usize];
-        let slot = slot_of(x, pilot_key(pilot, self.seed), self.slots);
-        if slot < self.n {
-            slot
+    fn condition(&self, hash: u64) -> u64 {
+        if self.attempt == 0 {
+            hash
         } else {
-            self.remap[slot - self.n] as usize
+            condition(hash, self.seed)
         }
     }
 
+    /// The slot a conditioned hash probes, and its bucket's pilot.
+    #[inline]
+    fn probe(&self, x: u64) -> (usize, u8) {
+        let pilot = self.pilots[x as usize & self.mask];
+        (slot_of(x, pilot, self.n), pilot)
+    }
+
+    /// Whether the fingerprint at `i` allows `x` (always, without
+    /// fingerprints).
+    #[inline]
+    fn tag_allows(&self, i: usize, x: u64) -> bool {
+        self.tags.get(i).is_none_or(|&t| t == tag_of(x))
+    }
+
+    /// The overflow's slots of keys whose conditioned hash is `x`.
+    #[cold]
+    #[inline(never)]
+    fn overflow(&self, x: u64) -> &[(u64, u32)] {
+        let start = self.overflow.partition_point(|&(h, _)| h < x);
+        let len = self.overflow[start..].partition_point(|&(h, _)| h == x);
+        &self.overflow[start..start + len]
+    }
+
     fn bytes(&self) -> usize {
-        self.pilots.len() * size_of::<u16>() + self.remap.len() * size_of::<u32>() + self.tags.len()
+        self.pilots.len() + self.overflow.len() * size_of::<(u64, u32)>() + self.tags.len()
     }
 }
 
@@ -297,26 +358,14 @@ impl Groups {
     fn range(&self, b: usize) -> core::ops::Range<usize> {
         self.starts[b] as usize..self.starts[b + 1] as usize
     }
-
-    /// The number of keys in the largest bucket.
-    fn largest(&self) -> usize {
-        self.starts
-            .windows(2)
-            .map(|w| (w[1] - w[0]) as usize)
-            .max()
-            .unwrap_or(0)
-    }
 }
 
-/// Finds a pilot for every bucket, largest buckets first; returns the
-/// pilots and the slot in `0..slots` of each grouped position, or `None` if
-/// some bucket has no free pilot or the tries use up `budget`.
-fn search(
-    groups: &Groups,
-    slots: usize,
-    seed: u64,
-    budget: &mut usize,
-) -> Option<(Vec<u16>, Vec<u32>)> {
+/// Finds a pilot for every bucket, largest buckets first, so that every
+/// key of the bucket lands on a free slot of `0..n`; a bucket no pilot
+/// places gets [`OVERFLOW`] and its keys go to the free slots left at the
+/// end. Returns the pilots, the slot of each grouped position, and the
+/// overflow (`(conditioned hash, slot)`, sorted).
+fn search(groups: &Groups, n: usize) -> (Vec<u8>, Vec<u32>, Vec<(u64, u32)>) {
     let buckets = groups.buckets();
     let size = |b: usize| groups.range(b).len();
     // Buckets by size, largest first (counting sort).
@@ -335,10 +384,12 @@ fn search(
         *at += 1;
     }
 
-    let mut taken = vec![0u64; slots.div_ceil(64)];
+    let positions: Vec<u64> = groups.hashes.iter().map(|&x| position(x)).collect();
+    let mut taken = vec![0u64; n.div_ceil(64)];
     let is_taken = |taken: &[u64], s: usize| taken[s / 64] >> (s % 64) & 1 == 1;
-    let mut pilots = vec![0u16; buckets];
-    let mut slot = vec![0u32; groups.hashes.len()];
+    let mut pilots = vec![0u8; buckets];
+    let mut slot = vec![u32::MAX; groups.hashes.len()];
+    let mut spilled: Vec<usize> = Vec::new();
     let mut found: Vec<usize> = Vec::new();
     for &b in &sorted {
         let b = b as usize;
@@ -346,14 +397,13 @@ fn search(
         if range.is_empty() {
             break; // sorted by size: the rest are empty too
         }
-        let hashes = &groups.hashes[range.clone()];
+        let positions = &positions[range.clone()];
         let mut placed = false;
-        'pilot: for pilot in 0..=u16::MAX {
-            *budget = budget.checked_sub(1)?;
-            let key = pilot_key(pilot, seed);
+        'pilot: for pilot in 0..PILOTS as u8 {
             found.clear();
-            for &h in hashes {
-                let s = slot_of(h, key, slots);
+            let offset = OFFSETS[usize::from(pilot)];
+            for &u in positions {
+                let s = mul_high(u.wrapping_add(offset), n);
                 if is_taken(&taken, s) || found.contains(&s) {
                     continue 'pilot;
                 }
@@ -368,10 +418,20 @@ fn search(
             break;
         }
         if !placed {
-            return None;
+            pilots[b] = OVERFLOW;
+            spilled.extend(range);
         }
     }
-    Some((pilots, slot))
+    // The overflow's keys take the free slots: as many as there are keys.
+    let mut free = (0..n).filter(|&s| !is_taken(&taken, s));
+    let mut overflow = Vec::with_capacity(spilled.len());
+    for at in spilled {
+        let s = free.next().expect("one free slot per overflowing key") as u32;
+        slot[at] = s;
+        overflow.push((groups.hashes[at], s));
+    }
+    overflow.sort_unstable();
+    (pilots, slot, overflow)
 }
 
 /// Removes every key but the last of each set of equal keys (`hashes`, the
@@ -588,77 +648,81 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
             .map(|(k, _)| hash_builder.hash_one(k))
             .collect();
         let buckets_for = |n: usize| (n / LAMBDA).max(2).next_power_of_two();
-        let conditioned = |hashes: &[u64], seed: u64| -> Vec<u64> {
-            hashes.iter().map(|&h| condition(h, seed)).collect()
+        // Attempt 0 takes the user's hashes as they are; the others
+        // condition them, each with its own seed.
+        let conditioned = |hashes: &[u64], attempt: u64| -> Vec<u64> {
+            if attempt == 0 {
+                hashes.to_vec()
+            } else {
+                let seed = splitmix(attempt);
+                hashes.iter().map(|&h| condition(h, seed)).collect()
+            }
         };
         // Duplicates meet in one bucket of the first seed's groups (equal
         // keys, equal hashes, equal conditioned hashes).
-        let first_seed = splitmix(0);
-        let mut mixed = conditioned(&hashes, first_seed);
+        let mixed = conditioned(&hashes, 0);
         let mut groups = Groups::new(&mixed, buckets_for(items.len()));
         let (collision, removed) = dedup(&mut items, &mut hashes, &mut groups);
         let n = items.len();
-        if removed {
+        if !collision {
             // As many buckets as the distinct keys need, not the input
             // (a million pairs over nine keys want four buckets).
-            mixed = conditioned(&hashes, first_seed);
-            groups = Groups::new(&mixed, buckets_for(n));
-        }
-        if !collision {
-            let slots = n + n / SLACK + 1;
+            let mut first = (!removed).then_some((mixed, groups));
+            type Kept = (
+                u64,
+                u64,
+                Vec<u8>,
+                Vec<u32>,
+                Vec<(u64, u32)>,
+                Vec<u64>,
+                Groups,
+            );
+            let mut kept: Option<Kept> = None;
             for attempt in 0..ATTEMPTS {
                 let seed = splitmix(attempt);
-                if attempt > 0 {
-                    mixed = conditioned(&hashes, seed);
-                    groups = Groups::new(&mixed, buckets_for(n));
+                let (mixed, groups) = first.take().unwrap_or_else(|| {
+                    let mixed = conditioned(&hashes, attempt);
+                    let groups = Groups::new(&mixed, buckets_for(n));
+                    (mixed, groups)
+                });
+                let (pilots, slot, overflow) = search(&groups, n);
+                let good = overflow.len() <= overflow_max(n, attempt == 0);
+                if good || kept.as_ref().is_none_or(|k| overflow.len() < k.4.len()) {
+                    kept = Some((attempt, seed, pilots, slot, overflow, mixed, groups));
                 }
-                if groups.largest() > BUCKET_MAX {
-                    continue;
+                if good {
+                    break;
                 }
-                // Each seed gets its own budget: an unlucky seed can need
-                // many more tries than the average, and the next one may not.
-                let mut budget = TRIES_PER_ENTRY * n + usize::from(u16::MAX) + 1;
-                let Some((pilots, slot)) = search(&groups, slots, seed, &mut budget) else {
-                    continue;
-                };
-                // Slots `>= n` move to the free slots below `n`: there are
-                // exactly as many of each.
-                let mut taken = vec![false; slots];
-                for &s in &slot {
-                    taken[s as usize] = true;
-                }
-                let mut free = (0..n).filter(|&s| !taken[s]);
-                let mut remap = vec![0u32; slots - n];
-                for s in n..slots {
-                    if taken[s] {
-                        remap[s - n] = free.next().expect("as many free slots as remapped") as u32;
-                    }
-                }
-                let mut dest = vec![0u32; n];
-                for (&i, &s) in groups.order.iter().zip(&slot) {
-                    let s = s as usize;
-                    dest[i as usize] = if s < n { s as u32 } else { remap[s - n] };
-                }
+            }
+            let (attempt, seed, pilots, slot, overflow, mixed, groups) =
+                kept.expect("one attempt is kept");
+            let mut dest = vec![0u32; n];
+            for (&i, &s) in groups.order.iter().zip(&slot) {
+                dest[i as usize] = s;
+            }
+            let tags = if fingerprints_pay::<K, V>(n) {
                 let mut tags = vec![0u8; n];
                 for (&d, &x) in dest.iter().zip(&mixed) {
                     tags[d as usize] = tag_of(x);
                 }
-                drop((hashes, mixed, groups, slot));
-                return FrozenStore {
-                    entries: Entries::scattered(items, &dest, apart),
-                    lookup: Lookup::Perfect(Perfect {
-                        seed,
-                        attempt: attempt as u8,
-                        n,
-                        slots,
-                        shift: shift_for(pilots.len()),
-                        pilots: pilots.into_boxed_slice(),
-                        remap: remap.into_boxed_slice(),
-                        tags: tags.into_boxed_slice(),
-                    }),
-                    hash_builder,
-                };
-            }
+                tags
+            } else {
+                Vec::new()
+            };
+            drop((hashes, mixed, groups, slot));
+            return FrozenStore {
+                entries: Entries::scattered(items, &dest, apart),
+                lookup: Lookup::Perfect(Perfect {
+                    seed,
+                    attempt: attempt as u8,
+                    n,
+                    mask: pilots.len() - 1,
+                    pilots: pilots.into_boxed_slice(),
+                    overflow: overflow.into_boxed_slice(),
+                    tags: tags.into_boxed_slice(),
+                }),
+                hash_builder,
+            };
         }
         // The fallback: sorted by hash.
         let mut order: Vec<u32> = (0..n as u32).collect();
@@ -756,12 +820,12 @@ impl<K, V, S> FrozenStore<K, V, S> {
     /// println!("{plan}");
     /// ```
     pub fn plan(&self) -> FrozenPlan {
-        let (index, buckets, remapped, fingerprints, collision, seeds) = match &self.lookup {
+        let (index, buckets, overflow, fingerprints, collision, seeds) = match &self.lookup {
             Lookup::Scan => (FrozenIndex::Scan, 0, 0, false, false, 0),
             Lookup::Perfect(p) => (
                 FrozenIndex::Perfect,
                 p.pilots.len(),
-                p.remap.len(),
+                p.overflow.len(),
                 !p.tags.is_empty(),
                 false,
                 u32::from(p.attempt) + 1,
@@ -781,9 +845,10 @@ impl<K, V, S> FrozenStore<K, V, S> {
             values_apart: matches!(self.entries, Entries::Apart(..)),
             fingerprints,
             buckets,
-            spare_slots: remapped,
+            overflow,
             hash_collision: collision,
             seeds_tried: seeds,
+            hash_conditioned: matches!(&self.lookup, Lookup::Perfect(p) if p.attempt > 0),
             bytes: self.memory_usage(),
         }
     }
@@ -906,12 +971,18 @@ impl<K, V, S: BuildHasher> FrozenStore<K, V, S> {
     fn find<Q: Hash + Equivalent<K> + ?Sized>(&self, key: &Q) -> Option<usize> {
         match &self.lookup {
             Lookup::Perfect(p) => {
-                let x = condition(self.hash_builder.hash_one(key), p.seed);
-                let i = p.index(x);
-                if *p.tags.get(i)? != tag_of(x) {
+                let x = p.condition(self.hash_builder.hash_one(key));
+                let (i, pilot) = p.probe(x);
+                if p.tag_allows(i, x) && self.entries.pair_if(i, key).is_some() {
+                    return Some(i);
+                }
+                if pilot != OVERFLOW {
                     return None;
                 }
-                key.equivalent(self.entries.key(i)).then_some(i)
+                p.overflow(x)
+                    .iter()
+                    .map(|&(_, s)| s as usize)
+                    .find(|&s| key.equivalent(self.entries.key(s)))
             }
             Lookup::Scan => match &self.entries {
                 Entries::Inline(e) => e.iter().position(|(k, _)| key.equivalent(k)),
@@ -952,30 +1023,30 @@ impl<K, V, S: BuildHasher> FrozenStore<K, V, S> {
     /// ```
     #[inline]
     pub fn get_key_value<Q: Hash + Equivalent<K> + ?Sized>(&self, key: &Q) -> Option<(&K, &V)> {
-        // The perfect hash in one step: the tag, then one match on the
-        // entries that compares the key and yields the pair (measured
-        // faster than finding the slot first and matching again).
+        // The perfect hash in one step: the probed slot's fingerprint and
+        // key, then one match on the entries that yields the pair (measured
+        // faster than finding the slot first and matching again). A key of
+        // an overflow bucket fails the probe and is found in the overflow.
         if let Lookup::Perfect(p) = &self.lookup {
-            let x = condition(self.hash_builder.hash_one(key), p.seed);
-            let i = p.index(x);
-            if *p.tags.get(i)? != tag_of(x) {
+            let x = p.condition(self.hash_builder.hash_one(key));
+            let (i, pilot) = p.probe(x);
+            if p.tag_allows(i, x) {
+                if let Some(pair) = self.entries.pair_if(i, key) {
+                    return Some(pair);
+                }
+            }
+            if pilot != OVERFLOW {
                 return None;
             }
-            return match &self.entries {
-                Entries::Inline(e) => {
-                    let (k, v) = e.get(i)?;
-                    key.equivalent(k).then_some((k, v))
-                }
-                Entries::Apart(k, v) => {
-                    let k = k.get(i)?;
-                    if key.equivalent(k) {
-                        Some((k, v.get(i)?))
-                    } else {
-                        None
-                    }
-                }
-            };
         }
+        self.get_elsewhere(key)
+    }
+
+    /// [`get_key_value`](FrozenStore::get_key_value) for the overflow, the
+    /// scan and the sorted layouts: out of line, so that the perfect hash's
+    /// probe stays small enough to inline into the caller's loop.
+    #[inline(never)]
+    fn get_elsewhere<Q: Hash + Equivalent<K> + ?Sized>(&self, key: &Q) -> Option<(&K, &V)> {
         self.find(key).map(|i| self.entries.pair(i))
     }
 
@@ -1057,7 +1128,7 @@ impl FrozenIndex {
 /// let store =
 ///     FrozenStore::from_iter_with_hasher((0..1000u64).map(|i| (i.to_string(), [i; 32])), fixed);
 /// let plan = store.plan();
-/// assert!(plan.values_apart && plan.fingerprints);
+/// assert!(plan.values_apart);
 /// assert_eq!(plan.len, 1000);
 /// let line = plan.to_string();
 /// assert!(line.starts_with("FrozenStore<String, [u64; 32]>: perfect hash"), "{line}");
@@ -1081,19 +1152,27 @@ pub struct FrozenPlan {
     pub values_apart: bool,
     /// Whether one hash byte per slot rejects misses before the key is read.
     pub fingerprints: bool,
-    /// Buckets of the perfect hash (one 16-bit pilot each); 0 otherwise.
+    /// Buckets of the perfect hash (one 8-bit pilot each); 0 otherwise.
     pub buckets: usize,
-    /// Slots past `len` that the perfect hash may hit, remapped below `len`
-    /// (one `u32` each).
-    pub spare_slots: usize,
+    /// Keys of the perfect hash's buckets that no pilot placed: they take
+    /// the slots left free, found through a small sorted side table (a
+    /// lookup of such a key misses its probe first). About 0.3% of the keys.
+    pub overflow: usize,
     /// For [`FrozenIndex::Sorted`]: whether distinct keys shared a hash
     /// (otherwise no perfect hash was found).
     pub hash_collision: bool,
-    /// How many seeds the perfect hash's search tried (each conditions the
-    /// user's hashes anew with a folded multiply before they pick buckets
-    /// and slots): 1 when the first seed's search succeeded; 0 for a scan
-    /// or when distinct keys share a hash (no search).
+    /// How many attempts the perfect hash's search made: the first takes
+    /// the user's hashes as they are, each later one conditions them anew
+    /// with its own seed; 0 for a scan or when distinct keys share a hash
+    /// (no search).
     pub seeds_tried: u32,
+    /// Whether the perfect hash conditions the user's hashes (a folded
+    /// multiply with a seed) before they pick buckets and slots. The build
+    /// first tries the hashes as they are and keeps them where they spread
+    /// as well as random ones (a lookup then skips the multiply); keys and
+    /// hashers whose hashes are structured (an identity hasher's integers)
+    /// get conditioned ones.
+    pub hash_conditioned: bool,
     /// [`FrozenStore::memory_usage`].
     pub bytes: usize,
 }
@@ -1163,18 +1242,23 @@ impl fmt::Display for FrozenPlan {
             )?,
             FrozenIndex::Perfect => write!(
                 f,
-                "hashes conditioned by a folded multiply, seed {} of {ATTEMPTS}; {} buckets with 16-bit pilots, {} spare slot{} remapped: one pilot and one entry per lookup",
+                "{}, attempt {} of {ATTEMPTS}; {} buckets with 8-bit pilots, {} overflow key{}: one pilot and one entry per lookup",
+                if self.hash_conditioned {
+                    "hashes conditioned by a folded multiply"
+                } else {
+                    "the hasher's hashes as they are"
+                },
                 self.seeds_tried,
                 self.buckets,
-                self.spare_slots,
-                if self.spare_slots == 1 { "" } else { "s" }
+                self.overflow,
+                if self.overflow == 1 { "" } else { "s" }
             )?,
             FrozenIndex::Sorted if self.hash_collision => {
                 f.write_str("distinct keys share a 64-bit hash: binary search, correct but slow")?
             }
             FrozenIndex::Sorted => write!(
                 f,
-                "no perfect hash found under {} conditioning seeds: binary search, correct but slow",
+                "no perfect hash found in {} attempts: binary search, correct but slow",
                 self.seeds_tried
             )?,
         }
