@@ -45,6 +45,19 @@ where
         assert!(!frozen.contains_key(k));
         assert!(frozen.get_mut(k).is_none());
     }
+    // The batched read agrees with `get`, hits and misses interleaved,
+    // over lengths that are not a multiple of the batch.
+    let mixed: Vec<&K> = model
+        .keys()
+        .zip(misses)
+        .flat_map(|(hit, miss)| [hit, miss])
+        .chain(model.keys().skip(misses.len()))
+        .chain(misses.iter().skip(model.len()))
+        .collect();
+    let batched: Vec<Option<&V>> = frozen.get_many(mixed.iter().copied()).collect();
+    let single: Vec<Option<&V>> = mixed.iter().map(|k| frozen.get(*k)).collect();
+    assert_eq!(batched, single);
+    assert_eq!(frozen.get_many(&misses[..0]).count(), 0);
     // Every walk visits every entry once, in one order.
     let entries: Vec<(K, V)> = frozen.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     assert_eq!(entries.len(), model.len());
@@ -840,4 +853,65 @@ fn serde_round_trip() {
 fn send_and_sync_like_std() {
     fn both<T: Send + Sync>() {}
     both::<FrozenStore<String, Vec<u8>>>();
+}
+#[test]
+fn long_string_keys_are_hashed_by_a_distinguishing_window() {
+    // (keys, the window the plan should pick)
+    let tail_differs: Vec<String> = (0..3000u64)
+        .map(|i| {
+            format!(
+                "/api/v2/users/{:x}/orders/{}",
+                i.wrapping_mul(0x9e37_79b1),
+                i % 97
+            )
+        })
+        .collect();
+    let head_differs: Vec<String> = (0..3000u64)
+        .map(|i| format!("{i:016x}-the-same-long-suffix-for-every-key"))
+        .collect();
+    let middle_differs: Vec<String> = (0..3000u64)
+        .map(|i| format!("the-same-long-prefix-{i:016x}-the-same-long-suffix"))
+        .collect();
+    for (keys, window) in [
+        (tail_differs, Some("last")),
+        (head_differs, Some("first")),
+        (middle_differs, None),
+    ] {
+        let items: Vec<(String, usize)> = keys.iter().cloned().zip(0..).collect();
+        // Duplicates too: the window's dedup keeps the last of each.
+        let with_dups = items
+            .iter()
+            .cloned()
+            .chain(items.iter().take(10).map(|(k, v)| (k.clone(), v + 1)));
+        let model: HashMap<String, usize> = with_dups.clone().collect();
+        let mut frozen: FrozenStore<String, usize> = with_dups.collect();
+        let plan = frozen.plan();
+        assert_eq!(plan.hash_window, window, "{plan}");
+        assert_eq!(plan.index, FrozenIndex::Perfect, "{plan}");
+        for (k, v) in &model {
+            assert_eq!(frozen.get(k.as_str()), Some(v), "{k}");
+            assert_eq!(frozen.get(k), Some(v), "{k}");
+        }
+        // Misses that share the window's bytes but not the whole key.
+        let misses: Vec<String> = keys
+            .iter()
+            .map(|k| format!("x{k}"))
+            .chain(keys.iter().map(|k| format!("{k}x")))
+            .collect();
+        agree(&mut frozen, &model, &misses);
+        // The same stream split into other writes hashes the same: a
+        // `Box<str>` key looked up by `&str`.
+        let boxed: FrozenStore<Box<str>, usize> = keys
+            .iter()
+            .map(|k| Box::<str>::from(k.as_str()))
+            .zip(0..)
+            .collect();
+        assert_eq!(boxed.plan().hash_window, window);
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(boxed.get(k.as_str()), Some(&i));
+        }
+    }
+    // Short keys are hashed whole.
+    let short: FrozenStore<String, u8> = (0..100).map(|i| (format!("k{i}"), 0)).collect();
+    assert_eq!(short.plan().hash_window, None);
 }
