@@ -34,7 +34,7 @@ use frozen_collections::FzHashMap;
 use indexmap::IndexMap;
 use mapstore::{DefaultHashBuilder, FrozenStore};
 use mapstore_testkit::alloc::{malloc, Counting, Meter};
-use mapstore_testkit::data::{Key, Keys, Pod, Value};
+use mapstore_testkit::data::{shuffle, splitmix, Key, Keys, Pod, Value};
 use mapstore_testkit::race::Race;
 
 #[global_allocator]
@@ -53,7 +53,7 @@ impl<K: Key, V> Frozen<K, V> for FrozenStore<K, V> {
     fn build(items: impl Iterator<Item = (K, V)>) -> Self {
         items.collect()
     }
-    #[inline]
+    #[inline(always)]
     fn get(&self, key: &K) -> Option<&V> {
         FrozenStore::get(self, key)
     }
@@ -67,7 +67,7 @@ impl<K: Key, V> Frozen<K, V> for hashbrown::HashMap<K, V, DefaultHashBuilder> {
     fn build(items: impl Iterator<Item = (K, V)>) -> Self {
         items.collect()
     }
-    #[inline]
+    #[inline(always)]
     fn get(&self, key: &K) -> Option<&V> {
         hashbrown::HashMap::get(self, key)
     }
@@ -81,7 +81,7 @@ impl<K: Key, V> Frozen<K, V> for IndexMap<K, V, DefaultHashBuilder> {
     fn build(items: impl Iterator<Item = (K, V)>) -> Self {
         items.collect()
     }
-    #[inline]
+    #[inline(always)]
     fn get(&self, key: &K) -> Option<&V> {
         IndexMap::get(self, key)
     }
@@ -95,7 +95,7 @@ impl<K: Key, V> Frozen<K, V> for FzHashMap<K, V, DefaultHashBuilder> {
     fn build(items: impl Iterator<Item = (K, V)>) -> Self {
         FzHashMap::with_hasher(items.collect(), DefaultHashBuilder::default())
     }
-    #[inline]
+    #[inline(always)]
     fn get(&self, key: &K) -> Option<&V> {
         FzHashMap::get(self, key)
     }
@@ -120,7 +120,7 @@ impl<K: Key + Ord, V> Frozen<K, V> for SortedVec<K, V> {
         all.shrink_to_fit();
         SortedVec(all)
     }
-    #[inline]
+    #[inline(always)]
     fn get(&self, key: &K) -> Option<&V> {
         self.0
             .binary_search_by(|(k, _)| k.cmp(key))
@@ -155,6 +155,54 @@ struct Cell {
     spread: [f64; 3],
     /// `values()` ns per entry: FrozenStore, `Vec<V>`, spread.
     walk: Option<[f64; 3]>,
+    /// Hits per key: FrozenStore's batched `get_many`, its `get`,
+    /// hashbrown's `get`, and the same-code spread.
+    batch: [f64; 4],
+}
+
+/// Url paths, as a router's table holds them: a few shared prefixes, then
+/// ids: `/api/v2/users/8f3a1c/orders/17`. Absent keys differ only in the id.
+fn url_keys(n: usize) -> Keys<String> {
+    const ROOTS: [&str; 4] = ["/api/v2/users/", "/api/v2/teams/", "/static/img/", "/docs/"];
+    let make = |i: u64| {
+        let h = splitmix(i);
+        format!(
+            "{}{:x}/orders/{}",
+            ROOTS[(h % 4) as usize],
+            // Distinct for distinct i (an odd multiplier mod 2^32).
+            (i as u32).wrapping_mul(0x9e37_79b1),
+            h % 97
+        )
+    };
+    keys_from(n, make)
+}
+
+/// Short identifiers, as a symbol table or a config holds them:
+/// `user_id`, `max_retries_17`: 4 to 16 bytes.
+fn ident_keys(n: usize) -> Keys<String> {
+    const WORDS: [&str; 8] = [
+        "user", "max", "id", "retry", "count", "name", "port", "timeout",
+    ];
+    let make = |i: u64| {
+        let h = splitmix(i);
+        let a = WORDS[(h % 8) as usize];
+        let b = WORDS[((h >> 3) % 8) as usize];
+        format!("{a}_{b}_{:x}", i)
+    };
+    keys_from(n, make)
+}
+
+/// `n` keys from `make(2i)` to insert (and shuffled), `n` absent ones from
+/// `make(2i + 1)`.
+fn keys_from<K: Clone>(n: usize, make: impl Fn(u64) -> K) -> Keys<K> {
+    let insert: Vec<K> = (0..n as u64).map(|i| make(2 * i)).collect();
+    let missing = (0..n as u64).map(|i| make(2 * i + 1)).collect();
+    let shuffled = shuffle(&insert, 0x2545_f491_4f6c_dd1d);
+    Keys {
+        insert,
+        shuffled,
+        missing,
+    }
 }
 
 fn items<K: Key, V: Value>(keys: &[K]) -> impl Iterator<Item = (K, V)> + '_ {
@@ -196,8 +244,8 @@ fn built<K: Key, V: Value, M: Frozen<K, V>>(keys: &Keys<K>) -> (M, f64) {
     (map, live / keys.len() as f64)
 }
 
-fn cell<K: Key + Ord, V: Value + Clone>(n: usize, quick: bool) -> Cell {
-    let keys = Keys::<K>::new(n);
+fn cell<K: Key + Ord, V: Value + Clone>(label: &'static str, keys: Keys<K>, quick: bool) -> Cell {
+    let n = keys.len();
     let rounds = match (quick, n) {
         (true, _) => 2,
         (false, n) if n <= 1_000 => 15,
@@ -276,6 +324,38 @@ fn cell<K: Key + Ord, V: Value + Clone>(n: usize, quick: bool) -> Cell {
             s.spread(0).unwrap_or(1.0),
         ]
     });
+    // The batched read against single lookups, hits in shuffled order.
+    let batch = {
+        let hits = &keys.shuffled[..sample];
+        let time_many = |map: &FrozenStore<K, V>| {
+            let start = Instant::now();
+            let mut sum = 0u64;
+            for _ in 0..passes {
+                for v in map.get_many(black_box(hits)).flatten() {
+                    sum = sum.wrapping_add(v.read());
+                }
+            }
+            black_box(sum);
+            start.elapsed().as_nanos() as f64 / (passes * hits.len()) as f64
+        };
+        let mut race = Race::new();
+        let many = race.enter("get_many", || vec![time_many(&frozen)]);
+        let single = race.enter("FrozenStore", || {
+            vec![time_lookups::<K, V, _>(&frozen, hits, passes)]
+        });
+        let brown_get = race.enter("hashbrown", || {
+            vec![time_lookups::<K, V, _>(&brown, hits, passes)]
+        });
+        race.control(many).warm_up();
+        let s = race.run(rounds);
+        [
+            s.value(many, 0)
+                .max(s.control.as_ref().map_or(0.0, |c| c.best[0])),
+            s.value(single, 0),
+            s.value(brown_get, 0),
+            s.spread(0).unwrap_or(1.0),
+        ]
+    };
     drop((frozen, brown, index, fz, sorted));
     malloc::trim();
 
@@ -324,7 +404,7 @@ fn cell<K: Key + Ord, V: Value + Clone>(n: usize, quick: bool) -> Cell {
         })
         .collect();
     let cell = Cell {
-        key: K::LABEL,
+        key: label,
         value_size: size_of::<V>(),
         n,
         plan,
@@ -335,6 +415,7 @@ fn cell<K: Key + Ord, V: Value + Clone>(n: usize, quick: bool) -> Cell {
             builds.spread(0).unwrap_or(1.0),
         ],
         walk,
+        batch,
     };
     report(&cell, started.elapsed().as_secs_f64());
     cell
@@ -368,6 +449,11 @@ fn report(cell: &Cell, seconds: f64) {
         "  same-code spread (FrozenStore twice): hit {:.3}x miss {:.3}x build {:.3}x",
         cell.spread[0], cell.spread[1], cell.spread[2]
     );
+    let [many, single, brown, spread] = cell.batch;
+    println!(
+        "  batched hits: get_many {many:.2} ns/key, get {single:.2}, hashbrown get {brown:.2}: get_many/hashbrown {:.3}x (spread {spread:.3}x)",
+        many / brown
+    );
     if let Some([store, vec, spread]) = cell.walk {
         println!(
             "  values() walk: FrozenStore {store:.3} ns, Vec<V> {vec:.3} ns: {:.3}x (spread {spread:.3}x)",
@@ -378,7 +464,7 @@ fn report(cell: &Cell, seconds: f64) {
 
 fn csv(cells: &[Cell]) -> String {
     let mut out = String::from(
-        "key,value_size,n,contender,hit_ns,miss_ns,build_ns,bytes_per_entry,hit_vs_frozen,miss_vs_frozen,build_vs_frozen,spread_hit,spread_miss,spread_build,walk_frozen_ns,walk_vec_ns,walk_spread\n",
+        "key,value_size,n,contender,hit_ns,miss_ns,build_ns,bytes_per_entry,hit_vs_frozen,miss_vs_frozen,build_vs_frozen,spread_hit,spread_miss,spread_build,walk_frozen_ns,walk_vec_ns,walk_spread,many_ns,many_spread\n",
     );
     for cell in cells {
         let f = &cell.value[0];
@@ -387,6 +473,10 @@ fn csv(cells: &[Cell]) -> String {
             let walk = match (c, cell.walk) {
                 (0, Some([a, b, s])) => format!("{a:.3},{b:.3},{s:.3}"),
                 _ => ",,".to_string(),
+            };
+            let walk = match c {
+                0 => format!("{walk},{:.3},{:.3}", cell.batch[0], cell.batch[3]),
+                _ => format!("{walk},,"),
             };
             writeln!(
                 out,
@@ -467,7 +557,72 @@ fn svg(cells: &[Cell]) -> String {
     s
 }
 
+/// The lookup loop that `valgrind --tool=callgrind --toggle-collect=*probe_loop*`
+/// counts: `keys.len()` lookups, summing the first word of each value found.
+#[inline(never)]
+fn probe_loop<K: Key, V: Value, M: Frozen<K, V>>(map: &M, keys: &[K]) -> u64 {
+    let mut sum = 0u64;
+    for key in keys {
+        if let Some(v) = map.get(black_box(key)) {
+            sum = sum.wrapping_add(v.read());
+        }
+    }
+    sum
+}
+
+/// `MAPSTORE_FROZEN_PROBE=<contender>,<hit|miss>,<keys>,<n>`: builds one
+/// contender (`frozen` or `hashbrown`) over `n` keys of one set (`u64`,
+/// `string`, `url`, `ident`) with 8-byte values and runs [`probe_loop`]
+/// once over the shuffled keys (hit) or the absent ones (miss), for
+/// instruction counts:
+///
+/// ```sh
+/// MAPSTORE_FROZEN_PROBE=frozen,hit,u64,1000 valgrind --tool=callgrind \
+///     --toggle-collect='*probe_loop*' target/release/deps/frozen-<hash> --bench
+/// ```
+///
+/// Instructions per lookup: the `Ir` total over `n`.
+fn probe(spec: &str) {
+    let parts: Vec<&str> = spec.split(',').collect();
+    let [who, what, set, n] = parts[..] else {
+        panic!("MAPSTORE_FROZEN_PROBE=<frozen|hashbrown>,<hit|miss>,<u64|string|url|ident>,<n>");
+    };
+    let n: usize = n.parse().expect("n");
+    fn run<K: Key, M: Frozen<K, Pod<8>>>(keys: &Keys<K>, what: &str) {
+        let map = M::build(items::<K, Pod<8>>(&keys.insert));
+        let keys = if what == "hit" {
+            &keys.shuffled
+        } else {
+            &keys.missing
+        };
+        let sum = probe_loop::<K, Pod<8>, M>(&map, keys);
+        println!("{} {what}: {} lookups (sum {sum})", M::NAME, keys.len());
+    }
+    macro_rules! on {
+        ($keys:expr, $k:ty) => {
+            match who {
+                "frozen" => run::<$k, FrozenStore<$k, Pod<8>>>(&$keys, what),
+                "hashbrown" => {
+                    run::<$k, hashbrown::HashMap<$k, Pod<8>, DefaultHashBuilder>>(&$keys, what)
+                }
+                _ => panic!("contender: frozen or hashbrown"),
+            }
+        };
+    }
+    match set {
+        "u64" => on!(Keys::<u64>::new(n), u64),
+        "string" => on!(Keys::<String>::new(n), String),
+        "url" => on!(url_keys(n), String),
+        "ident" => on!(ident_keys(n), String),
+        _ => panic!("key set: u64, string, url or ident"),
+    }
+}
+
 fn main() {
+    if let Ok(spec) = std::env::var("MAPSTORE_FROZEN_PROBE") {
+        probe(&spec);
+        return;
+    }
     let args: Vec<String> = std::env::args().collect();
     // Criterion's rule: quick with `--test`, or without `--bench`.
     let quick = args.iter().any(|a| a == "--test") || !args.iter().any(|a| a == "--bench");
@@ -483,9 +638,12 @@ fn main() {
     for &n in ns {
         macro_rules! run {
             ($k:ty, $v:ty) => {
-                let name = format!("{}-{}-{}", <$k as Key>::LABEL, size_of::<$v>(), n);
+                run!($k, $v, <$k as Key>::LABEL, Keys::<$k>::new(n));
+            };
+            ($k:ty, $v:ty, $label:expr, $keys:expr) => {
+                let name = format!("{}-{}-{}", $label, size_of::<$v>(), n);
                 if only.as_ref().is_none_or(|o| name.contains(o.as_str())) {
-                    cells.push(cell::<$k, $v>(n, quick));
+                    cells.push(cell::<$k, $v>($label, $keys, quick));
                 }
             };
         }
@@ -497,6 +655,10 @@ fn main() {
         run!(String, Pod<64>);
         run!(String, Pod<256>);
         run!(String, Pod<1024>);
+        run!(String, Pod<8>, "url", url_keys(n));
+        run!(String, Pod<64>, "url", url_keys(n));
+        run!(String, Pod<8>, "ident", ident_keys(n));
+        run!(String, Pod<64>, "ident", ident_keys(n));
     }
     println!("\ntotal {:.1} s", started.elapsed().as_secs_f64());
     if quick {

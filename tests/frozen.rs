@@ -45,6 +45,19 @@ where
         assert!(!frozen.contains_key(k));
         assert!(frozen.get_mut(k).is_none());
     }
+    // The batched read agrees with `get`, hits and misses interleaved,
+    // over lengths that are not a multiple of the batch.
+    let mixed: Vec<&K> = model
+        .keys()
+        .zip(misses)
+        .flat_map(|(hit, miss)| [hit, miss])
+        .chain(model.keys().skip(misses.len()))
+        .chain(misses.iter().skip(model.len()))
+        .collect();
+    let batched: Vec<Option<&V>> = frozen.get_many(mixed.iter().copied()).collect();
+    let single: Vec<Option<&V>> = mixed.iter().map(|k| frozen.get(*k)).collect();
+    assert_eq!(batched, single);
+    assert_eq!(frozen.get_many(&misses[..0]).count(), 0);
     // Every walk visits every entry once, in one order.
     let entries: Vec<(K, V)> = frozen.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     assert_eq!(entries.len(), model.len());
@@ -182,9 +195,6 @@ fn matches_std_with_string_keys_and_fingerprints() {
             assert_eq!(frozen.get(k.as_str()), Some(v));
         }
         assert_eq!(frozen.get("absent"), None);
-        if frozen.len() > 8 {
-            assert!(frozen.plan().fingerprints, "{}", frozen.plan());
-        }
         let from_pooled: FrozenStore<String, String> = {
             let mut map: PooledMap<String, String> = PooledMap::new();
             for (k, v) in &items {
@@ -347,13 +357,12 @@ impl Hasher for IdentityHasher {
 }
 
 #[test]
-fn an_identity_hasher_gets_correct_answers_without_a_long_build() {
-    // `nohash`-style hashers: small integers (high bits all zero, every key
-    // in bucket 0), integers with all-zero low bits, and integers whose
-    // hashes differ in the same few bits from bucket to bucket (each bucket
-    // the same rigid shape of slots). The build once searched pilots for a
-    // bucket of every key without end; now it takes the sorted layout, says
-    // why, and answers right.
+fn an_identity_hasher_still_gets_the_perfect_index() {
+    // `nohash`-style hashers: small integers (high bits all zero), integers
+    // with all-zero low bits, and integers whose hashes differ in the same
+    // few bits from bucket to bucket. The store conditions every hash
+    // before it picks a bucket and a slot, so none of them needs the sorted
+    // layout (they once took it, and once made the build spin).
     let small: Vec<(u64, u64)> = (0..20_000).map(|i| (i, i * 3)).collect();
     let shifted: Vec<(u64, u64)> = (0..2_000).map(|i| (i << 40, i)).collect();
     let rigid: Vec<(u64, u64)> = (0..8192u64)
@@ -368,10 +377,103 @@ fn an_identity_hasher_gets_correct_answers_without_a_long_build() {
             .collect();
         let mut frozen = FrozenStore::from_iter_with_hasher(items.iter().copied(), Identity);
         let plan = frozen.plan();
-        assert_eq!(plan.index, FrozenIndex::Sorted, "{plan}");
-        assert!(!plan.hash_collision);
-        assert!(plan.to_string().contains("do not spread"), "{plan}");
+        assert_eq!(plan.index, FrozenIndex::Perfect, "{plan}");
         agree(&mut frozen, &model, &misses);
+    }
+}
+
+/// The structured key sets that once sent a build to the sorted layout
+/// under some seeds of the default hasher, as `(name, keys)`.
+fn structured_u64(n: u64) -> Vec<(&'static str, Vec<u64>)> {
+    vec![
+        ("sequential", (0..n).collect()),
+        ("<< 32", (0..n).map(|i| i << 32).collect()),
+        ("* 4096", (0..n).map(|i| i * 4096).collect()),
+        ("<< 40", (0..n).map(|i| i << 40).collect()),
+        ("from u64::MAX down", (0..n).map(|i| u64::MAX - i).collect()),
+    ]
+}
+
+fn structured_strings(n: u64) -> Vec<(&'static str, Vec<String>)> {
+    vec![
+        (
+            "url paths",
+            (0..n)
+                .map(|i| format!("/api/v1/users/{}/orders/{}", i / 7, i % 7))
+                .collect(),
+        ),
+        (
+            "zero-padded ids",
+            (0..n).map(|i| format!("{i:08}")).collect(),
+        ),
+        ("decimal", (0..n).map(|i| i.to_string()).collect()),
+    ]
+}
+
+/// Builds `keys` under `hasher` and asserts the perfect index and that
+/// every key is found.
+fn assert_perfect<K, S>(what: &str, keys: &[K], hasher: S)
+where
+    K: Hash + Eq + Clone + Debug,
+    S: BuildHasher,
+{
+    let store = FrozenStore::from_iter_with_hasher(
+        keys.iter().cloned().enumerate().map(|(i, k)| (k, i)),
+        hasher,
+    );
+    let plan = store.plan();
+    assert_eq!(plan.index, FrozenIndex::Perfect, "{what}: {plan}");
+    for (i, k) in keys.iter().enumerate() {
+        assert_eq!(store.get(k), Some(&i), "{what}: {k:?}");
+    }
+}
+
+/// The default hasher (foldhash) under explicit seeds, both its per-process
+/// seed and its per-map one: what a process's random seed would pick.
+fn foldhash_seeded(seed: u64) -> foldhash::fast::SeedableRandomState {
+    let shared: &'static foldhash::SharedSeed =
+        Box::leak(Box::new(foldhash::SharedSeed::from_u64(splitmix(seed))));
+    foldhash::fast::SeedableRandomState::with_seed(splitmix(!seed), shared)
+}
+
+#[test]
+fn structured_keys_get_the_perfect_index_under_every_seed() {
+    // 200 seeds of the default hasher (the per-process seed differs in
+    // each), std's SipHash with fresh random keys, and an identity hasher:
+    // no build may take the sorted layout.
+    for seed in 0..200 {
+        let n = if seed % 20 == 0 { 20_000 } else { 1_000 };
+        for (what, keys) in structured_u64(n) {
+            assert_perfect(
+                &format!("u64 {what}, seed {seed}"),
+                &keys,
+                foldhash_seeded(seed),
+            );
+        }
+        let small: Vec<u32> = (0..n as u32).collect();
+        assert_perfect(
+            &format!("u32 sequential, seed {seed}"),
+            &small,
+            foldhash_seeded(seed),
+        );
+        if seed % 10 == 0 {
+            for (what, keys) in structured_strings(n) {
+                assert_perfect(
+                    &format!("{what}, seed {seed}"),
+                    &keys,
+                    foldhash_seeded(seed),
+                );
+            }
+        }
+    }
+    for round in 0..8 {
+        for (what, keys) in structured_u64(1_000) {
+            let hasher = std::hash::RandomState::new();
+            assert_perfect(&format!("{what}, SipHash round {round}"), &keys, hasher);
+        }
+    }
+    for (what, keys) in structured_u64(5_000) {
+        assert_perfect(&format!("{what}, identity hasher"), &keys, Identity);
     }
 }
 
@@ -415,7 +517,7 @@ fn the_plan_names_the_layout() {
     let inline: FrozenStore<u64, [u8; 64]> = (0..1000).map(|i| (i, [0; 64])).collect();
     let plan = inline.plan();
     assert_eq!(plan.index, FrozenIndex::Perfect, "{plan}");
-    assert!(!plan.values_apart && plan.fingerprints);
+    assert!(!plan.values_apart && !plan.fingerprints);
     assert_eq!(plan.buckets, 512); // the power of two at or above 1000 / 3
     let line = plan.to_string();
     assert!(line.contains("perfect hash over 1000 entries"), "{line}");
@@ -427,10 +529,23 @@ fn the_plan_names_the_layout() {
         (0..1000).map(|i| (i.to_string(), [0; 65])).collect();
     let line = apart.plan().to_string();
     assert!(line.starts_with("FrozenStore<String, [u8; 65]>"), "{line}");
-    assert!(
-        line.contains("values apart") && line.contains("fingerprints"),
-        "{line}"
-    );
+    assert!(line.contains("values apart"), "{line}");
+}
+
+#[test]
+fn fingerprints_only_where_the_entries_outgrow_the_cache() {
+    // 4 MiB of entries and less: a miss reads the entry, in cache; more:
+    // one byte per slot rejects most misses before the entry.
+    let small: FrozenStore<u64, [u8; 64]> = (0..1000).map(|i| (i, [0; 64])).collect();
+    assert!(!small.plan().fingerprints, "{}", small.plan());
+    let large: FrozenStore<u64, [u8; 64]> = (0..70_000).map(|i| (i, [0; 64])).collect();
+    let plan = large.plan();
+    assert!(plan.fingerprints, "{plan}");
+    assert!(plan.to_string().contains("fingerprints"), "{plan}");
+    for i in (0..70_000).step_by(7) {
+        assert!(large.contains_key(&i));
+        assert!(!large.contains_key(&(i + 70_000)));
+    }
 }
 
 #[test]
@@ -683,8 +798,13 @@ fn a_panicking_hash_eq_or_iterator_leaks_nothing() {
 fn many_duplicates_size_the_index_by_the_distinct_keys() {
     // A million pairs over nine keys: the index is sized for nine entries,
     // not for the input (it once had 524 288 buckets, 1 MB for 9 entries).
-    let many: FrozenStore<u64, u64> = (0..1_000_000u64).map(|i| (i % 9, i)).collect();
-    let few: FrozenStore<u64, u64> = (999_991..1_000_000u64).map(|i| (i % 9, i)).collect();
+    // One hasher for both (the same hashes give the same layout; the
+    // overflow's size, part of the memory, depends on the hashes).
+    let hasher = mapstore::DefaultHashBuilder::default();
+    let many =
+        FrozenStore::from_iter_with_hasher((0..1_000_000u64).map(|i| (i % 9, i)), hasher.clone());
+    let few =
+        FrozenStore::from_iter_with_hasher((999_991..1_000_000u64).map(|i| (i % 9, i)), hasher);
     assert_eq!(many, few);
     assert_eq!(many.plan().buckets, few.plan().buckets);
     assert_eq!(many.memory_usage(), few.memory_usage());
@@ -733,4 +853,65 @@ fn serde_round_trip() {
 fn send_and_sync_like_std() {
     fn both<T: Send + Sync>() {}
     both::<FrozenStore<String, Vec<u8>>>();
+}
+#[test]
+fn long_string_keys_are_hashed_by_a_distinguishing_window() {
+    // (keys, the window the plan should pick)
+    let tail_differs: Vec<String> = (0..3000u64)
+        .map(|i| {
+            format!(
+                "/api/v2/users/{:x}/orders/{}",
+                i.wrapping_mul(0x9e37_79b1),
+                i % 97
+            )
+        })
+        .collect();
+    let head_differs: Vec<String> = (0..3000u64)
+        .map(|i| format!("{i:016x}-the-same-long-suffix-for-every-key"))
+        .collect();
+    let middle_differs: Vec<String> = (0..3000u64)
+        .map(|i| format!("the-same-long-prefix-{i:016x}-the-same-long-suffix"))
+        .collect();
+    for (keys, window) in [
+        (tail_differs, Some("last")),
+        (head_differs, Some("first")),
+        (middle_differs, None),
+    ] {
+        let items: Vec<(String, usize)> = keys.iter().cloned().zip(0..).collect();
+        // Duplicates too: the window's dedup keeps the last of each.
+        let with_dups = items
+            .iter()
+            .cloned()
+            .chain(items.iter().take(10).map(|(k, v)| (k.clone(), v + 1)));
+        let model: HashMap<String, usize> = with_dups.clone().collect();
+        let mut frozen: FrozenStore<String, usize> = with_dups.collect();
+        let plan = frozen.plan();
+        assert_eq!(plan.hash_window, window, "{plan}");
+        assert_eq!(plan.index, FrozenIndex::Perfect, "{plan}");
+        for (k, v) in &model {
+            assert_eq!(frozen.get(k.as_str()), Some(v), "{k}");
+            assert_eq!(frozen.get(k), Some(v), "{k}");
+        }
+        // Misses that share the window's bytes but not the whole key.
+        let misses: Vec<String> = keys
+            .iter()
+            .map(|k| format!("x{k}"))
+            .chain(keys.iter().map(|k| format!("{k}x")))
+            .collect();
+        agree(&mut frozen, &model, &misses);
+        // The same stream split into other writes hashes the same: a
+        // `Box<str>` key looked up by `&str`.
+        let boxed: FrozenStore<Box<str>, usize> = keys
+            .iter()
+            .map(|k| Box::<str>::from(k.as_str()))
+            .zip(0..)
+            .collect();
+        assert_eq!(boxed.plan().hash_window, window);
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(boxed.get(k.as_str()), Some(&i));
+        }
+    }
+    // Short keys are hashed whole.
+    let short: FrozenStore<String, u8> = (0..100).map(|i| (format!("k{i}"), 0)).collect();
+    assert_eq!(short.plan().hash_window, None);
 }
