@@ -389,20 +389,18 @@ fn default_shards() -> usize {
 /// [`RefMut`] is `Sync` when `K` and `V` are, as std's write guard is; a
 /// [`Ref`] is not `Sync`.
 ///
-/// # Known limits
+/// # Generic code
 ///
-/// As for [`MapStore`](type@crate::MapStore): in code generic over
-/// `V: MapValue`, `ConcurrentStore<K, V>: Sync` does not follow from
-/// `V: Send + Sync` (the compiler does not see through the `V::Storage`
-/// projection); state it as a bound. Concrete types need nothing.
+/// `Send` and `Sync` follow `K`, `V` and `S` alone, also in code generic
+/// over `V: MapValue`: no bound on the store itself is needed.
 ///
 /// ```
 /// use mapstore::{ConcurrentStore, MapValue};
 ///
-/// fn fill_on_two_threads<V: MapValue>(store: &ConcurrentStore<u64, V>, make: fn(u64) -> V)
-/// where
-///     ConcurrentStore<u64, V>: Sync,
-/// {
+/// fn fill_on_two_threads<V: MapValue + Send + Sync>(
+///     store: &ConcurrentStore<u64, V>,
+///     make: fn(u64) -> V,
+/// ) {
 ///     std::thread::scope(|s| {
 ///         for t in 0..2 {
 ///             s.spawn(move || drop(store.insert(t, make(t))));
