@@ -431,8 +431,20 @@ where
 /// The default hasher (foldhash) under explicit seeds, both its per-process
 /// seed and its per-map one: what a process's random seed would pick.
 fn foldhash_seeded(seed: u64) -> foldhash::fast::SeedableRandomState {
-    let shared: &'static foldhash::SharedSeed =
-        Box::leak(Box::new(foldhash::SharedSeed::from_u64(splitmix(seed))));
+    // foldhash wants a `&'static SharedSeed`: one per seed, kept in a
+    // static so LeakSanitizer sees it reachable rather than leaked.
+    static SHARED: std::sync::Mutex<Vec<(u64, &'static foldhash::SharedSeed)>> =
+        std::sync::Mutex::new(Vec::new());
+    let mut cache = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+    let shared = match cache.iter().find(|(s, _)| *s == seed) {
+        Some(&(_, shared)) => shared,
+        None => {
+            let shared: &'static foldhash::SharedSeed =
+                Box::leak(Box::new(foldhash::SharedSeed::from_u64(splitmix(seed))));
+            cache.push((seed, shared));
+            shared
+        }
+    };
     foldhash::fast::SeedableRandomState::with_seed(splitmix(!seed), shared)
 }
 
