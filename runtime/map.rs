@@ -140,7 +140,7 @@ pub struct Map<K, V, St: Storage, S = DefaultHashBuilder> {
 // each one, with std's `HashMap` bounds: the map is `Send` when `K`, `V` and
 // `S` are, `Sync` when they are; its iterators and entries as std's are.
 //
-// SAFETY (every `unsafe impl` here): `Storage` is sealed, so `St` is
+// SAFETY: (every `unsafe impl` here) `Storage` is sealed, so `St` is
 // `Inline`, `Boxed` or `Pooled`, and `auto_trait_checks` below proves, for
 // each of the three and for all `K` and `V`, that every field type named
 // through the storage is `Send` (resp. `Sync`) under exactly the bounds of
@@ -1424,7 +1424,7 @@ impl<K, V, St: Storage> Clone for Iter<'_, K, V, St> {
     }
 }
 
-// SAFETY (these iterator impls): as for `Map`'s, above. The bounds are
+// SAFETY: (these iterator impls) as for `Map`'s, above. The bounds are
 // std's for its iterator of the same name, except that `IterMut` is `Send`
 // when `K: Send` (std's: `K: Sync`), as hashbrown's table walk is.
 unsafe impl<K: Sync, V: Sync, St: Storage> Send for Iter<'_, K, V, St> {}
@@ -1520,7 +1520,7 @@ pub struct UnorderedValuesMut<'a, K: 'a, V: 'a, St: Storage> {
     inner: St::ValuesMut<'a, K, V>,
 }
 
-// SAFETY (these three): as for `Map`'s, above.
+// SAFETY: (these three) as for `Map`'s, above.
 unsafe impl<K: Sync, V: Sync, St: Storage> Send for UnorderedValues<'_, K, V, St> {}
 // SAFETY: see above.
 unsafe impl<K: Sync, V: Sync, St: Storage> Sync for UnorderedValues<'_, K, V, St> {}
