@@ -1,55 +1,59 @@
-//! [`ConcurrentStore`]: a map shared between threads through `&self`, whose
-//! shards store values the way `V::Storage` says.
+//! [`ConcurrentStore`]: a map shared between threads through `&self`, which
+//! stores values the way `V::Storage` says.
 //!
 //! # Design
 //!
-//! The store is a power-of-two array of shards, each a [`Map`] (the same
-//! table and side storage as every [`MapStore`](type@crate::MapStore), with no hasher of its own)
-//! behind its own `std::sync::RwLock`, each lock on its own 128-byte line so
-//! that two shards never share a cache line. A key is hashed once, by the
-//! store's `S`; the bits just below hashbrown's 7-bit tag pick the shard, and
-//! the same hash probes the shard's table, so no key is hashed twice. The
-//! default shard count is four per available core, rounded up to a power of
-//! two (8 on a 2-core machine), as DashMap's.
+//! The store is a table built for sharing (`runtime/concurrent_table.rs`),
+//! in the style of scc's `HashMap` and boost's `concurrent_flat_map`: its
+//! buckets come in groups of 16, each group 64-byte aligned with its own
+//! one-word reader-writer lock (parking_lot's) and 16 tag bytes on its first
+//! cache line, so two operations on keys of different groups never write
+//! the same cache line, and a store of 65 536 entries has thousands of
+//! locks instead of a few dozen. A key is hashed once, by the store's `S`:
+//! the low bits pick the group, the top 7 bits are the key's tag. A bucket
+//! holds what `V::Storage` stores in a table: the entry itself (inline), a
+//! key and a `Box` (boxed), or a key and the handle of a pool slot
+//! (pooled). Pooled values live in pools striped by the tag's low bits,
+//! each behind its own mutex, which is taken only to store or take a value,
+//! so an insert allocates no node and a resize moves handles, never values.
+//! The entry count is a set of per-thread counters: [`len`](ConcurrentStore::len)
+//! sums them and locks nothing.
 //!
-//! Why sharded locks and not a lock-free table (measured by
-//! `benches/concurrent.rs` on 2 cores against DashMap 6, papaya, scc and
-//! `RwLock<HashMap>`; table in `docs/concurrent.md`): a shard *is* a
-//! `MapStore`, so large values live in that shard's pool, with no
-//! allocation per insert and no value moved while the shard grows. That
-//! makes growing a store of 128-512 B values 1.7-4.8x faster than DashMap
-//! (whose resizes move every inline value under the shard's write lock) and
-//! 2-5x faster than papaya, which allocates a node per entry, while 16-byte
-//! values stay inline and tie DashMap (0.93-1.07x). A lock-free table would
-//! need epoch reclamation of pool slots and `unsafe` throughout for no
-//! measured gain at this core count. The cost of any lock, measured: its
-//! locked instruction keeps the cache misses of one operation from
-//! overlapping the next, so cold pooled values (a second dependent miss)
-//! read and overwrite at 0.6-0.9x DashMap's speed; a type read far more
-//! than written can ask the derive for `optimize = "reads"` (inline up to
-//! 256 bytes, 96 if it owns heap memory) and keep its values in the buckets.
-//! std's lock is futex-based (one atomic instruction to take, one to
-//! release, uncontended) and needs no dependency; a poisoned lock is simply
-//! recovered, because every operation on a shard leaves it consistent when
-//! a user's closure, `Hash`, `Eq` or `Drop` panics. The store itself has no
-//! `unsafe`: a guard keeps its shard's lock guard and a bucket index.
+//! Growth does not stop the world. When an insert must chain an overflow
+//! node to a full group and the table is more than half full, it installs
+//! an array of twice as many groups. Each write then moves its own key's
+//! old group (and a couple more it can lock without waiting) into the new
+//! array; reads look in the old group until it is moved; the last mover
+//! hands the old array to crossbeam-epoch, which frees it once no thread
+//! can still be reading it. No operation ever waits for the whole table.
+//!
+//! The store's own code has no `unsafe`; the table's module has it all,
+//! each block with its `// SAFETY:` argument, and is checked by loom
+//! models, Miri, ThreadSanitizer and a linearizability checker
+//! (`docs/concurrent.md`).
 //!
 //! # Blocking and deadlocks
 //!
-//! Each operation takes at most one shard's lock at a time and releases it
-//! before it returns, unless it returns a guard. An operation *blocks* while
-//! another thread holds a conflicting lock on the shard of its key:
+//! Each operation takes at most one group's lock at a time and releases it
+//! before it returns, unless it returns a guard (a write may also move the
+//! key's old group during a resize, under that group's lock). An operation
+//! *blocks* while another thread holds a conflicting lock on its key's
+//! group, a set of about ten keys:
 //!
 //! - reads ([`get`](ConcurrentStore::get), [`read`](ConcurrentStore::read),
-//!   [`contains_key`](ConcurrentStore::contains_key), [`len`](ConcurrentStore::len),
-//!   [`iter`](ConcurrentStore::iter)) wait while a writer holds that shard,
+//!   [`contains_key`](ConcurrentStore::contains_key),
+//!   [`iter`](ConcurrentStore::iter)) wait while a writer holds that group,
 //!   or waits for it (std's lock lets a queued writer go first);
 //! - writes ([`insert`](ConcurrentStore::insert), [`remove`](ConcurrentStore::remove),
 //!   [`get_mut`](ConcurrentStore::get_mut), [`entry`](ConcurrentStore::entry),
 //!   [`retain`](ConcurrentStore::retain), [`clear`](ConcurrentStore::clear))
-//!   wait for readers and writers of that shard.
+//!   wait for readers and writers of that group.
 //!
-//! Keys and values that leave the store are dropped after the shard's lock
+//! [`len`](ConcurrentStore::len), [`is_empty`](ConcurrentStore::is_empty)
+//! and [`memory_usage`](ConcurrentStore::memory_usage) take no group lock:
+//! they never block on one and never deadlock.
+//!
+//! Keys and values that leave the store are dropped after the group's lock
 //! is released, so their `Drop` may call the store: removed and replaced
 //! values (returned by [`remove`](ConcurrentStore::remove) and
 //! [`insert`](ConcurrentStore::insert), kept by the guard of an occupied
@@ -65,48 +69,55 @@
 //! Without guards held, and with no store call from those, nothing
 //! deadlocks. With guards ([`Ref`], [`RefMut`],
 //! an [`Entry`], and an [`iter`](ConcurrentStore::iter) itself: the iterator
-//! holds the read lock of the shard it is in until it moves past that shard,
+//! holds the read lock of the group it is in until it moves past that group,
 //! and its items hold it until the last of them is dropped), exactly
-//! DashMap's rules:
+//! DashMap's rules, applied to groups of about ten keys instead of shards
+//! of thousands:
 //!
-//! - a thread **deadlocks** if it calls the store on a key of a shard it
+//! - a thread **deadlocks** if it calls the store on a key of a group it
 //!   holds a guard into, or calls back into the store from a closure it
-//!   passed to it (or from its keys' `Hash`/`Eq`) on the same shard: even a
+//!   passed to it (or from its keys' `Hash`/`Eq`) on the same group: even a
 //!   second read may wait forever, because a writer queued behind the first
-//!   read goes first. Calls that visit every shard ([`len`](ConcurrentStore::len),
-//!   [`is_empty`](ConcurrentStore::is_empty),
-//!   [`memory_usage`](ConcurrentStore::memory_usage),
-//!   [`iter`](ConcurrentStore::iter), [`retain`](ConcurrentStore::retain),
-//!   [`clear`](ConcurrentStore::clear), `Debug`) visit the held one too, so
-//!   they deadlock under any guard of the same thread: writes always, reads
-//!   under a [`RefMut`] or [`Entry`], or under a [`Ref`] once another thread
-//!   waits to write that shard. So does writing while iterating:
+//!   read goes first. Which keys share a group depends on the table's size
+//!   and changes as it grows ([`lock_of`](ConcurrentStore::lock_of) tells,
+//!   for now): do not rely on two keys being in different groups. Calls
+//!   that visit every group ([`iter`](ConcurrentStore::iter),
+//!   [`retain`](ConcurrentStore::retain), [`clear`](ConcurrentStore::clear),
+//!   `Debug`, `Serialize`) visit the held one too, so they deadlock under
+//!   any guard of the same thread: writes always, reads under a [`RefMut`]
+//!   or [`Entry`], or under a [`Ref`] once another thread waits to write
+//!   that group. So does writing while iterating:
 //!   `for k in store.iter().map(|r| *r.key()) { store.remove(&k); }` waits
 //!   for the iterator's own lock (collect the keys first);
 //! - two threads **deadlock** if each holds a guard and then waits for the
-//!   other's shard, as with any two locks taken in opposite orders (for
-//!   example a thread iterating, holding items of one shard, while another
-//!   holds a [`RefMut`] into the next and writes the first).
+//!   other's group, as with any two locks taken in opposite orders (for
+//!   example a thread iterating, holding items of one group, while another
+//!   holds a [`RefMut`] into a later one and writes the first).
+//!
+//! A live [`iter`](ConcurrentStore::iter) (and a running `retain`, `clear`,
+//! `Debug` or `Serialize`) also defers resizes: the table keeps its size,
+//! chaining overflow nodes, until the walk ends.
 //!
 //! **Panics under a lock.** A panic inside the closure of `and_modify`,
 //! `or_insert_with*` or `retain`, or while a `get_mut`/`entry` guard is
-//! being written through, unwinds and releases the lock; the shard's table
-//! stays consistent, but the value keeps whatever was written before the
-//! panic. The lock's poison is cleared silently, so no later caller can tell
+//! being written through, unwinds and releases the lock; the table stays
+//! consistent, but the value keeps whatever was written before the
+//! panic. The locks have no poison, so no later caller can tell
 //! that a value is half-updated: where that matters, build the new value
 //! first and store it whole (`insert`, or `*guard = new_value`).
 //!
 //! [`read`](ConcurrentStore::read) holds nothing once it returns: prefer it
 //! where a guard could live too long, keep guards short, and never hold one
 //! across an `.await` (guards are not `Send`).
-//! [`shard_of`](ConcurrentStore::shard_of) tells which keys share a lock.
 //!
-//! **The rule: never call the store on a shard your thread holds** (through
-//! a live `Ref`, `RefMut`, `Entry` or `iter()`, or from inside a closure you
-//! gave the store): drop the guard first, or use `read`. In debug builds
-//! (`debug_assertions`) each thread keeps a record of the shards it holds,
-//! and an operation that would lock one of them again panics instead of
-//! hanging, with a message naming what holds the shard (for example "a `Ref`
+//! **The rule: never call the store on a key whose group your thread holds**
+//! (through a live `Ref`, `RefMut`, `Entry` or `iter()`, or from inside a
+//! closure you gave the store), and since groups change as the store grows,
+//! treat any key as possibly in it: drop the guard first, or use `read`. In
+//! debug builds (`debug_assertions`) each thread keeps a record of the locks
+//! it holds, and an operation that would lock one of them again panics
+//! instead of hanging, with a message naming what holds the lock (for
+//! example "a `Ref`
 //! from `get`") and the fix. The check covers every lock the store takes on
 //! `&self`, reads included, so it also panics where a second read would only
 //! hang once another thread queues to write. Release builds keep no record
@@ -115,8 +126,8 @@
 //! ```should_panic
 //! let store: mapstore::ConcurrentStore<u32, u32> = [(1, 1)].into_iter().collect();
 //! if let Some(v) = store.get(&1) {
-//!     // Debug builds: "ConcurrentStore::insert would lock shard .., which this
-//!     // thread already holds through a `Ref` from `get` ..."
+//!     // Debug builds: "ConcurrentStore::insert would lock a group of keys whose
+//!     // lock this thread already holds through a `Ref` from `get` ..."
 //!     # #[cfg(not(debug_assertions))] panic!("release builds would hang here");
 //!     store.insert(1, *v + 1);
 //! };
@@ -158,197 +169,26 @@ use core::fmt;
 use core::hash::{BuildHasher, Hash};
 use core::marker::PhantomData;
 use core::ops::{Deref, DerefMut};
-use std::sync::PoisonError;
 
-use hashbrown::{hash_table, DefaultHashBuilder, Equivalent};
+use hashbrown::{DefaultHashBuilder, Equivalent};
 
-use crate::map::{equivalent, hasher, make_hash, reserve_table, unwrap_reserve, Map};
+use crate::concurrent_table::{self as table, RawTable, Why};
+use crate::map::{hasher, make_hash, reserve_table, unwrap_reserve, Map};
 use crate::storage::Storage;
-use crate::StorageKind;
-// The storage operations (crate-private), through the `Storage` bound.
 use crate::storage::StorageOps as Ops;
+use crate::StorageKind;
 use crate::{MapStore, MapValue};
 
-#[cfg(mapstore_loom)]
-use loom::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
-#[cfg(not(mapstore_loom))]
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+/// The table of a store whose values are `V`.
+type Table<K, V> = RawTable<K, V, <V as MapValue>::Storage>;
+/// A key's group, write-locked: the key's bucket, or its place.
+type Found<'a, K, V> = Result<
+    table::WriteRef<'a, K, V, <V as MapValue>::Storage>,
+    table::Vacant<'a, K, V, <V as MapValue>::Storage>,
+>;
 
-/// One shard: a map with no hasher of its own (the store hashes).
-type Shard<K, V> = Map<K, V, <V as MapValue>::Storage, ()>;
-type ReadGuard<'a, K, V> = Locked<RwLockReadGuard<'a, Shard<K, V>>>;
-type WriteGuard<'a, K, V> = Locked<RwLockWriteGuard<'a, Shard<K, V>>>;
-/// A shard behind its lock, alone on its cache lines.
-type Slot<K, V> = Padded<RwLock<Shard<K, V>>>;
-
-/// A value alone on its cache lines (128 bytes: x86's spatial prefetcher
-/// pulls lines in pairs).
-#[repr(align(128))]
-struct Padded<T>(T);
-
-/// Locks a shard for reading. A lock poisoned by a panic is recovered: every
-/// operation leaves its shard consistent when it unwinds.
-#[inline]
-fn read_lock<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
-    lock.read().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Locks a shard for writing, recovering a poisoned lock (see [`read_lock`]).
-#[inline]
-fn write_lock<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
-    match lock.write() {
-        Ok(guard) => guard,
-        Err(poisoned) => {
-            #[cfg(not(mapstore_loom))]
-            lock.clear_poison();
-            poisoned.into_inner()
-        }
-    }
-}
-
-/// A shard's lock guard and, in debug builds, this thread's record that it
-/// holds that shard (removed when the guard is dropped). Every lock the store
-/// takes on `&self` is one of these.
-///
-/// Not `Send`, whatever the lock's own guard is: a lock is released by the
-/// thread that took it, and the record belongs to that thread. `Sync` when
-/// the guard is, as std's guards are.
-struct Locked<G> {
-    guard: G,
-    #[cfg(debug_assertions)]
-    _held: held::Mark,
-    _not_send: PhantomData<std::sync::MutexGuard<'static, ()>>,
-}
-
-impl<G: Deref> Deref for Locked<G> {
-    type Target = G::Target;
-    #[inline]
-    fn deref(&self) -> &G::Target {
-        &self.guard
-    }
-}
-
-impl<G: DerefMut> DerefMut for Locked<G> {
-    #[inline]
-    fn deref_mut(&mut self) -> &mut G::Target {
-        &mut self.guard
-    }
-}
-
-/// Debug builds: which shards this thread holds, so that taking one again
-/// (which would hang) panics with a message instead.
-///
-/// A thread-local list of `(store id, shard index, what holds it)`, one
-/// entry per lock held: a `Ref`, `RefMut`, `Entry`, an `iter()` (one entry
-/// for the shard it is in, shared by the `Ref`s it yielded) or an operation
-/// running a closure or a key's `Hash`/`Eq` under its lock. Guards are not
-/// `Send`, so an entry is always removed by the thread that added it, in any
-/// order. Store ids come from a global counter, never reused, so several
-/// stores (and a store at the address of a dropped one) never mix.
-#[cfg(debug_assertions)]
-mod held {
-    use alloc::vec::Vec;
-    use core::cell::RefCell;
-    use core::sync::atomic::{AtomicU64, Ordering};
-
-    struct Hold {
-        store: u64,
-        shard: usize,
-        holder: &'static str,
-    }
-
-    #[cfg(mapstore_loom)]
-    loom::thread_local! {
-        static HELD: RefCell<Vec<Hold>> = RefCell::new(Vec::new());
-    }
-    #[cfg(not(mapstore_loom))]
-    std::thread_local! {
-        static HELD: RefCell<Vec<Hold>> = const { RefCell::new(Vec::new()) };
-    }
-
-    /// A fresh store id.
-    pub(super) fn next_id() -> u64 {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    }
-
-    /// This thread's record of one shard it holds.
-    pub(super) struct Mark {
-        store: u64,
-        shard: usize,
-    }
-
-    impl Mark {
-        /// Records that this thread is about to lock `shard` of `store` for
-        /// `op`, held by `holder`; panics if it already holds it.
-        #[track_caller]
-        pub(super) fn new(store: u64, shard: usize, op: &str, holder: &'static str) -> Mark {
-            let held_by = HELD
-                .try_with(|held| {
-                    let mut held = held.borrow_mut();
-                    match held.iter().find(|h| h.store == store && h.shard == shard) {
-                        Some(h) => Some(h.holder),
-                        None => {
-                            held.push(Hold {
-                                store,
-                                shard,
-                                holder,
-                            });
-                            None
-                        }
-                    }
-                })
-                .ok()
-                .flatten();
-            if let Some(held_by) = held_by {
-                panic!(
-                    "ConcurrentStore::{op} would lock shard {shard}, which this thread already \
-                     holds through {held_by}: that would deadlock (a thread never takes a shard's \
-                     lock twice, not even to read). Drop the guard first, or use \
-                     `read(&key, |v| ..)`, which holds nothing after it returns; closures given \
-                     to the store must not call it. (Checked in debug builds.)"
-                );
-            }
-            Mark { store, shard }
-        }
-    }
-
-    impl Drop for Mark {
-        fn drop(&mut self) {
-            let _ = HELD.try_with(|held| {
-                let mut held = held.borrow_mut();
-                if let Some(i) = held
-                    .iter()
-                    .rposition(|h| h.store == self.store && h.shard == self.shard)
-                {
-                    held.swap_remove(i);
-                }
-            });
-        }
-    }
-}
-
-/// The most shards a store has: 2^16. The default is four per core, so the
-/// cap is reached only past 16 384 cores; beyond one shard per thread more
-/// shards buy nothing but memory (128 bytes each, 8 MiB at the cap), and an
-/// unbounded count lets `with_shards(usize::MAX, ..)` try to allocate
-/// 2^63 bytes.
-const MAX_SHARDS: usize = 1 << 16;
-
-/// Default shard count: four per core, a power of two (DashMap's rule).
-fn default_shards() -> usize {
-    if cfg!(any(mapstore_loom, miri)) {
-        return 2;
-    }
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    cores
-        .saturating_mul(4)
-        .min(MAX_SHARDS)
-        .next_power_of_two()
-        .max(2)
-}
-
-/// A hash map shared between threads through `&self`, sharded, each shard
+/// A hash map shared between threads through `&self`, built for many cores
+/// (a lock per group of 16 buckets, growth that never stops the world),
 /// storing its values as `V::Storage` says: inline, boxed or pooled.
 ///
 /// It is the `MapStore` of shared state (sessions, caches, registries): the
@@ -413,18 +253,13 @@ fn default_shards() -> usize {
 /// assert_eq!(store.len(), 2);
 /// ```
 pub struct ConcurrentStore<K, V: MapValue, S = DefaultHashBuilder> {
-    shards: Box<[Slot<K, V>]>,
-    /// `64 - log2(shards.len())`: the shard is `(hash << 7) >> shift`.
-    shift: u32,
+    table: Table<K, V>,
     hash_builder: S,
-    /// Debug builds: this store's id in the record of held shards.
-    #[cfg(debug_assertions)]
-    id: u64,
 }
 
 impl<K, V: MapValue> ConcurrentStore<K, V, DefaultHashBuilder> {
-    /// Creates an empty store with the default shard count (four per core).
-    /// The shards allocate nothing until their first insert.
+    /// Creates an empty store: one group of buckets, which grows as
+    /// entries arrive.
     ///
     /// ```
     /// let store: mapstore::ConcurrentStore<u64, String> = mapstore::ConcurrentStore::new();
@@ -434,13 +269,19 @@ impl<K, V: MapValue> ConcurrentStore<K, V, DefaultHashBuilder> {
         Self::with_hasher(DefaultHashBuilder::default())
     }
 
-    /// Creates an empty store with room for at least `capacity` entries,
-    /// spread over the shards.
+    /// Creates an empty store with room for at least `capacity` entries
+    /// before it first grows.
+    ///
+    /// # Panics
+    ///
+    /// If the table for `capacity` entries would exceed `isize::MAX` bytes
+    /// ("capacity overflow"), as std's `HashMap::with_capacity` does.
     ///
     /// ```
     /// let store: mapstore::ConcurrentStore<u64, u64> = mapstore::ConcurrentStore::with_capacity(1000);
     /// assert!(store.memory_usage() > 1000 * 16);
     /// ```
+    #[track_caller]
     pub fn with_capacity(capacity: usize) -> Self {
         Self::with_capacity_and_hasher(capacity, DefaultHashBuilder::default())
     }
@@ -462,46 +303,21 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// Creates an empty store with room for at least `capacity` entries that
     /// hashes keys with `hash_builder`.
     ///
+    /// # Panics
+    ///
+    /// As [`with_capacity`](ConcurrentStore::with_capacity).
+    ///
     /// ```
     /// use std::hash::RandomState;
     /// let store: mapstore::ConcurrentStore<u32, u32, _> =
     ///     mapstore::ConcurrentStore::with_capacity_and_hasher(64, RandomState::new());
     /// assert!(store.is_empty());
     /// ```
+    #[track_caller]
     pub fn with_capacity_and_hasher(capacity: usize, hash_builder: S) -> Self {
-        Self::with_shards(default_shards(), capacity, hash_builder)
-    }
-
-    /// Creates an empty store with `shards` shards (rounded up to a power of
-    /// two, at least 1 and at most 65 536), room for `capacity` entries,
-    /// hashing with `hash_builder`. One shard is a single
-    /// `RwLock<MapStore>`; more shards let more writers run at once, at 128
-    /// bytes each.
-    ///
-    /// The cap, 65 536 = 2^16 shards (8 MiB of locks), is 4 shards per core
-    /// (the default) on 16 384 cores: past one shard per thread, more shards
-    /// only cost memory. A larger request gets the cap.
-    ///
-    /// ```
-    /// let store: mapstore::ConcurrentStore<u32, u32> =
-    ///     mapstore::ConcurrentStore::with_shards(64, 0, Default::default());
-    /// assert_eq!(store.shard_count(), 64);
-    /// let most: mapstore::ConcurrentStore<u32, u32> =
-    ///     mapstore::ConcurrentStore::with_shards(usize::MAX, 0, Default::default());
-    /// assert_eq!(most.shard_count(), 1 << 16);
-    /// ```
-    pub fn with_shards(shards: usize, capacity: usize, hash_builder: S) -> Self {
-        let shards = shards.clamp(1, MAX_SHARDS).next_power_of_two();
-        let per_shard = capacity.div_ceil(shards);
-        let shards: Vec<_> = (0..shards)
-            .map(|_| Padded(RwLock::new(Map::with_capacity_and_hasher(per_shard, ()))))
-            .collect();
         ConcurrentStore {
-            shift: 64 - shards.len().trailing_zeros(),
-            shards: shards.into_boxed_slice(),
+            table: RawTable::with_capacity(capacity),
             hash_builder,
-            #[cfg(debug_assertions)]
-            id: held::next_id(),
         }
     }
 
@@ -515,62 +331,9 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
         &self.hash_builder
     }
 
-    /// The number of shards (each with its own lock).
-    ///
-    /// ```
-    /// let store: mapstore::ConcurrentStore<u8, u8> = mapstore::ConcurrentStore::new();
-    /// assert!(store.shard_count().is_power_of_two());
-    /// ```
-    pub fn shard_count(&self) -> usize {
-        self.shards.len()
-    }
-
-    /// The shard of a hash: the bits below hashbrown's 7-bit tag, so that
-    /// the keys of one shard still differ in their tags.
-    #[inline]
-    fn shard_index(&self, hash: u64) -> usize {
-        // `checked_shr`: one shard means a shift of 64.
-        (hash << 7).checked_shr(self.shift).unwrap_or(0) as usize
-    }
-
-    /// Read-locks shard `index` for `op`, recording `holder` as what holds
-    /// it (debug builds panic here if this thread already holds it).
-    #[inline]
-    #[track_caller]
-    fn read_shard(&self, index: usize, op: &str, holder: &'static str) -> ReadGuard<'_, K, V> {
-        #[cfg(debug_assertions)]
-        let mark = held::Mark::new(self.id, index, op, holder);
-        #[cfg(not(debug_assertions))]
-        let _ = (op, holder);
-        Locked {
-            guard: read_lock(&self.shards[index].0),
-            #[cfg(debug_assertions)]
-            _held: mark,
-            _not_send: PhantomData,
-        }
-    }
-
-    /// Write-locks shard `index`, as [`read_shard`](Self::read_shard).
-    #[inline]
-    #[track_caller]
-    fn write_shard(&self, index: usize, op: &str, holder: &'static str) -> WriteGuard<'_, K, V> {
-        #[cfg(debug_assertions)]
-        let mark = held::Mark::new(self.id, index, op, holder);
-        #[cfg(not(debug_assertions))]
-        let _ = (op, holder);
-        Locked {
-            guard: write_lock(&self.shards[index].0),
-            #[cfg(debug_assertions)]
-            _held: mark,
-            _not_send: PhantomData,
-        }
-    }
-
-    /// The number of entries: the sum over the shards, each read-locked in
-    /// turn. Under concurrent writes it is a value the store had at no
-    /// single instant, as with any sharded map. It visits every shard, so it
-    /// can deadlock while this thread holds a guard (debug builds panic
-    /// instead; see the [module docs](self)).
+    /// The number of entries. It takes no lock: it sums per-thread counters.
+    /// Under concurrent writes it is a count the store had at no single
+    /// instant; with none running, it is exact.
     ///
     /// ```
     /// let store = mapstore::ConcurrentStore::new();
@@ -578,12 +341,10 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// assert_eq!(store.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        (0..self.shards.len())
-            .map(|i| self.read_shard(i, "len", "`len`").len())
-            .sum()
+        self.table.len()
     }
 
-    /// Whether the store has no entries (shard by shard, as [`len`](Self::len)).
+    /// Whether the store has no entries (as [`len`](Self::len): no lock).
     ///
     /// ```
     /// let store = mapstore::ConcurrentStore::new();
@@ -592,7 +353,7 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// assert!(!store.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        (0..self.shards.len()).all(|i| self.read_shard(i, "is_empty", "`is_empty`").is_empty())
+        self.len() == 0
     }
 
     /// Which storage holds the values: `V::Storage`.
@@ -605,8 +366,10 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
         <V::Storage as Storage>::KIND
     }
 
-    /// Bytes this store holds: its shard array, every shard's table, pool
-    /// chunks and boxes; not the heap memory keys and values own themselves.
+    /// Bytes this store holds: its bucket arrays (two while it grows),
+    /// overflow nodes, counters, pool chunks and boxes; not the heap memory
+    /// keys and values own themselves. It takes no group lock (only each
+    /// pool stripe's mutex, briefly).
     ///
     /// ```
     /// #[derive(mapstore::MapStore)]
@@ -618,32 +381,20 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// assert_eq!(store.storage(), mapstore::StorageKind::Pooled);
     /// ```
     pub fn memory_usage(&self) -> usize {
-        let array = core::mem::size_of_val::<[Slot<K, V>]>(&self.shards);
-        array
-            + (0..self.shards.len())
-                .map(|i| {
-                    self.read_shard(i, "memory_usage", "`memory_usage`")
-                        .memory_usage()
-                })
-                .sum::<usize>()
+        self.table.memory_usage()
     }
 
-    /// Removes every entry, shard by shard (each write-locked in turn).
+    /// Removes every entry, group by group (each write-locked in turn).
     ///
-    /// Keys and values are dropped after each shard's lock is released, so
-    /// their `Drop` may call the store: for types that need dropping, each
-    /// shard's table is swapped for an empty one under the lock (a constant
-    /// time step) and dropped after, memory included. For types that need no
-    /// drop (`u64`, `[u8; 256]`, ...) nothing is dropped, and each shard is
-    /// cleared in place, keeping its memory for reuse.
+    /// Keys and values are dropped after each group's lock is released, so
+    /// their `Drop` may call the store. Calling it while this thread holds
+    /// any guard into the store deadlocks (debug builds panic instead; see
+    /// the [module docs](self)).
     ///
-    /// It write-locks every shard in turn: calling it while this thread
-    /// holds any guard into the store deadlocks (debug builds panic instead;
-    /// see the [module docs](self)).
-    ///
-    /// If a value's `Drop` panics, the shard being cleared is already empty
-    /// (its values after the panicking one may be leaked, none is dropped
-    /// twice) and the shards after it keep their entries.
+    /// If a value's `Drop` panics, the groups cleared so far are empty (the
+    /// entries of the group being dropped after the panicking one are
+    /// leaked, none is dropped twice) and the groups after it keep their
+    /// entries.
     ///
     /// ```
     /// let store: mapstore::ConcurrentStore<u32, String> =
@@ -652,29 +403,28 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// assert!(store.is_empty());
     /// ```
     pub fn clear(&self) {
-        let drops = core::mem::needs_drop::<K>() || core::mem::needs_drop::<V>();
-        for i in 0..self.shards.len() {
-            let mut guard = self.write_shard(i, "clear", "`clear`");
-            if drops {
-                let entries = core::mem::replace(&mut *guard, Map::with_hasher(()));
-                drop(guard);
-                drop(entries);
-            } else {
-                guard.clear();
-            }
+        let why = Why {
+            op: "clear",
+            holder: "`clear`",
+        };
+        let mut walk = self.table.walk();
+        let mut removed: Vec<(K, V)> = Vec::new();
+        while let Some(mut group) = walk.next_group(true, why) {
+            group.clear(|k, v| removed.push((k, v)));
+            drop(group);
+            removed.clear();
         }
     }
 
-    /// Keeps only the entries for which `keep` returns `true`, shard by
-    /// shard, each write-locked while `keep` runs over it. Entries inserted
-    /// meanwhile into a shard already visited are kept. Calling it while
+    /// Keeps only the entries for which `keep` returns `true`, group by
+    /// group, each write-locked while `keep` runs over it. Entries inserted
+    /// meanwhile into a group already visited are kept. Calling it while
     /// this thread holds any guard into the store, or calling the store from
     /// `keep`, deadlocks (debug builds panic instead; see the
     /// [module docs](self)).
     ///
-    /// The entries removed from a shard are dropped after its lock is
-    /// released, so their `Drop` may call the store (for types that need
-    /// dropping they are moved out into a buffer first).
+    /// The entries removed from a group are dropped after its lock is
+    /// released, so their `Drop` may call the store.
     ///
     /// If `keep` panics, the entries visited so far have been kept or
     /// removed as it said (those removed are dropped after the lock is
@@ -690,35 +440,35 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// assert_eq!(store.read(&2, |v| *v), Some(3));
     /// ```
     pub fn retain(&self, mut keep: impl FnMut(&K, &mut V) -> bool) {
-        let drops = core::mem::needs_drop::<K>() || core::mem::needs_drop::<V>();
-        // Declared before the guards: if `keep` panics, the guard unlocks
+        let why = Why {
+            op: "retain",
+            holder: "`retain`, whose closure called the store",
+        };
+        let mut walk = self.table.walk();
+        // Declared before the guards: if `keep` panics, the group unlocks
         // first, then what was removed is dropped.
         let mut removed: Vec<(K, V)> = Vec::new();
-        for i in 0..self.shards.len() {
-            let mut guard =
-                self.write_shard(i, "retain", "`retain`, whose closure called the store");
-            if drops {
-                removed.extend(guard.extract_if(|k, v| !keep(k, v)));
-            } else {
-                guard.retain(&mut keep);
-            }
-            drop(guard);
+        while let Some(mut group) = walk.next_group(true, why) {
+            group.retain(&mut keep, |k, v| removed.push((k, v)));
+            drop(group);
             removed.clear();
         }
     }
 
     /// Iterates over the entries, yielding a [`Ref`] for each.
     ///
-    /// Consistency: one shard at a time is read-locked, from its first entry
+    /// Consistency: one group at a time is read-locked, from its first entry
     /// to its last, and stays locked while any `Ref` from it is alive. Each
-    /// shard is therefore seen as a snapshot, but not the store as a whole:
-    /// an entry inserted or removed concurrently in a shard not yet reached
-    /// may or may not be seen, and one in a shard already passed is not.
-    /// The iterator holds the read lock of the shard it is in until it moves
+    /// group is therefore seen as a snapshot, but not the store as a whole:
+    /// an entry inserted or removed concurrently in a group not yet reached
+    /// may or may not be seen, and one in a group already passed is not; an
+    /// entry present throughout is seen exactly once, even while the store
+    /// grows. While the iterator lives the store does not start a resize.
+    /// The iterator holds the read lock of the group it is in until it moves
     /// past it (and each item, until dropped): writing to the store from the
-    /// iterating thread before the iterator is done deadlocks, even with no
-    /// item alive (debug builds panic instead). Collect what you need first
-    /// (see the [module docs](self)).
+    /// iterating thread before the iterator is done can deadlock (debug
+    /// builds panic instead). Collect what you need first (see the
+    /// [module docs](self)).
     ///
     /// ```
     /// let store: mapstore::ConcurrentStore<u32, u32> = (0..4).map(|i| (i, i * 10)).collect();
@@ -728,9 +478,9 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// ```
     pub fn iter(&self) -> Iter<'_, K, V, S> {
         Iter {
-            store: self,
-            next_shard: 0,
+            walk: self.table.walk(),
             current: None,
+            _hasher: PhantomData,
         }
     }
 
@@ -749,27 +499,27 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
         K: Eq + Hash,
         S: BuildHasher,
     {
-        let len = self.shards.iter().map(|s| read_lock(&s.0).len()).sum();
-        let mut map = Map::with_capacity_and_hasher(len, self.hash_builder);
-        for shard in self.shards.into_vec() {
-            let shard = shard.0.into_inner().unwrap_or_else(PoisonError::into_inner);
-            for (key, value) in shard {
-                let hash = make_hash(&map.hash_builder, &key);
-                let Map {
-                    table,
-                    side,
-                    hash_builder,
-                } = &mut map;
-                unwrap_reserve(reserve_table::<K, V, V::Storage, S>(
-                    table,
-                    side,
-                    hash_builder,
-                    1,
-                ));
-                let bucket = <V::Storage as Ops>::store(side, key, value);
-                table.insert_unique(hash, bucket, hasher::<K, V, V::Storage, S>(hash_builder));
-            }
-        }
+        let ConcurrentStore {
+            mut table,
+            hash_builder,
+        } = self;
+        let mut map = Map::with_capacity_and_hasher(table.len(), hash_builder);
+        table.drain_with(|key, value| {
+            let hash = make_hash(&map.hash_builder, &key);
+            let Map {
+                table,
+                side,
+                hash_builder,
+            } = &mut map;
+            unwrap_reserve(reserve_table::<K, V, V::Storage, S>(
+                table,
+                side,
+                hash_builder,
+                1,
+            ));
+            let bucket = <V::Storage as Ops>::store(side, key, value);
+            table.insert_unique(hash, bucket, hasher::<K, V, V::Storage, S>(hash_builder));
+        });
         map
     }
 }
@@ -785,25 +535,38 @@ where
         make_hash(&self.hash_builder, key)
     }
 
-    /// The index of the shard that holds `key`, in `0..shard_count()`. Two
-    /// keys with the same shard index contend for one lock; a thread holding
-    /// a guard on one of them deadlocks if it writes the other (debug builds
-    /// panic instead).
+    /// Locks `key`'s group for writing (moving its old group first while the
+    /// store grows) and looks the key up.
+    #[inline]
+    #[track_caller]
+    fn write<Q>(&self, hash: u64, key: &Q, why: Why) -> Found<'_, K, V>
+    where
+        Q: Equivalent<K> + ?Sized,
+    {
+        let hash_of = |k: &K| make_hash(&self.hash_builder, k);
+        self.table.entry(hash, key, why, &hash_of)
+    }
+
+    /// An id of the lock that guards `key` now: two keys with the same id
+    /// share a lock (a group of about ten keys), so a thread holding a guard
+    /// on one deadlocks if it writes the other (debug builds panic instead).
+    /// Which keys share a lock changes as the store grows: use it to
+    /// understand a hang, not to plan around one.
     ///
     /// ```
     /// let store: mapstore::ConcurrentStore<u32, u32> = mapstore::ConcurrentStore::new();
-    /// assert!(store.shard_of(&7) < store.shard_count());
+    /// assert_eq!(store.lock_of(&7), store.lock_of(&7));
     /// ```
-    pub fn shard_of<Q>(&self, key: &Q) -> usize
+    pub fn lock_of<Q>(&self, key: &Q) -> usize
     where
         Q: Hash + Equivalent<K> + ?Sized,
     {
-        self.shard_index(self.hash(key))
+        self.table.lock_of(self.hash(key))
     }
 
     /// Inserts a value. If the key was present, returns the old value and
     /// keeps the old key, as std's `HashMap::insert` does. Write-locks the
-    /// key's shard; the old value is dropped by the caller and the key given
+    /// key's group; the old value is dropped by the caller and the key given
     /// for a present key is dropped here, both after the lock is released.
     ///
     /// ```
@@ -816,19 +579,27 @@ where
     /// ```
     pub fn insert(&self, key: K, value: V) -> Option<V> {
         let hash = self.hash(&key);
-        let mut guard = self.write_shard(
-            self.shard_index(hash),
-            "insert",
-            "`insert`, whose key's `Hash` or `Eq` called the store",
-        );
-        let replaced = insert_hashed(&mut guard, &self.hash_builder, hash, key, value);
-        drop(guard);
-        // The duplicate key is dropped here, after the lock is released.
-        replaced.map(|(_key, old)| old)
+        let why = Why {
+            op: "insert",
+            holder: "`insert`, whose key's `Hash` or `Eq` called the store",
+        };
+        match self.write(hash, &key, why) {
+            Ok(mut found) => {
+                let old = core::mem::replace(found.pair_mut().1, value);
+                drop(found);
+                // The duplicate key is dropped here, after the lock is released.
+                drop(key);
+                Some(old)
+            }
+            Err(vacant) => {
+                drop(vacant.insert(key, value));
+                None
+            }
+        }
     }
 
     /// Removes a key, returning its value, which is dropped by the caller
-    /// after the shard's lock is released.
+    /// after the group's lock is released.
     ///
     /// ```
     /// let store: mapstore::ConcurrentStore<u8, u8> = [(1, 10)].into_iter().collect();
@@ -853,13 +624,11 @@ where
         Q: Hash + Equivalent<K> + ?Sized,
     {
         let hash = self.hash(key);
-        let mut guard = self.write_shard(
-            self.shard_index(hash),
-            "remove_entry",
-            "`remove`, whose key's `Eq` called the store",
-        );
-        let Map { table, side, .. } = &mut *guard;
-        Shard::<K, V>::remove_entry_in(table, side, hash, key)
+        let why = Why {
+            op: "remove_entry",
+            holder: "`remove`, whose key's `Eq` called the store",
+        };
+        self.write(hash, key, why).ok().map(table::WriteRef::remove)
     }
 
     /// Whether the store has a value for the key.
@@ -873,19 +642,14 @@ where
     where
         Q: Hash + Equivalent<K> + ?Sized,
     {
-        let hash = self.hash(key);
-        let guard = self.read_shard(
-            self.shard_index(hash),
-            "contains_key",
-            "`contains_key`, whose key's `Eq` called the store",
-        );
-        guard
-            .table
-            .find(hash, equivalent::<_, K, V, V::Storage>(key))
-            .is_some()
+        let why = Why {
+            op: "contains_key",
+            holder: "`contains_key`, whose key's `Eq` called the store",
+        };
+        self.table.read(self.hash(key), key, why, |_, _| ()).is_some()
     }
 
-    /// Calls `f` on the value for `key` under the shard's read lock and
+    /// Calls `f` on the value for `key` under its group's read lock and
     /// returns what it returns; holds nothing once it returns. The lookup to
     /// prefer wherever a guard could be held too long.
     ///
@@ -902,20 +666,15 @@ where
     where
         Q: Hash + Equivalent<K> + ?Sized,
     {
-        let hash = self.hash(key);
-        let guard = self.read_shard(
-            self.shard_index(hash),
-            "read",
-            "`read`, whose closure (or a key's `Eq`) called the store",
-        );
-        let bucket = guard
-            .table
-            .find(hash, equivalent::<_, K, V, V::Storage>(key))?;
-        Some(f(<V::Storage as Ops>::pair(&guard.side, bucket).1))
+        let why = Why {
+            op: "read",
+            holder: "`read`, whose closure (or a key's `Eq`) called the store",
+        };
+        self.table.read(self.hash(key), key, why, |_, v| f(v))
     }
 
-    /// A guard on the value for `key` that holds the shard's read lock until
-    /// it is dropped. Other readers of the shard go on; its writers wait.
+    /// A guard on the value for `key` that holds its group's read lock until
+    /// it is dropped. Other readers of the group go on; its writers wait.
     ///
     /// ```
     /// let store: mapstore::ConcurrentStore<u32, String> = mapstore::ConcurrentStore::new();
@@ -929,18 +688,17 @@ where
     where
         Q: Hash + Equivalent<K> + ?Sized,
     {
-        let hash = self.hash(key);
-        let guard = self.read_shard(self.shard_index(hash), "get", "a `Ref` from `get`");
-        let index = guard
-            .table
-            .find_bucket_index(hash, equivalent::<_, K, V, V::Storage>(key))?;
+        let why = Why {
+            op: "get",
+            holder: "a `Ref` from `get`",
+        };
+        let found = self.table.get(self.hash(key), key, why)?;
         Some(Ref {
-            guard: ReadHold::Own(guard),
-            index,
+            hold: ReadHold::Own(found),
         })
     }
 
-    /// A guard on the value for `key`, mutably, that holds the shard's write
+    /// A guard on the value for `key`, mutably, that holds its group's write
     /// lock until it is dropped.
     ///
     /// ```
@@ -953,23 +711,18 @@ where
     where
         Q: Hash + Equivalent<K> + ?Sized,
     {
-        let hash = self.hash(key);
-        let guard = self.write_shard(
-            self.shard_index(hash),
-            "get_mut",
-            "a `RefMut` from `get_mut`",
-        );
-        let index = guard
-            .table
-            .find_bucket_index(hash, equivalent::<_, K, V, V::Storage>(key))?;
+        let why = Why {
+            op: "get_mut",
+            holder: "a `RefMut` from `get_mut`",
+        };
+        let found = self.write(self.hash(key), key, why).ok()?;
         Some(RefMut {
-            guard,
-            index,
+            found,
             _left: (None, None),
         })
     }
 
-    /// The entry for `key`: holds the shard's write lock until it (or the
+    /// The entry for `key`: holds its group's write lock until it (or the
     /// [`RefMut`] it turns into) is dropped, so everything done through it is
     /// atomic for that key.
     ///
@@ -981,119 +734,19 @@ where
     /// assert_eq!(counts.read(&'l', |n| *n), Some(2));
     /// ```
     pub fn entry(&self, key: K) -> Entry<'_, K, V, S> {
-        let hash = self.hash(&key);
-        let guard = self.write_shard(
-            self.shard_index(hash),
-            "entry",
-            "an `Entry` from `entry` (or the `RefMut` it returned)",
-        );
-        match guard
-            .table
-            .find_bucket_index(hash, equivalent::<_, K, V, V::Storage>(&key))
-        {
-            Some(index) => Entry::Occupied(OccupiedEntry {
-                guard,
-                index,
-                _key: key,
-            }),
-            None => Entry::Vacant(VacantEntry {
-                guard,
+        let why = Why {
+            op: "entry",
+            holder: "an `Entry` from `entry` (or the `RefMut` it returned)",
+        };
+        match self.write(self.hash(&key), &key, why) {
+            Ok(found) => Entry::Occupied(OccupiedEntry { found, _key: key }),
+            Err(vacant) => Entry::Vacant(VacantEntry {
+                vacant,
                 key,
-                hash,
-                hash_builder: &self.hash_builder,
+                _hasher: PhantomData,
             }),
         }
     }
-
-    /// Inserts through `&mut self`: no lock is taken.
-    fn insert_mut(&mut self, key: K, value: V) -> Option<V> {
-        let hash = self.hash(&key);
-        let index = self.shard_index(hash);
-        let shard = self.shards[index]
-            .0
-            .get_mut()
-            .unwrap_or_else(PoisonError::into_inner);
-        insert_hashed(shard, &self.hash_builder, hash, key, value).map(|(_key, old)| old)
-    }
-}
-
-/// Inserts `key` (whose hash is `hash`) into a locked shard, as
-/// `Map::entry` does: if the table is full the key is looked up before
-/// growing, so replacing a value never grows the table; with room to spare
-/// one probe finds the key or its slot. If the key was present, returns the
-/// caller's duplicate key and the old value, for the caller to drop after it
-/// releases the lock (their `Drop` may call the store).
-fn insert_hashed<K, V, S>(
-    shard: &mut Shard<K, V>,
-    hash_builder: &S,
-    hash: u64,
-    key: K,
-    value: V,
-) -> Option<(K, V)>
-where
-    K: Eq + Hash,
-    V: MapValue,
-    S: BuildHasher,
-{
-    let Map { table, side, .. } = shard;
-    let mut table = table;
-    if table.len() == table.capacity() {
-        match table.find_entry(hash, equivalent::<_, K, V, V::Storage>(&key)) {
-            Ok(mut found) => {
-                let old = <V::Storage as Ops>::pair_mut(side, found.get_mut()).1;
-                return Some((key, core::mem::replace(old, value)));
-            }
-            Err(absent) => table = absent.into_table(),
-        }
-        unwrap_reserve(reserve_table::<K, V, V::Storage, S>(
-            table,
-            side,
-            hash_builder,
-            1,
-        ));
-    }
-    match table.entry(
-        hash,
-        equivalent::<_, K, V, V::Storage>(&key),
-        hasher::<K, V, V::Storage, S>(hash_builder),
-    ) {
-        hash_table::Entry::Occupied(mut found) => {
-            let old = <V::Storage as Ops>::pair_mut(side, found.get_mut()).1;
-            Some((key, core::mem::replace(old, value)))
-        }
-        hash_table::Entry::Vacant(slot) => {
-            slot.insert(<V::Storage as Ops>::store(side, key, value));
-            None
-        }
-    }
-}
-
-/// Inserts an absent key into a locked shard; returns its bucket index.
-fn insert_new<K, V, S>(
-    shard: &mut Shard<K, V>,
-    hash_builder: &S,
-    hash: u64,
-    key: K,
-    value: V,
-) -> usize
-where
-    K: Hash,
-    V: MapValue,
-    S: BuildHasher,
-{
-    let Map { table, side, .. } = shard;
-    // Grow first (a panicking `Hash` during the rehash leaves the shard
-    // consistent), then store: nothing below can panic once the value is in.
-    unwrap_reserve(reserve_table::<K, V, V::Storage, S>(
-        table,
-        side,
-        hash_builder,
-        1,
-    ));
-    let bucket = <V::Storage as Ops>::store(side, key, value);
-    table
-        .insert_unique(hash, bucket, hasher::<K, V, V::Storage, S>(hash_builder))
-        .bucket_index()
 }
 
 impl<K, V: MapValue> Default for ConcurrentStore<K, V, DefaultHashBuilder> {
@@ -1113,21 +766,21 @@ where
     K: fmt::Debug,
     V: MapValue + fmt::Debug,
 {
-    /// The entries as a map, shard by shard (read-locking each in turn).
+    /// The entries as a map, group by group (read-locking each in turn).
     ///
     /// ```
     /// let store: mapstore::ConcurrentStore<u8, u8> = [(1, 2)].into_iter().collect();
     /// assert_eq!(format!("{store:?}"), "{1: 2}");
     /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let why = Why {
+            op: "fmt",
+            holder: "`Debug`, whose key's or value's `Debug` called the store",
+        };
         let mut map = f.debug_map();
-        for i in 0..self.shards.len() {
-            let guard = self.read_shard(
-                i,
-                "fmt",
-                "`Debug`, whose key's or value's `Debug` called the store",
-            );
-            map.entries(guard.iter());
+        let mut walk = self.table.walk();
+        while let Some(group) = walk.next_group(false, why) {
+            map.entries(group.entries());
         }
         map.finish()
     }
@@ -1160,7 +813,7 @@ where
     V: MapValue,
     S: BuildHasher,
 {
-    /// Inserts the pairs through `&mut self`, taking no lock.
+    /// Inserts the pairs (through `&mut self`, so no other thread waits).
     ///
     /// ```
     /// let mut store: mapstore::ConcurrentStore<u8, u8> = mapstore::ConcurrentStore::new();
@@ -1169,7 +822,7 @@ where
     /// ```
     fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
         for (key, value) in iter {
-            self.insert_mut(key, value);
+            self.insert(key, value);
         }
     }
 }
@@ -1180,8 +833,8 @@ where
     V: MapValue,
     S: BuildHasher,
 {
-    /// Starts sharing a map: its entries, spread over the shards, with its
-    /// hasher. Each value is moved once, into its shard's storage.
+    /// Starts sharing a map: its entries, with its hasher. Each value is
+    /// moved once, into the store's storage.
     ///
     /// ```
     /// use mapstore::{ConcurrentStore, MapStore};
@@ -1200,9 +853,9 @@ where
             side,
             hash_builder: (),
         };
-        let mut store = Self::with_capacity_and_hasher(entries.len(), hash_builder);
+        let store = Self::with_capacity_and_hasher(entries.len(), hash_builder);
         for (key, value) in entries {
-            store.insert_mut(key, value);
+            store.insert(key, value);
         }
         store
     }
@@ -1231,14 +884,14 @@ where
 // ---------------------------------------------------------------------------
 // Guards
 
-/// A read guard: either its own or shared by the items of one shard that
+/// A read guard: either its own or shared by the items of one group that
 /// [`ConcurrentStore::iter`] yields.
 enum ReadHold<'a, K, V: MapValue> {
-    Own(ReadGuard<'a, K, V>),
-    Shared(Arc<ReadGuard<'a, K, V>>),
+    Own(table::ReadRef<'a, K, V, V::Storage>),
+    Shared(Arc<table::SharedGroup<'a, K, V, V::Storage>>, usize),
 }
 
-/// A shared reference to an entry of a [`ConcurrentStore`]: holds its shard's
+/// A shared reference to an entry of a [`ConcurrentStore`]: holds its group's
 /// read lock until dropped. Derefs to the value.
 ///
 /// Neither `Send` nor `Sync`: the lock must be released by the thread that
@@ -1251,22 +904,16 @@ enum ReadHold<'a, K, V: MapValue> {
 /// assert_eq!((*a.key(), *a.value(), *a), ("a", 1, 1));
 /// ```
 pub struct Ref<'a, K, V: MapValue> {
-    guard: ReadHold<'a, K, V>,
-    index: usize,
+    hold: ReadHold<'a, K, V>,
 }
 
 impl<K, V: MapValue> Ref<'_, K, V> {
     #[inline]
     fn entry_pair(&self) -> (&K, &V) {
-        let shard: &Shard<K, V> = match &self.guard {
-            ReadHold::Own(guard) => guard,
-            ReadHold::Shared(guard) => guard,
-        };
-        let bucket = shard
-            .table
-            .get_bucket(self.index)
-            .expect("a guarded bucket stays full");
-        <V::Storage as Ops>::pair(&shard.side, bucket)
+        match &self.hold {
+            ReadHold::Own(found) => found.pair(),
+            ReadHold::Shared(group, i) => group.pair(*i),
+        }
     }
 
     /// The entry's key.
@@ -1325,7 +972,7 @@ impl<K: fmt::Debug, V: MapValue + fmt::Debug> fmt::Debug for Ref<'_, K, V> {
 }
 
 /// A mutable reference to an entry of a [`ConcurrentStore`]: holds its
-/// shard's write lock until dropped. Derefs (mutably) to the value.
+/// group's write lock until dropped. Derefs (mutably) to the value.
 ///
 /// Not `Send`, like [`Ref`]: the lock must be released by the thread that
 /// took it. `Sync` when `K` and `V` are, as std's `RwLockWriteGuard` is:
@@ -1342,8 +989,7 @@ impl<K: fmt::Debug, V: MapValue + fmt::Debug> fmt::Debug for Ref<'_, K, V> {
 pub struct RefMut<'a, K, V: MapValue> {
     // Field order is drop order: the lock is released before what left the
     // store is dropped.
-    guard: WriteGuard<'a, K, V>,
-    index: usize,
+    found: table::WriteRef<'a, K, V, V::Storage>,
     /// What left the store while the guard was made, dropped after the lock
     /// is released: the key given to `entry` for a present key, and the
     /// value [`Entry::insert`] replaced (boxed, so that a guard stays small
@@ -1364,12 +1010,7 @@ impl<K, V: MapValue> RefMut<'_, K, V> {
 
     #[inline]
     fn bucket_pair(&self) -> (&K, &V) {
-        let bucket = self
-            .guard
-            .table
-            .get_bucket(self.index)
-            .expect("a guarded bucket stays full");
-        <V::Storage as Ops>::pair(&self.guard.side, bucket)
+        self.found.pair()
     }
 
     /// The entry's key.
@@ -1417,12 +1058,7 @@ impl<K, V: MapValue> RefMut<'_, K, V> {
     /// ```
     #[inline]
     pub fn pair_mut(&mut self) -> (&K, &mut V) {
-        let shard = &mut *self.guard;
-        let bucket = shard
-            .table
-            .get_bucket_mut(self.index)
-            .expect("a guarded bucket stays full");
-        <V::Storage as Ops>::pair_mut(&shard.side, bucket)
+        self.found.pair_mut()
     }
 }
 
@@ -1458,7 +1094,7 @@ impl<K: fmt::Debug, V: MapValue + fmt::Debug> fmt::Debug for RefMut<'_, K, V> {
 // Entries
 
 /// The entry of a key in a [`ConcurrentStore`], from
-/// [`entry`](ConcurrentStore::entry): holds the shard's write lock, so the
+/// [`entry`](ConcurrentStore::entry): holds the group's write lock, so the
 /// lookup and what follows are one atomic step for the key.
 ///
 /// ```
@@ -1478,7 +1114,7 @@ pub enum Entry<'a, K, V: MapValue, S = DefaultHashBuilder> {
     Vacant(VacantEntry<'a, K, V, S>),
 }
 
-/// A present key's entry; holds the shard's write lock.
+/// A present key's entry; holds the group's write lock.
 ///
 /// ```
 /// use mapstore::concurrent::Entry;
@@ -1492,14 +1128,13 @@ pub enum Entry<'a, K, V: MapValue, S = DefaultHashBuilder> {
 pub struct OccupiedEntry<'a, K, V: MapValue> {
     // Field order is drop order: the lock is released before the key is
     // dropped.
-    guard: WriteGuard<'a, K, V>,
-    index: usize,
+    found: table::WriteRef<'a, K, V, V::Storage>,
     /// The key given to `entry` (the stored one stays), dropped after the
     /// lock is released.
     _key: K,
 }
 
-/// An absent key's entry; holds the shard's write lock.
+/// An absent key's entry; holds the group's write lock.
 ///
 /// ```
 /// use mapstore::concurrent::Entry;
@@ -1512,10 +1147,11 @@ pub struct OccupiedEntry<'a, K, V: MapValue> {
 /// assert_eq!(store.len(), 1);
 /// ```
 pub struct VacantEntry<'a, K, V: MapValue, S = DefaultHashBuilder> {
-    guard: WriteGuard<'a, K, V>,
+    // Field order is drop order: the lock is released before the key is
+    // dropped.
+    vacant: table::Vacant<'a, K, V, V::Storage>,
     key: K,
-    hash: u64,
-    hash_builder: &'a S,
+    _hasher: PhantomData<&'a S>,
 }
 
 impl<'a, K, V, S> Entry<'a, K, V, S>
@@ -1545,7 +1181,7 @@ where
     }
 
     /// The value, inserting `default()` if the key is absent. `default` runs
-    /// under the shard's write lock: if it panics, nothing is inserted and
+    /// under the group's write lock: if it panics, nothing is inserted and
     /// the store stays usable.
     ///
     /// ```
@@ -1643,21 +1279,11 @@ where
 
 impl<'a, K, V: MapValue> OccupiedEntry<'a, K, V> {
     fn pair_mut(&mut self) -> (&K, &mut V) {
-        let shard = &mut *self.guard;
-        let bucket = shard
-            .table
-            .get_bucket_mut(self.index)
-            .expect("an occupied entry's bucket is full");
-        <V::Storage as Ops>::pair_mut(&shard.side, bucket)
+        self.found.pair_mut()
     }
 
     fn pair(&self) -> (&K, &V) {
-        let bucket = self
-            .guard
-            .table
-            .get_bucket(self.index)
-            .expect("an occupied entry's bucket is full");
-        <V::Storage as Ops>::pair(&self.guard.side, bucket)
+        self.found.pair()
     }
 
     /// The stored key.
@@ -1731,13 +1357,8 @@ impl<'a, K, V: MapValue> OccupiedEntry<'a, K, V> {
     /// let Entry::Occupied(o) = store.entry(1) else { unreachable!() };
     /// assert_eq!(o.remove_entry(), (1, 2));
     /// ```
-    pub fn remove_entry(mut self) -> (K, V) {
-        let Map { table, side, .. } = &mut *self.guard;
-        let Ok(entry) = table.get_bucket_entry(self.index) else {
-            unreachable!("an occupied entry's bucket is full")
-        };
-        let (bucket, _) = entry.remove();
-        <V::Storage as Ops>::take(side, bucket)
+    pub fn remove_entry(self) -> (K, V) {
+        self.found.remove()
     }
 
     /// Turns the entry into a guard on its value.
@@ -1749,10 +1370,9 @@ impl<'a, K, V: MapValue> OccupiedEntry<'a, K, V> {
     /// assert_eq!(*o.into_ref(), 2);
     /// ```
     pub fn into_ref(self) -> RefMut<'a, K, V> {
-        let OccupiedEntry { guard, index, _key } = self;
+        let OccupiedEntry { found, _key } = self;
         RefMut {
-            guard,
-            index,
+            found,
             _left: (Some(_key), None),
         }
     }
@@ -1797,16 +1417,9 @@ where
     /// assert_eq!(*v.insert(2), 2);
     /// ```
     pub fn insert(self, value: V) -> RefMut<'a, K, V> {
-        let VacantEntry {
-            mut guard,
-            key,
-            hash,
-            hash_builder,
-        } = self;
-        let index = insert_new(&mut guard, hash_builder, hash, key, value);
+        let VacantEntry { vacant, key, .. } = self;
         RefMut {
-            guard,
-            index,
+            found: vacant.insert(key, value),
             _left: (None, None),
         }
     }
@@ -1858,8 +1471,8 @@ impl<K: fmt::Debug, V: MapValue, S> fmt::Debug for VacantEntry<'_, K, V, S> {
 // ---------------------------------------------------------------------------
 // Iteration
 
-/// The iterator of [`ConcurrentStore::iter`]: a [`Ref`] per entry, one shard
-/// read-locked at a time (the lock is shared by that shard's `Ref`s and
+/// The iterator of [`ConcurrentStore::iter`]: a [`Ref`] per entry, one group
+/// read-locked at a time (the lock is shared by that group's `Ref`s and
 /// released when the iterator and they have all moved on).
 ///
 /// ```
@@ -1868,41 +1481,34 @@ impl<K: fmt::Debug, V: MapValue, S> fmt::Debug for VacantEntry<'_, K, V, S> {
 /// assert_eq!(it.map(|r| u32::from(*r)).sum::<u32>(), 45);
 /// ```
 pub struct Iter<'a, K, V: MapValue, S = DefaultHashBuilder> {
-    store: &'a ConcurrentStore<K, V, S>,
-    next_shard: usize,
-    /// The shard being walked and the next bucket index in it.
-    current: Option<(Arc<ReadGuard<'a, K, V>>, usize)>,
+    // Field order is drop order: the current group, then the walk.
+    /// The group being walked and the next entry index in it.
+    current: Option<(Arc<table::SharedGroup<'a, K, V, V::Storage>>, usize)>,
+    walk: table::Walk<'a, K, V, V::Storage>,
+    _hasher: PhantomData<&'a S>,
 }
 
 impl<'a, K, V: MapValue, S> Iterator for Iter<'a, K, V, S> {
     type Item = Ref<'a, K, V>;
 
     fn next(&mut self) -> Option<Ref<'a, K, V>> {
+        let why = Why {
+            op: "iter",
+            holder: "an `iter()` (or a `Ref` it yielded)",
+        };
         loop {
-            if let Some((guard, index)) = &mut self.current {
-                while *index < guard.table.num_buckets() {
-                    let i = *index;
+            if let Some((group, index)) = &mut self.current {
+                if *index < group.len() {
                     *index += 1;
-                    if guard.table.get_bucket(i).is_some() {
-                        return Some(Ref {
-                            guard: ReadHold::Shared(Arc::clone(guard)),
-                            index: i,
-                        });
-                    }
+                    return Some(Ref {
+                        hold: ReadHold::Shared(Arc::clone(group), *index - 1),
+                    });
                 }
                 self.current = None;
             }
-            if self.next_shard >= self.store.shards.len() {
-                return None;
-            }
-            let guard = self.store.read_shard(
-                self.next_shard,
-                "iter",
-                "an `iter()` (or a `Ref` it yielded)",
-            );
-            self.next_shard += 1;
-            if !guard.is_empty() {
-                self.current = Some((Arc::new(guard), 0));
+            let group = self.walk.next_group(false, why)?;
+            if group.len() != 0 {
+                self.current = Some((Arc::new(group.share()), 0));
             }
         }
     }
@@ -1911,15 +1517,16 @@ impl<'a, K, V: MapValue, S> Iterator for Iter<'a, K, V, S> {
 impl<K, V: MapValue, S> core::iter::FusedIterator for Iter<'_, K, V, S> {}
 
 impl<K, V: MapValue, S> fmt::Debug for Iter<'_, K, V, S> {
-    /// The iterator's position: `Iter { next_shard: n }`.
+    /// The iterator's position: `Iter { position: n }`, the groups (or,
+    /// while the store grows, old groups) it has started.
     ///
     /// ```
     /// let store: mapstore::ConcurrentStore<u8, u8> = mapstore::ConcurrentStore::new();
-    /// assert_eq!(format!("{:?}", store.iter()), "Iter { next_shard: 0 }");
+    /// assert_eq!(format!("{:?}", store.iter()), "Iter { position: 0 }");
     /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Iter")
-            .field("next_shard", &self.next_shard)
+            .field("position", &self.walk.position())
             .finish()
     }
 }
@@ -1955,10 +1562,11 @@ mod serde_impls {
     use serde::ser::{Serialize, SerializeMap, Serializer};
 
     use super::ConcurrentStore;
+    use crate::concurrent_table::Why;
     use crate::MapValue;
 
     /// A serde map of keys to values, as std's `HashMap` (and DashMap)
-    /// serialize. It read-locks every shard, in index order, for as long as
+    /// serialize. It read-locks every group, in index order, for as long as
     /// it writes: the output is a snapshot of the store, with its exact
     /// length (formats such as bincode write the length first); writers
     /// wait until it is done. Like [`len`](ConcurrentStore::len), calling it
@@ -1975,19 +1583,16 @@ mod serde_impls {
         V: MapValue + Serialize,
     {
         fn serialize<T: Serializer>(&self, serializer: T) -> Result<T::Ok, T::Error> {
-            let shards: Vec<_> = (0..self.shards.len())
-                .map(|i| {
-                    self.read_shard(
-                        i,
-                        "serialize",
-                        "`serialize`, whose key's or value's `Serialize` called the store",
-                    )
-                })
-                .collect();
-            let len = shards.iter().map(|shard| shard.len()).sum();
+            let why = Why {
+                op: "serialize",
+                holder: "`serialize`, whose key's or value's `Serialize` called the store",
+            };
+            let mut walk = self.table.walk();
+            let groups: Vec<_> = core::iter::from_fn(|| walk.next_group(false, why)).collect();
+            let len = groups.iter().map(|group| group.len()).sum();
             let mut map = serializer.serialize_map(Some(len))?;
-            for shard in &shards {
-                for (key, value) in shard.iter() {
+            for group in &groups {
+                for (key, value) in group.entries() {
                     map.serialize_entry(key, value)?;
                 }
             }
@@ -2012,10 +1617,10 @@ mod serde_impls {
         fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
             // Cap the hint, as serde does, against hostile lengths.
             let hint = access.size_hint().unwrap_or(0).min(4096);
-            let mut store = ConcurrentStore::with_capacity_and_hasher(hint, S::default());
+            let store = ConcurrentStore::with_capacity_and_hasher(hint, S::default());
             while let Some((key, value)) = access.next_entry()? {
-                // Through `&mut`: no lock. A repeated key: the last value wins.
-                drop(store.insert_mut(key, value));
+                // Not shared yet: no thread waits. A repeated key: the last value wins.
+                drop(store.insert(key, value));
             }
             Ok(store)
         }

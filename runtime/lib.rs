@@ -52,6 +52,8 @@ extern crate std;
 
 #[cfg(feature = "std")]
 pub mod concurrent;
+#[cfg(feature = "std")]
+mod concurrent_table;
 mod derive_support;
 pub mod frozen;
 mod impls;

@@ -117,6 +117,40 @@ impl<V> PoolSlot<V> {
     pub(crate) unsafe fn duplicate(&self) -> PoolSlot<V> {
         PoolSlot(self.0)
     }
+
+    /// The value, read without the pool: for `ConcurrentStore`'s table,
+    /// whose pools sit behind locks of their own while buckets are read
+    /// under their group's lock.
+    ///
+    /// # Safety
+    ///
+    /// The pool that holds this slot outlives `'a` and does not remove the
+    /// value during `'a` (the caller holds the bucket, through a lock that
+    /// every remover takes).
+    #[inline]
+    pub(crate) unsafe fn get_detached(&self) -> &V {
+        // SAFETY: a live handle points at an occupied, initialized slot
+        // (the module's invariants), whose chunk is neither freed nor moved
+        // while the pool lives; the caller keeps the pool alive and the
+        // value in place for `'a`. Only `&V` is formed; the pool's own
+        // fields are not touched.
+        unsafe { self.0.as_ref() }
+    }
+
+    /// The value, mutably, read without the pool (see
+    /// [`get_detached`](Self::get_detached)).
+    ///
+    /// # Safety
+    ///
+    /// As for [`get_detached`](Self::get_detached).
+    #[inline]
+    pub(crate) unsafe fn get_mut_detached(&mut self) -> &mut V {
+        // SAFETY: as in `get_detached`; the borrow is unique because at
+        // most one usable handle refers to an occupied slot and it is
+        // borrowed mutably here. The pointer was derived from the chunk's
+        // raw allocation, so no borrow of the pool covers the value.
+        unsafe { self.0.as_mut() }
+    }
 }
 
 /// A bucket of the pooled table: the key and the handle of the pool slot

@@ -86,6 +86,25 @@ mod sealed {
         ) -> (&'a K, &'a mut V);
         /// Moves the entry out of a bucket that left the table.
         fn take<K, V>(side: &mut Self::Side<K, V>, bucket: Self::Bucket<K, V>) -> (K, V);
+        /// The bucket's key and value, without its side storage: for
+        /// `ConcurrentStore`'s table, whose side storage sits behind locks
+        /// of its own, so that no `&Self::Side` can be formed while another
+        /// thread may hold it mutably.
+        ///
+        /// # Safety
+        ///
+        /// The side storage that holds the bucket's value outlives `'a`, and
+        /// the value is not removed from it during `'a`.
+        unsafe fn pair_detached<'a, K, V>(bucket: &'a Self::Bucket<K, V>) -> (&'a K, &'a V);
+        /// As [`pair_detached`](Self::pair_detached), the value mutably: a
+        /// unique borrow of the bucket is a unique borrow of its value.
+        ///
+        /// # Safety
+        ///
+        /// As for [`pair_detached`](Self::pair_detached).
+        unsafe fn pair_mut_detached<'a, K, V>(
+            bucket: &'a mut Self::Bucket<K, V>,
+        ) -> (&'a K, &'a mut V);
         /// Reserves room for `additional` more entries beside the table.
         /// Nothing to do where the table holds the entries.
         fn try_reserve<K, V>(
@@ -305,6 +324,18 @@ mod sealed {
                     (&bucket.key, <$st as InTable>::get_mut(&mut bucket.slot))
                 }
                 #[inline]
+                unsafe fn pair_detached<'a, K, V>(
+                    bucket: &'a Self::Bucket<K, V>,
+                ) -> (&'a K, &'a V) {
+                    Self::pair(&(), bucket)
+                }
+                #[inline]
+                unsafe fn pair_mut_detached<'a, K, V>(
+                    bucket: &'a mut Self::Bucket<K, V>,
+                ) -> (&'a K, &'a mut V) {
+                    Self::pair_mut(&(), bucket)
+                }
+                #[inline]
                 fn take<K, V>((): &mut (), bucket: Self::Bucket<K, V>) -> (K, V) {
                     (bucket.key, <$st as InTable>::unwrap(bucket.slot))
                 }
@@ -425,6 +456,18 @@ mod sealed {
             bucket: &'a mut PoolBucket<K, V>,
         ) -> (&'a K, &'a mut V) {
             (&bucket.key, side.get_mut(&mut bucket.slot))
+        }
+        #[inline]
+        unsafe fn pair_detached<'a, K, V>(bucket: &'a PoolBucket<K, V>) -> (&'a K, &'a V) {
+            // SAFETY: the caller's contract is `PoolSlot::get_detached`'s.
+            (&bucket.key, unsafe { bucket.slot.get_detached() })
+        }
+        #[inline]
+        unsafe fn pair_mut_detached<'a, K, V>(
+            bucket: &'a mut PoolBucket<K, V>,
+        ) -> (&'a K, &'a mut V) {
+            // SAFETY: as above, `PoolSlot::get_mut_detached`'s contract.
+            (&bucket.key, unsafe { bucket.slot.get_mut_detached() })
         }
         #[inline]
         fn take<K, V>(side: &mut Pool<V>, bucket: PoolBucket<K, V>) -> (K, V) {
