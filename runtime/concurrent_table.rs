@@ -65,8 +65,9 @@ use crate::storage::{EmptySide, Storage};
 
 use sync::{AtomicBool, AtomicIsize, AtomicPtr, AtomicUsize, Mutex, Ordering, RawLock};
 
-/// Buckets per group (and per overflow node).
-pub(crate) const GROUP: usize = 16;
+/// Buckets per group (and per overflow node). Under loom, 2: a third key
+/// chains a node and grows the table, so small models reach the migration.
+pub(crate) const GROUP: usize = if cfg!(mapstore_loom) { 2 } else { 16 };
 /// Old groups a write moves, besides its own key's, while a migration runs.
 const HELP: usize = 2;
 
@@ -485,7 +486,9 @@ impl<'a, B> Held<'a, B> {
     /// while no user code runs.
     #[inline]
     fn try_exclusive(group: &'a Group<B>) -> Option<Self> {
-        group.lock.try_lock_exclusive().then_some(Held {
+        // `then`, not `then_some`: a `Held` made for a lock not taken would
+        // unlock it when dropped.
+        group.lock.try_lock_exclusive().then(|| Held {
             group,
             exclusive: true,
             #[cfg(debug_assertions)]
@@ -1269,6 +1272,13 @@ pub(crate) struct WriteRef<'a, K, V, St: Storage> {
     pos: Pos<Bucket<K, V, St>>,
     table: &'a RawTable<K, V, St>,
 }
+
+// SAFETY: through `&WriteRef` only `pair` is reachable, which gives `&K`
+// and `&V`: sharing it between threads shares those, as sharing std's
+// `RwLockWriteGuard<(K, V)>` does. The lock is released by `Drop`, which a
+// shared reference cannot run. Not `Send`: the lock must be released by the
+// thread that took it.
+unsafe impl<K: Sync, V: Sync, St: Storage> Sync for WriteRef<'_, K, V, St> {}
 
 impl<'a, K, V, St: Storage> WriteRef<'a, K, V, St> {
     #[inline]

@@ -413,9 +413,9 @@ where
     let counter = &COUNTERS[St::KIND as usize];
     let store: Store<St> = ConcurrentStore::default_with_fixed();
     store.insert(0, Val::new(counter, 0, 0));
-    let held = store.shard_of(&0);
+    let held = store.lock_of(&0);
     let others: Vec<u64> = (1..)
-        .filter(|k| store.shard_of(k) != held)
+        .filter(|k| store.lock_of(k) != held)
         .take(if cfg!(miri) { 5 } else { 500 })
         .collect();
     {
@@ -657,7 +657,7 @@ fn panicking_hash_and_eq_leave_it_usable<St: Storage>() {
     static COUNTERS: [Counter; 3] = [Counter::new(), Counter::new(), Counter::new()];
     let counter = &COUNTERS[St::KIND as usize];
     let store: ConcurrentStore<BombKey, Val<St>, Fixed> =
-        ConcurrentStore::with_shards(1, 0, Fixed::default());
+        ConcurrentStore::with_hasher(Fixed::default());
     for k in 0..3 {
         store.insert(BombKey(k), Val::new(counter, k, 0));
     }
@@ -726,31 +726,28 @@ fn lookups_take_borrowed_forms_and_storage_follows_the_value() {
         ConcurrentStore::<u64, Val<Boxed>>::new().storage(),
         StorageKind::Boxed
     );
-    let one: ConcurrentStore<u8, u8> = ConcurrentStore::with_shards(1, 4, Default::default());
+    let one: ConcurrentStore<u8, u8> = ConcurrentStore::with_capacity(4);
     one.insert(1, 1);
-    assert_eq!(one.shard_count(), 1);
-    assert_eq!(one.shard_of(&1), 0);
+    assert_eq!(one.lock_of(&1), one.lock_of(&1));
     assert_eq!(format!("{one:?}"), "{1: 1}");
 }
 
-/// `with_shards` rounds up to a power of two and caps the count at 2^16
-/// (it used to clamp to 2^30 and abort allocating 128 GiB).
+/// A capacity whose table would not fit in `isize::MAX` bytes panics with
+/// std's message, and no capacity allocates before it is checked.
 #[test]
-fn shard_count_is_capped() {
-    let shards =
-        |n: usize| ConcurrentStore::<u64, u64>::with_shards(n, 0, Default::default()).shard_count();
-    assert_eq!(shards(0), 1);
-    assert_eq!(shards(3), 4);
-    if !cfg!(miri) {
-        assert_eq!(shards(1 << 16), 1 << 16);
-        assert_eq!(shards((1 << 16) + 1), 1 << 16);
-        let most = ConcurrentStore::<u64, u64>::with_shards(usize::MAX, 0, Default::default());
-        assert_eq!(most.shard_count(), 1 << 16);
-        most.insert(1, 1);
-        assert_eq!(most.read(&1, |v| *v), Some(1));
+fn capacity_overflow_panics() {
+    for capacity in [usize::MAX, usize::MAX / 4, isize::MAX as usize / 16] {
+        let panic = std::panic::catch_unwind(|| {
+            drop(ConcurrentStore::<u64, u64>::with_capacity(capacity));
+        })
+        .expect_err("no table of that size fits");
+        let message = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        assert!(message.contains("capacity overflow"), "{message}");
     }
-    let default = ConcurrentStore::<u64, u64>::new().shard_count();
-    assert!(default.is_power_of_two() && (2..=1 << 16).contains(&default));
 }
 
 #[test]

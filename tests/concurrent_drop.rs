@@ -82,9 +82,7 @@ fn no_deadlock<St: Storage>(name: &str, path: fn(&Store<St>)) {
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         let result = catch_unwind(AssertUnwindSafe(|| {
-            // Two shards, so `len` crosses the shard being written and another.
-            let store: Arc<Store<St>> =
-                Arc::new(ConcurrentStore::with_shards(2, 0, Fixed::default()));
+            let store: Arc<Store<St>> = Arc::new(ConcurrentStore::with_hasher(Fixed::default()));
             let weak = Arc::downgrade(&store);
             HOOK.with(|hook| {
                 *hook.borrow_mut() = Some(Box::new(move || {

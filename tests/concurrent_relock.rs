@@ -19,21 +19,21 @@ use static_assertions::assert_not_impl_any;
 type Fixed = BuildHasherDefault<DefaultHasher>;
 type Store = ConcurrentStore<u64, u64, Fixed>;
 
-/// A store of four shards holding `0..64`.
+/// A store of several groups holding `0..64`.
 fn store() -> Store {
-    let mut store = ConcurrentStore::with_shards(4, 0, Fixed::default());
+    let mut store = ConcurrentStore::with_capacity_and_hasher(64, Fixed::default());
     store.extend((0..64).map(|k| (k, k)));
     store
 }
 
-/// Two keys in different shards, and a third in the first one's shard.
+/// Two keys under different locks, and a third under the first one's.
 fn keys(store: &Store) -> (u64, u64, u64) {
     let a = 0;
     let b = (1..)
-        .find(|k| store.shard_of(k) != store.shard_of(&a))
+        .find(|k| store.lock_of(k) != store.lock_of(&a))
         .unwrap();
     let a2 = (1..)
-        .find(|k| store.shard_of(k) == store.shard_of(&a))
+        .find(|k| store.lock_of(k) == store.lock_of(&a))
         .unwrap();
     (a, b, a2)
 }

@@ -58,10 +58,10 @@ pub fn run() {
     });
     let hits: u64 = sessions.iter().map(|s| u64::from(s.hits)).sum();
     println!(
-        "   two threads, 2000 entry() updates on 100 sessions: {} sessions, {hits} hits (none lost), {:?} storage in {} shards",
+        "   two threads, 2000 entry() updates on 100 sessions: {} sessions, {hits} hits (none lost), {:?} storage, {} bytes",
         sessions.len(),
         sessions.storage(),
-        sessions.shard_count()
+        sessions.memory_usage()
     );
     let plain: MapStore<u64, Session> = sessions.into_map_store();
     println!(

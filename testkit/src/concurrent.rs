@@ -45,15 +45,8 @@ where
     V: MapValue + Value,
 {
     const NAME: &'static str = "ConcurrentStore";
-    /// The default shard count, or `MAPSTORE_BENCH_SHARDS` (to measure
-    /// others).
     fn with_capacity(n: usize) -> Self {
-        match std::env::var("MAPSTORE_BENCH_SHARDS").map(|s| s.parse::<usize>()) {
-            Ok(Ok(shards)) => {
-                ConcurrentStore::with_shards(shards, n, DefaultHashBuilder::default())
-            }
-            _ => ConcurrentStore::with_capacity(n),
-        }
+        ConcurrentStore::with_capacity(n)
     }
     #[inline]
     fn insert(&self, key: K, value: V) {
