@@ -63,20 +63,22 @@ use hashbrown::Equivalent;
 use crate::map::{Bucket, Side};
 use crate::storage::{EmptySide, Storage};
 
-use sync::{AtomicBool, AtomicIsize, AtomicPtr, AtomicUsize, Mutex, Ordering, RawLock};
+use sync::{AtomicBool, AtomicPtr, AtomicUsize, Mutex, Ordering, RawLock};
 
 /// Buckets per group (and per overflow node). Under loom, 2: a third key
 /// chains a node and grows the table, so small models reach the migration.
 pub(crate) const GROUP: usize = if cfg!(mapstore_loom) { 2 } else { 16 };
 /// Old groups a write moves, besides its own key's, while a migration runs.
 const HELP: usize = 2;
+/// Groups sampled to decide whether to grow.
+const SAMPLE: usize = 8;
 
 // ---------------------------------------------------------------------------
 // Synchronization: std and parking_lot, or loom's under `--cfg mapstore_loom`.
 
 #[cfg(not(mapstore_loom))]
 mod sync {
-    pub(crate) use core::sync::atomic::{AtomicBool, AtomicIsize, AtomicPtr, AtomicUsize, Ordering};
+    pub(crate) use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
     pub(crate) use std::sync::Mutex;
 
     use parking_lot::lock_api::RawRwLock as _;
@@ -123,7 +125,7 @@ mod sync {
 
 #[cfg(mapstore_loom)]
 mod sync {
-    pub(crate) use loom::sync::atomic::{AtomicBool, AtomicIsize, AtomicPtr, AtomicUsize, Ordering};
+    pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
     pub(crate) use loom::sync::Mutex;
 
     /// Under loom: a spinning reader-writer lock on a loom atomic (bit 0:
@@ -314,6 +316,10 @@ struct Group<B> {
     /// moved to the next array; never cleared. Atomic so that `lock_of`
     /// can read it without the lock.
     moved: AtomicBool,
+    /// Entries in the group (its chain included). Written only under the
+    /// exclusive lock (a plain load and store, no read-modify-write), read
+    /// without it by `len`.
+    len: AtomicUsize,
     cell: UnsafeCell<Inner<B>>,
 }
 
@@ -323,16 +329,40 @@ impl<B> Group<B> {
     fn moved(&self) -> bool {
         self.moved.load(Ordering::Acquire)
     }
+
+    /// Adds `delta` to the entry count. The caller holds the exclusive lock,
+    /// so no other write can interleave.
+    #[inline]
+    fn add_len(&self, delta: isize) {
+        let len = self.len.load(Ordering::Relaxed);
+        self.len
+            .store(len.wrapping_add_signed(delta), Ordering::Relaxed);
+    }
 }
 
-/// The positions of the tags equal to `tag`, as a bit mask.
+/// The positions of the tags equal to `tag`, as a bit mask: one SSE2
+/// compare where the target has it (every x86-64), else a loop.
 #[inline]
 fn match_tag(tags: &[u8; GROUP], tag: u8) -> u32 {
-    let mut mask = 0u32;
-    for (i, &t) in tags.iter().enumerate() {
-        mask |= u32::from(t == tag) << i;
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2", not(mapstore_loom)))]
+    {
+        use core::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+        const _: () = assert!(GROUP == 16);
+        // SAFETY: SSE2 is enabled for this target (the `cfg`); the unaligned
+        // load reads exactly the 16 bytes of `tags`.
+        unsafe {
+            let group = _mm_loadu_si128(tags.as_ptr().cast());
+            _mm_movemask_epi8(_mm_cmpeq_epi8(group, _mm_set1_epi8(tag as i8))) as u32
+        }
     }
-    mask
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2", not(mapstore_loom))))]
+    {
+        let mut mask = 0u32;
+        for (i, &t) in tags.iter().enumerate() {
+            mask |= u32::from(t == tag) << i;
+        }
+        mask
+    }
 }
 
 #[inline]
@@ -370,6 +400,7 @@ impl<B> Array<B> {
                 groups.add(i).write(Group {
                     lock: RawLock::new(),
                     moved: AtomicBool::new(false),
+                    len: AtomicUsize::new(0),
                     cell: UnsafeCell::new(Inner {
                         head: Node::empty(),
                     }),
@@ -626,7 +657,9 @@ fn pos_mut<B>(inner: &mut Inner<B>, (depth, index): (usize, usize)) -> Pos<B> {
 fn put<B>(inner: &mut Inner<B>, tag: u8, bucket: B) -> (Pos<B>, bool) {
     let mut node = &mut inner.head;
     loop {
-        if let Some(i) = node.tags.iter().position(|&t| t == 0) {
+        let free = match_tag(&node.tags, 0);
+        if free != 0 {
+            let i = free.trailing_zeros() as usize;
             node.slots[i].write(bucket);
             node.tags[i] = tag;
             return (
@@ -679,17 +712,6 @@ fn take_node<B>(node: &mut Node<B>, f: &mut impl FnMut(u8, B)) {
     }
 }
 
-/// Counts the buckets of a locked group.
-fn count<B>(inner: &Inner<B>) -> usize {
-    let mut n = 0;
-    let mut node = Some(&inner.head);
-    while let Some(nd) = node {
-        n += nd.tags.iter().filter(|&&t| t != 0).count();
-        node = nd.next.as_deref();
-    }
-    n
-}
-
 // ---------------------------------------------------------------------------
 // The table
 
@@ -699,8 +721,6 @@ pub(crate) struct RawTable<K, V, St: Storage> {
     /// Walks in progress; while non-zero no resize starts. Also serializes
     /// starting a resize.
     walkers: Mutex<usize>,
-    /// Entry count, striped by thread.
-    counts: Box<[Padded<AtomicIsize>]>,
     /// Pools (for `Pooled`), striped by tag; empty for a zero-sized side.
     sides: Box<[Padded<Mutex<Side<K, V, St>>>]>,
     /// Overflow nodes allocated, for `memory_usage`.
@@ -722,8 +742,8 @@ unsafe impl<K: Send, V: Send, St: Storage> Send for RawTable<K, V, St> {}
 // lock and every access to a pool under its stripe's mutex.
 unsafe impl<K: Send + Sync, V: Send + Sync, St: Storage> Sync for RawTable<K, V, St> {}
 
-/// Stripes (counters and pools): twice the cores, a power of two, at most
-/// 64 (the tag has 7 bits).
+/// Pool stripes: twice the cores, a power of two, at most 64 (the tag has 7
+/// bits).
 fn stripes() -> usize {
     if cfg!(any(mapstore_loom, miri)) {
         return 2;
@@ -733,24 +753,6 @@ fn stripes() -> usize {
         .saturating_mul(2)
         .clamp(1, 64)
         .next_power_of_two()
-}
-
-/// This thread's counter stripe.
-#[inline]
-fn thread_stripe() -> usize {
-    #[cfg(not(mapstore_loom))]
-    {
-        use core::sync::atomic::AtomicUsize as StdAtomic;
-        static NEXT: StdAtomic = StdAtomic::new(0);
-        std::thread_local! {
-            static STRIPE: usize = NEXT.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
-        }
-        STRIPE.try_with(|s| *s).unwrap_or(0)
-    }
-    #[cfg(mapstore_loom)]
-    {
-        0
-    }
 }
 
 /// Groups for `capacity` entries at most 3/4 full (at least one).
@@ -773,9 +775,6 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
         RawTable {
             current: AtomicPtr::new(Array::alloc(groups_for(capacity), ptr::null_mut())),
             walkers: Mutex::new(0),
-            counts: (0..stripes)
-                .map(|_| Padded(AtomicIsize::new(0)))
-                .collect(),
             sides: (0..sides)
                 .map(|_| Padded(Mutex::new(<Side<K, V, St> as EmptySide>::EMPTY)))
                 .collect(),
@@ -789,18 +788,16 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
     /// The entry count: exact when no write runs; under concurrent writes,
     /// a count the table had at no single instant.
     pub(crate) fn len(&self) -> usize {
-        let sum: isize = self
-            .counts
-            .iter()
-            .map(|c| c.0.load(Ordering::Relaxed))
-            .sum();
-        sum.max(0) as usize
-    }
-
-    #[inline]
-    fn count(&self, delta: isize) {
-        let i = thread_stripe() & (self.counts.len() - 1);
-        self.counts[i].0.fetch_add(delta, Ordering::Relaxed);
+        let pin = pin();
+        let array = self.array(&pin);
+        let sum = |array: &Array<Bucket<K, V, St>>| -> usize {
+            (0..array.len)
+                .map(|i| array.group_at(i).len.load(Ordering::Relaxed))
+                .sum()
+        };
+        // A moved old group counts 0: its entries are counted in the new
+        // array.
+        sum(array) + Self::prev(array, &pin).map_or(0, sum)
     }
 
     /// The current array.
@@ -950,36 +947,65 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
             return;
         }
         // Hash every key first: a panicking `Hash` leaves the group as it
-        // was (the lock is released by unwinding).
-        let mut hashes: Vec<u64> = Vec::new();
+        // was (the lock is released by unwinding). The first node's hashes
+        // stay on the stack; a chain's (rare) go to a vector.
+        let mut head = [0u64; GROUP];
+        let mut chain: Vec<u64> = Vec::new();
         {
             let mut node = Some(&held.inner().head);
+            let mut first = true;
             while let Some(nd) = node {
-                for (slot, &tag) in nd.slots.iter().zip(&nd.tags) {
+                for (i, (slot, &tag)) in nd.slots.iter().zip(&nd.tags).enumerate() {
                     if tag != 0 {
                         // SAFETY: a non-zero tag marks an initialized bucket.
                         let (k, _) = unsafe { St::pair_detached(slot.assume_init_ref()) };
-                        hashes.push(hash_of(k));
+                        let hash = hash_of(k);
+                        if first {
+                            head[i] = hash;
+                        } else {
+                            chain.push(hash);
+                        }
                     }
                 }
+                first = false;
                 node = nd.next.as_deref();
             }
         }
         debug_assert_eq!(array.len, prev.len * 2);
         let mut low = Held::fresh(array.group_at(i));
         let mut high = Held::fresh(array.group_at(i + prev.len));
-        let mut hashes = hashes.into_iter();
-        let mut chained = 0;
+        let (mut chained, mut moved_low, mut moved_high) = (0, 0, 0);
+        let mut chain = chain.into_iter();
+        let mut seen = 0;
+        let head_tags = held.inner().head.tags;
         let inner = held.inner_mut();
         let freed = drain(inner, |_, bucket| {
-            let hash = hashes.next().expect("one hash per bucket");
+            // `drain` visits the first node's slots in order, then the
+            // chain's: the order the hashes were taken in.
+            let hash = loop {
+                if seen < GROUP {
+                    seen += 1;
+                    // Skip the first node's empty slots.
+                    if head_tags[seen - 1] != 0 {
+                        break head[seen - 1];
+                    }
+                } else {
+                    break chain.next().expect("one hash per bucket");
+                }
+            };
             let to = if hash as usize & prev.len == 0 {
+                moved_low += 1;
                 &mut low
             } else {
+                moved_high += 1;
                 &mut high
             };
             chained += usize::from(put(to.inner_mut(), tag_of(hash), bucket).1);
         });
+        low.group.add_len(moved_low);
+        high.group.add_len(moved_high);
+        let _: (isize, isize) = (moved_low, moved_high);
+        old.len.store(0, Ordering::Relaxed);
         old.moved.store(true, Ordering::Release);
         drop((low, high));
         drop(held);
@@ -1059,9 +1085,21 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
     }
 
     /// Starts a resize of `array` if it is still current, no resize runs,
-    /// no walk is registered, and the table is more than half full.
-    fn maybe_grow(&self, array: &Array<Bucket<K, V, St>>) {
-        if self.len() * 2 <= array.len * GROUP {
+    /// no walk is registered, and the table looks more than half full: the
+    /// [`SAMPLE`] groups from `hash`'s on hold more than half their buckets'
+    /// worth (a local estimate, as scc's: no global count is kept).
+    fn maybe_grow(&self, array: &Array<Bucket<K, V, St>>, hash: u64) {
+        let sample = SAMPLE.min(array.len);
+        let start = hash as usize;
+        let held: usize = (0..sample)
+            .map(|i| {
+                array
+                    .group_at(start.wrapping_add(i) & (array.len - 1))
+                    .len
+                    .load(Ordering::Relaxed)
+            })
+            .sum();
+        if held * 2 <= sample * GROUP {
             return;
         }
         let Ok(walkers) = self.walkers.try_lock() else {
@@ -1126,7 +1164,6 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
             0
         };
         mem::size_of::<Self>()
-            + self.counts.len() * mem::size_of::<Padded<AtomicIsize>>()
             + self.sides.len() * mem::size_of::<Padded<Mutex<Side<K, V, St>>>>()
             + arrays
             + nodes
@@ -1160,9 +1197,9 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
             if group.moved() {
                 return;
             }
+            group.len.store(0, Ordering::Relaxed);
             let freed = drain(inner, |tag, bucket| {
                 let (k, v) = self.take(tag, bucket);
-                self.count(-1);
                 f(k, v);
             });
             self.nodes.fetch_sub(freed, Ordering::Relaxed);
@@ -1171,9 +1208,6 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
             (0..prev.len).for_each(|i| visit(prev.group_at(i)));
         }
         (0..array.len).for_each(|i| visit(array.group_at(i)));
-        for c in self.counts.iter() {
-            c.0.store(0, Ordering::Relaxed);
-        }
     }
 }
 
@@ -1307,7 +1341,7 @@ impl<'a, K, V, St: Storage> WriteRef<'a, K, V, St> {
             let tag = mem::replace(&mut node.tags[pos.index], 0);
             (tag, node.slots[pos.index].assume_init_read())
         };
-        self.table.count(-1);
+        self.held.group.add_len(-1);
         self.table.take(tag, bucket)
     }
 }
@@ -1326,10 +1360,10 @@ impl<'a, K, V, St: Storage> Vacant<'a, K, V, St> {
         let tag = tag_of(self.hash);
         let bucket = self.table.with_side(tag, |side| St::store(side, key, value));
         let (pos, chained) = put(self.held.inner_mut(), tag, bucket);
-        self.table.count(1);
+        self.held.group.add_len(1);
         if chained {
             self.table.nodes.fetch_add(1, Ordering::Relaxed);
-            self.table.maybe_grow(self.array);
+            self.table.maybe_grow(self.array, self.hash);
         }
         WriteRef {
             held: self.held,
@@ -1462,7 +1496,7 @@ impl<'a, K, V, St: Storage> WalkGroup<'a, K, V, St> {
 
     /// The number of entries.
     pub(crate) fn len(&self) -> usize {
-        count(self.held.inner())
+        self.held.group.len.load(Ordering::Relaxed)
     }
 
     /// Turns the group's entries into read guards sharing the group's
@@ -1483,6 +1517,7 @@ impl<'a, K, V, St: Storage> WalkGroup<'a, K, V, St> {
         mut removed: impl FnMut(K, V),
     ) {
         let table = self.table;
+        let group = self.held.group;
         let inner = self.held.inner_mut();
         let mut node = Some(&mut inner.head);
         while let Some(nd) = node {
@@ -1498,7 +1533,7 @@ impl<'a, K, V, St: Storage> WalkGroup<'a, K, V, St> {
                     // SAFETY: the tag was non-zero and is now cleared: read
                     // once.
                     let bucket = unsafe { nd.slots[i].assume_init_read() };
-                    table.count(-1);
+                    group.add_len(-1);
                     let (k, v) = table.take(tag, bucket);
                     removed(k, v);
                 }
@@ -1512,10 +1547,10 @@ impl<'a, K, V, St: Storage> WalkGroup<'a, K, V, St> {
         let table = self.table;
         let inner = self.held.inner_mut();
         let freed = drain(inner, |tag, bucket| {
-            table.count(-1);
             let (k, v) = table.take(tag, bucket);
             f(k, v);
         });
+        self.held.group.len.store(0, Ordering::Relaxed);
         table.nodes.fetch_sub(freed, Ordering::Relaxed);
     }
 }
