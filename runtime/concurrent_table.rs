@@ -68,8 +68,9 @@ use sync::{AtomicBool, AtomicPtr, AtomicUsize, Mutex, Ordering, RawLock};
 /// Buckets per group (and per overflow node). Under loom, 2: a third key
 /// chains a node and grows the table, so small models reach the migration.
 pub(crate) const GROUP: usize = if cfg!(mapstore_loom) { 2 } else { 16 };
-/// Old groups a write moves, besides its own key's, while a migration runs.
-const HELP: usize = 2;
+/// Old groups a write tries to move while a migration runs: a run of
+/// neighbours, so that the move streams through memory.
+const HELP: usize = 8;
 /// Groups sampled to decide whether to grow.
 const SAMPLE: usize = 8;
 
@@ -395,16 +396,17 @@ impl<B> Array<B> {
             handle_alloc_error(layout)
         };
         for i in 0..len {
-            // SAFETY: `i < len`: in bounds of the fresh allocation.
+            // SAFETY: `i < len`: in bounds of the fresh allocation. Field by
+            // field, so that the slots (uninitialized memory) are not
+            // copied; `UnsafeCell` is `repr(transparent)`.
             unsafe {
-                groups.add(i).write(Group {
-                    lock: RawLock::new(),
-                    moved: AtomicBool::new(false),
-                    len: AtomicUsize::new(0),
-                    cell: UnsafeCell::new(Inner {
-                        head: Node::empty(),
-                    }),
-                });
+                let group = groups.add(i).as_ptr();
+                ptr::addr_of_mut!((*group).lock).write(RawLock::new());
+                ptr::addr_of_mut!((*group).moved).write(AtomicBool::new(false));
+                ptr::addr_of_mut!((*group).len).write(AtomicUsize::new(0));
+                let inner = ptr::addr_of_mut!((*group).cell).cast::<Inner<B>>();
+                ptr::addr_of_mut!((*inner).head.tags).write([0; GROUP]);
+                ptr::addr_of_mut!((*inner).head.next).write(None);
             }
         }
         Box::into_raw(Box::new(Array {
@@ -897,9 +899,11 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
         Some(f(k, v))
     }
 
-    /// Locks the group where `hash`'s key belongs in the current array for
-    /// writing, first moving its old group (and helping with a few more)
-    /// if a migration runs. `hash_of` rehashes keys being moved.
+    /// Locks the group that holds `hash`'s key (or would) for writing:
+    /// while a migration runs, its old group if not moved yet, else its
+    /// group in the current array; first moving up to [`HELP`] old groups
+    /// it can lock without waiting, in order. `hash_of` rehashes keys being
+    /// moved. Returns the lock and the array of the group.
     #[track_caller]
     fn locate_write<'p>(
         &self,
@@ -911,11 +915,10 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
         loop {
             let array = self.array(pin);
             if let Some(prev) = Self::prev(array, pin) {
-                let i = hash as usize & (prev.len - 1);
-                self.migrate(prev, array, i, Some(why), hash_of);
-                for _ in 0..HELP {
-                    let j = prev.cursor.fetch_add(1, Ordering::Relaxed) & (prev.len - 1);
-                    self.migrate(prev, array, j, None, hash_of);
+                self.help(prev, array, hash_of);
+                let held = Held::exclusive(prev.group(hash), why);
+                if !held.group.moved() {
+                    return (held, prev);
                 }
             }
             let held = Held::exclusive(array.group(hash), why);
@@ -925,23 +928,36 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
         }
     }
 
-    /// Moves old group `i` of `prev` into `array` (whose `prev` it is),
-    /// waiting for its lock if `wait` says why, else only if it is free.
+    /// Moves the next [`HELP`] old groups of a migration (wrapping around,
+    /// so that groups skipped because they were locked are tried again),
+    /// skipping those moved already or locked.
+    fn help(
+        &self,
+        prev: &Array<Bucket<K, V, St>>,
+        array: &Array<Bucket<K, V, St>>,
+        hash_of: &dyn Fn(&K) -> u64,
+    ) {
+        let start = prev.cursor.fetch_add(HELP, Ordering::Relaxed);
+        for j in start..start + HELP {
+            let j = j & (prev.len - 1);
+            if !prev.group_at(j).moved() {
+                self.migrate(prev, array, j, hash_of);
+            }
+        }
+    }
+
+    /// Moves old group `i` of `prev` into `array` (whose `prev` it is), if
+    /// its lock is free and it was not moved yet.
     fn migrate(
         &self,
         prev: &Array<Bucket<K, V, St>>,
         array: &Array<Bucket<K, V, St>>,
         i: usize,
-        wait: Option<Why>,
         hash_of: &dyn Fn(&K) -> u64,
     ) {
         let old = prev.group_at(i);
-        let mut held = match wait {
-            Some(why) => Held::exclusive(old, why),
-            None => match Held::try_exclusive(old) {
-                Some(held) => held,
-                None => return,
-            },
+        let Some(mut held) = Held::try_exclusive(old) else {
+            return;
         };
         if held.group.moved() {
             return;
