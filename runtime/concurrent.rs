@@ -5,10 +5,9 @@
 //!
 //! The store is a table built for sharing (`runtime/concurrent_table.rs`),
 //! in the style of scc's `HashMap` and boost's `concurrent_flat_map`: its
-//! buckets come in groups of 16, each group 64-byte aligned with its own
-//! one-word reader-writer lock (parking_lot's) and 16 tag bytes on its first
-//! cache line, so two operations on keys of different groups never write
-//! the same cache line, and a store of 65 536 entries has thousands of
+//! buckets come in groups of 16, each with a 64-byte header holding its own
+//! one-word reader-writer lock (parking_lot's) and 16 tag bytes, so two
+//! operations on keys of different groups never write the same cache line, and a store of 65 536 entries has thousands of
 //! locks instead of a few dozen. A key is hashed once, by the store's `S`:
 //! the low bits pick the group, the top 7 bits are the key's tag. A bucket
 //! holds what `V::Storage` stores in a table: the entry itself (inline), a
@@ -16,16 +15,19 @@
 //! (pooled). Pooled values live in pools striped by the tag's low bits,
 //! each behind its own mutex, which is taken only to store or take a value,
 //! so an insert allocates no node and a resize moves handles, never values.
-//! The entry count is a set of per-thread counters: [`len`](ConcurrentStore::len)
-//! sums them and locks nothing.
+//! Each group counts its entries in its header: [`len`](ConcurrentStore::len)
+//! sums the counts and locks nothing.
 //!
 //! Growth does not stop the world. When an insert must chain an overflow
-//! node to a full group and the table is more than half full, it installs
-//! an array of twice as many groups. Each write then moves its own key's
-//! old group (and a couple more it can lock without waiting) into the new
-//! array; reads look in the old group until it is moved; the last mover
-//! hands the old array to crossbeam-epoch, which frees it once no thread
-//! can still be reading it. No operation ever waits for the whole table.
+//! node to a full group and the groups around it are more than half full,
+//! it installs an array of twice as many groups. Each write then moves the
+//! next eight old groups it can lock without waiting into the new array;
+//! until its old group is moved, a key is read and written there. The last
+//! mover frees the old array's buckets at once (a group's buckets are read
+//! only under its lock, after finding it not moved) and keeps its small
+//! headers until the store is dropped, so no operation needs an epoch pin
+//! or any other reclamation bookkeeping. No operation ever waits for the
+//! whole table.
 //!
 //! The store's own code has no `unsafe`; the table's module has it all,
 //! each block with its `// SAFETY:` argument, and is checked by loom
@@ -331,7 +333,7 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
         &self.hash_builder
     }
 
-    /// The number of entries. It takes no lock: it sums per-thread counters.
+    /// The number of entries. It takes no lock: it sums the groups' counts.
     /// Under concurrent writes it is a count the store had at no single
     /// instant; with none running, it is exact.
     ///

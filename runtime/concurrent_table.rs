@@ -1,54 +1,56 @@
 //! The table behind [`ConcurrentStore`](crate::ConcurrentStore): buckets in
 //! groups of [`GROUP`], a reader-writer lock word per group, growth by
-//! cooperative migration, old arrays reclaimed by epochs. All of the
-//! concurrent store's `unsafe` code is in this file.
+//! cooperative migration. All of the concurrent store's `unsafe` code is in
+//! this file.
 //!
 //! # Layout
 //!
-//! An [`Array`] is a power-of-two number of [`Group`]s in one allocation,
-//! each group 64-byte aligned: its lock word, a `moved` flag and 16 tag
-//! bytes share the group's first cache line with the first buckets, so two
-//! operations on different groups never write the same line. A bucket is
-//! what `V::Storage` stores in a table (`(K, V)`, `(K, Box<V>)` or a key and
-//! a pool slot handle). A group that fills up chains overflow nodes of 16
-//! more buckets, allocated once and reused. A key's group is its hash's low
-//! bits; its tag is `0x80 |` the top 7 bits (0 marks an empty bucket).
+//! An [`Array`] is a power-of-two number of groups. Each group's header is
+//! one 64-byte line: its lock word (parking_lot's), a `moved` flag, its entry
+//! count and the 16 tag bytes of its first buckets, so two operations on
+//! different groups never write the same line. The first 16 buckets of
+//! every group are in a second allocation (the slot block); a group that
+//! fills up chains overflow nodes of 16 more. A bucket is what
+//! `V::Storage` stores in a table (`(K, V)`, `(K, Box<V>)` or a key and a
+//! pool slot handle). A key's group is its hash's low bits; its tag is
+//! `0x80 |` the top 7 bits (0 marks an empty bucket).
 //!
 //! Pooled values live in pools striped by the tag's low bits, each behind
 //! its own mutex, taken only to store or take a value: a read goes from the
 //! bucket to the value, and a resize moves handles, never values.
 //!
-//! The entry count is a set of striped counters, one per thread slot, so
-//! inserts and removes write no shared line either; `len` sums them.
-//!
 //! # Growth
 //!
-//! When an insert has to chain a new overflow node and the table is more
-//! than half full, it installs an array of twice as many groups whose
-//! `prev` is the old one. From then on:
+//! When an insert has to chain a new overflow node and the groups around
+//! it are more than half full, it installs an array of twice as many
+//! groups whose `prev` is the old one. From then on:
 //!
-//! - a **read** of a key locks its old group (shared); if that group has
-//!   not been moved, the key is there or nowhere; if it has, the read goes
-//!   to the key's group in the new array;
-//! - a **write** first moves the key's old group into the new array (under
-//!   the old group's exclusive lock: every bucket, into the two groups it
-//!   splits into), then locks the key's new group, and moves up to
-//!   [`HELP`] more old groups it can lock without waiting;
-//! - the mover of the last old group unlinks the old array and hands it to
-//!   the epoch collector (crossbeam-epoch), which frees it once every
-//!   thread that could still read it has moved on.
+//! - a **read** or **write** of a key locks its old group; if that group
+//!   has not been moved, the key is there or nowhere, and a write works
+//!   there; if it has, the operation goes to the key's group in the new
+//!   array;
+//! - every write first tries to move the next [`HELP`] old groups in order
+//!   (skipping any it cannot lock at once), each under the old group's
+//!   exclusive lock: every bucket goes to one of the two groups it splits
+//!   into;
+//! - the mover of the last old group unlinks the old array and frees its
+//!   slot block. Its headers are kept until the table is dropped: a thread
+//!   may still hold the old array's address, lock one of its headers, find
+//!   it moved and go on. Keeping them (64 bytes per 16 buckets, at most as
+//!   many as the current array has in all) is what lets every operation run
+//!   without epoch bookkeeping: no pin, no deferred free.
 //!
-//! A group that is found `moved` after its lock is taken is never used:
+//! A group that is found `moved` after its lock is taken is never read:
 //! the operation starts again from the current array. One migration runs
 //! at a time (a new array is installed only when the current one has no
 //! `prev`), and none starts while a walk (`iter`, `retain`, `clear`, ...)
 //! is registered, so a walk sees each entry present throughout exactly
 //! once.
 //!
-//! Lock order: an old group before a new one, a group before a pool
-//! stripe's mutex. A new group is locked by anyone else only after its old
-//! group is marked moved, which happens under that old group's exclusive
-//! lock, so a mover never waits for a new group.
+//! Lock order: a group, then a pool stripe's mutex. A mover holds an old
+//! group and then locks its two new groups, which no one else can have
+//! locked: a new group is reached only through its old group, once that is
+//! marked moved, under the old group's exclusive lock.
 
 use alloc::alloc::{alloc, dealloc, handle_alloc_error, Layout};
 use alloc::boxed::Box;
@@ -171,29 +173,6 @@ mod sync {
     }
 }
 
-/// A pinned epoch: arrays retired while it lives are not freed. Not `Send`.
-#[cfg(not(mapstore_loom))]
-pub(crate) struct Pin {
-    _guard: crossbeam_epoch::Guard,
-}
-/// Under loom, retired arrays are kept until the table is dropped.
-#[cfg(mapstore_loom)]
-pub(crate) struct Pin {
-    _guard: PhantomData<*const ()>,
-}
-
-#[inline]
-pub(crate) fn pin() -> Pin {
-    #[cfg(not(mapstore_loom))]
-    return Pin {
-        _guard: crossbeam_epoch::pin(),
-    };
-    #[cfg(mapstore_loom)]
-    return Pin {
-        _guard: PhantomData,
-    };
-}
-
 /// A value alone on its cache lines (128 bytes: x86's spatial prefetcher
 /// pulls lines in pairs).
 #[repr(align(128))]
@@ -285,13 +264,15 @@ pub(crate) struct Why {
 // ---------------------------------------------------------------------------
 // Groups and arrays
 
-/// Sixteen buckets and their tags; a group's first node is inline, more
-/// are chained.
+/// The buckets of a group's first node.
+type Slots<B> = [MaybeUninit<B>; GROUP];
+
+/// A chained overflow node: sixteen more buckets and their tags.
 #[repr(C)]
 struct Node<B> {
     tags: [u8; GROUP],
     next: Option<Box<Node<B>>>,
-    slots: [MaybeUninit<B>; GROUP],
+    slots: Slots<B>,
 }
 
 impl<B> Node<B> {
@@ -304,12 +285,15 @@ impl<B> Node<B> {
     }
 }
 
-/// What a group's lock guards.
+/// What a group's lock guards in its header: the first node's tags and the
+/// chain. The first node's buckets are in the array's slot block.
 #[repr(C)]
-struct Inner<B> {
-    head: Node<B>,
+struct Head<B> {
+    tags: [u8; GROUP],
+    next: Option<Box<Node<B>>>,
 }
 
+/// A group's header: one cache line (64 bytes).
 #[repr(C, align(64))]
 struct Group<B> {
     lock: RawLock,
@@ -321,7 +305,7 @@ struct Group<B> {
     /// exclusive lock (a plain load and store, no read-modify-write), read
     /// without it by `len`.
     len: AtomicUsize,
-    cell: UnsafeCell<Inner<B>>,
+    head: UnsafeCell<Head<B>>,
 }
 
 impl<B> Group<B> {
@@ -347,7 +331,9 @@ impl<B> Group<B> {
 fn match_tag(tags: &[u8; GROUP], tag: u8) -> u32 {
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2", not(mapstore_loom)))]
     {
-        use core::arch::x86_64::{_mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8};
+        use core::arch::x86_64::{
+            _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
+        };
         const _: () = assert!(GROUP == 16);
         // SAFETY: SSE2 is enabled for this target (the `cfg`); the unaligned
         // load reads exactly the 16 bytes of `tags`.
@@ -371,9 +357,14 @@ fn tag_of(hash: u64) -> u8 {
     0x80 | (hash >> 57) as u8
 }
 
+/// A power-of-two number of groups: their headers in one allocation, kept
+/// until the table is dropped, and their first nodes' buckets in another,
+/// freed as soon as every group has been moved to the next array.
 struct Array<B> {
     groups: NonNull<Group<B>>,
-    /// A power of two.
+    /// Group `i`'s first buckets at `slots + i`. Dangling once freed (the
+    /// address is kept; nothing reads it then: see [`RawTable::retire`]).
+    slots: NonNull<UnsafeCell<Slots<B>>>,
     len: usize,
     /// The array this one is being filled from, or null.
     prev: AtomicPtr<Array<B>>,
@@ -384,33 +375,54 @@ struct Array<B> {
 }
 
 impl<B> Array<B> {
+    fn groups_layout(len: usize) -> Layout {
+        Layout::array::<Group<B>>(len).expect("capacity overflow")
+    }
+
+    fn slots_layout(len: usize) -> Layout {
+        Layout::array::<UnsafeCell<Slots<B>>>(len).expect("capacity overflow")
+    }
+
     /// A new array of `len` empty groups (a power of two), whose `prev` is
     /// `prev`; returned as a raw pointer owned by the caller.
     fn alloc(len: usize, prev: *mut Array<B>) -> *mut Array<B> {
         debug_assert!(len.is_power_of_two());
-        let layout = Layout::array::<Group<B>>(len).expect("capacity overflow");
+        let layout = Self::groups_layout(len);
+        let slots_layout = Self::slots_layout(len);
         // SAFETY: `Group` is 64-byte aligned and at least 64 bytes, so the
         // layout has a non-zero size.
         let groups = unsafe { alloc(layout) }.cast::<Group<B>>();
         let Some(groups) = NonNull::new(groups) else {
             handle_alloc_error(layout)
         };
+        let slots = if slots_layout.size() == 0 {
+            NonNull::dangling()
+        } else {
+            // SAFETY: a non-zero size.
+            let slots = unsafe { alloc(slots_layout) }.cast::<UnsafeCell<Slots<B>>>();
+            match NonNull::new(slots) {
+                Some(slots) => slots,
+                None => handle_alloc_error(slots_layout),
+            }
+        };
         for i in 0..len {
-            // SAFETY: `i < len`: in bounds of the fresh allocation. Field by
-            // field, so that the slots (uninitialized memory) are not
-            // copied; `UnsafeCell` is `repr(transparent)`.
+            // SAFETY: `i < len`: in bounds of the fresh allocation. The
+            // slots stay uninitialized (tags of 0 say so).
             unsafe {
-                let group = groups.add(i).as_ptr();
-                ptr::addr_of_mut!((*group).lock).write(RawLock::new());
-                ptr::addr_of_mut!((*group).moved).write(AtomicBool::new(false));
-                ptr::addr_of_mut!((*group).len).write(AtomicUsize::new(0));
-                let inner = ptr::addr_of_mut!((*group).cell).cast::<Inner<B>>();
-                ptr::addr_of_mut!((*inner).head.tags).write([0; GROUP]);
-                ptr::addr_of_mut!((*inner).head.next).write(None);
+                groups.add(i).write(Group {
+                    lock: RawLock::new(),
+                    moved: AtomicBool::new(false),
+                    len: AtomicUsize::new(0),
+                    head: UnsafeCell::new(Head {
+                        tags: [0; GROUP],
+                        next: None,
+                    }),
+                });
             }
         }
         Box::into_raw(Box::new(Array {
             groups,
+            slots,
             len,
             prev: AtomicPtr::new(prev),
             cursor: AtomicUsize::new(0),
@@ -419,41 +431,67 @@ impl<B> Array<B> {
     }
 
     #[inline]
-    fn group(&self, hash: u64) -> &Group<B> {
-        self.group_at(hash as usize & (self.len - 1))
+    fn index(&self, hash: u64) -> usize {
+        hash as usize & (self.len - 1)
     }
 
     #[inline]
     fn group_at(&self, i: usize) -> &Group<B> {
         assert!(i < self.len);
-        // SAFETY: in bounds; the groups are initialized and live as long as
-        // the array.
+        // SAFETY: in bounds; the headers are initialized and live as long
+        // as the array (until the table is dropped).
         unsafe { self.groups.add(i).as_ref() }
     }
 
-    /// Frees an array none of whose groups holds a bucket (all moved out or
-    /// taken) and which no thread can reach any more.
+    /// Group `i`'s header and the address of its first buckets.
+    #[inline]
+    fn at(&self, i: usize) -> (&Group<B>, NonNull<UnsafeCell<Slots<B>>>) {
+        let group = self.group_at(i);
+        // SAFETY: `i < len` (checked above): in bounds of the slot block's
+        // address range; nothing is read here.
+        (group, unsafe { self.slots.add(i) })
+    }
+
+    /// Frees the slot block.
     ///
     /// # Safety
     ///
-    /// `array` came from [`Array::alloc`], is unreachable, and its groups
-    /// hold no buckets and no overflow nodes.
-    unsafe fn free(array: *mut Array<B>) {
-        // SAFETY: the caller's contract.
-        let (groups, len) = unsafe { ((*array).groups, (*array).len) };
-        // SAFETY: as above; the groups' drop glue has nothing to drop.
+    /// Every group is moved (or empty and unreachable), so no thread reads
+    /// the block again; called once.
+    unsafe fn free_slots(&self) {
+        let layout = Self::slots_layout(self.len);
+        if layout.size() != 0 {
+            // SAFETY: allocated by `alloc` with this layout; the caller's
+            // contract.
+            unsafe { dealloc(self.slots.as_ptr().cast(), layout) };
+        }
+    }
+
+    /// Frees the headers and the array itself.
+    ///
+    /// # Safety
+    ///
+    /// `array` came from [`Array::alloc`] and is unreachable; its groups
+    /// hold no buckets and no chains; its slots were freed or are freed by
+    /// the caller.
+    unsafe fn free_headers(array: *mut Array<B>) {
+        // SAFETY: the caller's contract; the headers' drop glue has nothing
+        // left to drop (no chains).
         unsafe {
-            dealloc(
-                groups.as_ptr().cast(),
-                Layout::array::<Group<B>>(len).expect("its layout was valid when allocated"),
-            );
+            let (groups, len) = ((*array).groups, (*array).len);
+            dealloc(groups.as_ptr().cast(), Self::groups_layout(len));
             drop(Box::from_raw(array));
         }
     }
 
-    /// Memory the array and its groups hold (not overflow nodes).
-    fn bytes(&self) -> usize {
-        mem::size_of::<Array<B>>() + self.len * mem::size_of::<Group<B>>()
+    /// Bytes: the headers, and the slot block unless freed.
+    fn bytes(&self, with_slots: bool) -> usize {
+        let slots = if with_slots {
+            Self::slots_layout(self.len).size()
+        } else {
+            0
+        };
+        mem::size_of::<Array<B>>() + Self::groups_layout(self.len).size() + slots
     }
 }
 
@@ -463,6 +501,9 @@ impl<B> Array<B> {
 /// A group this thread holds, shared or exclusive; unlocks on drop.
 struct Held<'a, B> {
     group: &'a Group<B>,
+    /// The group's first buckets: read only once the group is known not
+    /// moved, under the lock (a moved group's may be freed).
+    slots: NonNull<UnsafeCell<Slots<B>>>,
     exclusive: bool,
     #[cfg(debug_assertions)]
     _mark: Option<held::Mark>,
@@ -482,10 +523,22 @@ impl<B> Drop for Held<'_, B> {
     }
 }
 
+/// A locked group's buckets, shared.
+struct View<'g, B> {
+    head: &'g Head<B>,
+    slots: &'g Slots<B>,
+}
+
+/// A locked group's buckets, unique.
+struct ViewMut<'g, B> {
+    head: &'g mut Head<B>,
+    slots: &'g mut Slots<B>,
+}
+
 impl<'a, B> Held<'a, B> {
     #[inline]
     #[track_caller]
-    fn shared(group: &'a Group<B>, why: Why) -> Self {
+    fn shared((group, slots): (&'a Group<B>, NonNull<UnsafeCell<Slots<B>>>), why: Why) -> Self {
         #[cfg(debug_assertions)]
         let mark = Some(held::Mark::new(lock_id(group), why.op, why.holder));
         #[cfg(not(debug_assertions))]
@@ -493,6 +546,7 @@ impl<'a, B> Held<'a, B> {
         group.lock.lock_shared();
         Held {
             group,
+            slots,
             exclusive: false,
             #[cfg(debug_assertions)]
             _mark: mark,
@@ -501,7 +555,10 @@ impl<'a, B> Held<'a, B> {
 
     #[inline]
     #[track_caller]
-    fn exclusive(group: &'a Group<B>, why: Why) -> Self {
+    fn exclusive(
+        (group, slots): (&'a Group<B>, NonNull<UnsafeCell<Slots<B>>>),
+        why: Why,
+    ) -> Self {
         #[cfg(debug_assertions)]
         let mark = Some(held::Mark::new(lock_id(group), why.op, why.holder));
         #[cfg(not(debug_assertions))]
@@ -509,6 +566,7 @@ impl<'a, B> Held<'a, B> {
         group.lock.lock_exclusive();
         Held {
             group,
+            slots,
             exclusive: true,
             #[cfg(debug_assertions)]
             _mark: mark,
@@ -518,11 +576,12 @@ impl<'a, B> Held<'a, B> {
     /// The lock without waiting, or `None`. Not recorded: it is held only
     /// while no user code runs.
     #[inline]
-    fn try_exclusive(group: &'a Group<B>) -> Option<Self> {
+    fn try_exclusive((group, slots): (&'a Group<B>, NonNull<UnsafeCell<Slots<B>>>)) -> Option<Self> {
         // `then`, not `then_some`: a `Held` made for a lock not taken would
         // unlock it when dropped.
         group.lock.try_lock_exclusive().then(|| Held {
             group,
+            slots,
             exclusive: true,
             #[cfg(debug_assertions)]
             _mark: None,
@@ -532,30 +591,47 @@ impl<'a, B> Held<'a, B> {
     /// Exclusive, uncontended by construction (a new group whose old group
     /// this thread is moving): not recorded.
     #[inline]
-    fn fresh(group: &'a Group<B>) -> Self {
+    fn fresh((group, slots): (&'a Group<B>, NonNull<UnsafeCell<Slots<B>>>)) -> Self {
         group.lock.lock_exclusive();
         Held {
             group,
+            slots,
             exclusive: true,
             #[cfg(debug_assertions)]
             _mark: None,
         }
     }
 
+    /// The buckets. Only for a group found not moved under this lock.
     #[inline]
-    fn inner(&self) -> &Inner<B> {
+    fn view(&self) -> View<'_, B> {
+        debug_assert!(!self.group.moved());
         // SAFETY: the lock is held (shared or exclusive): no `&mut` to the
-        // group's contents exists meanwhile.
-        unsafe { &*self.group.cell.get() }
+        // group's contents exists meanwhile; the group is not moved, so its
+        // array's slot block is not freed (it is freed only once every
+        // group is moved, which takes this lock).
+        unsafe {
+            View {
+                head: &*self.group.head.get(),
+                slots: &*self.slots.as_ref().get(),
+            }
+        }
     }
 
+    /// The buckets, uniquely. Only for a group found not moved under this
+    /// (exclusive) lock.
     #[inline]
-    #[allow(clippy::mut_from_ref)]
-    fn inner_mut(&mut self) -> &mut Inner<B> {
+    fn view_mut(&mut self) -> ViewMut<'_, B> {
         assert!(self.exclusive);
-        // SAFETY: the lock is held exclusively by this `Held`, which is
-        // borrowed mutably for the reference's lifetime.
-        unsafe { &mut *self.group.cell.get() }
+        debug_assert!(!self.group.moved());
+        // SAFETY: as in `view`; the lock is exclusive and this `Held` is
+        // borrowed mutably for the references' lifetime.
+        unsafe {
+            ViewMut {
+                head: &mut *self.group.head.get(),
+                slots: &mut *self.slots.as_ref().get(),
+            }
+        }
     }
 }
 
@@ -565,11 +641,11 @@ fn lock_id<B>(group: &Group<B>) -> usize {
     ptr::from_ref(&group.lock) as usize
 }
 
-/// Where a bucket is: its node and index. Valid while its group's lock is
-/// held and the group is not moved.
+/// Where a bucket is: its tag byte and its slot. Valid while its group's
+/// lock is held, with the permissions of the borrow it came from.
 struct Pos<B> {
-    node: NonNull<Node<B>>,
-    index: usize,
+    tag: NonNull<u8>,
+    bucket: NonNull<B>,
 }
 
 impl<B> Clone for Pos<B> {
@@ -579,27 +655,11 @@ impl<B> Clone for Pos<B> {
 }
 impl<B> Copy for Pos<B> {}
 
-impl<B> Pos<B> {
-    /// The bucket's address, with the permissions of the reference the
-    /// position was derived from (shared for reads, unique for writes).
-    #[inline]
-    fn bucket(&self) -> NonNull<B> {
-        // SAFETY: `node` points at a live node (its group is locked) and
-        // `index < GROUP`; `addr_of_mut!` forms no reference, so other
-        // readers' shared references stay valid.
-        unsafe {
-            NonNull::new_unchecked(
-                ptr::addr_of_mut!((*self.node.as_ptr()).slots[self.index]).cast::<B>(),
-            )
-        }
-    }
-}
-
-/// Looks `hash`/`key` up in a locked group: the depth of its node in the
-/// chain and its index there.
+/// Looks `hash`/`key` up in a locked group: the depth of its node (0: the
+/// first) and its index there.
 #[inline]
 fn find_in<K, V, St: Storage, Q>(
-    inner: &Inner<Bucket<K, V, St>>,
+    view: View<'_, Bucket<K, V, St>>,
     hash: u64,
     key: &Q,
 ) -> Option<(usize, usize)>
@@ -607,110 +667,139 @@ where
     Q: Equivalent<K> + ?Sized,
 {
     let tag = tag_of(hash);
-    let mut node = &inner.head;
+    let (mut tags, mut slots, mut next) = (&view.head.tags, view.slots, &view.head.next);
     let mut depth = 0;
     loop {
-        let mut mask = match_tag(&node.tags, tag);
+        let mut mask = match_tag(tags, tag);
         while mask != 0 {
             let i = mask.trailing_zeros() as usize;
             mask &= mask - 1;
             // SAFETY: a non-zero tag marks an initialized bucket.
-            let bucket = unsafe { node.slots[i].assume_init_ref() };
+            let bucket = unsafe { slots[i].assume_init_ref() };
             if St::matches(bucket, key) {
                 return Some((depth, i));
             }
         }
-        match &node.next {
-            Some(next) => node = next,
-            None => return None,
-        }
+        let node = next.as_deref()?;
+        (tags, slots, next) = (&node.tags, &node.slots, &node.next);
         depth += 1;
     }
 }
 
 /// The position `(depth, index)` (from [`find_in`]), for reading.
-fn pos_ref<B>(inner: &Inner<B>, (depth, index): (usize, usize)) -> Pos<B> {
-    let mut node = &inner.head;
-    for _ in 0..depth {
-        node = node.next.as_deref().expect("a position found in this group");
+fn pos_ref<B>(view: View<'_, B>, (depth, index): (usize, usize)) -> Pos<B> {
+    if depth == 0 {
+        return Pos {
+            tag: NonNull::from(&view.head.tags[index]),
+            bucket: NonNull::from(&view.slots[index]).cast(),
+        };
+    }
+    let mut node = view.head.next.as_deref().expect("a position found here");
+    for _ in 1..depth {
+        node = node.next.as_deref().expect("a position found here");
     }
     Pos {
-        node: NonNull::from(node),
-        index,
+        tag: NonNull::from(&node.tags[index]),
+        bucket: NonNull::from(&node.slots[index]).cast(),
     }
 }
 
 /// The position `(depth, index)`, for writing: derived from a unique
 /// borrow, which must be the last one formed while the position is used.
-fn pos_mut<B>(inner: &mut Inner<B>, (depth, index): (usize, usize)) -> Pos<B> {
-    let mut node = &mut inner.head;
-    for _ in 0..depth {
-        node = node.next.as_deref_mut().expect("a position found in this group");
+fn pos_mut<B>(view: ViewMut<'_, B>, (depth, index): (usize, usize)) -> Pos<B> {
+    if depth == 0 {
+        return Pos {
+            tag: NonNull::from(&mut view.head.tags[index]),
+            bucket: NonNull::from(&mut view.slots[index]).cast(),
+        };
+    }
+    let mut node = view.head.next.as_deref_mut().expect("a position found here");
+    for _ in 1..depth {
+        node = node.next.as_deref_mut().expect("a position found here");
     }
     Pos {
-        node: NonNull::from(node),
-        index,
+        tag: NonNull::from(&mut node.tags[index]),
+        bucket: NonNull::from(&mut node.slots[index]).cast(),
     }
 }
 
 /// Puts `bucket` with `tag` into the first free place of a locked group,
 /// chaining a node if all are taken; returns its position and whether a
 /// node was chained.
-fn put<B>(inner: &mut Inner<B>, tag: u8, bucket: B) -> (Pos<B>, bool) {
-    let mut node = &mut inner.head;
+fn put<B>(view: ViewMut<'_, B>, tag: u8, bucket: B) -> (Pos<B>, bool) {
+    let (mut tags, mut slots, mut next) = (&mut view.head.tags, view.slots, &mut view.head.next);
     loop {
-        let free = match_tag(&node.tags, 0);
+        let free = match_tag(tags, 0);
         if free != 0 {
             let i = free.trailing_zeros() as usize;
-            node.slots[i].write(bucket);
-            node.tags[i] = tag;
+            slots[i].write(bucket);
+            tags[i] = tag;
             return (
                 Pos {
-                    node: NonNull::from(&mut *node),
-                    index: i,
+                    tag: NonNull::from(&mut tags[i]),
+                    bucket: NonNull::from(&mut slots[i]).cast(),
                 },
                 false,
             );
         }
-        if node.next.is_none() {
-            let fresh = node.next.insert(Box::new(Node::empty()));
-            fresh.slots[0].write(bucket);
-            fresh.tags[0] = tag;
+        if next.is_none() {
+            let node = next.insert(Box::new(Node::empty()));
+            node.slots[0].write(bucket);
+            node.tags[0] = tag;
             return (
                 Pos {
-                    node: NonNull::from(&mut **fresh),
-                    index: 0,
+                    tag: NonNull::from(&mut node.tags[0]),
+                    bucket: NonNull::from(&mut node.slots[0]).cast(),
                 },
                 true,
             );
         }
-        node = node.next.as_deref_mut().expect("checked above");
+        let node = next.as_deref_mut().expect("checked above");
+        (tags, slots, next) = (&mut node.tags, &mut node.slots, &mut node.next);
     }
 }
 
 /// Moves every bucket out of a locked group (its overflow nodes are freed),
-/// calling `f` on each with its tag; the group is left empty. Returns the
-/// number of nodes freed.
-fn drain<B>(inner: &mut Inner<B>, mut f: impl FnMut(u8, B)) -> usize {
+/// calling `f` on each with its tag, first node first, in slot order; the
+/// group is left empty. Returns the number of nodes freed.
+fn drain<B>(view: ViewMut<'_, B>, mut f: impl FnMut(u8, B)) -> usize {
     let mut freed = 0;
-    let mut next = inner.head.next.take();
-    take_node(&mut inner.head, &mut f);
+    let mut next = view.head.next.take();
+    take_all(&mut view.head.tags, view.slots, &mut f);
     while let Some(mut node) = next {
         next = node.next.take();
-        take_node(&mut node, &mut f);
+        take_all(&mut node.tags, &mut node.slots, &mut f);
         freed += 1;
     }
     freed
 }
 
-fn take_node<B>(node: &mut Node<B>, f: &mut impl FnMut(u8, B)) {
+fn take_all<B>(tags: &mut [u8; GROUP], slots: &mut Slots<B>, f: &mut impl FnMut(u8, B)) {
     for i in 0..GROUP {
-        let tag = mem::replace(&mut node.tags[i], 0);
+        let tag = mem::replace(&mut tags[i], 0);
         if tag != 0 {
             // SAFETY: a non-zero tag marked an initialized bucket; the tag is
             // cleared first, so it is read once.
-            f(tag, unsafe { node.slots[i].assume_init_read() });
+            f(tag, unsafe { slots[i].assume_init_read() });
         }
+    }
+}
+
+/// Calls `f` on each bucket of a locked group, with its tag, in `drain`'s
+/// order.
+fn for_each<B>(view: View<'_, B>, mut f: impl FnMut(u8, &B)) {
+    let (mut tags, mut slots, mut next) = (&view.head.tags, view.slots, &view.head.next);
+    loop {
+        for i in 0..GROUP {
+            if tags[i] != 0 {
+                // SAFETY: a non-zero tag marks an initialized bucket.
+                f(tags[i], unsafe { slots[i].assume_init_ref() });
+            }
+        }
+        let Some(node) = next.as_deref() else {
+            return;
+        };
+        (tags, slots, next) = (&node.tags, &node.slots, &node.next);
     }
 }
 
@@ -727,9 +816,9 @@ pub(crate) struct RawTable<K, V, St: Storage> {
     sides: Box<[Padded<Mutex<Side<K, V, St>>>]>,
     /// Overflow nodes allocated, for `memory_usage`.
     nodes: AtomicUsize,
-    /// Under loom: retired arrays, freed on drop.
-    #[cfg(mapstore_loom)]
-    graveyard: Mutex<Vec<usize>>,
+    /// Arrays fully moved to their successor: their slot blocks are freed,
+    /// their headers kept (as addresses) until the table is dropped.
+    retired: Mutex<Vec<usize>>,
     _owns: PhantomData<(K, V)>,
 }
 
@@ -758,65 +847,68 @@ fn stripes() -> usize {
 }
 
 /// Groups for `capacity` entries at most 3/4 full (at least one).
+#[track_caller]
 fn groups_for(capacity: usize) -> usize {
     capacity
         .checked_mul(4)
         .map(|c| c / (3 * GROUP) + 1)
         .and_then(usize::checked_next_power_of_two)
+        .filter(|&groups| Layout::array::<Group<()>>(groups).is_ok())
         .expect("capacity overflow")
 }
 
+type Arr<K, V, St> = Array<Bucket<K, V, St>>;
+
 impl<K, V, St: Storage> RawTable<K, V, St> {
+    #[track_caller]
     pub(crate) fn with_capacity(capacity: usize) -> Self {
-        let stripes = stripes();
+        let groups = groups_for(capacity);
         let sides = if mem::size_of::<Side<K, V, St>>() == 0 {
             0
         } else {
-            stripes
+            stripes()
         };
         RawTable {
-            current: AtomicPtr::new(Array::alloc(groups_for(capacity), ptr::null_mut())),
+            current: AtomicPtr::new(Array::alloc(groups, ptr::null_mut())),
             walkers: Mutex::new(0),
             sides: (0..sides)
                 .map(|_| Padded(Mutex::new(<Side<K, V, St> as EmptySide>::EMPTY)))
                 .collect(),
             nodes: AtomicUsize::new(0),
-            #[cfg(mapstore_loom)]
-            graveyard: Mutex::new(Vec::new()),
+            retired: Mutex::new(Vec::new()),
             _owns: PhantomData,
         }
     }
 
+    /// The current array.
+    #[inline]
+    fn array(&self) -> &Arr<K, V, St> {
+        // SAFETY: `current` is never null, and an array's header and its
+        // `Array` are freed only when the table is dropped.
+        unsafe { &*self.current.load(Ordering::Acquire) }
+    }
+
+    /// The array `array` is being filled from, if any.
+    #[inline]
+    fn prev<'t>(&'t self, array: &'t Arr<K, V, St>) -> Option<&'t Arr<K, V, St>> {
+        let prev = array.prev.load(Ordering::Acquire);
+        // SAFETY: as in `array`.
+        (!prev.is_null()).then(|| unsafe { &*prev })
+    }
+
     /// The entry count: exact when no write runs; under concurrent writes,
-    /// a count the table had at no single instant.
+    /// a count the table had at no single instant. Sums the groups' counts
+    /// (no lock).
     pub(crate) fn len(&self) -> usize {
-        let pin = pin();
-        let array = self.array(&pin);
-        let sum = |array: &Array<Bucket<K, V, St>>| -> usize {
+        let sum = |array: &Arr<K, V, St>| -> usize {
             (0..array.len)
                 .map(|i| array.group_at(i).len.load(Ordering::Relaxed))
                 .sum()
         };
+        let array = self.array();
         // A moved old group counts 0: its entries are counted in the new
         // array.
-        sum(array) + Self::prev(array, &pin).map_or(0, sum)
-    }
-
-    /// The current array.
-    #[inline]
-    fn array<'p>(&self, _pin: &'p Pin) -> &'p Array<Bucket<K, V, St>> {
-        // SAFETY: `current` is never null and points at a live array; an
-        // array is freed only after it stopped being current and every pin
-        // that could have seen it was dropped (`retire`).
-        unsafe { &*self.current.load(Ordering::Acquire) }
-    }
-
-    #[inline]
-    fn prev<'p>(array: &'p Array<Bucket<K, V, St>>, _pin: &'p Pin) -> Option<&'p Array<Bucket<K, V, St>>> {
-        let prev = array.prev.load(Ordering::Acquire);
-        // SAFETY: as in `array`: a `prev` is retired only after it is
-        // unlinked, under the pin's protection.
-        (!prev.is_null()).then(|| unsafe { &*prev })
+        sum(array) + self.prev(array).map_or(0, sum)
     }
 
     /// Runs `f` with the stripe of the side storage for `tag`.
@@ -841,19 +933,20 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
         self.with_side(tag, |side| St::take(side, bucket))
     }
 
-    /// Locks the group that holds `hash`'s key for reading.
+    /// Locks the group that holds `hash`'s key for reading: its old group
+    /// while that is not moved, else its group in the current array.
     #[inline]
     #[track_caller]
-    fn locate_read<'p>(&self, pin: &'p Pin, hash: u64, why: Why) -> Held<'p, Bucket<K, V, St>> {
+    fn locate_read(&self, hash: u64, why: Why) -> Held<'_, Bucket<K, V, St>> {
         loop {
-            let array = self.array(pin);
-            if let Some(prev) = Self::prev(array, pin) {
-                let held = Held::shared(prev.group(hash), why);
+            let array = self.array();
+            if let Some(prev) = self.prev(array) {
+                let held = Held::shared(prev.at(prev.index(hash)), why);
                 if !held.group.moved() {
                     return held;
                 }
             }
-            let held = Held::shared(array.group(hash), why);
+            let held = Held::shared(array.at(array.index(hash)), why);
             if !held.group.moved() {
                 return held;
             }
@@ -867,30 +960,28 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
     where
         Q: Equivalent<K> + ?Sized,
     {
-        let pin = pin();
-        // SAFETY (lifetime): see `extend`.
-        let held = unsafe { extend(self.locate_read(&pin, hash, why)) };
-        drop(pin);
-        let at = find_in::<K, V, St, Q>(held.inner(), hash, key)?;
-        let bucket = pos_ref(held.inner(), at).bucket();
-        Some(ReadRef {
-            held,
-            bucket,
-            _table: PhantomData,
-        })
+        let held = self.locate_read(hash, why);
+        let at = find_in::<K, V, St, Q>(held.view(), hash, key)?;
+        let bucket = pos_ref(held.view(), at).bucket;
+        Some(ReadRef { held, bucket })
     }
 
     /// Calls `f` on a key's entry under its group's read lock.
     #[inline]
     #[track_caller]
-    pub(crate) fn read<Q, R>(&self, hash: u64, key: &Q, why: Why, f: impl FnOnce(&K, &V) -> R) -> Option<R>
+    pub(crate) fn read<Q, R>(
+        &self,
+        hash: u64,
+        key: &Q,
+        why: Why,
+        f: impl FnOnce(&K, &V) -> R,
+    ) -> Option<R>
     where
         Q: Equivalent<K> + ?Sized,
     {
-        let pin = pin();
-        let held = self.locate_read(&pin, hash, why);
-        let at = find_in::<K, V, St, Q>(held.inner(), hash, key)?;
-        let bucket = pos_ref(held.inner(), at).bucket();
+        let held = self.locate_read(hash, why);
+        let at = find_in::<K, V, St, Q>(held.view(), hash, key)?;
+        let bucket = pos_ref(held.view(), at).bucket;
         // SAFETY: the bucket is initialized (found by its tag) and stays in
         // place while the read lock is held; its pooled value is removed
         // only under the group's exclusive lock, and the pools live as long
@@ -905,23 +996,22 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
     /// it can lock without waiting, in order. `hash_of` rehashes keys being
     /// moved. Returns the lock and the array of the group.
     #[track_caller]
-    fn locate_write<'p>(
+    fn locate_write(
         &self,
-        pin: &'p Pin,
         hash: u64,
         why: Why,
         hash_of: &dyn Fn(&K) -> u64,
-    ) -> (Held<'p, Bucket<K, V, St>>, &'p Array<Bucket<K, V, St>>) {
+    ) -> (Held<'_, Bucket<K, V, St>>, &Arr<K, V, St>) {
         loop {
-            let array = self.array(pin);
-            if let Some(prev) = Self::prev(array, pin) {
+            let array = self.array();
+            if let Some(prev) = self.prev(array) {
                 self.help(prev, array, hash_of);
-                let held = Held::exclusive(prev.group(hash), why);
+                let held = Held::exclusive(prev.at(prev.index(hash)), why);
                 if !held.group.moved() {
                     return (held, prev);
                 }
             }
-            let held = Held::exclusive(array.group(hash), why);
+            let held = Held::exclusive(array.at(array.index(hash)), why);
             if !held.group.moved() {
                 return (held, array);
             }
@@ -931,12 +1021,7 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
     /// Moves the next [`HELP`] old groups of a migration (wrapping around,
     /// so that groups skipped because they were locked are tried again),
     /// skipping those moved already or locked.
-    fn help(
-        &self,
-        prev: &Array<Bucket<K, V, St>>,
-        array: &Array<Bucket<K, V, St>>,
-        hash_of: &dyn Fn(&K) -> u64,
-    ) {
+    fn help(&self, prev: &Arr<K, V, St>, array: &Arr<K, V, St>, hash_of: &dyn Fn(&K) -> u64) {
         let start = prev.cursor.fetch_add(HELP, Ordering::Relaxed);
         for j in start..start + HELP {
             let j = j & (prev.len - 1);
@@ -950,13 +1035,12 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
     /// its lock is free and it was not moved yet.
     fn migrate(
         &self,
-        prev: &Array<Bucket<K, V, St>>,
-        array: &Array<Bucket<K, V, St>>,
+        prev: &Arr<K, V, St>,
+        array: &Arr<K, V, St>,
         i: usize,
         hash_of: &dyn Fn(&K) -> u64,
     ) {
-        let old = prev.group_at(i);
-        let Some(mut held) = Held::try_exclusive(old) else {
+        let Some(mut held) = Held::try_exclusive(prev.at(i)) else {
             return;
         };
         if held.group.moved() {
@@ -965,101 +1049,82 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
         // Hash every key first: a panicking `Hash` leaves the group as it
         // was (the lock is released by unwinding). The first node's hashes
         // stay on the stack; a chain's (rare) go to a vector.
-        let mut head = [0u64; GROUP];
+        let mut first = [0u64; GROUP];
         let mut chain: Vec<u64> = Vec::new();
-        {
-            let mut node = Some(&held.inner().head);
-            let mut first = true;
-            while let Some(nd) = node {
-                for (i, (slot, &tag)) in nd.slots.iter().zip(&nd.tags).enumerate() {
-                    if tag != 0 {
-                        // SAFETY: a non-zero tag marks an initialized bucket.
-                        let (k, _) = unsafe { St::pair_detached(slot.assume_init_ref()) };
-                        let hash = hash_of(k);
-                        if first {
-                            head[i] = hash;
-                        } else {
-                            chain.push(hash);
-                        }
-                    }
-                }
-                first = false;
-                node = nd.next.as_deref();
+        let mut n = 0;
+        for_each(held.view(), |_, bucket| {
+            // SAFETY: the group is locked and not moved; the bucket is
+            // initialized.
+            let (k, _) = unsafe { St::pair_detached(bucket) };
+            let hash = hash_of(k);
+            if n < GROUP {
+                first[n] = hash;
+            } else {
+                chain.push(hash);
             }
-        }
+            n += 1;
+        });
         debug_assert_eq!(array.len, prev.len * 2);
-        let mut low = Held::fresh(array.group_at(i));
-        let mut high = Held::fresh(array.group_at(i + prev.len));
-        let (mut chained, mut moved_low, mut moved_high) = (0, 0, 0);
-        let mut chain = chain.into_iter();
+        let mut low = Held::fresh(array.at(i));
+        let mut high = Held::fresh(array.at(i + prev.len));
+        let (mut chained, mut to_low, mut to_high) = (0, 0, 0);
         let mut seen = 0;
-        let head_tags = held.inner().head.tags;
-        let inner = held.inner_mut();
-        let freed = drain(inner, |_, bucket| {
-            // `drain` visits the first node's slots in order, then the
-            // chain's: the order the hashes were taken in.
-            let hash = loop {
-                if seen < GROUP {
-                    seen += 1;
-                    // Skip the first node's empty slots.
-                    if head_tags[seen - 1] != 0 {
-                        break head[seen - 1];
-                    }
-                } else {
-                    break chain.next().expect("one hash per bucket");
-                }
+        // `drain` visits the buckets in `for_each`'s order.
+        let freed = drain(held.view_mut(), |_, bucket| {
+            let hash = if seen < GROUP {
+                first[seen]
+            } else {
+                chain[seen - GROUP]
             };
+            seen += 1;
             let to = if hash as usize & prev.len == 0 {
-                moved_low += 1;
+                to_low += 1;
                 &mut low
             } else {
-                moved_high += 1;
+                to_high += 1;
                 &mut high
             };
-            chained += usize::from(put(to.inner_mut(), tag_of(hash), bucket).1);
+            chained += usize::from(put(to.view_mut(), tag_of(hash), bucket).1);
         });
-        low.group.add_len(moved_low);
-        high.group.add_len(moved_high);
-        let _: (isize, isize) = (moved_low, moved_high);
-        old.len.store(0, Ordering::Relaxed);
-        old.moved.store(true, Ordering::Release);
-        drop((low, high));
-        drop(held);
+        low.group.add_len(to_low);
+        high.group.add_len(to_high);
+        held.group.len.store(0, Ordering::Relaxed);
+        held.group.moved.store(true, Ordering::Release);
+        drop((low, high, held));
         if freed != chained {
             self.nodes.fetch_add(chained, Ordering::Relaxed);
             self.nodes.fetch_sub(freed, Ordering::Relaxed);
         }
         if prev.done.fetch_add(1, Ordering::AcqRel) + 1 == prev.len {
-            // The last old group: unlink the old array and retire it.
-            let unlinked = array.prev.swap(ptr::null_mut(), Ordering::AcqRel);
-            debug_assert_eq!(unlinked.cast_const(), ptr::from_ref(prev));
-            self.retire(unlinked);
+            self.retire(array);
         }
     }
 
-    /// Hands an unlinked array, all of whose groups are moved, to the
-    /// reclamation.
-    fn retire(&self, array: *mut Array<Bucket<K, V, St>>) {
-        #[cfg(not(mapstore_loom))]
-        {
-            let raw = array as usize;
-            let free: unsafe fn(*mut Array<Bucket<K, V, St>>) = Array::free;
-            // SAFETY (of the deferred call): the array is unlinked (no new
-            // reader can reach it) and empty; crossbeam-epoch runs the
-            // closure once every thread pinned when it was deferred has
-            // unpinned, so no reader is left. The closure touches no key or
-            // value: it only frees memory, so it may run on any thread and
-            // after the table is gone.
-            let guard = crossbeam_epoch::pin();
-            unsafe {
-                guard.defer_unchecked(move || free(raw as *mut Array<Bucket<K, V, St>>));
-            }
-        }
-        #[cfg(mapstore_loom)]
-        self.graveyard
+    /// The last old group of `array`'s migration was moved: unlinks the old
+    /// array, frees its slot block, and keeps its headers until the table
+    /// is dropped.
+    ///
+    /// Freeing the slots here needs no epoch: a thread reads a group's
+    /// buckets only under its lock, after finding the group not moved; every
+    /// group of the old array is moved now, and a thread that still holds
+    /// the old array's address (its headers stay allocated) only ever
+    /// locks a header, finds it moved, and goes on to the new array. The
+    /// headers (64 bytes per 16 buckets, at most as many as the current
+    /// array has) are what a thread may still touch, so they live as long as
+    /// the table: this keeps every read and write free of any reclamation
+    /// bookkeeping (an epoch pin was measured at about a third of a read's
+    /// instructions).
+    fn retire(&self, array: &Arr<K, V, St>) {
+        let old = array.prev.swap(ptr::null_mut(), Ordering::AcqRel);
+        debug_assert!(!old.is_null());
+        // SAFETY: every group of `old` is moved (`done` reached its length),
+        // so no thread reads its slot block again (see above); this runs
+        // once per array, for the mover of its last group.
+        unsafe { (*old).free_slots() };
+        self.retired
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(array as usize);
+            .push(old as usize);
     }
 
     /// Locks the group of a key for writing and looks the key up.
@@ -1074,17 +1139,10 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
     where
         Q: Equivalent<K> + ?Sized,
     {
-        let pin = pin();
-        // SAFETY (lifetime): see `extend`; the array outlives the lock on
-        // one of its unmoved groups for the same reason.
-        let (mut held, array) = unsafe {
-            let (held, array) = self.locate_write(&pin, hash, why, hash_of);
-            (extend(held), &*ptr::from_ref(array))
-        };
-        drop(pin);
-        match find_in::<K, V, St, Q>(held.inner(), hash, key) {
+        let (mut held, array) = self.locate_write(hash, why, hash_of);
+        match find_in::<K, V, St, Q>(held.view(), hash, key) {
             Some(at) => {
-                let pos = pos_mut(held.inner_mut(), at);
+                let pos = pos_mut(held.view_mut(), at);
                 Ok(WriteRef {
                     held,
                     pos,
@@ -1104,9 +1162,9 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
     /// no walk is registered, and the table looks more than half full: the
     /// [`SAMPLE`] groups from `hash`'s on hold more than half their buckets'
     /// worth (a local estimate, as scc's: no global count is kept).
-    fn maybe_grow(&self, array: &Array<Bucket<K, V, St>>, hash: u64) {
+    fn maybe_grow(&self, array: &Arr<K, V, St>, hash: u64) {
         let sample = SAMPLE.min(array.len);
-        let start = hash as usize;
+        let start = array.index(hash);
         let held: usize = (0..sample)
             .map(|i| {
                 array
@@ -1125,10 +1183,16 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
             return;
         }
         let current = self.current.load(Ordering::Acquire);
-        if current.cast_const() != ptr::from_ref(array) || !array.prev.load(Ordering::Acquire).is_null() {
+        if current.cast_const() != ptr::from_ref(array)
+            || !array.prev.load(Ordering::Acquire).is_null()
+        {
             return;
         }
-        let Some(len) = array.len.checked_mul(2) else {
+        let Some(len) = array
+            .len
+            .checked_mul(2)
+            .filter(|&len| Layout::array::<Group<()>>(len).is_ok())
+        else {
             return;
         };
         let next = Array::alloc(len, current);
@@ -1137,32 +1201,37 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
     }
 
     /// Registers a walk: no resize starts until it is dropped.
-    #[track_caller]
     pub(crate) fn walk(&self) -> Walk<'_, K, V, St> {
         *self
             .walkers
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner) += 1;
-        // Registered: the current array stays current (and allocated)
-        // until the walk is dropped, so it needs no pin.
-        let pin = pin();
-        let array = self.array(&pin);
-        let units = Self::prev(array, &pin).map_or(array.len, |prev| prev.len);
+        // Registered: the current array stays current until the walk is
+        // dropped.
+        let array = self.array();
         Walk {
             table: self,
-            array: NonNull::from(array),
-            units,
+            array,
+            prev: self.prev(array),
             next: 0,
             pending: None,
         }
     }
 
-    /// Bytes held: arrays, overflow nodes, pools (not the entries' own
-    /// heap memory). Takes no group lock.
+    /// Bytes held: arrays (headers and slot blocks, the retired arrays'
+    /// headers), overflow nodes, pools (not the entries' own heap memory).
+    /// Takes no group lock.
     pub(crate) fn memory_usage(&self) -> usize {
-        let pin = pin();
-        let array = self.array(&pin);
-        let arrays = array.bytes() + Self::prev(array, &pin).map_or(0, Array::bytes);
+        let array = self.array();
+        let arrays = array.bytes(true) + self.prev(array).map_or(0, |prev| prev.bytes(true));
+        let retired: usize = self
+            .retired
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            // SAFETY: retired arrays' headers live until the table drops.
+            .map(|&old| unsafe { &*(old as *const Arr<K, V, St>) }.bytes(false))
+            .sum();
         let nodes = self.nodes.load(Ordering::Relaxed) * mem::size_of::<Node<Bucket<K, V, St>>>();
         let sides: usize = self
             .sides
@@ -1182,6 +1251,7 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
         mem::size_of::<Self>()
             + self.sides.len() * mem::size_of::<Padded<Mutex<Side<K, V, St>>>>()
             + arrays
+            + retired
             + nodes
             + sides
             + boxes
@@ -1189,41 +1259,46 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
 
     /// An id of the lock that guards `hash`'s key now.
     pub(crate) fn lock_of(&self, hash: u64) -> usize {
-        let pin = pin();
-        let array = self.array(&pin);
-        if let Some(prev) = Self::prev(array, &pin) {
-            let old = prev.group(hash);
+        let array = self.array();
+        if let Some(prev) = self.prev(array) {
+            let old = prev.group_at(prev.index(hash));
             if !old.moved() {
                 return lock_id(old);
             }
         }
-        lock_id(array.group(hash))
+        lock_id(array.group_at(array.index(hash)))
     }
 
     /// Moves every entry out, calling `f` on each (through `&mut self`: no
     /// lock is taken). The table is left empty and usable.
     pub(crate) fn drain_with(&mut self, mut f: impl FnMut(K, V)) {
-        let pin = pin();
-        let array = self.array(&pin);
-        let prev = Self::prev(array, &pin);
-        let mut visit = |group: &Group<Bucket<K, V, St>>| {
-            // SAFETY: `&mut self`: no other thread can reach the table, and
-            // no guard into it is alive.
-            let inner = unsafe { &mut *group.cell.get() };
+        let this = &*self;
+        let array = this.array();
+        let visit = |arr: &Arr<K, V, St>, i: usize, f: &mut dyn FnMut(K, V)| {
+            let (group, slots) = arr.at(i);
             if group.moved() {
                 return;
             }
             group.len.store(0, Ordering::Relaxed);
-            let freed = drain(inner, |tag, bucket| {
-                let (k, v) = self.take(tag, bucket);
+            // SAFETY: `&mut self`: no other thread can reach the table and
+            // no guard into it is alive; the group is not moved, so its
+            // slot block is allocated.
+            let view = unsafe {
+                ViewMut {
+                    head: &mut *group.head.get(),
+                    slots: &mut *slots.as_ref().get(),
+                }
+            };
+            let freed = drain(view, |tag, bucket| {
+                let (k, v) = this.take(tag, bucket);
                 f(k, v);
             });
-            self.nodes.fetch_sub(freed, Ordering::Relaxed);
+            this.nodes.fetch_sub(freed, Ordering::Relaxed);
         };
-        if let Some(prev) = prev {
-            (0..prev.len).for_each(|i| visit(prev.group_at(i)));
+        if let Some(prev) = this.prev(array) {
+            (0..prev.len).for_each(|i| visit(prev, i, &mut f));
         }
-        (0..array.len).for_each(|i| visit(array.group_at(i)));
+        (0..array.len).for_each(|i| visit(array, i, &mut f));
     }
 }
 
@@ -1236,35 +1311,34 @@ impl<K, V, St: Storage> Drop for RawTable<K, V, St> {
             fn drop(&mut self) {
                 let current = self.0.current.load(Ordering::Acquire);
                 // SAFETY: `&mut`: no reader is left; the arrays are live.
+                // Buckets a panicking drop left behind are leaked, not
+                // dropped: only the chains are freed.
                 unsafe {
                     let prev = (*current).prev.load(Ordering::Acquire);
                     for array in [prev, current] {
                         if array.is_null() {
                             continue;
                         }
-                        let array_ref = &*array;
-                        for i in 0..array_ref.len {
-                            let inner = &mut *array_ref.group_at(i).cell.get();
-                            // Anything left after a panic is leaked, not
-                            // dropped; only the nodes are freed.
-                            let mut next = inner.head.next.take();
-                            inner.head.tags = [0; GROUP];
+                        let arr = &*array;
+                        for i in 0..arr.len {
+                            let head = &mut *arr.group_at(i).head.get();
+                            head.tags = [0; GROUP];
+                            let mut next = head.next.take();
                             while let Some(mut node) = next {
                                 next = node.next.take();
-                                node.tags = [0; GROUP];
                             }
                         }
-                        Array::free(array);
+                        arr.free_slots();
+                        Array::free_headers(array);
                     }
-                    #[cfg(mapstore_loom)]
-                    for array in self
-                        .0
-                        .graveyard
-                        .get_mut()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .drain(..)
-                    {
-                        Array::free(array as *mut Array<Bucket<K, V, St>>);
+                    let retired = mem::take(
+                        self.0
+                            .retired
+                            .get_mut()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner),
+                    );
+                    for old in retired {
+                        Array::free_headers(old as *mut Arr<K, V, St>);
                     }
                 }
             }
@@ -1276,24 +1350,6 @@ impl<K, V, St: Storage> Drop for RawTable<K, V, St> {
     }
 }
 
-/// Erases the borrow of a local `Pin` from a `Held` on an unmoved group,
-/// which moves into a guard that outlives the pin.
-///
-/// Sound because an array is retired only once every one of its groups has
-/// been moved, and moving a group takes its exclusive lock: while this
-/// thread holds a group that it found unmoved under the lock, the group's
-/// array stays allocated, pinned or not. The pin is only needed from
-/// loading the array's address to taking the lock.
-///
-/// # Safety
-///
-/// `held` is a lock on a group found not `moved` while held.
-#[inline]
-unsafe fn extend<'a, B>(held: Held<'_, B>) -> Held<'a, B> {
-    // SAFETY: the caller's contract; only the lifetime changes.
-    unsafe { mem::transmute::<Held<'_, B>, Held<'a, B>>(held) }
-}
-
 // ---------------------------------------------------------------------------
 // Guards
 
@@ -1301,7 +1357,6 @@ unsafe fn extend<'a, B>(held: Held<'_, B>) -> Held<'a, B> {
 pub(crate) struct ReadRef<'a, K, V, St: Storage> {
     held: Held<'a, Bucket<K, V, St>>,
     bucket: NonNull<Bucket<K, V, St>>,
-    _table: PhantomData<&'a RawTable<K, V, St>>,
 }
 
 impl<K, V, St: Storage> ReadRef<'_, K, V, St> {
@@ -1330,12 +1385,12 @@ pub(crate) struct WriteRef<'a, K, V, St: Storage> {
 // thread that took it.
 unsafe impl<K: Sync, V: Sync, St: Storage> Sync for WriteRef<'_, K, V, St> {}
 
-impl<'a, K, V, St: Storage> WriteRef<'a, K, V, St> {
+impl<K, V, St: Storage> WriteRef<'_, K, V, St> {
     #[inline]
     pub(crate) fn pair(&self) -> (&K, &V) {
         let _ = &self.held;
         // SAFETY: as in `ReadRef::pair`, under the write lock.
-        unsafe { St::pair_detached(self.pos.bucket().as_ref()) }
+        unsafe { St::pair_detached(self.pos.bucket.as_ref()) }
     }
 
     #[inline]
@@ -1343,7 +1398,7 @@ impl<'a, K, V, St: Storage> WriteRef<'a, K, V, St> {
         let _ = &mut self.held;
         // SAFETY: the write lock is held by this guard, borrowed mutably:
         // the only reference to the bucket (and to its pooled value).
-        unsafe { St::pair_mut_detached(self.pos.bucket().as_mut()) }
+        unsafe { St::pair_mut_detached(self.pos.bucket.as_mut()) }
     }
 
     /// Removes the entry.
@@ -1353,9 +1408,8 @@ impl<'a, K, V, St: Storage> WriteRef<'a, K, V, St> {
         // borrow of the group's contents; the tag is cleared before the
         // bucket is read, so it is read once.
         let (tag, bucket) = unsafe {
-            let node = &mut *pos.node.as_ptr();
-            let tag = mem::replace(&mut node.tags[pos.index], 0);
-            (tag, node.slots[pos.index].assume_init_read())
+            let tag = mem::replace(&mut *pos.tag.as_ptr(), 0);
+            (tag, pos.bucket.as_ptr().read())
         };
         self.held.group.add_len(-1);
         self.table.take(tag, bucket)
@@ -1366,7 +1420,7 @@ impl<'a, K, V, St: Storage> WriteRef<'a, K, V, St> {
 pub(crate) struct Vacant<'a, K, V, St: Storage> {
     held: Held<'a, Bucket<K, V, St>>,
     hash: u64,
-    array: &'a Array<Bucket<K, V, St>>,
+    array: &'a Arr<K, V, St>,
     table: &'a RawTable<K, V, St>,
 }
 
@@ -1375,7 +1429,7 @@ impl<'a, K, V, St: Storage> Vacant<'a, K, V, St> {
     pub(crate) fn insert(mut self, key: K, value: V) -> WriteRef<'a, K, V, St> {
         let tag = tag_of(self.hash);
         let bucket = self.table.with_side(tag, |side| St::store(side, key, value));
-        let (pos, chained) = put(self.held.inner_mut(), tag, bucket);
+        let (pos, chained) = put(self.held.view_mut(), tag, bucket);
         self.held.group.add_len(1);
         if chained {
             self.table.nodes.fetch_add(1, Ordering::Relaxed);
@@ -1399,9 +1453,10 @@ pub(crate) struct Walk<'a, K, V, St: Storage> {
     table: &'a RawTable<K, V, St>,
     /// The current array when the walk was registered: it stays current
     /// while the walk lives.
-    array: NonNull<Array<Bucket<K, V, St>>>,
-    /// Old groups (while a migration ran at registration) or groups.
-    units: usize,
+    array: &'a Arr<K, V, St>,
+    /// The array it was being filled from then, if any (its headers live
+    /// as long as the table).
+    prev: Option<&'a Arr<K, V, St>>,
     next: usize,
     /// The second new group of a moved old group, still to visit.
     pending: Option<usize>,
@@ -1433,49 +1488,37 @@ impl<'a, K, V, St: Storage> Walk<'a, K, V, St> {
         why: Why,
     ) -> Option<WalkGroup<'a, K, V, St>> {
         let table = self.table;
-        let lock = |group: &'a Group<Bucket<K, V, St>>| WalkGroup {
+        let lock = |at| WalkGroup {
             held: if exclusive {
-                Held::exclusive(group, why)
+                Held::exclusive(at, why)
             } else {
-                Held::shared(group, why)
+                Held::shared(at, why)
             },
             table,
         };
-        // SAFETY: the walk is registered, so its array is still current:
-        // no new array was installed, so this one was not retired.
-        let array: &'a Array<_> = unsafe { self.array.as_ref() };
+        let array = self.array;
         if let Some(j) = self.pending.take() {
-            return Some(lock(array.group_at(j)));
+            return Some(lock(array.at(j)));
         }
-        if self.next >= self.units {
+        let Some(prev) = self.prev else {
+            if self.next >= array.len {
+                return None;
+            }
+            self.next += 1;
+            return Some(lock(array.at(self.next - 1)));
+        };
+        if self.next >= prev.len {
             return None;
         }
         let i = self.next;
         self.next += 1;
-        if self.units == array.len {
-            return Some(lock(array.group_at(i)));
+        let group = lock(prev.at(i));
+        if !group.held.group.moved() {
+            return Some(group);
         }
-        // A migration ran at registration: old group `i`, unless moved.
-        let pin = pin();
-        if let Some(prev) = Self::prev_of(array, &pin) {
-            // SAFETY (lifetime): see `extend`: the group is checked unmoved
-            // under its lock before the pin is dropped.
-            let group = lock(unsafe { &*ptr::from_ref(prev.group_at(i)) });
-            if !group.held.group.moved() {
-                return Some(group);
-            }
-        }
-        drop(pin);
-        self.pending = Some(i + self.units);
-        Some(lock(array.group_at(i)))
-    }
-
-    #[inline]
-    fn prev_of<'p>(
-        array: &'p Array<Bucket<K, V, St>>,
-        pin: &'p Pin,
-    ) -> Option<&'p Array<Bucket<K, V, St>>> {
-        RawTable::<K, V, St>::prev(array, pin)
+        drop(group);
+        self.pending = Some(i + prev.len);
+        Some(lock(array.at(i)))
     }
 
     /// How far the walk is, for `Debug`.
@@ -1487,27 +1530,16 @@ impl<'a, K, V, St: Storage> Walk<'a, K, V, St> {
 impl<'a, K, V, St: Storage> WalkGroup<'a, K, V, St> {
     /// The group's entries.
     pub(crate) fn entries(&self) -> impl Iterator<Item = (&K, &V)> + '_ {
-        self.buckets().map(|b| {
+        self.buckets().into_iter().map(|b| {
             // SAFETY: the group's lock is held while `self` is borrowed.
             unsafe { St::pair_detached(b.as_ref()) }
         })
     }
 
-    fn buckets(&self) -> impl Iterator<Item = NonNull<Bucket<K, V, St>>> + '_ {
-        let mut node = Some(&self.held.inner().head);
-        let mut i = 0;
-        core::iter::from_fn(move || loop {
-            let nd = node?;
-            if i == GROUP {
-                node = nd.next.as_deref();
-                i = 0;
-                continue;
-            }
-            i += 1;
-            if nd.tags[i - 1] != 0 {
-                return Some(NonNull::from(&nd.slots[i - 1]).cast());
-            }
-        })
+    fn buckets(&self) -> Vec<NonNull<Bucket<K, V, St>>> {
+        let mut buckets = Vec::new();
+        for_each(self.held.view(), |_, b| buckets.push(NonNull::from(b)));
+        buckets
     }
 
     /// The number of entries.
@@ -1515,13 +1547,11 @@ impl<'a, K, V, St: Storage> WalkGroup<'a, K, V, St> {
         self.held.group.len.load(Ordering::Relaxed)
     }
 
-    /// Turns the group's entries into read guards sharing the group's
-    /// (recursive) lock: `f` gets each bucket's guard.
+    /// The group's entries as items sharing its read lock.
     pub(crate) fn share(self) -> SharedGroup<'a, K, V, St> {
         SharedGroup {
-            buckets: self.buckets().collect(),
+            buckets: self.buckets(),
             held: self.held,
-            _table: PhantomData,
         }
     }
 
@@ -1534,35 +1564,37 @@ impl<'a, K, V, St: Storage> WalkGroup<'a, K, V, St> {
     ) {
         let table = self.table;
         let group = self.held.group;
-        let inner = self.held.inner_mut();
-        let mut node = Some(&mut inner.head);
-        while let Some(nd) = node {
+        let view = self.held.view_mut();
+        let (mut tags, mut slots, mut next) = (&mut view.head.tags, view.slots, &mut view.head.next);
+        loop {
             for i in 0..GROUP {
-                if nd.tags[i] == 0 {
+                if tags[i] == 0 {
                     continue;
                 }
                 // SAFETY: a non-zero tag marks an initialized bucket; the
                 // lock is held exclusively.
-                let (k, v) = unsafe { St::pair_mut_detached(nd.slots[i].assume_init_mut()) };
+                let (k, v) = unsafe { St::pair_mut_detached(slots[i].assume_init_mut()) };
                 if !keep(k, v) {
-                    let tag = mem::replace(&mut nd.tags[i], 0);
+                    let tag = mem::replace(&mut tags[i], 0);
                     // SAFETY: the tag was non-zero and is now cleared: read
                     // once.
-                    let bucket = unsafe { nd.slots[i].assume_init_read() };
+                    let bucket = unsafe { slots[i].assume_init_read() };
                     group.add_len(-1);
                     let (k, v) = table.take(tag, bucket);
                     removed(k, v);
                 }
             }
-            node = nd.next.as_deref_mut();
+            let Some(node) = next.as_deref_mut() else {
+                return;
+            };
+            (tags, slots, next) = (&mut node.tags, &mut node.slots, &mut node.next);
         }
     }
 
     /// Moves every entry out to `f`. Needs an exclusive lock.
     pub(crate) fn clear(&mut self, mut f: impl FnMut(K, V)) {
         let table = self.table;
-        let inner = self.held.inner_mut();
-        let freed = drain(inner, |tag, bucket| {
+        let freed = drain(self.held.view_mut(), |tag, bucket| {
             let (k, v) = table.take(tag, bucket);
             f(k, v);
         });
@@ -1571,12 +1603,11 @@ impl<'a, K, V, St: Storage> WalkGroup<'a, K, V, St> {
     }
 }
 
-/// A group read-locked by a walk, its buckets listed, each handed out as a
-/// [`ReadRef`]-like item sharing the lock.
+/// A group read-locked by a walk, its buckets listed, each handed out as an
+/// item sharing the lock.
 pub(crate) struct SharedGroup<'a, K, V, St: Storage> {
     buckets: Vec<NonNull<Bucket<K, V, St>>>,
     held: Held<'a, Bucket<K, V, St>>,
-    _table: PhantomData<&'a RawTable<K, V, St>>,
 }
 
 impl<K, V, St: Storage> SharedGroup<'_, K, V, St> {
@@ -1588,7 +1619,9 @@ impl<K, V, St: Storage> SharedGroup<'_, K, V, St> {
     /// Bucket `i`'s entry.
     pub(crate) fn pair(&self, i: usize) -> (&K, &V) {
         let _ = &self.held;
-        // SAFETY: the group's read lock is held while `self` lives.
+        // SAFETY: the group's read lock is held while `self` lives, and the
+        // group is not moved (a walk yields only unmoved groups), so the
+        // bucket stays in place.
         unsafe { St::pair_detached(self.buckets[i].as_ref()) }
     }
 }
