@@ -594,7 +594,7 @@ where
                 Some(old)
             }
             Err(vacant) => {
-                drop(vacant.insert(key, value));
+                vacant.insert_and_unlock(key, value);
                 None
             }
         }

@@ -256,6 +256,7 @@ mod held {
 /// What a blocking lock is taken for: the operation's name and what will
 /// hold the lock (for debug builds' message).
 #[derive(Clone, Copy)]
+#[cfg_attr(not(debug_assertions), allow(dead_code))]
 pub(crate) struct Why {
     pub(crate) op: &'static str,
     pub(crate) holder: &'static str,
@@ -726,6 +727,7 @@ fn pos_mut<B>(view: ViewMut<'_, B>, (depth, index): (usize, usize)) -> Pos<B> {
 /// Puts `bucket` with `tag` into the first free place of a locked group,
 /// chaining a node if all are taken; returns its position and whether a
 /// node was chained.
+#[inline]
 fn put<B>(view: ViewMut<'_, B>, tag: u8, bucket: B) -> (Pos<B>, bool) {
     let (mut tags, mut slots, mut next) = (&mut view.head.tags, view.slots, &mut view.head.next);
     loop {
@@ -995,6 +997,7 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
     /// group in the current array; first moving up to [`HELP`] old groups
     /// it can lock without waiting, in order. `hash_of` rehashes keys being
     /// moved. Returns the lock and the array of the group.
+    #[inline]
     #[track_caller]
     fn locate_write(
         &self,
@@ -1128,6 +1131,7 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
     }
 
     /// Locks the group of a key for writing and looks the key up.
+    #[inline]
     #[track_caller]
     pub(crate) fn entry<Q>(
         &self,
@@ -1426,20 +1430,39 @@ pub(crate) struct Vacant<'a, K, V, St: Storage> {
 
 impl<'a, K, V, St: Storage> Vacant<'a, K, V, St> {
     /// Inserts the entry; the result keeps the write lock.
+    #[inline]
     pub(crate) fn insert(mut self, key: K, value: V) -> WriteRef<'a, K, V, St> {
-        let tag = tag_of(self.hash);
-        let bucket = self.table.with_side(tag, |side| St::store(side, key, value));
-        let (pos, chained) = put(self.held.view_mut(), tag, bucket);
-        self.held.group.add_len(1);
-        if chained {
-            self.table.nodes.fetch_add(1, Ordering::Relaxed);
-            self.table.maybe_grow(self.array, self.hash);
-        }
+        let pos = self.put(key, value);
         WriteRef {
             held: self.held,
             pos,
             table: self.table,
         }
+    }
+
+    /// Inserts the entry and releases the lock.
+    #[inline]
+    pub(crate) fn insert_and_unlock(mut self, key: K, value: V) {
+        self.put(key, value);
+    }
+
+    #[inline]
+    fn put(&mut self, key: K, value: V) -> Pos<Bucket<K, V, St>> {
+        let tag = tag_of(self.hash);
+        let bucket = self.table.with_side(tag, |side| St::store(side, key, value));
+        let (pos, chained) = put(self.held.view_mut(), tag, bucket);
+        self.held.group.add_len(1);
+        if chained {
+            self.grown();
+        }
+        pos
+    }
+
+    /// A node was chained: count it, and see whether the table should grow.
+    #[cold]
+    fn grown(&self) {
+        self.table.nodes.fetch_add(1, Ordering::Relaxed);
+        self.table.maybe_grow(self.array, self.hash);
     }
 }
 
