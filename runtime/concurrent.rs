@@ -183,6 +183,8 @@ use crate::{MapStore, MapValue};
 
 /// The table of a store whose values are `V`.
 type Table<K, V> = RawTable<K, V, <V as MapValue>::Storage>;
+/// A group an iterator holds, shared with the items it yielded.
+type SharedGroup<'a, K, V> = Arc<table::SharedGroup<'a, K, V, <V as MapValue>::Storage>>;
 /// A key's group, write-locked: the key's bucket, or its place.
 type Found<'a, K, V> = Result<
     table::WriteRef<'a, K, V, <V as MapValue>::Storage>,
@@ -648,7 +650,9 @@ where
             op: "contains_key",
             holder: "`contains_key`, whose key's `Eq` called the store",
         };
-        self.table.read(self.hash(key), key, why, |_, _| ()).is_some()
+        self.table
+            .read(self.hash(key), key, why, |_, _| ())
+            .is_some()
     }
 
     /// Calls `f` on the value for `key` under its group's read lock and
@@ -1485,7 +1489,7 @@ impl<K: fmt::Debug, V: MapValue, S> fmt::Debug for VacantEntry<'_, K, V, S> {
 pub struct Iter<'a, K, V: MapValue, S = DefaultHashBuilder> {
     // Field order is drop order: the current group, then the walk.
     /// The group being walked and the next entry index in it.
-    current: Option<(Arc<table::SharedGroup<'a, K, V, V::Storage>>, usize)>,
+    current: Option<(SharedGroup<'a, K, V>, usize)>,
     walk: table::Walk<'a, K, V, V::Storage>,
     _hasher: PhantomData<&'a S>,
 }

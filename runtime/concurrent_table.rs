@@ -556,10 +556,7 @@ impl<'a, B> Held<'a, B> {
 
     #[inline]
     #[track_caller]
-    fn exclusive(
-        (group, slots): (&'a Group<B>, NonNull<UnsafeCell<Slots<B>>>),
-        why: Why,
-    ) -> Self {
+    fn exclusive((group, slots): (&'a Group<B>, NonNull<UnsafeCell<Slots<B>>>), why: Why) -> Self {
         #[cfg(debug_assertions)]
         let mark = Some(held::Mark::new(lock_id(group), why.op, why.holder));
         #[cfg(not(debug_assertions))]
@@ -577,7 +574,9 @@ impl<'a, B> Held<'a, B> {
     /// The lock without waiting, or `None`. Not recorded: it is held only
     /// while no user code runs.
     #[inline]
-    fn try_exclusive((group, slots): (&'a Group<B>, NonNull<UnsafeCell<Slots<B>>>)) -> Option<Self> {
+    fn try_exclusive(
+        (group, slots): (&'a Group<B>, NonNull<UnsafeCell<Slots<B>>>),
+    ) -> Option<Self> {
         // `then`, not `then_some`: a `Held` made for a lock not taken would
         // unlock it when dropped.
         group.lock.try_lock_exclusive().then(|| Held {
@@ -714,7 +713,11 @@ fn pos_mut<B>(view: ViewMut<'_, B>, (depth, index): (usize, usize)) -> Pos<B> {
             bucket: NonNull::from(&mut view.slots[index]).cast(),
         };
     }
-    let mut node = view.head.next.as_deref_mut().expect("a position found here");
+    let mut node = view
+        .head
+        .next
+        .as_deref_mut()
+        .expect("a position found here");
     for _ in 1..depth {
         node = node.next.as_deref_mut().expect("a position found here");
     }
@@ -815,7 +818,7 @@ pub(crate) struct RawTable<K, V, St: Storage> {
     /// starting a resize.
     walkers: Mutex<usize>,
     /// Pools (for `Pooled`), striped by tag; empty for a zero-sized side.
-    sides: Box<[Padded<Mutex<Side<K, V, St>>>]>,
+    sides: Box<[Stripe<K, V, St>]>,
     /// Overflow nodes allocated, for `memory_usage`.
     nodes: AtomicUsize,
     /// Arrays fully moved to their successor: their slot blocks are freed,
@@ -860,6 +863,10 @@ fn groups_for(capacity: usize) -> usize {
 }
 
 type Arr<K, V, St> = Array<Bucket<K, V, St>>;
+/// A pool stripe.
+type Stripe<K, V, St> = Padded<Mutex<Side<K, V, St>>>;
+/// A locked group and its array.
+type Located<'t, K, V, St> = (Held<'t, Bucket<K, V, St>>, &'t Arr<K, V, St>);
 
 impl<K, V, St: Storage> RawTable<K, V, St> {
     #[track_caller]
@@ -1004,7 +1011,7 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
         hash: u64,
         why: Why,
         hash_of: &dyn Fn(&K) -> u64,
-    ) -> (Held<'_, Bucket<K, V, St>>, &Arr<K, V, St>) {
+    ) -> Located<'_, K, V, St> {
         loop {
             let array = self.array();
             if let Some(prev) = self.prev(array) {
@@ -1241,7 +1248,10 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
             .sides
             .iter()
             .map(|side| {
-                let side = side.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let side = side
+                    .0
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 St::side_bytes(&side, 0)
             })
             .sum();
@@ -1253,7 +1263,7 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
             0
         };
         mem::size_of::<Self>()
-            + self.sides.len() * mem::size_of::<Padded<Mutex<Side<K, V, St>>>>()
+            + self.sides.len() * mem::size_of::<Stripe<K, V, St>>()
             + arrays
             + retired
             + nodes
@@ -1449,7 +1459,9 @@ impl<'a, K, V, St: Storage> Vacant<'a, K, V, St> {
     #[inline]
     fn put(&mut self, key: K, value: V) -> Pos<Bucket<K, V, St>> {
         let tag = tag_of(self.hash);
-        let bucket = self.table.with_side(tag, |side| St::store(side, key, value));
+        let bucket = self
+            .table
+            .with_side(tag, |side| St::store(side, key, value));
         let (pos, chained) = put(self.held.view_mut(), tag, bucket);
         self.held.group.add_len(1);
         if chained {
@@ -1588,7 +1600,8 @@ impl<'a, K, V, St: Storage> WalkGroup<'a, K, V, St> {
         let table = self.table;
         let group = self.held.group;
         let view = self.held.view_mut();
-        let (mut tags, mut slots, mut next) = (&mut view.head.tags, view.slots, &mut view.head.next);
+        let (mut tags, mut slots, mut next) =
+            (&mut view.head.tags, view.slots, &mut view.head.next);
         loop {
             for i in 0..GROUP {
                 if tags[i] == 0 {

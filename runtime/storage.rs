@@ -95,16 +95,14 @@ mod sealed {
         ///
         /// The side storage that holds the bucket's value outlives `'a`, and
         /// the value is not removed from it during `'a`.
-        unsafe fn pair_detached<'a, K, V>(bucket: &'a Self::Bucket<K, V>) -> (&'a K, &'a V);
+        unsafe fn pair_detached<K, V>(bucket: &Self::Bucket<K, V>) -> (&K, &V);
         /// As [`pair_detached`](Self::pair_detached), the value mutably: a
         /// unique borrow of the bucket is a unique borrow of its value.
         ///
         /// # Safety
         ///
         /// As for [`pair_detached`](Self::pair_detached).
-        unsafe fn pair_mut_detached<'a, K, V>(
-            bucket: &'a mut Self::Bucket<K, V>,
-        ) -> (&'a K, &'a mut V);
+        unsafe fn pair_mut_detached<K, V>(bucket: &mut Self::Bucket<K, V>) -> (&K, &mut V);
         /// Reserves room for `additional` more entries beside the table.
         /// Nothing to do where the table holds the entries.
         fn try_reserve<K, V>(
@@ -324,15 +322,11 @@ mod sealed {
                     (&bucket.key, <$st as InTable>::get_mut(&mut bucket.slot))
                 }
                 #[inline]
-                unsafe fn pair_detached<'a, K, V>(
-                    bucket: &'a Self::Bucket<K, V>,
-                ) -> (&'a K, &'a V) {
+                unsafe fn pair_detached<K, V>(bucket: &Self::Bucket<K, V>) -> (&K, &V) {
                     Self::pair(&(), bucket)
                 }
                 #[inline]
-                unsafe fn pair_mut_detached<'a, K, V>(
-                    bucket: &'a mut Self::Bucket<K, V>,
-                ) -> (&'a K, &'a mut V) {
+                unsafe fn pair_mut_detached<K, V>(bucket: &mut Self::Bucket<K, V>) -> (&K, &mut V) {
                     Self::pair_mut(&(), bucket)
                 }
                 #[inline]
@@ -458,14 +452,12 @@ mod sealed {
             (&bucket.key, side.get_mut(&mut bucket.slot))
         }
         #[inline]
-        unsafe fn pair_detached<'a, K, V>(bucket: &'a PoolBucket<K, V>) -> (&'a K, &'a V) {
+        unsafe fn pair_detached<K, V>(bucket: &PoolBucket<K, V>) -> (&K, &V) {
             // SAFETY: the caller's contract is `PoolSlot::get_detached`'s.
             (&bucket.key, unsafe { bucket.slot.get_detached() })
         }
         #[inline]
-        unsafe fn pair_mut_detached<'a, K, V>(
-            bucket: &'a mut PoolBucket<K, V>,
-        ) -> (&'a K, &'a mut V) {
+        unsafe fn pair_mut_detached<K, V>(bucket: &mut PoolBucket<K, V>) -> (&K, &mut V) {
             // SAFETY: as above, `PoolSlot::get_mut_detached`'s contract.
             (&bucket.key, unsafe { bucket.slot.get_mut_detached() })
         }
