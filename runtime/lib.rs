@@ -13,8 +13,8 @@
 //! compiler, calls [`choose`], and implements [`MapValue`] so that
 //! [`MapStore<K, V>`](type@MapStore) uses the right one. [`InlineMap`], [`BoxedMap`] and
 //! [`PooledMap`] are the three maps by name, for any `V`. `ConcurrentStore`
-//! (feature `std`) shares a map between threads through `&self`, each shard
-//! storing values as `V::Storage` says; [`FrozenStore`] is a map built once
+//! (feature `std`) shares a map between threads through `&self`, a table
+//! with a lock per group of 16 buckets storing values as `V::Storage` says; [`FrozenStore`] is a map built once
 //! and then only read, its layout picked from `K`, `V` and N.
 //!
 //! ```
@@ -66,7 +66,7 @@ pub mod storage;
 
 pub use hashbrown::{DefaultHashBuilder, Equivalent, TryReserveError};
 
-/// A `MapStore` shared between threads through `&self`: sharded, layout-aware.
+/// A `MapStore` shared between threads through `&self`: a lock per group of buckets, layout-aware.
 #[cfg(feature = "std")]
 pub use concurrent::ConcurrentStore;
 pub use frozen::{FrozenIndex, FrozenPlan, FrozenStore};

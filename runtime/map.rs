@@ -308,9 +308,7 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     }
 
     /// The entry of `key`, whose hash is `hash`, in a map's parts; `H`
-    /// rehashes on growth. The core of [`entry`](Self::entry), also for the
-    /// shards of `ConcurrentStore`, which hash
-    /// with the store's builder, not their own. If the table is full, the
+    /// rehashes on growth. The core of [`entry`](Self::entry). If the table is full, the
     /// key is looked up before growing, so an entry for a present key never
     /// grows the table; with room to spare, one probe finds the key or its
     /// slot.
@@ -343,8 +341,7 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     }
 
     /// Removes the entry of `key`, whose hash is `hash`, from a map's
-    /// parts: the core of [`remove_entry`](Self::remove_entry), also for
-    /// the shards of `ConcurrentStore`.
+    /// parts: the core of [`remove_entry`](Self::remove_entry).
     #[inline]
     pub(crate) fn remove_entry_in<Q>(
         table: &mut HashTable<Bucket<K, V, St>>,

@@ -11,7 +11,7 @@ use mapstore_testkit::data::Value;
 use mapstore_testkit::race::Race;
 
 /// A web session: a `String` and 240 bytes of cart; the derive picks its
-/// storage (and so every shard's).
+/// storage (and so the concurrent store's).
 #[derive(MapStore, Clone)]
 pub struct Session {
     pub user: String,
