@@ -79,37 +79,87 @@ fn condition(hash: u64, seed: u64) -> u64 {
 // ---------------------------------------------------------------------------
 // Storage of the entries
 
+/// The entries' arrays, in slot order: `(K, V)` pairs inline, or keys and
+/// values apart. Which one is a constant of `V` ([`Slots::APART`]), so a
+/// lookup's choice costs nothing at run time (no discriminant to test:
+/// the other arrays are empty boxes, which allocate nothing).
 #[derive(Clone)]
-enum Entries<K, V> {
-    /// `(K, V)` in slot order.
-    Inline(Box<[(K, V)]>),
-    /// Keys and values apart, both in slot order.
-    Apart(Box<[K]>, Box<[V]>),
+struct Slots<K, V> {
+    pairs: Box<[(K, V)]>,
+    keys: Box<[K]>,
+    values: Box<[V]>,
 }
 
-impl<K, V> Entries<K, V> {
-    fn new(pairs: Vec<(K, V)>, apart: bool) -> Self {
-        if apart {
+/// A view of [`Slots`]: `Inline(pairs)` or `Apart(keys, values)`, borrowed
+/// or owned. Built from a constant, so a `match` on it folds away.
+enum Entries<P, KS, VS> {
+    Inline(P),
+    Apart(KS, VS),
+}
+
+impl<K, V> Slots<K, V> {
+    /// Whether values live apart from their keys: values over
+    /// [`FrozenPlan::APART_ABOVE`] bytes.
+    const APART: bool = size_of::<V>() > FrozenPlan::APART_ABOVE;
+
+    fn from_parts(pairs: Vec<(K, V)>, keys: Vec<K>, values: Vec<V>) -> Self {
+        Slots {
+            pairs: pairs.into_boxed_slice(),
+            keys: keys.into_boxed_slice(),
+            values: values.into_boxed_slice(),
+        }
+    }
+
+    fn new(pairs: Vec<(K, V)>) -> Self {
+        if Self::APART {
             let (keys, values): (Vec<K>, Vec<V>) = pairs.into_iter().unzip();
-            Entries::Apart(keys.into_boxed_slice(), values.into_boxed_slice())
+            Self::from_parts(Vec::new(), keys, values)
         } else {
-            Entries::Inline(pairs.into_boxed_slice())
+            Self::from_parts(pairs, Vec::new(), Vec::new())
         }
     }
 
     /// `pairs[i]` at `dest[i]`; see [`scatter`].
-    fn scattered(pairs: Vec<(K, V)>, dest: &[u32], apart: bool) -> Self {
-        if apart {
+    fn scattered(pairs: Vec<(K, V)>, dest: &[u32]) -> Self {
+        if Self::APART {
             let (keys, values) = scatter_apart(pairs, dest);
-            Entries::Apart(keys.into_boxed_slice(), values.into_boxed_slice())
+            Self::from_parts(Vec::new(), keys, values)
         } else {
-            Entries::Inline(scatter(pairs, dest).into_boxed_slice())
+            Self::from_parts(scatter(pairs, dest), Vec::new(), Vec::new())
+        }
+    }
+
+    #[inline(always)]
+    fn view(&self) -> Entries<&[(K, V)], &[K], &[V]> {
+        if Self::APART {
+            Entries::Apart(&self.keys, &self.values)
+        } else {
+            Entries::Inline(&self.pairs)
+        }
+    }
+
+    #[inline(always)]
+    fn view_mut(&mut self) -> Entries<&mut [(K, V)], &[K], &mut [V]> {
+        if Self::APART {
+            Entries::Apart(&self.keys, &mut self.values)
+        } else {
+            Entries::Inline(&mut self.pairs)
+        }
+    }
+
+    #[inline(always)]
+    #[allow(clippy::type_complexity)]
+    fn into_view(self) -> Entries<Box<[(K, V)]>, Box<[K]>, Box<[V]>> {
+        if Self::APART {
+            Entries::Apart(self.keys, self.values)
+        } else {
+            Entries::Inline(self.pairs)
         }
     }
 
     #[inline]
     fn len(&self) -> usize {
-        match self {
+        match self.view() {
             Entries::Inline(e) => e.len(),
             Entries::Apart(k, _) => k.len(),
         }
@@ -117,16 +167,16 @@ impl<K, V> Entries<K, V> {
 
     #[inline]
     fn key(&self, i: usize) -> &K {
-        match self {
+        match self.view() {
             Entries::Inline(e) => &e[i].0,
             Entries::Apart(k, _) => &k[i],
         }
     }
 
     /// The entry at `i` if its key is `key`.
-    #[inline]
+    #[inline(always)]
     fn pair_if<Q: Equivalent<K> + ?Sized>(&self, i: usize, key: &Q) -> Option<(&K, &V)> {
-        match self {
+        match self.view() {
             Entries::Inline(e) => {
                 let (k, v) = e.get(i)?;
                 key.equivalent(k).then_some((k, v))
@@ -144,7 +194,7 @@ impl<K, V> Entries<K, V> {
 
     #[inline]
     fn pair(&self, i: usize) -> (&K, &V) {
-        match self {
+        match self.view() {
             Entries::Inline(e) => {
                 let (k, v) = &e[i];
                 (k, v)
@@ -155,17 +205,16 @@ impl<K, V> Entries<K, V> {
 
     #[inline]
     fn value_mut(&mut self, i: usize) -> &mut V {
-        match self {
+        match self.view_mut() {
             Entries::Inline(e) => &mut e[i].1,
             Entries::Apart(_, v) => &mut v[i],
         }
     }
 
     fn bytes(&self) -> usize {
-        match self {
-            Entries::Inline(e) => e.len() * size_of::<(K, V)>(),
-            Entries::Apart(k, v) => k.len() * size_of::<K>() + v.len() * size_of::<V>(),
-        }
+        self.pairs.len() * size_of::<(K, V)>()
+            + self.keys.len() * size_of::<K>()
+            + self.values.len() * size_of::<V>()
     }
 }
 
@@ -225,7 +274,7 @@ fn bucket_of(x: u64, buckets: usize) -> usize {
 /// remap. Random offsets, not multiples of one step: with `b + p * step`
 /// the keys fell into `step` disjoint classes of 256 slots each, and the
 /// fuller classes overflowed (2% of the keys, measured).
-static OFFSETS: [u64; 256] = {
+const OFFSETS: [u64; 256] = {
     let mut table = [0u64; 256];
     let mut p = 0;
     while p < 256 {
@@ -303,6 +352,15 @@ enum KeyHash {
     Tail(u64),
 }
 
+/// Whether the build considers a window for keys of type `K`: keys that
+/// own heap memory (`String`, `Box<str>`, `Vec<u8>`) or are at least 16
+/// bytes (`&str`, `&[u8]`, arrays). A constant of `K`, so the lookup of
+/// a small key type (`u64`, `u32`, `(u32, u32)`) has no branch on the way
+/// it hashes: only the store's hasher is ever used for those.
+const fn windows_for<K>() -> bool {
+    core::mem::needs_drop::<K>() || size_of::<K>() >= 16
+}
+
 /// Streams shorter than this on average are hashed whole (a window would
 /// skip nothing worth skipping).
 const WINDOW_FROM: usize = 24;
@@ -359,7 +417,10 @@ impl<const TAIL: bool> core::hash::Hasher for Window<TAIL> {
 impl KeyHash {
     /// The 64-bit hash of `key` this way.
     #[inline(always)]
-    fn hash<Q: Hash + ?Sized, S: BuildHasher>(self, hash_builder: &S, key: &Q) -> u64 {
+    fn hash<K, Q: Hash + ?Sized, S: BuildHasher>(self, hash_builder: &S, key: &Q) -> u64 {
+        if !windows_for::<K>() {
+            return hash_builder.hash_one(key);
+        }
         match self {
             KeyHash::User => hash_builder.hash_one(key),
             _ => self.hash_window(key),
@@ -713,7 +774,7 @@ fn unwrap_all<T>(items: Vec<Option<T>>) -> Vec<T> {
 ///
 /// [`from_iter_with_hasher`]: FrozenStore::from_iter_with_hasher
 pub struct FrozenStore<K, V, S = DefaultHashBuilder> {
-    entries: Entries<K, V>,
+    entries: Slots<K, V>,
     lookup: Lookup,
     hash_builder: S,
 }
@@ -744,11 +805,10 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
             u32::try_from(items.len()).is_ok(),
             "a FrozenStore holds at most u32::MAX entries"
         );
-        let apart = size_of::<V>() > FrozenPlan::APART_ABOVE;
         if items.len() <= FrozenPlan::SCAN_MAX {
             dedup_scan(&mut items);
             return FrozenStore {
-                entries: Entries::new(items, apart),
+                entries: Slots::new(items),
                 lookup: Lookup::Scan,
                 hash_builder,
             };
@@ -760,10 +820,12 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
         // whether distinct keys collide (then the next way is tried).
         let mut candidates: Vec<KeyHash> = Vec::with_capacity(3);
         let seed = hash_builder.hash_one(0x5eed_f20e_u64);
-        let mut lens = Window::<false>::new(0);
-        items.iter().for_each(|(k, _)| k.hash(&mut lens));
-        if lens.len / items.len() >= WINDOW_FROM {
-            candidates.extend([KeyHash::Head(seed), KeyHash::Tail(seed)]);
+        if windows_for::<K>() {
+            let mut lens = Window::<false>::new(0);
+            items.iter().for_each(|(k, _)| k.hash(&mut lens));
+            if lens.len / items.len() >= WINDOW_FROM {
+                candidates.extend([KeyHash::Head(seed), KeyHash::Tail(seed)]);
+            }
         }
         candidates.push(KeyHash::User);
         let buckets_for = |n: usize| (n / LAMBDA).max(2).next_power_of_two();
@@ -775,7 +837,7 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
         for hashing in candidates {
             hashes = items
                 .iter()
-                .map(|(k, _)| hashing.hash(&hash_builder, k))
+                .map(|(k, _)| hashing.hash::<K, _, _>(&hash_builder, k))
                 .collect();
             // Duplicates meet in one bucket (equal keys, equal hashes).
             let mut grouped = Groups::new(&hashes, buckets_for(items.len()));
@@ -848,7 +910,7 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
             };
             drop((hashes, mixed, groups, slot));
             return FrozenStore {
-                entries: Entries::scattered(items, &dest, apart),
+                entries: Slots::scattered(items, &dest),
                 lookup: Lookup::Perfect(Perfect {
                     hashing: chosen,
                     seed,
@@ -871,7 +933,7 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
         }
         hashes.sort_unstable();
         FrozenStore {
-            entries: Entries::scattered(items, &dest, apart),
+            entries: Slots::scattered(items, &dest),
             lookup: Lookup::Sorted {
                 hashes: hashes.into_boxed_slice(),
                 collision,
@@ -980,7 +1042,7 @@ impl<K, V, S> FrozenStore<K, V, S> {
             value_size: size_of::<V>(),
             len: self.len(),
             index,
-            values_apart: matches!(self.entries, Entries::Apart(..)),
+            values_apart: Slots::<K, V>::APART,
             fingerprints,
             buckets,
             overflow,
@@ -1006,7 +1068,7 @@ impl<K, V, S> FrozenStore<K, V, S> {
     /// assert!(store.iter().all(|(k, v)| *v == k + 1));
     /// ```
     pub fn iter(&self) -> Iter<'_, K, V> {
-        Iter(match &self.entries {
+        Iter(match self.entries.view() {
             Entries::Inline(e) => IterInner::Inline(e.iter()),
             Entries::Apart(k, v) => IterInner::Apart(k.iter(), v.iter()),
         })
@@ -1022,7 +1084,7 @@ impl<K, V, S> FrozenStore<K, V, S> {
     /// assert_eq!(store[&7], 14);
     /// ```
     pub fn iter_mut(&mut self) -> IterMut<'_, K, V> {
-        IterMut(match &mut self.entries {
+        IterMut(match self.entries.view_mut() {
             Entries::Inline(e) => IterMutInner::Inline(e.iter_mut()),
             Entries::Apart(k, v) => IterMutInner::Apart(k.iter(), v.iter_mut()),
         })
@@ -1037,7 +1099,7 @@ impl<K, V, S> FrozenStore<K, V, S> {
     /// assert_eq!(keys, [1, 2]);
     /// ```
     pub fn keys(&self) -> Keys<'_, K, V> {
-        Keys(match &self.entries {
+        Keys(match self.entries.view() {
             Entries::Inline(e) => KeysInner::Inline(e.iter()),
             Entries::Apart(k, _) => KeysInner::Apart(k.iter()),
         })
@@ -1052,7 +1114,7 @@ impl<K, V, S> FrozenStore<K, V, S> {
     /// assert!(store.keys().zip(store.values()).all(|(k, v)| u32::from(*k) == *v));
     /// ```
     pub fn values(&self) -> Values<'_, K, V> {
-        Values(match &self.entries {
+        Values(match self.entries.view() {
             Entries::Inline(e) => ValuesInner::Inline(e.iter()),
             Entries::Apart(_, v) => ValuesInner::Apart(v.iter()),
         })
@@ -1066,7 +1128,7 @@ impl<K, V, S> FrozenStore<K, V, S> {
     /// assert_eq!(store.values().sum::<u32>(), 100);
     /// ```
     pub fn values_mut(&mut self) -> ValuesMut<'_, K, V> {
-        ValuesMut(match &mut self.entries {
+        ValuesMut(match self.entries.view_mut() {
             Entries::Inline(e) => ValuesMutInner::Inline(e.iter_mut()),
             Entries::Apart(_, v) => ValuesMutInner::Apart(v.iter_mut()),
         })
@@ -1082,7 +1144,7 @@ impl<K, V, S> FrozenStore<K, V, S> {
     /// assert_eq!(store.into_keys().collect::<Vec<_>>(), order);
     /// ```
     pub fn into_keys(self) -> IntoKeys<K, V> {
-        IntoKeys(match self.entries {
+        IntoKeys(match self.entries.into_view() {
             Entries::Inline(e) => IntoKeysInner::Inline(e.into_vec().into_iter()),
             Entries::Apart(k, v) => {
                 drop(v);
@@ -1101,7 +1163,7 @@ impl<K, V, S> FrozenStore<K, V, S> {
     /// assert_eq!(store.into_values().collect::<Vec<_>>(), order);
     /// ```
     pub fn into_values(self) -> IntoValues<K, V> {
-        IntoValues(match self.entries {
+        IntoValues(match self.entries.into_view() {
             Entries::Inline(e) => IntoValuesInner::Inline(e.into_vec().into_iter()),
             Entries::Apart(k, v) => {
                 drop(k);
@@ -1117,7 +1179,7 @@ impl<K, V, S: BuildHasher> FrozenStore<K, V, S> {
     fn find<Q: Hash + Equivalent<K> + ?Sized>(&self, key: &Q) -> Option<usize> {
         match &self.lookup {
             Lookup::Perfect(p) => {
-                let x = p.condition(p.hashing.hash(&self.hash_builder, key));
+                let x = p.condition(p.hashing.hash::<K, _, _>(&self.hash_builder, key));
                 let (i, pilot) = p.probe(x);
                 if p.tag_allows(i, x) && self.entries.pair_if(i, key).is_some() {
                     return Some(i);
@@ -1130,7 +1192,7 @@ impl<K, V, S: BuildHasher> FrozenStore<K, V, S> {
                     .map(|&(_, s)| s as usize)
                     .find(|&s| key.equivalent(self.entries.key(s)))
             }
-            Lookup::Scan => match &self.entries {
+            Lookup::Scan => match self.entries.view() {
                 Entries::Inline(e) => e.iter().position(|(k, _)| key.equivalent(k)),
                 Entries::Apart(k, _) => k.iter().position(|k| key.equivalent(k)),
             },
@@ -1174,7 +1236,7 @@ impl<K, V, S: BuildHasher> FrozenStore<K, V, S> {
         // faster than finding the slot first and matching again). A key of
         // an overflow bucket fails the probe and is found in the overflow.
         if let Lookup::Perfect(p) = &self.lookup {
-            let x = p.condition(p.hashing.hash(&self.hash_builder, key));
+            let x = p.condition(p.hashing.hash::<K, _, _>(&self.hash_builder, key));
             let (i, pilot) = p.probe(x);
             if p.tag_allows(i, x) {
                 if let Some(pair) = self.entries.pair_if(i, key) {
@@ -1263,7 +1325,7 @@ impl<K, V, S: BuildHasher> FrozenStore<K, V, S> {
         };
         let mut hashes = [0u64; BATCH];
         for (key, x) in keys.iter().zip(hashes.iter_mut()) {
-            *x = p.condition(p.hashing.hash(&self.hash_builder, key));
+            *x = p.condition(p.hashing.hash::<K, _, _>(&self.hash_builder, key));
         }
         let mut probes = [(0usize, 0u8); BATCH];
         for (x, probe) in hashes.iter().zip(probes.iter_mut()) {
@@ -1579,7 +1641,7 @@ impl<K, V, S: Default> Default for FrozenStore<K, V, S> {
     /// ```
     fn default() -> Self {
         FrozenStore {
-            entries: Entries::Inline(Box::default()),
+            entries: Slots::from_parts(Vec::new(), Vec::new(), Vec::new()),
             lookup: Lookup::Scan,
             hash_builder: S::default(),
         }
@@ -1663,7 +1725,7 @@ impl<K, V, S> IntoIterator for FrozenStore<K, V, S> {
     /// assert_eq!(all.len(), 20);
     /// ```
     fn into_iter(self) -> IntoIter<K, V> {
-        IntoIter(match self.entries {
+        IntoIter(match self.entries.into_view() {
             Entries::Inline(e) => IntoIterInner::Inline(e.into_vec().into_iter()),
             Entries::Apart(k, v) => {
                 IntoIterInner::Apart(k.into_vec().into_iter(), v.into_vec().into_iter())
