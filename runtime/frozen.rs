@@ -363,7 +363,21 @@ const fn windows_for<K>() -> bool {
 
 /// Streams shorter than this on average are hashed whole (a window would
 /// skip nothing worth skipping).
-const WINDOW_FROM: usize = 24;
+const WINDOW_FROM: usize = 17;
+
+/// A `Hasher` that only counts the bytes of the streams written to it.
+struct StreamLen(usize);
+
+impl core::hash::Hasher for StreamLen {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 += bytes.len();
+    }
+
+    fn finish(&self) -> u64 {
+        self.0 as u64
+    }
+}
 
 /// A `Hasher` that keeps the length of a key's `Hash` stream and its first
 /// (`TAIL = false`) or last 16 bytes, then folds them with a seed.
@@ -384,6 +398,50 @@ impl<const TAIL: bool> Window<TAIL> {
     }
 }
 
+/// The bytes of `bytes` (fewer than 16) as one big-endian number: the first
+/// byte highest. Overlapping loads, as foldhash reads short inputs (no copy
+/// of a variable length).
+#[inline(always)]
+fn short_be(bytes: &[u8]) -> u128 {
+    let len = bytes.len();
+    if len >= 8 {
+        let first = u64::from_be_bytes(bytes[..8].try_into().expect("8 bytes"));
+        let last = u64::from_be_bytes(bytes[len - 8..].try_into().expect("8 bytes"));
+        (u128::from(first) << (8 * (len - 8))) | u128::from(last)
+    } else if len >= 4 {
+        let first = u32::from_be_bytes(bytes[..4].try_into().expect("4 bytes"));
+        let last = u32::from_be_bytes(bytes[len - 4..].try_into().expect("4 bytes"));
+        (u128::from(first) << (8 * (len - 4))) | u128::from(last)
+    } else {
+        bytes
+            .iter()
+            .fold(0u128, |acc, &b| (acc << 8) | u128::from(b))
+    }
+}
+
+/// [`short_be`]'s little-endian twin (the first byte lowest), for at most
+/// 16 bytes.
+#[inline(always)]
+fn short_le(bytes: &[u8]) -> u128 {
+    let len = bytes.len();
+    if let Some(all) = bytes.first_chunk::<16>() {
+        u128::from_le_bytes(*all)
+    } else if len >= 8 {
+        let first = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
+        let last = u64::from_le_bytes(bytes[len - 8..].try_into().expect("8 bytes"));
+        u128::from(first) | (u128::from(last) << (8 * (len - 8)))
+    } else if len >= 4 {
+        let first = u32::from_le_bytes(bytes[..4].try_into().expect("4 bytes"));
+        let last = u32::from_le_bytes(bytes[len - 4..].try_into().expect("4 bytes"));
+        u128::from(first) | (u128::from(last) << (8 * (len - 4)))
+    } else {
+        bytes
+            .iter()
+            .rev()
+            .fold(0u128, |acc, &b| (acc << 8) | u128::from(b))
+    }
+}
+
 impl<const TAIL: bool> core::hash::Hasher for Window<TAIL> {
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
@@ -392,17 +450,29 @@ impl<const TAIL: bool> core::hash::Hasher for Window<TAIL> {
             if let Some(last) = bytes.last_chunk::<16>() {
                 self.bytes = u128::from_be_bytes(*last);
             } else if !bytes.is_empty() {
-                let mut buf = [0u8; 16];
-                buf[16 - bytes.len()..].copy_from_slice(bytes);
-                self.bytes = (self.bytes << (8 * bytes.len())) | u128::from_be_bytes(buf);
+                self.bytes = (self.bytes << (8 * bytes.len())) | short_be(bytes);
             }
         } else if self.len < 16 {
-            let take = (16 - self.len).min(bytes.len());
-            let mut buf = [0u8; 16];
-            buf[self.len..self.len + take].copy_from_slice(&bytes[..take]);
-            self.bytes |= u128::from_le_bytes(buf);
+            // The first 16 bytes, the earliest lowest.
+            if let (0, Some(first)) = (self.len, bytes.first_chunk::<16>()) {
+                self.bytes = u128::from_le_bytes(*first);
+            } else {
+                let take = (16 - self.len).min(bytes.len());
+                self.bytes |= short_le(&bytes[..take]) << (8 * self.len);
+            }
         }
         self.len += bytes.len();
+    }
+
+    /// One byte (`str`'s `Hash` ends with a `0xff`): no buffer.
+    #[inline]
+    fn write_u8(&mut self, byte: u8) {
+        if TAIL {
+            self.bytes = (self.bytes << 8) | u128::from(byte);
+        } else if self.len < 16 {
+            self.bytes |= u128::from(byte) << (8 * self.len);
+        }
+        self.len += 1;
     }
 
     #[inline]
@@ -821,9 +891,9 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
         let mut candidates: Vec<KeyHash> = Vec::with_capacity(3);
         let seed = hash_builder.hash_one(0x5eed_f20e_u64);
         if windows_for::<K>() {
-            let mut lens = Window::<false>::new(0);
+            let mut lens = StreamLen(0);
             items.iter().for_each(|(k, _)| k.hash(&mut lens));
-            if lens.len / items.len() >= WINDOW_FROM {
+            if lens.0 / items.len() >= WINDOW_FROM {
                 candidates.extend([KeyHash::Head(seed), KeyHash::Tail(seed)]);
             }
         }
