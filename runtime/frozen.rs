@@ -242,8 +242,6 @@ struct Perfect {
     attempt: u8,
     /// The number of entries: slots are `0..n`, no spare ones.
     n: usize,
-    /// `pilots.len() - 1`: a hash's bucket is `x & mask`.
-    mask: usize,
     /// One pilot per bucket (a power of two of them); [`OVERFLOW`] for a
     /// bucket no pilot placed.
     pilots: Box<[u8]>,
@@ -253,6 +251,9 @@ struct Perfect {
     /// One byte of the conditioned hash per slot, where the plan keeps
     /// fingerprints; empty otherwise.
     tags: Box<[u8]>,
+    /// `attempt == 0` and no fingerprints: a lookup is the hash, the pilot,
+    /// the slot and the key, and nothing else to check.
+    plain: bool,
 }
 
 #[inline]
@@ -532,7 +533,9 @@ impl Perfect {
     /// The slot a conditioned hash probes, and its bucket's pilot.
     #[inline]
     fn probe(&self, x: u64) -> (usize, u8) {
-        let pilot = self.pilots[x as usize & self.mask];
+        // The bucket: `x`'s low bits. Masked with the slice's own length (a
+        // power of two), the index needs no bounds check: LLVM proves it.
+        let pilot = self.pilots[x as usize & (self.pilots.len() - 1)];
         (slot_of(x, pilot, self.n), pilot)
     }
 
@@ -1046,9 +1049,9 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
                     seed,
                     attempt: attempt as u8,
                     n,
-                    mask: pilots.len() - 1,
                     pilots: pilots.into_boxed_slice(),
                     overflow: overflow.into_boxed_slice(),
+                    plain: attempt == 0 && tags.is_empty(),
                     tags: tags.into_boxed_slice(),
                 }),
                 hash_builder,
@@ -1366,18 +1369,66 @@ impl<K, V, S: BuildHasher> FrozenStore<K, V, S> {
         // faster than finding the slot first and matching again). A key of
         // an overflow bucket fails the probe and is found in the overflow.
         if let Lookup::Perfect(p) = &self.lookup {
-            let x = p.condition(p.hashing.hash::<K, _, _>(&self.hash_builder, key));
-            let (i, pilot) = p.probe(x);
-            if p.tag_allows(i, x) {
+            // Keys with drop glue always have fingerprints (a constant of
+            // `K`); other keys test one flag, and a store that conditions
+            // its hashes or keeps fingerprints answers out of line, so
+            // that the plain probe stays small in the caller's loop.
+            if core::mem::needs_drop::<K>() {
+                let x = p.condition(p.hashing.hash::<K, _, _>(&self.hash_builder, key));
+                let (i, pilot) = p.probe(x);
+                if p.tag_allows(i, x) {
+                    if let Some(pair) = self.entries.pair_if(i, key) {
+                        return Some(pair);
+                    }
+                }
+                if pilot != OVERFLOW {
+                    return None;
+                }
+            } else if p.plain {
+                let x = p.hashing.hash::<K, _, _>(&self.hash_builder, key);
+                let (i, pilot) = p.probe(x);
                 if let Some(pair) = self.entries.pair_if(i, key) {
                     return Some(pair);
                 }
-            }
-            if pilot != OVERFLOW {
-                return None;
+                if pilot != OVERFLOW {
+                    return None;
+                }
+            } else {
+                return self.get_perfect_out_of_line(p, key);
             }
         }
         self.get_elsewhere(key)
+    }
+
+    /// The perfect hash's lookup with every check: conditioning and
+    /// fingerprints.
+    #[inline(always)]
+    fn get_perfect<Q: Hash + Equivalent<K> + ?Sized>(
+        &self,
+        p: &Perfect,
+        key: &Q,
+    ) -> Option<(&K, &V)> {
+        let x = p.condition(p.hashing.hash::<K, _, _>(&self.hash_builder, key));
+        let (i, pilot) = p.probe(x);
+        if p.tag_allows(i, x) {
+            if let Some(pair) = self.entries.pair_if(i, key) {
+                return Some(pair);
+            }
+        }
+        if pilot != OVERFLOW {
+            return None;
+        }
+        self.get_elsewhere(key)
+    }
+
+    /// [`get_perfect`](FrozenStore::get_perfect), out of line.
+    #[inline(never)]
+    fn get_perfect_out_of_line<Q: Hash + Equivalent<K> + ?Sized>(
+        &self,
+        p: &Perfect,
+        key: &Q,
+    ) -> Option<(&K, &V)> {
+        self.get_perfect(p, key)
     }
 
     /// [`get_key_value`](FrozenStore::get_key_value) for the overflow, the
