@@ -593,7 +593,9 @@ fn probe_build<K: Key, V: Value, M: Frozen<K, V>>(keys: &[K]) -> usize {
 fn probe(spec: &str) {
     let parts: Vec<&str> = spec.split(',').collect();
     let [who, what, set, n] = parts[..] else {
-        panic!("MAPSTORE_FROZEN_PROBE=<frozen|hashbrown>,<hit|miss|build>,<u64|string|url|ident>,<n>");
+        panic!(
+            "MAPSTORE_FROZEN_PROBE=<frozen|hashbrown>,<hit|miss|build>,<u64|string|url|ident>,<n>"
+        );
     };
     let n: usize = n.parse().expect("n");
     fn run<K: Key, M: Frozen<K, Pod<8>>>(keys: &Keys<K>, what: &str) {

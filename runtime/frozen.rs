@@ -611,23 +611,29 @@ impl Groups {
 /// slots are free).
 #[inline(never)]
 fn place_one(u: u64, n: usize, taken: &[u64]) -> Option<(usize, usize)> {
-    OFFSETS[..PILOTS].iter().enumerate().find_map(|(p, &offset)| {
-        let s = mul_high(u.wrapping_add(offset), n);
-        (taken[s / 64] >> (s % 64) & 1 == 0).then_some((p, s))
-    })
+    OFFSETS[..PILOTS]
+        .iter()
+        .enumerate()
+        .find_map(|(p, &offset)| {
+            let s = mul_high(u.wrapping_add(offset), n);
+            (taken[s / 64] >> (s % 64) & 1 == 0).then_some((p, s))
+        })
 }
 
 /// [`place_one`] for a bucket of two keys: the pilot and both slots.
 #[inline(never)]
 fn place_two(u: u64, v: u64, n: usize, taken: &[u64]) -> Option<(usize, usize, usize)> {
-    OFFSETS[..PILOTS].iter().enumerate().find_map(|(p, &offset)| {
-        let s = mul_high(u.wrapping_add(offset), n);
-        if taken[s / 64] >> (s % 64) & 1 == 1 {
-            return None;
-        }
-        let t = mul_high(v.wrapping_add(offset), n);
-        (s != t && taken[t / 64] >> (t % 64) & 1 == 0).then_some((p, s, t))
-    })
+    OFFSETS[..PILOTS]
+        .iter()
+        .enumerate()
+        .find_map(|(p, &offset)| {
+            let s = mul_high(u.wrapping_add(offset), n);
+            if taken[s / 64] >> (s % 64) & 1 == 1 {
+                return None;
+            }
+            let t = mul_high(v.wrapping_add(offset), n);
+            (s != t && taken[t / 64] >> (t % 64) & 1 == 0).then_some((p, s, t))
+        })
 }
 
 /// Finds a pilot for every bucket, largest buckets first, so that every

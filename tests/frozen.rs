@@ -959,12 +959,19 @@ fn a_window_hashes_the_stream_however_it_is_split() {
                 .map(|i| {
                     let id = format!("{:08x}", splitmix(i) as u32);
                     let pad = "p".repeat(len - id.len());
-                    if head { format!("{id}{pad}") } else { format!("{pad}{id}") }
+                    if head {
+                        format!("{id}{pad}")
+                    } else {
+                        format!("{pad}{id}")
+                    }
                 })
                 .collect();
             for chunk in [1usize, 2, 3, 5, 7, 9, 15, 16, 17, 64] {
-                let store: FrozenStore<Chunked, usize> =
-                    keys.iter().map(|k| Chunked(k.clone(), chunk)).zip(0..).collect();
+                let store: FrozenStore<Chunked, usize> = keys
+                    .iter()
+                    .map(|k| Chunked(k.clone(), chunk))
+                    .zip(0..)
+                    .collect();
                 let plan = store.plan();
                 assert_eq!(plan.index, FrozenIndex::Perfect, "{plan}");
                 // From 24 bytes the pad fills the other window.
@@ -975,7 +982,11 @@ fn a_window_hashes_the_stream_however_it_is_split() {
                     assert!(plan.hash_window.is_some(), "{plan}");
                 }
                 for (i, k) in keys.iter().enumerate() {
-                    assert_eq!(store.get(k.as_str()), Some(&i), "len {len} chunk {chunk} {k}");
+                    assert_eq!(
+                        store.get(k.as_str()),
+                        Some(&i),
+                        "len {len} chunk {chunk} {k}"
+                    );
                 }
                 assert_eq!(store.get("absent-key-of-some-length"), None);
             }
