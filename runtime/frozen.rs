@@ -254,6 +254,9 @@ struct Perfect {
     /// `attempt == 0` and no fingerprints: a lookup is the hash, the pilot,
     /// the slot and the key, and nothing else to check.
     plain: bool,
+    /// `attempt == 0` and the store's hasher: the hash is the user's own
+    /// (one test on a lookup instead of two).
+    user_raw: bool,
 }
 
 #[inline]
@@ -1083,6 +1086,7 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
                     pilots: pilots.into_boxed_slice(),
                     overflow: overflow.into_boxed_slice(),
                     plain: attempt == 0 && tags.is_empty(),
+                    user_raw: attempt == 0 && chosen == KeyHash::User,
                     tags: tags.into_boxed_slice(),
                 }),
                 hash_builder,
@@ -1406,7 +1410,11 @@ impl<K, V, S: BuildHasher> FrozenStore<K, V, S> {
             // the plain probe is then the hash, the pilot, the slot and the
             // key, 33 instructions per `u64` hit.
             if core::mem::needs_drop::<K>() {
-                let x = p.condition(p.hashing.hash::<K, _, _>(&self.hash_builder, key));
+                let x = if p.user_raw {
+                    self.hash_builder.hash_one(key)
+                } else {
+                    p.condition(p.hashing.hash::<K, _, _>(&self.hash_builder, key))
+                };
                 let (i, pilot) = p.probe(x);
                 if p.tag_allows(i, x) {
                     if let Some(pair) = self.entries.pair_if(i, key) {
