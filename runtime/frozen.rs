@@ -665,6 +665,42 @@ fn place_two(u: u64, v: u64, n: usize, taken: &[u64]) -> Option<(usize, usize, u
         })
 }
 
+/// [`place_one`] for a bucket of three keys or more: the first pilot under
+/// which every key lands on a free slot, no two on one. Each slot is marked
+/// taken as it is found (so a second key on it fails like a taken slot, no
+/// list to search) and unmarked if a later key fails. On success the slots
+/// are in `found`, in the keys' order, and marked.
+#[inline(never)]
+fn place_many(
+    positions: &[u64],
+    n: usize,
+    taken: &mut [u64],
+    found: &mut Vec<usize>,
+) -> Option<usize> {
+    for (p, &offset) in OFFSETS[..PILOTS].iter().enumerate() {
+        found.clear();
+        let mut free = true;
+        for &u in positions {
+            let s = mul_high(u.wrapping_add(offset), n);
+            let (word, bit) = (s / 64, 1u64 << (s % 64));
+            if taken[word] & bit != 0 {
+                free = false;
+                break;
+            }
+            taken[word] |= bit;
+            found.push(s);
+        }
+        if free {
+            return Some(p);
+        }
+        for &s in found.iter() {
+            taken[s / 64] &= !(1u64 << (s % 64));
+        }
+    }
+    found.clear();
+    None
+}
+
 /// Finds a pilot for every bucket, largest buckets first, so that every
 /// key of the bucket lands on a free slot of `0..n`; a bucket no pilot
 /// places gets [`OVERFLOW`] and its keys go to the free slots left at the
@@ -721,25 +757,11 @@ fn search(groups: &Groups, n: usize) -> (Vec<u8>, Vec<u32>, Vec<(u64, u32)>) {
                 slot[range.start + 1] = t as u32;
                 p
             }),
-            _ => (0..PILOTS)
-                .find(|&p| {
-                    found.clear();
-                    let offset = OFFSETS[p];
-                    for &u in positions {
-                        let s = mul_high(u.wrapping_add(offset), n);
-                        if is_taken(&taken, s) || found.contains(&s) {
-                            return false;
-                        }
-                        found.push(s);
-                    }
-                    true
-                })
-                .inspect(|_| {
-                    for (at, &s) in range.clone().zip(&found) {
-                        taken[s / 64] |= 1 << (s % 64);
-                        slot[at] = s as u32;
-                    }
-                }),
+            _ => place_many(positions, n, &mut taken, &mut found).inspect(|_| {
+                for (at, &s) in range.clone().zip(&found) {
+                    slot[at] = s as u32;
+                }
+            }),
         };
         let placed = pilot.is_some();
         if let Some(pilot) = pilot {
