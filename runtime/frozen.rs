@@ -21,9 +21,13 @@
 //!   value share a cache line); keys in one dense array and values apart in
 //!   another, in the same order, for larger values (the key array stays
 //!   small, `keys()` and `values()` walk dense slices).
-//! - **fingerprints**: where the entry array is larger than 4 MiB (a miss's
-//!   entry load would miss the cache), one byte of the hash per slot, so a
-//!   miss is rejected after touching only the pilots and the fingerprints.
+//! - **fingerprints**: for keys with drop glue (comparing them reads their
+//!   heap) and where the entry array is larger than 4 MiB (a miss's entry
+//!   load would miss the cache), one byte of the hash per slot, so a miss is
+//!   rejected after touching only the pilots and the fingerprints.
+//! - **hashing**: the store's hasher, or for string-like keys whose `Hash`
+//!   streams average more than 16 bytes, a 16-byte window of the stream
+//!   (first or last) and its length, where that tells the keys apart.
 //!
 //! [`FrozenStore::plan`] shows what was picked and why; `docs/frozen.md`
 //! has the measurements.
