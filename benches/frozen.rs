@@ -570,7 +570,15 @@ fn probe_loop<K: Key, V: Value, M: Frozen<K, V>>(map: &M, keys: &[K]) -> u64 {
     sum
 }
 
-/// `MAPSTORE_FROZEN_PROBE=<contender>,<hit|miss>,<keys>,<n>`: builds one
+/// The build that `--toggle-collect=*probe_build*` counts (`build` in
+/// `MAPSTORE_FROZEN_PROBE`): collecting the pairs, as the build race does.
+#[inline(never)]
+fn probe_build<K: Key, V: Value, M: Frozen<K, V>>(keys: &[K]) -> usize {
+    let map = M::build(items::<K, V>(keys));
+    black_box(&map).len()
+}
+
+/// `MAPSTORE_FROZEN_PROBE=<contender>,<hit|miss|build>,<keys>,<n>`: builds one
 /// contender (`frozen` or `hashbrown`) over `n` keys of one set (`u64`,
 /// `string`, `url`, `ident`) with 8-byte values and runs [`probe_loop`]
 /// once over the shuffled keys (hit) or the absent ones (miss), for
@@ -585,10 +593,17 @@ fn probe_loop<K: Key, V: Value, M: Frozen<K, V>>(map: &M, keys: &[K]) -> u64 {
 fn probe(spec: &str) {
     let parts: Vec<&str> = spec.split(',').collect();
     let [who, what, set, n] = parts[..] else {
-        panic!("MAPSTORE_FROZEN_PROBE=<frozen|hashbrown>,<hit|miss>,<u64|string|url|ident>,<n>");
+        panic!(
+            "MAPSTORE_FROZEN_PROBE=<frozen|hashbrown>,<hit|miss|build>,<u64|string|url|ident>,<n>"
+        );
     };
     let n: usize = n.parse().expect("n");
     fn run<K: Key, M: Frozen<K, Pod<8>>>(keys: &Keys<K>, what: &str) {
+        if what == "build" {
+            let len = probe_build::<K, Pod<8>, M>(&keys.insert);
+            println!("{} build: {len} entries", M::NAME);
+            return;
+        }
         let map = M::build(items::<K, Pod<8>>(&keys.insert));
         let keys = if what == "hit" {
             &keys.shuffled

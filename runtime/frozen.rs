@@ -21,9 +21,13 @@
 //!   value share a cache line); keys in one dense array and values apart in
 //!   another, in the same order, for larger values (the key array stays
 //!   small, `keys()` and `values()` walk dense slices).
-//! - **fingerprints**: where the entry array is larger than 4 MiB (a miss's
-//!   entry load would miss the cache), one byte of the hash per slot, so a
-//!   miss is rejected after touching only the pilots and the fingerprints.
+//! - **fingerprints**: for keys with drop glue (comparing them reads their
+//!   heap) and where the entry array is larger than 4 MiB (a miss's entry
+//!   load would miss the cache), one byte of the hash per slot, so a miss is
+//!   rejected after touching only the pilots and the fingerprints.
+//! - **hashing**: the store's hasher, or for string-like keys whose `Hash`
+//!   streams average more than 16 bytes, a 16-byte window of the stream
+//!   (first or last) and its length, where that tells the keys apart.
 //!
 //! [`FrozenStore::plan`] shows what was picked and why; `docs/frozen.md`
 //! has the measurements.
@@ -79,37 +83,87 @@ fn condition(hash: u64, seed: u64) -> u64 {
 // ---------------------------------------------------------------------------
 // Storage of the entries
 
+/// The entries' arrays, in slot order: `(K, V)` pairs inline, or keys and
+/// values apart. Which one is a constant of `V` ([`Slots::APART`]), so a
+/// lookup's choice costs nothing at run time (no discriminant to test:
+/// the other arrays are empty boxes, which allocate nothing).
 #[derive(Clone)]
-enum Entries<K, V> {
-    /// `(K, V)` in slot order.
-    Inline(Box<[(K, V)]>),
-    /// Keys and values apart, both in slot order.
-    Apart(Box<[K]>, Box<[V]>),
+struct Slots<K, V> {
+    pairs: Box<[(K, V)]>,
+    keys: Box<[K]>,
+    values: Box<[V]>,
 }
 
-impl<K, V> Entries<K, V> {
-    fn new(pairs: Vec<(K, V)>, apart: bool) -> Self {
-        if apart {
+/// A view of [`Slots`]: `Inline(pairs)` or `Apart(keys, values)`, borrowed
+/// or owned. Built from a constant, so a `match` on it folds away.
+enum Entries<P, KS, VS> {
+    Inline(P),
+    Apart(KS, VS),
+}
+
+impl<K, V> Slots<K, V> {
+    /// Whether values live apart from their keys: values over
+    /// [`FrozenPlan::APART_ABOVE`] bytes.
+    const APART: bool = size_of::<V>() > FrozenPlan::APART_ABOVE;
+
+    fn from_parts(pairs: Vec<(K, V)>, keys: Vec<K>, values: Vec<V>) -> Self {
+        Slots {
+            pairs: pairs.into_boxed_slice(),
+            keys: keys.into_boxed_slice(),
+            values: values.into_boxed_slice(),
+        }
+    }
+
+    fn new(pairs: Vec<(K, V)>) -> Self {
+        if Self::APART {
             let (keys, values): (Vec<K>, Vec<V>) = pairs.into_iter().unzip();
-            Entries::Apart(keys.into_boxed_slice(), values.into_boxed_slice())
+            Self::from_parts(Vec::new(), keys, values)
         } else {
-            Entries::Inline(pairs.into_boxed_slice())
+            Self::from_parts(pairs, Vec::new(), Vec::new())
         }
     }
 
     /// `pairs[i]` at `dest[i]`; see [`scatter`].
-    fn scattered(pairs: Vec<(K, V)>, dest: &[u32], apart: bool) -> Self {
-        if apart {
+    fn scattered(pairs: Vec<(K, V)>, dest: &[u32]) -> Self {
+        if Self::APART {
             let (keys, values) = scatter_apart(pairs, dest);
-            Entries::Apart(keys.into_boxed_slice(), values.into_boxed_slice())
+            Self::from_parts(Vec::new(), keys, values)
         } else {
-            Entries::Inline(scatter(pairs, dest).into_boxed_slice())
+            Self::from_parts(scatter(pairs, dest), Vec::new(), Vec::new())
+        }
+    }
+
+    #[inline(always)]
+    fn view(&self) -> Entries<&[(K, V)], &[K], &[V]> {
+        if Self::APART {
+            Entries::Apart(&self.keys, &self.values)
+        } else {
+            Entries::Inline(&self.pairs)
+        }
+    }
+
+    #[inline(always)]
+    fn view_mut(&mut self) -> Entries<&mut [(K, V)], &[K], &mut [V]> {
+        if Self::APART {
+            Entries::Apart(&self.keys, &mut self.values)
+        } else {
+            Entries::Inline(&mut self.pairs)
+        }
+    }
+
+    #[inline(always)]
+    #[allow(clippy::type_complexity)]
+    fn into_view(self) -> Entries<Box<[(K, V)]>, Box<[K]>, Box<[V]>> {
+        if Self::APART {
+            Entries::Apart(self.keys, self.values)
+        } else {
+            Entries::Inline(self.pairs)
         }
     }
 
     #[inline]
     fn len(&self) -> usize {
-        match self {
+        match self.view() {
             Entries::Inline(e) => e.len(),
             Entries::Apart(k, _) => k.len(),
         }
@@ -117,16 +171,16 @@ impl<K, V> Entries<K, V> {
 
     #[inline]
     fn key(&self, i: usize) -> &K {
-        match self {
+        match self.view() {
             Entries::Inline(e) => &e[i].0,
             Entries::Apart(k, _) => &k[i],
         }
     }
 
     /// The entry at `i` if its key is `key`.
-    #[inline]
+    #[inline(always)]
     fn pair_if<Q: Equivalent<K> + ?Sized>(&self, i: usize, key: &Q) -> Option<(&K, &V)> {
-        match self {
+        match self.view() {
             Entries::Inline(e) => {
                 let (k, v) = e.get(i)?;
                 key.equivalent(k).then_some((k, v))
@@ -144,7 +198,7 @@ impl<K, V> Entries<K, V> {
 
     #[inline]
     fn pair(&self, i: usize) -> (&K, &V) {
-        match self {
+        match self.view() {
             Entries::Inline(e) => {
                 let (k, v) = &e[i];
                 (k, v)
@@ -155,17 +209,16 @@ impl<K, V> Entries<K, V> {
 
     #[inline]
     fn value_mut(&mut self, i: usize) -> &mut V {
-        match self {
+        match self.view_mut() {
             Entries::Inline(e) => &mut e[i].1,
             Entries::Apart(_, v) => &mut v[i],
         }
     }
 
     fn bytes(&self) -> usize {
-        match self {
-            Entries::Inline(e) => e.len() * size_of::<(K, V)>(),
-            Entries::Apart(k, v) => k.len() * size_of::<K>() + v.len() * size_of::<V>(),
-        }
+        self.pairs.len() * size_of::<(K, V)>()
+            + self.keys.len() * size_of::<K>()
+            + self.values.len() * size_of::<V>()
     }
 }
 
@@ -193,8 +246,6 @@ struct Perfect {
     attempt: u8,
     /// The number of entries: slots are `0..n`, no spare ones.
     n: usize,
-    /// `pilots.len() - 1`: a hash's bucket is `x & mask`.
-    mask: usize,
     /// One pilot per bucket (a power of two of them); [`OVERFLOW`] for a
     /// bucket no pilot placed.
     pilots: Box<[u8]>,
@@ -204,6 +255,12 @@ struct Perfect {
     /// One byte of the conditioned hash per slot, where the plan keeps
     /// fingerprints; empty otherwise.
     tags: Box<[u8]>,
+    /// `attempt == 0` and no fingerprints: a lookup is the hash, the pilot,
+    /// the slot and the key, and nothing else to check.
+    plain: bool,
+    /// `attempt == 0` and the store's hasher: the hash is the user's own
+    /// (one test on a lookup instead of two).
+    user_raw: bool,
 }
 
 #[inline]
@@ -225,7 +282,7 @@ fn bucket_of(x: u64, buckets: usize) -> usize {
 /// remap. Random offsets, not multiples of one step: with `b + p * step`
 /// the keys fell into `step` disjoint classes of 256 slots each, and the
 /// fuller classes overflowed (2% of the keys, measured).
-static OFFSETS: [u64; 256] = {
+const OFFSETS: [u64; 256] = {
     let mut table = [0u64; 256];
     let mut p = 0;
     while p < 256 {
@@ -303,9 +360,50 @@ enum KeyHash {
     Tail(u64),
 }
 
+/// Whether the build considers a window for keys of type `K`: keys that
+/// own heap memory (`String`, `Box<str>`, `Vec<u8>`) or are at least 16
+/// bytes (`&str`, `&[u8]`, arrays). A constant of `K`, so the lookup of
+/// a small key type (`u64`, `u32`, `(u32, u32)`) has no branch on the way
+/// it hashes: only the store's hasher is ever used for those.
+const fn windows_for<K>() -> bool {
+    core::mem::needs_drop::<K>() || size_of::<K>() >= 16
+}
+
 /// Streams shorter than this on average are hashed whole (a window would
 /// skip nothing worth skipping).
-const WINDOW_FROM: usize = 24;
+const WINDOW_FROM: usize = 17;
+
+/// Keys sampled by [`window_merges_sample`].
+const WINDOW_SAMPLE: usize = 256;
+
+/// Whether `hashing` (a window) gives two distinct keys of an evenly spaced
+/// sample of `items` the same hash: then it cannot tell all the keys apart.
+/// Equal keys (duplicates) may share a hash.
+fn window_merges_sample<K: Hash + Eq, V>(items: &[(K, V)], hashing: KeyHash) -> bool {
+    let step = (items.len() / WINDOW_SAMPLE).max(1);
+    let mut sample: Vec<(u64, usize)> = (0..items.len())
+        .step_by(step)
+        .map(|i| (hashing.hash_window(&items[i].0), i))
+        .collect();
+    sample.sort_unstable();
+    sample
+        .windows(2)
+        .any(|w| w[0].0 == w[1].0 && items[w[0].1].0 != items[w[1].1].0)
+}
+
+/// A `Hasher` that only counts the bytes of the streams written to it.
+struct StreamLen(usize);
+
+impl core::hash::Hasher for StreamLen {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 += bytes.len();
+    }
+
+    fn finish(&self) -> u64 {
+        self.0 as u64
+    }
+}
 
 /// A `Hasher` that keeps the length of a key's `Hash` stream and its first
 /// (`TAIL = false`) or last 16 bytes, then folds them with a seed.
@@ -326,6 +424,50 @@ impl<const TAIL: bool> Window<TAIL> {
     }
 }
 
+/// The bytes of `bytes` (fewer than 16) as one big-endian number: the first
+/// byte highest. Overlapping loads, as foldhash reads short inputs (no copy
+/// of a variable length).
+#[inline(always)]
+fn short_be(bytes: &[u8]) -> u128 {
+    let len = bytes.len();
+    if len >= 8 {
+        let first = u64::from_be_bytes(bytes[..8].try_into().expect("8 bytes"));
+        let last = u64::from_be_bytes(bytes[len - 8..].try_into().expect("8 bytes"));
+        (u128::from(first) << (8 * (len - 8))) | u128::from(last)
+    } else if len >= 4 {
+        let first = u32::from_be_bytes(bytes[..4].try_into().expect("4 bytes"));
+        let last = u32::from_be_bytes(bytes[len - 4..].try_into().expect("4 bytes"));
+        (u128::from(first) << (8 * (len - 4))) | u128::from(last)
+    } else {
+        bytes
+            .iter()
+            .fold(0u128, |acc, &b| (acc << 8) | u128::from(b))
+    }
+}
+
+/// [`short_be`]'s little-endian twin (the first byte lowest), for at most
+/// 16 bytes.
+#[inline(always)]
+fn short_le(bytes: &[u8]) -> u128 {
+    let len = bytes.len();
+    if let Some(all) = bytes.first_chunk::<16>() {
+        u128::from_le_bytes(*all)
+    } else if len >= 8 {
+        let first = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
+        let last = u64::from_le_bytes(bytes[len - 8..].try_into().expect("8 bytes"));
+        u128::from(first) | (u128::from(last) << (8 * (len - 8)))
+    } else if len >= 4 {
+        let first = u32::from_le_bytes(bytes[..4].try_into().expect("4 bytes"));
+        let last = u32::from_le_bytes(bytes[len - 4..].try_into().expect("4 bytes"));
+        u128::from(first) | (u128::from(last) << (8 * (len - 4)))
+    } else {
+        bytes
+            .iter()
+            .rev()
+            .fold(0u128, |acc, &b| (acc << 8) | u128::from(b))
+    }
+}
+
 impl<const TAIL: bool> core::hash::Hasher for Window<TAIL> {
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
@@ -334,17 +476,29 @@ impl<const TAIL: bool> core::hash::Hasher for Window<TAIL> {
             if let Some(last) = bytes.last_chunk::<16>() {
                 self.bytes = u128::from_be_bytes(*last);
             } else if !bytes.is_empty() {
-                let mut buf = [0u8; 16];
-                buf[16 - bytes.len()..].copy_from_slice(bytes);
-                self.bytes = (self.bytes << (8 * bytes.len())) | u128::from_be_bytes(buf);
+                self.bytes = (self.bytes << (8 * bytes.len())) | short_be(bytes);
             }
         } else if self.len < 16 {
-            let take = (16 - self.len).min(bytes.len());
-            let mut buf = [0u8; 16];
-            buf[self.len..self.len + take].copy_from_slice(&bytes[..take]);
-            self.bytes |= u128::from_le_bytes(buf);
+            // The first 16 bytes, the earliest lowest.
+            if let (0, Some(first)) = (self.len, bytes.first_chunk::<16>()) {
+                self.bytes = u128::from_le_bytes(*first);
+            } else {
+                let take = (16 - self.len).min(bytes.len());
+                self.bytes |= short_le(&bytes[..take]) << (8 * self.len);
+            }
         }
         self.len += bytes.len();
+    }
+
+    /// One byte (`str`'s `Hash` ends with a `0xff`): no buffer.
+    #[inline]
+    fn write_u8(&mut self, byte: u8) {
+        if TAIL {
+            self.bytes = (self.bytes << 8) | u128::from(byte);
+        } else if self.len < 16 {
+            self.bytes |= u128::from(byte) << (8 * self.len);
+        }
+        self.len += 1;
     }
 
     #[inline]
@@ -359,7 +513,10 @@ impl<const TAIL: bool> core::hash::Hasher for Window<TAIL> {
 impl KeyHash {
     /// The 64-bit hash of `key` this way.
     #[inline(always)]
-    fn hash<Q: Hash + ?Sized, S: BuildHasher>(self, hash_builder: &S, key: &Q) -> u64 {
+    fn hash<K, Q: Hash + ?Sized, S: BuildHasher>(self, hash_builder: &S, key: &Q) -> u64 {
+        if !windows_for::<K>() {
+            return hash_builder.hash_one(key);
+        }
         match self {
             KeyHash::User => hash_builder.hash_one(key),
             _ => self.hash_window(key),
@@ -401,8 +558,18 @@ impl Perfect {
     /// The slot a conditioned hash probes, and its bucket's pilot.
     #[inline]
     fn probe(&self, x: u64) -> (usize, u8) {
-        let pilot = self.pilots[x as usize & self.mask];
-        (slot_of(x, pilot, self.n), pilot)
+        self.probe_in(x, self.n)
+    }
+
+    /// [`probe`](Perfect::probe) with `n` given: the entries' own length,
+    /// which the caller loads anyway for the entry's bounds check (one
+    /// field fewer to keep in a register or reload in a lookup loop).
+    #[inline]
+    fn probe_in(&self, x: u64, n: usize) -> (usize, u8) {
+        // The bucket: `x`'s low bits. Masked with the slice's own length (a
+        // power of two), the index needs no bounds check: LLVM proves it.
+        let pilot = self.pilots[x as usize & (self.pilots.len() - 1)];
+        (slot_of(x, pilot, n), pilot)
     }
 
     /// Whether the fingerprint at `i` allows `x` (always, without
@@ -470,6 +637,74 @@ impl Groups {
     }
 }
 
+/// The first pilot under which the key at position `u` lands on a slot
+/// that `taken` (a bitmap of `0..n`) leaves free, and that slot. Out of
+/// line so that its loop keeps everything in registers: most of a build's
+/// pilot tries are here (the last buckets placed hold one key, when few
+/// slots are free).
+#[inline(never)]
+fn place_one(u: u64, n: usize, taken: &[u64]) -> Option<(usize, usize)> {
+    OFFSETS[..PILOTS]
+        .iter()
+        .enumerate()
+        .find_map(|(p, &offset)| {
+            let s = mul_high(u.wrapping_add(offset), n);
+            (taken[s / 64] >> (s % 64) & 1 == 0).then_some((p, s))
+        })
+}
+
+/// [`place_one`] for a bucket of two keys: the pilot and both slots.
+#[inline(never)]
+fn place_two(u: u64, v: u64, n: usize, taken: &[u64]) -> Option<(usize, usize, usize)> {
+    OFFSETS[..PILOTS]
+        .iter()
+        .enumerate()
+        .find_map(|(p, &offset)| {
+            let s = mul_high(u.wrapping_add(offset), n);
+            if taken[s / 64] >> (s % 64) & 1 == 1 {
+                return None;
+            }
+            let t = mul_high(v.wrapping_add(offset), n);
+            (s != t && taken[t / 64] >> (t % 64) & 1 == 0).then_some((p, s, t))
+        })
+}
+
+/// [`place_one`] for a bucket of three keys or more: the first pilot under
+/// which every key lands on a free slot, no two on one. Each slot is marked
+/// taken as it is found (so a second key on it fails like a taken slot, no
+/// list to search) and unmarked if a later key fails. On success the slots
+/// are in `found`, in the keys' order, and marked.
+#[inline(never)]
+fn place_many(
+    positions: &[u64],
+    n: usize,
+    taken: &mut [u64],
+    found: &mut Vec<usize>,
+) -> Option<usize> {
+    for (p, &offset) in OFFSETS[..PILOTS].iter().enumerate() {
+        found.clear();
+        let mut free = true;
+        for &u in positions {
+            let s = mul_high(u.wrapping_add(offset), n);
+            let (word, bit) = (s / 64, 1u64 << (s % 64));
+            if taken[word] & bit != 0 {
+                free = false;
+                break;
+            }
+            taken[word] |= bit;
+            found.push(s);
+        }
+        if free {
+            return Some(p);
+        }
+        for &s in found.iter() {
+            taken[s / 64] &= !(1u64 << (s % 64));
+        }
+    }
+    found.clear();
+    None
+}
+
 /// Finds a pilot for every bucket, largest buckets first, so that every
 /// key of the bucket lands on a free slot of `0..n`; a bucket no pilot
 /// places gets [`OVERFLOW`] and its keys go to the free slots left at the
@@ -477,19 +712,19 @@ impl Groups {
 /// overflow (`(conditioned hash, slot)`, sorted).
 fn search(groups: &Groups, n: usize) -> (Vec<u8>, Vec<u32>, Vec<(u64, u32)>) {
     let buckets = groups.buckets();
-    let size = |b: usize| groups.range(b).len();
-    // Buckets by size, largest first (counting sort).
-    let largest = (0..buckets).map(size).max().unwrap_or(0);
+    let sizes: Vec<u32> = groups.starts.windows(2).map(|w| w[1] - w[0]).collect();
+    // Buckets by size, largest first (counting sort); empty ones left out.
+    let largest = sizes.iter().copied().max().unwrap_or(0) as usize;
     let mut by_size = vec![0usize; largest + 2];
-    for b in 0..buckets {
-        by_size[largest - size(b) + 1] += 1;
+    for &size in &sizes {
+        by_size[largest - size as usize + 1] += 1;
     }
     for s in 0..=largest {
         by_size[s + 1] += by_size[s];
     }
     let mut sorted = vec![0u32; buckets];
-    for b in 0..buckets {
-        let at = &mut by_size[largest - size(b)];
+    for (b, &size) in sizes.iter().enumerate() {
+        let at = &mut by_size[largest - size as usize];
         sorted[*at] = b as u32;
         *at += 1;
     }
@@ -508,24 +743,33 @@ fn search(groups: &Groups, n: usize) -> (Vec<u8>, Vec<u32>, Vec<(u64, u32)>) {
             break; // sorted by size: the rest are empty too
         }
         let positions = &positions[range.clone()];
-        let mut placed = false;
-        'pilot: for pilot in 0..PILOTS as u8 {
-            found.clear();
-            let offset = OFFSETS[usize::from(pilot)];
-            for &u in positions {
-                let s = mul_high(u.wrapping_add(offset), n);
-                if is_taken(&taken, s) || found.contains(&s) {
-                    continue 'pilot;
-                }
-                found.push(s);
-            }
-            for (at, &s) in range.clone().zip(&found) {
+        // The first pilot under which every key of the bucket lands on a
+        // free slot, and no two on one. Buckets of one and two keys (the
+        // last half of the search, when few slots are free and most
+        // pilots fail: 445 000 and 139 000 of the 620 000 pilots tried for
+        // 100 000 random keys) take loops of their own, out of line.
+        let pilot = match *positions {
+            [u] => place_one(u, n, &taken).map(|(p, s)| {
                 taken[s / 64] |= 1 << (s % 64);
-                slot[at] = s as u32;
-            }
-            pilots[b] = pilot;
-            placed = true;
-            break;
+                slot[range.start] = s as u32;
+                p
+            }),
+            [u, v] => place_two(u, v, n, &taken).map(|(p, s, t)| {
+                taken[s / 64] |= 1 << (s % 64);
+                taken[t / 64] |= 1 << (t % 64);
+                slot[range.start] = s as u32;
+                slot[range.start + 1] = t as u32;
+                p
+            }),
+            _ => place_many(positions, n, &mut taken, &mut found).inspect(|_| {
+                for (at, &s) in range.clone().zip(&found) {
+                    slot[at] = s as u32;
+                }
+            }),
+        };
+        let placed = pilot.is_some();
+        if let Some(pilot) = pilot {
+            pilots[b] = pilot as u8;
         }
         if !placed {
             pilots[b] = OVERFLOW;
@@ -533,7 +777,13 @@ fn search(groups: &Groups, n: usize) -> (Vec<u8>, Vec<u32>, Vec<(u64, u32)>) {
         }
     }
     // The overflow's keys take the free slots: as many as there are keys.
-    let mut free = (0..n).filter(|&s| !is_taken(&taken, s));
+    // (Word by word: a full word of 64 taken slots is skipped at once.)
+    let mut free = taken
+        .iter()
+        .enumerate()
+        .filter(|&(_, &word)| word != u64::MAX)
+        .flat_map(|(w, _)| w * 64..(w * 64 + 64).min(n))
+        .filter(|&s| !is_taken(&taken, s));
     let mut overflow = Vec::with_capacity(spilled.len());
     for at in spilled {
         let s = free.next().expect("one free slot per overflowing key") as u32;
@@ -713,7 +963,7 @@ fn unwrap_all<T>(items: Vec<Option<T>>) -> Vec<T> {
 ///
 /// [`from_iter_with_hasher`]: FrozenStore::from_iter_with_hasher
 pub struct FrozenStore<K, V, S = DefaultHashBuilder> {
-    entries: Entries<K, V>,
+    entries: Slots<K, V>,
     lookup: Lookup,
     hash_builder: S,
 }
@@ -744,11 +994,10 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
             u32::try_from(items.len()).is_ok(),
             "a FrozenStore holds at most u32::MAX entries"
         );
-        let apart = size_of::<V>() > FrozenPlan::APART_ABOVE;
         if items.len() <= FrozenPlan::SCAN_MAX {
             dedup_scan(&mut items);
             return FrozenStore {
-                entries: Entries::new(items, apart),
+                entries: Slots::new(items),
                 lookup: Lookup::Scan,
                 hash_builder,
             };
@@ -760,10 +1009,12 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
         // whether distinct keys collide (then the next way is tried).
         let mut candidates: Vec<KeyHash> = Vec::with_capacity(3);
         let seed = hash_builder.hash_one(0x5eed_f20e_u64);
-        let mut lens = Window::<false>::new(0);
-        items.iter().for_each(|(k, _)| k.hash(&mut lens));
-        if lens.len / items.len() >= WINDOW_FROM {
-            candidates.extend([KeyHash::Head(seed), KeyHash::Tail(seed)]);
+        if windows_for::<K>() {
+            let mut lens = StreamLen(0);
+            items.iter().for_each(|(k, _)| k.hash(&mut lens));
+            if lens.0 / items.len() >= WINDOW_FROM {
+                candidates.extend([KeyHash::Head(seed), KeyHash::Tail(seed)]);
+            }
         }
         candidates.push(KeyHash::User);
         let buckets_for = |n: usize| (n / LAMBDA).max(2).next_power_of_two();
@@ -773,9 +1024,16 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
         let mut collision = false;
         let mut removed = false;
         for hashing in candidates {
+            // A window that already merges two distinct keys of a sample
+            // (evenly spaced, up to `WINDOW_SAMPLE` keys) is skipped before
+            // it hashes every key: url paths that share their first 16
+            // bytes cost one pass, not two.
+            if hashing != KeyHash::User && window_merges_sample(&items, hashing) {
+                continue;
+            }
             hashes = items
                 .iter()
-                .map(|(k, _)| hashing.hash(&hash_builder, k))
+                .map(|(k, _)| hashing.hash::<K, _, _>(&hash_builder, k))
                 .collect();
             // Duplicates meet in one bucket (equal keys, equal hashes).
             let mut grouped = Groups::new(&hashes, buckets_for(items.len()));
@@ -799,12 +1057,11 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
                 hashes.iter().map(|&h| condition(h, seed)).collect()
             }
         };
-        let mixed = conditioned(&hashes, 0);
         let n = items.len();
         if !collision {
             // As many buckets as the distinct keys need, not the input
             // (a million pairs over nine keys want four buckets).
-            let mut first = (!removed).then_some((mixed, groups));
+            let mut first = (!removed).then_some(groups);
             type Kept = (
                 u64,
                 u64,
@@ -817,10 +1074,15 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
             let mut kept: Option<Kept> = None;
             for attempt in 0..ATTEMPTS {
                 let seed = splitmix(attempt);
-                let (mixed, groups) = first.take().unwrap_or_else(|| {
-                    let mixed = conditioned(&hashes, attempt);
-                    let groups = Groups::new(&mixed, buckets_for(n));
-                    (mixed, groups)
+                // Attempt 0's hashes are the user's own (no copy): its
+                // conditioned hashes are `hashes`, kept below.
+                let mixed = if attempt == 0 {
+                    Vec::new()
+                } else {
+                    conditioned(&hashes, attempt)
+                };
+                let groups = first.take().unwrap_or_else(|| {
+                    Groups::new(if attempt == 0 { &hashes } else { &mixed }, buckets_for(n))
                 });
                 let (pilots, slot, overflow) = search(&groups, n);
                 let good = overflow.len() <= overflow_max(n, attempt == 0);
@@ -839,7 +1101,8 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
             }
             let tags = if fingerprints_pay::<K, V>(n) {
                 let mut tags = vec![0u8; n];
-                for (&d, &x) in dest.iter().zip(&mixed) {
+                let mixed = if attempt == 0 { &hashes } else { &mixed };
+                for (&d, &x) in dest.iter().zip(mixed) {
                     tags[d as usize] = tag_of(x);
                 }
                 tags
@@ -848,15 +1111,16 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
             };
             drop((hashes, mixed, groups, slot));
             return FrozenStore {
-                entries: Entries::scattered(items, &dest, apart),
+                entries: Slots::scattered(items, &dest),
                 lookup: Lookup::Perfect(Perfect {
                     hashing: chosen,
                     seed,
                     attempt: attempt as u8,
                     n,
-                    mask: pilots.len() - 1,
                     pilots: pilots.into_boxed_slice(),
                     overflow: overflow.into_boxed_slice(),
+                    plain: attempt == 0 && tags.is_empty(),
+                    user_raw: attempt == 0 && chosen == KeyHash::User,
                     tags: tags.into_boxed_slice(),
                 }),
                 hash_builder,
@@ -871,7 +1135,7 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
         }
         hashes.sort_unstable();
         FrozenStore {
-            entries: Entries::scattered(items, &dest, apart),
+            entries: Slots::scattered(items, &dest),
             lookup: Lookup::Sorted {
                 hashes: hashes.into_boxed_slice(),
                 collision,
@@ -980,7 +1244,7 @@ impl<K, V, S> FrozenStore<K, V, S> {
             value_size: size_of::<V>(),
             len: self.len(),
             index,
-            values_apart: matches!(self.entries, Entries::Apart(..)),
+            values_apart: Slots::<K, V>::APART,
             fingerprints,
             buckets,
             overflow,
@@ -1006,7 +1270,7 @@ impl<K, V, S> FrozenStore<K, V, S> {
     /// assert!(store.iter().all(|(k, v)| *v == k + 1));
     /// ```
     pub fn iter(&self) -> Iter<'_, K, V> {
-        Iter(match &self.entries {
+        Iter(match self.entries.view() {
             Entries::Inline(e) => IterInner::Inline(e.iter()),
             Entries::Apart(k, v) => IterInner::Apart(k.iter(), v.iter()),
         })
@@ -1022,7 +1286,7 @@ impl<K, V, S> FrozenStore<K, V, S> {
     /// assert_eq!(store[&7], 14);
     /// ```
     pub fn iter_mut(&mut self) -> IterMut<'_, K, V> {
-        IterMut(match &mut self.entries {
+        IterMut(match self.entries.view_mut() {
             Entries::Inline(e) => IterMutInner::Inline(e.iter_mut()),
             Entries::Apart(k, v) => IterMutInner::Apart(k.iter(), v.iter_mut()),
         })
@@ -1037,7 +1301,7 @@ impl<K, V, S> FrozenStore<K, V, S> {
     /// assert_eq!(keys, [1, 2]);
     /// ```
     pub fn keys(&self) -> Keys<'_, K, V> {
-        Keys(match &self.entries {
+        Keys(match self.entries.view() {
             Entries::Inline(e) => KeysInner::Inline(e.iter()),
             Entries::Apart(k, _) => KeysInner::Apart(k.iter()),
         })
@@ -1052,7 +1316,7 @@ impl<K, V, S> FrozenStore<K, V, S> {
     /// assert!(store.keys().zip(store.values()).all(|(k, v)| u32::from(*k) == *v));
     /// ```
     pub fn values(&self) -> Values<'_, K, V> {
-        Values(match &self.entries {
+        Values(match self.entries.view() {
             Entries::Inline(e) => ValuesInner::Inline(e.iter()),
             Entries::Apart(_, v) => ValuesInner::Apart(v.iter()),
         })
@@ -1066,7 +1330,7 @@ impl<K, V, S> FrozenStore<K, V, S> {
     /// assert_eq!(store.values().sum::<u32>(), 100);
     /// ```
     pub fn values_mut(&mut self) -> ValuesMut<'_, K, V> {
-        ValuesMut(match &mut self.entries {
+        ValuesMut(match self.entries.view_mut() {
             Entries::Inline(e) => ValuesMutInner::Inline(e.iter_mut()),
             Entries::Apart(_, v) => ValuesMutInner::Apart(v.iter_mut()),
         })
@@ -1082,7 +1346,7 @@ impl<K, V, S> FrozenStore<K, V, S> {
     /// assert_eq!(store.into_keys().collect::<Vec<_>>(), order);
     /// ```
     pub fn into_keys(self) -> IntoKeys<K, V> {
-        IntoKeys(match self.entries {
+        IntoKeys(match self.entries.into_view() {
             Entries::Inline(e) => IntoKeysInner::Inline(e.into_vec().into_iter()),
             Entries::Apart(k, v) => {
                 drop(v);
@@ -1101,7 +1365,7 @@ impl<K, V, S> FrozenStore<K, V, S> {
     /// assert_eq!(store.into_values().collect::<Vec<_>>(), order);
     /// ```
     pub fn into_values(self) -> IntoValues<K, V> {
-        IntoValues(match self.entries {
+        IntoValues(match self.entries.into_view() {
             Entries::Inline(e) => IntoValuesInner::Inline(e.into_vec().into_iter()),
             Entries::Apart(k, v) => {
                 drop(k);
@@ -1117,7 +1381,7 @@ impl<K, V, S: BuildHasher> FrozenStore<K, V, S> {
     fn find<Q: Hash + Equivalent<K> + ?Sized>(&self, key: &Q) -> Option<usize> {
         match &self.lookup {
             Lookup::Perfect(p) => {
-                let x = p.condition(p.hashing.hash(&self.hash_builder, key));
+                let x = p.condition(p.hashing.hash::<K, _, _>(&self.hash_builder, key));
                 let (i, pilot) = p.probe(x);
                 if p.tag_allows(i, x) && self.entries.pair_if(i, key).is_some() {
                     return Some(i);
@@ -1130,7 +1394,7 @@ impl<K, V, S: BuildHasher> FrozenStore<K, V, S> {
                     .map(|&(_, s)| s as usize)
                     .find(|&s| key.equivalent(self.entries.key(s)))
             }
-            Lookup::Scan => match &self.entries {
+            Lookup::Scan => match self.entries.view() {
                 Entries::Inline(e) => e.iter().position(|(k, _)| key.equivalent(k)),
                 Entries::Apart(k, _) => k.iter().position(|k| key.equivalent(k)),
             },
@@ -1174,16 +1438,59 @@ impl<K, V, S: BuildHasher> FrozenStore<K, V, S> {
         // faster than finding the slot first and matching again). A key of
         // an overflow bucket fails the probe and is found in the overflow.
         if let Lookup::Perfect(p) = &self.lookup {
-            let x = p.condition(p.hashing.hash(&self.hash_builder, key));
-            let (i, pilot) = p.probe(x);
-            if p.tag_allows(i, x) {
+            // Keys with drop glue always have fingerprints (a constant of
+            // `K`); other keys test one flag (no conditioning, no
+            // fingerprints), which LLVM hoists out of the caller's loop:
+            // the plain probe is then the hash, the pilot, the slot and the
+            // key, 33 instructions per `u64` hit.
+            if core::mem::needs_drop::<K>() {
+                let x = if p.user_raw {
+                    self.hash_builder.hash_one(key)
+                } else {
+                    p.condition(p.hashing.hash::<K, _, _>(&self.hash_builder, key))
+                };
+                let (i, pilot) = p.probe_in(x, self.entries.len());
+                if p.tag_allows(i, x) {
+                    if let Some(pair) = self.entries.pair_if(i, key) {
+                        return Some(pair);
+                    }
+                }
+                if pilot != OVERFLOW {
+                    return None;
+                }
+            } else if p.plain {
+                let x = p.hashing.hash::<K, _, _>(&self.hash_builder, key);
+                let (i, pilot) = p.probe_in(x, self.entries.len());
                 if let Some(pair) = self.entries.pair_if(i, key) {
                     return Some(pair);
                 }
+                if pilot != OVERFLOW {
+                    return None;
+                }
+            } else {
+                return self.get_perfect(p, key);
             }
-            if pilot != OVERFLOW {
-                return None;
+        }
+        self.get_elsewhere(key)
+    }
+
+    /// The perfect hash's lookup with every check: conditioning and
+    /// fingerprints.
+    #[inline(always)]
+    fn get_perfect<Q: Hash + Equivalent<K> + ?Sized>(
+        &self,
+        p: &Perfect,
+        key: &Q,
+    ) -> Option<(&K, &V)> {
+        let x = p.condition(p.hashing.hash::<K, _, _>(&self.hash_builder, key));
+        let (i, pilot) = p.probe(x);
+        if p.tag_allows(i, x) {
+            if let Some(pair) = self.entries.pair_if(i, key) {
+                return Some(pair);
             }
+        }
+        if pilot != OVERFLOW {
+            return None;
         }
         self.get_elsewhere(key)
     }
@@ -1263,7 +1570,7 @@ impl<K, V, S: BuildHasher> FrozenStore<K, V, S> {
         };
         let mut hashes = [0u64; BATCH];
         for (key, x) in keys.iter().zip(hashes.iter_mut()) {
-            *x = p.condition(p.hashing.hash(&self.hash_builder, key));
+            *x = p.condition(p.hashing.hash::<K, _, _>(&self.hash_builder, key));
         }
         let mut probes = [(0usize, 0u8); BATCH];
         for (x, probe) in hashes.iter().zip(probes.iter_mut()) {
@@ -1579,7 +1886,7 @@ impl<K, V, S: Default> Default for FrozenStore<K, V, S> {
     /// ```
     fn default() -> Self {
         FrozenStore {
-            entries: Entries::Inline(Box::default()),
+            entries: Slots::from_parts(Vec::new(), Vec::new(), Vec::new()),
             lookup: Lookup::Scan,
             hash_builder: S::default(),
         }
@@ -1663,7 +1970,7 @@ impl<K, V, S> IntoIterator for FrozenStore<K, V, S> {
     /// assert_eq!(all.len(), 20);
     /// ```
     fn into_iter(self) -> IntoIter<K, V> {
-        IntoIter(match self.entries {
+        IntoIter(match self.entries.into_view() {
             Entries::Inline(e) => IntoIterInner::Inline(e.into_vec().into_iter()),
             Entries::Apart(k, v) => {
                 IntoIterInner::Apart(k.into_vec().into_iter(), v.into_vec().into_iter())

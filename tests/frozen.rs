@@ -927,3 +927,69 @@ fn long_string_keys_are_hashed_by_a_distinguishing_window() {
     let short: FrozenStore<String, u8> = (0..100).map(|i| (format!("k{i}"), 0)).collect();
     assert_eq!(short.plan().hash_window, None);
 }
+
+/// A string key whose `Hash` writes the bytes of `str`'s stream in chunks of
+/// `chunk` bytes (then the `0xff`): looked up by `&str`, whose `Hash` writes
+/// them in one piece, it must hash the same under a window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Chunked(String, usize);
+
+impl Hash for Chunked {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        for piece in self.0.as_bytes().chunks(self.1) {
+            state.write(piece);
+        }
+        state.write_u8(0xff);
+    }
+}
+
+impl std::borrow::Borrow<str> for Chunked {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+#[test]
+fn a_window_hashes_the_stream_however_it_is_split() {
+    // Lengths around the window's 16 bytes and the short reads' 4 and 8,
+    // heads and tails that tell the keys apart.
+    for len in [17usize, 18, 20, 23, 24, 31, 33, 40] {
+        for head in [false, true] {
+            let keys: Vec<String> = (0..500u64)
+                .map(|i| {
+                    let id = format!("{:08x}", splitmix(i) as u32);
+                    let pad = "p".repeat(len - id.len());
+                    if head {
+                        format!("{id}{pad}")
+                    } else {
+                        format!("{pad}{id}")
+                    }
+                })
+                .collect();
+            for chunk in [1usize, 2, 3, 5, 7, 9, 15, 16, 17, 64] {
+                let store: FrozenStore<Chunked, usize> = keys
+                    .iter()
+                    .map(|k| Chunked(k.clone(), chunk))
+                    .zip(0..)
+                    .collect();
+                let plan = store.plan();
+                assert_eq!(plan.index, FrozenIndex::Perfect, "{plan}");
+                // From 24 bytes the pad fills the other window.
+                let window = if head { "first" } else { "last" };
+                if len >= 24 {
+                    assert_eq!(plan.hash_window, Some(window), "{plan}");
+                } else {
+                    assert!(plan.hash_window.is_some(), "{plan}");
+                }
+                for (i, k) in keys.iter().enumerate() {
+                    assert_eq!(
+                        store.get(k.as_str()),
+                        Some(&i),
+                        "len {len} chunk {chunk} {k}"
+                    );
+                }
+                assert_eq!(store.get("absent-key-of-some-length"), None);
+            }
+        }
+    }
+}
