@@ -22,6 +22,7 @@
 //! cargo bench --bench concurrent              # full run, a few minutes
 //! cargo bench --bench concurrent -- --test    # every cell once, tiny sizes
 //! MAPSTORE_BENCH_FILTER=exchange cargo bench --bench concurrent
+//! MAPSTORE_BENCH_THREADS=1,2,4,8,16 cargo bench --bench concurrent  # many cores
 //! ```
 //!
 //! Results go to stdout (a Markdown table) and
@@ -135,7 +136,24 @@ impl Config {
     }
 }
 
+/// Thread counts raced, unless `MAPSTORE_BENCH_THREADS` lists others (for
+/// a many-core machine: `MAPSTORE_BENCH_THREADS=1,2,4,8,16`).
 const THREADS: [usize; 3] = [1, 2, 4];
+
+fn thread_counts() -> Vec<usize> {
+    match std::env::var("MAPSTORE_BENCH_THREADS") {
+        Ok(list) => list
+            .split(',')
+            .map(|n| {
+                n.trim()
+                    .parse()
+                    .expect("MAPSTORE_BENCH_THREADS: comma-separated thread counts")
+            })
+            .filter(|&n: &usize| n > 0)
+            .collect(),
+        Err(_) => THREADS.to_vec(),
+    }
+}
 
 /// The contenders, in table order. `ConcurrentStore` is the control.
 const NAMES: [&str; 6] = [
@@ -270,7 +288,7 @@ where
     let mut all: Vec<Option<&'static Workload>> = WORKLOADS.iter().map(Some).collect();
     all.push(None);
     for workload in all {
-        for threads in THREADS {
+        for threads in thread_counts() {
             let name = workload.map_or("write_once", |w| w.name);
             let label = format!("{name}/{}/{threads}t", V::LABEL);
             if !config.wants(&label) {
