@@ -638,7 +638,7 @@ impl<'a, B> Held<'a, B> {
 /// The address of a group's lock, as an id.
 #[inline]
 fn lock_id<B>(group: &Group<B>) -> usize {
-    ptr::from_ref(&group.lock) as usize
+    ptr::from_ref(&group.lock).addr()
 }
 
 /// Where a bucket is: its tag byte and its slot. Valid while its group's
@@ -822,8 +822,8 @@ pub(crate) struct RawTable<K, V, St: Storage> {
     /// Overflow nodes allocated, for `memory_usage`.
     nodes: AtomicUsize,
     /// Arrays fully moved to their successor: their slot blocks are freed,
-    /// their headers kept (as addresses) until the table is dropped.
-    retired: Mutex<Vec<usize>>,
+    /// their headers kept until the table is dropped.
+    retired: Mutex<Vec<*mut Arr<K, V, St>>>,
     _owns: PhantomData<(K, V)>,
 }
 
@@ -1134,7 +1134,7 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
         self.retired
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(old as usize);
+            .push(old);
     }
 
     /// Locks the group of a key for writing and looks the key up.
@@ -1244,7 +1244,7 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .iter()
             // SAFETY: retired arrays' headers live until the table drops.
-            .map(|&old| unsafe { &*(old as *const Arr<K, V, St>) }.bytes(false))
+            .map(|&old| unsafe { &*old }.bytes(false))
             .sum();
         let nodes = self.nodes.load(Ordering::Relaxed) * mem::size_of::<Node<Bucket<K, V, St>>>();
         let sides: usize = self
@@ -1355,7 +1355,7 @@ impl<K, V, St: Storage> Drop for RawTable<K, V, St> {
                             .unwrap_or_else(std::sync::PoisonError::into_inner),
                     );
                     for old in retired {
-                        Array::free_headers(old as *mut Arr<K, V, St>);
+                        Array::free_headers(old);
                     }
                 }
             }
