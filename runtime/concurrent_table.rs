@@ -446,11 +446,12 @@ impl<B> Array<B> {
 
     /// Group `i`'s header and the address of its first buckets.
     #[inline]
-    fn at(&self, i: usize) -> (&Group<B>, NonNull<UnsafeCell<Slots<B>>>) {
+    fn at(&self, i: usize) -> (&Group<B>, *mut UnsafeCell<Slots<B>>) {
         let group = self.group_at(i);
-        // SAFETY: `i < len` (checked above): in bounds of the slot block's
-        // address range; nothing is read here.
-        (group, unsafe { self.slots.add(i) })
+        // `wrapping_add`: the block may be freed already (a stale old
+        // array), and the address is only dereferenced once the group is
+        // found not moved under its lock, which proves the block live.
+        (group, self.slots.as_ptr().wrapping_add(i))
     }
 
     /// Frees the slot block.
@@ -504,7 +505,7 @@ struct Held<'a, B> {
     group: &'a Group<B>,
     /// The group's first buckets: read only once the group is known not
     /// moved, under the lock (a moved group's may be freed).
-    slots: NonNull<UnsafeCell<Slots<B>>>,
+    slots: *mut UnsafeCell<Slots<B>>,
     exclusive: bool,
     #[cfg(debug_assertions)]
     _mark: Option<held::Mark>,
@@ -539,7 +540,7 @@ struct ViewMut<'g, B> {
 impl<'a, B> Held<'a, B> {
     #[inline]
     #[track_caller]
-    fn shared((group, slots): (&'a Group<B>, NonNull<UnsafeCell<Slots<B>>>), why: Why) -> Self {
+    fn shared((group, slots): (&'a Group<B>, *mut UnsafeCell<Slots<B>>), why: Why) -> Self {
         #[cfg(debug_assertions)]
         let mark = Some(held::Mark::new(lock_id(group), why.op, why.holder));
         #[cfg(not(debug_assertions))]
@@ -556,7 +557,7 @@ impl<'a, B> Held<'a, B> {
 
     #[inline]
     #[track_caller]
-    fn exclusive((group, slots): (&'a Group<B>, NonNull<UnsafeCell<Slots<B>>>), why: Why) -> Self {
+    fn exclusive((group, slots): (&'a Group<B>, *mut UnsafeCell<Slots<B>>), why: Why) -> Self {
         #[cfg(debug_assertions)]
         let mark = Some(held::Mark::new(lock_id(group), why.op, why.holder));
         #[cfg(not(debug_assertions))]
@@ -575,7 +576,7 @@ impl<'a, B> Held<'a, B> {
     /// while no user code runs.
     #[inline]
     fn try_exclusive(
-        (group, slots): (&'a Group<B>, NonNull<UnsafeCell<Slots<B>>>),
+        (group, slots): (&'a Group<B>, *mut UnsafeCell<Slots<B>>),
     ) -> Option<Self> {
         // `then`, not `then_some`: a `Held` made for a lock not taken would
         // unlock it when dropped.
@@ -591,7 +592,7 @@ impl<'a, B> Held<'a, B> {
     /// Exclusive, uncontended by construction (a new group whose old group
     /// this thread is moving): not recorded.
     #[inline]
-    fn fresh((group, slots): (&'a Group<B>, NonNull<UnsafeCell<Slots<B>>>)) -> Self {
+    fn fresh((group, slots): (&'a Group<B>, *mut UnsafeCell<Slots<B>>)) -> Self {
         group.lock.lock_exclusive();
         Held {
             group,
@@ -613,7 +614,7 @@ impl<'a, B> Held<'a, B> {
         unsafe {
             View {
                 head: &*self.group.head.get(),
-                slots: &*self.slots.as_ref().get(),
+                slots: &*(*self.slots).get(),
             }
         }
     }
@@ -629,7 +630,7 @@ impl<'a, B> Held<'a, B> {
         unsafe {
             ViewMut {
                 head: &mut *self.group.head.get(),
-                slots: &mut *self.slots.as_ref().get(),
+                slots: &mut *(*self.slots).get(),
             }
         }
     }
@@ -1303,7 +1304,7 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
             let view = unsafe {
                 ViewMut {
                     head: &mut *group.head.get(),
-                    slots: &mut *slots.as_ref().get(),
+                    slots: &mut *(*slots).get(),
                 }
             };
             let freed = drain(view, |tag, bucket| {
