@@ -575,9 +575,7 @@ impl<'a, B> Held<'a, B> {
     /// The lock without waiting, or `None`. Not recorded: it is held only
     /// while no user code runs.
     #[inline]
-    fn try_exclusive(
-        (group, slots): (&'a Group<B>, *mut UnsafeCell<Slots<B>>),
-    ) -> Option<Self> {
+    fn try_exclusive((group, slots): (&'a Group<B>, *mut UnsafeCell<Slots<B>>)) -> Option<Self> {
         // `then`, not `then_some`: a `Held` made for a lock not taken would
         // unlock it when dropped.
         group.lock.try_lock_exclusive().then(|| Held {

@@ -124,15 +124,16 @@ impl<V> PoolSlot<V> {
     ///
     /// # Safety
     ///
-    /// The pool that holds this slot outlives `'a` and does not remove the
-    /// value during `'a` (the caller holds the bucket, through a lock that
-    /// every remover takes).
+    /// The pool that holds this slot outlives the returned borrow and does
+    /// not remove the value meanwhile (the caller holds the bucket, through
+    /// a lock that every remover takes).
     #[inline]
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
     pub(crate) unsafe fn get_detached(&self) -> &V {
         // SAFETY: a live handle points at an occupied, initialized slot
         // (the module's invariants), whose chunk is neither freed nor moved
         // while the pool lives; the caller keeps the pool alive and the
-        // value in place for `'a`. Only `&V` is formed; the pool's own
+        // value in place for the borrow. Only `&V` is formed; the pool's own
         // fields are not touched.
         unsafe { self.0.as_ref() }
     }
@@ -144,6 +145,7 @@ impl<V> PoolSlot<V> {
     ///
     /// As for [`get_detached`](Self::get_detached).
     #[inline]
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
     pub(crate) unsafe fn get_mut_detached(&mut self) -> &mut V {
         // SAFETY: as in `get_detached`; the borrow is unique because at
         // most one usable handle refers to an occupied slot and it is

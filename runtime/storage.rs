@@ -93,8 +93,9 @@ mod sealed {
         ///
         /// # Safety
         ///
-        /// The side storage that holds the bucket's value outlives `'a`, and
-        /// the value is not removed from it during `'a`.
+        /// The side storage that holds the bucket's value outlives the
+        /// returned borrows, and the value is not removed from it meanwhile.
+        #[cfg_attr(not(feature = "std"), allow(dead_code))]
         unsafe fn pair_detached<K, V>(bucket: &Self::Bucket<K, V>) -> (&K, &V);
         /// As [`pair_detached`](Self::pair_detached), the value mutably: a
         /// unique borrow of the bucket is a unique borrow of its value.
@@ -102,6 +103,7 @@ mod sealed {
         /// # Safety
         ///
         /// As for [`pair_detached`](Self::pair_detached).
+        #[cfg_attr(not(feature = "std"), allow(dead_code))]
         unsafe fn pair_mut_detached<K, V>(bucket: &mut Self::Bucket<K, V>) -> (&K, &mut V);
         /// Reserves room for `additional` more entries beside the table.
         /// Nothing to do where the table holds the entries.
