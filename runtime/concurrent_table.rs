@@ -778,6 +778,45 @@ fn drain<B>(view: ViewMut<'_, B>, mut f: impl FnMut(u8, B)) -> usize {
     freed
 }
 
+/// Fills an empty locked group in order: its first node's buckets, then
+/// (past 16) through [`put`].
+struct Fill<'g, B> {
+    view: ViewMut<'g, B>,
+    len: usize,
+    chained: usize,
+}
+
+impl<'g, B> Fill<'g, B> {
+    fn new(view: ViewMut<'g, B>) -> Self {
+        debug_assert!(view.head.tags == [0; GROUP] && view.head.next.is_none());
+        Fill {
+            view,
+            len: 0,
+            chained: 0,
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, tag: u8, bucket: B) {
+        if self.len < GROUP {
+            self.view.slots[self.len].write(bucket);
+            self.view.head.tags[self.len] = tag;
+        } else {
+            let view = ViewMut {
+                head: &mut *self.view.head,
+                slots: &mut *self.view.slots,
+            };
+            self.chained += usize::from(put(view, tag, bucket).1);
+        }
+        self.len += 1;
+    }
+
+    /// The number of buckets filled.
+    fn finish(self) -> usize {
+        self.len
+    }
+}
+
 fn take_all<B>(tags: &mut [u8; GROUP], slots: &mut Slots<B>, f: &mut impl FnMut(u8, B)) {
     for i in 0..GROUP {
         let tag = mem::replace(&mut tags[i], 0);
@@ -1005,11 +1044,11 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
     /// moved. Returns the lock and the array of the group.
     #[inline]
     #[track_caller]
-    fn locate_write(
+    fn locate_write<H: Fn(&K) -> u64>(
         &self,
         hash: u64,
         why: Why,
-        hash_of: &dyn Fn(&K) -> u64,
+        hash_of: &H,
     ) -> Located<'_, K, V, St> {
         loop {
             let array = self.array();
@@ -1030,7 +1069,7 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
     /// Moves the next [`HELP`] old groups of a migration (wrapping around,
     /// so that groups skipped because they were locked are tried again),
     /// skipping those moved already or locked.
-    fn help(&self, prev: &Arr<K, V, St>, array: &Arr<K, V, St>, hash_of: &dyn Fn(&K) -> u64) {
+    fn help<H: Fn(&K) -> u64>(&self, prev: &Arr<K, V, St>, array: &Arr<K, V, St>, hash_of: &H) {
         let start = prev.cursor.fetch_add(HELP, Ordering::Relaxed);
         for j in start..start + HELP {
             let j = j & (prev.len - 1);
@@ -1042,12 +1081,12 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
 
     /// Moves old group `i` of `prev` into `array` (whose `prev` it is), if
     /// its lock is free and it was not moved yet.
-    fn migrate(
+    fn migrate<H: Fn(&K) -> u64>(
         &self,
         prev: &Arr<K, V, St>,
         array: &Arr<K, V, St>,
         i: usize,
-        hash_of: &dyn Fn(&K) -> u64,
+        hash_of: &H,
     ) {
         let Some(mut held) = Held::try_exclusive(prev.at(i)) else {
             return;
@@ -1074,9 +1113,12 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
             n += 1;
         });
         debug_assert_eq!(array.len, prev.len * 2);
-        let mut low = Held::fresh(array.at(i));
-        let mut high = Held::fresh(array.at(i + prev.len));
-        let (mut chained, mut to_low, mut to_high) = (0, 0, 0);
+        let mut low_held = Held::fresh(array.at(i));
+        let mut high_held = Held::fresh(array.at(i + prev.len));
+        // The two new groups are empty (no one reaches them before this
+        // group is marked moved): fill their first buckets in order.
+        let mut low = Fill::new(low_held.view_mut());
+        let mut high = Fill::new(high_held.view_mut());
         let mut seen = 0;
         // `drain` visits the buckets in `for_each`'s order.
         let freed = drain(held.view_mut(), |_, bucket| {
@@ -1087,19 +1129,19 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
             };
             seen += 1;
             let to = if hash as usize & prev.len == 0 {
-                to_low += 1;
                 &mut low
             } else {
-                to_high += 1;
                 &mut high
             };
-            chained += usize::from(put(to.view_mut(), tag_of(hash), bucket).1);
+            to.push(tag_of(hash), bucket);
         });
-        low.group.add_len(to_low);
-        high.group.add_len(to_high);
+        let chained = low.chained + high.chained;
+        let (to_low, to_high) = (low.finish(), high.finish());
+        low_held.group.add_len(to_low as isize);
+        high_held.group.add_len(to_high as isize);
         held.group.len.store(0, Ordering::Relaxed);
         held.group.moved.store(true, Ordering::Release);
-        drop((low, high, held));
+        drop((low_held, high_held, held));
         if freed != chained {
             self.nodes.fetch_add(chained, Ordering::Relaxed);
             self.nodes.fetch_sub(freed, Ordering::Relaxed);
@@ -1139,12 +1181,12 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
     /// Locks the group of a key for writing and looks the key up.
     #[inline]
     #[track_caller]
-    pub(crate) fn entry<Q>(
+    pub(crate) fn entry<Q, H: Fn(&K) -> u64>(
         &self,
         hash: u64,
         key: &Q,
         why: Why,
-        hash_of: &dyn Fn(&K) -> u64,
+        hash_of: &H,
     ) -> Result<WriteRef<'_, K, V, St>, Vacant<'_, K, V, St>>
     where
         Q: Equivalent<K> + ?Sized,
