@@ -572,8 +572,9 @@ impl<'a, B> Held<'a, B> {
         }
     }
 
-    /// The lock without waiting, or `None`. Not recorded: it is held only
-    /// while no user code runs.
+    /// The lock without waiting, or `None`. Recorded in debug builds as
+    /// held by a resize: the keys' `Hash` runs under it while a group is
+    /// moved, and must not call the store on that group.
     #[inline]
     fn try_exclusive((group, slots): (&'a Group<B>, *mut UnsafeCell<Slots<B>>)) -> Option<Self> {
         // `then`, not `then_some`: a `Held` made for a lock not taken would
@@ -582,8 +583,14 @@ impl<'a, B> Held<'a, B> {
             group,
             slots,
             exclusive: true,
+            // Taking the lock succeeded, so this thread did not hold it:
+            // the record cannot find it held.
             #[cfg(debug_assertions)]
-            _mark: None,
+            _mark: Some(held::Mark::new(
+                lock_id(group),
+                "insert",
+                "a resize moving this group, whose key's `Hash` called the store",
+            )),
         })
     }
 
