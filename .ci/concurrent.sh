@@ -24,9 +24,9 @@ cargo test -p mapstore --features serde --test concurrent_serde
 step "concurrent: linearizability check (${MAPSTORE_LIN_SEEDS:=5000} random histories per storage, checked key by key)"
 MAPSTORE_LIN_SEEDS="$MAPSTORE_LIN_SEEDS" cargo test -p mapstore --test concurrent_linearizable
 
-step "concurrent: loom models (distinct writes through the public API, each checked against a sequential history; exhaustive, under a second)"
-RUSTFLAGS="--cfg mapstore_loom" CARGO_TARGET_DIR=target/loom \
-  cargo test -p mapstore --test concurrent_loom
+step "concurrent: loom models (distinct writes through the public API, each checked against a sequential history; migration paths; up to ${LOOM_MAX_PREEMPTIONS:=4} preemptions, about 4 s)"
+LOOM_MAX_PREEMPTIONS="$LOOM_MAX_PREEMPTIONS" RUSTFLAGS="--cfg mapstore_loom" CARGO_TARGET_DIR=target/loom \
+  cargo test -p mapstore --release --test concurrent_loom
 
 step "concurrent: Miri over the threaded tests (2 threads, tiny sizes)"
 rustup component add miri rust-src --toolchain nightly >/dev/null 2>&1 \
