@@ -453,6 +453,21 @@ fn two_old_groups<St: Storage>() -> Arc<Store<St>> {
     filled(5)
 }
 
+/// Keys 0-3 in 2 groups, no migration running: checked through
+/// `memory_usage`, which counts the old array until it is unlinked, against
+/// an empty store of 2 groups (no old array, no overflow node). A table
+/// that never unlinks a migrated array fails here (and never grows again).
+fn two_settled_groups() -> Arc<Store<Inline>> {
+    let store = filled::<Inline>(4);
+    let empty: Store<Inline> = ConcurrentStore::with_capacity_and_hasher(2, Fixed::default());
+    assert_eq!(
+        store.memory_usage(),
+        empty.memory_usage(),
+        "keys 0-3: the old array was not unlinked after its last group moved"
+    );
+    store
+}
+
 /// The store holds exactly `keys`, each whole with its stamp, and `len`
 /// says so.
 fn holds<St: Storage>(store: &Store<St>, keys: &[(u64, u64)]) {
@@ -634,7 +649,7 @@ fn guard_on_old_group_against_helping_write() {
 #[test]
 fn read_against_growth_and_move() {
     bounded(|| {
-        let store = filled::<Inline>(4);
+        let store = two_settled_groups();
         let w = Arc::clone(&store);
         let tw = thread::spawn(move || {
             assert!(w.insert(4, val(4, 0)).is_none());
@@ -657,7 +672,7 @@ fn read_against_growth_and_move() {
 #[test]
 fn write_against_growth_and_move() {
     bounded(|| {
-        let store = filled::<Inline>(4);
+        let store = two_settled_groups();
         let w = Arc::clone(&store);
         let tw = thread::spawn(move || {
             assert!(w.insert(4, val(4, 0)).is_none());
@@ -666,5 +681,26 @@ fn write_against_growth_and_move() {
         assert_eq!(store.insert(1, val(1, 1)).map(|v| v.whole(1)), Some(0));
         tw.join().unwrap();
         holds(&store, &[(0, 0), (1, 1), (2, 0), (3, 0), (4, 0), (5, 0)]);
+    });
+}
+
+/// Two inserts that each chain a node in a full group (keys 0-3 fill both
+/// groups; 4 goes to group 1, 5 to group 0), so both try to start the
+/// resize at once: one array is installed, the other attempt backs off,
+/// and the next writes move both old groups; nothing is lost.
+#[test]
+fn two_inserts_race_to_grow() {
+    bounded(|| {
+        let store = two_settled_groups();
+        let a = Arc::clone(&store);
+        let ta = thread::spawn(move || assert!(a.insert(4, val(4, 0)).is_none()));
+        assert!(store.insert(5, val(5, 0)).is_none());
+        ta.join().unwrap();
+        assert!(store.insert(9, val(9, 0)).is_none());
+        assert_eq!(store.insert(1, val(1, 1)).map(|v| v.whole(1)), Some(0));
+        holds(
+            &store,
+            &[(0, 0), (1, 1), (2, 0), (3, 0), (4, 0), (5, 0), (9, 0)],
+        );
     });
 }
