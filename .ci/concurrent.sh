@@ -6,16 +6,19 @@
 # migrating the table), the loom model checks (release, up to 4
 # preemptions), shuttle's random schedules of larger models, Miri over the
 # threaded tests at tiny sizes, ThreadSanitizer over the threaded tests
-# (nightly, std rebuilt instrumented) and the concurrent bench in quick mode.
+# (nightly, std rebuilt instrumented), AddressSanitizer with LeakSanitizer
+# over the threaded and re-entrant-`Drop` tests, and the concurrent bench in
+# quick mode.
 # Installs what it needs itself. Called from .ci/run. The loom, shuttle and
 # TSan builds have their own target directories, since `--cfg mapstore_loom`,
 # `--cfg mapstore_shuttle` and `-Zsanitizer` change every crate's flags.
 # Run times on a shared 2-core machine, built: loom 1.3-3.6 s, shuttle about
 # 7 s, the 5000-round linearizability sweep about 12 s, Miri about 1 minute,
-# the TSan tests about 45 s. From cold add the loom and shuttle release
+# the TSan tests about 45 s, the ASan tests about 5 s. From cold add the loom and shuttle release
 # builds (about 2.5 minutes each), the Miri build (2.5 minutes), the TSan
 # build of std and the dev-dependencies (1.5-4.7 minutes) and the bench
-# build (a few minutes).
+# build (a few minutes); the ASan build of the dependencies (about 4 minutes
+# here) is shared with .ci/run's AddressSanitizer step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -68,6 +71,15 @@ TSAN_OPTIONS="${TSAN_OPTIONS:-history_size=7}" RUSTFLAGS="-Zsanitizer=thread" \
   cargo +nightly test -Zbuild-std --target "$host" -p mapstore \
   --test concurrent --test concurrent_linearizable
 echo "tsan (concurrent): passed"
+
+step "concurrent: AddressSanitizer + LeakSanitizer over the threaded and re-entrant-Drop tests (nightly)"
+# The same flags and target directory as .ci/run's AddressSanitizer step, so
+# the instrumented dependencies are built once for both. No suppressions:
+# the table leaks nothing in these tests (crossbeam-epoch's collector is
+# reachable from its statics, which LeakSanitizer does not report).
+CARGO_TARGET_DIR=target/asan RUSTFLAGS="-Zsanitizer=address" ASAN_OPTIONS=detect_leaks=1 \
+  cargo +nightly test --target "$host" -p mapstore --test concurrent --test concurrent_drop
+echo "asan (concurrent): passed"
 
 step "concurrent: bench, quick mode"
 cargo bench --bench concurrent -- --test
