@@ -12,8 +12,8 @@
 # Installs what it needs itself. Called from .ci/run. The loom, shuttle and
 # TSan builds have their own target directories, since `--cfg mapstore_loom`,
 # `--cfg mapstore_shuttle` and `-Zsanitizer` change every crate's flags.
-# Run times on a shared 2-core machine, built: loom 1.3-3.6 s, shuttle about
-# 7 s, the 5000-round linearizability sweep about 12 s, Miri about 1 minute,
+# The whole script: 110 s warm on a shared 2-core machine. Run times, built: loom 1.3-3.6 s, shuttle about
+# 7 s, the 5000-round linearizability sweep about 12 s, Miri about 2 minutes,
 # the TSan tests about 45 s, the ASan tests about 5 s. From cold add the loom and shuttle release
 # builds (about 2.5 minutes each), the Miri build (2.5 minutes), the TSan
 # build of std and the dev-dependencies (1.5-4.7 minutes) and the bench
@@ -42,7 +42,7 @@ MAPSTORE_SHUTTLE_ITERS="$MAPSTORE_SHUTTLE_ITERS" \
   RUSTFLAGS="--cfg mapstore_loom --cfg mapstore_shuttle" CARGO_TARGET_DIR=target/shuttle \
   cargo test -p mapstore --release --test concurrent_shuttle
 
-step "concurrent: Miri over the threaded tests (2 threads, tiny sizes, Tree Borrows; about 1 minute)"
+step "concurrent: Miri over the threaded tests (2 threads, tiny sizes, Tree Borrows; about 2 minutes)"
 rustup component add miri rust-src --toolchain nightly >/dev/null 2>&1 \
   || rustup component add miri rust-src --toolchain nightly
 cargo +nightly miri setup
