@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
-# CI for `ConcurrentStore` (runtime/concurrent.rs): its threaded tests, the
-# re-entrant-`Drop` tests, the debug re-lock checks, serde, the
-# linearizability check (a sweep of MAPSTORE_LIN_SEEDS rounds per storage,
-# 5000 by default), the loom model checks, Miri over the threaded tests at
-# tiny sizes, ThreadSanitizer over the threaded tests (nightly, std rebuilt
-# instrumented) and the concurrent bench in quick mode. Installs what it
-# needs itself. Called from .ci/run. On a shared 2-core machine: 152-213 s with
-# every build cached; from a cold start add the bench build (a few minutes)
-# and the TSan build of std and the dev-dependencies (2.5-4.7 minutes,
-# measured at load 4 and 13). The loom and TSan builds have their own
-# target directories, since `--cfg mapstore_loom` and `-Zsanitizer` change
-# every crate's flags. Run times: loom under a second, the 5000-round
-# linearizability sweep about 15 s, the TSan tests 24-45 s.
+# CI for `ConcurrentStore` (runtime/concurrent.rs on its table,
+# runtime/concurrent_table.rs): its threaded tests, the re-entrant-`Drop`
+# tests, the debug re-lock checks, serde, the linearizability check (a sweep
+# of MAPSTORE_LIN_SEEDS rounds per storage, 5000 by default, every round
+# migrating the table), the loom model checks (release, up to 4
+# preemptions), shuttle's random schedules of larger models, Miri over the
+# threaded tests at tiny sizes, ThreadSanitizer over the threaded tests
+# (nightly, std rebuilt instrumented), AddressSanitizer with LeakSanitizer
+# over the threaded and re-entrant-`Drop` tests, and the concurrent bench in
+# quick mode.
+# Installs what it needs itself. Called from .ci/run. The loom, shuttle and
+# TSan builds have their own target directories, since `--cfg mapstore_loom`,
+# `--cfg mapstore_shuttle` and `-Zsanitizer` change every crate's flags.
+# The whole script: 110 s warm on a shared 2-core machine. Run times, built: loom 1.3-3.6 s, shuttle about
+# 7 s, the 5000-round linearizability sweep about 12 s, Miri about 2 minutes,
+# the TSan tests about 45 s, the ASan tests about 5 s. From cold add the loom and shuttle release
+# builds (about 2.5 minutes each), the Miri build (2.5 minutes), the TSan
+# build of std and the dev-dependencies (1.5-4.7 minutes) and the bench
+# build (a few minutes); the ASan build of the dependencies (about 4 minutes
+# here) is shared with .ci/run's AddressSanitizer step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,16 +31,28 @@ cargo test -p mapstore --features serde --test concurrent_serde
 step "concurrent: linearizability check (${MAPSTORE_LIN_SEEDS:=5000} random histories per storage, checked key by key)"
 MAPSTORE_LIN_SEEDS="$MAPSTORE_LIN_SEEDS" cargo test -p mapstore --test concurrent_linearizable
 
-step "concurrent: loom models (distinct writes through the public API, each checked against a sequential history; exhaustive, under a second)"
-RUSTFLAGS="--cfg mapstore_loom" CARGO_TARGET_DIR=target/loom \
-  cargo test -p mapstore --test concurrent_loom
+step "concurrent: loom models (distinct writes through the public API, each checked against a sequential history; migration paths; up to ${LOOM_MAX_PREEMPTIONS:=4} preemptions, about 4 s)"
+LOOM_MAX_PREEMPTIONS="$LOOM_MAX_PREEMPTIONS" RUSTFLAGS="--cfg mapstore_loom" CARGO_TARGET_DIR=target/loom \
+  cargo test -p mapstore --release --test concurrent_loom
 
-step "concurrent: Miri over the threaded tests (2 threads, tiny sizes)"
+step "concurrent: shuttle, random schedules of models too large for loom (4 threads x 50 calls across six growths; ${MAPSTORE_SHUTTLE_ITERS:=3000} schedules per model, about 7 s)"
+# The same loom facade in the table, built on shuttle's primitives
+# (Cargo.toml renames shuttle to `loom` under both cfgs).
+MAPSTORE_SHUTTLE_ITERS="$MAPSTORE_SHUTTLE_ITERS" \
+  RUSTFLAGS="--cfg mapstore_loom --cfg mapstore_shuttle" CARGO_TARGET_DIR=target/shuttle \
+  cargo test -p mapstore --release --test concurrent_shuttle
+
+step "concurrent: Miri over the threaded tests and the mid-resize tests (tiny sizes; about 3 minutes)"
 rustup component add miri rust-src --toolchain nightly >/dev/null 2>&1 \
   || rustup component add miri rust-src --toolchain nightly
 cargo +nightly miri setup
-MIRIFLAGS="${MIRIFLAGS:--Zmiri-strict-provenance}" \
-  cargo +nightly miri test -p mapstore --no-default-features --features std --test concurrent
+# Permissive provenance: parking_lot_core's parking queue stores thread
+# pointers in lock words (integer-to-pointer casts), which strict provenance
+# rejects. Stacked Borrows and Miri's leak check stay on: the table itself
+# needs no other allowance.
+MIRIFLAGS="${MIRIFLAGS:--Zmiri-permissive-provenance}" \
+  cargo +nightly miri test -p mapstore --no-default-features --features std \
+  --test concurrent --test concurrent_growth
 echo "miri (concurrent): passed"
 
 step "concurrent: ThreadSanitizer over the threaded tests (nightly, -Zbuild-std)"
@@ -51,6 +70,15 @@ TSAN_OPTIONS="${TSAN_OPTIONS:-history_size=7}" RUSTFLAGS="-Zsanitizer=thread" \
   cargo +nightly test -Zbuild-std --target "$host" -p mapstore \
   --test concurrent --test concurrent_linearizable
 echo "tsan (concurrent): passed"
+
+step "concurrent: AddressSanitizer + LeakSanitizer over the threaded and re-entrant-Drop tests (nightly)"
+# The same flags and target directory as .ci/run's AddressSanitizer step, so
+# the instrumented dependencies are built once for both. No suppressions:
+# the table leaks nothing in these tests.
+CARGO_TARGET_DIR=target/asan RUSTFLAGS="-Zsanitizer=address" ASAN_OPTIONS=detect_leaks=1 \
+  cargo +nightly test --target "$host" -p mapstore --test concurrent --test concurrent_drop \
+  --test concurrent_growth
+echo "asan (concurrent): passed"
 
 step "concurrent: bench, quick mode"
 cargo bench --bench concurrent -- --test

@@ -131,44 +131,73 @@ mod sync {
     pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
     pub(crate) use loom::sync::Mutex;
 
-    /// Under loom: a spinning reader-writer lock on a loom atomic (bit 0:
-    /// a writer; readers count in steps of 2), so that loom explores every
-    /// interleaving of the table's locks.
-    pub(crate) struct RawLock(AtomicUsize);
+    /// Under loom: a blocking reader-writer lock on a loom mutex and
+    /// condition variable (the state: bit 0 a writer, readers counting in
+    /// steps of 2), so that loom explores every interleaving of the
+    /// table's locks, and a thread waiting for one is blocked (a deadlock
+    /// is reported as such) rather than spinning through loom's branch
+    /// limit.
+    pub(crate) struct RawLock {
+        state: Mutex<usize>,
+        changed: loom::sync::Condvar,
+    }
 
     impl RawLock {
         pub(crate) fn new() -> RawLock {
-            RawLock(AtomicUsize::new(0))
+            RawLock {
+                state: Mutex::new(0),
+                changed: loom::sync::Condvar::new(),
+            }
+        }
+        fn state(&self) -> loom::sync::MutexGuard<'_, usize> {
+            self.state
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
         }
         pub(crate) fn lock_shared(&self) {
-            loop {
-                let state = self.0.load(Ordering::Relaxed);
-                if state & 1 == 0
-                    && self
-                        .0
-                        .compare_exchange(state, state + 2, Ordering::Acquire, Ordering::Relaxed)
-                        .is_ok()
-                {
-                    return;
-                }
-                loom::thread::yield_now();
+            let mut state = self.state();
+            while *state & 1 != 0 {
+                state = self
+                    .changed
+                    .wait(state)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
             }
+            *state += 2;
         }
         pub(crate) fn lock_exclusive(&self) {
-            while !self.try_lock_exclusive() {
-                loom::thread::yield_now();
+            let mut state = self.state();
+            while *state != 0 {
+                state = self
+                    .changed
+                    .wait(state)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
             }
+            *state = 1;
         }
         pub(crate) fn try_lock_exclusive(&self) -> bool {
-            self.0
-                .compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed)
-                .is_ok()
+            let mut state = self.state();
+            let free = *state == 0;
+            if free {
+                *state = 1;
+            }
+            free
         }
+        /// # Safety
+        ///
+        /// This thread holds the lock shared.
         pub(crate) unsafe fn unlock_shared(&self) {
-            self.0.fetch_sub(2, Ordering::Release);
+            let mut state = self.state();
+            *state -= 2;
+            if *state == 0 {
+                self.changed.notify_all();
+            }
         }
+        /// # Safety
+        ///
+        /// This thread holds the lock exclusively.
         pub(crate) unsafe fn unlock_exclusive(&self) {
-            self.0.fetch_sub(1, Ordering::Release);
+            *self.state() = 0;
+            self.changed.notify_all();
         }
     }
 }

@@ -13,9 +13,12 @@
 //! returns a wrong value cannot pass by coincidence; values are checked whole
 //! (a torn value fails at once). Each round also ends with a read of every
 //! hot key after all threads joined, so a lost update shows in the final
-//! state too. Rounds vary the shard count (1: every key behind one lock; 2;
-//! the default), start from a random prefill with no capacity reserved, and
-//! insert cold keys now and then so shards grow while other threads read.
+//! state too. The table starts at its smallest (one group of 16 buckets: one
+//! lock word for every key) with no capacity reserved; the prefill (a random
+//! subset of the hot keys, then cold keys up to 17 entries) ends by growing
+//! it, so every round starts with a migration pending that the round's first
+//! write carries out while the other threads' calls run; cold keys inserted
+//! now and then grow it further.
 //! Three storages: `u64` (inline), a 128-byte derived value (pooled) and a
 //! forced-boxed one. Calls that visit every shard (`len`, `iter`, `retain`,
 //! `clear`) are left out: they lock the shards one at a time and are not
@@ -329,8 +332,13 @@ struct RoundPlan {
     hot: u64,
 }
 
-/// Cold keys start here: each is written once, to make shards grow.
+/// Cold keys start here: each is written once, to make the table grow.
 const COLD: u64 = 1_000;
+/// Cold keys of the prefill start here.
+const PREFILL_COLD: u64 = 500;
+/// Buckets in one of the table's groups (`runtime/concurrent_table.rs`,
+/// `GROUP`; 2 only under loom, which this test does not run under).
+const GROUP_BUCKETS: usize = 16;
 
 fn plan_round(seed: u64) -> RoundPlan {
     let mut rng = Rng(seed);
@@ -350,6 +358,15 @@ fn plan_round(seed: u64) -> RoundPlan {
         if rng.below(2) == 0 {
             prefill.0.insert(k, id());
         }
+    }
+    // Cold keys fill the prefill up to one more than the table's first
+    // group holds: the last prefill insert chains a node and grows the
+    // table, leaving its old group unmoved, so in every round the first
+    // write moves it while the other threads' calls run.
+    let mut cold = PREFILL_COLD;
+    while prefill.0.len() < GROUP_BUCKETS + 1 {
+        prefill.0.insert(cold, id());
+        cold += 1;
     }
     let mut cold = COLD;
     let scripts = (0..threads)
@@ -410,9 +427,10 @@ fn start_together(arrived: &AtomicUsize, n: usize) {
 }
 
 /// An empty store. `shards` comes from the plan's layouts of the sharded
-/// store this test was written for; the table starts at its most contended
-/// layout for every one of them (a single group: one lock word for every
-/// key) with no capacity, so that every round grows it, migrating groups
+/// store this test was written for (kept so that seeds replay the same
+/// scripts); the table starts at its most contended layout for every one of
+/// them (a single group: one lock word for every key) with no capacity, and
+/// the prefill grows it (see `plan_round`), so that every round migrates
 /// while the calls run.
 fn new_store<V: Stamped>(shards: usize) -> Store<V> {
     let _ = shards;

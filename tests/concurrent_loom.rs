@@ -1,32 +1,44 @@
 //! Model checks of `ConcurrentStore` with loom, through its public API only:
-//! every interleaving (exhaustively, no preemption bound) of two threads (of
-//! three in one model) at each point where loom can switch threads: a shard
-//! lock taken or released, and the `yield_now` that each model puts inside
-//! the windows a guard or a closure must protect.
+//! every interleaving of two threads (of three in one model), up to a
+//! bound on preemptions (`LOOM_MAX_PREEMPTIONS`, 3 unless set; CI runs 4),
+//! at each point where loom can switch threads: a group lock taken or
+//! released, an atomic access of the table (`current`, `prev`, `moved`,
+//! `done`, the helping cursor, the counters), a pool stripe's mutex, and
+//! the `yield_now` that each model puts inside the windows a guard or a
+//! closure must protect.
+//!
+//! Under `--cfg mapstore_loom` the table (`runtime/concurrent_table.rs`)
+//! has groups of 2 buckets and starts at one group, so a third key chains a
+//! node and grows the table: the models below the "Migration paths" line
+//! reach growth, a group moved while read, two writers racing to move the
+//! same old group, a helping write skipping a group a guard holds, and a
+//! walk registered while growth is attempted. Group locks are a loom mutex
+//! and condition variable there: a thread waiting for a group blocks, so a
+//! lock-order deadlock is reported as one.
 //!
 //! Each model writes distinct values (a value knows its key and which write
 //! made it, and is checked whole) and asserts that what every thread saw is
-//! a history some sequential order of the same calls produces. Each is
-//! shown to fail on a mutant of the store (a planted bug, not committed);
-//! the table of mutants and the model that kills each is in
-//! `docs/concurrent.md` ("Verification").
+//! a history some sequential order of the same calls produces, and the
+//! exact contents and `len` at the end. Each is shown to fail on a mutant
+//! of the table (a planted bug, not committed); the table of mutants and
+//! the model that kills each is in `docs/concurrent.md` ("Verification").
 //!
-//! What loom cannot see: the store has no atomics or `UnsafeCell` of its
-//! own (the table is plain memory behind a `RwLock`), so loom checks the
-//! order of lock operations and what the API returns, not memory accesses;
-//! and loom's `RwLock` cannot survive a panic under it (its inner std lock
-//! is poisoned and loom then reports its own state corrupt), so panics under
-//! the lock and poison recovery are tested with std's threads
-//! (`tests/concurrent.rs`, `panics_in_closures_leave_it_usable`).
+//! What loom cannot see: the buckets are plain memory behind the group
+//! locks (not loom `UnsafeCell`s), so loom checks the order of lock and
+//! atomic operations and what the API returns, not each bucket access (Miri
+//! and ThreadSanitizer cover those, `.ci/concurrent.sh`); epoch reclamation
+//! is replaced by keeping retired arrays until the table drops; and a panic
+//! under a loom lock poisons loom's own state, so panics under the lock are
+//! tested with std's threads (`tests/concurrent.rs`).
 //!
-//! Built only with `--cfg mapstore_loom`, which swaps std's `RwLock` for
-//! loom's (see `.ci/concurrent.sh`):
+//! Built only with `--cfg mapstore_loom`, which swaps the table's locks and
+//! atomics for loom's (see `.ci/concurrent.sh`):
 //!
 //! ```text
 //! RUSTFLAGS="--cfg mapstore_loom" CARGO_TARGET_DIR=target/loom \
-//!     cargo test -p mapstore --test concurrent_loom
+//!     cargo test -p mapstore --release --test concurrent_loom
 //! ```
-#![cfg(mapstore_loom)]
+#![cfg(all(mapstore_loom, not(mapstore_shuttle)))]
 
 use std::hash::{BuildHasherDefault, DefaultHasher};
 
@@ -99,7 +111,7 @@ fn counters(shards: usize) -> Arc<ConcurrentStore<u64, u64, Fixed>> {
 /// its read and its write, never lose one; the key is inserted once.
 #[test]
 fn entry_is_atomic_per_key() {
-    loom::model(|| {
+    bounded(|| {
         let store = counters(2);
         let other = Arc::clone(&store);
         let t = thread::spawn(move || {
@@ -132,7 +144,7 @@ fn insert_against_reads<St: Storage>()
 where
     Store<St>: Send + Sync,
 {
-    loom::model(|| {
+    bounded(|| {
         let store = store::<St>(2);
         let writer = Arc::clone(&store);
         let t = thread::spawn(move || {
@@ -176,7 +188,7 @@ fn insert_against_reads_pooled() {
 /// removal returns matches whether the other `get_mut` found the key.
 #[test]
 fn get_mut_against_get_mut_and_remove() {
-    loom::model(|| {
+    bounded(|| {
         let store = store::<Inline>(1);
         store.insert(1, val(1, 0));
         let other = Arc::clone(&store);
@@ -208,7 +220,7 @@ fn get_mut_against_get_mut_and_remove() {
 /// a present key is never reported absent, `len` never misses it.
 #[test]
 fn contains_key_and_len_against_a_writer() {
-    loom::model(|| {
+    bounded(|| {
         let store = store::<Inline>(2);
         store.insert(1, val(1, 0));
         let writing = Arc::new(AtomicBool::new(false));
@@ -246,7 +258,7 @@ fn contains_key_and_len_against_a_writer() {
 /// dropped, and the old value `insert` returns matches the final value.
 #[test]
 fn occupied_entry_insert_against_insert() {
-    loom::model(|| {
+    bounded(|| {
         let store = store::<Pooled>(2);
         store.insert(1, val(1, 0));
         let other = Arc::clone(&store);
@@ -287,7 +299,7 @@ fn growth_against_read_and_iter<St: Storage>()
 where
     Store<St>: Send + Sync,
 {
-    loom::model(|| {
+    bounded(|| {
         let store = store::<St>(1);
         for k in 0..3 {
             store.insert(k, val(k, 0));
@@ -311,8 +323,15 @@ where
             })
             .collect();
         keys.sort_unstable();
+        // A walk is a snapshot of each group, not of the store: keys 0-2,
+        // present throughout, are seen exactly once; 3 and 4, inserted
+        // meanwhile, at most once each, in either order (4 may land in a
+        // group the walk has not reached yet while 3's was passed).
         assert!(
-            matches!(keys[..], [0, 1, 2] | [0, 1, 2, 3] | [0, 1, 2, 3, 4]),
+            matches!(
+                keys[..],
+                [0, 1, 2] | [0, 1, 2, 3] | [0, 1, 2, 4] | [0, 1, 2, 3, 4]
+            ),
             "iter saw {keys:?}"
         );
         t.join().unwrap();
@@ -335,7 +354,7 @@ fn growth_against_read_and_iter_pooled() {
 /// Then `clear` against an insert: the store ends empty or with that key.
 #[test]
 fn retain_and_clear_against_insert() {
-    loom::model(|| {
+    bounded(|| {
         let store = store::<Pooled>(2);
         store.insert(1, val(1, 0));
         let writer = Arc::clone(&store);
@@ -365,7 +384,7 @@ fn retain_and_clear_against_insert() {
 /// reads through a guard.
 #[test]
 fn three_threads_on_one_shard() {
-    loom::model(|| {
+    bounded(|| {
         let store = counters(1);
         store.insert(9, 9);
         let a = Arc::clone(&store);
@@ -383,5 +402,309 @@ fn three_threads_on_one_shard() {
         tb.join().unwrap();
         assert_eq!(store.read(&1, |n| *n), Some(11));
         assert_eq!(store.read(&9, |n| *n), Some(109));
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Migration paths. Under loom a group has 2 buckets and the table starts at
+// one group. With the fixed hasher, keys' groups are (the low hash bits):
+//
+// | key              | 0 | 1 | 2 | 3 | 4 | 5 | 7 | 9 |
+// |------------------|---|---|---|---|---|---|---|---|
+// | of 2 groups      | 1 | 1 | 0 | 0 | 1 | 0 | 1 | 0 |
+// | of 4 groups      | 1 | 1 | 2 | 2 | 1 | 0 | 3 | 0 |
+//
+// `one_old_group`: keys 0, 1, 2 inserted: the third chains a node and grows
+// the table to 2 groups; the old array (1 group, all three keys) is not
+// moved yet: the next write moves it.
+//
+// `two_old_groups`: keys 0-4 inserted: 3's write moved the first old array;
+// 4's chained a node in group 1 ({0, 1, 4}) with 5 entries in 2 groups and
+// grew the table to 4 groups; neither old group ({2, 3} and {0, 1, 4}) is
+// moved yet.
+
+/// Explores every interleaving with at most `LOOM_MAX_PREEMPTIONS` (3
+/// unless set) preemptions: on the new table two of the models do not end
+/// within minutes unbounded (more lock and atomic operations per call);
+/// bound 3 runs every model in under a second (release), bound 4 in about
+/// 4 s.
+fn bounded<F: Fn() + Sync + Send + 'static>(f: F) {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(3);
+    }
+    builder.check(f);
+}
+
+/// Keys `0..n` inserted in order, each with stamp 0.
+fn filled<St: Storage>(n: u64) -> Arc<Store<St>> {
+    let store = store::<St>(1);
+    for k in 0..n {
+        assert!(store.insert(k, val(k, 0)).is_none());
+    }
+    store
+}
+
+fn one_old_group<St: Storage>() -> Arc<Store<St>> {
+    filled(3)
+}
+
+fn two_old_groups<St: Storage>() -> Arc<Store<St>> {
+    filled(5)
+}
+
+/// Keys 0-3 in 2 groups, no migration running: checked through
+/// `memory_usage`, which counts the old array until it is unlinked, against
+/// an empty store of 2 groups (no old array, no overflow node). A table
+/// that never unlinks a migrated array fails here (and never grows again).
+fn two_settled_groups() -> Arc<Store<Inline>> {
+    let store = filled::<Inline>(4);
+    let empty: Store<Inline> = ConcurrentStore::with_capacity_and_hasher(2, Fixed::default());
+    assert_eq!(
+        store.memory_usage(),
+        empty.memory_usage(),
+        "keys 0-3: the old array was not unlinked after its last group moved"
+    );
+    store
+}
+
+/// The store holds exactly `keys`, each whole with its stamp, and `len`
+/// says so.
+fn holds<St: Storage>(store: &Store<St>, keys: &[(u64, u64)]) {
+    for &(k, stamp) in keys {
+        assert_eq!(
+            store.read(&k, |v| v.whole(k)),
+            Some(stamp),
+            "key {k} lost or changed"
+        );
+    }
+    assert_eq!(store.len(), keys.len(), "len");
+    let mut seen: Vec<u64> = store
+        .iter()
+        .map(|r| {
+            r.whole(*r.key());
+            *r.key()
+        })
+        .collect();
+    seen.sort_unstable();
+    let mut want: Vec<u64> = keys.iter().map(|&(k, _)| k).collect();
+    want.sort_unstable();
+    assert_eq!(seen, want, "iter after the threads joined");
+}
+
+/// A writer moves the old group (its insert of key 3 moves the one old
+/// group first) while a reader reads keys of that group, through `read`
+/// (a yield inside the closure) and a `get` guard (a yield while held): the
+/// reader finds each key whole, before or after the move, never neither.
+fn move_against_reads<St: Storage>()
+where
+    Store<St>: Send + Sync,
+{
+    bounded(|| {
+        let store = one_old_group::<St>();
+        let writer = Arc::clone(&store);
+        let t = thread::spawn(move || assert!(writer.insert(3, val(3, 0)).is_none()));
+        let found = store.read(&0, |v| {
+            v.whole(0);
+            thread::yield_now();
+            v.whole(0)
+        });
+        assert_eq!(found, Some(0), "a key of a group being moved was not found");
+        let g = store
+            .get(&2)
+            .expect("a key of a group being moved was not found");
+        thread::yield_now();
+        assert_eq!(g.whole(2), 0);
+        drop(g);
+        t.join().unwrap();
+        holds(&store, &[(0, 0), (1, 0), (2, 0), (3, 0)]);
+    });
+}
+
+#[test]
+fn move_against_reads_inline() {
+    move_against_reads::<Inline>();
+}
+
+#[test]
+fn move_against_reads_pooled() {
+    move_against_reads::<Pooled>();
+}
+
+/// Two old groups; two writers race to move them: one inserts key 5 (old
+/// group 0 through its own key, then helps from the cursor), the other
+/// removes key 0 (old group 1 through its own key, then helps). Each old
+/// group is moved exactly once, whichever path gets it first: nothing is
+/// lost or duplicated, the removal returns key 0's value, and `len` is
+/// exact.
+#[test]
+fn two_writers_race_to_move() {
+    bounded(|| {
+        let store = two_old_groups::<Inline>();
+        let a = Arc::clone(&store);
+        let ta = thread::spawn(move || assert!(a.insert(5, val(5, 0)).is_none()));
+        let removed = store.remove(&0).map(|v| v.whole(0));
+        assert_eq!(removed, Some(0), "the removal missed key 0");
+        ta.join().unwrap();
+        holds(&store, &[(1, 0), (2, 0), (3, 0), (4, 0), (5, 0)]);
+    });
+}
+
+/// An insert that chains a node and grows the table (key 2, then key 3,
+/// whose write moves the old group), against a removal of a key of the
+/// growing group (and then an overwrite of another): the removal returns
+/// the value, the overwrite the old one; the final contents and `len` are
+/// exact.
+#[test]
+fn growth_against_remove() {
+    bounded(|| {
+        let store = filled::<Pooled>(2);
+        let a = Arc::clone(&store);
+        let ta = thread::spawn(move || {
+            assert!(a.insert(2, val(2, 0)).is_none());
+            assert!(a.insert(3, val(3, 0)).is_none());
+        });
+        assert_eq!(store.remove(&0).map(|v| v.whole(0)), Some(0));
+        assert_eq!(store.insert(1, val(1, 1)).map(|v| v.whole(1)), Some(0));
+        ta.join().unwrap();
+        holds(&store, &[(1, 1), (2, 0), (3, 0)]);
+    });
+}
+
+/// A walk (`iter`, a yield between items) registered while an insert would
+/// grow the table (key 2 chains a node in the full group; key 3's write
+/// would move it): no resize starts while the walk is registered, so the
+/// walk sees keys 0 and 1 (present throughout) exactly once and 2 and 3 at
+/// most once. Then `retain` against the same, from a fresh store.
+#[test]
+fn walk_against_growth() {
+    bounded(|| {
+        let store = filled::<Inline>(2);
+        let a = Arc::clone(&store);
+        let ta = thread::spawn(move || {
+            assert!(a.insert(2, val(2, 0)).is_none());
+            assert!(a.insert(3, val(3, 0)).is_none());
+        });
+        let mut keys: Vec<u64> = Vec::new();
+        for r in store.iter() {
+            r.whole(*r.key());
+            keys.push(*r.key());
+            thread::yield_now();
+        }
+        keys.sort_unstable();
+        assert!(
+            matches!(keys[..], [0, 1] | [0, 1, 2] | [0, 1, 3] | [0, 1, 2, 3]),
+            "iter saw {keys:?}"
+        );
+        ta.join().unwrap();
+        holds(&store, &[(0, 0), (1, 0), (2, 0), (3, 0)]);
+    });
+}
+
+/// `retain` (removing key 0, keeping the rest) registered while an insert
+/// would grow the table: key 0 is removed, every other key survives once.
+#[test]
+fn retain_against_growth() {
+    bounded(|| {
+        let store = filled::<Pooled>(2);
+        let a = Arc::clone(&store);
+        let ta = thread::spawn(move || {
+            assert!(a.insert(2, val(2, 0)).is_none());
+            assert!(a.insert(3, val(3, 0)).is_none());
+        });
+        store.retain(|k, v| {
+            v.whole(*k);
+            *k != 0
+        });
+        ta.join().unwrap();
+        holds(&store, &[(1, 0), (2, 0), (3, 0)]);
+    });
+}
+
+/// A `get` guard held on old group 0 (key 2) while another thread's insert
+/// of key 7 moves old group 1 and must help around the held group (its
+/// helping `try_lock` fails and skips it): the reader joins the writer
+/// while still holding the guard, so a writer that waited for the group
+/// would deadlock (loom reports it). The migration completes only after the
+/// guard drops: the reader's insert of key 9 (old group 0) moves it.
+#[test]
+fn guard_on_old_group_against_helping_write() {
+    bounded(|| {
+        let store = two_old_groups::<Inline>();
+        let w = Arc::clone(&store);
+        let tw = thread::spawn(move || assert!(w.insert(7, val(7, 0)).is_none()));
+        let g = store.get(&2).expect("key 2 is present");
+        thread::yield_now();
+        tw.join().unwrap();
+        assert_eq!(g.whole(2), 0);
+        drop(g);
+        assert!(store.insert(9, val(9, 0)).is_none());
+        holds(
+            &store,
+            &[(0, 0), (1, 0), (2, 0), (3, 0), (4, 0), (7, 0), (9, 0)],
+        );
+    });
+}
+
+/// A read that loads the current array while a writer grows it and moves
+/// the group the read is about to lock (keys 0-3 in 2 groups, no migration
+/// running; the writer's key 4 grows the table and key 5's write moves
+/// both old groups, one by helping): the read finds key 0 whole.
+#[test]
+fn read_against_growth_and_move() {
+    bounded(|| {
+        let store = two_settled_groups();
+        let w = Arc::clone(&store);
+        let tw = thread::spawn(move || {
+            assert!(w.insert(4, val(4, 0)).is_none());
+            assert!(w.insert(5, val(5, 0)).is_none());
+        });
+        assert_eq!(store.read(&0, |v| v.whole(0)), Some(0), "key 0 not found");
+        assert_eq!(
+            store.get(&1).map(|g| g.whole(1)),
+            Some(0),
+            "key 1 not found"
+        );
+        tw.join().unwrap();
+        holds(&store, &[(0, 0), (1, 0), (2, 0), (3, 0), (4, 0), (5, 0)]);
+    });
+}
+
+/// A write that loads the current array while another writer grows it and
+/// moves the group the write is about to lock: the overwrite of key 1 is
+/// never lost in a moved group.
+#[test]
+fn write_against_growth_and_move() {
+    bounded(|| {
+        let store = two_settled_groups();
+        let w = Arc::clone(&store);
+        let tw = thread::spawn(move || {
+            assert!(w.insert(4, val(4, 0)).is_none());
+            assert!(w.insert(5, val(5, 0)).is_none());
+        });
+        assert_eq!(store.insert(1, val(1, 1)).map(|v| v.whole(1)), Some(0));
+        tw.join().unwrap();
+        holds(&store, &[(0, 0), (1, 1), (2, 0), (3, 0), (4, 0), (5, 0)]);
+    });
+}
+
+/// Two inserts that each chain a node in a full group (keys 0-3 fill both
+/// groups; 4 goes to group 1, 5 to group 0), so both try to start the
+/// resize at once: one array is installed, the other attempt backs off,
+/// and the next writes move both old groups; nothing is lost.
+#[test]
+fn two_inserts_race_to_grow() {
+    bounded(|| {
+        let store = two_settled_groups();
+        let a = Arc::clone(&store);
+        let ta = thread::spawn(move || assert!(a.insert(4, val(4, 0)).is_none()));
+        assert!(store.insert(5, val(5, 0)).is_none());
+        ta.join().unwrap();
+        assert!(store.insert(9, val(9, 0)).is_none());
+        assert_eq!(store.insert(1, val(1, 1)).map(|v| v.whole(1)), Some(0));
+        holds(
+            &store,
+            &[(0, 0), (1, 1), (2, 0), (3, 0), (4, 0), (5, 0), (9, 0)],
+        );
     });
 }
