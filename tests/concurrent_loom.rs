@@ -453,17 +453,23 @@ fn two_old_groups<St: Storage>() -> Arc<Store<St>> {
     filled(5)
 }
 
-/// Keys 0-3 in 2 groups, no migration running: checked through
-/// `memory_usage`, which counts the old array until it is unlinked, against
-/// an empty store of 2 groups (no old array, no overflow node). A table
-/// that never unlinks a migrated array fails here (and never grows again).
+/// Keys 0-3 in 2 groups, no migration running: the keys sit under 2 locks
+/// (none in an old group), and a sequential twin grows past 2 groups when
+/// more keys arrive, which a table that never unlinks a migrated array
+/// cannot (a resize starts only once the previous one is unlinked).
 fn two_settled_groups() -> Arc<Store<Inline>> {
     let store = filled::<Inline>(4);
-    let empty: Store<Inline> = ConcurrentStore::with_capacity_and_hasher(2, Fixed::default());
-    assert_eq!(
-        store.memory_usage(),
-        empty.memory_usage(),
-        "keys 0-3: the old array was not unlinked after its last group moved"
+    let locks = |s: &Store<Inline>, n: u64| {
+        (0..n)
+            .map(|k| s.lock_of(&k))
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+    };
+    assert_eq!(locks(&store, 4), 2, "keys 0-3: not in 2 groups");
+    let twin = filled::<Inline>(8);
+    assert!(
+        locks(&twin, 8) > 2,
+        "keys 0-7 never left 2 groups: the old array was not unlinked after its last group moved"
     );
     store
 }
