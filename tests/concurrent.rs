@@ -9,7 +9,7 @@
 //! Miri runs it too, with tiny sizes:
 //!
 //! ```text
-//! cargo +nightly miri test -p mapstore --no-default-features --features std --test concurrent
+//! MIRIFLAGS=-Zmiri-permissive-provenance cargo +nightly miri test -p mapstore --no-default-features --features std --test concurrent
 //! ```
 
 use std::collections::HashMap;
