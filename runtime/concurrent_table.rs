@@ -1707,15 +1707,24 @@ impl<'a, K, V, St: Storage> WalkGroup<'a, K, V, St> {
         }
     }
 
-    /// Moves every entry out to `f`. Needs an exclusive lock.
+    /// Moves every entry out to `f`, keeping the group's overflow nodes
+    /// for later inserts (a store's `clear` keeps its memory, as std's
+    /// does). Needs an exclusive lock.
     pub(crate) fn clear(&mut self, mut f: impl FnMut(K, V)) {
         let table = self.table;
-        let freed = drain(self.held.view_mut(), |tag, bucket| {
+        let group = self.held.group;
+        let view = self.held.view_mut();
+        let mut f = |tag, bucket| {
             let (k, v) = table.take(tag, bucket);
             f(k, v);
-        });
-        self.held.group.len.store(0, Ordering::Relaxed);
-        table.nodes.fetch_sub(freed, Ordering::Relaxed);
+        };
+        take_all(&mut view.head.tags, view.slots, &mut f);
+        let mut next = view.head.next.as_deref_mut();
+        while let Some(node) = next {
+            take_all(&mut node.tags, &mut node.slots, &mut f);
+            next = node.next.as_deref_mut();
+        }
+        group.len.store(0, Ordering::Relaxed);
     }
 }
 
