@@ -635,6 +635,38 @@ where
         self.write(hash, key, why).ok().map(table::WriteRef::remove)
     }
 
+    /// Removes a key if `f` returns `true` for its entry, returning the stored
+    /// key and its value; `f` and the removal run under one write lock, so no
+    /// other thread changes the entry between the test and the removal (as
+    /// DashMap's `remove_if`). The removed pair is dropped by the caller,
+    /// after the lock is released; `f` runs under it (see the module docs).
+    ///
+    /// ```
+    /// let sessions: mapstore::ConcurrentStore<u32, u64> = [(1, 10), (2, 99)].into_iter().collect();
+    /// // Evict only what has expired, atomically with the check.
+    /// assert_eq!(sessions.remove_if(&1, |_, expires| *expires < 50), Some((1, 10)));
+    /// assert_eq!(sessions.remove_if(&2, |_, expires| *expires < 50), None);
+    /// assert_eq!(sessions.remove_if(&3, |_, _| true), None);
+    /// assert_eq!(sessions.len(), 1);
+    /// ```
+    pub fn remove_if<Q>(&self, key: &Q, f: impl FnOnce(&K, &V) -> bool) -> Option<(K, V)>
+    where
+        Q: Hash + Equivalent<K> + ?Sized,
+    {
+        let hash = self.hash(key);
+        let why = Why {
+            op: "remove_if",
+            holder: "`remove_if`, whose closure (or a key's `Eq`) called the store",
+        };
+        let mut found = self.write(hash, key, why).ok()?;
+        let (k, v) = found.pair_mut();
+        if f(k, v) {
+            Some(found.remove())
+        } else {
+            None
+        }
+    }
+
     /// Whether the store has a value for the key.
     ///
     /// ```
@@ -767,6 +799,37 @@ impl<K, V: MapValue> Default for ConcurrentStore<K, V, DefaultHashBuilder> {
     }
 }
 
+impl<K, V, S> Clone for ConcurrentStore<K, V, S>
+where
+    K: Eq + Hash + Clone,
+    V: MapValue + Clone,
+    S: BuildHasher + Clone,
+{
+    /// A new store with a clone of every entry and of the hasher, walked group
+    /// by group as [`iter`](ConcurrentStore::iter) walks them: each group is
+    /// copied under its read lock, so an entry written by another thread
+    /// during the clone is in the copy or not, and the copy is not one
+    /// instant's snapshot of the whole store (DashMap's clone, too, copies
+    /// shard by shard). Deadlocks like `iter` under a guard of the same
+    /// thread.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, String> = [(1, "one".to_string())].into_iter().collect();
+    /// let copy = store.clone();
+    /// store.insert(2, "two".to_string());
+    /// assert_eq!((store.len(), copy.len()), (2, 1));
+    /// assert_eq!(copy.read(&1, |v| v.clone()).as_deref(), Some("one"));
+    /// ```
+    fn clone(&self) -> Self {
+        let copy = Self::with_capacity_and_hasher(self.len(), self.hash_builder.clone());
+        for entry in self.iter() {
+            let (key, value) = entry.pair();
+            copy.insert(key.clone(), value.clone());
+        }
+        copy
+    }
+}
+
 impl<K, V, S> fmt::Debug for ConcurrentStore<K, V, S>
 where
     K: fmt::Debug,
@@ -884,6 +947,87 @@ where
     /// ```
     fn from(store: ConcurrentStore<K, V, S>) -> Self {
         store.into_map_store()
+    }
+}
+
+impl<K, V: MapValue, S> IntoIterator for ConcurrentStore<K, V, S> {
+    type Item = (K, V);
+    type IntoIter = IntoIter<K, V>;
+
+    /// Ends the sharing and yields every entry, owned, in no particular order.
+    /// Needs no `Hash`: the entries are moved out of the table without
+    /// rehashing, into a buffer the iterator owns.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, String> =
+    ///     [(1, "a".to_string()), (2, "b".to_string())].into_iter().collect();
+    /// let mut pairs: Vec<(u8, String)> = store.into_iter().collect();
+    /// pairs.sort();
+    /// assert_eq!(pairs, [(1, "a".to_string()), (2, "b".to_string())]);
+    /// ```
+    fn into_iter(self) -> IntoIter<K, V> {
+        let mut table = self.table;
+        let mut entries = Vec::with_capacity(table.len());
+        table.drain_with(|key, value| entries.push((key, value)));
+        IntoIter {
+            inner: entries.into_iter(),
+        }
+    }
+}
+
+/// The owning iterator of a [`ConcurrentStore`] (its `into_iter`): every
+/// entry, in no particular order.
+///
+/// ```
+/// let store: mapstore::ConcurrentStore<u8, u8> = [(1, 1)].into_iter().collect();
+/// let iter: mapstore::concurrent::IntoIter<u8, u8> = store.into_iter();
+/// assert_eq!(iter.len(), 1);
+/// ```
+pub struct IntoIter<K, V> {
+    inner: alloc::vec::IntoIter<(K, V)>,
+}
+
+impl<K, V> Iterator for IntoIter<K, V> {
+    type Item = (K, V);
+
+    #[inline]
+    fn next(&mut self) -> Option<(K, V)> {
+        self.inner.next()
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+
+    #[inline]
+    fn fold<B, F: FnMut(B, (K, V)) -> B>(self, init: B, f: F) -> B {
+        self.inner.fold(init, f)
+    }
+}
+
+impl<K, V> ExactSizeIterator for IntoIter<K, V> {
+    #[inline]
+    fn len(&self) -> usize {
+        self.inner.len()
+    }
+}
+
+impl<K, V> core::iter::FusedIterator for IntoIter<K, V> {}
+
+impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for IntoIter<K, V> {
+    /// The entries not yet yielded, as a list.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.inner.as_slice()).finish()
+    }
+}
+
+impl<K, V> Default for IntoIter<K, V> {
+    /// An iterator that yields nothing.
+    fn default() -> Self {
+        IntoIter {
+            inner: Vec::new().into_iter(),
+        }
     }
 }
 

@@ -1,0 +1,219 @@
+//! `ConcurrentStore`'s conveniences beyond the core map calls, over the three
+//! storages: `remove_if` (test and removal atomic under threads), `Clone`
+//! (a deep, independent copy, consistent per entry while others write) and
+//! the owning `IntoIterator` (every entry once; the rest dropped with the
+//! iterator).
+
+use std::hash::{BuildHasherDefault, DefaultHasher};
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::SeqCst};
+use std::sync::Barrier;
+use std::thread;
+
+use mapstore::storage::{Boxed, Inline, Pooled, Storage};
+use mapstore::{ConcurrentStore, MapValue, Plan};
+
+type Fixed = BuildHasherDefault<DefaultHasher>;
+
+/// A counter value of a chosen storage that counts live copies.
+struct Count<St> {
+    n: u64,
+    live: &'static AtomicI64,
+    _st: PhantomData<fn() -> St>,
+}
+
+impl<St: Storage> MapValue for Count<St> {
+    type Storage = St;
+    const PLAN: Plan = Plan::of::<Self>("Count", &[]);
+}
+
+impl<St> Count<St> {
+    fn new(n: u64, live: &'static AtomicI64) -> Self {
+        live.fetch_add(1, SeqCst);
+        Count {
+            n,
+            live,
+            _st: PhantomData,
+        }
+    }
+}
+
+impl<St> Clone for Count<St> {
+    fn clone(&self) -> Self {
+        Count::new(self.n, self.live)
+    }
+}
+
+impl<St> Drop for Count<St> {
+    fn drop(&mut self) {
+        self.live.fetch_sub(1, SeqCst);
+    }
+}
+
+type Store<St> = ConcurrentStore<u64, Count<St>, Fixed>;
+
+const KEYS: u64 = 64;
+const THREADS: usize = 4;
+const ROUNDS: u64 = if cfg!(miri) { 20 } else { 5_000 };
+
+/// Writers bump counters through `entry` while removers take an entry away
+/// only when it is at least 3: the value `remove_if` returns must be the one
+/// its closure saw (an increment between the test and the removal would make
+/// them differ), and no increment is lost or counted twice.
+fn remove_if_tests_and_removes_under_one_lock<St: Storage>(live: &'static AtomicI64) {
+    let store: Store<St> = ConcurrentStore::with_hasher(Fixed::default());
+    let removed_total = AtomicU64::new(0);
+    let barrier = Barrier::new(THREADS);
+    thread::scope(|s| {
+        for t in 0..THREADS {
+            let (store, removed_total, barrier) = (&store, &removed_total, &barrier);
+            s.spawn(move || {
+                barrier.wait();
+                for i in 0..ROUNDS {
+                    // Four hot keys, so the removers race the writers.
+                    let key = (i + t as u64 / 2) % 4;
+                    if t % 2 == 0 {
+                        store
+                            .entry(key)
+                            .and_modify(|c| c.n += 1)
+                            .or_insert_with(|| Count::new(1, live));
+                    } else {
+                        let mut seen = None;
+                        let gone = store.remove_if(&key, |k, c| {
+                            assert_eq!(*k, key);
+                            seen = Some(c.n);
+                            c.n >= 3
+                        });
+                        match gone {
+                            Some((k, c)) => {
+                                assert_eq!(k, key);
+                                assert_eq!(
+                                    Some(c.n),
+                                    seen,
+                                    "the entry changed between test and removal"
+                                );
+                                assert!(c.n >= 3);
+                                removed_total.fetch_add(c.n, SeqCst);
+                            }
+                            None => assert!(seen.is_none_or(|n| n < 3)),
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let remaining: u64 = store.iter().map(|r| r.n).sum();
+    let writers = THREADS.div_ceil(2) as u64;
+    assert_eq!(remaining + removed_total.load(SeqCst), writers * ROUNDS);
+    assert_eq!(live.load(SeqCst), store.len() as i64);
+    drop(store);
+    assert_eq!(live.load(SeqCst), 0);
+}
+
+/// A clone is deep and independent; taken while other threads write, each of
+/// its entries is one that was stored (values only ever grow, by key).
+fn clone_is_deep_and_consistent_per_entry<St: Storage>(live: &'static AtomicI64) {
+    let store: Store<St> = (0..KEYS).map(|k| (k, Count::new(k, live))).collect();
+    let copy = store.clone();
+    assert_eq!(copy.len(), store.len());
+    assert_eq!(live.load(SeqCst), 2 * KEYS as i64);
+    store.insert(0, Count::new(10 * KEYS, live));
+    assert_eq!(copy.read(&0, |c| c.n), Some(0), "the copy shares a value");
+    drop(copy);
+    assert_eq!(live.load(SeqCst), KEYS as i64);
+
+    thread::scope(|s| {
+        let store = &store;
+        s.spawn(move || {
+            for i in 0..ROUNDS {
+                let key = i % KEYS;
+                if let Some(mut c) = store.get_mut(&key) {
+                    c.n += KEYS;
+                }
+                if i % 5 == 0 {
+                    store.insert(KEYS + i, Count::new(KEYS + i, live));
+                }
+            }
+        });
+        for _ in 0..if cfg!(miri) { 1 } else { 20 } {
+            let copy = store.clone();
+            for r in copy.iter() {
+                let (k, c) = r.pair();
+                // Every stored value is its key plus a multiple of KEYS.
+                assert_eq!(c.n % KEYS, k % KEYS, "a torn or foreign value in the copy");
+                assert!(c.n >= *k);
+            }
+            assert!((KEYS as usize..=(KEYS + ROUNDS) as usize).contains(&copy.len()));
+        }
+    });
+    drop(store);
+    assert_eq!(live.load(SeqCst), 0);
+}
+
+/// The owning iterator yields every entry once and drops what it did not
+/// yield when dropped.
+fn into_iter_yields_each_entry_once<St: Storage>(live: &'static AtomicI64) {
+    let store: Store<St> = (0..KEYS).map(|k| (k, Count::new(k, live))).collect();
+    let mut iter = store.into_iter();
+    assert_eq!(iter.len(), KEYS as usize);
+    let mut seen: Vec<u64> = iter
+        .by_ref()
+        .take(10)
+        .map(|(k, c)| {
+            assert_eq!(k, c.n);
+            k
+        })
+        .collect();
+    assert_eq!(iter.len(), KEYS as usize - 10);
+    assert_eq!(live.load(SeqCst), KEYS as i64 - 10);
+    drop(iter);
+    assert_eq!(live.load(SeqCst), 0);
+
+    let store: Store<St> = (0..KEYS).map(|k| (k, Count::new(k, live))).collect();
+    seen.clear();
+    for (k, c) in store {
+        assert_eq!(k, c.n);
+        seen.push(k);
+    }
+    seen.sort_unstable();
+    assert_eq!(seen, (0..KEYS).collect::<Vec<_>>());
+    assert_eq!(live.load(SeqCst), 0);
+}
+
+macro_rules! over_storages {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            use super::*;
+            #[test]
+            fn inline() {
+                static LIVE: AtomicI64 = AtomicI64::new(0);
+                super::$name::<Inline>(&LIVE);
+            }
+            #[test]
+            fn boxed() {
+                static LIVE: AtomicI64 = AtomicI64::new(0);
+                super::$name::<Boxed>(&LIVE);
+            }
+            #[test]
+            fn pooled() {
+                static LIVE: AtomicI64 = AtomicI64::new(0);
+                super::$name::<Pooled>(&LIVE);
+            }
+        }
+    )*};
+}
+
+over_storages!(
+    remove_if_tests_and_removes_under_one_lock,
+    clone_is_deep_and_consistent_per_entry,
+    into_iter_yields_each_entry_once,
+);
+
+#[test]
+fn into_iter_is_debug_and_default() {
+    let store: ConcurrentStore<u8, u8> = [(1, 2)].into_iter().collect();
+    let iter = store.into_iter();
+    assert_eq!(format!("{iter:?}"), "[(1, 2)]");
+    let empty: mapstore::concurrent::IntoIter<u8, u8> = Default::default();
+    assert_eq!(empty.len(), 0);
+}
