@@ -382,6 +382,28 @@ fn match_tag(tags: &[u8; GROUP], tag: u8) -> u32 {
     }
 }
 
+/// The positions of the occupied buckets, as a bit mask: every tag of an
+/// occupied bucket has its high bit set (`0x80 |`), an empty one is 0, so
+/// one SSE2 `movemask` reads them all.
+#[inline]
+fn occupied(tags: &[u8; GROUP]) -> u32 {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2", not(mapstore_loom)))]
+    {
+        use core::arch::x86_64::{_mm_loadu_si128, _mm_movemask_epi8};
+        // SAFETY: SSE2 is enabled for this target (the `cfg`); the unaligned
+        // load reads exactly the 16 bytes of `tags`.
+        unsafe { _mm_movemask_epi8(_mm_loadu_si128(tags.as_ptr().cast())) as u32 }
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2", not(mapstore_loom))))]
+    {
+        let mut mask = 0u32;
+        for (i, &t) in tags.iter().enumerate() {
+            mask |= u32::from(t != 0) << i;
+        }
+        mask
+    }
+}
+
 #[inline]
 fn tag_of(hash: u64) -> u8 {
     0x80 | (hash >> 57) as u8
@@ -853,14 +875,16 @@ impl<'g, B> Fill<'g, B> {
     }
 }
 
+#[inline]
 fn take_all<B>(tags: &mut [u8; GROUP], slots: &mut Slots<B>, f: &mut impl FnMut(u8, B)) {
-    for i in 0..GROUP {
+    let mut mask = occupied(tags);
+    while mask != 0 {
+        let i = mask.trailing_zeros() as usize;
+        mask &= mask - 1;
         let tag = mem::replace(&mut tags[i], 0);
-        if tag != 0 {
-            // SAFETY: a non-zero tag marked an initialized bucket; the tag is
-            // cleared first, so it is read once.
-            f(tag, unsafe { slots[i].assume_init_read() });
-        }
+        // SAFETY: a non-zero tag (its bit in `occupied`) marked an
+        // initialized bucket; the tag is cleared first, so it is read once.
+        f(tag, unsafe { slots[i].assume_init_read() });
     }
 }
 
@@ -869,11 +893,13 @@ fn take_all<B>(tags: &mut [u8; GROUP], slots: &mut Slots<B>, f: &mut impl FnMut(
 fn for_each<B>(view: View<'_, B>, mut f: impl FnMut(u8, &B)) {
     let (mut tags, mut slots, mut next) = (&view.head.tags, view.slots, &view.head.next);
     loop {
-        for i in 0..GROUP {
-            if tags[i] != 0 {
-                // SAFETY: a non-zero tag marks an initialized bucket.
-                f(tags[i], unsafe { slots[i].assume_init_ref() });
-            }
+        let mut mask = occupied(tags);
+        while mask != 0 {
+            let i = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            // SAFETY: a non-zero tag (its bit in `occupied`) marks an
+            // initialized bucket.
+            f(tags[i], unsafe { slots[i].assume_init_ref() });
         }
         let Some(node) = next.as_deref() else {
             return;
@@ -1132,22 +1158,32 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
         }
         // Hash every key first: a panicking `Hash` leaves the group as it
         // was (the lock is released by unwinding). The first node's hashes
-        // stay on the stack; a chain's (rare) go to a vector.
+        // stay on the stack, by slot; a chain's (rare) go to a vector.
         let mut first = [0u64; GROUP];
         let mut chain: Vec<u64> = Vec::new();
-        let mut n = 0;
-        for_each(held.view(), |_, bucket| {
-            // SAFETY: the group is locked and not moved; the bucket is
-            // initialized.
-            let (k, _) = unsafe { St::pair_detached(bucket) };
-            let hash = hash_of(k);
-            if n < GROUP {
-                first[n] = hash;
-            } else {
-                chain.push(hash);
+        let view = held.view();
+        let mask = occupied(&view.head.tags);
+        let mut bits = mask;
+        while bits != 0 {
+            let j = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            // SAFETY: the group is locked and not moved; its bit in
+            // `occupied` marks an initialized bucket.
+            let (k, _) = unsafe { St::pair_detached(view.slots[j].assume_init_ref()) };
+            first[j] = hash_of(k);
+        }
+        let mut node = view.head.next.as_deref();
+        while let Some(n) = node {
+            let mut bits = occupied(&n.tags);
+            while bits != 0 {
+                let j = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                // SAFETY: as above, a bucket of the group's chain.
+                let (k, _) = unsafe { St::pair_detached(n.slots[j].assume_init_ref()) };
+                chain.push(hash_of(k));
             }
-            n += 1;
-        });
+            node = n.next.as_deref();
+        }
         debug_assert_eq!(array.len, prev.len * 2);
         let mut low_held = Held::fresh(array.at(i));
         let mut high_held = Held::fresh(array.at(i + prev.len));
@@ -1155,22 +1191,45 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
         // group is marked moved): fill their first buckets in order.
         let mut low = Fill::new(low_held.view_mut());
         let mut high = Fill::new(high_held.view_mut());
-        let mut seen = 0;
-        // `drain` visits the buckets in `for_each`'s order.
-        let freed = drain(held.view_mut(), |_, bucket| {
-            let hash = if seen < GROUP {
-                first[seen]
-            } else {
-                chain[seen - GROUP]
-            };
-            seen += 1;
-            let to = if hash as usize & prev.len == 0 {
+        let split = prev.len as u64;
+        let view = held.view_mut();
+        // Every tag is cleared before any bucket is read, so each is read
+        // once; nothing below can panic (a node's allocation failure
+        // aborts).
+        view.head.tags = [0; GROUP];
+        let mut bits = mask;
+        while bits != 0 {
+            let j = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            // SAFETY: its bit in `mask` marked an initialized bucket, whose
+            // tag is cleared now: read once.
+            let bucket = unsafe { view.slots[j].assume_init_read() };
+            let hash = first[j];
+            let to = if hash & split == 0 {
                 &mut low
             } else {
                 &mut high
             };
             to.push(tag_of(hash), bucket);
-        });
+        }
+        // The chain, in the order its hashes were taken.
+        let mut freed = 0;
+        let mut seen = 0;
+        let mut next = view.head.next.take();
+        while let Some(mut node) = next {
+            next = node.next.take();
+            take_all(&mut node.tags, &mut node.slots, &mut |_, bucket| {
+                let hash = chain[seen];
+                seen += 1;
+                let to = if hash & split == 0 {
+                    &mut low
+                } else {
+                    &mut high
+                };
+                to.push(tag_of(hash), bucket);
+            });
+            freed += 1;
+        }
         let chained = low.chained + high.chained;
         let (to_low, to_high) = (low.finish(), high.finish());
         low_held.group.add_len(to_low as isize);
