@@ -1023,7 +1023,9 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
     /// Runs `f` with the stripe of the side storage for `tag`.
     #[inline]
     fn with_side<R>(&self, tag: u8, f: impl FnOnce(&mut Side<K, V, St>) -> R) -> R {
-        if self.sides.is_empty() {
+        // In-table storages have a zero-sized side and no stripes: known at
+        // compile time.
+        if mem::size_of::<Side<K, V, St>>() == 0 || self.sides.is_empty() {
             let mut side = <Side<K, V, St> as EmptySide>::EMPTY;
             return f(&mut side);
         }
@@ -1104,7 +1106,7 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
     /// group in the current array; first moving up to [`HELP`] old groups
     /// it can lock without waiting, in order. `hash_of` rehashes keys being
     /// moved. Returns the lock and the array of the group.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     fn locate_write<H: Fn(&K) -> u64>(
         &self,
@@ -1273,8 +1275,11 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
             .push(old);
     }
 
-    /// Locks the group of a key for writing and looks the key up.
-    #[inline]
+    /// Locks the group of a key for writing and looks the key up. Inlined
+    /// into each caller: its result (a lock, a position) then stays in
+    /// registers instead of going through memory (callgrind: about 20
+    /// instructions of an insert).
+    #[inline(always)]
     #[track_caller]
     pub(crate) fn entry<Q, H: Fn(&K) -> u64>(
         &self,
