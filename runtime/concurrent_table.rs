@@ -21,9 +21,9 @@
 //!
 //! # Growth
 //!
-//! When an insert has to chain a new overflow node and the groups around
-//! it are more than 3/4 full, it installs an array of twice as many
-//! groups whose `prev` is the old one. From then on:
+//! When an insert has to chain a new overflow node and a sample of groups
+//! spread over the array is more than 3/4 full, it installs an array of
+//! twice as many groups whose `prev` is the old one. From then on:
 //!
 //! - a **read** or **write** of a key locks its old group; if that group
 //!   has not been moved, the key is there or nowhere, and a write works
