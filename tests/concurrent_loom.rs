@@ -36,8 +36,13 @@
 //!
 //! ```text
 //! RUSTFLAGS="--cfg mapstore_loom" CARGO_TARGET_DIR=target/loom \
+//!     CARGO_PROFILE_RELEASE_DEBUG_ASSERTIONS=true \
 //!     cargo test -p mapstore --release --test concurrent_loom
 //! ```
+//!
+//! (Debug assertions on: the table's `debug_assert`s catch a read of a
+//! moved group, which otherwise can pass unseen: see T4 in
+//! `docs/concurrent.md`.)
 #![cfg(all(mapstore_loom, not(mapstore_shuttle)))]
 
 use std::hash::{BuildHasherDefault, DefaultHasher};
