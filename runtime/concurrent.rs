@@ -19,8 +19,8 @@
 //! sums the counts and locks nothing.
 //!
 //! Growth does not stop the world. When an insert must chain an overflow
-//! node to a full group and the groups around it are more than 3/4 full,
-//! it installs an array of twice as many groups. Each write then moves the
+//! node to a full group and a sample of groups spread over the table is
+//! more than 3/4 full, it installs an array of twice as many groups. Each write then moves the
 //! next eight old groups it can lock without waiting into the new array;
 //! until its old group is moved, a key is read and written there. The last
 //! mover frees the old array's buckets at once (a group's buckets are read

@@ -1,4 +1,4 @@
-//! What leaves a `ConcurrentStore` is dropped after the shard's lock is
+//! What leaves a `ConcurrentStore` is dropped after the group's lock is
 //! released, so a key or value whose `Drop` calls the store (a registry
 //! entry that unregisters itself, say) never deadlocks: `clear`, `retain`,
 //! `insert` and `entry` of a present key (the caller's duplicate key),
@@ -10,14 +10,13 @@
 use std::cell::{Cell, RefCell};
 use std::hash::{BuildHasherDefault, DefaultHasher, Hash, Hasher};
 use std::marker::PhantomData;
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{mpsc, Arc};
-use std::thread;
-use std::time::Duration;
+use std::sync::Arc;
 
 use mapstore::concurrent::Entry;
 use mapstore::storage::{Boxed, Inline, Pooled, Storage};
 use mapstore::{ConcurrentStore, MapValue, Plan};
+
+mod common;
 
 thread_local! {
     /// What a drop calls: the store's `len`, set per scenario.
@@ -79,30 +78,28 @@ type Store<St> = ConcurrentStore<Key, Val<St>, Fixed>;
 /// Runs `path` on a fresh thread whose keys' and values' drops call
 /// `store.len()`; fails if it hangs, panics, or no drop called the store.
 fn no_deadlock<St: Storage>(name: &str, path: fn(&Store<St>)) {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let result = catch_unwind(AssertUnwindSafe(|| {
-            let store: Arc<Store<St>> = Arc::new(ConcurrentStore::with_hasher(Fixed::default()));
-            let weak = Arc::downgrade(&store);
-            HOOK.with(|hook| {
-                *hook.borrow_mut() = Some(Box::new(move || {
-                    if let Some(store) = weak.upgrade() {
-                        let _ = store.len();
-                    }
-                }));
-            });
-            CALLS.set(0);
-            path(&store);
-            let calls = CALLS.get();
-            HOOK.with(|hook| hook.borrow_mut().take());
-            calls
-        }));
-        let _ = tx.send(result.map_err(|_| ()));
-    });
-    match rx.recv_timeout(Duration::from_secs(20)) {
-        Ok(Ok(calls)) => assert!(calls > 0, "{name}: no drop called the store"),
-        Ok(Err(())) => panic!("{name}: panicked (a drop under the shard's lock?)"),
-        Err(_) => panic!("{name}: deadlocked: a drop ran under the shard's lock"),
+    let run = move || {
+        let store: Arc<Store<St>> = Arc::new(ConcurrentStore::with_hasher(Fixed::default()));
+        let weak = Arc::downgrade(&store);
+        HOOK.with(|hook| {
+            *hook.borrow_mut() = Some(Box::new(move || {
+                if let Some(store) = weak.upgrade() {
+                    let _ = store.len();
+                }
+            }));
+        });
+        CALLS.set(0);
+        path(&store);
+        let calls = CALLS.get();
+        HOOK.with(|hook| hook.borrow_mut().take());
+        calls
+    };
+    match common::watchdog(20, run) {
+        Some(Ok(calls)) => assert!(calls > 0, "{name}: no drop called the store"),
+        Some(Err(message)) => {
+            panic!("{name}: panicked (a drop under the group's lock?): {message}")
+        }
+        None => panic!("{name}: deadlocked: a drop ran under the group's lock"),
     }
 }
 

@@ -36,8 +36,13 @@
 //!
 //! ```text
 //! RUSTFLAGS="--cfg mapstore_loom" CARGO_TARGET_DIR=target/loom \
+//!     CARGO_PROFILE_RELEASE_DEBUG_ASSERTIONS=true \
 //!     cargo test -p mapstore --release --test concurrent_loom
 //! ```
+//!
+//! (Debug assertions on: the table's `debug_assert`s catch a read of a
+//! moved group, which otherwise can pass unseen: see T4 in
+//! `docs/concurrent.md`.)
 #![cfg(all(mapstore_loom, not(mapstore_shuttle)))]
 
 use std::hash::{BuildHasherDefault, DefaultHasher};
@@ -89,20 +94,17 @@ impl<St> Val<St> {
     }
 }
 
-/// Deterministic hashing: the same shards and buckets in every execution.
+/// Deterministic hashing: the same groups and buckets in every execution.
 type Fixed = BuildHasherDefault<DefaultHasher>;
 type Store<St> = ConcurrentStore<u64, Val<St>, Fixed>;
 
 /// A store of one group (under loom a group has 2 buckets, so a third key
 /// chains a node and grows the table: the models reach the migration).
-/// `shards` is kept from the sharded store's models and ignored.
-fn store<St: Storage>(shards: usize) -> Arc<Store<St>> {
-    let _ = shards;
+fn store<St: Storage>() -> Arc<Store<St>> {
     Arc::new(ConcurrentStore::with_hasher(Fixed::default()))
 }
 
-fn counters(shards: usize) -> Arc<ConcurrentStore<u64, u64, Fixed>> {
-    let _ = shards;
+fn counters() -> Arc<ConcurrentStore<u64, u64, Fixed>> {
     Arc::new(ConcurrentStore::with_hasher(Fixed::default()))
 }
 
@@ -112,7 +114,7 @@ fn counters(shards: usize) -> Arc<ConcurrentStore<u64, u64, Fixed>> {
 #[test]
 fn entry_is_atomic_per_key() {
     bounded(|| {
-        let store = counters(2);
+        let store = counters();
         let other = Arc::clone(&store);
         let t = thread::spawn(move || {
             let mut n = other.entry(7).or_insert(0);
@@ -145,7 +147,7 @@ where
     Store<St>: Send + Sync,
 {
     bounded(|| {
-        let store = store::<St>(2);
+        let store = store::<St>();
         let writer = Arc::clone(&store);
         let t = thread::spawn(move || {
             assert!(writer.insert(1, val(1, 1)).is_none());
@@ -183,13 +185,13 @@ fn insert_against_reads_pooled() {
     insert_against_reads::<Pooled>();
 }
 
-/// `get_mut` against `get_mut` then `remove`, on one shard: each guard's
+/// `get_mut` against `get_mut` then `remove`, on one group: each guard's
 /// read-modify-write (+1, +10, a yield in between) is atomic, and what the
 /// removal returns matches whether the other `get_mut` found the key.
 #[test]
 fn get_mut_against_get_mut_and_remove() {
     bounded(|| {
-        let store = store::<Inline>(1);
+        let store = store::<Inline>();
         store.insert(1, val(1, 0));
         let other = Arc::clone(&store);
         let t = thread::spawn(move || {
@@ -216,19 +218,19 @@ fn get_mut_against_get_mut_and_remove() {
 }
 
 /// `contains_key` and `len` against a writer that write-locks the present
-/// key's shard (`entry(..).and_modify`) and inserts and removes another key:
+/// key's group (`entry(..).and_modify`) and inserts and removes another key:
 /// a present key is never reported absent, `len` never misses it.
 #[test]
 fn contains_key_and_len_against_a_writer() {
     bounded(|| {
-        let store = store::<Inline>(2);
+        let store = store::<Inline>();
         store.insert(1, val(1, 0));
         let writing = Arc::new(AtomicBool::new(false));
         let (writer, flag) = (Arc::clone(&store), Arc::clone(&writing));
         let t = thread::spawn(move || {
             let writing = flag;
             drop(writer.entry(1).and_modify(|v| {
-                // A point where loom may switch threads while the shard is
+                // A point where loom may switch threads while the group is
                 // write-locked (an atomic access: unlike `yield_now`, loom's
                 // search backtracks to it).
                 writing.store(true, SeqCst);
@@ -259,7 +261,7 @@ fn contains_key_and_len_against_a_writer() {
 #[test]
 fn occupied_entry_insert_against_insert() {
     bounded(|| {
-        let store = store::<Pooled>(2);
+        let store = store::<Pooled>();
         store.insert(1, val(1, 0));
         let other = Arc::clone(&store);
         let t = thread::spawn(move || {
@@ -290,7 +292,7 @@ fn occupied_entry_insert_against_insert() {
     });
 }
 
-/// One shard, full: the writer's next insert grows the table (an inline
+/// One group, full: the writer's next insert grows the table (an inline
 /// table moves every value), against a `read` (a yield inside its closure)
 /// and an `iter` on the reader's side. `read` finds its key whole and
 /// unchanged; `iter` sees a snapshot: exactly the keys inserted before some
@@ -300,7 +302,7 @@ where
     Store<St>: Send + Sync,
 {
     bounded(|| {
-        let store = store::<St>(1);
+        let store = store::<St>();
         for k in 0..3 {
             store.insert(k, val(k, 0));
         }
@@ -355,7 +357,7 @@ fn growth_against_read_and_iter_pooled() {
 #[test]
 fn retain_and_clear_against_insert() {
     bounded(|| {
-        let store = store::<Pooled>(2);
+        let store = store::<Pooled>();
         store.insert(1, val(1, 0));
         let writer = Arc::clone(&store);
         let t = thread::spawn(move || writer.insert(1, val(1, 1)).map(|v| v.whole(1)));
@@ -379,13 +381,13 @@ fn retain_and_clear_against_insert() {
     });
 }
 
-/// Three threads on one shard: two add to one counter through `entry`
+/// Three threads on one group: two add to one counter through `entry`
 /// (+1, +10; one of them also removes and re-inserts another key), one
 /// reads through a guard.
 #[test]
 fn three_threads_on_one_shard() {
     bounded(|| {
-        let store = counters(1);
+        let store = counters();
         store.insert(9, 9);
         let a = Arc::clone(&store);
         let ta = thread::spawn(move || *a.entry(1).or_default() += 1);
@@ -438,7 +440,7 @@ fn bounded<F: Fn() + Sync + Send + 'static>(f: F) {
 
 /// Keys `0..n` inserted in order, each with stamp 0.
 fn filled<St: Storage>(n: u64) -> Arc<Store<St>> {
-    let store = store::<St>(1);
+    let store = store::<St>();
     for k in 0..n {
         assert!(store.insert(k, val(k, 0)).is_none());
     }

@@ -1,20 +1,20 @@
-//! Debug builds: a thread that would lock a `ConcurrentStore` shard it
+//! Debug builds: a thread that would lock a `ConcurrentStore` group it
 //! already holds (through a `Ref`, `RefMut`, `Entry`, `iter()`, or from a
 //! closure it passed to the store) panics with a message naming what holds
-//! the shard and the fix, instead of hanging. Everything else (several
-//! stores, other shards, other threads, guards dropped in any order) goes on
+//! the group and the fix, instead of hanging. Everything else (several
+//! stores, other groups, other threads, guards dropped in any order) goes on
 //! as before.
 #![cfg(debug_assertions)]
 
 use std::hash::{BuildHasherDefault, DefaultHasher};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::mpsc;
 use std::thread;
-use std::time::Duration;
 
 use mapstore::concurrent::{Entry, Iter, OccupiedEntry, Ref, RefMut, VacantEntry};
 use mapstore::ConcurrentStore;
 use static_assertions::assert_not_impl_any;
+
+mod common;
 
 type Fixed = BuildHasherDefault<DefaultHasher>;
 type Store = ConcurrentStore<u64, u64, Fixed>;
@@ -41,19 +41,9 @@ fn keys(store: &Store) -> (u64, u64, u64) {
 /// Runs `f` on its own thread with a watchdog (a regression hangs instead
 /// of panicking: fail, don't hang) and returns its panic message, if any.
 fn panic_of(f: impl FnOnce() + Send + 'static) -> Option<String> {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let result = catch_unwind(AssertUnwindSafe(f));
-        let message = result.err().map(|e| {
-            e.downcast_ref::<String>()
-                .cloned()
-                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default()
-        });
-        let _ = tx.send(message);
-    });
-    rx.recv_timeout(Duration::from_secs(20))
+    common::watchdog(20, f)
         .expect("the thread hung: the re-lock was not detected")
+        .err()
 }
 
 /// Panics with a message that names `holder`, the fix, and the operation.

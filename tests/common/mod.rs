@@ -376,3 +376,24 @@ macro_rules! per_storage {
         mapstore_testkit::per_storage!($($tokens)*);
     };
 }
+
+/// Runs `f` on its own thread and waits for it at most `secs` seconds, so
+/// that a deadlock fails the test instead of hanging it (the stuck thread is
+/// left behind). `Some(Ok(..))`: what `f` returned; `Some(Err(message))`: it
+/// panicked, with that message; `None`: it did not finish in time.
+pub fn watchdog<R: Send + 'static>(
+    secs: u64,
+    f: impl FnOnce() -> R + Send + 'static,
+) -> Option<Result<R, String>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|e| {
+            e.downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default()
+        });
+        let _ = tx.send(result);
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(secs)).ok()
+}
