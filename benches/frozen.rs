@@ -22,12 +22,17 @@
 //! the same-code spread, the noise floor of the machine for that cell).
 //! FrozenStore's reported number is the worse of its two minimums (its
 //! first slot usually follows its own control slot and finds the table
-//! warm in cache; see `worse` in `cell`).
+//! warm in cache; see `worse` in `cell`). Every timed lookup sample follows
+//! three untimed passes of the same lookups (`MAPSTORE_FROZEN_COLD=1`: none),
+//! so each contender is timed in its own steady state. Subsets:
+//! `MAPSTORE_FROZEN_ONLY=u64-8-100000` runs the cells whose
+//! `<keys>-<value bytes>-<N>` name contains it (here N = 1e5 and 1e6).
 //! The machine is shared: read ratios, not absolute nanoseconds.
 
 use std::fmt::Write as _;
 use std::hint::black_box;
 use std::mem::size_of;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use frozen_collections::FzHashMap;
@@ -215,16 +220,39 @@ fn name_of<K, V, M: Frozen<K, V>>(_: &M) -> &'static str {
     M::NAME
 }
 
-/// Times `passes` passes of lookups of `keys`; ns per lookup.
+/// Untimed passes before every timed lookup sample (unless
+/// `MAPSTORE_FROZEN_COLD` is set).
+const WARM_PASSES: usize = 3;
+static WARM: AtomicBool = AtomicBool::new(true);
+
+/// Times `passes` passes of lookups of `keys`; ns per lookup. Unless
+/// `MAPSTORE_FROZEN_COLD` is set, [`WARM_PASSES`] untimed passes over the
+/// same keys run first, so that each contender is timed in its own steady
+/// state, whatever ran before it in the rotation. Without them (and with
+/// one pass only) a contender's time depended on its predecessor: at
+/// N = 1e5 with 64-byte values FrozenStore took 9.9 ns per hit right after
+/// its own control slot and 17.7 ns after another map (hashbrown: 11.9),
+/// which the same-code spread showed as 1.8-2.2; with three passes its two
+/// slots agree within a few percent.
 fn time_lookups<K: Key, V: Value, M: Frozen<K, V>>(map: &M, keys: &[K], passes: usize) -> f64 {
-    let start = Instant::now();
-    let mut sum = 0u64;
-    for _ in 0..passes {
+    let pass = || {
+        let mut sum = 0u64;
         for key in keys {
             if let Some(v) = map.get(black_box(key)) {
                 sum = sum.wrapping_add(v.read());
             }
         }
+        sum
+    };
+    if WARM.load(Ordering::Relaxed) {
+        for _ in 0..WARM_PASSES {
+            black_box(pass());
+        }
+    }
+    let start = Instant::now();
+    let mut sum = 0u64;
+    for _ in 0..passes {
+        sum = sum.wrapping_add(pass());
     }
     black_box(sum);
     start.elapsed().as_nanos() as f64 / (passes * keys.len()) as f64
@@ -642,6 +670,9 @@ fn main() {
     // Criterion's rule: quick with `--test`, or without `--bench`.
     let quick = args.iter().any(|a| a == "--test") || !args.iter().any(|a| a == "--bench");
     let only = std::env::var("MAPSTORE_FROZEN_ONLY").ok();
+    if std::env::var_os("MAPSTORE_FROZEN_COLD").is_some() {
+        WARM.store(false, Ordering::Relaxed);
+    }
     malloc::pin();
     let ns: &[usize] = if quick {
         &[1_000]
