@@ -138,6 +138,42 @@ fn entry_is_atomic_per_key() {
     });
 }
 
+/// `remove_if` tests and removes under one lock: against a `get_mut` that
+/// bumps the counter (+1, a yield between its read and its write), the value
+/// removed is the value the closure saw, and either the bump happened before
+/// the removal (the store ends empty, 11 removed) or after (10 removed, and
+/// the bump found no key).
+#[test]
+fn remove_if_is_atomic_with_its_test() {
+    bounded(|| {
+        let store = counters();
+        store.insert(7, 10);
+        let other = Arc::clone(&store);
+        let t = thread::spawn(move || {
+            other.get_mut(&7).map(|mut n| {
+                let seen = *n;
+                thread::yield_now();
+                *n = seen + 1;
+            })
+        });
+        let mut saw = None;
+        let removed = store.remove_if(&7, |_, n| {
+            saw = Some(*n);
+            thread::yield_now();
+            *n >= 10
+        });
+        let bumped = t.join().unwrap().is_some();
+        let (key, value) = removed.expect("the value is always at least 10");
+        assert_eq!(
+            (key, Some(value)),
+            (7, saw),
+            "removed a value the test did not see"
+        );
+        assert_eq!(value, if bumped { 11 } else { 10 });
+        assert!(store.is_empty());
+    });
+}
+
 /// A writer inserts stamp 1, then overwrites it with stamp 2. The reader's
 /// `read` closure and `get` guard each see one whole value that does not
 /// change while they look (a yield in between), and the reader never sees
