@@ -325,10 +325,14 @@ mod sealed {
                 }
                 #[inline]
                 unsafe fn pair_detached<K, V>(bucket: &Self::Bucket<K, V>) -> (&K, &V) {
+                    // SAFETY: nothing to uphold here: the value is in the
+                    // bucket itself (the side is `()`), so the borrows are
+                    // the bucket's; `unsafe` is the trait's pooled contract.
                     Self::pair(&(), bucket)
                 }
                 #[inline]
                 unsafe fn pair_mut_detached<K, V>(bucket: &mut Self::Bucket<K, V>) -> (&K, &mut V) {
+                    // SAFETY: as above: the value is in the bucket.
                     Self::pair_mut(&(), bucket)
                 }
                 #[inline]
