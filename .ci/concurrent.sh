@@ -41,9 +41,11 @@ LOOM_MAX_PREEMPTIONS="$LOOM_MAX_PREEMPTIONS" RUSTFLAGS="--cfg mapstore_loom" CAR
 
 step "concurrent: shuttle, random schedules of models too large for loom (4 threads x 50 calls across six growths; ${MAPSTORE_SHUTTLE_ITERS:=3000} schedules per model, about 7 s)"
 # The same loom facade in the table, built on shuttle's primitives
-# (Cargo.toml renames shuttle to `loom` under both cfgs).
+# (Cargo.toml renames shuttle to `loom` under both cfgs). Debug assertions on,
+# as for loom: the table's `debug_assert`s turn a use after free into a failure.
 MAPSTORE_SHUTTLE_ITERS="$MAPSTORE_SHUTTLE_ITERS" \
   RUSTFLAGS="--cfg mapstore_loom --cfg mapstore_shuttle" CARGO_TARGET_DIR=target/shuttle \
+  CARGO_PROFILE_RELEASE_DEBUG_ASSERTIONS=true \
   cargo test -p mapstore --release --test concurrent_shuttle
 
 step "concurrent: Miri over the threaded tests and the mid-resize tests (tiny sizes; about 3 minutes)"

@@ -428,7 +428,7 @@ where
                 for &k in &others {
                     store.insert(k, Val::new(counter, k, 1));
                 }
-                // Readers of the held shard share its lock.
+                // Readers of the held group share its lock.
                 assert_eq!(store.read(&0, |v| v.stamp), Some(0));
             });
         });
@@ -519,7 +519,7 @@ where
         let _guard = store.get_mut(&6).unwrap();
         panic!("while holding a guard");
     }));
-    // The poisoned shards are usable from another thread too.
+    // The groups a panic left behind are usable from another thread too.
     thread::scope(|s| {
         s.spawn(|| assert_usable(&store, counter));
     });
@@ -560,9 +560,9 @@ where
     if !cfg!(miri) {
         store.insert(7, bomb(7));
         assert!(caught(|| store.clear()));
-        // The shard being cleared is empty (its undropped values leaked, as
-        // std's `HashMap::clear` leaks them); the others may still hold
-        // entries.
+        // The groups cleared before the panic are empty (their undropped
+        // values leaked, as std's `HashMap::clear` leaks them); the others
+        // may still hold entries.
         assert_usable(&store, counter);
         assert!(counter.live() >= store.len() as i64);
     }
@@ -590,11 +590,11 @@ where
     assert_eq!(store.len(), n as usize);
     assert!(store.memory_usage() > 0);
     if !cfg!(miri) {
-        // The shards' tables and pools grow independently, each by
-        // doubling: at one `n` the store may sit past a doubling where the
-        // plain map does not (a pooled store of 1000 entries in 8 shards
-        // holds 1.7x the plain map's bytes; averaged over `n` the two agree,
-        // see docs/concurrent.md). Never more than two doublings' worth.
+        // The table and its pool stripes grow by doubling, each at its own
+        // load: at one `n` the store may sit past a doubling where the
+        // plain map does not, and it keeps a header line per 16 buckets
+        // (see docs/concurrent.md's memory table). Never more than two
+        // doublings' worth.
         let ratio = store.memory_usage() as f64 / map_bytes as f64;
         assert!(ratio < 2.0, "memory {ratio:.2}x the plain map's");
     }

@@ -421,7 +421,7 @@ fn retain_and_clear_against_insert() {
 /// (+1, +10; one of them also removes and re-inserts another key), one
 /// reads through a guard.
 #[test]
-fn three_threads_on_one_shard() {
+fn three_threads_on_one_group() {
     bounded(|| {
         let store = counters();
         store.insert(9, 9);

@@ -191,15 +191,15 @@ fn calling_the_store_from_its_own_closures_panics() {
     );
 }
 
-/// No false alarms: other shards, other stores, other threads, nested read
-/// guards on different shards, guards dropped in any order, and a store
+/// No false alarms: other groups, other stores, other threads, nested read
+/// guards on different groups, guards dropped in any order, and a store
 /// whose thread recovered from a detected re-lock.
 #[test]
 fn no_false_alarms() {
     let none = panic_of(|| {
         let s = store();
         let (a, b, a2) = keys(&s);
-        // Nested guards on different shards, dropped in either order.
+        // Nested guards on different groups, dropped in either order.
         let ga = s.get(&a).unwrap();
         let gb = s.get_mut(&b).unwrap();
         drop(ga);
@@ -209,7 +209,7 @@ fn no_false_alarms() {
         let ga = s.entry(a).or_insert(0);
         drop(gb);
         drop(ga);
-        // A second store with the same shard indices.
+        // A second store with the same group indices.
         let t = store();
         let ga = s.get(&a).unwrap();
         t.insert(a2, 1);
@@ -217,7 +217,7 @@ fn no_false_alarms() {
         let _gt = t.get_mut(&a).unwrap();
         drop(ga);
         assert_eq!(s.len(), 64);
-        // Another thread reads and writes the held shard's other keys
+        // Another thread reads and writes the held group's other keys
         // while this one holds a read guard on it.
         let ga = s.get(&a).unwrap();
         thread::scope(|sc| {
@@ -227,7 +227,7 @@ fn no_false_alarms() {
             });
         });
         drop(ga);
-        // `Ref`s collected from `iter()` hold their shards until dropped;
+        // `Ref`s collected from `iter()` hold their groups until dropped;
         // then everything is free again.
         let all: Vec<Ref<'_, u64, u64>> = s.iter().collect();
         assert_eq!(all.len(), 64);
