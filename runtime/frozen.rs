@@ -1523,9 +1523,12 @@ impl<K, V, S: BuildHasher> FrozenStore<K, V, S> {
     /// probed entry), so that the batch's memory loads are in flight
     /// together instead of one lookup's chain after another's: PtrHash's
     /// streaming queries, in safe code (no prefetch instruction). It pays
-    /// where the store does not fit in the cache; `docs/frozen.md` has the
-    /// measurements. Stores whose entries fit in 1 MiB simply look the
-    /// keys up one after another.
+    /// where the store does not fit in the cache and a lookup is long
+    /// (keys with drop glue, such as `String`: a long hash, a compare that
+    /// reads the key's heap); `docs/frozen.md` has the measurements. Other
+    /// keys (`u64`, whose `get` loop the processor already overlaps) and
+    /// stores whose entries fit in 1 MiB look the keys up one after
+    /// another.
     ///
     /// ```
     /// let store: mapstore::FrozenStore<String, u32> =
@@ -1543,9 +1546,12 @@ impl<K, V, S: BuildHasher> FrozenStore<K, V, S> {
     {
         GetMany {
             store: self,
-            // In cache, one lookup after another is faster (measured: the
-            // passes cost more than the loads they overlap).
-            batched: matches!(self.lookup, Lookup::Perfect(_))
+            // In cache, or for keys whose lookup is short (no drop glue: a
+            // `u64`), one lookup after another is faster (measured: the
+            // passes cost more than the loads they overlap; the out-of-order
+            // core already overlaps a loop of short independent lookups).
+            batched: core::mem::needs_drop::<K>()
+                && matches!(self.lookup, Lookup::Perfect(_))
                 && self.entries.bytes() > BATCH_ABOVE,
             keys: keys.into_iter(),
             found: [None; BATCH],

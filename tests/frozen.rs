@@ -178,6 +178,36 @@ fn matches_std_with_zero_sized_values() {
     differential_u64(SIZES, |_| ());
 }
 
+/// `get_many`'s batched passes (keys with drop glue in a store of more than
+/// 1 MiB of entries) agree with `get`, hits and misses interleaved, by
+/// `&String` and by `&str`, over a length that is not a multiple of the batch.
+#[test]
+fn get_many_batches_agree_with_get() {
+    let n = if cfg!(miri) { 40 } else { 20_003 };
+    let store: FrozenStore<String, [u64; 8]> =
+        (0..n).map(|i| (format!("key-{i}"), [i; 8])).collect();
+    let queries: Vec<String> = (0..n + n / 3)
+        .map(|i| {
+            if i % 3 == 1 {
+                format!("absent-{i}")
+            } else {
+                format!("key-{}", (i * 7919) % (n + 5))
+            }
+        })
+        .collect();
+    let single: Vec<Option<&[u64; 8]>> = queries.iter().map(|q| store.get(q)).collect();
+    assert!(single.iter().any(Option::is_none) && single.iter().any(Option::is_some));
+    let by_string: Vec<Option<&[u64; 8]>> = store.get_many(&queries).collect();
+    assert_eq!(by_string, single);
+    let strs: Vec<&str> = queries.iter().map(String::as_str).collect();
+    let by_str: Vec<Option<&[u64; 8]>> = store.get_many(strs.iter().copied()).collect();
+    assert_eq!(by_str, single);
+    for (q, found) in queries.iter().zip(&single) {
+        let i: Option<u64> = q.strip_prefix("key-").and_then(|d| d.parse().ok());
+        assert_eq!(found.map(|v| v[0]), i.filter(|&i| i < n), "{q}");
+    }
+}
+
 #[test]
 fn matches_std_with_string_keys_and_fingerprints() {
     for &n in SIZES {
