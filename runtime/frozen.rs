@@ -2062,7 +2062,8 @@ where
 impl<K, V, S, Q: ?Sized, I> fmt::Debug for GetMany<'_, '_, K, V, S, Q, I> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GetMany")
-            .field("batched", &(self.len - self.at))
+            .field("batched", &self.batched)
+            .field("buffered", &(self.len - self.at))
             .finish_non_exhaustive()
     }
 }
