@@ -218,8 +218,8 @@ fn get_many_batches_agree_with_get() {
     }
     // Keys without drop glue are looked up one `get` at a time, however
     // large the store (1.4 MiB of entries here).
-    let small: FrozenStore<u64, [u64; 8]> = (0..n).map(|i| (i, [i; 8])).collect();
-    let many = small.get_many([1u64, 2, 3].iter());
+    let ints: FrozenStore<u64, [u64; 8]> = (0..n).map(|i| (i, [i; 8])).collect();
+    let many = ints.get_many([1u64, 2, 3].iter());
     assert_eq!(
         format!("{many:?}"),
         "GetMany { batched: false, buffered: 0, .. }"
