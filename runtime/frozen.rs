@@ -604,22 +604,32 @@ struct Groups {
 }
 
 impl Groups {
+    /// A counting sort by bucket. The second pass fills each bucket from
+    /// its end, walking the entries backwards, so that `starts` ends at
+    /// each bucket's start with no copy of it, and entry indices still
+    /// increase within a bucket.
     fn new(hashes: &[u64], buckets: usize) -> Groups {
         let mut starts = vec![0u32; buckets + 1];
+        let counts = &mut starts[..buckets];
+        let mask = counts.len() - 1;
         for &h in hashes {
-            starts[bucket_of(h, buckets) + 1] += 1;
+            counts[h as usize & mask] += 1;
         }
-        for b in 0..buckets {
-            starts[b + 1] += starts[b];
+        // Inclusive sums: `starts[b]` is the end of bucket `b`.
+        let mut sum = 0u32;
+        for count in counts.iter_mut() {
+            sum += *count;
+            *count = sum;
         }
-        let mut next = starts.clone();
+        starts[buckets] = sum;
         let mut order = vec![0u32; hashes.len()];
         let mut grouped = vec![0u64; hashes.len()];
-        for (i, &h) in hashes.iter().enumerate() {
-            let at = &mut next[bucket_of(h, buckets)];
+        let cursors = &mut starts[..buckets];
+        for (i, &h) in hashes.iter().enumerate().rev() {
+            let at = &mut cursors[bucket_of(h, mask + 1)];
+            *at -= 1;
             order[*at as usize] = i as u32;
             grouped[*at as usize] = h;
-            *at += 1;
         }
         Groups {
             starts,
@@ -637,35 +647,72 @@ impl Groups {
     }
 }
 
+/// The search's map of taken slots: one byte per slot of `0..n` (a load
+/// and a compare per pilot tried, where a bitmap took a shift, a mask and a
+/// bit test more), in a power of two of bytes, so that an index masked by
+/// the length needs no bounds check (the bytes past `n` stay zero and are
+/// never read as slots).
+struct Taken(Vec<u8>);
+
+impl Taken {
+    fn new(n: usize) -> Taken {
+        Taken(vec![0u8; n.max(1).next_power_of_two()])
+    }
+
+    #[inline(always)]
+    fn is_free(taken: &[u8], s: usize) -> bool {
+        taken[s & (taken.len() - 1)] == 0
+    }
+
+    #[inline(always)]
+    fn set(taken: &mut [u8], s: usize) {
+        let mask = taken.len() - 1;
+        taken[s & mask] = 1;
+    }
+
+    #[inline(always)]
+    fn clear(taken: &mut [u8], s: usize) {
+        let mask = taken.len() - 1;
+        taken[s & mask] = 0;
+    }
+}
+
 /// The first pilot under which the key at position `u` lands on a slot
 /// that `taken` (a bitmap of `0..n`) leaves free, and that slot. Out of
 /// line so that its loop keeps everything in registers: most of a build's
 /// pilot tries are here (the last buckets placed hold one key, when few
-/// slots are free).
+/// slots are free). Four pilots are tried at once, without a branch
+/// between them (the slots' loads overlap; one branch per four tries).
 #[inline(never)]
-fn place_one(u: u64, n: usize, taken: &[u64]) -> Option<(usize, usize)> {
-    OFFSETS[..PILOTS]
-        .iter()
-        .enumerate()
-        .find_map(|(p, &offset)| {
-            let s = mul_high(u.wrapping_add(offset), n);
-            (taken[s / 64] >> (s % 64) & 1 == 0).then_some((p, s))
-        })
+fn place_one(u: u64, n: usize, taken: &[u8]) -> Option<(usize, usize)> {
+    let (chunks, rest) = OFFSETS[..PILOTS].as_chunks::<4>();
+    for (c, offsets) in chunks.iter().enumerate() {
+        let s = offsets.map(|o| mul_high(u.wrapping_add(o), n));
+        let free = s.map(|s| Taken::is_free(taken, s));
+        let bits =
+            free[0] as u32 | (free[1] as u32) << 1 | (free[2] as u32) << 2 | (free[3] as u32) << 3;
+        if bits != 0 {
+            let k = bits.trailing_zeros() as usize;
+            return Some((c * 4 + k, s[k]));
+        }
+    }
+    let base = chunks.len() * 4;
+    rest.iter().enumerate().find_map(|(k, &o)| {
+        let s = mul_high(position(u).wrapping_add(o), n);
+        Taken::is_free(taken, s).then_some((base + k, s))
+    })
 }
 
 /// [`place_one`] for a bucket of two keys: the pilot and both slots.
 #[inline(never)]
-fn place_two(u: u64, v: u64, n: usize, taken: &[u64]) -> Option<(usize, usize, usize)> {
+fn place_two(u: u64, v: u64, n: usize, taken: &[u8]) -> Option<(usize, usize, usize)> {
     OFFSETS[..PILOTS]
         .iter()
         .enumerate()
         .find_map(|(p, &offset)| {
-            let s = mul_high(u.wrapping_add(offset), n);
-            if taken[s / 64] >> (s % 64) & 1 == 1 {
-                return None;
-            }
-            let t = mul_high(v.wrapping_add(offset), n);
-            (s != t && taken[t / 64] >> (t % 64) & 1 == 0).then_some((p, s, t))
+            let s = mul_high(position(u).wrapping_add(offset), n);
+            let t = mul_high(position(v).wrapping_add(offset), n);
+            (Taken::is_free(taken, s) && s != t && Taken::is_free(taken, t)).then_some((p, s, t))
         })
 }
 
@@ -675,30 +722,24 @@ fn place_two(u: u64, v: u64, n: usize, taken: &[u64]) -> Option<(usize, usize, u
 /// list to search) and unmarked if a later key fails. On success the slots
 /// are in `found`, in the keys' order, and marked.
 #[inline(never)]
-fn place_many(
-    positions: &[u64],
-    n: usize,
-    taken: &mut [u64],
-    found: &mut Vec<usize>,
-) -> Option<usize> {
+fn place_many(hashes: &[u64], n: usize, taken: &mut [u8], found: &mut Vec<usize>) -> Option<usize> {
     for (p, &offset) in OFFSETS[..PILOTS].iter().enumerate() {
         found.clear();
         let mut free = true;
-        for &u in positions {
-            let s = mul_high(u.wrapping_add(offset), n);
-            let (word, bit) = (s / 64, 1u64 << (s % 64));
-            if taken[word] & bit != 0 {
+        for &x in hashes {
+            let s = mul_high(position(x).wrapping_add(offset), n);
+            if !Taken::is_free(taken, s) {
                 free = false;
                 break;
             }
-            taken[word] |= bit;
+            Taken::set(taken, s);
             found.push(s);
         }
         if free {
             return Some(p);
         }
         for &s in found.iter() {
-            taken[s / 64] &= !(1u64 << (s % 64));
+            Taken::clear(taken, s);
         }
     }
     found.clear();
@@ -708,90 +749,99 @@ fn place_many(
 /// Finds a pilot for every bucket, largest buckets first, so that every
 /// key of the bucket lands on a free slot of `0..n`; a bucket no pilot
 /// places gets [`OVERFLOW`] and its keys go to the free slots left at the
-/// end. Returns the pilots, the slot of each grouped position, and the
-/// overflow (`(conditioned hash, slot)`, sorted).
-fn search(groups: &Groups, n: usize) -> (Vec<u8>, Vec<u32>, Vec<(u64, u32)>) {
+/// end. Writes each entry's slot to `dest` (by entry index) and returns the
+/// pilots and the overflow (`(conditioned hash, slot)`, sorted).
+fn search(groups: &Groups, n: usize, dest: &mut [u32]) -> (Vec<u8>, Vec<(u64, u32)>) {
     let buckets = groups.buckets();
-    let sizes: Vec<u32> = groups.starts.windows(2).map(|w| w[1] - w[0]).collect();
-    // Buckets by size, largest first (counting sort); empty ones left out.
-    let largest = sizes.iter().copied().max().unwrap_or(0) as usize;
+    let starts = &groups.starts[..];
+    let (order, hashes) = (&groups.order[..], &groups.hashes[..]);
+    let size = |b: usize| (starts[b + 1] - starts[b]) as usize;
+    // Buckets by size, largest first (counting sort); empty ones last.
+    let largest = (0..buckets).map(size).max().unwrap_or(0);
     let mut by_size = vec![0usize; largest + 2];
-    for &size in &sizes {
-        by_size[largest - size as usize + 1] += 1;
+    for b in 0..buckets {
+        by_size[largest - size(b) + 1] += 1;
     }
+    let count_of = |by_size: &[usize], k: usize| by_size.get(largest + 1 - k).map_or(0, |&c| c);
+    let (ones, twos) = if largest >= 1 {
+        (count_of(&by_size, 1), count_of(&by_size, 2))
+    } else {
+        (0, 0)
+    };
+    let nonempty = buckets - by_size[largest + 1];
     for s in 0..=largest {
         by_size[s + 1] += by_size[s];
     }
     let mut sorted = vec![0u32; buckets];
-    for (b, &size) in sizes.iter().enumerate() {
-        let at = &mut by_size[largest - size as usize];
+    for b in 0..buckets {
+        let at = &mut by_size[largest - size(b)];
         sorted[*at] = b as u32;
         *at += 1;
     }
+    let many_end = nonempty - ones - twos;
 
-    let positions: Vec<u64> = groups.hashes.iter().map(|&x| position(x)).collect();
-    let mut taken = vec![0u64; n.div_ceil(64)];
-    let is_taken = |taken: &[u64], s: usize| taken[s / 64] >> (s % 64) & 1 == 1;
+    let mut taken = Taken::new(n);
+    let words = &mut taken.0[..];
     let mut pilots = vec![0u8; buckets];
-    let mut slot = vec![u32::MAX; groups.hashes.len()];
     let mut spilled: Vec<usize> = Vec::new();
     let mut found: Vec<usize> = Vec::new();
-    for &b in &sorted {
+    // Buckets of three keys or more.
+    for &b in &sorted[..many_end] {
         let b = b as usize;
         let range = groups.range(b);
-        if range.is_empty() {
-            break; // sorted by size: the rest are empty too
-        }
-        let positions = &positions[range.clone()];
-        // The first pilot under which every key of the bucket lands on a
-        // free slot, and no two on one. Buckets of one and two keys (the
-        // last half of the search, when few slots are free and most
-        // pilots fail: 445 000 and 139 000 of the 620 000 pilots tried for
-        // 100 000 random keys) take loops of their own, out of line.
-        let pilot = match *positions {
-            [u] => place_one(u, n, &taken).map(|(p, s)| {
-                taken[s / 64] |= 1 << (s % 64);
-                slot[range.start] = s as u32;
-                p
-            }),
-            [u, v] => place_two(u, v, n, &taken).map(|(p, s, t)| {
-                taken[s / 64] |= 1 << (s % 64);
-                taken[t / 64] |= 1 << (t % 64);
-                slot[range.start] = s as u32;
-                slot[range.start + 1] = t as u32;
-                p
-            }),
-            _ => place_many(positions, n, &mut taken, &mut found).inspect(|_| {
-                for (at, &s) in range.clone().zip(&found) {
-                    slot[at] = s as u32;
-                }
-            }),
-        };
-        let placed = pilot.is_some();
-        if let Some(pilot) = pilot {
-            pilots[b] = pilot as u8;
-        }
-        if !placed {
+        if let Some(p) = place_many(&hashes[range.clone()], n, words, &mut found) {
+            pilots[b] = p as u8;
+            for (at, &s) in range.zip(&found) {
+                dest[order[at] as usize] = s as u32;
+            }
+        } else {
             pilots[b] = OVERFLOW;
             spilled.extend(range);
         }
     }
+    // Buckets of two and one keys (the last part of the search, when few
+    // slots are free and most pilots fail: 445 000 and 139 000 of the
+    // 620 000 pilots tried for 100 000 random keys) take loops of their
+    // own, out of line.
+    for &b in &sorted[many_end..many_end + twos] {
+        let b = b as usize;
+        let at = starts[b] as usize;
+        if let Some((p, s, t)) = place_two(hashes[at], hashes[at + 1], n, words) {
+            Taken::set(words, s);
+            Taken::set(words, t);
+            pilots[b] = p as u8;
+            dest[order[at] as usize] = s as u32;
+            dest[order[at + 1] as usize] = t as u32;
+        } else {
+            pilots[b] = OVERFLOW;
+            spilled.extend([at, at + 1]);
+        }
+    }
+    for &b in &sorted[many_end + twos..nonempty] {
+        let b = b as usize;
+        let at = starts[b] as usize;
+        if let Some((p, s)) = place_one(hashes[at], n, words) {
+            Taken::set(words, s);
+            pilots[b] = p as u8;
+            dest[order[at] as usize] = s as u32;
+        } else {
+            pilots[b] = OVERFLOW;
+            spilled.push(at);
+        }
+    }
     // The overflow's keys take the free slots: as many as there are keys.
-    // (Word by word: a full word of 64 taken slots is skipped at once.)
-    let mut free = taken
+    let mut free = taken.0[..n]
         .iter()
         .enumerate()
-        .filter(|&(_, &word)| word != u64::MAX)
-        .flat_map(|(w, _)| w * 64..(w * 64 + 64).min(n))
-        .filter(|&s| !is_taken(&taken, s));
+        .filter_map(|(s, &t)| (t == 0).then_some(s));
     let mut overflow = Vec::with_capacity(spilled.len());
     for at in spilled {
         let s = free.next().expect("one free slot per overflowing key") as u32;
-        slot[at] = s;
-        overflow.push((groups.hashes[at], s));
+        dest[order[at] as usize] = s;
+        overflow.push((hashes[at], s));
     }
     overflow.sort_unstable();
-    (pilots, slot, overflow)
+    (pilots, overflow)
 }
 
 /// Removes every key but the last of each set of equal keys (`hashes`, the
@@ -1062,15 +1112,7 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
             // As many buckets as the distinct keys need, not the input
             // (a million pairs over nine keys want four buckets).
             let mut first = (!removed).then_some(groups);
-            type Kept = (
-                u64,
-                u64,
-                Vec<u8>,
-                Vec<u32>,
-                Vec<(u64, u32)>,
-                Vec<u64>,
-                Groups,
-            );
+            type Kept = (u64, u64, Vec<u8>, Vec<u32>, Vec<(u64, u32)>, Vec<u64>);
             let mut kept: Option<Kept> = None;
             for attempt in 0..ATTEMPTS {
                 let seed = splitmix(attempt);
@@ -1084,21 +1126,18 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
                 let groups = first.take().unwrap_or_else(|| {
                     Groups::new(if attempt == 0 { &hashes } else { &mixed }, buckets_for(n))
                 });
-                let (pilots, slot, overflow) = search(&groups, n);
+                let mut dest = vec![0u32; n];
+                let (pilots, overflow) = search(&groups, n, &mut dest);
+                drop(groups);
                 let good = overflow.len() <= overflow_max(n, attempt == 0);
                 if good || kept.as_ref().is_none_or(|k| overflow.len() < k.4.len()) {
-                    kept = Some((attempt, seed, pilots, slot, overflow, mixed, groups));
+                    kept = Some((attempt, seed, pilots, dest, overflow, mixed));
                 }
                 if good {
                     break;
                 }
             }
-            let (attempt, seed, pilots, slot, overflow, mixed, groups) =
-                kept.expect("one attempt is kept");
-            let mut dest = vec![0u32; n];
-            for (&i, &s) in groups.order.iter().zip(&slot) {
-                dest[i as usize] = s;
-            }
+            let (attempt, seed, pilots, dest, overflow, mixed) = kept.expect("one attempt is kept");
             let tags = if fingerprints_pay::<K, V>(n) {
                 let mut tags = vec![0u8; n];
                 let mixed = if attempt == 0 { &hashes } else { &mixed };
@@ -1109,7 +1148,7 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
             } else {
                 Vec::new()
             };
-            drop((hashes, mixed, groups, slot));
+            drop((hashes, mixed));
             return FrozenStore {
                 entries: Slots::scattered(items, &dest),
                 lookup: Lookup::Perfect(Perfect {
