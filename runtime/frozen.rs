@@ -601,6 +601,8 @@ struct Groups {
     starts: Vec<u32>,
     order: Vec<u32>,
     hashes: Vec<u64>,
+    /// The number of buckets of each size (`sizes[k]` of `k` keys).
+    sizes: Vec<usize>,
 }
 
 impl Groups {
@@ -615,11 +617,21 @@ impl Groups {
         for &h in hashes {
             counts[h as usize & mask] += 1;
         }
-        // Inclusive sums: `starts[b]` is the end of bucket `b`.
+        // Inclusive sums: `starts[b]` is the end of bucket `b`. Bucket
+        // sizes are counted on the way (for the search's order).
+        let mut sizes = vec![0usize; 8];
         let mut sum = 0u32;
         for count in counts.iter_mut() {
+            let size = *count as usize;
+            if size >= sizes.len() {
+                sizes.resize(size + 1, 0);
+            }
+            sizes[size] += 1;
             sum += *count;
             *count = sum;
+        }
+        while sizes.len() > 1 && sizes.last() == Some(&0) {
+            sizes.pop();
         }
         starts[buckets] = sum;
         let mut order = vec![0u32; hashes.len()];
@@ -635,11 +647,17 @@ impl Groups {
             starts,
             order,
             hashes: grouped,
+            sizes,
         }
     }
 
     fn buckets(&self) -> usize {
         self.starts.len() - 1
+    }
+
+    /// The size of the largest bucket.
+    fn largest(&self) -> usize {
+        self.sizes.len() - 1
     }
 
     fn range(&self, b: usize) -> core::ops::Range<usize> {
@@ -687,13 +705,13 @@ impl Taken {
 fn place_one(u: u64, n: usize, taken: &[u8]) -> Option<(usize, usize)> {
     let (chunks, rest) = OFFSETS[..PILOTS].as_chunks::<4>();
     for (c, offsets) in chunks.iter().enumerate() {
-        let s = offsets.map(|o| mul_high(u.wrapping_add(o), n));
-        let free = s.map(|s| Taken::is_free(taken, s));
-        let bits =
-            free[0] as u32 | (free[1] as u32) << 1 | (free[2] as u32) << 2 | (free[3] as u32) << 3;
-        if bits != 0 {
-            let k = bits.trailing_zeros() as usize;
-            return Some((c * 4 + k, s[k]));
+        let s = offsets.map(|o| mul_high(position(u).wrapping_add(o), n));
+        let t = s.map(|s| taken[s & (taken.len() - 1)]);
+        // Taken bytes are 0 or 1: their `and` is 0 when one slot is free.
+        if t[0] & t[1] & t[2] & t[3] == 0 {
+            if let Some(k) = t.iter().position(|&t| t == 0) {
+                return Some((c * 4 + k, s[k]));
+            }
         }
     }
     let base = chunks.len() * 4;
@@ -712,7 +730,8 @@ fn place_two(u: u64, v: u64, n: usize, taken: &[u8]) -> Option<(usize, usize, us
         .find_map(|(p, &offset)| {
             let s = mul_high(position(u).wrapping_add(offset), n);
             let t = mul_high(position(v).wrapping_add(offset), n);
-            (Taken::is_free(taken, s) && s != t && Taken::is_free(taken, t)).then_some((p, s, t))
+            // Not `&&`: a branch per test mispredicted about once per bucket.
+            (Taken::is_free(taken, s) & (s != t) & Taken::is_free(taken, t)).then_some((p, s, t))
         })
 }
 
@@ -757,20 +776,14 @@ fn search(groups: &Groups, n: usize, dest: &mut [u32]) -> (Vec<u8>, Vec<(u64, u3
     let (order, hashes) = (&groups.order[..], &groups.hashes[..]);
     let size = |b: usize| (starts[b + 1] - starts[b]) as usize;
     // Buckets by size, largest first (counting sort); empty ones last.
-    let largest = (0..buckets).map(size).max().unwrap_or(0);
-    let mut by_size = vec![0usize; largest + 2];
-    for b in 0..buckets {
-        by_size[largest - size(b) + 1] += 1;
-    }
-    let count_of = |by_size: &[usize], k: usize| by_size.get(largest + 1 - k).map_or(0, |&c| c);
-    let (ones, twos) = if largest >= 1 {
-        (count_of(&by_size, 1), count_of(&by_size, 2))
-    } else {
-        (0, 0)
-    };
-    let nonempty = buckets - by_size[largest + 1];
-    for s in 0..=largest {
-        by_size[s + 1] += by_size[s];
+    let largest = groups.largest();
+    let count_of = |k: usize| groups.sizes.get(k).map_or(0, |&c| c);
+    let (ones, twos) = (count_of(1), count_of(2));
+    let nonempty = buckets - count_of(0);
+    // `by_size[largest - k]`: where the buckets of `k` keys start.
+    let mut by_size = vec![0usize; largest + 1];
+    for k in (1..=largest).rev() {
+        by_size[largest - k + 1] = by_size[largest - k] + groups.sizes[k];
     }
     let mut sorted = vec![0u32; buckets];
     for b in 0..buckets {
@@ -844,6 +857,9 @@ fn search(groups: &Groups, n: usize, dest: &mut [u32]) -> (Vec<u8>, Vec<(u64, u3
     (pilots, overflow)
 }
 
+/// Buckets of at most this many keys are checked for equal hashes by whole-array passes in [`dedup`].
+const DEDUP_WINDOW: usize = 16;
+
 /// Removes every key but the last of each set of equal keys (`hashes`, the
 /// user's, in `items` order; `groups` made from their conditioned values).
 /// Returns whether two distinct keys share a (user's) hash, and whether any
@@ -854,6 +870,30 @@ fn dedup<K: Eq, V>(
     hashes: &mut Vec<u64>,
     groups: &mut Groups,
 ) -> (bool, bool) {
+    // First a quick pass: with a real hasher no two hashes of a bucket are
+    // equal, and nothing else need be done.
+    // Equal hashes share a bucket and hashes of different buckets differ
+    // (in their low bits), so comparing each grouped hash with the next
+    // `largest - 1` finds every equal pair: whole-array passes with no
+    // branch on the bucket sizes (a loop per bucket mispredicted its exits,
+    // about one per bucket). Weak hashers' large buckets take the loop.
+    let largest = groups.largest();
+    let h = &groups.hashes[..];
+    let equal = if largest <= DEDUP_WINDOW {
+        (1..largest).fold(false, |equal, d| {
+            h.iter()
+                .zip(&h[d..])
+                .fold(equal, |equal, (a, b)| equal | (a == b))
+        })
+    } else {
+        groups.starts.windows(2).any(|w| {
+            let run = &h[w[0] as usize..w[1] as usize];
+            (1..run.len()).any(|j| run[..j].contains(&run[j]))
+        })
+    };
+    if !equal {
+        return (false, false);
+    }
     let mut removed: Vec<bool> = Vec::new();
     let mut collision = false;
     let mut pairs: Vec<(u64, u32)> = Vec::new();
