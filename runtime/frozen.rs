@@ -709,9 +709,9 @@ fn place_one(u: u64, n: usize, taken: &[u8]) -> Option<(usize, usize)> {
         let t = s.map(|s| taken[s & (taken.len() - 1)]);
         // Taken bytes are 0 or 1: their `and` is 0 when one slot is free.
         if t[0] & t[1] & t[2] & t[3] == 0 {
-            if let Some(k) = t.iter().position(|&t| t == 0) {
-                return Some((c * 4 + k, s[k]));
-            }
+            // The first free one: the lowest byte of `t ^ 1` that is set.
+            let k = (u32::from_le_bytes(t) ^ 0x0101_0101).trailing_zeros() as usize / 8;
+            return Some((c * 4 + k, s[k & 3]));
         }
     }
     let base = chunks.len() * 4;
@@ -742,6 +742,9 @@ fn place_two(u: u64, v: u64, n: usize, taken: &[u8]) -> Option<(usize, usize, us
 /// are in `found`, in the keys' order, and marked.
 #[inline(never)]
 fn place_many(hashes: &[u64], n: usize, taken: &mut [u8], found: &mut Vec<usize>) -> Option<usize> {
+    if hashes.len() <= FEW {
+        return place_few(hashes, n, taken, found);
+    }
     for (p, &offset) in OFFSETS[..PILOTS].iter().enumerate() {
         found.clear();
         let mut free = true;
@@ -759,6 +762,36 @@ fn place_many(hashes: &[u64], n: usize, taken: &mut [u8], found: &mut Vec<usize>
         }
         for &s in found.iter() {
             Taken::clear(taken, s);
+        }
+    }
+    found.clear();
+    None
+}
+
+/// Buckets of at most this many keys take [`place_few`].
+const FEW: usize = 8;
+
+/// [`place_many`] for a bucket of at most [`FEW`] keys: every key's slot
+/// under a pilot is computed and tested without a branch, then one branch
+/// says whether all were free, and only then are they checked to be
+/// distinct (a loop that stopped at the first taken slot mispredicted its
+/// exit on most pilots tried).
+fn place_few(hashes: &[u64], n: usize, taken: &mut [u8], found: &mut Vec<usize>) -> Option<usize> {
+    let mut slots = [0usize; FEW];
+    let slots = &mut slots[..hashes.len()];
+    for (p, &offset) in OFFSETS[..PILOTS].iter().enumerate() {
+        let mut free = true;
+        for (s, &x) in slots.iter_mut().zip(hashes) {
+            *s = mul_high(position(x).wrapping_add(offset), n);
+            free &= Taken::is_free(taken, *s);
+        }
+        if free && (1..slots.len()).all(|i| !slots[..i].contains(&slots[i])) {
+            found.clear();
+            found.extend_from_slice(slots);
+            for &s in slots.iter() {
+                Taken::set(taken, s);
+            }
+            return Some(p);
         }
     }
     found.clear();
