@@ -703,8 +703,11 @@ impl Taken {
 /// between them (the slots' loads overlap; one branch per four tries).
 #[inline(never)]
 fn place_one(u: u64, n: usize, taken: &[u8]) -> Option<(usize, usize)> {
-    let (chunks, rest) = OFFSETS[..PILOTS].as_chunks::<4>();
-    for (c, offsets) in chunks.iter().enumerate() {
+    let chunks = OFFSETS[..PILOTS].chunks_exact(4);
+    let rest = chunks.remainder();
+    let full = PILOTS / 4;
+    for (c, offsets) in chunks.enumerate() {
+        let offsets = [offsets[0], offsets[1], offsets[2], offsets[3]];
         let s = offsets.map(|o| mul_high(position(u).wrapping_add(o), n));
         let t = s.map(|s| taken[s & (taken.len() - 1)]);
         // Taken bytes are 0 or 1: their `and` is 0 when one slot is free.
@@ -714,7 +717,7 @@ fn place_one(u: u64, n: usize, taken: &[u8]) -> Option<(usize, usize)> {
             return Some((c * 4 + k, s[k & 3]));
         }
     }
-    let base = chunks.len() * 4;
+    let base = full * 4;
     rest.iter().enumerate().find_map(|(k, &o)| {
         let s = mul_high(position(u).wrapping_add(o), n);
         Taken::is_free(taken, s).then_some((base + k, s))
