@@ -601,30 +601,53 @@ struct Groups {
     starts: Vec<u32>,
     order: Vec<u32>,
     hashes: Vec<u64>,
+    /// The number of buckets of each size (`sizes[k]` of `k` keys).
+    sizes: Vec<usize>,
 }
 
 impl Groups {
+    /// A counting sort by bucket. The second pass fills each bucket from
+    /// its end, walking the entries backwards, so that `starts` ends at
+    /// each bucket's start with no copy of it, and entry indices still
+    /// increase within a bucket.
     fn new(hashes: &[u64], buckets: usize) -> Groups {
         let mut starts = vec![0u32; buckets + 1];
+        let counts = &mut starts[..buckets];
+        let mask = counts.len() - 1;
         for &h in hashes {
-            starts[bucket_of(h, buckets) + 1] += 1;
+            counts[h as usize & mask] += 1;
         }
-        for b in 0..buckets {
-            starts[b + 1] += starts[b];
+        // Inclusive sums: `starts[b]` is the end of bucket `b`. Bucket
+        // sizes are counted on the way (for the search's order).
+        let mut sizes = vec![0usize; 8];
+        let mut sum = 0u32;
+        for count in counts.iter_mut() {
+            let size = *count as usize;
+            if size >= sizes.len() {
+                sizes.resize(size + 1, 0);
+            }
+            sizes[size] += 1;
+            sum += *count;
+            *count = sum;
         }
-        let mut next = starts.clone();
+        while sizes.len() > 1 && sizes.last() == Some(&0) {
+            sizes.pop();
+        }
+        starts[buckets] = sum;
         let mut order = vec![0u32; hashes.len()];
         let mut grouped = vec![0u64; hashes.len()];
-        for (i, &h) in hashes.iter().enumerate() {
-            let at = &mut next[bucket_of(h, buckets)];
+        let cursors = &mut starts[..buckets];
+        for (i, &h) in hashes.iter().enumerate().rev() {
+            let at = &mut cursors[bucket_of(h, mask + 1)];
+            *at -= 1;
             order[*at as usize] = i as u32;
             grouped[*at as usize] = h;
-            *at += 1;
         }
         Groups {
             starts,
             order,
             hashes: grouped,
+            sizes,
         }
     }
 
@@ -632,8 +655,43 @@ impl Groups {
         self.starts.len() - 1
     }
 
+    /// The size of the largest bucket.
+    fn largest(&self) -> usize {
+        self.sizes.len() - 1
+    }
+
     fn range(&self, b: usize) -> core::ops::Range<usize> {
         self.starts[b] as usize..self.starts[b + 1] as usize
+    }
+}
+
+/// The search's map of taken slots: one byte per slot of `0..n` (a load
+/// and a compare per pilot tried, where a bitmap took a shift, a mask and a
+/// bit test more), in a power of two of bytes, so that an index masked by
+/// the length needs no bounds check (the bytes past `n` stay zero and are
+/// never read as slots).
+struct Taken(Vec<u8>);
+
+impl Taken {
+    fn new(n: usize) -> Taken {
+        Taken(vec![0u8; n.max(1).next_power_of_two()])
+    }
+
+    #[inline(always)]
+    fn is_free(taken: &[u8], s: usize) -> bool {
+        taken[s & (taken.len() - 1)] == 0
+    }
+
+    #[inline(always)]
+    fn set(taken: &mut [u8], s: usize) {
+        let mask = taken.len() - 1;
+        taken[s & mask] = 1;
+    }
+
+    #[inline(always)]
+    fn clear(taken: &mut [u8], s: usize) {
+        let mask = taken.len() - 1;
+        taken[s & mask] = 0;
     }
 }
 
@@ -641,31 +699,42 @@ impl Groups {
 /// that `taken` (a bitmap of `0..n`) leaves free, and that slot. Out of
 /// line so that its loop keeps everything in registers: most of a build's
 /// pilot tries are here (the last buckets placed hold one key, when few
-/// slots are free).
+/// slots are free). Four pilots are tried at once, without a branch
+/// between them (the slots' loads overlap; one branch per four tries).
 #[inline(never)]
-fn place_one(u: u64, n: usize, taken: &[u64]) -> Option<(usize, usize)> {
-    OFFSETS[..PILOTS]
-        .iter()
-        .enumerate()
-        .find_map(|(p, &offset)| {
-            let s = mul_high(u.wrapping_add(offset), n);
-            (taken[s / 64] >> (s % 64) & 1 == 0).then_some((p, s))
-        })
+fn place_one(u: u64, n: usize, taken: &[u8]) -> Option<(usize, usize)> {
+    let chunks = OFFSETS[..PILOTS].chunks_exact(4);
+    let rest = chunks.remainder();
+    let full = PILOTS / 4;
+    for (c, offsets) in chunks.enumerate() {
+        let offsets = [offsets[0], offsets[1], offsets[2], offsets[3]];
+        let s = offsets.map(|o| mul_high(position(u).wrapping_add(o), n));
+        let t = s.map(|s| taken[s & (taken.len() - 1)]);
+        // Taken bytes are 0 or 1: their `and` is 0 when one slot is free.
+        if t[0] & t[1] & t[2] & t[3] == 0 {
+            // The first free one: the lowest byte of `t ^ 1` that is set.
+            let k = (u32::from_le_bytes(t) ^ 0x0101_0101).trailing_zeros() as usize / 8;
+            return Some((c * 4 + k, s[k & 3]));
+        }
+    }
+    let base = full * 4;
+    rest.iter().enumerate().find_map(|(k, &o)| {
+        let s = mul_high(position(u).wrapping_add(o), n);
+        Taken::is_free(taken, s).then_some((base + k, s))
+    })
 }
 
 /// [`place_one`] for a bucket of two keys: the pilot and both slots.
 #[inline(never)]
-fn place_two(u: u64, v: u64, n: usize, taken: &[u64]) -> Option<(usize, usize, usize)> {
+fn place_two(u: u64, v: u64, n: usize, taken: &[u8]) -> Option<(usize, usize, usize)> {
     OFFSETS[..PILOTS]
         .iter()
         .enumerate()
         .find_map(|(p, &offset)| {
-            let s = mul_high(u.wrapping_add(offset), n);
-            if taken[s / 64] >> (s % 64) & 1 == 1 {
-                return None;
-            }
-            let t = mul_high(v.wrapping_add(offset), n);
-            (s != t && taken[t / 64] >> (t % 64) & 1 == 0).then_some((p, s, t))
+            let s = mul_high(position(u).wrapping_add(offset), n);
+            let t = mul_high(position(v).wrapping_add(offset), n);
+            // Not `&&`: a branch per test mispredicted about once per bucket.
+            (Taken::is_free(taken, s) & (s != t) & Taken::is_free(taken, t)).then_some((p, s, t))
         })
 }
 
@@ -675,30 +744,57 @@ fn place_two(u: u64, v: u64, n: usize, taken: &[u64]) -> Option<(usize, usize, u
 /// list to search) and unmarked if a later key fails. On success the slots
 /// are in `found`, in the keys' order, and marked.
 #[inline(never)]
-fn place_many(
-    positions: &[u64],
-    n: usize,
-    taken: &mut [u64],
-    found: &mut Vec<usize>,
-) -> Option<usize> {
+fn place_many(hashes: &[u64], n: usize, taken: &mut [u8], found: &mut Vec<usize>) -> Option<usize> {
+    if hashes.len() <= FEW {
+        return place_few(hashes, n, taken, found);
+    }
     for (p, &offset) in OFFSETS[..PILOTS].iter().enumerate() {
         found.clear();
         let mut free = true;
-        for &u in positions {
-            let s = mul_high(u.wrapping_add(offset), n);
-            let (word, bit) = (s / 64, 1u64 << (s % 64));
-            if taken[word] & bit != 0 {
+        for &x in hashes {
+            let s = mul_high(position(x).wrapping_add(offset), n);
+            if !Taken::is_free(taken, s) {
                 free = false;
                 break;
             }
-            taken[word] |= bit;
+            Taken::set(taken, s);
             found.push(s);
         }
         if free {
             return Some(p);
         }
         for &s in found.iter() {
-            taken[s / 64] &= !(1u64 << (s % 64));
+            Taken::clear(taken, s);
+        }
+    }
+    found.clear();
+    None
+}
+
+/// Buckets of at most this many keys take [`place_few`].
+const FEW: usize = 8;
+
+/// [`place_many`] for a bucket of at most [`FEW`] keys: every key's slot
+/// under a pilot is computed and tested without a branch, then one branch
+/// says whether all were free, and only then are they checked to be
+/// distinct (a loop that stopped at the first taken slot mispredicted its
+/// exit on most pilots tried).
+fn place_few(hashes: &[u64], n: usize, taken: &mut [u8], found: &mut Vec<usize>) -> Option<usize> {
+    let mut slots = [0usize; FEW];
+    let slots = &mut slots[..hashes.len()];
+    for (p, &offset) in OFFSETS[..PILOTS].iter().enumerate() {
+        let mut free = true;
+        for (s, &x) in slots.iter_mut().zip(hashes) {
+            *s = mul_high(position(x).wrapping_add(offset), n);
+            free &= Taken::is_free(taken, *s);
+        }
+        if free && (1..slots.len()).all(|i| !slots[..i].contains(&slots[i])) {
+            found.clear();
+            found.extend_from_slice(slots);
+            for &s in slots.iter() {
+                Taken::set(taken, s);
+            }
+            return Some(p);
         }
     }
     found.clear();
@@ -708,91 +804,97 @@ fn place_many(
 /// Finds a pilot for every bucket, largest buckets first, so that every
 /// key of the bucket lands on a free slot of `0..n`; a bucket no pilot
 /// places gets [`OVERFLOW`] and its keys go to the free slots left at the
-/// end. Returns the pilots, the slot of each grouped position, and the
-/// overflow (`(conditioned hash, slot)`, sorted).
-fn search(groups: &Groups, n: usize) -> (Vec<u8>, Vec<u32>, Vec<(u64, u32)>) {
+/// end. Writes each entry's slot to `dest` (by entry index) and returns the
+/// pilots and the overflow (`(conditioned hash, slot)`, sorted).
+fn search(groups: &Groups, n: usize, dest: &mut [u32]) -> (Vec<u8>, Vec<(u64, u32)>) {
     let buckets = groups.buckets();
-    let sizes: Vec<u32> = groups.starts.windows(2).map(|w| w[1] - w[0]).collect();
-    // Buckets by size, largest first (counting sort); empty ones left out.
-    let largest = sizes.iter().copied().max().unwrap_or(0) as usize;
-    let mut by_size = vec![0usize; largest + 2];
-    for &size in &sizes {
-        by_size[largest - size as usize + 1] += 1;
-    }
-    for s in 0..=largest {
-        by_size[s + 1] += by_size[s];
+    let starts = &groups.starts[..];
+    let (order, hashes) = (&groups.order[..], &groups.hashes[..]);
+    let size = |b: usize| (starts[b + 1] - starts[b]) as usize;
+    // Buckets by size, largest first (counting sort); empty ones last.
+    let largest = groups.largest();
+    let count_of = |k: usize| groups.sizes.get(k).map_or(0, |&c| c);
+    let (ones, twos) = (count_of(1), count_of(2));
+    let nonempty = buckets - count_of(0);
+    // `by_size[largest - k]`: where the buckets of `k` keys start.
+    let mut by_size = vec![0usize; largest + 1];
+    for k in (1..=largest).rev() {
+        by_size[largest - k + 1] = by_size[largest - k] + groups.sizes[k];
     }
     let mut sorted = vec![0u32; buckets];
-    for (b, &size) in sizes.iter().enumerate() {
-        let at = &mut by_size[largest - size as usize];
+    for b in 0..buckets {
+        let at = &mut by_size[largest - size(b)];
         sorted[*at] = b as u32;
         *at += 1;
     }
+    let many_end = nonempty - ones - twos;
 
-    let positions: Vec<u64> = groups.hashes.iter().map(|&x| position(x)).collect();
-    let mut taken = vec![0u64; n.div_ceil(64)];
-    let is_taken = |taken: &[u64], s: usize| taken[s / 64] >> (s % 64) & 1 == 1;
+    let mut taken = Taken::new(n);
+    let words = &mut taken.0[..];
     let mut pilots = vec![0u8; buckets];
-    let mut slot = vec![u32::MAX; groups.hashes.len()];
     let mut spilled: Vec<usize> = Vec::new();
     let mut found: Vec<usize> = Vec::new();
-    for &b in &sorted {
+    // Buckets of three keys or more.
+    for &b in &sorted[..many_end] {
         let b = b as usize;
         let range = groups.range(b);
-        if range.is_empty() {
-            break; // sorted by size: the rest are empty too
-        }
-        let positions = &positions[range.clone()];
-        // The first pilot under which every key of the bucket lands on a
-        // free slot, and no two on one. Buckets of one and two keys (the
-        // last half of the search, when few slots are free and most
-        // pilots fail: 445 000 and 139 000 of the 620 000 pilots tried for
-        // 100 000 random keys) take loops of their own, out of line.
-        let pilot = match *positions {
-            [u] => place_one(u, n, &taken).map(|(p, s)| {
-                taken[s / 64] |= 1 << (s % 64);
-                slot[range.start] = s as u32;
-                p
-            }),
-            [u, v] => place_two(u, v, n, &taken).map(|(p, s, t)| {
-                taken[s / 64] |= 1 << (s % 64);
-                taken[t / 64] |= 1 << (t % 64);
-                slot[range.start] = s as u32;
-                slot[range.start + 1] = t as u32;
-                p
-            }),
-            _ => place_many(positions, n, &mut taken, &mut found).inspect(|_| {
-                for (at, &s) in range.clone().zip(&found) {
-                    slot[at] = s as u32;
-                }
-            }),
-        };
-        let placed = pilot.is_some();
-        if let Some(pilot) = pilot {
-            pilots[b] = pilot as u8;
-        }
-        if !placed {
+        if let Some(p) = place_many(&hashes[range.clone()], n, words, &mut found) {
+            pilots[b] = p as u8;
+            for (at, &s) in range.zip(&found) {
+                dest[order[at] as usize] = s as u32;
+            }
+        } else {
             pilots[b] = OVERFLOW;
             spilled.extend(range);
         }
     }
+    // Buckets of two and one keys (the last part of the search, when few
+    // slots are free and most pilots fail: 445 000 and 139 000 of the
+    // 620 000 pilots tried for 100 000 random keys) take loops of their
+    // own, out of line.
+    for &b in &sorted[many_end..many_end + twos] {
+        let b = b as usize;
+        let at = starts[b] as usize;
+        if let Some((p, s, t)) = place_two(hashes[at], hashes[at + 1], n, words) {
+            Taken::set(words, s);
+            Taken::set(words, t);
+            pilots[b] = p as u8;
+            dest[order[at] as usize] = s as u32;
+            dest[order[at + 1] as usize] = t as u32;
+        } else {
+            pilots[b] = OVERFLOW;
+            spilled.extend([at, at + 1]);
+        }
+    }
+    for &b in &sorted[many_end + twos..nonempty] {
+        let b = b as usize;
+        let at = starts[b] as usize;
+        if let Some((p, s)) = place_one(hashes[at], n, words) {
+            Taken::set(words, s);
+            pilots[b] = p as u8;
+            dest[order[at] as usize] = s as u32;
+        } else {
+            pilots[b] = OVERFLOW;
+            spilled.push(at);
+        }
+    }
     // The overflow's keys take the free slots: as many as there are keys.
-    // (Word by word: a full word of 64 taken slots is skipped at once.)
-    let mut free = taken
+    let mut free = taken.0[..n]
         .iter()
         .enumerate()
-        .filter(|&(_, &word)| word != u64::MAX)
-        .flat_map(|(w, _)| w * 64..(w * 64 + 64).min(n))
-        .filter(|&s| !is_taken(&taken, s));
+        .filter_map(|(s, &t)| (t == 0).then_some(s));
     let mut overflow = Vec::with_capacity(spilled.len());
     for at in spilled {
         let s = free.next().expect("one free slot per overflowing key") as u32;
-        slot[at] = s;
-        overflow.push((groups.hashes[at], s));
+        dest[order[at] as usize] = s;
+        overflow.push((hashes[at], s));
     }
     overflow.sort_unstable();
-    (pilots, slot, overflow)
+    (pilots, overflow)
 }
+
+/// Buckets of at most this many keys are checked for equal hashes by whole-array passes in [`dedup`].
+const DEDUP_WINDOW: usize = 16;
 
 /// Removes every key but the last of each set of equal keys (`hashes`, the
 /// user's, in `items` order; `groups` made from their conditioned values).
@@ -804,6 +906,30 @@ fn dedup<K: Eq, V>(
     hashes: &mut Vec<u64>,
     groups: &mut Groups,
 ) -> (bool, bool) {
+    // First a quick pass: with a real hasher no two hashes of a bucket are
+    // equal, and nothing else need be done.
+    // Equal hashes share a bucket and hashes of different buckets differ
+    // (in their low bits), so comparing each grouped hash with the next
+    // `largest - 1` finds every equal pair: whole-array passes with no
+    // branch on the bucket sizes (a loop per bucket mispredicted its exits,
+    // about one per bucket). Weak hashers' large buckets take the loop.
+    let largest = groups.largest();
+    let h = &groups.hashes[..];
+    let equal = if largest <= DEDUP_WINDOW {
+        (1..largest).fold(false, |equal, d| {
+            h.iter()
+                .zip(&h[d..])
+                .fold(equal, |equal, (a, b)| equal | (a == b))
+        })
+    } else {
+        groups.starts.windows(2).any(|w| {
+            let run = &h[w[0] as usize..w[1] as usize];
+            (1..run.len()).any(|j| run[..j].contains(&run[j]))
+        })
+    };
+    if !equal {
+        return (false, false);
+    }
     let mut removed: Vec<bool> = Vec::new();
     let mut collision = false;
     let mut pairs: Vec<(u64, u32)> = Vec::new();
@@ -1062,15 +1188,7 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
             // As many buckets as the distinct keys need, not the input
             // (a million pairs over nine keys want four buckets).
             let mut first = (!removed).then_some(groups);
-            type Kept = (
-                u64,
-                u64,
-                Vec<u8>,
-                Vec<u32>,
-                Vec<(u64, u32)>,
-                Vec<u64>,
-                Groups,
-            );
+            type Kept = (u64, u64, Vec<u8>, Vec<u32>, Vec<(u64, u32)>, Vec<u64>);
             let mut kept: Option<Kept> = None;
             for attempt in 0..ATTEMPTS {
                 let seed = splitmix(attempt);
@@ -1084,21 +1202,18 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
                 let groups = first.take().unwrap_or_else(|| {
                     Groups::new(if attempt == 0 { &hashes } else { &mixed }, buckets_for(n))
                 });
-                let (pilots, slot, overflow) = search(&groups, n);
+                let mut dest = vec![0u32; n];
+                let (pilots, overflow) = search(&groups, n, &mut dest);
+                drop(groups);
                 let good = overflow.len() <= overflow_max(n, attempt == 0);
                 if good || kept.as_ref().is_none_or(|k| overflow.len() < k.4.len()) {
-                    kept = Some((attempt, seed, pilots, slot, overflow, mixed, groups));
+                    kept = Some((attempt, seed, pilots, dest, overflow, mixed));
                 }
                 if good {
                     break;
                 }
             }
-            let (attempt, seed, pilots, slot, overflow, mixed, groups) =
-                kept.expect("one attempt is kept");
-            let mut dest = vec![0u32; n];
-            for (&i, &s) in groups.order.iter().zip(&slot) {
-                dest[i as usize] = s;
-            }
+            let (attempt, seed, pilots, dest, overflow, mixed) = kept.expect("one attempt is kept");
             let tags = if fingerprints_pay::<K, V>(n) {
                 let mut tags = vec![0u8; n];
                 let mixed = if attempt == 0 { &hashes } else { &mixed };
@@ -1109,7 +1224,7 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
             } else {
                 Vec::new()
             };
-            drop((hashes, mixed, groups, slot));
+            drop((hashes, mixed));
             return FrozenStore {
                 entries: Slots::scattered(items, &dest),
                 lookup: Lookup::Perfect(Perfect {
