@@ -993,3 +993,94 @@ fn a_window_hashes_the_stream_however_it_is_split() {
         }
     }
 }
+
+/// String keys at the edges any shortcut over a key's first or last bytes
+/// must respect: the empty key, keys of 15, 16 and 17 bytes (a 16-byte
+/// window and one more), keys that share their first or last 16 bytes and
+/// differ only in the middle or in their length, non-ASCII keys (multi-byte
+/// characters across the window's edge). Looked up by `&str` and by
+/// `&String`; misses that share a window with a present key.
+#[test]
+fn string_keys_at_the_window_edges_agree_with_std() {
+    let mut keys: Vec<String> = vec![String::new()];
+    for len in [1usize, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33] {
+        for c in ['a', 'b'] {
+            keys.push(c.to_string().repeat(len));
+        }
+        // Same first and last 16 bytes, a different middle.
+        keys.push(format!("{}{len:03}{}", "h".repeat(16), "t".repeat(16)));
+    }
+    for i in 0..300u64 {
+        let id = format!("{:06x}", splitmix(i) as u32 & 0xff_ffff);
+        keys.push(format!("shared-prefix-16{id}"));
+        keys.push(format!("{id}shared-suffix-16"));
+        keys.push(format!("ключ_{id}_é"));
+        keys.push(format!("日本語のキー{id}🦀"));
+        keys.push(format!("id_{i:x}"));
+    }
+    keys.sort();
+    keys.dedup();
+    let misses: Vec<String> = keys
+        .iter()
+        .flat_map(|k| {
+            [
+                format!("{k}\0"),
+                format!("\0{k}"),
+                format!("{k}x"),
+                k.chars().rev().collect::<String>() + "≠",
+            ]
+        })
+        .filter(|m| keys.binary_search(m).is_err())
+        .collect();
+    // Every size from the scan to the perfect hash, every key shape.
+    for n in [1usize, 8, 9, 40, keys.len()] {
+        let chosen: Vec<String> = keys
+            .iter()
+            .step_by((keys.len() / n).max(1))
+            .take(n)
+            .cloned()
+            .collect();
+        let items: Vec<(String, usize)> = chosen.iter().cloned().zip(0..).collect();
+        let model: HashMap<String, usize> = items.iter().cloned().collect();
+        let mut frozen: FrozenStore<String, usize> = items.iter().cloned().collect();
+        for (k, v) in &model {
+            assert_eq!(
+                frozen.get(k.as_str()),
+                Some(v),
+                "{k:?} in {}",
+                frozen.plan()
+            );
+            assert_eq!(frozen.get_key_value(k.as_str()), Some((k, v)));
+        }
+        let absent: Vec<String> = misses
+            .iter()
+            .chain(keys.iter())
+            .filter(|m| !model.contains_key(*m))
+            .cloned()
+            .collect();
+        for m in &absent {
+            assert_eq!(frozen.get(m.as_str()), None, "{m:?} in {}", frozen.plan());
+        }
+        agree(&mut frozen, &model, &absent);
+        // `&str` keys, looked up by `&str`, the same answers.
+        let by_ref: FrozenStore<&str, usize> = chosen.iter().map(String::as_str).zip(0..).collect();
+        for (k, v) in &model {
+            assert_eq!(by_ref.get(k.as_str()), Some(v));
+        }
+        for m in &absent {
+            assert_eq!(by_ref.get(m.as_str()), None);
+        }
+    }
+    // Keys that differ only after a shared 16-byte window, whichever window
+    // the build picks: each found, none confused with another.
+    for (head, tail) in [("0123456789abcdef", ""), ("", "fedcba9876543210")] {
+        let keys: Vec<String> = (0..2000u64).map(|i| format!("{head}{i}{tail}")).collect();
+        let store: FrozenStore<String, u64> = keys.iter().cloned().zip(0..).collect();
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(store.get(k.as_str()), Some(&(i as u64)), "{}", store.plan());
+        }
+        for i in 2000..4000u64 {
+            assert_eq!(store.get(format!("{head}{i}{tail}").as_str()), None);
+        }
+    }
+}
