@@ -196,6 +196,15 @@ impl<K, V> Slots<K, V> {
         }
     }
 
+    /// The entry at `i`, if `i` is in bounds.
+    #[inline(always)]
+    fn pair_get(&self, i: usize) -> Option<(&K, &V)> {
+        match self.view() {
+            Entries::Inline(e) => e.get(i).map(|(k, v)| (k, v)),
+            Entries::Apart(k, v) => Some((k.get(i)?, v.get(i)?)),
+        }
+    }
+
     #[inline]
     fn pair(&self, i: usize) -> (&K, &V) {
         match self.view() {
@@ -261,6 +270,9 @@ struct Perfect {
     /// `attempt == 0` and the store's hasher: the hash is the user's own
     /// (one test on a lookup instead of two).
     user_raw: bool,
+    /// With [`KeyHash::Ends`]: how many keys are at most [`ENDS_EXACT`]
+    /// bytes long (compared from their ends' reads); 0 otherwise.
+    short_keys: usize,
 }
 
 #[inline]
@@ -358,6 +370,12 @@ enum KeyHash {
     Head(u64),
     /// The stream's last 16 bytes and its length.
     Tail(u64),
+    /// For [`str_like`] keys: the first and the last 8 bytes of the string
+    /// (overlapping reads, as foldhash reads short inputs) and its length,
+    /// see [`Ends`]. Cheaper than the store's hasher on short strings, and a
+    /// string of at most [`ENDS_EXACT`] bytes lies whole in those reads, so
+    /// they also settle its compare.
+    Ends(u64),
 }
 
 /// Whether the build considers a window for keys of type `K`: keys that
@@ -372,6 +390,164 @@ const fn windows_for<K>() -> bool {
 /// Streams shorter than this on average are hashed whole (a window would
 /// skip nothing worth skipping).
 const WINDOW_FROM: usize = 17;
+
+/// Strings of at most this many bytes lie whole in [`Ends`]' two reads.
+const ENDS_EXACT: usize = 16;
+
+/// Whether `T` is one of the string types whose `Hash` stream is the
+/// string's UTF-8 bytes in one `write` and then a `write_u8(0xff)` (`str`'s
+/// `Hash`, which `String`, `Box<str>` and `&str` forward to) and whose
+/// equality is the equality of those bytes: `str`, `&str`, `String`,
+/// `Box<str>`. For these two values are equal exactly when their streams
+/// are, so a short string's compare can be settled from bytes already read
+/// for its hash. Any other type (one whose `Hash` writes less than its `Eq`
+/// compares, or a query type whose `Equivalent` is stricter than its
+/// stream) is always compared with `Equivalent`. The names are constants,
+/// so LLVM folds the test: no other key type's lookup contains this path.
+#[inline(always)]
+fn str_like<T: ?Sized>() -> bool {
+    matches!(
+        core::any::type_name::<T>(),
+        "str" | "&str" | "alloc::string::String" | "alloc::boxed::Box<str>"
+    )
+}
+
+/// The two reads of a string `u` that [`KeyHash::Ends`] hashes: its first
+/// and last 8 bytes (little-endian, overlapping) from 8 bytes on, its first
+/// and last 4 from 4, its first, middle and last byte below. With the
+/// length they determine every string of at most [`ENDS_EXACT`] bytes.
+#[inline(always)]
+fn ends_of(u: &[u8]) -> (u64, u64) {
+    let l = u.len();
+    if let (Some(first), Some(last)) = (u.first_chunk::<8>(), u.last_chunk::<8>()) {
+        (u64::from_le_bytes(*first), u64::from_le_bytes(*last))
+    } else if let (Some(first), Some(last)) = (u.first_chunk::<4>(), u.last_chunk::<4>()) {
+        (
+            u64::from(u32::from_le_bytes(*first)),
+            u64::from(u32::from_le_bytes(*last)),
+        )
+    } else if l > 0 {
+        (
+            u64::from(u[0]),
+            (u64::from(u[l / 2]) << 8) | u64::from(u[l - 1]),
+        )
+    } else {
+        (0, 0)
+    }
+}
+
+/// [`KeyHash::Ends`]' hash of a stream of `m` bytes whose last byte is `z`
+/// and whose other bytes read as `a` and `b` ([`ends_of`]): one folded
+/// multiply.
+#[inline(always)]
+fn ends_hash(seed: u64, a: u64, b: u64, m: usize, z: u8) -> u64 {
+    let lo = a ^ seed;
+    let hi = b ^ MIX_WINDOW ^ (((m as u64) << 8) | u64::from(z)).wrapping_mul(MIX_HASH);
+    let product = u128::from(lo) * u128::from(hi);
+    (product as u64) ^ ((product >> 64) as u64)
+}
+
+/// The `Hasher` of [`KeyHash::Ends`] for a [`str_like`] value, whose stream
+/// is one `write` of the string and a `write_u8(0xff)`: the string's reads
+/// and length straight from the one `write` (no buffer). Only ever fed such
+/// a value; [`Ends`] hashes any other stream the same way.
+#[derive(Default)]
+struct StrEnds {
+    a: u64,
+    b: u64,
+    len: usize,
+    last: u8,
+}
+
+impl StrEnds {
+    /// The reads of `key`, a [`str_like`] value.
+    #[inline(always)]
+    fn of<Q: Hash + ?Sized>(key: &Q) -> Self {
+        let mut ends = StrEnds::default();
+        key.hash(&mut ends);
+        ends
+    }
+
+    #[inline(always)]
+    fn hash(&self, seed: u64) -> u64 {
+        ends_hash(seed, self.a, self.b, self.len + 1, self.last)
+    }
+
+    /// Whether `self` and `other` read the same string, where `self`'s is
+    /// at most [`ENDS_EXACT`] bytes long (its reads then hold all of it).
+    #[inline(always)]
+    fn same_short_string(&self, other: &Self) -> bool {
+        self.len == other.len && self.a == other.a && self.b == other.b
+    }
+}
+
+impl core::hash::Hasher for StrEnds {
+    #[inline(always)]
+    fn write(&mut self, bytes: &[u8]) {
+        (self.a, self.b) = ends_of(bytes);
+        self.len = bytes.len();
+    }
+
+    #[inline(always)]
+    fn write_u8(&mut self, byte: u8) {
+        self.last = byte;
+    }
+
+    fn finish(&self) -> u64 {
+        self.hash(0)
+    }
+}
+
+/// The `Hasher` of [`KeyHash::Ends`] for any stream, however `Hash` splits
+/// it: the stream's first 8 bytes and last 16 bytes, from which
+/// [`finish`](Ends::finish) takes the same reads [`StrEnds`] takes of a
+/// string (the stream but its last byte) and that last byte. For query
+/// types that are not [`str_like`]; byte by byte, not fast.
+struct Ends {
+    seed: u64,
+    len: usize,
+    /// The first 8 bytes, the first lowest.
+    first: u64,
+    /// The last 16 bytes, the latest lowest.
+    last: u128,
+}
+
+impl core::hash::Hasher for Ends {
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            if self.len < 8 {
+                self.first |= u64::from(byte) << (8 * self.len);
+            }
+            self.last = (self.last << 8) | u128::from(byte);
+            self.len += 1;
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        let Some(l) = self.len.checked_sub(1) else {
+            return ends_hash(self.seed, 0, 0, 0, 0);
+        };
+        // The stream but its last byte: its last bytes are `last >> 8`.
+        let before = self.last >> 8;
+        let (a, b) = if l >= 8 {
+            (self.first, (before as u64).swap_bytes())
+        } else if l >= 4 {
+            (
+                u64::from(self.first as u32),
+                u64::from((before as u32).swap_bytes()),
+            )
+        } else if l > 0 {
+            let middle = (self.first >> (8 * (l / 2))) as u8;
+            (
+                u64::from(self.first as u8),
+                (u64::from(middle) << 8) | u64::from(before as u8),
+            )
+        } else {
+            (0, 0)
+        };
+        ends_hash(self.seed, a, b, self.len, self.last as u8)
+    }
+}
 
 /// Keys sampled by [`window_merges_sample`].
 const WINDOW_SAMPLE: usize = 256;
@@ -538,6 +714,17 @@ impl KeyHash {
                 let mut window = Window::<true>::new(seed);
                 key.hash(&mut window);
                 core::hash::Hasher::finish(&window)
+            }
+            KeyHash::Ends(seed) if str_like::<Q>() => StrEnds::of(key).hash(seed),
+            KeyHash::Ends(seed) => {
+                let mut ends = Ends {
+                    seed,
+                    len: 0,
+                    first: 0,
+                    last: 0,
+                };
+                key.hash(&mut ends);
+                core::hash::Hasher::finish(&ends)
             }
         }
     }
@@ -1135,6 +1322,12 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
         // whether distinct keys collide (then the next way is tried).
         let mut candidates: Vec<KeyHash> = Vec::with_capacity(3);
         let seed = hash_builder.hash_one(0x5eed_f20e_u64);
+        if str_like::<K>() {
+            // Strings of any length: their ends, where they tell the keys
+            // apart (cheaper to hash than the whole string, and a short
+            // string's compare reads nothing more).
+            candidates.push(KeyHash::Ends(seed));
+        }
         if windows_for::<K>() {
             let mut lens = StreamLen(0);
             items.iter().for_each(|(k, _)| k.hash(&mut lens));
@@ -1225,6 +1418,18 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
                 Vec::new()
             };
             drop((hashes, mixed));
+            let short_keys = if matches!(chosen, KeyHash::Ends(_)) {
+                items
+                    .iter()
+                    .filter(|(k, _)| {
+                        let mut len = StreamLen(0);
+                        k.hash(&mut len);
+                        len.0 <= ENDS_EXACT + 1
+                    })
+                    .count()
+            } else {
+                0
+            };
             return FrozenStore {
                 entries: Slots::scattered(items, &dest),
                 lookup: Lookup::Perfect(Perfect {
@@ -1236,6 +1441,7 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
                     overflow: overflow.into_boxed_slice(),
                     plain: attempt == 0 && tags.is_empty(),
                     user_raw: attempt == 0 && chosen == KeyHash::User,
+                    short_keys,
                     tags: tags.into_boxed_slice(),
                 }),
                 hash_builder,
@@ -1371,8 +1577,13 @@ impl<K, V, S> FrozenStore<K, V, S> {
                     KeyHash::User => None,
                     KeyHash::Head(_) => Some("first"),
                     KeyHash::Tail(_) => Some("last"),
+                    KeyHash::Ends(_) => Some("ends"),
                 },
                 _ => None,
+            },
+            short_compare: match &self.lookup {
+                Lookup::Perfect(p) => p.short_keys,
+                _ => 0,
             },
             bytes: self.memory_usage(),
         }
@@ -1490,7 +1701,7 @@ impl<K, V, S> FrozenStore<K, V, S> {
     }
 }
 
-impl<K, V, S: BuildHasher> FrozenStore<K, V, S> {
+impl<K: Hash, V, S: BuildHasher> FrozenStore<K, V, S> {
     /// The slot of `key`, if present.
     #[inline]
     fn find<Q: Hash + Equivalent<K> + ?Sized>(&self, key: &Q) -> Option<usize> {
@@ -1559,6 +1770,13 @@ impl<K, V, S: BuildHasher> FrozenStore<K, V, S> {
             // the plain probe is then the hash, the pilot, the slot and the
             // key, 33 instructions per `u64` hit.
             if core::mem::needs_drop::<K>() {
+                // A string looked up by a string, the store hashing their
+                // ends: the ends' reads also settle a short key's compare.
+                if str_like::<K>() && str_like::<Q>() {
+                    if let KeyHash::Ends(seed) = p.hashing {
+                        return self.get_str(p, seed, key);
+                    }
+                }
                 let x = if p.user_raw {
                     self.hash_builder.hash_one(key)
                 } else {
@@ -1585,6 +1803,42 @@ impl<K, V, S: BuildHasher> FrozenStore<K, V, S> {
             } else {
                 return self.get_perfect(p, key);
             }
+        }
+        self.get_elsewhere(key)
+    }
+
+    /// The perfect hash's lookup of a [`str_like`] query in a store of
+    /// [`str_like`] keys hashed by [`KeyHash::Ends`]: the query's reads
+    /// give its hash inline, and where the query is at most [`ENDS_EXACT`]
+    /// bytes long the stored key's same reads settle the compare: equal
+    /// lengths and equal reads of strings that short are equal strings, so
+    /// a short key's hit or miss calls no `memcmp` (the stored key's bytes
+    /// are read once, by two loads). Longer queries are compared with
+    /// `Equivalent`.
+    #[inline(always)]
+    fn get_str<Q: Hash + Equivalent<K> + ?Sized>(
+        &self,
+        p: &Perfect,
+        seed: u64,
+        key: &Q,
+    ) -> Option<(&K, &V)> {
+        let query = StrEnds::of(key);
+        let x = p.condition(query.hash(seed));
+        let (i, pilot) = p.probe_in(x, self.entries.len());
+        if p.tag_allows(i, x) {
+            if let Some((k, v)) = self.entries.pair_get(i) {
+                let equal = if query.len <= ENDS_EXACT {
+                    query.same_short_string(&StrEnds::of(k))
+                } else {
+                    key.equivalent(k)
+                };
+                if equal {
+                    return Some((k, v));
+                }
+            }
+        }
+        if pilot != OVERFLOW {
+            return None;
         }
         self.get_elsewhere(key)
     }
@@ -1827,7 +2081,20 @@ pub struct FrozenPlan {
     /// stream's length), because it tells these keys apart: cheaper than
     /// hashing a long key whole. `None`: the store's hasher, whole key.
     /// Tried for keys whose streams average at least 24 bytes (strings).
+    ///
+    /// `Some("ends")` for string keys (`String`, `Box<str>`, `&str`) whose
+    /// first and last 8 bytes (overlapping) and length tell them apart,
+    /// tried before the others for strings of any length: the perfect hash
+    /// then hashes those two reads with one multiply (see
+    /// [`short_compare`](FrozenPlan::short_compare)).
     pub hash_window: Option<&'static str>,
+    /// With `hash_window == Some("ends")`: how many keys are at most 16
+    /// bytes long. Such a key lies whole in the two reads taken for its
+    /// hash, so a lookup by a string (`&str`, `String`) compares it from
+    /// those reads and the stored key's same two loads, with no call to
+    /// `Eq` (`memcmp`); a longer key is compared with `Eq` after the
+    /// probe. 0 otherwise.
+    pub short_compare: usize,
     /// [`FrozenStore::memory_usage`].
     pub bytes: usize,
 }
@@ -1889,7 +2156,13 @@ impl fmt::Display for FrozenPlan {
         short_type(f, self.value_type)?;
         let entries = if self.len == 1 { "entry" } else { "entries" };
         write!(f, ">: {} over {} {entries} (", self.index.name(), self.len)?;
-        if let Some(window) = self.hash_window {
+        if self.hash_window == Some("ends") {
+            write!(
+                f,
+                "hashing only the first and last 8 bytes of each key and its length (they tell these keys apart; {} of the {} keys are at most 16 bytes and compared from those reads, no memcmp), ",
+                self.short_compare, self.len
+            )?;
+        } else if let Some(window) = self.hash_window {
             write!(
                 f,
                 "hashing only the {window} 16 bytes of each key and its length (they tell these keys apart), "
@@ -2047,6 +2320,7 @@ impl<K: Hash + Eq, V: Eq, S: BuildHasher> Eq for FrozenStore<K, V, S> {}
 
 impl<K, Q, V, S> Index<&Q> for FrozenStore<K, V, S>
 where
+    K: Hash,
     Q: Hash + Equivalent<K> + ?Sized,
     S: BuildHasher,
 {
@@ -2136,6 +2410,7 @@ pub struct GetMany<'a, 'q, K, V, S, Q: ?Sized, I> {
 
 impl<'a, 'q, K, V, S, Q, I> Iterator for GetMany<'a, 'q, K, V, S, Q, I>
 where
+    K: Hash,
     S: BuildHasher,
     Q: Hash + Equivalent<K> + ?Sized + 'q,
     I: Iterator,

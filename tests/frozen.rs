@@ -327,26 +327,28 @@ fn every_layout_moves_heap_owning_entries_once() {
         store: &FrozenStore<String, Vec<u64>, S>,
         n: u64,
         expect: FrozenIndex,
+        key: fn(u64) -> String,
     ) {
         assert_eq!(store.len() as u64, n);
         if n > 8 {
             assert_eq!(store.plan().index, expect);
         }
         for i in 0..n {
-            assert_eq!(store.get(i.to_string().as_str()), Some(&vec![i + 100; 3]));
+            assert_eq!(store.get(key(i).as_str()), Some(&vec![i + 100; 3]));
         }
         assert_eq!(store.get("absent"), None);
     }
     for n in [0u64, 1, 8, 9, 20, 40] {
         let meter = Meter::start();
         // Duplicates: the first value of each key is discarded.
-        let items = || {
+        let items_by = |key: fn(u64) -> String| {
             (0..n)
-                .map(|i| (i.to_string(), vec![i; 3]))
-                .chain((0..n).map(|i| (i.to_string(), vec![i + 100; 3])))
+                .map(move |i| (key(i), vec![i; 3]))
+                .chain((0..n).map(move |i| (key(i), vec![i + 100; 3])))
         };
+        let items = || items_by(|i| i.to_string());
         let inline: FrozenStore<String, Vec<u64>> = items().collect();
-        check(&inline, n, FrozenIndex::Perfect);
+        check(&inline, n, FrozenIndex::Perfect, |i| i.to_string());
         assert!(!inline.plan().values_apart);
         let copy = inline.clone();
         assert_eq!(copy, inline);
@@ -355,8 +357,11 @@ fn every_layout_moves_heap_owning_entries_once() {
         assert_eq!(all.len() as u64, n);
         drop((all, copy));
 
-        let sorted = FrozenStore::from_iter_with_hasher(items(), Constant);
-        check(&sorted, n, FrozenIndex::Sorted);
+        // Keys that neither their ends nor a 16-byte window tell apart (a
+        // window would ignore the constant hasher): the sorted layout.
+        let middle = |i: u64| format!("{}{i:04}{}", "a".repeat(16), "z".repeat(16));
+        let sorted = FrozenStore::from_iter_with_hasher(items_by(middle), Constant);
+        check(&sorted, n, FrozenIndex::Sorted, middle);
         drop(sorted);
 
         // Values over 64 bytes live apart from the keys.
@@ -972,9 +977,10 @@ fn long_string_keys_are_hashed_by_a_distinguishing_window() {
             assert_eq!(boxed.get(k.as_str()), Some(&i));
         }
     }
-    // Short keys are hashed whole.
+    // Short string keys are hashed by their ends (whole, at most 16 bytes).
     let short: FrozenStore<String, u8> = (0..100).map(|i| (format!("k{i}"), 0)).collect();
-    assert_eq!(short.plan().hash_window, None);
+    assert_eq!(short.plan().hash_window, Some("ends"));
+    assert_eq!(short.plan().short_compare, 100);
 }
 
 /// A string key whose `Hash` writes the bytes of `str`'s stream in chunks of
@@ -1041,4 +1047,236 @@ fn a_window_hashes_the_stream_however_it_is_split() {
             }
         }
     }
+}
+
+/// String keys at the edges any shortcut over a key's first or last bytes
+/// must respect: the empty key, keys of 15, 16 and 17 bytes (a 16-byte
+/// window and one more), keys that share their first or last 16 bytes and
+/// differ only in the middle or in their length, non-ASCII keys (multi-byte
+/// characters across the window's edge). Looked up by `&str` and by
+/// `&String`; misses that share a window with a present key.
+#[test]
+fn string_keys_at_the_window_edges_agree_with_std() {
+    let mut keys: Vec<String> = vec![String::new()];
+    for len in [1usize, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33] {
+        for c in ['a', 'b'] {
+            keys.push(c.to_string().repeat(len));
+        }
+        // Same first and last 16 bytes, a different middle.
+        keys.push(format!("{}{len:03}{}", "h".repeat(16), "t".repeat(16)));
+    }
+    for i in 0..300u64 {
+        let id = format!("{:06x}", splitmix(i) as u32 & 0xff_ffff);
+        keys.push(format!("shared-prefix-16{id}"));
+        keys.push(format!("{id}shared-suffix-16"));
+        keys.push(format!("ключ_{id}_é"));
+        keys.push(format!("日本語のキー{id}🦀"));
+        keys.push(format!("id_{i:x}"));
+    }
+    keys.sort();
+    keys.dedup();
+    let misses: Vec<String> = keys
+        .iter()
+        .flat_map(|k| {
+            [
+                format!("{k}\0"),
+                format!("\0{k}"),
+                format!("{k}x"),
+                k.chars().rev().collect::<String>() + "≠",
+            ]
+        })
+        .filter(|m| keys.binary_search(m).is_err())
+        .collect();
+    // Every size from the scan to the perfect hash, every key shape.
+    for n in [1usize, 8, 9, 40, keys.len()] {
+        let chosen: Vec<String> = keys
+            .iter()
+            .step_by((keys.len() / n).max(1))
+            .take(n)
+            .cloned()
+            .collect();
+        let items: Vec<(String, usize)> = chosen.iter().cloned().zip(0..).collect();
+        let model: HashMap<String, usize> = items.iter().cloned().collect();
+        let mut frozen: FrozenStore<String, usize> = items.iter().cloned().collect();
+        for (k, v) in &model {
+            assert_eq!(
+                frozen.get(k.as_str()),
+                Some(v),
+                "{k:?} in {}",
+                frozen.plan()
+            );
+            assert_eq!(frozen.get_key_value(k.as_str()), Some((k, v)));
+        }
+        let absent: Vec<String> = misses
+            .iter()
+            .chain(keys.iter())
+            .filter(|m| !model.contains_key(*m))
+            .cloned()
+            .collect();
+        for m in &absent {
+            assert_eq!(frozen.get(m.as_str()), None, "{m:?} in {}", frozen.plan());
+        }
+        agree(&mut frozen, &model, &absent);
+        // `&str` keys, looked up by `&str`, the same answers.
+        let by_ref: FrozenStore<&str, usize> = chosen.iter().map(String::as_str).zip(0..).collect();
+        for (k, v) in &model {
+            assert_eq!(by_ref.get(k.as_str()), Some(v));
+        }
+        for m in &absent {
+            assert_eq!(by_ref.get(m.as_str()), None);
+        }
+    }
+    // Keys that differ only after a shared 16-byte window, whichever window
+    // the build picks: each found, none confused with another.
+    for (head, tail) in [("0123456789abcdef", ""), ("", "fedcba9876543210")] {
+        let keys: Vec<String> = (0..2000u64).map(|i| format!("{head}{i}{tail}")).collect();
+        let store: FrozenStore<String, u64> = keys.iter().cloned().zip(0..).collect();
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(store.get(k.as_str()), Some(&(i as u64)), "{}", store.plan());
+        }
+        for i in 2000..4000u64 {
+            assert_eq!(store.get(format!("{head}{i}{tail}").as_str()), None);
+        }
+    }
+}
+
+/// A query type that is not a `str` but hashes as one (its `Hash` writes the
+/// string's bytes in chunks, then the `0xff`) and compares as one: it takes
+/// the generic path of the ends hash, which must agree with the fast one.
+#[derive(Debug)]
+struct ChunkedQuery<'a>(&'a str, usize);
+
+impl Hash for ChunkedQuery<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        for piece in self.0.as_bytes().chunks(self.1) {
+            state.write(piece);
+        }
+        state.write_u8(0xff);
+    }
+}
+
+impl mapstore::Equivalent<String> for ChunkedQuery<'_> {
+    fn equivalent(&self, key: &String) -> bool {
+        self.0 == key.as_str()
+    }
+}
+
+/// A query type that hashes as a `str` but whose `Equivalent` is stricter
+/// (it never matches): a store must not take a short key's equal reads for
+/// a hit unless both types are strings.
+#[derive(Debug)]
+struct NeverEqual<'a>(&'a str);
+
+impl Hash for NeverEqual<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl mapstore::Equivalent<String> for NeverEqual<'_> {
+    fn equivalent(&self, _: &String) -> bool {
+        false
+    }
+}
+
+#[test]
+fn short_string_keys_are_hashed_and_compared_by_their_ends() {
+    // Keys of every length around the reads (0-3: first, middle and last
+    // byte; 4-7: two 4-byte reads; 8-16: two 8-byte reads; 17 and more: the
+    // compare calls `Eq`), sharing their first and last bytes, with empty
+    // and non-ASCII keys.
+    let mut keys: Vec<String> = vec![String::new(), "é".into(), "日本語".into(), "ß€".into()];
+    for len in 1..=24usize {
+        for i in 0..40u64 {
+            let id = format!("{:x}", splitmix(i ^ len as u64) & 0xfff_ffff);
+            let mut k = format!("{id}{}", "m".repeat(len.saturating_sub(id.len())));
+            k.truncate(len);
+            keys.push(k);
+        }
+    }
+    keys.sort();
+    keys.dedup();
+    let items: Vec<(String, usize)> = keys.iter().cloned().zip(0..).collect();
+    let model: HashMap<String, usize> = items.iter().cloned().collect();
+    let mut frozen: FrozenStore<String, usize> = items.iter().cloned().collect();
+    let plan = frozen.plan();
+    assert_eq!(plan.index, FrozenIndex::Perfect, "{plan}");
+    assert_eq!(plan.hash_window, Some("ends"), "{plan}");
+    let short = keys.iter().filter(|k| k.len() <= 16).count();
+    assert_eq!(plan.short_compare, short, "{plan}");
+    assert!(
+        plan.to_string().contains("first and last 8 bytes"),
+        "{plan}"
+    );
+    // Misses that share the reads of a key but differ between them (a
+    // middle byte of a key of 9 to 24 bytes, the 2nd byte of a 3-byte key),
+    // one byte longer or shorter, and non-ASCII twins.
+    let mut misses: Vec<String> = Vec::new();
+    for k in &keys {
+        let mut bytes = k.clone().into_bytes();
+        if (3..=24).contains(&bytes.len()) && bytes.len() != 4 && bytes.len() != 8 {
+            // Not read: 3 bytes read 0, 1, 2; a 4- or 8-byte key is read whole.
+            let at = if bytes.len() == 3 { 1 } else { bytes.len() / 2 };
+            if bytes.len() != 3 {
+                bytes[at] = if bytes[at] == b'q' { b'r' } else { b'q' };
+                if let Ok(s) = String::from_utf8(bytes) {
+                    misses.push(s);
+                }
+            }
+        }
+        misses.push(format!("{k}m"));
+        misses.push(format!("{k}é"));
+        if !k.is_empty() {
+            misses.push(k[..k.len() - k.chars().last().unwrap().len_utf8()].to_string());
+        }
+    }
+    misses.retain(|m| !model.contains_key(m));
+    agree(&mut frozen, &model, &misses);
+    for (k, v) in &model {
+        assert_eq!(frozen.get(k.as_str()), Some(v), "{k:?}");
+        assert_eq!(frozen.get_key_value(k.as_str()), Some((k, v)), "{k:?}");
+        // A query type that is not a `str` hashes the same, by another path.
+        for chunk in [1, 3, 8, 16] {
+            assert_eq!(frozen.get(&ChunkedQuery(k, chunk)), Some(v), "{k:?}");
+        }
+        // Equal reads are not a hit unless both types are strings.
+        assert_eq!(frozen.get(&NeverEqual(k)), None, "{k:?}");
+    }
+    for m in &misses {
+        assert_eq!(frozen.get(m.as_str()), None, "{m:?}");
+        assert_eq!(frozen.get(&ChunkedQuery(m, 5)), None, "{m:?}");
+    }
+    // `Box<str>` and `&str` keys take the same path.
+    let boxed: FrozenStore<Box<str>, usize> = keys
+        .iter()
+        .map(|k| Box::<str>::from(k.as_str()))
+        .zip(0..)
+        .collect();
+    let borrowed: FrozenStore<&str, usize> = keys.iter().map(|k| k.as_str()).zip(0..).collect();
+    assert_eq!(boxed.plan().hash_window, Some("ends"));
+    for (i, k) in keys.iter().enumerate() {
+        assert_eq!(boxed.get(k.as_str()), Some(&i));
+        assert_eq!(borrowed.get(k.as_str()), Some(&i));
+    }
+    for m in &misses {
+        assert_eq!(boxed.get(m.as_str()), None);
+        assert_eq!(borrowed.get(m.as_str()), None);
+    }
+}
+
+#[test]
+fn keys_whose_ends_collide_are_hashed_another_way() {
+    // Same first and last 8 bytes and length, different middles: the ends
+    // cannot tell them apart, so the store hashes them otherwise.
+    let keys: Vec<String> = (0..200u64)
+        .map(|i| format!("prefix00{i:04}suffix00"))
+        .collect();
+    let store: FrozenStore<String, usize> = keys.iter().cloned().zip(0..).collect();
+    let plan = store.plan();
+    assert_ne!(plan.hash_window, Some("ends"), "{plan}");
+    assert_eq!(plan.short_compare, 0);
+    for (i, k) in keys.iter().enumerate() {
+        assert_eq!(store.get(k.as_str()), Some(&i));
+    }
+    assert_eq!(store.get("prefix00xxxxsuffix00"), None);
 }
