@@ -2080,7 +2080,7 @@ pub struct FrozenPlan {
     /// that window of 16 bytes of each key's `Hash` stream (with the
     /// stream's length), because it tells these keys apart: cheaper than
     /// hashing a long key whole. `None`: the store's hasher, whole key.
-    /// Tried for keys whose streams average at least 24 bytes (strings).
+    /// Tried for keys whose streams average at least 17 bytes (strings).
     ///
     /// `Some("ends")` for string keys (`String`, `Box<str>`, `&str`) whose
     /// first and last 8 bytes (overlapping) and length tell them apart,
