@@ -410,6 +410,66 @@ fn tag_of(hash: u64) -> u8 {
     0x80 | (hash >> 57) as u8
 }
 
+/// A key's home bucket in its group's first node: where an insert or a
+/// migration puts it when that bucket is free (else in the first free
+/// one), so that a lookup can start fetching the bucket's line from the
+/// hash alone, before it takes the group's lock (see [`prefetch_home`]).
+/// Bits that neither the group index (the low bits) nor the tag (the top
+/// seven) use.
+#[inline]
+fn home_of(hash: u64) -> usize {
+    (hash >> 48) as usize & (GROUP - 1)
+}
+
+/// Asks the processor to start loading the cache line of `hash`'s home
+/// bucket in a first-node block at `slots`, so that the line arrives while
+/// the group's lock is being taken (a locked instruction holds later loads
+/// back until it completes; a prefetch issued before it is already under
+/// way). A hint only: nothing is read, and `slots` may be a block freed
+/// since (a stale old array), which a prefetch does not fault on.
+#[inline(always)]
+fn prefetch_home<B>(slots: *mut UnsafeCell<Slots<B>>, hash: u64) {
+    #[cfg(all(
+        target_arch = "x86_64",
+        target_feature = "sse",
+        not(mapstore_loom),
+        not(miri)
+    ))]
+    {
+        use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let at = slots
+            .cast::<B>()
+            .wrapping_add(home_of(hash))
+            .cast::<i8>()
+            .cast_const();
+        // SAFETY: `_mm_prefetch` reads nothing and cannot fault, whatever
+        // the address; SSE is enabled for this target (the `cfg`).
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(at) }
+    }
+    // Elsewhere (and under loom and Miri, which model memory, not caches)
+    // there is nothing to ask for.
+    #[cfg(not(all(
+        target_arch = "x86_64",
+        target_feature = "sse",
+        not(mapstore_loom),
+        not(miri)
+    )))]
+    {
+        let _ = (slots, hash);
+    }
+}
+
+/// The bucket of a first node to fill: `home` if free (a bit of `free`),
+/// else the first free one. `free` is not 0.
+#[inline]
+fn free_at(free: u32, home: usize) -> usize {
+    if free & (1 << home) != 0 {
+        home
+    } else {
+        free.trailing_zeros() as usize
+    }
+}
+
 /// A power-of-two number of groups: their headers in one allocation, kept
 /// until the table is dropped, and their first nodes' buckets in another,
 /// freed as soon as every group has been moved to the next array.
@@ -785,16 +845,18 @@ fn pos_mut<B>(view: ViewMut<'_, B>, (depth, index): (usize, usize)) -> Pos<B> {
     }
 }
 
-/// Puts `bucket` with `tag` into the first free place of a locked group,
-/// chaining a node if all are taken; returns its position and whether a
-/// node was chained.
+/// Puts `bucket` with `tag` into a locked group: in the first node, at
+/// `home` if free, else in its first free bucket; else in the first free
+/// place of the chain, chaining a node if all are taken. Returns its
+/// position and whether a node was chained.
 #[inline]
-fn put<B>(view: ViewMut<'_, B>, tag: u8, bucket: B) -> (Pos<B>, bool) {
+fn put<B>(view: ViewMut<'_, B>, home: usize, tag: u8, bucket: B) -> (Pos<B>, bool) {
     let (mut tags, mut slots, mut next) = (&mut view.head.tags, view.slots, &mut view.head.next);
+    let mut home = home;
     loop {
         let free = match_tag(tags, 0);
         if free != 0 {
-            let i = free.trailing_zeros() as usize;
+            let i = free_at(free, home);
             slots[i].write(bucket);
             tags[i] = tag;
             return (
@@ -819,6 +881,8 @@ fn put<B>(view: ViewMut<'_, B>, tag: u8, bucket: B) -> (Pos<B>, bool) {
         }
         let node = next.as_deref_mut().expect("checked above");
         (tags, slots, next) = (&mut node.tags, &mut node.slots, &mut node.next);
+        // Chained nodes have no home: a lookup prefetches only the first.
+        home = 0;
     }
 }
 
@@ -837,11 +901,14 @@ fn drain<B>(view: ViewMut<'_, B>, mut f: impl FnMut(u8, B)) -> usize {
     freed
 }
 
-/// Fills an empty locked group in order: its first node's buckets, then
-/// (past 16) through [`put`].
+/// Fills an empty locked group: its first node's buckets (each key at its
+/// home if still free, else in the first free one), then (past 16) through
+/// [`put`].
 struct Fill<'g, B> {
     view: ViewMut<'g, B>,
     len: usize,
+    /// The first node's free buckets, as a bit mask.
+    free: u32,
     chained: usize,
 }
 
@@ -851,21 +918,26 @@ impl<'g, B> Fill<'g, B> {
         Fill {
             view,
             len: 0,
+            free: (1 << GROUP) - 1,
             chained: 0,
         }
     }
 
+    /// Puts the bucket of a key whose hash is `hash`.
     #[inline]
-    fn push(&mut self, tag: u8, bucket: B) {
-        if self.len < GROUP {
-            self.view.slots[self.len].write(bucket);
-            self.view.head.tags[self.len] = tag;
+    fn push(&mut self, hash: u64, bucket: B) {
+        let tag = tag_of(hash);
+        if self.free != 0 {
+            let i = free_at(self.free, home_of(hash));
+            self.free &= !(1 << i);
+            self.view.slots[i].write(bucket);
+            self.view.head.tags[i] = tag;
         } else {
             let view = ViewMut {
                 head: &mut *self.view.head,
                 slots: &mut *self.view.slots,
             };
-            self.chained += usize::from(put(view, tag, bucket).1);
+            self.chained += usize::from(put(view, 0, tag, bucket).1);
         }
         self.len += 1;
     }
@@ -1053,12 +1125,16 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
         loop {
             let array = self.array();
             if let Some(prev) = self.prev(array) {
-                let held = Held::shared(prev.at(prev.index(hash)), why);
+                let at = prev.at(prev.index(hash));
+                prefetch_home(at.1, hash);
+                let held = Held::shared(at, why);
                 if !held.group.moved() {
                     return held;
                 }
             }
-            let held = Held::shared(array.at(array.index(hash)), why);
+            let at = array.at(array.index(hash));
+            prefetch_home(at.1, hash);
+            let held = Held::shared(at, why);
             if !held.group.moved() {
                 return held;
             }
@@ -1119,12 +1195,16 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
             let array = self.array();
             if let Some(prev) = self.prev(array) {
                 self.help(prev, array, hash_of);
-                let held = Held::exclusive(prev.at(prev.index(hash)), why);
+                let at = prev.at(prev.index(hash));
+                prefetch_home(at.1, hash);
+                let held = Held::exclusive(at, why);
                 if !held.group.moved() {
                     return (held, prev);
                 }
             }
-            let held = Held::exclusive(array.at(array.index(hash)), why);
+            let at = array.at(array.index(hash));
+            prefetch_home(at.1, hash);
+            let held = Held::exclusive(at, why);
             if !held.group.moved() {
                 return (held, array);
             }
@@ -1213,7 +1293,7 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
             } else {
                 &mut high
             };
-            to.push(tag_of(hash), bucket);
+            to.push(hash, bucket);
         }
         // The chain, in the order its hashes were taken.
         let mut freed = 0;
@@ -1229,7 +1309,7 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
                 } else {
                     &mut high
                 };
-                to.push(tag_of(hash), bucket);
+                to.push(hash, bucket);
             });
             freed += 1;
         }
@@ -1616,7 +1696,7 @@ impl<'a, K, V, St: Storage> Vacant<'a, K, V, St> {
         let bucket = self
             .table
             .with_side(tag, |side| St::store(side, key, value));
-        let (pos, chained) = put(self.held.view_mut(), tag, bucket);
+        let (pos, chained) = put(self.held.view_mut(), home_of(self.hash), tag, bucket);
         self.held.group.add_len(1);
         if chained {
             self.grown();
@@ -1822,5 +1902,73 @@ impl<K, V, St: Storage> SharedGroup<'_, K, V, St> {
         // group is not moved (a walk yields only unmoved groups), so the
         // bucket stays in place.
         unsafe { St::pair_detached(self.buckets[i].as_ref()) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An empty first node of `u64` buckets and a view of it.
+    fn empty() -> (Head<u64>, Slots<u64>) {
+        (
+            Head {
+                tags: [0; GROUP],
+                next: None,
+            },
+            [const { MaybeUninit::uninit() }; GROUP],
+        )
+    }
+
+    /// A hash whose home bucket is `home` (and whose tag is not 0).
+    fn hash_with_home(home: usize) -> u64 {
+        ((home as u64) << 48) | (1 << 60)
+    }
+
+    #[test]
+    fn put_takes_the_home_bucket_while_it_is_free() {
+        let (mut head, mut slots) = empty();
+        let home = GROUP - 1;
+        let hash = hash_with_home(home);
+        let view = ViewMut {
+            head: &mut head,
+            slots: &mut slots,
+        };
+        let (pos, chained) = put(view, home_of(hash), tag_of(hash), 7);
+        assert!(!chained);
+        assert_eq!(head.tags[home], tag_of(hash));
+        assert_eq!(pos.tag, NonNull::from(&head.tags[home]));
+        assert_eq!(head.tags.iter().filter(|&&t| t != 0).count(), 1);
+        // Taken: the next key with that home goes to the first free bucket.
+        let view = ViewMut {
+            head: &mut head,
+            slots: &mut slots,
+        };
+        put(view, home, tag_of(hash), 8);
+        assert_ne!(head.tags[0], 0, "{:?}", head.tags);
+    }
+
+    #[test]
+    fn a_migration_fill_puts_each_key_at_its_home_when_free() {
+        let (mut head, mut slots) = empty();
+        let mut fill = Fill::new(ViewMut {
+            head: &mut head,
+            slots: &mut slots,
+        });
+        // Keys whose homes are the buckets in reverse: each lands at home,
+        // where filling in order would have put them at 0, 1, ...
+        for home in (0..GROUP).rev() {
+            fill.push(hash_with_home(home), home as u64);
+        }
+        // One more: every bucket taken, so it chains.
+        fill.push(hash_with_home(0), 99);
+        assert_eq!(fill.chained, 1);
+        assert_eq!(fill.finish(), GROUP + 1);
+        for (i, slot) in slots.iter().enumerate() {
+            assert_ne!(head.tags[i], 0);
+            // SAFETY: every first-node bucket was written above.
+            assert_eq!(unsafe { slot.assume_init_read() }, i as u64);
+        }
+        assert!(head.next.is_some());
     }
 }
