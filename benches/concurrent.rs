@@ -25,10 +25,15 @@
 //! MAPSTORE_BENCH_THREADS=1,2,4,8,16 cargo bench --bench concurrent  # many cores
 //! ```
 //!
+//! `MAPSTORE_CONCURRENT_PROBE=<grow|read>,<n>` runs no race: it grows one
+//! store to `n` keys (and reads them) for callgrind's instruction counts
+//! (see `probe`).
+//!
 //! Results go to stdout (a Markdown table) and
 //! `target/mapstore-bench/concurrent.csv`.
 
 use std::fmt::Write as _;
+use std::hint::black_box;
 use std::mem::size_of;
 
 use mapstore::{ConcurrentStore, MapValue};
@@ -37,7 +42,7 @@ use mapstore_testkit::concurrent::{
     run_workload, run_workload_solo, run_write_once_read_many, Dash, Locked, Papaya, Scc, Shared,
     Solo, Workload, DISJOINT, EXCHANGE, RAPID_GROW, READ_HEAVY,
 };
-use mapstore_testkit::data::{Pod, Value};
+use mapstore_testkit::data::{shuffle, splitmix, Pod, Value};
 use mapstore_testkit::race::Race;
 
 #[global_allocator]
@@ -372,7 +377,56 @@ where
     );
 }
 
+/// Grows a `ConcurrentStore<u64, u64>` from empty to `n` keys on one
+/// thread: what `MAPSTORE_CONCURRENT_PROBE=grow,<n>` counts.
+#[inline(never)]
+fn probe_grow(n: u64) -> ConcurrentStore<u64, u64> {
+    let store = ConcurrentStore::new();
+    for i in 0..n {
+        store.insert(black_box(splitmix(i)), i);
+    }
+    store
+}
+
+/// Reads every key of `store` (built by [`probe_grow`]) once, in a shuffled
+/// order: what `MAPSTORE_CONCURRENT_PROBE=read,<n>` counts.
+#[inline(never)]
+fn probe_read(store: &ConcurrentStore<u64, u64>, keys: &[u64]) -> u64 {
+    let mut sum = 0u64;
+    for key in keys {
+        sum = sum.wrapping_add(store.read(black_box(key), |v| *v).unwrap_or(0));
+    }
+    sum
+}
+
+/// `MAPSTORE_CONCURRENT_PROBE=<grow|read>,<n>`: one thread, `u64 -> u64`,
+/// for instruction counts of the table's write and read paths:
+///
+/// ```sh
+/// MAPSTORE_CONCURRENT_PROBE=grow,65536 valgrind --tool=callgrind --branch-sim=yes \
+///     --toggle-collect='*probe_grow*' target/release/deps/concurrent-<hash> --bench
+/// ```
+///
+/// Per operation: the `Ir` total over `n` (`grow` includes the migrations).
+fn probe(spec: &str) {
+    let (what, n) = spec
+        .split_once(',')
+        .expect("MAPSTORE_CONCURRENT_PROBE=<grow|read>,<n>");
+    let n: u64 = n.parse().expect("n");
+    let store = probe_grow(n);
+    if what == "read" {
+        let keys: Vec<u64> = shuffle(&(0..n).map(splitmix).collect::<Vec<_>>(), 7);
+        println!("read: {} (sum {})", keys.len(), probe_read(&store, &keys));
+    } else {
+        println!("grow: {} entries", store.len());
+    }
+}
+
 fn main() {
+    if let Ok(spec) = std::env::var("MAPSTORE_CONCURRENT_PROBE") {
+        probe(&spec);
+        return;
+    }
     let config = Config::from_env();
     malloc::pin();
     let started = std::time::Instant::now();
