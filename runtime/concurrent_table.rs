@@ -1909,7 +1909,7 @@ impl<K, V, St: Storage> SharedGroup<'_, K, V, St> {
 mod tests {
     use super::*;
 
-    /// An empty first node of `u64` buckets and a view of it.
+    /// An empty first node of `u64` buckets: its header part and its slots.
     fn empty() -> (Head<u64>, Slots<u64>) {
         (
             Head {
@@ -1920,7 +1920,7 @@ mod tests {
         )
     }
 
-    /// A hash whose home bucket is `home` (and whose tag is not 0).
+    /// A hash whose home bucket is `home`.
     fn hash_with_home(home: usize) -> u64 {
         ((home as u64) << 48) | (1 << 60)
     }
