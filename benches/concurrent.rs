@@ -409,16 +409,17 @@ fn probe_read(store: &ConcurrentStore<u64, u64>, keys: &[u64]) -> u64 {
 ///
 /// Per operation: the `Ir` total over `n` (`grow` includes the migrations).
 fn probe(spec: &str) {
-    let (what, n) = spec
-        .split_once(',')
-        .expect("MAPSTORE_CONCURRENT_PROBE=<grow|read>,<n>");
-    let n: u64 = n.parse().expect("n");
+    const USAGE: &str = "MAPSTORE_CONCURRENT_PROBE=<grow|read>,<n>";
+    let (what, n) = spec.split_once(',').expect(USAGE);
+    let n: u64 = n.parse().expect(USAGE);
     let store = probe_grow(n);
-    if what == "read" {
-        let keys: Vec<u64> = shuffle(&(0..n).map(splitmix).collect::<Vec<_>>(), 7);
-        println!("read: {} (sum {})", keys.len(), probe_read(&store, &keys));
-    } else {
-        println!("grow: {} entries", store.len());
+    match what {
+        "grow" => println!("grow: {} entries", store.len()),
+        "read" => {
+            let keys: Vec<u64> = shuffle(&(0..n).map(splitmix).collect::<Vec<_>>(), 7);
+            println!("read: {} (sum {})", keys.len(), probe_read(&store, &keys));
+        }
+        _ => panic!("{USAGE}"),
     }
 }
 
