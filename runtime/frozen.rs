@@ -1747,7 +1747,7 @@ impl<K: Hash, V, S: BuildHasher> FrozenStore<K, V, S> {
     /// ```
     #[inline(always)]
     pub fn get<Q: Hash + Equivalent<K> + ?Sized>(&self, key: &Q) -> Option<&V> {
-        self.get_key_value(key).map(|(_, v)| v)
+        self.lookup(key, |_, v| v)
     }
 
     /// The stored key and the value of `key`.
@@ -1759,6 +1759,22 @@ impl<K: Hash, V, S: BuildHasher> FrozenStore<K, V, S> {
     /// ```
     #[inline(always)]
     pub fn get_key_value<Q: Hash + Equivalent<K> + ?Sized>(&self, key: &Q) -> Option<(&K, &V)> {
+        self.lookup(key, |k, v| (k, v))
+    }
+
+    /// The lookup behind [`get`](FrozenStore::get) and
+    /// [`get_key_value`](FrozenStore::get_key_value): `out` picks what a hit
+    /// returns. Each return applies it where it has the pair, so that
+    /// `get`'s hit returns the value's pointer at once; finding the pair
+    /// first and mapping it after the overflow's call merged the two paths
+    /// into a flag that every hit then tested (3 instructions more per hit,
+    /// and `u64` hits at N = 1e5 0.90 -> 1.00 of hashbrown's time).
+    #[inline(always)]
+    fn lookup<'a, Q: Hash + Equivalent<K> + ?Sized, R>(
+        &'a self,
+        key: &Q,
+        out: impl FnOnce(&'a K, &'a V) -> R,
+    ) -> Option<R> {
         // The perfect hash in one step: the probed slot's fingerprint and
         // key, then one match on the entries that yields the pair (measured
         // faster than finding the slot first and matching again). A key of
@@ -1774,7 +1790,7 @@ impl<K: Hash, V, S: BuildHasher> FrozenStore<K, V, S> {
                 // ends: the ends' reads also settle a short key's compare.
                 if str_like::<K>() && str_like::<Q>() {
                     if let KeyHash::Ends(seed) = p.hashing {
-                        return self.get_str(p, seed, key);
+                        return self.get_str(p, seed, key).map(|(k, v)| out(k, v));
                     }
                 }
                 let x = if p.user_raw {
@@ -1785,7 +1801,7 @@ impl<K: Hash, V, S: BuildHasher> FrozenStore<K, V, S> {
                 let (i, pilot) = p.probe_in(x, self.entries.len());
                 if p.tag_allows(i, x) {
                     if let Some(pair) = self.entries.pair_if(i, key) {
-                        return Some(pair);
+                        return Some(out(pair.0, pair.1));
                     }
                 }
                 if pilot != OVERFLOW {
@@ -1795,16 +1811,16 @@ impl<K: Hash, V, S: BuildHasher> FrozenStore<K, V, S> {
                 let x = p.hashing.hash::<K, _, _>(&self.hash_builder, key);
                 let (i, pilot) = p.probe_in(x, self.entries.len());
                 if let Some(pair) = self.entries.pair_if(i, key) {
-                    return Some(pair);
+                    return Some(out(pair.0, pair.1));
                 }
                 if pilot != OVERFLOW {
                     return None;
                 }
             } else {
-                return self.get_perfect(p, key);
+                return self.get_perfect(p, key).map(|(k, v)| out(k, v));
             }
         }
-        self.get_elsewhere(key)
+        self.get_elsewhere(key).map(|(k, v)| out(k, v))
     }
 
     /// The perfect hash's lookup of a [`str_like`] query in a store of
