@@ -612,6 +612,15 @@ fn fingerprints_only_where_the_entries_outgrow_the_cache() {
         assert!(large.contains_key(&i));
         assert!(!large.contains_key(&(i + 70_000)));
     }
+    // Values apart: a miss compares in the key array only, so its size
+    // decides (5.3 MB of entries, 160 KB of keys: no fingerprints).
+    let apart: FrozenStore<u64, [u8; 256]> = (0..20_000).map(|i| (i, [1; 256])).collect();
+    let plan = apart.plan();
+    assert!(plan.values_apart && !plan.fingerprints, "{plan}");
+    for i in (0..20_000).step_by(3) {
+        assert_eq!(apart.get(&i).map(|v| v[255]), Some(1));
+        assert_eq!(apart.get(&(i + 20_000)), None);
+    }
 }
 
 #[test]
