@@ -600,16 +600,10 @@ fn svg(cells: &[Cell]) -> String {
 }
 
 /// The lookup loop that `valgrind --tool=callgrind --toggle-collect=*probe_loop*`
-/// counts: `keys.len()` lookups, summing the first word of each value found.
+/// counts: one [`lookup_pass`] (the race's loop, inlined here) over `keys`.
 #[inline(never)]
 fn probe_loop<K: Key, V: Value, M: Frozen<K, V>>(map: &M, keys: &[K]) -> u64 {
-    let mut sum = 0u64;
-    for key in keys {
-        if let Some(v) = map.get(black_box(key)) {
-            sum = sum.wrapping_add(v.read());
-        }
-    }
-    sum
+    lookup_pass::<K, V, M>(map, keys)
 }
 
 /// The build that `--toggle-collect=*probe_build*` counts (`build` in
