@@ -1,5 +1,5 @@
-//! `MapValue` for the std types people put in maps, and for tuples and
-//! arrays of them.
+//! `MapValue` for the std types people put in maps, for wrappers, `Result`s,
+//! tuples and arrays of values, and for the crate's own stores.
 //!
 //! The std types are small, so all are stored inline; each plan is still
 //! computed by [`Plan::new`] from the real layout, and the tests below check
@@ -8,14 +8,20 @@
 //!
 //! Generic ones are covered where the size does not depend on the
 //! parameters (`Vec<T>`, `BTreeMap<K, V>`, `HashMap<K, V>` with std's
-//! hasher: a handle to the heap).
+//! hasher, `Cow<[T]>`, `Sender<T>`: a handle to the heap).
 //!
-//! Tuples of 1 to 8 values take the storage of their components: inline if
-//! all are inline, else boxed if one is boxed, else pooled. A tuple is at
-//! least as large and as aligned as each component, so it never goes below
-//! what the policy would pick for it; it can go above (three `String`s
-//! are each inline, 72 bytes of them would be pooled), and then its plan
-//! says so. Stable Rust cannot choose a storage from a generic type's size.
+//! Wrappers of one value (`Option<T>`, `Cell<T>`, `Mutex<T>`, ...) take
+//! `T`'s storage and heap fields. Tuples of 1 to 8 values and `Result<T,
+//! E>` take the storage of their components: inline if all are inline, else
+//! boxed if one is boxed, else pooled. Each of these is at least as large
+//! and as aligned as each component, so it never goes below what the policy
+//! would pick for it; it can go above (three `String`s are each inline, 72
+//! bytes of them would be pooled), and then its plan says so. Stable Rust
+//! cannot choose a storage from a generic type's size.
+//!
+//! The crate's own maps and `FrozenStore` (with the default hasher), so that
+//! maps nest: their size does not depend on `K` or `V`, so the policy
+//! chooses from the size of the store of `()`s, as for a derived type.
 //!
 //! Arrays `[T; N]` of a primitive number, `bool` or `char`, for `N` from 0
 //! to 32 and the powers of two from 64 to 4096, are chosen by the policy
@@ -54,13 +60,10 @@ macro_rules! inline_value {
 inline_value!(&[] =>
     u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize,
     f32, f64, bool, char, (),
-    Option<u8>, Option<u16>, Option<u32>, Option<u64>, Option<u128>, Option<usize>,
-    Option<i8>, Option<i16>, Option<i32>, Option<i64>, Option<i128>, Option<isize>,
-    Option<f32>, Option<f64>, Option<bool>, Option<char>,
 );
 
 inline_value!(&[] =>
-    core::time::Duration, Option<core::time::Duration>, core::cmp::Ordering,
+    core::time::Duration, core::cmp::Ordering,
     core::num::NonZeroU8, core::num::NonZeroU16, core::num::NonZeroU32,
     core::num::NonZeroU64, core::num::NonZeroU128, core::num::NonZeroUsize,
     core::num::NonZeroI8, core::num::NonZeroI16, core::num::NonZeroI32,
@@ -73,18 +76,62 @@ inline_value!(&[] =>
     {T: ?Sized} core::marker::PhantomData<T>,
 );
 
+#[cfg(target_has_atomic = "8")]
+inline_value!(&[] => core::sync::atomic::AtomicU8, core::sync::atomic::AtomicI8);
+
+#[cfg(target_has_atomic = "16")]
+inline_value!(&[] => core::sync::atomic::AtomicU16, core::sync::atomic::AtomicI16);
+
 #[cfg(target_has_atomic = "64")]
 inline_value!(&[] => core::sync::atomic::AtomicU64, core::sync::atomic::AtomicI64);
 
+#[cfg(target_has_atomic = "ptr")]
+inline_value!(&["self"] => {T} core::sync::atomic::AtomicPtr<T>);
+
 inline_value!(&["self"] =>
-    String, Option<String>,
-    {T} Vec<T>, {T} Option<Vec<T>>,
-    {T: ?Sized} Box<T>, {T: ?Sized} Option<Box<T>>,
-    {T: ?Sized} Rc<T>, {T: ?Sized} Option<Rc<T>>,
-    {T: ?Sized} Arc<T>, {T: ?Sized} Option<Arc<T>>,
+    String, alloc::ffi::CString,
+    {T} Vec<T>,
+    {T: ?Sized} Box<T>,
+    {T: ?Sized} Rc<T>, {T: ?Sized} alloc::rc::Weak<T>,
+    {T: ?Sized} Arc<T>, {T: ?Sized} alloc::sync::Weak<T>,
     {T} alloc::collections::VecDeque<T>, {T} alloc::collections::BinaryHeap<T>,
     {T} alloc::collections::LinkedList<T>, {T} alloc::collections::BTreeSet<T>,
     {K, V} alloc::collections::BTreeMap<K, V>,
+    // hashbrown's maps with the crate's default hasher (as for std's, the
+    // size of a map with another hasher depends on that hasher).
+    {K, V} hashbrown::HashMap<K, V, crate::DefaultHashBuilder>,
+    {T} hashbrown::HashSet<T, crate::DefaultHashBuilder>,
+);
+
+/// `MapValue` for `Cow`s of the borrowed types std gives an owned form:
+/// the owned form is a handle to the heap, so the size does not depend on
+/// the contents.
+macro_rules! cow_value {
+    ($($name:literal: {$($g:ident $(: $bound:path)?),*} $b:ty),* $(,)?) => {$(
+        impl<'a, $($g $(: $bound)?),*> MapValue for alloc::borrow::Cow<'a, $b> {
+            type Storage = Inline;
+            const PLAN: Plan = Plan::new(
+                $name,
+                size_of::<Self>(),
+                align_of::<Self>(),
+                needs_drop::<Self>(),
+                &["self"],
+                None,
+            );
+        }
+    )*};
+}
+
+cow_value!(
+    "Cow<str>": {} str,
+    "Cow<[T]>": {T: Clone} [T],
+    "Cow<CStr>": {} core::ffi::CStr,
+);
+
+#[cfg(feature = "std")]
+cow_value!(
+    "Cow<Path>": {} std::path::Path,
+    "Cow<OsStr>": {} std::ffi::OsStr,
 );
 
 // With std's own hasher (the type's default): the size of a map with
@@ -93,6 +140,11 @@ inline_value!(&["self"] =>
 inline_value!(&["self"] =>
     {K, V} std::collections::HashMap<K, V>, {T} std::collections::HashSet<T>,
     std::path::PathBuf, std::ffi::OsString,
+    // Channel and thread handles, keyed by a client or a task: each is a
+    // handle to shared state, of one size whatever it carries.
+    {T} std::sync::mpsc::Sender<T>, {T} std::sync::mpsc::SyncSender<T>,
+    {T} std::sync::mpsc::Receiver<T>, {T} std::thread::JoinHandle<T>,
+    std::thread::Thread,
 );
 
 #[cfg(feature = "std")]
@@ -101,43 +153,59 @@ inline_value!(&[] => std::time::Instant, std::time::SystemTime);
 /// Field names of a tuple, as `Plan::heap_fields` lists them.
 const TUPLE_FIELDS: [&str; 8] = ["0", "1", "2", "3", "4", "5", "6", "7"];
 
-/// The names of the fields that own heap memory, packed at the front, and
-/// how many there are.
-const fn heap_names<const N: usize>(owns: [bool; N]) -> ([&'static str; N], usize) {
-    let mut names = [""; N];
+/// The names of the fields that own heap memory (`names[i]` where
+/// `owns[i]`), packed at the front, and how many there are.
+const fn heap_names<const N: usize>(
+    owns: [bool; N],
+    names: &[&'static str],
+) -> ([&'static str; N], usize) {
+    let mut packed = [""; N];
     let mut count = 0;
     let mut i = 0;
     while i < N {
         if owns[i] {
-            names[count] = TUPLE_FIELDS[i];
+            packed[count] = names[i];
             count += 1;
         }
         i += 1;
     }
-    (names, count)
+    (packed, count)
 }
 
-/// The heap fields of a tuple, as a `'static` list.
-trait TupleHeap {
+/// The heap fields of a tuple or a `Result`, as a `'static` list.
+trait JoinedHeap {
     /// The list, padded.
     const PADDED: &'static [&'static str];
     /// How many entries of `PADDED` are names.
     const COUNT: usize;
-    /// The fields of the tuple that own heap memory.
+    /// The fields of the type that own heap memory.
     const FIELDS: &'static [&'static str] = Self::PADDED.split_at(Self::COUNT).0;
 }
 
-/// The plan of a tuple whose storage was joined from its components':
-/// the policy's own plan where it agrees, else a plan that names the joined
-/// storage and says why.
-const fn tuple_plan<T: MapValue + TupleHeap>(type_name: &'static str) -> Plan {
+/// Why a tuple's plan names a storage the policy would not pick.
+const TUPLE_REASON: &str = "a tuple takes its components' storage (the largest: inline < pooled < boxed), as stable Rust cannot choose from a generic tuple's size; derive `MapStore` on a struct for the policy's choice";
+
+/// Why a `Result`'s plan names a storage the policy would not pick.
+const RESULT_REASON: &str = "a `Result` takes the storage of its `Ok` and `Err` types (the larger: inline < pooled < boxed), as stable Rust cannot choose from a generic type's size; derive `MapStore` on a struct for the policy's choice";
+
+/// Why a wrapper's plan names a storage the policy would not pick.
+const WRAPPER_REASON: &str = "a wrapper (`Option`, `Cell`, `Mutex`, ...) takes its contents' storage, as stable Rust cannot choose from a generic type's size; derive `MapStore` on a struct for the policy's choice";
+
+/// The plan of a type whose storage was taken from its components': the
+/// policy's own plan where it agrees, else a plan that names the storage
+/// taken and says why (`reason`).
+const fn joined_plan<T: MapValue>(
+    type_name: &'static str,
+    heap_fields: &'static [&'static str],
+    reason: &'static str,
+) -> Plan {
     let kind = <T::Storage as Storage>::KIND;
     let chosen = Plan::new(
         type_name,
         size_of::<T>(),
         align_of::<T>(),
         needs_drop::<T>(),
-        T::FIELDS,
+        heap_fields,
         None,
     );
     if chosen.storage as u8 == kind as u8 {
@@ -148,25 +216,29 @@ const fn tuple_plan<T: MapValue + TupleHeap>(type_name: &'static str) -> Plan {
         size_of::<T>(),
         align_of::<T>(),
         needs_drop::<T>(),
-        T::FIELDS,
+        heap_fields,
         Some(kind),
     );
-    plan.reason = "a tuple takes its components' storage (the largest: inline < pooled < boxed), as stable Rust cannot choose from a generic tuple's size; derive `MapStore` on a struct for the policy's choice";
+    plan.reason = reason;
     plan
 }
 
 macro_rules! tuple_value {
     ($name:literal: $first:ident $(, $rest:ident)*) => {
-        impl<$first: MapValue $(, $rest: MapValue)*> TupleHeap for ($first, $($rest,)*) {
-            const PADDED: &'static [&'static str] =
-                &heap_names([!$first::PLAN.heap_fields.is_empty() $(, !$rest::PLAN.heap_fields.is_empty())*]).0;
-            const COUNT: usize =
-                heap_names([!$first::PLAN.heap_fields.is_empty() $(, !$rest::PLAN.heap_fields.is_empty())*]).1;
+        impl<$first: MapValue $(, $rest: MapValue)*> JoinedHeap for ($first, $($rest,)*) {
+            const PADDED: &'static [&'static str] = &heap_names(
+                [!$first::PLAN.heap_fields.is_empty() $(, !$rest::PLAN.heap_fields.is_empty())*],
+                &TUPLE_FIELDS,
+            ).0;
+            const COUNT: usize = heap_names(
+                [!$first::PLAN.heap_fields.is_empty() $(, !$rest::PLAN.heap_fields.is_empty())*],
+                &TUPLE_FIELDS,
+            ).1;
         }
 
         impl<$first: MapValue $(, $rest: MapValue)*> MapValue for ($first, $($rest,)*) {
             type Storage = tuple_value!(@join $first::Storage $(, $rest::Storage)*);
-            const PLAN: Plan = tuple_plan::<Self>($name);
+            const PLAN: Plan = joined_plan::<Self>($name, <Self as JoinedHeap>::FIELDS, TUPLE_REASON);
         }
     };
     (@join $last:ty) => { $last };
@@ -183,6 +255,102 @@ tuple_value!("(A, B, C, D, E)": A, B, C, D, E);
 tuple_value!("(A, B, C, D, E, F)": A, B, C, D, E, F);
 tuple_value!("(A, B, C, D, E, F, G)": A, B, C, D, E, F, G);
 tuple_value!("(A, B, C, D, E, F, G, H)": A, B, C, D, E, F, G, H);
+
+impl<T: MapValue, E: MapValue> JoinedHeap for Result<T, E> {
+    const PADDED: &'static [&'static str] = &heap_names(
+        [
+            !T::PLAN.heap_fields.is_empty(),
+            !E::PLAN.heap_fields.is_empty(),
+        ],
+        &["Ok", "Err"],
+    )
+    .0;
+    const COUNT: usize = heap_names(
+        [
+            !T::PLAN.heap_fields.is_empty(),
+            !E::PLAN.heap_fields.is_empty(),
+        ],
+        &["Ok", "Err"],
+    )
+    .1;
+}
+
+/// A `Result` takes the storage of its two types, as a tuple does: it is
+/// at least as large as each.
+impl<T: MapValue, E: MapValue> MapValue for Result<T, E> {
+    type Storage = <T::Storage as Storage>::Join<E::Storage>;
+    const PLAN: Plan =
+        joined_plan::<Self>("Result<T, E>", <Self as JoinedHeap>::FIELDS, RESULT_REASON);
+}
+
+/// `MapValue` for types that hold one `T` and little else (`Option<T>`,
+/// `Mutex<T>`, ...): `T`'s storage, and `T`'s heap fields. Such a type is at
+/// least as large as `T`, so it never goes below what the policy picks for
+/// `T`; where the policy would pick more for the wrapper, its plan says so.
+macro_rules! wrapper_value {
+    ($($name:literal: $ty:ty),* $(,)?) => {$(
+        impl<T: MapValue> MapValue for $ty {
+            type Storage = T::Storage;
+            const PLAN: Plan = joined_plan::<Self>($name, T::PLAN.heap_fields, WRAPPER_REASON);
+        }
+    )*};
+}
+
+wrapper_value!(
+    "Option<T>": Option<T>,
+    "Cell<T>": core::cell::Cell<T>,
+    "RefCell<T>": core::cell::RefCell<T>,
+    "OnceCell<T>": core::cell::OnceCell<T>,
+    "Wrapping<T>": core::num::Wrapping<T>,
+    "Saturating<T>": core::num::Saturating<T>,
+    "Reverse<T>": core::cmp::Reverse<T>,
+    "Pin<T>": core::pin::Pin<T>,
+);
+
+#[cfg(feature = "std")]
+wrapper_value!(
+    "Mutex<T>": std::sync::Mutex<T>,
+    "RwLock<T>": std::sync::RwLock<T>,
+    "OnceLock<T>": std::sync::OnceLock<T>,
+);
+
+/// `MapValue` for the crate's own stores with the default hasher, so that
+/// maps nest (`MapStore<String, MapStore<String, u32>>`). Their size does
+/// not depend on `K` or `V` (a table handle, a pool's books, the hasher),
+/// so the policy chooses from the size of the store of `()`s, as for a
+/// derived type.
+macro_rules! store_value {
+    ($($name:literal: {$($g:ident),*} $ty:ty = $standin:ty),* $(,)?) => {$(
+        const _: () = {
+            const PLAN: Plan = Plan::new(
+                $name,
+                size_of::<$standin>(),
+                align_of::<$standin>(),
+                needs_drop::<$standin>(),
+                &["self"],
+                None,
+            );
+            impl<$($g),*> MapValue for $ty {
+                type Storage = <Select<{ kind_of(&PLAN) }> as Pick>::S;
+                const PLAN: Plan = Plan::new(
+                    $name,
+                    size_of::<Self>(),
+                    align_of::<Self>(),
+                    needs_drop::<Self>(),
+                    &["self"],
+                    None,
+                );
+            }
+        };
+    )*};
+}
+
+store_value!(
+    "InlineMap<K, V>": {K, V} crate::InlineMap<K, V> = crate::InlineMap<(), ()>,
+    "BoxedMap<K, V>": {K, V} crate::BoxedMap<K, V> = crate::BoxedMap<(), ()>,
+    "PooledMap<K, V>": {K, V} crate::PooledMap<K, V> = crate::PooledMap<(), ()>,
+    "FrozenStore<K, V>": {K, V} crate::FrozenStore<K, V> = crate::FrozenStore<(), ()>,
+);
 
 /// `MapValue` for `[T; N]`, for each element type and each length listed:
 /// the storage is the policy's, chosen as for a derived type.
@@ -219,18 +387,6 @@ impl<T: ?Sized> MapValue for &T {
     type Storage = Inline;
     const PLAN: Plan = Plan::new(
         "&T",
-        size_of::<Self>(),
-        align_of::<Self>(),
-        false,
-        &["self"],
-        None,
-    );
-}
-
-impl<T: ?Sized> MapValue for Option<&T> {
-    type Storage = Inline;
-    const PLAN: Plan = Plan::new(
-        "Option<&T>",
         size_of::<Self>(),
         align_of::<Self>(),
         false,
@@ -294,5 +450,79 @@ mod tests {
             plan_names_its_storage::<std::time::SystemTime>();
         }
         assert_eq!(<String as MapValue>::PLAN.storage, StorageKind::Inline);
+    }
+
+    #[test]
+    fn wrappers_results_cows_and_stores_are_values() {
+        plan_names_its_storage::<Option<[u8; 4096]>>();
+        plan_names_its_storage::<Option<[u8; 32]>>();
+        plan_names_its_storage::<Option<(u8, [u64; 6])>>();
+        plan_names_its_storage::<Result<u32, String>>();
+        plan_names_its_storage::<Result<[u8; 4096], ()>>();
+        plan_names_its_storage::<core::cell::Cell<u64>>();
+        plan_names_its_storage::<core::cell::RefCell<[u8; 64]>>();
+        plan_names_its_storage::<core::num::Wrapping<u32>>();
+        plan_names_its_storage::<core::cmp::Reverse<String>>();
+        plan_names_its_storage::<core::pin::Pin<Box<u8>>>();
+        plan_names_its_storage::<alloc::borrow::Cow<'static, str>>();
+        plan_names_its_storage::<alloc::borrow::Cow<'static, [String]>>();
+        plan_names_its_storage::<alloc::ffi::CString>();
+        plan_names_its_storage::<alloc::rc::Weak<str>>();
+        plan_names_its_storage::<alloc::sync::Weak<[u8; 4096]>>();
+        plan_names_its_storage::<hashbrown::HashMap<String, [u8; 4096], crate::DefaultHashBuilder>>(
+        );
+        plan_names_its_storage::<crate::InlineMap<u8, u8>>();
+        plan_names_its_storage::<crate::BoxedMap<String, [u8; 4096]>>();
+        plan_names_its_storage::<crate::PooledMap<u64, String>>();
+        plan_names_its_storage::<crate::FrozenStore<String, [u8; 4096]>>();
+        #[cfg(feature = "std")]
+        {
+            plan_names_its_storage::<std::sync::Mutex<Vec<u8>>>();
+            plan_names_its_storage::<std::sync::RwLock<[u8; 4096]>>();
+            plan_names_its_storage::<std::sync::mpsc::Sender<[u8; 4096]>>();
+            plan_names_its_storage::<std::thread::JoinHandle<String>>();
+            plan_names_its_storage::<alloc::borrow::Cow<'static, std::path::Path>>();
+        }
+        // A wrapper takes its contents' storage and heap fields; a `Result`
+        // and a tuple name the fields that own heap memory.
+        assert_eq!(
+            <Option<[u8; 4096]> as MapValue>::PLAN.storage,
+            StorageKind::Pooled
+        );
+        assert_eq!(<Option<String> as MapValue>::PLAN.heap_fields, ["self"]);
+        assert!(<Option<u64> as MapValue>::PLAN.heap_fields.is_empty());
+        assert_eq!(<Result<u32, String> as MapValue>::PLAN.heap_fields, ["Err"]);
+        assert_eq!(
+            <Result<String, Vec<u8>> as MapValue>::PLAN.heap_fields,
+            ["Ok", "Err"]
+        );
+        assert_eq!(
+            <(u8, String, u8, Vec<u8>) as MapValue>::PLAN.heap_fields,
+            ["1", "3"]
+        );
+        // `Option<[u8; 32]>` (33 bytes) is inline as the policy would have
+        // it; `Option<(u8, [u64; 6])>` (64 bytes) is over the inline limit,
+        // takes its contents' inline storage, and its plan says why.
+        let plan = <Option<[u8; 32]> as MapValue>::PLAN;
+        assert!(!plan.forced, "{plan}");
+        let plan = <Option<(u8, [u64; 6])> as MapValue>::PLAN;
+        assert_eq!(plan.storage, StorageKind::Inline);
+        assert!(plan.forced, "{plan}");
+        assert!(plan.reason.contains("wrapper"), "{plan}");
+    }
+
+    /// The stores' plans are chosen from the store of `()`s: right only
+    /// while their size does not depend on `K` and `V`.
+    #[test]
+    fn a_store_is_the_same_size_whatever_it_holds() {
+        fn same<A, B>() {
+            let name = core::any::type_name::<B>();
+            assert_eq!(size_of::<A>(), size_of::<B>(), "{name}");
+            assert_eq!(align_of::<A>(), align_of::<B>(), "{name}");
+        }
+        same::<crate::InlineMap<(), ()>, crate::InlineMap<String, [u8; 4096]>>();
+        same::<crate::BoxedMap<(), ()>, crate::BoxedMap<u8, [u64; 512]>>();
+        same::<crate::PooledMap<(), ()>, crate::PooledMap<[u8; 100], String>>();
+        same::<crate::FrozenStore<(), ()>, crate::FrozenStore<String, [u8; 4096]>>();
     }
 }

@@ -104,11 +104,15 @@ pub use mapstore_macros::MapStore;
 /// ```
 ///
 /// The crate implements it for the std types people put in maps
-/// (integers, `String`, `Vec<T>`, `Box<T>`, `Option`s of them, ...), for
-/// tuples of up to 8 values, which take their components' storage, and for
-/// arrays `[T; N]` of a primitive number, `bool` or `char` with `N` from 0
-/// to 32 or a power of two from 64 to 4096, which the policy chooses for as
-/// for a derived type:
+/// (integers, `String`, `Vec<T>`, `Box<T>`, `Cow<str>`, std's maps, channel
+/// and thread handles, ...); for `Option`, `Cell`, `RefCell`, `OnceCell`,
+/// `Mutex`, `RwLock`, `OnceLock`, `Wrapping`, `Saturating`, `Reverse` and
+/// `Pin` around any value, which take its storage; for `Result`s and tuples
+/// of up to 8 values, which take their components' storage; for the
+/// crate's own maps and `FrozenStore`, so that maps nest; and for arrays
+/// `[T; N]` of a primitive number, `bool` or `char` with `N` from 0 to 32
+/// or a power of two from 64 to 4096, which the policy chooses for as for a
+/// derived type:
 ///
 /// ```
 /// use mapstore::{storage::Storage, MapStore, MapValue, StorageKind};
@@ -120,6 +124,14 @@ pub use mapstore_macros::MapStore;
 /// let mut ids: MapStore<u64, [u8; 16]> = MapStore::new();
 /// ids.insert(1, [0; 16]);
 /// assert_eq!(<[u8; 4096] as MapValue>::PLAN.storage, StorageKind::Pooled);
+///
+/// // Maps nest, and a wrapper takes the storage of what it wraps.
+/// let mut by_team: MapStore<String, MapStore<String, u32>> = MapStore::new();
+/// by_team.entry("core".into()).or_default().insert("ada".into(), 36);
+/// assert_eq!(by_team["core"]["ada"], 36);
+/// let mut pages: MapStore<u32, Option<[u8; 4096]>> = MapStore::new();
+/// pages.insert(1, None);
+/// assert_eq!(pages.storage(), StorageKind::Pooled);
 /// ```
 ///
 /// For any other array or tuple, derive on a struct around it
