@@ -833,6 +833,54 @@ fn common_std_values_need_no_derive() {
     );
 }
 
+/// Values people wrap (`Option`, `Result`, `Cow`, cells and locks, channel
+/// handles) and maps of maps work without a derive, over every storage a
+/// wrapper can take from what it wraps.
+#[test]
+fn wrapped_values_and_nested_maps_need_no_derive() {
+    use mapstore::{FrozenStore, MapStore};
+    use std::borrow::Cow;
+    use std::cell::RefCell;
+    use std::sync::{mpsc, Mutex};
+
+    // Maps of maps, as `HashMap<String, HashMap<String, u32>>` is written.
+    let mut by_team: MapStore<String, MapStore<String, u32>> = MapStore::new();
+    by_team
+        .entry("core".into())
+        .or_default()
+        .insert("ada".into(), 36);
+    by_team
+        .entry("core".into())
+        .or_default()
+        .insert("alan".into(), 41);
+    assert_eq!(by_team["core"].len(), 2);
+    assert_eq!(by_team.clone(), by_team);
+    let frozen: MapStore<u8, FrozenStore<u8, u8>> = [(1, (0..20).map(|i| (i, i)).collect())].into();
+    assert_eq!(frozen[&1][&19], 19);
+
+    // A wrapper takes its contents' storage: pooled for a large value.
+    let mut maybe: MapStore<u32, Option<Big>> = MapStore::new();
+    maybe.insert(1, Some(Big::new(1)));
+    maybe.insert(2, None);
+    assert_eq!(maybe.storage(), StorageKind::Pooled);
+    assert_eq!(maybe[&1].as_ref().map(TestValue::id), Some(1));
+    let outcomes: MapStore<u32, Result<u64, String>> =
+        [(1, Ok(1)), (2, Err("no".to_string()))].into();
+    assert_eq!(outcomes[&2].as_ref().map_err(String::as_str), Err("no"));
+    let names: MapStore<u8, Cow<'static, str>> = [(1, Cow::Borrowed("one"))].into();
+    assert_eq!(names[&1], "one");
+    let locked: MapStore<u8, Mutex<Vec<u8>>> = [(1, Mutex::new(vec![]))].into();
+    locked[&1].lock().unwrap().push(5);
+    assert_eq!(*locked[&1].lock().unwrap(), [5]);
+    let cells: MapStore<u8, RefCell<u8>> = [(1, RefCell::new(1))].into();
+    *cells[&1].borrow_mut() += 1;
+    assert_eq!(*cells[&1].borrow(), 2);
+    let (send, receive) = mpsc::channel::<String>();
+    let clients: MapStore<u8, mpsc::Sender<String>> = [(1, send)].into();
+    clients[&1].send("hi".into()).unwrap();
+    assert_eq!(receive.recv().unwrap(), "hi");
+}
+
 /// The message and the location of a panic inside `f`, caught on this
 /// thread (other threads' panics go to the previous hook as before).
 fn panic_site(f: impl FnOnce() + std::panic::UnwindSafe) -> (String, String) {
