@@ -1649,16 +1649,39 @@ macro_rules! debug_len {
     )*};
 }
 
-debug_len!(
-    IterMut<'a>,
-    IntoIter,
-    Drain<'a>,
-    ValuesMut<'a>,
-    IntoKeys,
-    IntoValues,
-    UnorderedValuesMut<'a>,
-    IntoUnorderedValues
-);
+debug_len!(UnorderedValuesMut<'a>, IntoUnorderedValues);
+
+/// `Debug` for an iterator that cannot be cloned: a list of what it has not
+/// yielded yet, as std's shows, read through the storage's `$peek` of the
+/// map-level iterator at `self.$($field).+`, shown as `$show`.
+macro_rules! debug_peek {
+    ($(
+        $name:ident $(<$lt:lifetime>)? [$($bound:ident: Debug),*]
+            = $peek:ident(self.$($field:ident).+), |$k:pat_param, $v:pat_param| $show:expr;
+    )*) => {$(
+        impl<$($lt,)? K, V, St: Storage> fmt::Debug for $name<$($lt,)? K, V, St>
+        where
+            $($bound: fmt::Debug,)*
+        {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let mut list = f.debug_list();
+                St::$peek(&self.$($field).+, &mut |$k, $v| {
+                    list.entry(&$show);
+                });
+                list.finish()
+            }
+        }
+    )*};
+}
+
+debug_peek! {
+    IterMut<'a> [K: Debug, V: Debug] = peek_iter_mut(self.inner), |k, v| (k, v);
+    IntoIter [K: Debug, V: Debug] = peek_into_iter(self.inner), |k, v| (k, v);
+    Drain<'a> [K: Debug, V: Debug] = peek_drain(self.inner), |k, v| (k, v);
+    ValuesMut<'a> [V: Debug] = peek_iter_mut(self.inner.inner), |_, v| v;
+    IntoKeys [K: Debug] = peek_into_iter(self.inner.inner), |k, _| k;
+    IntoValues [V: Debug] = peek_into_iter(self.inner.inner), |_, v| v;
+}
 
 impl<K: fmt::Debug, V: fmt::Debug, St: Storage> fmt::Debug for Iter<'_, K, V, St> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -824,6 +824,19 @@ pub(crate) struct Emptying<V> {
 }
 
 impl<V> Emptying<V> {
+    /// The value of a handle not given back yet, shared (to show it).
+    #[inline]
+    pub(crate) fn get<'a>(&'a self, slot: &'a PoolSlot<V>) -> &'a V {
+        // SAFETY: a handle of this pool that the table still holds refers
+        // to an initialized value (its bitmap is clear, but the handles are
+        // the record: each value leaves only through `take` or
+        // `drop_entry`, which consume the handle). The value stays for
+        // `'a`: both consume the handle by value, and it is borrowed here;
+        // the chunks live as long as `self.pool`, borrowed here too. Only
+        // `&V` is formed.
+        unsafe { slot.0.as_ref() }
+    }
+
     /// Moves the value out of its slot.
     #[inline]
     pub(crate) fn take(&mut self, slot: PoolSlot<V>) -> V {
@@ -994,6 +1007,19 @@ pub(crate) struct ValuesMut<'a, V> {
 }
 
 impl<'a, V> ValuesMut<'a, V> {
+    /// The value of a handle that the walk has not handed out yet, shared
+    /// (to show it).
+    #[inline]
+    pub(crate) fn get<'b>(&'b self, slot: &'b PoolSlot<V>) -> &'b V {
+        // SAFETY: as in `get_mut`: `slot` is a live handle of the pool this
+        // access was made from, uniquely borrowed for `'a`, which outlives
+        // `'b`, so the value is initialized and stays so for `'b`. The
+        // walk has handed out `&mut` only through handles it has passed,
+        // and `slot` is one it has not reached (borrowed shared from the
+        // rest of the table walk), so no `&mut` to this value exists.
+        unsafe { slot.0.as_ref() }
+    }
+
     /// The value in an occupied slot of the pool, mutably.
     #[inline]
     pub(crate) fn get_mut(&self, slot: &'a mut PoolSlot<V>) -> &'a mut V {

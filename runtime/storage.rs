@@ -197,6 +197,15 @@ mod sealed {
             table: HashTable<Self::Bucket<K, V>>,
             side: Self::Side<K, V>,
         ) -> Self::IntoValues<K, V>;
+        /// Shows `visit` each entry that `iter` has not yielded yet, in
+        /// its order, without advancing it (for `Debug`, as std's shows
+        /// them).
+        fn peek_iter_mut<K, V>(iter: &Self::IterMut<'_, K, V>, visit: &mut dyn FnMut(&K, &V));
+        /// As [`peek_iter_mut`](Self::peek_iter_mut), for an owning
+        /// iterator.
+        fn peek_into_iter<K, V>(iter: &Self::IntoIter<K, V>, visit: &mut dyn FnMut(&K, &V));
+        /// As [`peek_iter_mut`](Self::peek_iter_mut), for a drain.
+        fn peek_drain<K, V>(iter: &Self::Drain<'_, K, V>, visit: &mut dyn FnMut(&K, &V));
     }
 
     /// The side storage of an empty map, as a constant: trait methods
@@ -413,6 +422,22 @@ mod sealed {
                 ) -> Self::IntoValues<K, V> {
                     Second(Self::into_iter(table, side))
                 }
+
+                fn peek_iter_mut<K, V>(iter: &$iter_mut<'_, K, V>, visit: &mut dyn FnMut(&K, &V)) {
+                    for bucket in iter.inner.iter() {
+                        visit(&bucket.key, <$st as InTable>::get(&bucket.slot));
+                    }
+                }
+                fn peek_into_iter<K, V>(iter: &$into_iter<K, V>, visit: &mut dyn FnMut(&K, &V)) {
+                    for bucket in iter.inner.iter() {
+                        visit(&bucket.key, <$st as InTable>::get(&bucket.slot));
+                    }
+                }
+                fn peek_drain<K, V>(iter: &$drain<'_, K, V>, visit: &mut dyn FnMut(&K, &V)) {
+                    for bucket in iter.inner.iter() {
+                        visit(&bucket.key, <$st as InTable>::get(&bucket.slot));
+                    }
+                }
             }
         };
     }
@@ -577,6 +602,21 @@ mod sealed {
             // The keys go first; the pool owns the values.
             drop(table);
             side.into_values()
+        }
+        fn peek_iter_mut<K, V>(iter: &PoolIterMut<'_, K, V>, visit: &mut dyn FnMut(&K, &V)) {
+            for bucket in iter.inner.iter() {
+                visit(&bucket.key, iter.side.get(&bucket.slot));
+            }
+        }
+        fn peek_into_iter<K, V>(iter: &PoolIntoIter<K, V>, visit: &mut dyn FnMut(&K, &V)) {
+            for bucket in iter.inner.iter() {
+                visit(&bucket.key, iter.pool.get(&bucket.slot));
+            }
+        }
+        fn peek_drain<K, V>(iter: &PoolDrain<'_, K, V>, visit: &mut dyn FnMut(&K, &V)) {
+            for bucket in iter.inner.iter() {
+                visit(&bucket.key, iter.pool.get(&bucket.slot));
+            }
         }
     }
 
