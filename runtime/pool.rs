@@ -16,21 +16,24 @@
 //! order (chunk 0's slots, then chunk 1's, ...); the occupancy bitmap is
 //! indexed by it, and `next` and the capacity count in it. The handle
 //! ([`PoolSlot`]) is a pointer to the slot, so a lookup is one dereference,
-//! as with a `Box`. `remove` reads the index next to the value it moves out;
-//! only handing out a fresh slot (and clearing, cloning, dropping) turns an
-//! index into a pointer.
+//! as with a `Box`. `remove` reads the index next to the value it moves out
+//! and writes the free list's link in its place; only handing out a slot
+//! (and clearing, cloning, dropping) turns an index into a pointer.
 //!
 //! Invariants, for a pool `p`:
 //! - `p.next <= p.capacity() <= u32::MAX`; slots at dense indices `next..`
 //!   hold nothing the pool reads (they may keep bytes from before a
 //!   `clear`, a `shrink_to_fit` or an emptying, which are never read as
-//!   values). Every slot below `next` holds its own dense index at
-//!   [`index_offset`], written when it was handed out after the last reset
-//!   of `next` and unchanged since.
+//!   values). Every occupied slot holds its own dense index at
+//!   [`index_offset`], written when it was handed out and unchanged since.
 //! - bit `i` of `p.occupied` is set iff the slot with dense index `i` holds
 //!   an initialized value; `p.len` counts the set bits.
-//! - `p.free` holds a pointer to each slot below `next` whose bit is clear,
-//!   once.
+//! - the free list: the vacant slots below `next`, each once, linked
+//!   through their index fields. `p.free` is the dense index of the first
+//!   ([`NO_FREE`] if none), the index field of each vacant slot below `next`
+//!   holds the next one's ([`NO_FREE`] at the end), and `p.vacant` counts
+//!   them. A remove so never allocates (std's never does), and the list
+//!   costs no memory of its own.
 //! - each occupied slot is referred to by at most one usable [`PoolSlot`]
 //!   (held by the map's table), and no usable [`PoolSlot`] refers to a
 //!   vacant slot or to another pool's slot. The one exception is brief:
@@ -44,9 +47,9 @@
 //!   storage operations that hand them out are crate-private
 //!   (`storage::StorageOps` is a `pub(crate)` supertrait of the public
 //!   `Storage`), and neither type has a public constructor.
-//! - every pointer in a [`PoolSlot`] or in `p.free` was derived from a chunk
-//!   allocation of `p` and points at the start of a slot; chunks are only
-//!   freed by `shrink_to_fit`, above every live slot, and by drop.
+//! - every pointer in a [`PoolSlot`] was derived from a chunk allocation of
+//!   `p` and points at the start of a slot; chunks are only freed by
+//!   `shrink_to_fit`, above every live slot, and by drop.
 //!
 //! Two ways out keep the bookkeeping light. A walk ([`Pool::iter`],
 //! [`Pool::iter_mut`], [`Pool::into_values`]) visits the occupied slots in
@@ -84,6 +87,9 @@ pub(crate) const MAX_CHUNK_BYTES: usize = 2 * 1024 * 1024;
 pub(crate) const MAX_CHUNK_BYTES: usize = 64 * 1024;
 /// Dense indices are `u32`: at most this many slots.
 const MAX_SLOTS: usize = u32::MAX as usize;
+/// The free list's end: no slot has this dense index (there are at most
+/// [`MAX_SLOTS`], numbered from 0).
+const NO_FREE: u32 = u32::MAX;
 
 /// The handle of an occupied pool slot, held in the map's table: a pointer
 /// to the value.
@@ -433,8 +439,12 @@ pub(crate) struct Pool<V> {
     next: usize,
     /// Slots in the chunks allocated so far.
     cap: usize,
-    /// The vacant slots below `next`, reused last-freed first.
-    free: Vec<NonNull<V>>,
+    /// The first of the vacant slots below `next` (a dense index, or
+    /// [`NO_FREE`]), each linked to the next through its index field:
+    /// reused last-freed first.
+    free: u32,
+    /// How many slots the free list holds.
+    vacant: usize,
     /// One bit per dense index below `next`: set while the slot holds a
     /// value.
     occupied: Vec<u64>,
@@ -467,7 +477,8 @@ impl<V> Pool<V> {
             },
             next: 0,
             cap: 0,
-            free: Vec::new(),
+            free: NO_FREE,
+            vacant: 0,
             occupied: Vec::new(),
             len: 0,
             _owns: PhantomData,
@@ -503,14 +514,16 @@ impl<V> Pool<V> {
         unsafe { base.add(offset * Chunks::<V>::STRIDE).cast::<V>() }
     }
 
-    /// The dense index stored in a slot.
+    /// The dense index stored in a slot: an occupied slot's own, a vacant
+    /// one's link to the next on the free list.
     #[inline]
     fn index_of(slot: NonNull<V>) -> usize {
         // SAFETY: `slot` points at a slot below `next` of a live pool (a
-        // `PoolSlot` or a free-list entry, see the module's invariants), whose
-        // index was written when it was handed out. The index lies inside
-        // the slot (`INDEX + 4 <= STRIDE`), 4-aligned, outside the value's
-        // bytes, so reading it does not overlap any reference to the value.
+        // `PoolSlot`'s, or one on the free list, see the module's
+        // invariants), whose index field was written when it was handed out
+        // or freed. The index lies inside the slot (`INDEX + 4 <= STRIDE`),
+        // 4-aligned, outside the value's bytes, so reading it does not
+        // overlap any reference to the value.
         let index = unsafe {
             slot.cast::<u8>()
                 .add(Chunks::<V>::INDEX)
@@ -529,7 +542,7 @@ impl<V> Pool<V> {
 
     /// Makes room for `additional` more values without further allocation.
     pub(crate) fn try_reserve(&mut self, additional: usize) -> Result<(), TryReserveError> {
-        let vacant = self.free.len() + (self.capacity() - self.next);
+        let vacant = self.vacant + (self.capacity() - self.next);
         let Some(fresh) = additional.checked_sub(vacant) else {
             return Ok(());
         };
@@ -557,9 +570,15 @@ impl<V> Pool<V> {
     /// If the pool already holds `u32::MAX` values.
     #[inline]
     pub(crate) fn insert(&mut self, value: V) -> PoolSlot<V> {
-        let (slot, i) = match self.free.pop() {
-            Some(slot) => (slot, Self::index_of(slot)),
-            None => self.fresh_slot(),
+        let (slot, i) = if self.free == NO_FREE {
+            self.fresh_slot()
+        } else {
+            let i = self.free as usize;
+            let slot = self.slot_at(i);
+            // The slot's link is the list's next head.
+            self.free = Self::index_of(slot) as u32;
+            self.vacant -= 1;
+            (slot, i)
         };
         // SAFETY: `slot` is a vacant slot of this pool (it was on the free
         // list or was just handed out), so writing does not overwrite a
@@ -567,7 +586,7 @@ impl<V> Pool<V> {
         unsafe { slot.write(value) };
         // After the value: a fresh slot's index shares its last cache line,
         // which the value's write has just brought in. (A reused slot's
-        // index is rewritten unchanged.)
+        // link is replaced by its own index.)
         self.write_index(slot, i);
         self.occupied[i / 64] |= 1 << (i % 64);
         self.len += 1;
@@ -592,8 +611,8 @@ impl<V> Pool<V> {
         (slot, i)
     }
 
-    /// Writes dense index `i` into the slot at `slot`, which is slot `i` of
-    /// this pool and below `capacity()`.
+    /// Writes `i` into the index field of `slot`, a slot of this pool below
+    /// `capacity()`: its own dense index, or its link on the free list.
     #[inline]
     fn write_index(&self, slot: NonNull<V>, i: usize) {
         // SAFETY: as in `index_of`, the index field is inside the slot,
@@ -604,6 +623,14 @@ impl<V> Pool<V> {
                 .cast::<u32>()
                 .write(i as u32);
         }
+    }
+
+    /// Puts the vacant slot `i` (below `next`) first on the free list.
+    #[inline]
+    fn push_free(&mut self, i: usize) {
+        self.write_index(self.slot_at(i), self.free as usize);
+        self.free = i as u32;
+        self.vacant += 1;
     }
 
     #[cold]
@@ -659,9 +686,11 @@ impl<V> Pool<V> {
         assert!(*word & bit != 0, "mapstore: a pool handle to a vacant slot");
         *word &= !bit;
         self.len -= 1;
-        // Cannot panic: the free list holds fewer than `u32::MAX` entries,
-        // so its capacity cannot overflow, and allocation failure aborts.
-        self.free.push(slot.0);
+        // On the free list: the slot's index field, outside the value's
+        // bytes, becomes its link (nothing is allocated).
+        self.write_index(slot.0, self.free as usize);
+        self.free = i as u32;
+        self.vacant += 1;
         // SAFETY: the slot held a value (its bit was set) and is now marked
         // vacant and consumed with its only handle, so the value is read
         // exactly once.
@@ -691,7 +720,8 @@ impl<V> Pool<V> {
         // dropped are leaked, never dropped twice.
         self.next = 0;
         self.len = 0;
-        self.free.clear();
+        self.free = NO_FREE;
+        self.vacant = 0;
         self.drop_marked(&occupied);
         if occupied.capacity() > self.occupied.capacity() {
             self.occupied = occupied;
@@ -731,7 +761,7 @@ impl<V> Pool<V> {
             while bits != 0 {
                 let i = w * 64 + bits.trailing_zeros() as usize;
                 bits &= bits - 1;
-                self.free.push(self.slot_at(i));
+                self.push_free(i);
                 self.len -= 1;
             }
         }
@@ -748,8 +778,15 @@ impl<V> Pool<V> {
             .find(|(_, &word)| word != 0)
             .map_or(0, |(w, &word)| w * 64 + 64 - word.leading_zeros() as usize);
         self.next = high;
-        self.free.retain(|&slot| Self::index_of(slot) < high);
-        self.free.shrink_to_fit();
+        // The free list anew, of the vacant slots below `high`, the lowest
+        // first (reused first, so the pool stays compact).
+        self.free = NO_FREE;
+        self.vacant = 0;
+        for i in (0..high).rev() {
+            if !self.is_occupied(i) {
+                self.push_free(i);
+            }
+        }
         self.occupied.truncate(high.div_ceil(64));
         self.occupied.shrink_to_fit();
         let geometry = &Self::GEOMETRY;
@@ -769,7 +806,6 @@ impl<V> Pool<V> {
             .sum();
         chunks
             + self.chunks.ptrs.capacity() * size_of::<NonNull<u8>>()
-            + self.free.capacity() * size_of::<NonNull<V>>()
             + self.occupied.capacity() * size_of::<u64>()
     }
 }
@@ -1410,15 +1446,13 @@ impl<V: Clone> Clone for Pool<V> {
         }
         copy.occupied.resize(self.occupied.len(), 0);
         copy.next = self.next;
+        // Each slot's index field as the original's: an occupied slot's own
+        // index, a vacant one's link, so the free list is the same.
         for i in 0..self.next {
-            copy.write_index(copy.slot_at(i), i);
+            copy.write_index(copy.slot_at(i), Self::index_of(self.slot_at(i)));
         }
-        let free = self
-            .free
-            .iter()
-            .map(|&slot| copy.slot_at(Self::index_of(slot)))
-            .collect();
-        copy.free = free;
+        copy.free = self.free;
+        copy.vacant = self.vacant;
         for (w, &word) in self.occupied.iter().enumerate() {
             let mut bits = word;
             while bits != 0 {
@@ -1615,6 +1649,53 @@ mod tests {
         assert_eq!(c.0, a_index);
         assert_eq!(pool.get(&b)[0], 2);
         assert_eq!(pool.get(&c)[0], 3);
+    }
+
+    /// The free list through the slots: reused last-freed first; rebuilt
+    /// lowest first by `shrink_to_fit`; the same in a clone.
+    #[test]
+    fn the_free_list_lives_in_the_vacant_slots() {
+        let mut pool = Pool::<[u64; 5]>::new();
+        let mut slots: Vec<_> = (0..10u64).map(|i| Some(pool.insert([i; 5]))).collect();
+        let address = |s: &PoolSlot<[u64; 5]>| s.0.as_ptr() as usize;
+        let at: Vec<usize> = slots.iter().map(|s| address(s.as_ref().unwrap())).collect();
+        for i in [2, 7, 4] {
+            let slot = slots[i].take().unwrap();
+            assert_eq!(pool.remove(slot), [i as u64; 5]);
+        }
+        assert_eq!(pool.vacant, 3);
+        // A clone has the same list.
+        let copy = pool.clone();
+        assert_eq!((copy.free, copy.vacant), (pool.free, pool.vacant));
+        drop(copy);
+        let again: Vec<usize> = (0..3).map(|_| address(&pool.insert([9; 5]))).collect();
+        assert_eq!(again, [at[4], at[7], at[2]]);
+        assert_eq!((pool.free, pool.vacant), (NO_FREE, 0));
+        // Values stay whole next to the links.
+        for (i, slot) in slots.iter().enumerate() {
+            if let Some(slot) = slot {
+                assert_eq!(*pool.get(slot), [i as u64; 5]);
+            }
+        }
+        // `shrink_to_fit` keeps the vacant slots below the highest value,
+        // lowest first.
+        let mut pool = Pool::<[u64; 5]>::new();
+        let slots: Vec<_> = (0..10u64).map(|i| pool.insert([i; 5])).collect();
+        let at: Vec<usize> = slots.iter().map(address).collect();
+        let mut slots = slots.into_iter();
+        let kept: Vec<_> = slots.by_ref().take(6).collect();
+        for (i, slot) in kept.into_iter().enumerate() {
+            if i % 2 == 1 {
+                pool.remove(slot);
+            }
+        }
+        for slot in slots {
+            pool.remove(slot);
+        }
+        pool.shrink_to_fit();
+        assert_eq!(pool.vacant, 2);
+        let reused: Vec<usize> = (0..2).map(|_| address(&pool.insert([0; 5]))).collect();
+        assert_eq!(reused, [at[1], at[3]]);
     }
 
     #[test]

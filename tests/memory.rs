@@ -117,3 +117,29 @@ fn removed_pool_slots_are_reused_without_allocating() {
     assert_eq!(allocations(), before);
     assert_eq!(map.memory_usage(), bytes);
 }
+
+/// A remove allocates nothing, as std's never does: the pool's free list
+/// is linked through the vacant slots themselves. (It was a `Vec` of slot
+/// pointers, which grew as slots were freed: up to 8 more bytes per slot.)
+#[test]
+fn removes_never_allocate() {
+    let meter = Meter::start();
+    let mut map = PooledMap::<u64, [u8; 300]>::new();
+    for i in 0..1000 {
+        map.insert(i, [0; 300]);
+    }
+    let bytes = map.memory_usage();
+    let before = meter.allocations();
+    for i in 0..1000 {
+        assert!(map.remove(&i).is_some());
+    }
+    assert_eq!(meter.allocations(), before);
+    assert_eq!(map.memory_usage(), bytes);
+    assert_eq!(meter.live(), bytes as isize);
+    // Every freed slot is reused before a new one is taken.
+    for i in 0..1000 {
+        map.insert(i, [1; 300]);
+    }
+    assert_eq!(meter.allocations(), before);
+    assert_eq!(map.memory_usage(), bytes);
+}
