@@ -1651,6 +1651,29 @@ macro_rules! debug_len {
 
 debug_len!(UnorderedValuesMut<'a>, IntoUnorderedValues);
 
+/// `Default` for the iterators std's map gives one: an empty iterator.
+macro_rules! default_empty {
+    ($($name:ident $(<$lt:lifetime>)? { $($inner:tt)* }),* $(,)?) => {$(
+        impl<$($lt,)? K, V, St: Storage> Default for $name<$($lt,)? K, V, St> {
+            /// An iterator that yields nothing, as std's.
+            fn default() -> Self {
+                $name { $($inner)* }
+            }
+        }
+    )*};
+}
+
+default_empty!(
+    Iter<'a> { inner: Default::default() },
+    IterMut<'a> { inner: Default::default() },
+    IntoIter { inner: Default::default() },
+    Keys<'a> { inner: Iter::default() },
+    Values<'a> { inner: Iter::default() },
+    ValuesMut<'a> { inner: IterMut::default() },
+    IntoKeys { inner: IntoIter::default() },
+    IntoValues { inner: IntoIter::default() },
+);
+
 /// `Debug` for an iterator that cannot be cloned: a list of what it has not
 /// yielded yet, as std's shows, read through the storage's `$peek` of the
 /// map-level iterator at `self.$($field).+`, shown as `$show`.

@@ -675,6 +675,12 @@ impl<V> Pool<V> {
         ValuesMut { _pool: PhantomData }
     }
 
+    /// Shared access to the values for `'a`: see [`ValuesRef`].
+    #[inline]
+    pub(crate) fn values_ref(&self) -> ValuesRef<'_, V> {
+        ValuesRef { _pool: PhantomData }
+    }
+
     /// Moves the value out of a slot and frees the slot.
     #[inline]
     pub(crate) fn remove(&mut self, slot: PoolSlot<V>) -> V {
@@ -1042,7 +1048,49 @@ pub(crate) struct ValuesMut<'a, V> {
     _pool: PhantomData<&'a mut Pool<V>>,
 }
 
+/// The shared access to a pool's values that a walk of the table needs:
+/// it stands for `&'a Pool<V>` (which created it, [`Pool::values_ref`]),
+/// with the same auto traits, and holds nothing, so that an empty walk can
+/// have one without a pool ([`ValuesRef::none`], for a default iterator).
+pub(crate) struct ValuesRef<'a, V> {
+    _pool: PhantomData<&'a Pool<V>>,
+}
+
+impl<V> Clone for ValuesRef<'_, V> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<V> Copy for ValuesRef<'_, V> {}
+
+impl<'a, V> ValuesRef<'a, V> {
+    /// The access of a walk over no handle at all: [`get`](Self::get) is
+    /// never called on it (a default, empty table iterator yields none).
+    pub(crate) const fn none() -> Self {
+        ValuesRef { _pool: PhantomData }
+    }
+
+    /// The value in an occupied slot of the pool, shared.
+    #[inline]
+    pub(crate) fn get(&self, slot: &'a PoolSlot<V>) -> &'a V {
+        // SAFETY: as in `Pool::get`: `slot` is a live handle of the pool
+        // this access was made from (the map's table holds only handles of
+        // its own pool; an access from `none` is paired with a walk that
+        // has no handle), which is borrowed shared for `'a`, so the value
+        // is initialized and no one can remove it or borrow it mutably
+        // for `'a`.
+        unsafe { slot.0.as_ref() }
+    }
+}
+
 impl<'a, V> ValuesMut<'a, V> {
+    /// The access of a walk over no handle at all (a default, empty table
+    /// iterator): [`get_mut`](Self::get_mut) is never called on it.
+    pub(crate) const fn none() -> Self {
+        ValuesMut { _pool: PhantomData }
+    }
+
     /// The value of a handle that the walk has not handed out yet, shared
     /// (to show it).
     #[inline]

@@ -41,13 +41,15 @@ mod sealed {
         type Iter<'a, K: 'a, V: 'a>: Iterator<Item = (&'a K, &'a V)>
             + ExactSizeIterator
             + FusedIterator
-            + Clone;
+            + Clone
+            + Default;
         /// Iterator over `(&K, &mut V)`.
         type IterMut<'a, K: 'a, V: 'a>: Iterator<Item = (&'a K, &'a mut V)>
             + ExactSizeIterator
-            + FusedIterator;
+            + FusedIterator
+            + Default;
         /// Owning iterator over `(K, V)`.
-        type IntoIter<K, V>: Iterator<Item = (K, V)> + ExactSizeIterator + FusedIterator;
+        type IntoIter<K, V>: Iterator<Item = (K, V)> + ExactSizeIterator + FusedIterator + Default;
         /// Draining iterator over `(K, V)`: the map is empty once it is
         /// dropped.
         type Drain<'a, K: 'a, V: 'a>: Iterator<Item = (K, V)> + ExactSizeIterator + FusedIterator;
@@ -544,7 +546,7 @@ mod sealed {
         ) -> PoolIter<'a, K, V> {
             PoolIter {
                 inner: table.iter(),
-                side,
+                side: side.values_ref(),
             }
         }
         #[inline]
@@ -655,7 +657,7 @@ mod sealed {
     /// `(&K, &V)` from the pooled table, each value through its pointer.
     pub(crate) struct PoolIter<'a, K, V> {
         inner: hash_table::Iter<'a, PoolBucket<K, V>>,
-        side: &'a Pool<V>,
+        side: pool::ValuesRef<'a, V>,
     }
 
     impl<K, V> Clone for PoolIter<'_, K, V> {
@@ -663,6 +665,33 @@ mod sealed {
             PoolIter {
                 inner: self.inner.clone(),
                 side: self.side,
+            }
+        }
+    }
+
+    impl<K, V> Default for PoolIter<'_, K, V> {
+        fn default() -> Self {
+            PoolIter {
+                inner: Default::default(),
+                side: pool::ValuesRef::none(),
+            }
+        }
+    }
+
+    impl<K, V> Default for PoolIterMut<'_, K, V> {
+        fn default() -> Self {
+            PoolIterMut {
+                inner: Default::default(),
+                side: pool::ValuesMut::none(),
+            }
+        }
+    }
+
+    impl<K, V> Default for PoolIntoIter<K, V> {
+        fn default() -> Self {
+            PoolIntoIter {
+                inner: Default::default(),
+                pool: Pool::new().emptying(),
             }
         }
     }
@@ -734,8 +763,7 @@ mod sealed {
     }
 
     pool_table_iter!(PoolIter<'a, K, V>, (&'a K, &'a V), |this, bucket| {
-        let side: &'a Pool<V> = this.side;
-        (&bucket.key, side.get(&bucket.slot))
+        (&bucket.key, this.side.get(&bucket.slot))
     });
     pool_table_iter!(PoolIterMut<'a, K, V>, (&'a K, &'a mut V), |this, bucket| {
         (&bucket.key, this.side.get_mut(&mut bucket.slot))
@@ -781,6 +809,15 @@ mod sealed {
             impl<$($lt,)? K, V> ExactSizeIterator for $name<$($lt,)? K, V> {}
 
             impl<$($lt,)? K, V> FusedIterator for $name<$($lt,)? K, V> {}
+
+            impl<$($lt,)? K, V> Default for $name<$($lt,)? K, V>
+            where
+                $inner: Default,
+            {
+                fn default() -> Self {
+                    $name { inner: Default::default() }
+                }
+            }
         };
     }
 

@@ -268,6 +268,25 @@ fn debug_shows_what_is_left<St: Storage>() {
     consistent(&map);
 }
 
+/// The iterators std gives a `Default` are empty by default, as std's, and
+/// drop cleanly.
+fn default_iterators_are_empty<St: Storage>() {
+    use mapstore::map::{IntoIter, IntoKeys, IntoValues, Iter, IterMut, Keys, Values, ValuesMut};
+    assert_eq!(Iter::<u64, Val, St>::default().len(), 0);
+    assert_eq!(
+        IterMut::<u64, Val, St>::default().next().map(|(k, _)| *k),
+        None
+    );
+    assert_eq!(IntoIter::<u64, Val, St>::default().count(), 0);
+    assert_eq!(Keys::<u64, Val, St>::default().count(), 0);
+    assert_eq!(Values::<u64, Val, St>::default().count(), 0);
+    assert_eq!(ValuesMut::<u64, Val, St>::default().count(), 0);
+    assert_eq!(IntoKeys::<u64, Val, St>::default().count(), 0);
+    assert_eq!(IntoValues::<u64, Val, St>::default().len(), 0);
+    assert_eq!(format!("{:?}", IntoIter::<u64, Val, St>::default()), "[]");
+    drop(IntoIter::<u64, Val, St>::default());
+}
+
 /// Iteration over a map with holes: removed runs inside a bitmap word and
 /// across words, through `next` and through `fold` (the pool walks runs of
 /// adjacent slots).
@@ -470,6 +489,7 @@ mapstore_testkit::per_storage!(
     mutable_access,
     removal_iterators,
     debug_shows_what_is_left,
+    default_iterators_are_empty,
     walks_with_holes,
     clones,
     clear_and_shrink,
