@@ -41,18 +41,25 @@ use crate::__private::{kind_of, Pick, Select};
 use crate::storage::{Inline, Storage};
 use crate::{MapValue, Plan};
 
+/// The policy's plan of `T` from its real layout (size, alignment, drop
+/// glue from the compiler), with `heap_fields`: what every impl here states
+/// unless it takes its storage from its components.
+const fn layout_plan<T>(type_name: &'static str, heap_fields: &'static [&'static str]) -> Plan {
+    Plan::new(
+        type_name,
+        size_of::<T>(),
+        align_of::<T>(),
+        needs_drop::<T>(),
+        heap_fields,
+        None,
+    )
+}
+
 macro_rules! inline_value {
     ($heap:expr => $($({$($g:ident $(: ?$sized:ident)?),*})? $ty:ty),* $(,)?) => {$(
         impl$(<$($g $(: ?$sized)?),*>)? MapValue for $ty {
             type Storage = Inline;
-            const PLAN: Plan = Plan::new(
-                stringify!($ty),
-                size_of::<Self>(),
-                align_of::<Self>(),
-                needs_drop::<Self>(),
-                $heap,
-                None,
-            );
+            const PLAN: Plan = layout_plan::<Self>(stringify!($ty), $heap);
         }
     )*};
 }
@@ -110,14 +117,7 @@ macro_rules! cow_value {
     ($($name:literal: {$($g:ident $(: $bound:path)?),*} $b:ty),* $(,)?) => {$(
         impl<'a, $($g $(: $bound)?),*> MapValue for alloc::borrow::Cow<'a, $b> {
             type Storage = Inline;
-            const PLAN: Plan = Plan::new(
-                $name,
-                size_of::<Self>(),
-                align_of::<Self>(),
-                needs_drop::<Self>(),
-                &["self"],
-                None,
-            );
+            const PLAN: Plan = layout_plan::<Self>($name, &["self"]);
         }
     )*};
 }
@@ -200,14 +200,7 @@ const fn joined_plan<T: MapValue>(
     reason: &'static str,
 ) -> Plan {
     let kind = <T::Storage as Storage>::KIND;
-    let chosen = Plan::new(
-        type_name,
-        size_of::<T>(),
-        align_of::<T>(),
-        needs_drop::<T>(),
-        heap_fields,
-        None,
-    );
+    let chosen = layout_plan::<T>(type_name, heap_fields);
     if chosen.storage as u8 == kind as u8 {
         return chosen;
     }
@@ -322,24 +315,10 @@ wrapper_value!(
 macro_rules! store_value {
     ($($name:literal: {$($g:ident),*} $ty:ty = $standin:ty),* $(,)?) => {$(
         const _: () = {
-            const PLAN: Plan = Plan::new(
-                $name,
-                size_of::<$standin>(),
-                align_of::<$standin>(),
-                needs_drop::<$standin>(),
-                &["self"],
-                None,
-            );
+            const PLAN: Plan = layout_plan::<$standin>($name, &["self"]);
             impl<$($g),*> MapValue for $ty {
                 type Storage = <Select<{ kind_of(&PLAN) }> as Pick>::S;
-                const PLAN: Plan = Plan::new(
-                    $name,
-                    size_of::<Self>(),
-                    align_of::<Self>(),
-                    needs_drop::<Self>(),
-                    &["self"],
-                    None,
-                );
+                const PLAN: Plan = layout_plan::<Self>($name, &["self"]);
             }
         };
     )*};
@@ -360,14 +339,7 @@ macro_rules! array_values {
     )*};
     (@one $t:ty; [$($n:literal)*]) => {$(
         const _: () = {
-            const PLAN: Plan = Plan::new(
-                stringify!([$t; $n]),
-                size_of::<[$t; $n]>(),
-                align_of::<[$t; $n]>(),
-                needs_drop::<[$t; $n]>(),
-                &[],
-                None,
-            );
+            const PLAN: Plan = layout_plan::<[$t; $n]>(stringify!([$t; $n]), &[]);
             #[doc(hidden)]
             impl MapValue for [$t; $n] {
                 type Storage = <Select<{ kind_of(&PLAN) }> as Pick>::S;
