@@ -81,6 +81,7 @@ inline_value!(&[] =>
     core::sync::atomic::AtomicIsize, core::sync::atomic::AtomicU32,
     core::sync::atomic::AtomicI32,
     {T: ?Sized} core::marker::PhantomData<T>,
+    core::any::TypeId, core::alloc::Layout,
 );
 
 #[cfg(target_has_atomic = "8")]
@@ -148,7 +149,19 @@ inline_value!(&["self"] =>
 );
 
 #[cfg(feature = "std")]
-inline_value!(&[] => std::time::Instant, std::time::SystemTime);
+inline_value!(&[] =>
+    std::time::Instant, std::time::SystemTime,
+    std::hash::RandomState, std::hash::DefaultHasher,
+    // Handles to what the OS holds (a descriptor), keyed by a connection
+    // or a path: no heap of their own.
+    std::fs::File, std::net::TcpStream, std::net::TcpListener, std::net::UdpSocket,
+    std::process::Child, std::process::ChildStdin, std::process::ChildStdout,
+    std::process::ChildStderr, std::process::ExitStatus,
+);
+
+// An error that may box its payload.
+#[cfg(feature = "std")]
+inline_value!(&["self"] => std::io::Error);
 
 /// Field names of a tuple, as `Plan::heap_fields` lists them.
 const TUPLE_FIELDS: [&str; 8] = ["0", "1", "2", "3", "4", "5", "6", "7"];
@@ -298,6 +311,10 @@ wrapper_value!(
     "Saturating<T>": core::num::Saturating<T>,
     "Reverse<T>": core::cmp::Reverse<T>,
     "Pin<T>": core::pin::Pin<T>,
+    // Two `T`s (and a flag): as large as a tuple of them, which takes
+    // `T`'s storage too.
+    "Range<T>": core::ops::Range<T>,
+    "RangeInclusive<T>": core::ops::RangeInclusive<T>,
 );
 
 #[cfg(feature = "std")]
@@ -436,6 +453,9 @@ mod tests {
         plan_names_its_storage::<core::num::Wrapping<u32>>();
         plan_names_its_storage::<core::cmp::Reverse<String>>();
         plan_names_its_storage::<core::pin::Pin<Box<u8>>>();
+        plan_names_its_storage::<core::ops::Range<usize>>();
+        plan_names_its_storage::<core::ops::RangeInclusive<[u8; 4096]>>();
+        plan_names_its_storage::<core::any::TypeId>();
         plan_names_its_storage::<alloc::borrow::Cow<'static, str>>();
         plan_names_its_storage::<alloc::borrow::Cow<'static, [String]>>();
         plan_names_its_storage::<alloc::ffi::CString>();
@@ -453,6 +473,10 @@ mod tests {
             plan_names_its_storage::<std::sync::RwLock<[u8; 4096]>>();
             plan_names_its_storage::<std::sync::mpsc::Sender<[u8; 4096]>>();
             plan_names_its_storage::<std::thread::JoinHandle<String>>();
+            plan_names_its_storage::<std::net::TcpStream>();
+            plan_names_its_storage::<std::fs::File>();
+            plan_names_its_storage::<std::io::Error>();
+            plan_names_its_storage::<std::hash::RandomState>();
             plan_names_its_storage::<alloc::borrow::Cow<'static, std::path::Path>>();
         }
         // A wrapper takes its contents' storage and heap fields; a `Result`

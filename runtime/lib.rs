@@ -105,9 +105,10 @@ pub use mapstore_macros::MapStore;
 ///
 /// The crate implements it for the std types people put in maps
 /// (integers, `String`, `Vec<T>`, `Box<T>`, `Cow<str>`, std's maps, channel
-/// and thread handles, ...); for `Option`, `Cell`, `RefCell`, `OnceCell`,
-/// `Mutex`, `RwLock`, `OnceLock`, `Wrapping`, `Saturating`, `Reverse` and
-/// `Pin` around any value, which take its storage; for `Result`s and tuples
+/// and thread handles, files and sockets, ...); for `Option`, `Cell`,
+/// `RefCell`, `OnceCell`, `Mutex`, `RwLock`, `OnceLock`, `Wrapping`,
+/// `Saturating`, `Reverse`, `Pin`, `Range` and `RangeInclusive` around any
+/// value, which take its storage; for `Result`s and tuples
 /// of up to 8 values, which take their components' storage; for the
 /// crate's own maps and `FrozenStore`, so that maps nest; and for arrays
 /// `[T; N]` of a primitive number, `bool` or `char` with `N` from 0 to 32

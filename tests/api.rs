@@ -879,6 +879,16 @@ fn wrapped_values_and_nested_maps_need_no_derive() {
     let clients: MapStore<u8, mpsc::Sender<String>> = [(1, send)].into();
     clients[&1].send("hi".into()).unwrap();
     assert_eq!(receive.recv().unwrap(), "hi");
+    // Spans of a text by name, and the handles a server keys by connection.
+    let spans: MapStore<&str, std::ops::Range<usize>> = [("word", 4..8)].into();
+    assert_eq!(&"the word"[spans["word"].clone()], "word");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let mut connections: MapStore<u64, std::net::TcpStream> = MapStore::new();
+    connections.insert(1, client);
+    assert!(connections[&1].peer_addr().is_ok());
+    let errors: MapStore<u8, std::io::Error> = [(1, std::io::Error::other("gone"))].into();
+    assert_eq!(errors[&1].to_string(), "gone");
 }
 
 /// The message and the location of a panic inside `f`, caught on this
