@@ -572,6 +572,42 @@ fn large_n_matches_std() {
 // The plan
 
 #[test]
+fn keys_on_spare_slots_are_found_through_the_remap() {
+    // The search places keys on `len / 128` slots past the entries; the
+    // keys that land there are stored in slots no key took, and a probe
+    // that lands on a spare slot reads them through the remap table. Every
+    // read must find them, with and without fingerprints, inline and
+    // apart.
+    let (items, misses) = inputs(40_000);
+    let model = model_of(&items);
+    let mut inline: FrozenStore<u64, u64> = items.iter().copied().collect();
+    let plan = inline.plan();
+    assert_eq!(plan.index, FrozenIndex::Perfect, "{plan}");
+    assert_eq!(plan.spare_slots, model.len() / 128, "{plan}");
+    assert!(plan.moved > 0 && plan.moved <= plan.spare_slots, "{plan}");
+    assert!(
+        plan.to_string().contains(&format!(
+            "{} spare slots ({} keys moved",
+            plan.spare_slots, plan.moved
+        )),
+        "{plan}"
+    );
+    agree(&mut inline, &model, &misses);
+    let model: HashMap<String, [u64; 9]> = model
+        .iter()
+        .map(|(k, v)| (k.to_string(), [*v; 9]))
+        .collect();
+    let misses: Vec<String> = misses.iter().map(u64::to_string).collect();
+    let mut apart: FrozenStore<String, [u64; 9]> = model.clone().into_iter().collect();
+    let plan = apart.plan();
+    assert!(
+        plan.values_apart && plan.fingerprints && plan.moved > 0,
+        "{plan}"
+    );
+    agree(&mut apart, &model, &misses);
+}
+
+#[test]
 fn the_plan_names_the_layout() {
     let scan: FrozenStore<u64, u64> = (0..8).map(|i| (i, i)).collect();
     let line = scan.plan().to_string();
