@@ -65,7 +65,8 @@ const ATTEMPTS: u64 = 8;
 /// slots (0.8% more than keys), so that the last buckets, placed when few
 /// slots are free, still find one in a few tries. The keys that land past
 /// `n` are moved to the slots left free below it, through a small remap
-/// table that only their lookups read (out of line).
+/// table that a lookup reads only where its probe lands on a spare slot
+/// (where the entry's bounds check fails; see [`Slots::pair_get`]).
 const SPARE_SHIFT: u32 = 7;
 
 /// The slots the search places `n` keys on.
@@ -812,8 +813,8 @@ impl Perfect {
     /// [`probe`](Perfect::probe) with `n` given: the entries' own length,
     /// which the caller loads anyway for the entry's bounds check (one
     /// field fewer to keep in a register or reload in a lookup loop). The
-    /// slot is in `0..slots(n)`: one past `n` is a spare slot, which the
-    /// entry's bounds check sends to the out-of-line path.
+    /// slot is in `0..slots(n)`: one past `n` is a spare slot, whose remap
+    /// the lookup reads where the entry's bounds check fails.
     #[inline]
     fn probe_in(&self, x: u64, n: usize) -> (usize, u8) {
         // The bucket: `x`'s low bits. Masked with the slice's own length (a
