@@ -1,9 +1,10 @@
 //! Syntactic detection of field types that own or point to heap memory.
 //!
 //! The derive cannot ask the compiler whether a type allocates, so it reads
-//! the field's type as written: references, raw pointers and the standard
+//! the field's type as written: references, raw pointers, the standard
 //! owning types (`Box`, `Vec`, `String`, `Rc`, `Arc`, the collections, `Cow`
-//! and friends) count, found anywhere inside `Option<..>`, arrays, slices,
+//! and friends, channel and thread handles) and maps (this crate's,
+//! hashbrown's `HashTable`, indexmap's) count, found anywhere inside `Option<..>`, arrays, slices,
 //! tuples and any path's generic arguments (except `PhantomData`'s, which
 //! holds nothing). A user type that allocates internally but does not say
 //! so in its fields' types is not detected; the result is only reported
@@ -31,6 +32,23 @@ const HEAP_TYPES: &[&str] = &[
     "OsString",
     "PathBuf",
     "NonNull",
+    "AtomicPtr",
+    // Channel and thread handles: pointers to shared state on the heap.
+    "Sender",
+    "SyncSender",
+    "Receiver",
+    "JoinHandle",
+    // This crate's maps, and the maps users put beside them, whatever
+    // their arguments (a `FrozenStore<u64, u64>` owns its arrays).
+    "MapStore",
+    "InlineMap",
+    "BoxedMap",
+    "PooledMap",
+    "FrozenStore",
+    "ConcurrentStore",
+    "HashTable",
+    "IndexMap",
+    "IndexSet",
 ];
 
 /// Last path segments that hold nothing, whatever their arguments say.
@@ -118,6 +136,12 @@ mod tests {
             "String",
             "alloc::string::String",
             "Rc<str>",
+            "FrozenStore<u64, u64>",
+            "mapstore::InlineMap<u8, u8>",
+            "ConcurrentStore<u64, [u8; 4]>",
+            "indexmap::IndexMap<u32, u32>",
+            "std::sync::mpsc::Sender<u8>",
+            "AtomicPtr<u8>",
             "Arc<Mutex<u8>>",
             "HashMap<u8, u8>",
             "BTreeMap<u8, u8>",
