@@ -261,6 +261,30 @@ pub struct ConcurrentStore<K, V: MapValue, S = DefaultHashBuilder> {
     hash_builder: S,
 }
 
+// Unwind safety as std's `HashMap<K, V, S>` has it (and scc's concurrent
+// map): from `K`, `V` and `S` alone. The table's cells and raw pointers
+// would otherwise make the store neither, whatever it holds, so that
+// `catch_unwind` around code that shares one failed to compile. A panic
+// inside any call (a `Hash`, an `Eq`, a closure) unwinds out of it with
+// every lock released and every entry whole or absent (`tests/concurrent.rs`,
+// `panics_*`); what it can leave is a value that the panicking closure
+// itself had half updated, as a panic in code holding a `get_mut` of a
+// std map can (see "Panics under a lock" in `docs/concurrent.md`).
+impl<K, V, S> std::panic::UnwindSafe for ConcurrentStore<K, V, S>
+where
+    K: std::panic::UnwindSafe,
+    V: MapValue + std::panic::UnwindSafe,
+    S: std::panic::UnwindSafe,
+{
+}
+impl<K, V, S> std::panic::RefUnwindSafe for ConcurrentStore<K, V, S>
+where
+    K: std::panic::RefUnwindSafe,
+    V: MapValue + std::panic::RefUnwindSafe,
+    S: std::panic::RefUnwindSafe,
+{
+}
+
 impl<K, V: MapValue> ConcurrentStore<K, V, DefaultHashBuilder> {
     /// Creates an empty store: one group of buckets, which grows as
     /// entries arrive.

@@ -198,6 +198,38 @@ unwind_like_std!(ref_only:
     u64, Big<&'static mut u8>;
     u64, u64, &'static mut RandomState;
 );
+
+// `ConcurrentStore` and `FrozenStore` the same way, for values of each
+// storage (`Frame` and `SharedFrame` pooled, `Huge` boxed).
+macro_rules! stores_unwind_like_std {
+    (both: $($v:ty),*) => {$(
+        assert_impl_all!(HashMap<u64, $v>: UnwindSafe, RefUnwindSafe);
+        assert_impl_all!(mapstore::ConcurrentStore<u64, $v>: UnwindSafe, RefUnwindSafe);
+        assert_impl_all!(mapstore::FrozenStore<u64, $v>: UnwindSafe, RefUnwindSafe);
+    )*};
+    (unwind_only: $($v:ty),*) => {$(
+        assert_impl_all!(HashMap<u64, $v>: UnwindSafe);
+        assert_not_impl_any!(HashMap<u64, $v>: RefUnwindSafe);
+        assert_impl_all!(mapstore::ConcurrentStore<u64, $v>: UnwindSafe);
+        assert_not_impl_any!(mapstore::ConcurrentStore<u64, $v>: RefUnwindSafe);
+        assert_impl_all!(mapstore::FrozenStore<u64, $v>: UnwindSafe);
+        assert_not_impl_any!(mapstore::FrozenStore<u64, $v>: RefUnwindSafe);
+    )*};
+    (ref_only: $($v:ty),*) => {$(
+        assert_impl_all!(HashMap<u64, $v>: RefUnwindSafe);
+        assert_not_impl_any!(HashMap<u64, $v>: UnwindSafe);
+        assert_impl_all!(mapstore::ConcurrentStore<u64, $v>: RefUnwindSafe);
+        assert_not_impl_any!(mapstore::ConcurrentStore<u64, $v>: UnwindSafe);
+        assert_impl_all!(mapstore::FrozenStore<u64, $v>: RefUnwindSafe);
+        assert_not_impl_any!(mapstore::FrozenStore<u64, $v>: UnwindSafe);
+    )*};
+}
+stores_unwind_like_std!(both: u64, String, Frame, Huge, Rc<u8>);
+stores_unwind_like_std!(unwind_only: Cell<u8>, Counter, SharedFrame, SharedHuge);
+stores_unwind_like_std!(ref_only: BorrowedFrame<'static>);
+assert_impl_all!(mapstore::ConcurrentStore<u64, u64, RandomState>: UnwindSafe, RefUnwindSafe);
+assert_not_impl_any!(mapstore::ConcurrentStore<u64, u64, Cell<RandomState>>: RefUnwindSafe);
+assert_not_impl_any!(mapstore::ConcurrentStore<Cell<u8>, u64>: RefUnwindSafe);
 assert_not_impl_any!(HashMap<u64, &'static Cell<u8>>: UnwindSafe, RefUnwindSafe);
 assert_not_impl_any!(InlineMap<u64, &'static Cell<u8>>: UnwindSafe, RefUnwindSafe);
 assert_not_impl_any!(BoxedMap<u64, &'static Cell<u8>>: UnwindSafe, RefUnwindSafe);
