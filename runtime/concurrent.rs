@@ -512,6 +512,32 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
         }
     }
 
+    /// Iterates over the entries, yielding a [`RefMut`] for each, through
+    /// which the value can change (as DashMap's `iter_mut`).
+    ///
+    /// Consistency as [`iter`](ConcurrentStore::iter)'s, one group at a
+    /// time, but each group is write-locked, from its first entry to its
+    /// last, and stays locked while any `RefMut` from it is alive: a
+    /// reader of that group waits meanwhile. Writing to or reading from
+    /// the store on the iterating thread before the iterator and its
+    /// items are done can deadlock (debug builds panic instead). To change
+    /// the values and drop some entries in one pass, [`retain`](ConcurrentStore::retain).
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u32, u32> = (0..4).map(|i| (i, i)).collect();
+    /// for mut entry in store.iter_mut() {
+    ///     *entry *= 10;
+    /// }
+    /// assert_eq!(store.read(&3, |v| *v), Some(30));
+    /// ```
+    pub fn iter_mut(&self) -> IterMut<'_, K, V, S> {
+        IterMut {
+            current: Vec::new().into_iter(),
+            walk: self.table.walk(),
+            _hasher: PhantomData,
+        }
+    }
+
     /// Ends the sharing: the entries as one [`MapStore`](type@crate::MapStore) with the store's
     /// hasher. Also available as `MapStore::from(store)`.
     ///
@@ -779,7 +805,7 @@ where
         };
         let found = self.write(self.hash(key), key, why).ok()?;
         Some(RefMut {
-            found,
+            found: WriteHold::Own(found),
             _left: (None, None),
         })
     }
@@ -1163,12 +1189,38 @@ impl<K: fmt::Debug, V: MapValue + fmt::Debug> fmt::Debug for Ref<'_, K, V> {
 pub struct RefMut<'a, K, V: MapValue> {
     // Field order is drop order: the lock is released before what left the
     // store is dropped.
-    found: table::WriteRef<'a, K, V, V::Storage>,
+    found: WriteHold<'a, K, V>,
     /// What left the store while the guard was made, dropped after the lock
     /// is released: the key given to `entry` for a present key, and the
     /// value [`Entry::insert`] replaced (boxed, so that a guard stays small
     /// for large values; only when `V` needs dropping).
     _left: (Option<K>, Option<Box<V>>),
+}
+
+/// What a [`RefMut`] holds: its own write lock (`get_mut`, `entry`), or a
+/// share of its group's, taken by [`ConcurrentStore::iter_mut`] for the
+/// group's entries together.
+enum WriteHold<'a, K, V: MapValue> {
+    Own(table::WriteRef<'a, K, V, V::Storage>),
+    Shared(table::BucketMut<'a, K, V, V::Storage>),
+}
+
+impl<K, V: MapValue> WriteHold<'_, K, V> {
+    #[inline]
+    fn pair(&self) -> (&K, &V) {
+        match self {
+            WriteHold::Own(found) => found.pair(),
+            WriteHold::Shared(found) => found.pair(),
+        }
+    }
+
+    #[inline]
+    fn pair_mut(&mut self) -> (&K, &mut V) {
+        match self {
+            WriteHold::Own(found) => found.pair_mut(),
+            WriteHold::Shared(found) => found.pair_mut(),
+        }
+    }
 }
 
 impl<K, V: MapValue> RefMut<'_, K, V> {
@@ -1546,7 +1598,7 @@ impl<'a, K, V: MapValue> OccupiedEntry<'a, K, V> {
     pub fn into_ref(self) -> RefMut<'a, K, V> {
         let OccupiedEntry { found, _key } = self;
         RefMut {
-            found,
+            found: WriteHold::Own(found),
             _left: (Some(_key), None),
         }
     }
@@ -1593,7 +1645,7 @@ where
     pub fn insert(self, value: V) -> RefMut<'a, K, V> {
         let VacantEntry { vacant, key, .. } = self;
         RefMut {
-            found: vacant.insert(key, value),
+            found: WriteHold::Own(vacant.insert(key, value)),
             _left: (None, None),
         }
     }
@@ -1700,6 +1752,67 @@ impl<K, V: MapValue, S> fmt::Debug for Iter<'_, K, V, S> {
     /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Iter")
+            .field("position", &self.walk.position())
+            .finish()
+    }
+}
+
+/// The iterator of [`ConcurrentStore::iter_mut`]: a [`RefMut`] per entry,
+/// one group write-locked at a time (the lock is shared by that group's
+/// `RefMut`s and released when the iterator and they have all moved on).
+///
+/// ```
+/// let store: mapstore::ConcurrentStore<u8, u8> = (0..10).map(|i| (i, i)).collect();
+/// let it: mapstore::concurrent::IterMut<'_, u8, u8> = store.iter_mut();
+/// // Items of one group may live together: each is its own entry.
+/// let mut all: Vec<_> = it.collect();
+/// all.iter_mut().for_each(|entry| **entry += 1);
+/// drop(all);
+/// assert_eq!(store.iter().map(|r| u32::from(*r)).sum::<u32>(), 55);
+/// ```
+pub struct IterMut<'a, K, V: MapValue, S = DefaultHashBuilder> {
+    // Field order is drop order: the current group's entries (the last
+    // one releases its lock), then the walk.
+    current: alloc::vec::IntoIter<table::BucketMut<'a, K, V, V::Storage>>,
+    walk: table::Walk<'a, K, V, V::Storage>,
+    _hasher: PhantomData<&'a S>,
+}
+
+impl<'a, K, V: MapValue, S> Iterator for IterMut<'a, K, V, S> {
+    type Item = RefMut<'a, K, V>;
+
+    fn next(&mut self) -> Option<RefMut<'a, K, V>> {
+        let why = Why {
+            op: "iter_mut",
+            holder: "an `iter_mut()` (or a `RefMut` it yielded)",
+        };
+        loop {
+            if let Some(bucket) = self.current.next() {
+                return Some(RefMut {
+                    found: WriteHold::Shared(bucket),
+                    _left: (None, None),
+                });
+            }
+            let group = self.walk.next_group(true, why)?;
+            if group.len() != 0 {
+                self.current = group.share_mut().into_iter();
+            }
+        }
+    }
+}
+
+impl<K, V: MapValue, S> core::iter::FusedIterator for IterMut<'_, K, V, S> {}
+
+impl<K, V: MapValue, S> fmt::Debug for IterMut<'_, K, V, S> {
+    /// The iterator's position: `IterMut { position: n }`, the groups (or,
+    /// while the store grows, old groups) it has started.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, u8> = mapstore::ConcurrentStore::new();
+    /// assert_eq!(format!("{:?}", store.iter_mut()), "IterMut { position: 0 }");
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IterMut")
             .field("position", &self.walk.position())
             .finish()
     }

@@ -54,6 +54,7 @@
 
 use alloc::alloc::{alloc, dealloc, handle_alloc_error, Layout};
 use alloc::boxed::Box;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
 use core::marker::PhantomData;
@@ -1816,6 +1817,37 @@ impl<'a, K, V, St: Storage> WalkGroup<'a, K, V, St> {
         self.held.group.len.load(Ordering::Relaxed)
     }
 
+    /// The group's entries as items sharing its write lock, each bucket
+    /// handed out once, for `iter_mut`. Needs an exclusive lock.
+    pub(crate) fn share_mut(mut self) -> Vec<BucketMut<'a, K, V, St>> {
+        let mut buckets = Vec::new();
+        // Each pointer derived from the unique borrow of its own bucket.
+        let view = self.held.view_mut();
+        let (mut tags, mut slots, mut next) = (&view.head.tags, view.slots, &mut view.head.next);
+        loop {
+            let mut mask = occupied(tags);
+            while mask != 0 {
+                let i = mask.trailing_zeros() as usize;
+                mask &= mask - 1;
+                // SAFETY: a non-zero tag marks an initialized bucket; the
+                // lock is held exclusively.
+                buckets.push(NonNull::from(unsafe { slots[i].assume_init_mut() }));
+            }
+            let Some(node) = next.as_deref_mut() else {
+                break;
+            };
+            (tags, slots, next) = (&node.tags, &mut node.slots, &mut node.next);
+        }
+        let group = Arc::new(ExclusiveGroup { _held: self.held });
+        buckets
+            .into_iter()
+            .map(|bucket| BucketMut {
+                bucket,
+                _group: Arc::clone(&group),
+            })
+            .collect()
+    }
+
     /// The group's entries as items sharing its read lock.
     pub(crate) fn share(self) -> SharedGroup<'a, K, V, St> {
         SharedGroup {
@@ -1879,6 +1911,46 @@ impl<'a, K, V, St: Storage> WalkGroup<'a, K, V, St> {
             next = node.next.as_deref_mut();
         }
         group.len.store(0, Ordering::Relaxed);
+    }
+}
+
+/// A group write-locked by an `iter_mut` walk, kept locked while any of its
+/// [`BucketMut`]s lives.
+pub(crate) struct ExclusiveGroup<'a, K, V, St: Storage> {
+    _held: Held<'a, Bucket<K, V, St>>,
+}
+
+/// One bucket of an [`ExclusiveGroup`], made once per bucket by
+/// [`WalkGroup::share_mut`] (not `Clone`): the only way to its entry while
+/// it lives.
+pub(crate) struct BucketMut<'a, K, V, St: Storage> {
+    bucket: NonNull<Bucket<K, V, St>>,
+    _group: Arc<ExclusiveGroup<'a, K, V, St>>,
+}
+
+// SAFETY: through `&BucketMut` only `pair` is reachable, which gives `&K`
+// and `&V`, as through `&WriteRef`. Not `Send`: the last one dropped
+// releases the lock, which must happen on the thread that took it.
+unsafe impl<K: Sync, V: Sync, St: Storage> Sync for BucketMut<'_, K, V, St> {}
+
+impl<K, V, St: Storage> BucketMut<'_, K, V, St> {
+    #[inline]
+    pub(crate) fn pair(&self) -> (&K, &V) {
+        // SAFETY: the group's write lock is held while `_group` lives, and
+        // the group is not moved (a walk yields only unmoved groups, and
+        // moving it takes that lock), so the bucket stays in place; no
+        // `&mut` to it exists while `self` is borrowed shared (only
+        // `pair_mut`, through `&mut self`, makes one, and no other
+        // `BucketMut` points to this bucket).
+        unsafe { St::pair_detached(self.bucket.as_ref()) }
+    }
+
+    #[inline]
+    pub(crate) fn pair_mut(&mut self) -> (&K, &mut V) {
+        // SAFETY: as in `pair`; `self` is borrowed mutably and is the one
+        // `BucketMut` of its bucket, so this is the only reference to the
+        // bucket (and to its pooled value) while it is used.
+        unsafe { St::pair_mut_detached(self.bucket.as_mut()) }
     }
 }
 

@@ -187,6 +187,7 @@ per_storage!(
     panics_in_closures_leave_it_usable,
     panicking_drop_leaves_it_usable,
     round_trips_through_map_store,
+    iter_mut_changes_each_value_once,
 );
 
 /// Each thread owns the keys `k % THREADS == t` and runs random operations
@@ -448,6 +449,48 @@ where
     }
     assert_eq!(store.read(&0, |v| v.stamp), Some(2));
     assert_eq!(store.len(), 1);
+    drop(store);
+    assert_eq!(counter.live(), 0);
+}
+
+/// `iter_mut` changes each value present throughout exactly once, while
+/// another thread inserts and removes other keys in the groups it has not
+/// reached or has passed, and the items of one group may live together:
+/// the first pass keeps every item until its end.
+fn iter_mut_changes_each_value_once<St: Storage>()
+where
+    Store<St>: Sync,
+{
+    static COUNTERS: [Counter; 3] = [Counter::new(), Counter::new(), Counter::new()];
+    let counter = &COUNTERS[St::KIND as usize];
+    let n: u64 = if cfg!(miri) { 24 } else { 2000 };
+    let store: Store<St> = (0..n).map(|k| (k, Val::new(counter, k, 0))).collect();
+    {
+        let mut all: Vec<RefMut<'_, u64, Val<St>>> = store.iter_mut().collect();
+        assert_eq!(all.len() as u64, n);
+        for entry in &mut all {
+            let key = *entry.key();
+            entry.check(key);
+            entry.stamp += 1;
+        }
+    }
+    thread::scope(|s| {
+        s.spawn(|| {
+            for k in n..2 * n {
+                store.insert(k, Val::new(counter, k, 100));
+                drop(store.remove(&k));
+            }
+        });
+        for mut entry in store.iter_mut() {
+            let key = *entry.key();
+            entry.check(key);
+            entry.stamp += 1;
+        }
+    });
+    for k in 0..n {
+        assert_eq!(store.read(&k, |v| v.stamp), Some(2), "key {k}");
+    }
+    assert_eq!(store.len() as u64, n);
     drop(store);
     assert_eq!(counter.live(), 0);
 }

@@ -134,6 +134,20 @@ fn every_relock_under_a_guard_panics() {
         let _first = s.iter().next().unwrap();
         s.retain(|_, _| true);
     });
+    let holder = "an `iter_mut()` (or a `RefMut` it yielded)";
+    // A read of the write-locked group (a plain wait, since a write lock
+    // excludes readers), and a second walk.
+    assert_relock("read", holder, || {
+        let s = store();
+        let first = s.iter_mut().next().unwrap();
+        s.read(first.key(), |_| ());
+    });
+    assert_relock("iter", holder, || {
+        let s = store();
+        for k in s.iter_mut().map(|r| *r.key()) {
+            s.iter().find(|r| *r.key() == k);
+        }
+    });
 }
 
 /// `len`, `is_empty` and `memory_usage` take no group lock: under any guard
