@@ -48,8 +48,9 @@
 //!   or waits for it (std's lock lets a queued writer go first);
 //! - writes ([`insert`](ConcurrentStore::insert), [`remove`](ConcurrentStore::remove),
 //!   [`get_mut`](ConcurrentStore::get_mut), [`entry`](ConcurrentStore::entry),
-//!   [`retain`](ConcurrentStore::retain), [`clear`](ConcurrentStore::clear))
-//!   wait for readers and writers of that group.
+//!   [`iter_mut`](ConcurrentStore::iter_mut), [`retain`](ConcurrentStore::retain),
+//!   [`clear`](ConcurrentStore::clear)) wait for readers and writers of that
+//!   group.
 //!
 //! [`len`](ConcurrentStore::len), [`is_empty`](ConcurrentStore::is_empty)
 //! and [`memory_usage`](ConcurrentStore::memory_usage) take no group lock:
@@ -70,9 +71,10 @@
 //!
 //! Without guards held, and with no store call from those, nothing
 //! deadlocks. With guards ([`Ref`], [`RefMut`],
-//! an [`Entry`], and an [`iter`](ConcurrentStore::iter) itself: the iterator
-//! holds the read lock of the group it is in until it moves past that group,
-//! and its items hold it until the last of them is dropped), exactly
+//! an [`Entry`], and an [`iter`](ConcurrentStore::iter) or
+//! [`iter_mut`](ConcurrentStore::iter_mut) itself: the iterator holds the
+//! read (`iter_mut`: write) lock of the group it is in until it moves past
+//! that group, and its items hold it until the last of them is dropped), exactly
 //! DashMap's rules, applied to groups of about ten keys instead of shards
 //! of thousands:
 //!
@@ -84,6 +86,7 @@
 //!   and changes as it grows ([`lock_of`](ConcurrentStore::lock_of) tells,
 //!   for now): do not rely on two keys being in different groups. Calls
 //!   that visit every group ([`iter`](ConcurrentStore::iter),
+//!   [`iter_mut`](ConcurrentStore::iter_mut),
 //!   [`retain`](ConcurrentStore::retain), [`clear`](ConcurrentStore::clear),
 //!   `Debug`, `Serialize`) visit the held one too, so they deadlock under
 //!   any guard of the same thread: writes always, reads under a [`RefMut`]
@@ -96,7 +99,8 @@
 //!   example a thread iterating, holding items of one group, while another
 //!   holds a [`RefMut`] into a later one and writes the first).
 //!
-//! A live [`iter`](ConcurrentStore::iter) (and a running `retain`, `clear`,
+//! A live [`iter`](ConcurrentStore::iter) or [`iter_mut`](ConcurrentStore::iter_mut)
+//! (and a running `retain`, `clear`,
 //! `Debug` or `Serialize`) also defers resizes: the table keeps its size,
 //! chaining overflow nodes, until the walk ends.
 //!
