@@ -645,6 +645,44 @@ fn walk_against_growth() {
     });
 }
 
+/// `iter_mut` (a yield between items, every item of the pass kept alive
+/// until its end, so the group's write lock is shared by them and released
+/// by the last) against a thread that inserts key 2 (which would grow the
+/// table) and then reads key 0: each key present throughout is replaced
+/// exactly once and whole, the reader sees key 0 whole before or after,
+/// and key 2 is stamped once if the walk saw it.
+#[test]
+fn iter_mut_against_growth_and_read() {
+    bounded(|| {
+        let store = filled::<Pooled>(2);
+        let a = Arc::clone(&store);
+        let ta = thread::spawn(move || {
+            assert!(a.insert(2, val(2, 0)).is_none());
+            let stamp = a.read(&0, |v| v.whole(0));
+            assert!(matches!(stamp, Some(0 | 1)), "key 0 read as {stamp:?}");
+        });
+        let mut items = Vec::new();
+        let mut keys = Vec::new();
+        for mut r in store.iter_mut() {
+            let k = *r.key();
+            let stamp = r.whole(k);
+            *r = val(k, stamp + 1);
+            keys.push(k);
+            items.push(r);
+            thread::yield_now();
+        }
+        drop(items);
+        ta.join().unwrap();
+        keys.sort_unstable();
+        let two = match keys[..] {
+            [0, 1] => 0,
+            [0, 1, 2] => 1,
+            _ => panic!("iter_mut saw {keys:?}"),
+        };
+        holds(&store, &[(0, 1), (1, 1), (2, two)]);
+    });
+}
+
 /// `retain` (removing key 0, keeping the rest) registered while an insert
 /// would grow the table: key 0 is removed, every other key survives once.
 #[test]
