@@ -481,6 +481,17 @@ where
                 drop(store.remove(&k));
             }
         });
+        // A reader of the keys being changed: it waits for each group's
+        // write lock, and finds every value whole, before or after.
+        s.spawn(|| {
+            for k in 0..n {
+                let stamp = store.read(&k, |v| {
+                    v.check(k);
+                    v.stamp
+                });
+                assert!(matches!(stamp, Some(1 | 2)), "key {k}: {stamp:?}");
+            }
+        });
         for mut entry in store.iter_mut() {
             let key = *entry.key();
             entry.check(key);
