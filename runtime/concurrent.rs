@@ -205,6 +205,7 @@ type Found<'a, K, V> = Result<
 /// an operation can block.
 ///
 /// ```
+/// # #[cfg(feature = "derive")] {
 /// use mapstore::{ConcurrentStore, MapStore};
 ///
 /// #[derive(MapStore, Clone, Debug, PartialEq)]
@@ -225,6 +226,7 @@ type Found<'a, K, V> = Result<
 /// });
 /// assert_eq!(sessions.len(), 2);
 /// assert_eq!(sessions.read(&1, |s| s.user.clone()).as_deref(), Some("user1"));
+/// # }
 /// ```
 ///
 /// # Send and Sync
@@ -404,6 +406,7 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// pool stripe's mutex, briefly).
     ///
     /// ```
+    /// # #[cfg(feature = "derive")] {
     /// #[derive(mapstore::MapStore)]
     /// struct Page([u8; 1000]);
     ///
@@ -411,6 +414,7 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// store.insert(1u64, Page([0; 1000]));
     /// assert!(store.memory_usage() >= 1000);
     /// assert_eq!(store.storage(), mapstore::StorageKind::Pooled);
+    /// # }
     /// ```
     pub fn memory_usage(&self) -> usize {
         self.table.memory_usage()
@@ -628,12 +632,14 @@ where
     /// for a present key is dropped here, both after the lock is released.
     ///
     /// ```
+    /// # #[cfg(feature = "derive")] {
     /// #[derive(mapstore::MapStore, Debug, PartialEq)]
     /// struct Frame([u8; 300]);
     ///
     /// let store = mapstore::ConcurrentStore::new();
     /// assert_eq!(store.insert("k", Frame([1; 300])), None);
     /// assert_eq!(store.insert("k", Frame([2; 300])), Some(Frame([1; 300])));
+    /// # }
     /// ```
     pub fn insert(&self, key: K, value: V) -> Option<V> {
         let hash = self.hash(&key);
@@ -960,6 +966,7 @@ where
     /// moved once, into the store's storage.
     ///
     /// ```
+    /// # #[cfg(feature = "derive")] {
     /// use mapstore::{ConcurrentStore, MapStore};
     ///
     /// #[derive(MapStore)]
@@ -968,6 +975,7 @@ where
     /// let map: MapStore<u32, Frame> = [(1, Frame([1; 256]))].into();
     /// let store = ConcurrentStore::from(map);
     /// assert_eq!(store.read(&1, |v| v.0[0]), Some(1));
+    /// # }
     /// ```
     fn from(map: MapStore<K, V, S>) -> Self {
         let (table, side, hash_builder) = crate::pool::into_parts(map);

@@ -18,6 +18,7 @@
 //! and then only read, its layout picked from `K`, `V` and N.
 //!
 //! ```
+//! # #[cfg(feature = "derive")] {
 //! use mapstore::MapStore;
 //!
 //! #[derive(MapStore)]
@@ -40,6 +41,7 @@
 //! frames.insert(1, Frame { pixels: [0; 1024] });
 //! assert_eq!(frames.storage(), mapstore::StorageKind::Pooled);
 //! println!("{}", <Frame as mapstore::MapValue>::PLAN);
+//! # }
 //! ```
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -166,6 +168,7 @@ pub trait MapValue: Sized {
 /// expected, at no cost.
 ///
 /// ```
+/// # #[cfg(feature = "derive")] {
 /// use mapstore::MapStore;
 ///
 /// #[derive(MapStore, Debug, PartialEq)]
@@ -189,6 +192,7 @@ pub trait MapValue: Sized {
 /// *counts.entry("visits".into()).or_default() += 1;
 /// let inline: mapstore::InlineMap<String, u64> = counts;
 /// assert_eq!(inline["visits"], 1);
+/// # }
 /// ```
 ///
 /// In generic code it takes `V: MapValue`, and every method is there:
@@ -269,7 +273,7 @@ pub mod __private {
 }
 
 /// The README's examples, compiled and run as doctests.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "derive"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
@@ -279,6 +283,6 @@ struct ReadmeDoctests;
 struct FrozenDocDoctests;
 
 /// The examples of `docs/concurrent.md`, compiled and run as doctests.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "derive"))]
 #[doc = include_str!("../docs/concurrent.md")]
 struct ConcurrentDocDoctests;
