@@ -116,6 +116,12 @@
 //! where a guard could live too long, keep guards short, and never hold one
 //! across an `.await` (guards are not `Send`).
 //!
+//! [`try_get`](ConcurrentStore::try_get),
+//! [`try_get_mut`](ConcurrentStore::try_get_mut) and
+//! [`try_entry`](ConcurrentStore::try_entry) never wait: where the blocking
+//! call would wait, they answer [`TryResult::Locked`] (`try_entry`: `None`),
+//! so they never deadlock, not even under a guard of the same thread.
+//!
 //! **The rule: never call the store on a key whose group your thread holds**
 //! (through a live `Ref`, `RefMut`, `Entry` or `iter()`, or from inside a
 //! closure you gave the store), and since groups change as the store grows,
@@ -194,6 +200,81 @@ type Found<'a, K, V> = Result<
     table::WriteRef<'a, K, V, <V as MapValue>::Storage>,
     table::Vacant<'a, K, V, <V as MapValue>::Storage>,
 >;
+
+/// What a `try_` lookup found without waiting, as DashMap's `TryResult`:
+/// the guard, no entry for the key, or a lock it would have had to wait
+/// for.
+///
+/// ```
+/// use mapstore::concurrent::TryResult;
+///
+/// let store: mapstore::ConcurrentStore<u8, u8> = [(1, 2)].into_iter().collect();
+/// match store.try_get(&1) {
+///     TryResult::Present(v) => assert_eq!(*v, 2),
+///     TryResult::Absent => unreachable!("1 is in the store"),
+///     TryResult::Locked => unreachable!("nothing holds its group"),
+/// };
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[must_use]
+pub enum TryResult<R> {
+    /// The key is present: its guard.
+    Present(R),
+    /// The key is absent (checked under its group's lock).
+    Absent,
+    /// The key's group is locked in a conflicting mode: the call would
+    /// have waited (or, with a guard of this thread on the group,
+    /// deadlocked).
+    Locked,
+}
+
+impl<R> TryResult<R> {
+    /// Whether the key was found.
+    pub fn is_present(&self) -> bool {
+        matches!(self, TryResult::Present(_))
+    }
+
+    /// Whether the key was found absent.
+    pub fn is_absent(&self) -> bool {
+        matches!(self, TryResult::Absent)
+    }
+
+    /// Whether the group was locked.
+    pub fn is_locked(&self) -> bool {
+        matches!(self, TryResult::Locked)
+    }
+
+    /// The guard, if present.
+    pub fn try_unwrap(self) -> Option<R> {
+        match self {
+            TryResult::Present(r) => Some(r),
+            TryResult::Absent | TryResult::Locked => None,
+        }
+    }
+
+    /// The guard.
+    ///
+    /// # Panics
+    ///
+    /// If the key was absent or its group locked.
+    #[track_caller]
+    pub fn unwrap(self) -> R {
+        match self {
+            TryResult::Present(r) => r,
+            TryResult::Absent => panic!("called `TryResult::unwrap` on an absent key"),
+            TryResult::Locked => panic!("called `TryResult::unwrap` on a locked key"),
+        }
+    }
+
+    /// Maps the guard (for example to a copy of the value).
+    pub fn map<T>(self, f: impl FnOnce(R) -> T) -> TryResult<T> {
+        match self {
+            TryResult::Present(r) => TryResult::Present(f(r)),
+            TryResult::Absent => TryResult::Absent,
+            TryResult::Locked => TryResult::Locked,
+        }
+    }
+}
 
 /// A hash map shared between threads through `&self`, built for many cores
 /// (a lock per group of 16 buckets, growth that never stops the world),
@@ -818,6 +899,109 @@ where
             found: WriteHold::Own(found),
             _left: (None, None),
         })
+    }
+
+    /// [`get`](Self::get) without waiting: [`TryResult::Locked`] where `get`
+    /// would block (a writer holds the key's group or waits for it,
+    /// including a guard of this thread). As DashMap's `try_get`; never
+    /// deadlocks, so it is the read to use where a thread may hold a guard
+    /// into the same group.
+    ///
+    /// ```
+    /// use mapstore::concurrent::TryResult;
+    ///
+    /// let store: mapstore::ConcurrentStore<u32, u32> = [(1, 10)].into_iter().collect();
+    /// assert_eq!(store.try_get(&1).map(|r| *r), TryResult::Present(10));
+    /// assert!(store.try_get(&2).is_absent());
+    ///
+    /// let writing = store.get_mut(&1).unwrap();
+    /// // `get(&1)` here would deadlock (debug builds panic); `try_get` says so.
+    /// assert!(store.try_get(&1).is_locked());
+    /// drop(writing);
+    /// assert!(store.try_get(&1).is_present());
+    /// ```
+    pub fn try_get<Q>(&self, key: &Q) -> TryResult<Ref<'_, K, V>>
+    where
+        Q: Hash + Equivalent<K> + ?Sized,
+    {
+        let why = Why {
+            op: "try_get",
+            holder: "a `Ref` from `try_get`",
+        };
+        match self.table.try_get(self.hash(key), key, why) {
+            Ok(Some(found)) => TryResult::Present(Ref {
+                hold: ReadHold::Own(found),
+            }),
+            Ok(None) => TryResult::Absent,
+            Err(()) => TryResult::Locked,
+        }
+    }
+
+    /// [`get_mut`](Self::get_mut) without waiting: [`TryResult::Locked`]
+    /// where `get_mut` would block (any other guard on the key's group, this
+    /// thread's included). As DashMap's `try_get_mut`; never deadlocks.
+    ///
+    /// ```
+    /// use mapstore::concurrent::TryResult;
+    ///
+    /// let store: mapstore::ConcurrentStore<u32, u32> = [(1, 10)].into_iter().collect();
+    /// if let TryResult::Present(mut v) = store.try_get_mut(&1) {
+    ///     *v += 1;
+    /// }
+    /// let reading = store.get(&1).unwrap();
+    /// assert!(store.try_get_mut(&1).is_locked());
+    /// assert_eq!(*reading, 11);
+    /// ```
+    pub fn try_get_mut<Q>(&self, key: &Q) -> TryResult<RefMut<'_, K, V>>
+    where
+        Q: Hash + Equivalent<K> + ?Sized,
+    {
+        let why = Why {
+            op: "try_get_mut",
+            holder: "a `RefMut` from `try_get_mut`",
+        };
+        let hash_of = |k: &K| make_hash(&self.hash_builder, k);
+        match self.table.try_entry(self.hash(key), key, why, &hash_of) {
+            Some(Ok(found)) => TryResult::Present(RefMut {
+                found: WriteHold::Own(found),
+                _left: (None, None),
+            }),
+            Some(Err(_vacant)) => TryResult::Absent,
+            None => TryResult::Locked,
+        }
+    }
+
+    /// [`entry`](Self::entry) without waiting: `None` where `entry` would
+    /// block (any other guard on the key's group, this thread's included).
+    /// As DashMap's `try_entry`; never deadlocks. While the store grows, it
+    /// moves old groups as any write does, only those it can lock without
+    /// waiting.
+    ///
+    /// ```
+    /// let counts: mapstore::ConcurrentStore<char, u32> = mapstore::ConcurrentStore::new();
+    /// *counts.try_entry('a').unwrap().or_default() += 1;
+    ///
+    /// let held = counts.get(&'a').unwrap();
+    /// assert!(counts.try_entry('a').is_none());
+    /// drop(held);
+    /// assert_eq!(counts.read(&'a', |n| *n), Some(1));
+    /// ```
+    pub fn try_entry(&self, key: K) -> Option<Entry<'_, K, V, S>> {
+        let why = Why {
+            op: "try_entry",
+            holder: "an `Entry` from `try_entry` (or the `RefMut` it returned)",
+        };
+        let hash_of = |k: &K| make_hash(&self.hash_builder, k);
+        Some(
+            match self.table.try_entry(self.hash(&key), &key, why, &hash_of)? {
+                Ok(found) => Entry::Occupied(OccupiedEntry { found, _key: key }),
+                Err(vacant) => Entry::Vacant(VacantEntry {
+                    vacant,
+                    key,
+                    _hasher: PhantomData,
+                }),
+            },
+        )
     }
 
     /// The entry for `key`: holds its group's write lock until it (or the

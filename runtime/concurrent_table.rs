@@ -109,6 +109,11 @@ mod sync {
         pub(crate) fn try_lock_exclusive(&self) -> bool {
             self.0.try_lock_exclusive()
         }
+        /// Fails while a writer holds the lock or waits for it.
+        #[inline]
+        pub(crate) fn try_lock_shared(&self) -> bool {
+            self.0.try_lock_shared()
+        }
         /// # Safety
         ///
         /// This thread holds the lock shared.
@@ -181,6 +186,14 @@ mod sync {
             let free = *state == 0;
             if free {
                 *state = 1;
+            }
+            free
+        }
+        pub(crate) fn try_lock_shared(&self) -> bool {
+            let mut state = self.state();
+            let free = *state & 1 == 0;
+            if free {
+                *state += 2;
             }
             free
         }
@@ -267,6 +280,13 @@ mod held {
         #[track_caller]
         pub(crate) fn new(lock: usize, op: &str, holder: &'static str) -> Mark {
             check(lock, op);
+            Mark::taken(lock, holder)
+        }
+
+        /// Records that this thread took `lock` without waiting (a second
+        /// read lock of a group it reads already is no deadlock: a `try_`
+        /// call never waits).
+        pub(crate) fn taken(lock: usize, holder: &'static str) -> Mark {
             let _ = HELD.try_with(|held| held.borrow_mut().push(Hold { lock, holder }));
             Mark { lock }
         }
@@ -704,6 +724,34 @@ impl<'a, B> Held<'a, B> {
                 "insert",
                 "a resize moving this group, whose key's `Hash` called the store",
             )),
+        })
+    }
+
+    /// The lock in the mode asked, without waiting, or `None` if another
+    /// guard (this thread's included) holds it in a conflicting mode or a
+    /// writer waits for it. Recorded in debug builds, so that a blocking
+    /// call on the group while this is held still panics.
+    #[inline]
+    fn try_lock(
+        (group, slots): (&'a Group<B>, *mut UnsafeCell<Slots<B>>),
+        exclusive: bool,
+        why: Why,
+    ) -> Option<Self> {
+        #[cfg(not(debug_assertions))]
+        let _ = why;
+        let taken = if exclusive {
+            group.lock.try_lock_exclusive()
+        } else {
+            group.lock.try_lock_shared()
+        };
+        // `then`, not `then_some`: a `Held` made for a lock not taken would
+        // unlock it when dropped.
+        taken.then(|| Held {
+            group,
+            slots,
+            exclusive,
+            #[cfg(debug_assertions)]
+            _mark: Some(held::Mark::taken(lock_id(group), why.holder)),
         })
     }
 
@@ -1355,6 +1403,89 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(old);
+    }
+
+    /// Locks the group that holds `hash`'s key (its old group while that is
+    /// not moved), in the mode asked, without waiting: `None` if a lock it
+    /// needs is held in a conflicting mode. A write (`hash_of` given) first
+    /// moves the old groups it can lock without waiting, as a blocking
+    /// write does, so that a store written only through `try_` calls still
+    /// finishes its resizes.
+    fn try_locate<H: Fn(&K) -> u64>(
+        &self,
+        hash: u64,
+        hash_of: Option<&H>,
+        why: Why,
+    ) -> Option<Located<'_, K, V, St>> {
+        let exclusive = hash_of.is_some();
+        loop {
+            let array = self.array();
+            if let Some(prev) = self.prev(array) {
+                if let Some(hash_of) = hash_of {
+                    self.help(prev, array, hash_of);
+                }
+                let held = Held::try_lock(prev.at(prev.index(hash)), exclusive, why)?;
+                if !held.group.moved() {
+                    return Some((held, prev));
+                }
+            }
+            let held = Held::try_lock(array.at(array.index(hash)), exclusive, why)?;
+            if !held.group.moved() {
+                return Some((held, array));
+            }
+        }
+    }
+
+    /// [`get`](Self::get) without waiting: `Err(())` if the key's group is
+    /// write-locked (or a writer waits for it).
+    pub(crate) fn try_get<Q>(
+        &self,
+        hash: u64,
+        key: &Q,
+        why: Why,
+    ) -> Result<Option<ReadRef<'_, K, V, St>>, ()>
+    where
+        Q: Equivalent<K> + ?Sized,
+    {
+        let (held, _) = self
+            .try_locate(hash, None::<&fn(&K) -> u64>, why)
+            .ok_or(())?;
+        Ok(find_in::<K, V, St, Q>(held.view(), hash, key).map(|at| {
+            let bucket = pos_ref(held.view(), at).bucket;
+            ReadRef { held, bucket }
+        }))
+    }
+
+    /// [`entry`](Self::entry) without waiting: `None` if the key's group
+    /// is locked.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn try_entry<Q, H: Fn(&K) -> u64>(
+        &self,
+        hash: u64,
+        key: &Q,
+        why: Why,
+        hash_of: &H,
+    ) -> Option<Result<WriteRef<'_, K, V, St>, Vacant<'_, K, V, St>>>
+    where
+        Q: Equivalent<K> + ?Sized,
+    {
+        let (mut held, array) = self.try_locate(hash, Some(hash_of), why)?;
+        Some(match find_in::<K, V, St, Q>(held.view(), hash, key) {
+            Some(at) => {
+                let pos = pos_mut(held.view_mut(), at);
+                Ok(WriteRef {
+                    held,
+                    pos,
+                    table: self,
+                })
+            }
+            None => Err(Vacant {
+                held,
+                hash,
+                array,
+                table: self,
+            }),
+        })
     }
 
     /// Locks the group of a key for writing and looks the key up. Inlined

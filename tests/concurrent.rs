@@ -188,6 +188,7 @@ per_storage!(
     panicking_drop_leaves_it_usable,
     round_trips_through_map_store,
     iter_mut_changes_each_value_once,
+    try_writes_count_exactly_while_the_store_grows,
 );
 
 /// Each thread owns the keys `k % THREADS == t` and runs random operations
@@ -303,6 +304,82 @@ where
             .sum();
         assert_eq!(store.read(&key, |c| c.n), Some(expected), "key {key}");
     }
+}
+
+/// Threads increment keys through `try_entry` and `try_get_mut` (counting
+/// each one that was not `Locked`) and through blocking `entry`, while the
+/// store grows from empty and `try_get` reads: every counted increment is
+/// in the store, and no other. One thread writes only through `try_`
+/// calls, which must keep the resizes moving on their own.
+fn try_writes_count_exactly_while_the_store_grows<St: Storage>()
+where
+    ConcurrentStore<u64, Count<St>>: Sync,
+{
+    use mapstore::concurrent::TryResult;
+    let store: ConcurrentStore<u64, Count<St>> = ConcurrentStore::new();
+    let keys = OPS / 4;
+    let done: Vec<AtomicU64> = (0..keys).map(|_| AtomicU64::new(0)).collect();
+    on_threads(THREADS, |t| {
+        let mut next = rng(t as u64 + 1);
+        for i in 0..OPS {
+            let key = if i < keys { i } else { next() % keys };
+            let counted = match (t, i % 3) {
+                (0, _) | (_, 0) => match store.try_entry(key) {
+                    Some(entry) => {
+                        entry.or_default().n += 1;
+                        true
+                    }
+                    None => false,
+                },
+                (_, 1) => match store.try_get_mut(&key) {
+                    TryResult::Present(mut c) => {
+                        c.n += 1;
+                        true
+                    }
+                    TryResult::Absent => false,
+                    TryResult::Locked => false,
+                },
+                _ => {
+                    store.entry(key).or_default().n += 1;
+                    true
+                }
+            };
+            if counted {
+                done[key as usize].fetch_add(1, SeqCst);
+            }
+            if let TryResult::Present(c) = store.try_get(&(next() % keys)) {
+                assert!(c.n >= 1, "a present counter was incremented");
+            }
+        }
+    });
+    let mut present = 0;
+    for key in 0..keys {
+        // A key is present once an increment created it, so with n >= 1.
+        let expected = Some(done[key as usize].load(SeqCst)).filter(|&n| n > 0);
+        assert_eq!(store.read(&key, |c| c.n), expected, "key {key}");
+        present += usize::from(expected.is_some());
+    }
+    assert_eq!(store.len(), present);
+    assert_eq!(store.iter().count(), present);
+}
+
+/// A store written only through `try_entry` grows exactly as one written
+/// through `insert`: the same writes move the same old groups, so the two
+/// end with the same arrays (no resize left half done, no chains piling up
+/// in an old array that no write moves).
+#[test]
+fn try_entry_alone_finishes_resizes() {
+    let n = if cfg!(miri) { 300 } else { 100_000 };
+    let by_insert: ConcurrentStore<u64, u64, Fixed> =
+        ConcurrentStore::with_hasher(Fixed::default());
+    let by_try: ConcurrentStore<u64, u64, Fixed> = ConcurrentStore::with_hasher(Fixed::default());
+    for k in 0..n {
+        by_insert.insert(k, k);
+        *by_try.try_entry(k).expect("no other guard").or_insert(0) += k;
+    }
+    assert_eq!(by_try.len(), by_insert.len());
+    assert_eq!(by_try.memory_usage(), by_insert.memory_usage());
+    assert!((0..n).all(|k| by_try.read(&k, |v| *v) == Some(k)));
 }
 
 /// A counter value, generic over its storage.

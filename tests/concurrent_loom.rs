@@ -790,3 +790,53 @@ fn two_inserts_race_to_grow() {
         );
     });
 }
+
+/// The `try_` calls against a held guard and a growing table: a thread
+/// increments keys 2 and 3 (the third key chains a node and grows the
+/// table, the fourth's write moves the old group) and key 0 through
+/// `try_entry`, while the main thread holds key 0's write guard across a
+/// yield and reads key 1 with `try_get`. A `try_` call either does its
+/// whole increment or reports the lock and changes nothing: the final
+/// counts are exactly the increments that ran, and `try_get` sees key 1's
+/// value or the lock, never a missing key.
+#[test]
+fn try_calls_against_a_guard_and_growth() {
+    use mapstore::concurrent::TryResult;
+    bounded(|| {
+        let store = counters();
+        store.insert(0, 0);
+        store.insert(1, 0);
+        let other = Arc::clone(&store);
+        let t = thread::spawn(move || {
+            let mut done = [0u64; 4];
+            for k in [2u64, 3, 0] {
+                if let Some(entry) = other.try_entry(k) {
+                    *entry.or_insert(0) += 1;
+                    done[k as usize] += 1;
+                }
+            }
+            done
+        });
+        let mut guard = store.get_mut(&0).unwrap();
+        let seen = *guard;
+        thread::yield_now();
+        *guard = seen + 10;
+        drop(guard);
+        let one = store.try_get(&1).map(|r| *r);
+        assert!(
+            matches!(one, TryResult::Present(0) | TryResult::Locked),
+            "try_get of key 1 saw {one:?}"
+        );
+        let done = t.join().unwrap();
+        assert_eq!(
+            store.read(&0, |n| *n),
+            Some(10 + done[0]),
+            "an update was lost"
+        );
+        for k in [2u64, 3] {
+            let expected = (done[k as usize] > 0).then_some(1);
+            assert_eq!(store.read(&k, |n| *n), expected, "key {k}");
+        }
+        assert_eq!(store.len() as u64, 2 + done[2] + done[3]);
+    });
+}

@@ -272,3 +272,57 @@ assert_not_impl_any!(Entry<'static, u64, u64>: Send);
 assert_not_impl_any!(OccupiedEntry<'static, u64, u64>: Send);
 assert_not_impl_any!(VacantEntry<'static, u64, u64>: Send);
 assert_not_impl_any!(Iter<'static, u64, u64>: Send);
+
+/// The `try_` calls never wait, so under any guard of the same thread they
+/// answer `Locked` (or, for a second read, the entry) instead of panicking;
+/// the guards they return are recorded like any other, so a blocking call
+/// under one still panics.
+#[test]
+fn try_calls_under_guards_answer_instead_of_panicking() {
+    let result = panic_of(|| {
+        let s = store();
+        let (a, b, a2) = keys(&s);
+        {
+            let _w = s.get_mut(&a).unwrap();
+            assert!(s.try_get(&a).is_locked());
+            assert!(s.try_get(&a2).is_locked());
+            assert!(s.try_get_mut(&a2).is_locked());
+            assert!(s.try_entry(a2).is_none());
+            assert_eq!(
+                s.try_get(&b).map(|r| *r),
+                mapstore::concurrent::TryResult::Present(b)
+            );
+        }
+        {
+            let _r = s.get(&a).unwrap();
+            // A second read lock without waiting: no writer waits here.
+            assert_eq!(*s.try_get(&a2).unwrap(), a2);
+            assert!(s.try_get_mut(&a).is_locked());
+            assert!(s.try_entry(a).is_none());
+            *s.try_get_mut(&b).unwrap() += 1;
+        }
+        assert_eq!(s.read(&b, |v| *v), Some(b + 1));
+        assert!(s.try_get(&1000).is_absent());
+        assert!(s.try_get_mut(&1000).is_absent());
+    });
+    assert_eq!(result, None);
+    assert_relock("insert", "a `Ref` from `try_get`", || {
+        let s = store();
+        let _g = s.try_get(&0).unwrap();
+        s.insert(0, 1);
+    });
+    assert_relock("get", "a `RefMut` from `try_get_mut`", || {
+        let s = store();
+        let _g = s.try_get_mut(&0).unwrap();
+        s.get(&0);
+    });
+    assert_relock(
+        "remove_entry",
+        "an `Entry` from `try_entry` (or the `RefMut` it returned)",
+        || {
+            let s = store();
+            let _e = s.try_entry(0).unwrap();
+            s.remove(&0);
+        },
+    );
+}
