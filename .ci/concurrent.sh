@@ -48,7 +48,7 @@ MAPSTORE_SHUTTLE_ITERS="$MAPSTORE_SHUTTLE_ITERS" \
   CARGO_PROFILE_RELEASE_DEBUG_ASSERTIONS=true \
   cargo test -p mapstore --release --test concurrent_shuttle
 
-step "concurrent: Miri over the threaded tests and the mid-resize tests (tiny sizes; about 3 minutes)"
+step "concurrent: Miri over the threaded tests, the mid-resize tests and the API tests (tiny sizes; about 4 minutes)"
 rustup component add miri rust-src --toolchain nightly >/dev/null 2>&1 \
   || rustup component add miri rust-src --toolchain nightly
 cargo +nightly miri setup
@@ -58,7 +58,7 @@ cargo +nightly miri setup
 # needs no other allowance.
 MIRIFLAGS="${MIRIFLAGS:--Zmiri-permissive-provenance}" \
   cargo +nightly miri test -p mapstore --no-default-features --features std \
-  --test concurrent --test concurrent_growth
+  --test concurrent --test concurrent_growth --test concurrent_api
 echo "miri (concurrent): passed"
 
 step "concurrent: ThreadSanitizer over the threaded tests (nightly, -Zbuild-std)"
@@ -74,7 +74,7 @@ TSAN_OPTIONS="${TSAN_OPTIONS:-history_size=7}" RUSTFLAGS="-Zsanitizer=thread" \
   MAPSTORE_LIN_SEEDS=500 \
   CARGO_TARGET_DIR=target/tsan \
   cargo +nightly test -Zbuild-std --target "$host" -p mapstore \
-  --test concurrent --test concurrent_linearizable
+  --test concurrent --test concurrent_linearizable --test concurrent_api
 echo "tsan (concurrent): passed"
 
 step "concurrent: AddressSanitizer + LeakSanitizer over the threaded and re-entrant-Drop tests (nightly)"

@@ -43,18 +43,23 @@
 //! group, a set of about ten keys:
 //!
 //! - reads ([`get`](ConcurrentStore::get), [`read`](ConcurrentStore::read),
-//!   [`contains_key`](ConcurrentStore::contains_key),
+//!   [`view`](ConcurrentStore::view), [`contains_key`](ConcurrentStore::contains_key),
 //!   [`iter`](ConcurrentStore::iter)) wait while a writer holds that group,
 //!   or waits for it (std's lock lets a queued writer go first);
 //! - writes ([`insert`](ConcurrentStore::insert), [`remove`](ConcurrentStore::remove),
 //!   [`get_mut`](ConcurrentStore::get_mut), [`entry`](ConcurrentStore::entry),
+//!   [`remove_if`](ConcurrentStore::remove_if), [`alter`](ConcurrentStore::alter),
 //!   [`iter_mut`](ConcurrentStore::iter_mut), [`retain`](ConcurrentStore::retain),
-//!   [`clear`](ConcurrentStore::clear)) wait for readers and writers of that
-//!   group.
+//!   [`alter_all`](ConcurrentStore::alter_all), [`clear`](ConcurrentStore::clear))
+//!   wait for readers and writers of that group.
 //!
-//! [`len`](ConcurrentStore::len), [`is_empty`](ConcurrentStore::is_empty)
+//! [`len`](ConcurrentStore::len), [`is_empty`](ConcurrentStore::is_empty),
+//! [`capacity`](ConcurrentStore::capacity)
 //! and [`memory_usage`](ConcurrentStore::memory_usage) take no group lock:
-//! they never block on one and never deadlock.
+//! they never block on one and never deadlock. Nor do the calls through
+//! `&mut self` ([`shrink_to_fit`](ConcurrentStore::shrink_to_fit),
+//! [`reserve`](ConcurrentStore::reserve), `into_map_store`, ...): no other
+//! thread and no guard can reach the store then.
 //!
 //! Keys and values that leave the store are dropped after the group's lock
 //! is released, so their `Drop` may call the store: removed and replaced
@@ -65,9 +70,11 @@
 //! remove, the key given to `insert` or `entry` for a key already present
 //! (the stored key stays, as in std), and an unused
 //! [`or_insert`](Entry::or_insert) default. What runs under the lock: the
-//! closures given to `read`, `retain` and an entry's `or_insert_with*` and
-//! `and_modify` (and their drop, with what they captured), keys' `Hash` and
-//! `Eq`, and the drops of a call that unwinds from a panic under the lock.
+//! closures given to `read`, `view`, `remove_if*`, `alter`, `alter_all`,
+//! `retain` and an entry's `or_insert_with*` and `and_modify` (and their
+//! drop, with what they captured; `alter`'s closure drops or returns the
+//! value it is given), keys' `Hash` and `Eq`, and the drops of a call that
+//! unwinds from a panic under the lock.
 //!
 //! Without guards held, and with no store call from those, nothing
 //! deadlocks. With guards ([`Ref`], [`RefMut`],
@@ -87,8 +94,8 @@
 //!   for now): do not rely on two keys being in different groups. Calls
 //!   that visit every group ([`iter`](ConcurrentStore::iter),
 //!   [`iter_mut`](ConcurrentStore::iter_mut),
-//!   [`retain`](ConcurrentStore::retain), [`clear`](ConcurrentStore::clear),
-//!   `Debug`, `Serialize`) visit the held one too, so they deadlock under
+//!   [`retain`](ConcurrentStore::retain), [`alter_all`](ConcurrentStore::alter_all),
+//!   [`clear`](ConcurrentStore::clear), `Debug`, `Serialize`) visit the held one too, so they deadlock under
 //!   any guard of the same thread: writes always, reads under a [`RefMut`]
 //!   or [`Entry`], or under a [`Ref`] once another thread waits to write
 //!   that group. So does writing while iterating:
@@ -100,7 +107,7 @@
 //!   holds a [`RefMut`] into a later one and writes the first).
 //!
 //! A live [`iter`](ConcurrentStore::iter) or [`iter_mut`](ConcurrentStore::iter_mut)
-//! (and a running `retain`, `clear`,
+//! (and a running `retain`, `alter_all`, `clear`,
 //! `Debug` or `Serialize`) also defers resizes: the table keeps its size,
 //! chaining overflow nodes, until the walk ends.
 //!
@@ -110,7 +117,9 @@
 //! consistent, but the value keeps whatever was written before the
 //! panic. The locks have no poison, so no later caller can tell
 //! that a value is half-updated: where that matters, build the new value
-//! first and store it whole (`insert`, or `*guard = new_value`).
+//! first and store it whole (`insert`, or `*guard = new_value`), or use
+//! [`alter`](ConcurrentStore::alter), whose closure owns the value: if it
+//! panics, the entry is removed rather than left half-updated.
 //!
 //! [`read`](ConcurrentStore::read) holds nothing once it returns: prefer it
 //! where a guard could live too long, keep guards short, and never hold one
@@ -501,6 +510,19 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
         self.table.memory_usage()
     }
 
+    /// About the number of entries the store holds before it grows: 3/4 of
+    /// its buckets. The growth check samples groups, so a store may grow a
+    /// little before or after; [`with_capacity`](Self::with_capacity)`(n)`
+    /// gives a capacity of at least `n`. Takes no lock.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u32, u32> = mapstore::ConcurrentStore::with_capacity(1000);
+    /// assert!(store.capacity() >= 1000);
+    /// ```
+    pub fn capacity(&self) -> usize {
+        self.table.capacity()
+    }
+
     /// Removes every entry, group by group (each write-locked in turn).
     ///
     /// Keys and values are dropped after each group's lock is released, so
@@ -808,6 +830,149 @@ where
         }
     }
 
+    /// [`remove_if`](Self::remove_if) with `&mut V`: `f` may change the
+    /// value it keeps (as DashMap's `remove_if_mut`).
+    ///
+    /// ```
+    /// let credits: mapstore::ConcurrentStore<&str, u32> = [("ann", 2)].into_iter().collect();
+    /// // Spend one credit; remove the account when none is left.
+    /// let spend = |_: &&str, c: &mut u32| {
+    ///     *c -= 1;
+    ///     *c == 0
+    /// };
+    /// assert_eq!(credits.remove_if_mut("ann", spend), None);
+    /// assert_eq!(credits.read("ann", |c| *c), Some(1));
+    /// assert_eq!(credits.remove_if_mut("ann", spend), Some(("ann", 0)));
+    /// assert!(credits.is_empty());
+    /// ```
+    pub fn remove_if_mut<Q>(&self, key: &Q, f: impl FnOnce(&K, &mut V) -> bool) -> Option<(K, V)>
+    where
+        Q: Hash + Equivalent<K> + ?Sized,
+    {
+        let hash = self.hash(key);
+        let why = Why {
+            op: "remove_if_mut",
+            holder: "`remove_if_mut`, whose closure (or a key's `Eq`) called the store",
+        };
+        let mut found = self.write(hash, key, why).ok()?;
+        let (k, v) = found.pair_mut();
+        if f(k, v) {
+            Some(found.remove())
+        } else {
+            None
+        }
+    }
+
+    /// Replaces the value for `key`, if present, with `f(key, value)`, under
+    /// the key's write lock (as DashMap's `alter`): no other thread sees the
+    /// key absent or the old value once `f` has started. `f` runs under the
+    /// lock (see the module docs).
+    ///
+    /// If `f` panics, the entry is removed (`f` had taken its value; the
+    /// key is dropped) and the panic propagates; the store stays usable.
+    /// DashMap aborts the process instead.
+    ///
+    /// ```
+    /// let names: mapstore::ConcurrentStore<u32, String> = [(1, "ann".to_string())].into_iter().collect();
+    /// names.alter(&1, |_, name| name.to_uppercase());
+    /// names.alter(&2, |_, _| unreachable!("absent keys are not visited"));
+    /// assert_eq!(names.read(&1, String::clone), Some("ANN".to_string()));
+    /// ```
+    pub fn alter<Q>(&self, key: &Q, f: impl FnOnce(&K, V) -> V)
+    where
+        Q: Hash + Equivalent<K> + ?Sized,
+    {
+        let hash = self.hash(key);
+        let why = Why {
+            op: "alter",
+            holder: "`alter`, whose closure (or a key's `Eq`) called the store",
+        };
+        if let Ok(found) = self.write(hash, key, why) {
+            found.alter(f);
+        }
+    }
+
+    /// [`alter`](Self::alter) for every entry, group by group, each
+    /// write-locked while `f` runs over it (as [`retain`](Self::retain)
+    /// walks). Calling it while this thread holds any guard into the store,
+    /// or calling the store from `f`, deadlocks (debug builds panic
+    /// instead).
+    ///
+    /// If `f` panics, the entry it was given is removed, the entries visited
+    /// before it keep their new values and the others their old ones.
+    ///
+    /// ```
+    /// let prices: mapstore::ConcurrentStore<&str, u32> = [("tea", 3), ("cake", 5)].into_iter().collect();
+    /// prices.alter_all(|_, p| p * 2);
+    /// assert_eq!(prices.read("cake", |p| *p), Some(10));
+    /// ```
+    pub fn alter_all(&self, mut f: impl FnMut(&K, V) -> V) {
+        let why = Why {
+            op: "alter_all",
+            holder: "`alter_all`, whose closure called the store",
+        };
+        let mut walk = self.table.walk();
+        while let Some(mut group) = walk.next_group(true, why) {
+            group.alter_all(&mut f);
+        }
+    }
+
+    /// Shrinks the store's arrays to fit its entries, through `&mut self`
+    /// (as std's `HashMap::shrink_to_fit`; DashMap's takes `&self`). Also
+    /// finishes a resize under way, frees what earlier resizes kept, and
+    /// gives back the pool chunks no value uses. Values do not move.
+    ///
+    /// ```
+    /// let mut store: mapstore::ConcurrentStore<u32, u32> = (0..10_000).map(|i| (i, i)).collect();
+    /// store.retain(|&k, _| k < 10);
+    /// let before = store.memory_usage();
+    /// store.shrink_to_fit();
+    /// assert!(store.memory_usage() < before / 10);
+    /// assert_eq!(store.len(), 10);
+    /// assert!(store.capacity() >= 10);
+    /// ```
+    pub fn shrink_to_fit(&mut self) {
+        self.shrink_to(0);
+    }
+
+    /// Shrinks the store's arrays to hold at least `min_capacity` entries
+    /// (and all it holds), as [`shrink_to_fit`](Self::shrink_to_fit) does.
+    ///
+    /// ```
+    /// let mut store: mapstore::ConcurrentStore<u32, u32> = mapstore::ConcurrentStore::with_capacity(10_000);
+    /// store.insert(1, 1);
+    /// store.shrink_to(100);
+    /// assert!(store.capacity() >= 100 && store.capacity() < 10_000);
+    /// ```
+    pub fn shrink_to(&mut self, min_capacity: usize) {
+        let hash_builder = &self.hash_builder;
+        self.table
+            .rebuild(min_capacity, true, |k| make_hash(hash_builder, k));
+    }
+
+    /// Makes room for at least `additional` more entries before the store
+    /// grows, through `&mut self` (one move of every entry, instead of the
+    /// resizes that inserting them would run).
+    ///
+    /// # Panics
+    ///
+    /// If the new capacity overflows `usize`, as std's `HashMap::reserve`.
+    ///
+    /// ```
+    /// let mut store: mapstore::ConcurrentStore<u32, u32> = mapstore::ConcurrentStore::new();
+    /// store.reserve(5_000);
+    /// assert!(store.capacity() >= 5_000);
+    /// ```
+    pub fn reserve(&mut self, additional: usize) {
+        let capacity = self
+            .len()
+            .checked_add(additional)
+            .expect("capacity overflow");
+        let hash_builder = &self.hash_builder;
+        self.table
+            .rebuild(capacity, false, |k| make_hash(hash_builder, k));
+    }
+
     /// Whether the store has a value for the key.
     ///
     /// ```
@@ -850,6 +1015,24 @@ where
             holder: "`read`, whose closure (or a key's `Eq`) called the store",
         };
         self.table.read(self.hash(key), key, why, |_, v| f(v))
+    }
+
+    /// [`read`](Self::read) with the stored key too (DashMap's `view`).
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<String, u32> = [("a".to_string(), 1)].into_iter().collect();
+    /// assert_eq!(store.view("a", |k, v| format!("{k}={v}")), Some("a=1".to_string()));
+    /// ```
+    #[inline]
+    pub fn view<Q, R>(&self, key: &Q, f: impl FnOnce(&K, &V) -> R) -> Option<R>
+    where
+        Q: Hash + Equivalent<K> + ?Sized,
+    {
+        let why = Why {
+            op: "view",
+            holder: "`view`, whose closure (or a key's `Eq`) called the store",
+        };
+        self.table.read(self.hash(key), key, why, f)
     }
 
     /// A guard on the value for `key` that holds its group's read lock until

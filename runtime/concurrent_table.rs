@@ -1649,6 +1649,151 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
         lock_id(array.group_at(array.index(hash)))
     }
 
+    /// About the number of entries the current array holds before the
+    /// table grows: 3/4 of its first buckets (the growth check samples
+    /// groups, so it can start a little before or after).
+    pub(crate) fn capacity(&self) -> usize {
+        self.array().len * GROUP / 4 * 3
+    }
+
+    /// Moves every entry into one new array sized for `capacity` entries
+    /// (at least the entries held), through `&mut self`: no lock is taken.
+    /// Finishes a running migration, frees the old arrays, their chains
+    /// and the retired headers. Buckets move, values do not (a pool slot's
+    /// handle moves with its bucket). Every key is hashed before anything
+    /// moves: if `hash_of` panics, the table is as it was.
+    ///
+    /// With `shrink`, the new array may be smaller than the current one,
+    /// and the pools give back their unused chunks; without it, the table
+    /// is rebuilt only to grow.
+    pub(crate) fn rebuild(&mut self, capacity: usize, shrink: bool, hash_of: impl Fn(&K) -> u64) {
+        let groups = groups_for(capacity.max(self.len()));
+        let settled = self.prev(self.array()).is_none()
+            && self
+                .retired
+                .get_mut()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .is_empty();
+        let current = self.array();
+        // A shrink never grows the array, even to finish a resize.
+        let groups = if shrink {
+            groups.min(current.len)
+        } else {
+            groups
+        };
+        let same = if shrink {
+            groups == current.len && settled
+        } else {
+            groups <= current.len
+        };
+        if !same {
+            self.move_all(groups, &hash_of);
+        }
+        if shrink {
+            for stripe in self.sides.iter_mut() {
+                St::shrink_to_fit(
+                    stripe
+                        .0
+                        .get_mut()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner),
+                );
+            }
+        }
+    }
+
+    /// Calls `f` on every group that holds entries (an old array's not yet
+    /// moved, then the current array's), in a fixed order, each as a unique
+    /// view: through `&mut self`, no other thread reaches the table and no
+    /// guard into it is alive.
+    fn each_live_group(&mut self, mut f: impl FnMut(ViewMut<'_, Bucket<K, V, St>>)) {
+        let array = self.array();
+        let mut visit = |arr: &Arr<K, V, St>| {
+            for i in 0..arr.len {
+                let (group, slots) = arr.at(i);
+                if group.moved() {
+                    continue;
+                }
+                // SAFETY: `&mut self`: nothing else reaches the group; it
+                // is not moved, so its slot block is allocated.
+                f(unsafe {
+                    ViewMut {
+                        head: &mut *group.head.get(),
+                        slots: &mut *(*slots).get(),
+                    }
+                });
+            }
+        };
+        if let Some(prev) = self.prev(array) {
+            visit(prev);
+        }
+        visit(array);
+    }
+
+    /// [`rebuild`](Self::rebuild)'s move into an array of `groups` groups.
+    fn move_all(&mut self, groups: usize, hash_of: &impl Fn(&K) -> u64) {
+        let mut hashes = Vec::with_capacity(self.len());
+        self.each_live_group(|view| {
+            let view = View {
+                head: view.head,
+                slots: view.slots,
+            };
+            for_each(view, |_, bucket| {
+                // SAFETY: an initialized bucket (`for_each`'s contract),
+                // not written while this runs.
+                let (key, _) = unsafe { St::pair_detached(bucket) };
+                hashes.push(hash_of(key));
+            });
+        });
+        // Nothing below calls user code or can panic (an allocation failure
+        // aborts).
+        let next = Array::alloc(groups, ptr::null_mut());
+        // SAFETY: fresh, and freed only with the table.
+        let arr = unsafe { &*next };
+        let mut chained = 0;
+        let mut seen = 0;
+        self.each_live_group(|view| {
+            drain(view, |_, bucket| {
+                let hash = hashes[seen];
+                seen += 1;
+                let (group, slots) = arr.at(arr.index(hash));
+                // SAFETY: `arr` is not yet reachable by any other thread,
+                // and this is the only view of the group alive.
+                let view = unsafe {
+                    ViewMut {
+                        head: &mut *group.head.get(),
+                        slots: &mut *(*slots).get(),
+                    }
+                };
+                chained += usize::from(put(view, home_of(hash), tag_of(hash), bucket).1);
+                group.add_len(1);
+            });
+        });
+        debug_assert_eq!(seen, hashes.len());
+        let old = self.current.swap(next, Ordering::AcqRel);
+        self.nodes.store(chained, Ordering::Relaxed);
+        // SAFETY: `&mut self`: `old` and its `prev` are unreachable now,
+        // their groups were drained (no buckets, no chains) or moved, and
+        // their slot blocks are still allocated; retired arrays' slot
+        // blocks were freed when they were retired.
+        unsafe {
+            let prev = (*old).prev.load(Ordering::Acquire);
+            for array in [prev, old] {
+                if !array.is_null() {
+                    (*array).free_slots();
+                    Array::free_headers(array);
+                }
+            }
+            let retired = mem::take(
+                self.retired
+                    .get_mut()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            );
+            for old in retired {
+                Array::free_headers(old);
+            }
+        }
+    }
+
     /// Moves every entry out, calling `f` on each (through `&mut self`: no
     /// lock is taken). The table is left empty and usable.
     pub(crate) fn drain_with(&mut self, mut f: impl FnMut(K, V)) {
@@ -1793,6 +1938,35 @@ impl<K, V, St: Storage> WriteRef<'_, K, V, St> {
         };
         self.held.group.add_len(-1);
         self.table.take(tag, bucket)
+    }
+
+    /// Replaces the value with `f(key, value)` under the lock. The entry is
+    /// taken out of its bucket first and put back in it after: if `f`
+    /// panics, the entry is gone (its key dropped) and the group is
+    /// consistent.
+    pub(crate) fn alter(mut self, f: impl FnOnce(&K, V) -> V) {
+        let pos = self.pos;
+        let _ = &mut self.held;
+        // SAFETY: as in `remove`: the write lock is held, `pos` carries the
+        // unique borrow of the group's contents, and the tag is cleared
+        // before the bucket is read.
+        let (tag, bucket) = unsafe {
+            let tag = mem::replace(&mut *pos.tag.as_ptr(), 0);
+            (tag, pos.bucket.as_ptr().read())
+        };
+        self.held.group.add_len(-1);
+        let (key, value) = self.table.take(tag, bucket);
+        let value = f(&key, value);
+        let bucket = self
+            .table
+            .with_side(tag, |side| St::store(side, key, value));
+        // SAFETY: the same bucket, empty since its tag was cleared, still
+        // under the write lock.
+        unsafe {
+            pos.bucket.as_ptr().write(bucket);
+            *pos.tag.as_ptr() = tag;
+        }
+        self.held.group.add_len(1);
     }
 }
 
@@ -2016,6 +2190,40 @@ impl<'a, K, V, St: Storage> WalkGroup<'a, K, V, St> {
                     let (k, v) = table.take(tag, bucket);
                     removed(k, v);
                 }
+            }
+            let Some(node) = next.as_deref_mut() else {
+                return;
+            };
+            (tags, slots, next) = (&mut node.tags, &mut node.slots, &mut node.next);
+        }
+    }
+
+    /// Replaces every value with `f(key, value)`, each entry taken out of
+    /// its bucket and put back in it, as [`WriteRef::alter`] does (if `f`
+    /// panics, the entry it was given is gone and the group is consistent).
+    /// Needs an exclusive lock.
+    pub(crate) fn alter_all(&mut self, f: &mut impl FnMut(&K, V) -> V) {
+        let table = self.table;
+        let group = self.held.group;
+        let view = self.held.view_mut();
+        let (mut tags, mut slots, mut next) =
+            (&mut view.head.tags, view.slots, &mut view.head.next);
+        loop {
+            let mut mask = occupied(tags);
+            while mask != 0 {
+                let i = mask.trailing_zeros() as usize;
+                mask &= mask - 1;
+                let tag = mem::replace(&mut tags[i], 0);
+                // SAFETY: its bit in `occupied` marked an initialized
+                // bucket, whose tag is cleared now: read once. The lock is
+                // held exclusively.
+                let bucket = unsafe { slots[i].assume_init_read() };
+                group.add_len(-1);
+                let (key, value) = table.take(tag, bucket);
+                let value = f(&key, value);
+                slots[i].write(table.with_side(tag, |side| St::store(side, key, value)));
+                tags[i] = tag;
+                group.add_len(1);
             }
             let Some(node) = next.as_deref_mut() else {
                 return;

@@ -2,7 +2,9 @@
 //! storages: `remove_if` (test and removal atomic under threads), `Clone`
 //! (a deep, independent copy, consistent per entry while others write) and
 //! the owning `IntoIterator` (every entry once; the rest dropped with the
-//! iterator).
+//! iterator), `alter` and `alter_all` (exact under threads; a panic in the
+//! closure removes only that entry), `shrink_to_fit`, `view` and
+//! `remove_if_mut`.
 
 use std::hash::{BuildHasherDefault, DefaultHasher};
 use std::marker::PhantomData;
@@ -217,3 +219,125 @@ fn into_iter_is_debug_and_default() {
     let empty: mapstore::concurrent::IntoIter<u8, u8> = Default::default();
     assert_eq!(empty.len(), 0);
 }
+
+/// `alter` on hot keys from several threads while one thread runs
+/// `alter_all` and readers look on: every call replaces the value whole
+/// under the key's lock, so no increment is lost or doubled, a reader never
+/// sees a key missing, and every replaced value is dropped once.
+fn alter_and_alter_all_count_exactly<St: Storage>(live: &'static AtomicI64) {
+    let store: Store<St> = (0..KEYS).map(|k| (k, Count::new(0, live))).collect();
+    let rounds = ROUNDS / 4;
+    let barrier = Barrier::new(THREADS + 1);
+    thread::scope(|s| {
+        for t in 0..THREADS {
+            let (store, barrier) = (&store, &barrier);
+            s.spawn(move || {
+                barrier.wait();
+                for i in 0..rounds {
+                    let key = (i * 7 + t as u64) % KEYS;
+                    if t == 0 {
+                        assert!(store.read(&key, |c| c.n).is_some(), "{key} was missing");
+                    } else {
+                        store.alter(&key, |k, c| {
+                            assert_eq!(*k, key);
+                            Count::new(c.n + 1, live)
+                        });
+                    }
+                }
+            });
+        }
+        let (store, barrier) = (&store, &barrier);
+        s.spawn(move || {
+            barrier.wait();
+            for _ in 0..4 {
+                store.alter_all(|_, c| Count::new(c.n + 1_000, live));
+            }
+        });
+    });
+    let total: u64 = store.iter().map(|r| r.n).sum();
+    let alters = (THREADS as u64 - 1) * rounds;
+    assert_eq!(total, alters + 4 * 1_000 * KEYS);
+    assert_eq!(store.len() as u64, KEYS);
+    assert_eq!(live.load(SeqCst), KEYS as i64);
+    drop(store);
+    assert_eq!(live.load(SeqCst), 0);
+}
+
+/// A panic in `alter`'s or `alter_all`'s closure removes the entry it was
+/// given (its value was moved into the closure and dropped by the unwind,
+/// its key dropped by the store); nothing else changes, nothing is dropped
+/// twice or leaked, and the store stays usable.
+fn a_panic_in_alter_removes_only_that_entry<St: Storage>(live: &'static AtomicI64) {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    let store: Store<St> = (0..KEYS).map(|k| (k, Count::new(k, live))).collect();
+    let hit = catch_unwind(AssertUnwindSafe(|| {
+        store.alter(&3, |_, c| {
+            assert!(c.n != 3, "boom");
+            c
+        })
+    }));
+    assert!(hit.is_err());
+    assert!(!store.contains_key(&3));
+    assert_eq!(store.len() as u64, KEYS - 1);
+    assert_eq!(live.load(SeqCst), KEYS as i64 - 1);
+    // `alter_all`: values are doubled until the closure reaches key 5.
+    let mut visited = Vec::new();
+    let hit = catch_unwind(AssertUnwindSafe(|| {
+        store.alter_all(|&k, c| {
+            assert!(k != 5, "boom");
+            visited.push(k);
+            Count::new(c.n * 2 + 1, live)
+        })
+    }));
+    assert!(hit.is_err());
+    assert!(!store.contains_key(&5));
+    assert_eq!(store.len() as u64, KEYS - 2);
+    assert_eq!(live.load(SeqCst), KEYS as i64 - 2);
+    for r in store.iter() {
+        let k = *r.key();
+        let want = if visited.contains(&k) { 2 * k + 1 } else { k };
+        assert_eq!(r.n, want, "key {k}");
+    }
+    // Usable: insert the two back, alter everything.
+    store.insert(3, Count::new(3, live));
+    store.insert(5, Count::new(5, live));
+    store.alter_all(|&k, _| Count::new(k, live));
+    assert!(store.iter().all(|r| r.n == *r.key()));
+    assert_eq!(live.load(SeqCst), KEYS as i64);
+}
+
+/// `shrink_to_fit` after most entries are removed gives memory back and
+/// keeps the rest; `view` and `remove_if_mut` see the stored key.
+fn shrink_view_and_remove_if_mut<St: Storage>(live: &'static AtomicI64) {
+    let n = if cfg!(miri) { 200 } else { 20_000 };
+    let mut store: Store<St> = (0..n).map(|k| (k, Count::new(k, live))).collect();
+    store.retain(|&k, _| k < 10);
+    let before = store.memory_usage();
+    store.shrink_to_fit();
+    assert!(
+        store.memory_usage() * 4 < before,
+        "{before} -> {}",
+        store.memory_usage()
+    );
+    assert_eq!(live.load(SeqCst), 10);
+    for k in 0..10 {
+        assert_eq!(store.view(&k, |key, c| (*key, c.n)), Some((k, k)));
+    }
+    let odd = |_: &u64, c: &mut Count<St>| {
+        c.n += 100;
+        c.n % 2 == 1
+    };
+    let removed: Vec<u64> = (0..10)
+        .filter_map(|k| store.remove_if_mut(&k, odd).map(|(k, _)| k))
+        .collect();
+    assert_eq!(removed, [1, 3, 5, 7, 9]);
+    assert!(store.iter().all(|r| r.n == *r.key() + 100));
+    assert_eq!(live.load(SeqCst), 5);
+}
+
+over_storages!(
+    alter_and_alter_all_count_exactly,
+    a_panic_in_alter_removes_only_that_entry,
+    shrink_view_and_remove_if_mut,
+);

@@ -202,3 +202,106 @@ fn mid_resize_is_mid_resize() {
     );
     assert_eq!(store.len() as u64, n);
 }
+
+/// `shrink_to_fit`, `shrink_to` and `reserve` right after a resize was
+/// installed: the rebuild finishes it, keeps every entry once (pooled
+/// values where they were), frees the old array, and leaves a store that
+/// reads, writes and grows again.
+#[test]
+fn shrink_and_reserve_mid_resize() {
+    let groups = if cfg!(miri) { 4 } else { 128 };
+    // Pooled values stay in place: a reference's address survives through
+    // the pool slot (read before, compared after).
+    let (mut store, n) = mid_resize(big, groups);
+    let at = |store: &ConcurrentStore<u64, Big, Fixed>, k: u64| {
+        store.read(&k, |v| std::ptr::from_ref(v) as usize)
+    };
+    let before: Vec<_> = (0..n).map(|k| at(&store, k)).collect();
+    let during = store.memory_usage();
+    store.shrink_to_fit();
+    assert!(store.memory_usage() < during, "nothing was freed");
+    check_all(&store, n, &HashSet::new(), big);
+    let after: Vec<_> = (0..n).map(|k| at(&store, k)).collect();
+    assert_eq!(before, after, "a pooled value moved");
+    assert!(store.capacity() as u64 >= n);
+    // Remove most, shrink to a floor, grow again.
+    let gone: HashSet<u64> = (0..n).filter(|k| k % 8 != 0).collect();
+    for k in &gone {
+        assert_eq!(store.remove(k), Some(big(*k)));
+    }
+    let full = store.capacity();
+    store.shrink_to(0);
+    assert!(store.capacity() < full, "{} -> {}", full, store.capacity());
+    assert!(store.capacity() >= store.len());
+    check_all(&store, n, &gone, big);
+    // As std's: a floor above the capacity does not grow the store.
+    let small = store.capacity();
+    store.shrink_to(full);
+    assert_eq!(store.capacity(), small);
+    check_all(&store, n, &gone, big);
+    for k in n..2 * n {
+        store.insert(k, big(k));
+    }
+    check_all(&store, 2 * n, &gone, big);
+
+    // `reserve` mid-resize: one rebuild to the larger size.
+    let (mut store, n) = mid_resize(|k| k, groups);
+    store.reserve(4 * n as usize);
+    assert!(store.capacity() >= 5 * n as usize);
+    check_all(&store, n, &HashSet::new(), |k| k);
+    let reserved = store.memory_usage();
+    for k in n..4 * n {
+        store.insert(k, k);
+    }
+    // Room was made: no array was installed while filling it.
+    assert!(
+        store.memory_usage() < reserved + (n as usize) * 8,
+        "the store grew"
+    );
+    check_all(&store, 4 * n, &HashSet::new(), |k| k);
+    // Reserving what is there already changes nothing.
+    let capacity = store.capacity();
+    store.reserve(0);
+    assert_eq!(store.capacity(), capacity);
+}
+
+/// A key whose `Hash` panics during `shrink_to_fit` leaves the store as it
+/// was: every key is hashed before any moves.
+#[test]
+fn a_panicking_hash_during_shrink_loses_nothing() {
+    use std::cell::Cell;
+    use std::hash::{Hash, Hasher};
+
+    thread_local!(static BOOM: Cell<bool> = const { Cell::new(false) });
+
+    #[derive(PartialEq, Eq, Debug)]
+    struct Touchy(u64);
+    impl Hash for Touchy {
+        fn hash<H: Hasher>(&self, state: &mut H) {
+            assert!(!(BOOM.get() && self.0 == 7), "hash of 7");
+            self.0.hash(state);
+        }
+    }
+    let n = if cfg!(miri) { 40 } else { 2_000 };
+    let mut store: ConcurrentStore<Touchy, String, Fixed> =
+        ConcurrentStore::with_hasher(Fixed::default());
+    for k in 0..n {
+        store.insert(Touchy(k), k.to_string());
+    }
+    for k in 10..n {
+        store.remove(&Touchy(k));
+    }
+    let memory = store.memory_usage();
+    BOOM.set(true);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| store.shrink_to_fit()));
+    BOOM.set(false);
+    assert!(result.is_err());
+    assert_eq!(store.memory_usage(), memory);
+    assert_eq!(store.len(), 10);
+    for k in 0..10 {
+        assert_eq!(store.read(&Touchy(k), String::clone), Some(k.to_string()));
+    }
+    store.shrink_to_fit();
+    assert!(store.memory_usage() < memory);
+    assert_eq!(store.iter().count(), 10);
+}

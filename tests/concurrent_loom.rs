@@ -840,3 +840,60 @@ fn try_calls_against_a_guard_and_growth() {
         assert_eq!(store.len() as u64, 2 + done[2] + done[3]);
     });
 }
+
+/// `alter` takes the entry out of its bucket and puts it back under the
+/// key's write lock, with a yield inside its closure; meanwhile another
+/// thread's insert of key 3 moves the one old group, then reads key 0. The
+/// reader never finds the key absent, and sees the old value or the new
+/// one, whole; the move never loses the altered entry.
+#[test]
+fn alter_against_move_and_read() {
+    bounded(|| {
+        let store = one_old_group::<Pooled>();
+        let w = Arc::clone(&store);
+        let t = thread::spawn(move || {
+            assert!(w.insert(3, val(3, 0)).is_none());
+            w.read(&0, |v| v.whole(0))
+                .expect("key 0 was absent while `alter` ran")
+        });
+        store.alter(&0, |&k, v| {
+            let stamp = v.whole(k);
+            thread::yield_now();
+            val(k, stamp + 1)
+        });
+        let seen = t.join().unwrap();
+        assert!(seen <= 1, "read a stamp never written");
+        holds(&store, &[(0, 1), (1, 0), (2, 0), (3, 0)]);
+    });
+}
+
+/// `alter_all` registered while another thread's inserts would grow the
+/// table: keys 0 and 1 are altered exactly once, keys 2 and 3 once or not
+/// at all (inserted before or after the walk passed their group), and
+/// nothing is lost.
+#[test]
+fn alter_all_against_growth() {
+    bounded(|| {
+        let store = filled::<Inline>(2);
+        let a = Arc::clone(&store);
+        let ta = thread::spawn(move || {
+            assert!(a.insert(2, val(2, 0)).is_none());
+            assert!(a.insert(3, val(3, 0)).is_none());
+        });
+        store.alter_all(|&k, v| {
+            let stamp = v.whole(k);
+            val(k, stamp + 1)
+        });
+        ta.join().unwrap();
+        let stamp = |k: u64| store.read(&k, |v| v.whole(k));
+        assert_eq!(
+            (stamp(0), stamp(1)),
+            (Some(1), Some(1)),
+            "altered twice or not at all"
+        );
+        for k in [2, 3] {
+            assert!(matches!(stamp(k), Some(0 | 1)), "key {k}: {:?}", stamp(k));
+        }
+        assert_eq!(store.len(), 4);
+    });
+}

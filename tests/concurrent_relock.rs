@@ -172,6 +172,40 @@ fn counts_under_guards_need_no_lock() {
 #[test]
 fn calling_the_store_from_its_own_closures_panics() {
     assert_relock(
+        "read",
+        "`alter`, whose closure (or a key's `Eq`) called the store",
+        || {
+            let s = store();
+            s.alter(&0, |k, v| v + s.read(k, |w| *w).unwrap());
+        },
+    );
+    assert_relock(
+        "view",
+        "`alter_all`, whose closure called the store",
+        || {
+            let s = store();
+            s.alter_all(|k, v| v + s.view(k, |_, w| *w).unwrap());
+        },
+    );
+    assert_relock(
+        "alter",
+        "`view`, whose closure (or a key's `Eq`) called the store",
+        || {
+            let s = store();
+            s.view(&0, |k, _| s.alter(k, |_, v| v));
+        },
+    );
+    assert_relock("remove_if_mut", "a `Ref` from `get`", || {
+        let s = store();
+        let _r = s.get(&0).unwrap();
+        s.remove_if_mut(&0, |_, _| true);
+    });
+    assert_relock("alter_all", "a `Ref` from `get`", || {
+        let s = store();
+        let _r = s.get(&0).unwrap();
+        s.alter_all(|_, v| v);
+    });
+    assert_relock(
         "insert",
         "`read`, whose closure (or a key's `Eq`) called the store",
         || {
