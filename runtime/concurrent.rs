@@ -1379,6 +1379,40 @@ where
     }
 }
 
+impl<K, V, S> From<ConcurrentStore<K, V, S>> for crate::FrozenStore<K, V, S>
+where
+    K: Eq + Hash,
+    V: MapValue,
+    S: BuildHasher,
+{
+    /// Freezes a store once its writers are done (DashMap's
+    /// `into_read_only`, into the fastest reads of a fixed key set), keeping
+    /// its hasher. The entries are moved out, not cloned.
+    ///
+    /// ```
+    /// use mapstore::{ConcurrentStore, FrozenStore};
+    ///
+    /// let store: ConcurrentStore<u32, u64> = ConcurrentStore::new();
+    /// std::thread::scope(|s| {
+    ///     for t in 0..2 {
+    ///         let store = &store;
+    ///         s.spawn(move || (t * 100..t * 100 + 100).for_each(|k| drop(store.insert(k, u64::from(k)))));
+    ///     }
+    /// });
+    /// let frozen = FrozenStore::from(store);
+    /// assert_eq!((frozen.len(), frozen[&150]), (200, 150));
+    /// ```
+    fn from(store: ConcurrentStore<K, V, S>) -> Self {
+        let ConcurrentStore {
+            mut table,
+            hash_builder,
+        } = store;
+        let mut entries = Vec::with_capacity(table.len());
+        table.drain_with(|key, value| entries.push((key, value)));
+        crate::FrozenStore::from_iter_with_hasher(entries, hash_builder)
+    }
+}
+
 impl<K, V: MapValue, S> IntoIterator for ConcurrentStore<K, V, S> {
     type Item = (K, V);
     type IntoIter = IntoIter<K, V>;
@@ -1798,6 +1832,27 @@ where
         match self {
             Entry::Occupied(o) => o.into_ref(),
             Entry::Vacant(v) => v.insert(default()),
+        }
+    }
+
+    /// The value, inserting what `default()` returns if the key is absent
+    /// and `default` succeeds (DashMap's `or_try_insert_with`). `default`
+    /// runs under the group's write lock; an error inserts nothing and is
+    /// returned after the lock is released.
+    ///
+    /// ```
+    /// let ports: mapstore::ConcurrentStore<&str, u16> = mapstore::ConcurrentStore::new();
+    /// assert_eq!(ports.entry("http").or_try_insert_with(|| "80".parse()).map(|p| *p), Ok(80));
+    /// assert!(ports.entry("ftp").or_try_insert_with(|| "x".parse::<u16>()).is_err());
+    /// assert_eq!(ports.len(), 1);
+    /// ```
+    pub fn or_try_insert_with<E>(
+        self,
+        default: impl FnOnce() -> Result<V, E>,
+    ) -> Result<RefMut<'a, K, V>, E> {
+        match self {
+            Entry::Occupied(o) => Ok(o.into_ref()),
+            Entry::Vacant(v) => Ok(v.insert(default()?)),
         }
     }
 
