@@ -336,7 +336,25 @@ fn shrink_view_and_remove_if_mut<St: Storage>(live: &'static AtomicI64) {
     assert_eq!(live.load(SeqCst), 5);
 }
 
+/// `FrozenStore::from(store)` moves every entry (no copy made, none
+/// dropped), mid-resize too, and the frozen store finds each one.
+fn freezing_moves_every_entry<St: Storage>(live: &'static AtomicI64) {
+    let n = if cfg!(miri) { 100 } else { 10_000 };
+    let store: Store<St> = ConcurrentStore::with_hasher(Fixed::default());
+    for k in 0..n {
+        store.insert(k, Count::new(k, live));
+    }
+    let frozen = mapstore::FrozenStore::from(store);
+    assert_eq!(live.load(SeqCst), n as i64);
+    assert_eq!(frozen.len() as u64, n);
+    assert!((0..n).all(|k| frozen.get(&k).is_some_and(|c| c.n == k)));
+    assert!(frozen.get(&n).is_none());
+    drop(frozen);
+    assert_eq!(live.load(SeqCst), 0);
+}
+
 over_storages!(
+    freezing_moves_every_entry,
     alter_and_alter_all_count_exactly,
     a_panic_in_alter_removes_only_that_entry,
     shrink_view_and_remove_if_mut,
