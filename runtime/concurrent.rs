@@ -191,7 +191,7 @@ use core::hash::{BuildHasher, Hash};
 use core::marker::PhantomData;
 use core::ops::{Deref, DerefMut};
 
-use hashbrown::{DefaultHashBuilder, Equivalent};
+use hashbrown::{DefaultHashBuilder, Equivalent, TryReserveError};
 
 use crate::concurrent_table::{self as table, RawTable, Why};
 use crate::map::{hasher, make_hash, reserve_table, unwrap_reserve, Map};
@@ -946,17 +946,22 @@ where
     /// ```
     pub fn shrink_to(&mut self, min_capacity: usize) {
         let hash_builder = &self.hash_builder;
-        self.table
-            .rebuild(min_capacity, true, |k| make_hash(hash_builder, k));
+        unwrap_reserve(
+            self.table
+                .rebuild(min_capacity, true, |k| make_hash(hash_builder, k)),
+        );
     }
 
     /// Makes room for at least `additional` more entries before the store
     /// grows, through `&mut self` (one move of every entry, instead of the
-    /// resizes that inserting them would run).
+    /// resizes that inserting them would run). The room is in the table;
+    /// pooled values still take pool chunks as they arrive.
     ///
     /// # Panics
     ///
-    /// If the new capacity overflows `usize`, as std's `HashMap::reserve`.
+    /// If the new capacity overflows `usize`, as std's `HashMap::reserve`
+    /// (an allocation failure aborts, as there):
+    /// [`try_reserve`](Self::try_reserve) returns either as an error.
     ///
     /// ```
     /// let mut store: mapstore::ConcurrentStore<u32, u32> = mapstore::ConcurrentStore::new();
@@ -964,13 +969,33 @@ where
     /// assert!(store.capacity() >= 5_000);
     /// ```
     pub fn reserve(&mut self, additional: usize) {
+        unwrap_reserve(self.try_reserve(additional));
+    }
+
+    /// [`reserve`](Self::reserve), returning an error instead of panicking
+    /// or aborting, as std's `HashMap::try_reserve` (and DashMap's): on an
+    /// error the store is as it was.
+    ///
+    /// ```
+    /// use mapstore::TryReserveError;
+    ///
+    /// let mut store: mapstore::ConcurrentStore<u64, u64> = (0..10).map(|i| (i, i)).collect();
+    /// assert!(store.try_reserve(1_000).is_ok());
+    /// assert_eq!(store.try_reserve(usize::MAX), Err(TryReserveError::CapacityOverflow));
+    /// assert!(matches!(
+    ///     store.try_reserve(usize::MAX / 64),
+    ///     Err(TryReserveError::CapacityOverflow | TryReserveError::AllocError { .. })
+    /// ));
+    /// assert_eq!(store.len(), 10);
+    /// ```
+    pub fn try_reserve(&mut self, additional: usize) -> Result<(), TryReserveError> {
         let capacity = self
             .len()
             .checked_add(additional)
-            .expect("capacity overflow");
+            .ok_or(TryReserveError::CapacityOverflow)?;
         let hash_builder = &self.hash_builder;
         self.table
-            .rebuild(capacity, false, |k| make_hash(hash_builder, k));
+            .rebuild(capacity, false, |k| make_hash(hash_builder, k))
     }
 
     /// Whether the store has a value for the key.

@@ -61,7 +61,7 @@ use core::marker::PhantomData;
 use core::mem::{self, MaybeUninit};
 use core::ptr::{self, NonNull};
 
-use hashbrown::Equivalent;
+use hashbrown::{Equivalent, TryReserveError};
 
 use crate::map::{Bucket, Side};
 use crate::storage::{EmptySide, Storage};
@@ -520,14 +520,27 @@ impl<B> Array<B> {
     /// A new array of `len` empty groups (a power of two), whose `prev` is
     /// `prev`; returned as a raw pointer owned by the caller.
     fn alloc(len: usize, prev: *mut Array<B>) -> *mut Array<B> {
+        match Self::try_alloc(len, prev) {
+            Ok(array) => array,
+            Err(TryReserveError::AllocError { layout }) => handle_alloc_error(layout),
+            Err(TryReserveError::CapacityOverflow) => panic!("capacity overflow"),
+        }
+    }
+
+    /// [`alloc`](Self::alloc), or the error: nothing is allocated then.
+    fn try_alloc(len: usize, prev: *mut Array<B>) -> Result<*mut Array<B>, TryReserveError> {
         debug_assert!(len.is_power_of_two());
-        let layout = Self::groups_layout(len);
-        let slots_layout = Self::slots_layout(len);
+        let (Ok(layout), Ok(slots_layout)) = (
+            Layout::array::<Group<B>>(len),
+            Layout::array::<UnsafeCell<Slots<B>>>(len),
+        ) else {
+            return Err(TryReserveError::CapacityOverflow);
+        };
         // SAFETY: `Group` is 64-byte aligned and at least 64 bytes, so the
         // layout has a non-zero size.
         let groups = unsafe { alloc(layout) }.cast::<Group<B>>();
         let Some(groups) = NonNull::new(groups) else {
-            handle_alloc_error(layout)
+            return Err(TryReserveError::AllocError { layout });
         };
         let slots = if slots_layout.size() == 0 {
             NonNull::dangling()
@@ -536,7 +549,14 @@ impl<B> Array<B> {
             let slots = unsafe { alloc(slots_layout) }.cast::<UnsafeCell<Slots<B>>>();
             match NonNull::new(slots) {
                 Some(slots) => slots,
-                None => handle_alloc_error(slots_layout),
+                None => {
+                    // SAFETY: allocated just above with this layout, and
+                    // not yet written.
+                    unsafe { dealloc(groups.as_ptr().cast(), layout) };
+                    return Err(TryReserveError::AllocError {
+                        layout: slots_layout,
+                    });
+                }
             }
         };
         for i in 0..len {
@@ -554,14 +574,14 @@ impl<B> Array<B> {
                 });
             }
         }
-        Box::into_raw(Box::new(Array {
+        Ok(Box::into_raw(Box::new(Array {
             groups,
             slots,
             len,
             prev: AtomicPtr::new(prev),
             cursor: AtomicUsize::new(0),
             done: AtomicUsize::new(0),
-        }))
+        })))
     }
 
     #[inline]
@@ -1076,12 +1096,16 @@ fn stripes() -> usize {
 /// Groups for `capacity` entries at most 3/4 full (at least one).
 #[track_caller]
 fn groups_for(capacity: usize) -> usize {
+    try_groups_for(capacity).expect("capacity overflow")
+}
+
+/// [`groups_for`], or `None` past what an array's headers can hold.
+fn try_groups_for(capacity: usize) -> Option<usize> {
     capacity
         .checked_mul(4)
         .map(|c| c / (3 * GROUP) + 1)
         .and_then(usize::checked_next_power_of_two)
         .filter(|&groups| Layout::array::<Group<()>>(groups).is_ok())
-        .expect("capacity overflow")
 }
 
 type Arr<K, V, St> = Array<Bucket<K, V, St>>;
@@ -1665,9 +1689,16 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
     ///
     /// With `shrink`, the new array may be smaller than the current one,
     /// and the pools give back their unused chunks; without it, the table
-    /// is rebuilt only to grow.
-    pub(crate) fn rebuild(&mut self, capacity: usize, shrink: bool, hash_of: impl Fn(&K) -> u64) {
-        let groups = groups_for(capacity.max(self.len()));
+    /// is rebuilt only to grow. An error (a capacity past what an array can
+    /// hold, an allocation that failed) leaves the table as it was.
+    pub(crate) fn rebuild(
+        &mut self,
+        capacity: usize,
+        shrink: bool,
+        hash_of: impl Fn(&K) -> u64,
+    ) -> Result<(), TryReserveError> {
+        let groups =
+            try_groups_for(capacity.max(self.len())).ok_or(TryReserveError::CapacityOverflow)?;
         let settled = self.prev(self.array()).is_none()
             && self
                 .retired
@@ -1687,7 +1718,7 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
             groups <= current.len
         };
         if !same {
-            self.move_all(groups, &hash_of);
+            self.move_all(groups, &hash_of)?;
         }
         if shrink {
             for stripe in self.sides.iter_mut() {
@@ -1699,6 +1730,7 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
                 );
             }
         }
+        Ok(())
     }
 
     /// Calls `f` on every group that holds entries (an old array's not yet
@@ -1730,8 +1762,19 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
     }
 
     /// [`rebuild`](Self::rebuild)'s move into an array of `groups` groups.
-    fn move_all(&mut self, groups: usize, hash_of: &impl Fn(&K) -> u64) {
-        let mut hashes = Vec::with_capacity(self.len());
+    fn move_all(
+        &mut self,
+        groups: usize,
+        hash_of: &impl Fn(&K) -> u64,
+    ) -> Result<(), TryReserveError> {
+        let len = self.len();
+        let mut hashes: Vec<u64> = Vec::new();
+        hashes
+            .try_reserve_exact(len)
+            .map_err(|_| match Layout::array::<u64>(len) {
+                Ok(layout) => TryReserveError::AllocError { layout },
+                Err(_) => TryReserveError::CapacityOverflow,
+            })?;
         self.each_live_group(|view| {
             let view = View {
                 head: view.head,
@@ -1744,9 +1787,9 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
                 hashes.push(hash_of(key));
             });
         });
-        // Nothing below calls user code or can panic (an allocation failure
-        // aborts).
-        let next = Array::alloc(groups, ptr::null_mut());
+        let next = Array::try_alloc(groups, ptr::null_mut())?;
+        // Nothing below calls user code or fails (a chained node's
+        // allocation failure aborts).
         // SAFETY: fresh, and freed only with the table.
         let arr = unsafe { &*next };
         let mut chained = 0;
@@ -1792,6 +1835,7 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
                 Array::free_headers(old);
             }
         }
+        Ok(())
     }
 
     /// Moves every entry out, calling `f` on each (through `&mut self`: no

@@ -305,3 +305,34 @@ fn a_panicking_hash_during_shrink_loses_nothing() {
     assert!(store.memory_usage() < memory);
     assert_eq!(store.iter().count(), 10);
 }
+
+/// `try_reserve` mid-resize: a request no array can hold, or no allocator
+/// can give, is an error and leaves the store as it was (still mid-resize);
+/// a sensible one finishes the resize.
+#[test]
+fn try_reserve_errors_leave_the_store_as_it_was() {
+    use mapstore::TryReserveError;
+
+    let groups = if cfg!(miri) { 4 } else { 128 };
+    let (mut store, n) = mid_resize(big, groups);
+    let memory = store.memory_usage();
+    assert_eq!(
+        store.try_reserve(usize::MAX),
+        Err(TryReserveError::CapacityOverflow)
+    );
+    // 2^40 entries: 2^36 group headers of 64 bytes, valid layouts that no
+    // allocator here can satisfy (Miri reports exhaustion instead of
+    // failing the allocation, so it skips this request).
+    if !cfg!(miri) {
+        assert!(matches!(
+            store.try_reserve(1 << 40),
+            Err(TryReserveError::AllocError { .. })
+        ));
+    }
+    assert_eq!(store.memory_usage(), memory, "an error changed the store");
+    check_all(&store, n, &HashSet::new(), big);
+    assert_eq!(store.try_reserve(n as usize), Ok(()));
+    assert!(store.capacity() as u64 >= 2 * n);
+    assert!(store.memory_usage() != memory);
+    check_all(&store, n, &HashSet::new(), big);
+}
