@@ -2,7 +2,8 @@
 //! `insert`, `remove`, `remove_entry`, `read`, `get`, `get_mut`,
 //! `contains_key` and `entry` (`or_insert`, `or_insert_with`,
 //! `and_modify(..).or_insert(..)`, an occupied entry's `insert` and `remove`,
-//! a vacant one's `insert`) on 2 to 4 hot keys (so calls collide), run on 3
+//! a vacant one's `insert`), and DashMap's `alter`, `view`, `remove_if` and
+//! `remove_if_mut`, on 2 to 4 hot keys (so calls collide), run on 3
 //! to 6 threads (more than this machine's cores), each call recorded between
 //! two tickets of one logical clock, then checked against a sequential
 //! `BTreeMap` model by the testkit's Wing-Gong-Lowe search
@@ -83,6 +84,15 @@ enum Op {
         modify: Id,
         insert: Id,
     },
+    /// `alter(&k, |_, v| new)`: what the closure was given.
+    Alter(u64, Id),
+    /// `view(&k, |key, v| ..)`, the key checked.
+    View(u64),
+    /// `remove_if(&k, |_, v| id is even)`: what was removed.
+    RemoveIfEven(u64),
+    /// `remove_if_mut(&k, ..)`: an odd id is removed, an even one replaced
+    /// by the call's own id; what the closure saw.
+    RemoveIfMut(u64, Id),
 }
 
 impl Op {
@@ -99,7 +109,11 @@ impl Op {
             | Op::ContainsKey(k)
             | Op::OrInsert(k, _)
             | Op::OrInsertWith(k, _)
-            | Op::Upsert { key: k, .. } => k,
+            | Op::Upsert { key: k, .. }
+            | Op::Alter(k, _)
+            | Op::View(k)
+            | Op::RemoveIfEven(k)
+            | Op::RemoveIfMut(k, _) => k,
         }
     }
 }
@@ -131,8 +145,19 @@ impl Model for Kv {
         match *op {
             Op::Insert(k, id) | Op::EntryInsert(k, id) => Ret::Value(map.insert(k, id)),
             Op::Remove(k) | Op::RemoveEntry(k) | Op::EntryRemove(k) => Ret::Value(map.remove(&k)),
-            Op::Read(k) | Op::Get(k) => Ret::Value(map.get(&k).copied()),
-            Op::GetMut(k, id) => Ret::Value(map.get_mut(&k).map(|v| std::mem::replace(v, id))),
+            Op::Read(k) | Op::Get(k) | Op::View(k) => Ret::Value(map.get(&k).copied()),
+            Op::GetMut(k, id) | Op::Alter(k, id) => {
+                Ret::Value(map.get_mut(&k).map(|v| std::mem::replace(v, id)))
+            }
+            Op::RemoveIfEven(k) => match map.get(&k) {
+                Some(&v) if v % 2 == 0 => Ret::Value(map.remove(&k)),
+                _ => Ret::Value(None),
+            },
+            Op::RemoveIfMut(k, id) => match map.get_mut(&k) {
+                Some(v) if *v % 2 == 1 => Ret::Value(map.remove(&k)),
+                Some(v) => Ret::Value(Some(std::mem::replace(v, id))),
+                None => Ret::Value(None),
+            },
             Op::ContainsKey(k) => Ret::Bool(map.contains_key(&k)),
             Op::OrInsert(k, id) | Op::OrInsertWith(k, id) => Ret::Now(*map.entry(k).or_insert(id)),
             Op::Upsert {
@@ -301,6 +326,51 @@ fn run<V: Stamped>(store: &Store<V>, op: &Op) -> Ret {
                 .id();
             Ret::Upserted(saw, now)
         }
+        Op::Alter(k, id) => {
+            let mut saw = None;
+            store.alter(&k, |key, v| {
+                assert_eq!(*key, k, "alter gave another key");
+                saw = Some(v.id());
+                V::new(id)
+            });
+            Ret::Value(saw)
+        }
+        Op::View(k) => Ret::Value(store.view(&k, |key, v| {
+            assert_eq!(*key, k, "view gave another key");
+            v.id()
+        })),
+        Op::RemoveIfEven(k) => {
+            let mut saw = None;
+            let removed = store.remove_if(&k, |_, v| {
+                saw = Some(v.id());
+                v.id() % 2 == 0
+            });
+            let removed = removed.map(|(key, v)| {
+                assert_eq!(key, k, "remove_if returned another key");
+                v.id()
+            });
+            assert!(
+                removed.is_none() || removed == saw,
+                "remove_if removed a value its test did not see"
+            );
+            Ret::Value(removed)
+        }
+        Op::RemoveIfMut(k, id) => {
+            let mut saw = None;
+            let removed = store.remove_if_mut(&k, |_, v| {
+                let old = v.id();
+                saw = Some(old);
+                if old % 2 == 0 {
+                    *v = V::new(id);
+                }
+                old % 2 == 1
+            });
+            if let Some((key, v)) = removed {
+                assert_eq!(key, k, "remove_if_mut returned another key");
+                assert_eq!(Some(v.id()), saw, "removed a value the test did not see");
+            }
+            Ret::Value(saw)
+        }
     }
 }
 
@@ -403,6 +473,25 @@ fn plan_round(seed: u64) -> RoundPlan {
                 .collect()
         })
         .collect();
+    // DashMap's calls, added later: drawn from a second stream of the same
+    // seed and slipped into each script at random places, so that the calls
+    // above (and the scripts of seeds recorded in docs/concurrent.md) stay
+    // as they were, in the same order.
+    let mut extra = Rng(splitmix(seed ^ 0xda5b_3a9c_a11e_7e57));
+    let mut scripts: Vec<Vec<(u8, Op)>> = scripts;
+    for script in &mut scripts {
+        for _ in 0..extra.below(4) {
+            let k = extra.below(hot);
+            let op = match extra.below(4) {
+                0 => Op::Alter(k, id()),
+                1 => Op::View(k),
+                2 => Op::RemoveIfEven(k),
+                _ => Op::RemoveIfMut(k, id()),
+            };
+            let at = extra.below(script.len() as u64 + 1) as usize;
+            script.insert(at, (extra.below(16) as u8, op));
+        }
+    }
     RoundPlan {
         prefill,
         scripts,
