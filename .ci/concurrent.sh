@@ -39,7 +39,7 @@ LOOM_MAX_PREEMPTIONS="$LOOM_MAX_PREEMPTIONS" RUSTFLAGS="--cfg mapstore_loom" CAR
   CARGO_PROFILE_RELEASE_DEBUG_ASSERTIONS=true \
   cargo test -p mapstore --release --test concurrent_loom
 
-step "concurrent: shuttle, random schedules of models too large for loom (4 threads x 50 calls across six growths; ${MAPSTORE_SHUTTLE_ITERS:=3000} schedules per model, about 7 s)"
+step "concurrent: shuttle, random schedules of models too large for loom (4 threads x 50 calls across six growths, alter and alter_all across growths; ${MAPSTORE_SHUTTLE_ITERS:=3000} schedules per model, about 10 s)"
 # The same loom facade in the table, built on shuttle's primitives
 # (Cargo.toml renames shuttle to `loom` under both cfgs). Debug assertions on,
 # as for loom: the table's `debug_assert`s turn a use after free into a failure.

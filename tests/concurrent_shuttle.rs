@@ -187,3 +187,69 @@ fn shared_counters_and_walks_across_growths() {
         iters(),
     );
 }
+
+/// DashMap's `alter` and `alter_all` across growths: 3 writers add to 2
+/// shared counters through `alter` (+1, +10, +100 by thread) between
+/// inserts of their own cold keys (which grow the table under the
+/// counters), while a fourth thread runs `alter_all` twice, adding 1 to
+/// each prefilled key and passing every other value through. The counters
+/// end exact, each prefilled key is altered exactly twice, and after the
+/// threads join, `shrink_to_fit` (through `&mut`) keeps every entry.
+#[test]
+fn alter_and_alter_all_across_growths() {
+    loom::check_random(
+        || {
+            let store = Arc::new(Store::with_hasher(Fixed::default()));
+            for k in 90..96 {
+                store.insert(k, k * 1000);
+            }
+            store.insert(1, 0);
+            store.insert(2, 0);
+            let writers: Vec<_> = (0..3u64)
+                .map(|t| {
+                    let store = Arc::clone(&store);
+                    thread::spawn(move || {
+                        let add = 10u64.pow(t as u32);
+                        for i in 0..15u64 {
+                            if i % 3 == 0 {
+                                store.insert(1000 + t * 100 + i, (1000 + t * 100 + i) * 1000);
+                            } else {
+                                store.alter(&(i % 3), |_, v| v + add);
+                            }
+                        }
+                    })
+                })
+                .collect();
+            let walker = {
+                let store = Arc::clone(&store);
+                thread::spawn(move || {
+                    for _ in 0..2 {
+                        store.alter_all(|k, v| if (90..96).contains(k) { v + 1 } else { v });
+                    }
+                })
+            };
+            for w in writers {
+                w.join().unwrap();
+            }
+            walker.join().unwrap();
+            let mut store = Arc::try_unwrap(store).unwrap_or_else(|_| panic!("threads joined"));
+            for round in 0..2 {
+                assert_eq!(store.read(&1, |x| *x), Some(555), "round {round}");
+                assert_eq!(store.read(&2, |x| *x), Some(555), "round {round}");
+                for k in 90..96 {
+                    assert_eq!(store.read(&k, |x| *x), Some(k * 1000 + 2), "key {k}");
+                }
+                for t in 0..3u64 {
+                    for i in (0..15u64).step_by(3) {
+                        let k = 1000 + t * 100 + i;
+                        assert_eq!(store.read(&k, |x| *x), Some(k * 1000), "key {k}");
+                    }
+                }
+                assert_eq!(store.len(), 6 + 2 + 15);
+                assert_eq!(store.iter().count(), 6 + 2 + 15);
+                store.shrink_to_fit();
+            }
+        },
+        iters(),
+    );
+}
