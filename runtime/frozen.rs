@@ -2034,8 +2034,7 @@ impl<K: Hash, V, S: BuildHasher> FrozenStore<K, V, S> {
     pub fn get_many<'a, 'q, Q, I>(&'a self, keys: I) -> GetMany<'a, 'q, K, V, S, Q, I::IntoIter>
     where
         Q: Hash + Equivalent<K> + ?Sized + 'q,
-        I: IntoIterator,
-        I::Item: Into<&'q Q>,
+        I: IntoIterator<Item = &'q Q>,
     {
         GetMany {
             store: self,
@@ -2548,22 +2547,21 @@ where
     K: Hash,
     S: BuildHasher,
     Q: Hash + Equivalent<K> + ?Sized + 'q,
-    I: Iterator,
-    I::Item: Into<&'q Q>,
+    I: Iterator<Item = &'q Q>,
 {
     type Item = Option<&'a V>;
 
     #[inline]
     fn next(&mut self) -> Option<Option<&'a V>> {
         if !self.batched {
-            return self.keys.next().map(|key| self.store.get(key.into()));
+            return self.keys.next().map(|key| self.store.get(key));
         }
         if self.at == self.len {
-            let first: &'q Q = self.keys.next()?.into();
+            let first: &'q Q = self.keys.next()?;
             let mut keys: [&'q Q; BATCH] = [first; BATCH];
             let mut len = 1;
             for (slot, key) in keys[1..].iter_mut().zip(&mut self.keys) {
-                *slot = key.into();
+                *slot = key;
                 len += 1;
             }
             self.store.get_batch(&keys[..len], &mut self.found);

@@ -227,6 +227,31 @@ fn get_many_batches_agree_with_get() {
     assert_eq!(many.flatten().map(|v| v[0]).sum::<u64>(), 6);
 }
 
+/// A type any crate may define: `&str` converts into a reference to it.
+struct Marker;
+
+impl<'a> From<&'a str> for &'a Marker {
+    fn from(_: &'a str) -> &'a Marker {
+        &Marker
+    }
+}
+
+/// `get_many` infers its key type from its items alone, whatever `From`
+/// impls the user's crate or its dependencies add: with a bound of
+/// `Into<&Q>` on the items (its first signature), the impl above made
+/// every call on `&str` items ambiguous (E0283), so this file did not
+/// compile.
+#[test]
+fn get_many_infers_the_key_type_beside_other_from_impls() {
+    let marker: &Marker = "any".into();
+    let _ = marker;
+    let store: FrozenStore<String, u32> = (0..100).map(|i| (format!("k{i}"), i)).collect();
+    let found: Vec<Option<&u32>> = store.get_many(["k1", "k99", "nope"]).collect();
+    assert_eq!(found, [Some(&1), Some(&99), None]);
+    let owned = vec!["k2".to_string(), "k3".to_string()];
+    assert_eq!(store.get_many(&owned).flatten().sum::<u32>(), 5);
+}
+
 #[test]
 fn matches_std_with_string_keys_and_fingerprints() {
     for &n in SIZES {
