@@ -1082,6 +1082,7 @@ where
         let found = self.table.get(self.hash(key), key, why)?;
         Some(Ref {
             hold: ReadHold::Own(found),
+            _left: None,
         })
     }
 
@@ -1139,6 +1140,7 @@ where
         match self.table.try_get(self.hash(key), key, why) {
             Ok(Some(found)) => TryResult::Present(Ref {
                 hold: ReadHold::Own(found),
+                _left: None,
             }),
             Ok(None) => TryResult::Absent,
             Err(()) => TryResult::Locked,
@@ -1523,11 +1525,18 @@ impl<K, V> Default for IntoIter<K, V> {
 // Guards
 
 /// A read guard: either its own or shared by the items of one group that
-/// [`ConcurrentStore::iter`] yields.
+/// [`ConcurrentStore::iter`] yields; or, for an item of
+/// [`ConcurrentStore::iter_mut`] downgraded, its share of the group's write
+/// lock (the group's other items may still be written through).
 enum ReadHold<'a, K, V: MapValue> {
     Own(table::ReadRef<'a, K, V, V::Storage>),
     Shared(Arc<table::SharedGroup<'a, K, V, V::Storage>>, usize),
+    Written(table::BucketMut<'a, K, V, V::Storage>),
 }
+
+/// What a downgraded [`RefMut`] still keeps to drop after its lock is
+/// released (see [`RefMut`]'s `_left`): boxed, and only when there is any.
+type Left<K, V> = Option<Box<(Option<K>, Option<Box<V>>)>>;
 
 /// A shared reference to an entry of a [`ConcurrentStore`]: holds its group's
 /// read lock until dropped. Derefs to the value.
@@ -1542,7 +1551,9 @@ enum ReadHold<'a, K, V: MapValue> {
 /// assert_eq!((*a.key(), *a.value(), *a), ("a", 1, 1));
 /// ```
 pub struct Ref<'a, K, V: MapValue> {
+    // Field order is drop order: the lock is released first.
     hold: ReadHold<'a, K, V>,
+    _left: Left<K, V>,
 }
 
 impl<K, V: MapValue> Ref<'_, K, V> {
@@ -1551,6 +1562,7 @@ impl<K, V: MapValue> Ref<'_, K, V> {
         match &self.hold {
             ReadHold::Own(found) => found.pair(),
             ReadHold::Shared(group, i) => group.pair(*i),
+            ReadHold::Written(found) => found.pair(),
         }
     }
 
@@ -1661,10 +1673,47 @@ impl<K, V: MapValue> WriteHold<'_, K, V> {
     }
 }
 
-impl<K, V: MapValue> RefMut<'_, K, V> {
+impl<'a, K, V: MapValue> RefMut<'a, K, V> {
     /// Keeps `value`, which left the store or was never used, until the
     /// guard is dropped: it is dropped after the lock is released.
     #[inline]
+    /// Turns this guard into a [`Ref`], taking the group's read lock over
+    /// from its write lock with no moment unlocked (as DashMap's
+    /// `downgrade`): no writer comes between what this guard wrote and what
+    /// the `Ref` reads, and other readers of the group go on meanwhile. An
+    /// item of [`iter_mut`](ConcurrentStore::iter_mut) keeps its share of
+    /// the group's write lock instead, since the group's other items may
+    /// still be written through: its group stays write-locked until all of
+    /// them are dropped.
+    ///
+    /// What the guard was keeping to drop after its lock is released (the
+    /// key given to `entry` for a present key, a value
+    /// [`Entry::insert`] replaced) moves into the `Ref` and is dropped after
+    /// the `Ref`'s lock is released.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<&str, u32> = mapstore::ConcurrentStore::new();
+    /// let mut hits = store.entry("home").or_insert(0);
+    /// *hits += 1;
+    /// let hits = hits.downgrade();
+    /// // Other threads read the group while `hits` lives; their writes wait.
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| assert_eq!(store.read("home", |n| *n), Some(1)));
+    /// });
+    /// assert_eq!(*hits, 1);
+    /// ```
+    pub fn downgrade(self) -> Ref<'a, K, V> {
+        let RefMut { found, _left } = self;
+        let left = (_left.0.is_some() || _left.1.is_some()).then(|| Box::new(_left));
+        Ref {
+            hold: match found {
+                WriteHold::Own(found) => ReadHold::Own(found.downgrade()),
+                WriteHold::Shared(found) => ReadHold::Written(found),
+            },
+            _left: left,
+        }
+    }
+
     fn dropping_later(mut self, value: V) -> Self {
         if core::mem::needs_drop::<V>() {
             self._left.1 = Some(Box::new(value));
@@ -2187,6 +2236,7 @@ impl<'a, K, V: MapValue, S> Iterator for Iter<'a, K, V, S> {
                     *index += 1;
                     return Some(Ref {
                         hold: ReadHold::Shared(Arc::clone(group), *index - 1),
+                        _left: None,
                     });
                 }
                 self.current = None;

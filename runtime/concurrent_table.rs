@@ -114,6 +114,18 @@ mod sync {
         pub(crate) fn try_lock_shared(&self) -> bool {
             self.0.try_lock_shared()
         }
+        /// Turns this thread's exclusive hold into a shared one, with no
+        /// moment unlocked (parking_lot's `downgrade`).
+        ///
+        /// # Safety
+        ///
+        /// This thread holds the lock exclusively.
+        #[inline]
+        pub(crate) unsafe fn downgrade(&self) {
+            use parking_lot::lock_api::RawRwLockDowngrade as _;
+            // SAFETY: the caller's contract.
+            unsafe { self.0.downgrade() };
+        }
         /// # Safety
         ///
         /// This thread holds the lock shared.
@@ -196,6 +208,13 @@ mod sync {
                 *state += 2;
             }
             free
+        }
+        /// # Safety
+        ///
+        /// This thread holds the lock exclusively.
+        pub(crate) unsafe fn downgrade(&self) {
+            *self.state() = 2;
+            self.changed.notify_all();
         }
         /// # Safety
         ///
@@ -787,6 +806,16 @@ impl<'a, B> Held<'a, B> {
             #[cfg(debug_assertions)]
             _mark: None,
         }
+    }
+
+    /// Turns an exclusive hold into a shared one, with no moment unlocked.
+    /// The debug record stays: the thread still holds the lock.
+    fn downgrade(&mut self) {
+        assert!(self.exclusive, "only an exclusive hold is downgraded");
+        // SAFETY: `exclusive`: this thread holds the lock exclusively, and
+        // `Drop` will now release it shared, as it is then held.
+        unsafe { self.group.lock.downgrade() };
+        self.exclusive = false;
     }
 
     /// The buckets. Only for a group found not moved under this lock.
@@ -1954,7 +1983,7 @@ pub(crate) struct WriteRef<'a, K, V, St: Storage> {
 // thread that took it.
 unsafe impl<K: Sync, V: Sync, St: Storage> Sync for WriteRef<'_, K, V, St> {}
 
-impl<K, V, St: Storage> WriteRef<'_, K, V, St> {
+impl<'a, K, V, St: Storage> WriteRef<'a, K, V, St> {
     #[inline]
     pub(crate) fn pair(&self) -> (&K, &V) {
         let _ = &self.held;
@@ -1982,6 +2011,21 @@ impl<K, V, St: Storage> WriteRef<'_, K, V, St> {
         };
         self.held.group.add_len(-1);
         self.table.take(tag, bucket)
+    }
+
+    /// The entry under the group's read lock, taken over from this write
+    /// lock with no moment unlocked: no writer can come between.
+    pub(crate) fn downgrade(self) -> ReadRef<'a, K, V, St> {
+        let WriteRef {
+            mut held,
+            pos,
+            table: _,
+        } = self;
+        held.downgrade();
+        ReadRef {
+            held,
+            bucket: pos.bucket,
+        }
     }
 
     /// Replaces the value with `f(key, value)` under the lock. The entry is

@@ -3,8 +3,8 @@
 //! (a deep, independent copy, consistent per entry while others write) and
 //! the owning `IntoIterator` (every entry once; the rest dropped with the
 //! iterator), `alter` and `alter_all` (exact under threads; a panic in the
-//! closure removes only that entry), `shrink_to_fit`, `view` and
-//! `remove_if_mut`.
+//! closure removes only that entry), `shrink_to_fit`, `view`,
+//! `remove_if_mut` and `RefMut::downgrade`.
 
 use std::hash::{BuildHasherDefault, DefaultHasher};
 use std::marker::PhantomData;
@@ -353,7 +353,52 @@ fn freezing_moves_every_entry<St: Storage>(live: &'static AtomicI64) {
     assert_eq!(live.load(SeqCst), 0);
 }
 
+/// `RefMut::downgrade`: threads bump hot counters through `entry` guards
+/// and read back, through the downgraded `Ref`, exactly what they wrote (no
+/// writer comes between), while a reader walks the store; `iter_mut`'s
+/// items downgraded keep reading what was written through them.
+fn downgrade_reads_what_it_wrote<St: Storage>(live: &'static AtomicI64) {
+    let store: Store<St> = ConcurrentStore::with_hasher(Fixed::default());
+    let rounds = ROUNDS / 4;
+    let barrier = Barrier::new(THREADS);
+    thread::scope(|s| {
+        for t in 0..THREADS {
+            let (store, barrier) = (&store, &barrier);
+            s.spawn(move || {
+                barrier.wait();
+                for i in 0..rounds {
+                    let key = (i + t as u64) % 4;
+                    if t == 0 {
+                        let _ = store.iter().map(|r| r.n).sum::<u64>();
+                        continue;
+                    }
+                    let mut g = store.entry(key).or_insert_with(|| Count::new(0, live));
+                    g.n += 1;
+                    let mine = g.n;
+                    let r = g.downgrade();
+                    assert_eq!(r.n, mine, "a writer came between");
+                    assert_eq!(*r.key(), key);
+                }
+            });
+        }
+    });
+    let total: u64 = store.iter().map(|r| r.n).sum();
+    assert_eq!(total, (THREADS as u64 - 1) * rounds);
+    let refs: Vec<_> = store
+        .iter_mut()
+        .map(|mut r| {
+            r.n += 100;
+            r.downgrade()
+        })
+        .collect();
+    assert_eq!(refs.iter().map(|r| r.n).sum::<u64>(), total + 400);
+    drop(refs);
+    assert_eq!(store.read(&0, |c| c.n >= 100), Some(true));
+    assert_eq!(live.load(SeqCst), 4);
+}
+
 over_storages!(
+    downgrade_reads_what_it_wrote,
     freezing_moves_every_entry,
     alter_and_alter_all_count_exactly,
     a_panic_in_alter_removes_only_that_entry,

@@ -2,7 +2,8 @@
 //! released, so a key or value whose `Drop` calls the store (a registry
 //! entry that unregisters itself, say) never deadlocks: `clear`, `retain`,
 //! `insert` and `entry` of a present key (the caller's duplicate key),
-//! occupied `Entry::insert` (the old value), `remove` and an overwriting
+//! occupied `Entry::insert` (the old value), both also through a guard
+//! downgraded to a `Ref`, `remove`, `remove_if_mut` and an overwriting
 //! `insert` (returned to the caller). Each path runs on its own thread with
 //! a watchdog, so a regression fails instead of hanging (in debug builds it
 //! would panic at the re-lock instead), over the three storages.
@@ -26,6 +27,11 @@ thread_local! {
 }
 
 fn reenter() {
+    // Drops during an unwind (of a failed check) call nothing: a second
+    // panic there would abort the whole test binary.
+    if std::thread::panicking() {
+        return;
+    }
     HOOK.with(|hook| {
         if let Some(call) = hook.borrow().as_ref() {
             call();
@@ -75,8 +81,8 @@ fn val<St>(n: u64) -> Val<St> {
 type Fixed = BuildHasherDefault<DefaultHasher>;
 type Store<St> = ConcurrentStore<Key, Val<St>, Fixed>;
 
-/// Runs `path` on a fresh thread whose keys' and values' drops call
-/// `store.len()`; fails if it hangs, panics, or no drop called the store.
+/// Runs `path` on a fresh thread whose keys' and values' drops walk the
+/// store; fails if it hangs, panics, or no drop called the store.
 fn no_deadlock<St: Storage>(name: &str, path: fn(&Store<St>)) {
     let run = move || {
         let store: Arc<Store<St>> = Arc::new(ConcurrentStore::with_hasher(Fixed::default()));
@@ -84,7 +90,11 @@ fn no_deadlock<St: Storage>(name: &str, path: fn(&Store<St>)) {
         HOOK.with(|hook| {
             *hook.borrow_mut() = Some(Box::new(move || {
                 if let Some(store) = weak.upgrade() {
-                    let _ = store.len();
+                    // A walk read-locks every group in turn: under a group
+                    // lock of this thread it panics (debug builds) or
+                    // hangs. (`len` locks nothing since the table has its
+                    // own counts, so it could not tell.)
+                    let _ = store.iter().count();
                 }
             }));
         });
@@ -153,6 +163,21 @@ fn all_paths<St: Storage>() {
         let guard = s.entry(Key(6)).insert(val(66));
         drop(guard);
         assert_eq!(s.len(), 20);
+    });
+    no_deadlock::<St>("entry of a present key, or_insert, downgraded", |s| {
+        fill(s);
+        let r = s.entry(Key(4)).or_insert(val(44)).downgrade();
+        drop(r);
+    });
+    no_deadlock::<St>("occupied Entry::insert, downgraded (the old value)", |s| {
+        fill(s);
+        drop(s.entry(Key(6)).insert(val(66)).downgrade());
+        assert_eq!(s.len(), 20);
+    });
+    no_deadlock::<St>("remove_if_mut (returned)", |s| {
+        fill(s);
+        drop(s.remove_if_mut(&Key(9), |_, _| true));
+        assert_eq!(s.len(), 19);
     });
     no_deadlock::<St>("remove and overwriting insert (returned)", |s| {
         fill(s);

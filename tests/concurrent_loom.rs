@@ -897,3 +897,34 @@ fn alter_all_against_growth() {
         assert_eq!(store.len(), 4);
     });
 }
+
+/// `RefMut::downgrade` takes the read lock over from the write lock with
+/// no moment unlocked: the main thread writes stamp 1 through a `get_mut`
+/// guard, downgrades it, yields, and reads stamp 1 through the `Ref`
+/// however the other thread's overwrite (stamp 2) is scheduled; the
+/// overwrite lands before the guard was taken or after the `Ref` is gone.
+#[test]
+fn downgrade_lets_no_writer_in() {
+    bounded(|| {
+        let store = one_old_group::<Pooled>();
+        let w = Arc::clone(&store);
+        let t = thread::spawn(move || w.insert(0, val(0, 2)).map(|v| v.whole(0)));
+        let mut g = store.get_mut(&0).expect("key 0 is present");
+        *g = val(0, 1);
+        let r = g.downgrade();
+        thread::yield_now();
+        assert_eq!(
+            r.whole(0),
+            1,
+            "a writer came between the write and the downgraded read"
+        );
+        drop(r);
+        let replaced = t.join().unwrap();
+        let end = store.read(&0, |v| v.whole(0)).unwrap();
+        match replaced {
+            Some(0) => assert_eq!(end, 1, "the overwrite came first, then stamp 1"),
+            Some(1) => assert_eq!(end, 2, "stamp 1, then the overwrite"),
+            other => panic!("the overwrite replaced {other:?}"),
+        }
+    });
+}

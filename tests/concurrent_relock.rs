@@ -200,6 +200,16 @@ fn calling_the_store_from_its_own_closures_panics() {
         let _r = s.get(&0).unwrap();
         s.remove_if_mut(&0, |_, _| true);
     });
+    // A guard downgraded to a `Ref` still holds its group (as a reader).
+    assert_relock(
+        "insert",
+        "an `Entry` from `entry` (or the `RefMut` it returned)",
+        || {
+            let s = store();
+            let _r = s.entry(0).or_insert(0).downgrade();
+            s.insert(0, 1);
+        },
+    );
     assert_relock("alter_all", "a `Ref` from `get`", || {
         let s = store();
         let _r = s.get(&0).unwrap();
