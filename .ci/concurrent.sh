@@ -48,7 +48,7 @@ MAPSTORE_SHUTTLE_ITERS="$MAPSTORE_SHUTTLE_ITERS" \
   CARGO_PROFILE_RELEASE_DEBUG_ASSERTIONS=true \
   cargo test -p mapstore --release --test concurrent_shuttle
 
-step "concurrent: Miri over the threaded tests, the mid-resize tests and the API tests (tiny sizes; about 4 minutes)"
+step "concurrent: Miri over the threaded tests, the mid-resize tests and the API tests (tiny sizes; about 6 minutes)"
 rustup component add miri rust-src --toolchain nightly >/dev/null 2>&1 \
   || rustup component add miri rust-src --toolchain nightly
 cargo +nightly miri setup

@@ -209,6 +209,8 @@ fn mid_resize_is_mid_resize() {
 /// reads, writes and grows again.
 #[test]
 fn shrink_and_reserve_mid_resize() {
+    // Under Miri the checks between the steps are left out (each walks,
+    // formats and looks up every key); the last of each part stays.
     let groups = if cfg!(miri) { 4 } else { 128 };
     // Pooled values stay in place: a reference's address survives through
     // the pool slot (read before, compared after).
@@ -233,12 +235,16 @@ fn shrink_and_reserve_mid_resize() {
     store.shrink_to(0);
     assert!(store.capacity() < full, "{} -> {}", full, store.capacity());
     assert!(store.capacity() >= store.len());
-    check_all(&store, n, &gone, big);
+    if !cfg!(miri) {
+        check_all(&store, n, &gone, big);
+    }
     // As std's: a floor above the capacity does not grow the store.
     let small = store.capacity();
     store.shrink_to(full);
     assert_eq!(store.capacity(), small);
-    check_all(&store, n, &gone, big);
+    if !cfg!(miri) {
+        check_all(&store, n, &gone, big);
+    }
     for k in n..2 * n {
         store.insert(k, big(k));
     }
@@ -248,7 +254,9 @@ fn shrink_and_reserve_mid_resize() {
     let (mut store, n) = mid_resize(|k| k, groups);
     store.reserve(4 * n as usize);
     assert!(store.capacity() >= 5 * n as usize);
-    check_all(&store, n, &HashSet::new(), |k| k);
+    if !cfg!(miri) {
+        check_all(&store, n, &HashSet::new(), |k| k);
+    }
     let reserved = store.memory_usage();
     for k in n..4 * n {
         store.insert(k, k);
