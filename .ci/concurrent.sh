@@ -13,7 +13,7 @@
 # TSan builds have their own target directories, since `--cfg mapstore_loom`,
 # `--cfg mapstore_shuttle` and `-Zsanitizer` change every crate's flags.
 # The whole script: 110 s warm on a shared 2-core machine. Run times, built: loom 1.3-3.6 s, shuttle about
-# 7 s, the 5000-round linearizability sweep about 12 s, Miri about 2 minutes,
+# 7 s, the 5000-round linearizability sweep about 12 s, Miri about 6 minutes,
 # the TSan tests about 45 s, the ASan tests about 5 s. From cold add the loom and shuttle release
 # builds (about 2.5 minutes each), the Miri build (2.5 minutes), the TSan
 # build of std and the dev-dependencies (1.5-4.7 minutes) and the bench
