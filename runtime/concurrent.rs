@@ -1674,9 +1674,6 @@ impl<K, V: MapValue> WriteHold<'_, K, V> {
 }
 
 impl<'a, K, V: MapValue> RefMut<'a, K, V> {
-    /// Keeps `value`, which left the store or was never used, until the
-    /// guard is dropped: it is dropped after the lock is released.
-    #[inline]
     /// Turns this guard into a [`Ref`], taking the group's read lock over
     /// from its write lock with no moment unlocked (as DashMap's
     /// `downgrade`): no writer comes between what this guard wrote and what
@@ -1714,6 +1711,9 @@ impl<'a, K, V: MapValue> RefMut<'a, K, V> {
         }
     }
 
+    /// Keeps `value`, which left the store or was never used, until the
+    /// guard is dropped: it is dropped after the lock is released.
+    #[inline]
     fn dropping_later(mut self, value: V) -> Self {
         if core::mem::needs_drop::<V>() {
             self._left.1 = Some(Box::new(value));
