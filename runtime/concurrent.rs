@@ -816,12 +816,25 @@ where
     where
         Q: Hash + Equivalent<K> + ?Sized,
     {
-        let hash = self.hash(key);
         let why = Why {
             op: "remove_if",
             holder: "`remove_if`, whose closure (or a key's `Eq`) called the store",
         };
-        let mut found = self.write(hash, key, why).ok()?;
+        self.remove_where(key, why, |k, v| f(k, v))
+    }
+
+    /// [`remove_if`](Self::remove_if) and [`remove_if_mut`](Self::remove_if_mut):
+    /// the test and the removal under one write lock.
+    fn remove_where<Q>(
+        &self,
+        key: &Q,
+        why: Why,
+        f: impl FnOnce(&K, &mut V) -> bool,
+    ) -> Option<(K, V)>
+    where
+        Q: Hash + Equivalent<K> + ?Sized,
+    {
+        let mut found = self.write(self.hash(key), key, why).ok()?;
         let (k, v) = found.pair_mut();
         if f(k, v) {
             Some(found.remove())
@@ -849,18 +862,11 @@ where
     where
         Q: Hash + Equivalent<K> + ?Sized,
     {
-        let hash = self.hash(key);
         let why = Why {
             op: "remove_if_mut",
             holder: "`remove_if_mut`, whose closure (or a key's `Eq`) called the store",
         };
-        let mut found = self.write(hash, key, why).ok()?;
-        let (k, v) = found.pair_mut();
-        if f(k, v) {
-            Some(found.remove())
-        } else {
-            None
-        }
+        self.remove_where(key, why, f)
     }
 
     /// Replaces the value for `key`, if present, with `f(key, value)`, under

@@ -1059,6 +1059,26 @@ fn take_all<B>(tags: &mut [u8; GROUP], slots: &mut Slots<B>, f: &mut impl FnMut(
     }
 }
 
+/// Calls `f` on each occupied bucket of a locked group, with its tag, in
+/// `drain`'s order, with both writable (the buckets to visit are read from
+/// the tags before `f` runs on a node: a tag `f` clears or sets changes
+/// nothing in the walk).
+fn for_each_mut<B>(view: ViewMut<'_, B>, mut f: impl FnMut(&mut u8, &mut MaybeUninit<B>)) {
+    let (mut tags, mut slots, mut next) = (&mut view.head.tags, view.slots, &mut view.head.next);
+    loop {
+        let mut mask = occupied(tags);
+        while mask != 0 {
+            let i = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            f(&mut tags[i], &mut slots[i]);
+        }
+        let Some(node) = next.as_deref_mut() else {
+            return;
+        };
+        (tags, slots, next) = (&mut node.tags, &mut node.slots, &mut node.next);
+    }
+}
+
 /// Calls `f` on each bucket of a locked group, with its tag, in `drain`'s
 /// order.
 fn for_each<B>(view: View<'_, B>, mut f: impl FnMut(u8, &B)) {
@@ -2258,32 +2278,19 @@ impl<'a, K, V, St: Storage> WalkGroup<'a, K, V, St> {
     ) {
         let table = self.table;
         let group = self.held.group;
-        let view = self.held.view_mut();
-        let (mut tags, mut slots, mut next) =
-            (&mut view.head.tags, view.slots, &mut view.head.next);
-        loop {
-            for i in 0..GROUP {
-                if tags[i] == 0 {
-                    continue;
-                }
-                // SAFETY: a non-zero tag marks an initialized bucket; the
-                // lock is held exclusively.
-                let (k, v) = unsafe { St::pair_mut_detached(slots[i].assume_init_mut()) };
-                if !keep(k, v) {
-                    let tag = mem::replace(&mut tags[i], 0);
-                    // SAFETY: the tag was non-zero and is now cleared: read
-                    // once.
-                    let bucket = unsafe { slots[i].assume_init_read() };
-                    group.add_len(-1);
-                    let (k, v) = table.take(tag, bucket);
-                    removed(k, v);
-                }
+        for_each_mut(self.held.view_mut(), |tag, slot| {
+            // SAFETY: a non-zero tag marks an initialized bucket; the lock
+            // is held exclusively.
+            let (k, v) = unsafe { St::pair_mut_detached(slot.assume_init_mut()) };
+            if !keep(k, v) {
+                let tag = mem::replace(tag, 0);
+                // SAFETY: the tag was non-zero and is now cleared: read once.
+                let bucket = unsafe { slot.assume_init_read() };
+                group.add_len(-1);
+                let (k, v) = table.take(tag, bucket);
+                removed(k, v);
             }
-            let Some(node) = next.as_deref_mut() else {
-                return;
-            };
-            (tags, slots, next) = (&mut node.tags, &mut node.slots, &mut node.next);
-        }
+        });
     }
 
     /// Replaces every value with `f(key, value)`, each entry taken out of
@@ -2293,31 +2300,18 @@ impl<'a, K, V, St: Storage> WalkGroup<'a, K, V, St> {
     pub(crate) fn alter_all(&mut self, f: &mut impl FnMut(&K, V) -> V) {
         let table = self.table;
         let group = self.held.group;
-        let view = self.held.view_mut();
-        let (mut tags, mut slots, mut next) =
-            (&mut view.head.tags, view.slots, &mut view.head.next);
-        loop {
-            let mut mask = occupied(tags);
-            while mask != 0 {
-                let i = mask.trailing_zeros() as usize;
-                mask &= mask - 1;
-                let tag = mem::replace(&mut tags[i], 0);
-                // SAFETY: its bit in `occupied` marked an initialized
-                // bucket, whose tag is cleared now: read once. The lock is
-                // held exclusively.
-                let bucket = unsafe { slots[i].assume_init_read() };
-                group.add_len(-1);
-                let (key, value) = table.take(tag, bucket);
-                let value = f(&key, value);
-                slots[i].write(table.with_side(tag, |side| St::store(side, key, value)));
-                tags[i] = tag;
-                group.add_len(1);
-            }
-            let Some(node) = next.as_deref_mut() else {
-                return;
-            };
-            (tags, slots, next) = (&mut node.tags, &mut node.slots, &mut node.next);
-        }
+        for_each_mut(self.held.view_mut(), |tag_at, slot| {
+            let tag = mem::replace(tag_at, 0);
+            // SAFETY: a non-zero tag marked an initialized bucket, and it is
+            // cleared now: read once. The lock is held exclusively.
+            let bucket = unsafe { slot.assume_init_read() };
+            group.add_len(-1);
+            let (key, value) = table.take(tag, bucket);
+            let value = f(&key, value);
+            slot.write(table.with_side(tag, |side| St::store(side, key, value)));
+            *tag_at = tag;
+            group.add_len(1);
+        });
     }
 
     /// Moves every entry out to `f`, keeping the group's overflow nodes
