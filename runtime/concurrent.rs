@@ -1530,15 +1530,11 @@ impl<K, V> Default for IntoIter<K, V> {
 // ---------------------------------------------------------------------------
 // Guards
 
-/// A read guard: either its own or shared by the items of one group that
+/// A read guard's lock: its own, or shared by the items of one group that
 /// [`ConcurrentStore::iter`] yields; or, for an item of
 /// [`ConcurrentStore::iter_mut`] downgraded, its share of the group's write
 /// lock (the group's other items may still be written through).
-enum ReadHold<'a, K, V: MapValue> {
-    Own(table::ReadRef<'a, K, V, V::Storage>),
-    Shared(Arc<table::SharedGroup<'a, K, V, V::Storage>>, usize),
-    Written(table::BucketMut<'a, K, V, V::Storage>),
-}
+type ReadHold<'a, K, V> = table::ReadHold<'a, K, V, <V as MapValue>::Storage>;
 
 /// What a downgraded [`RefMut`] still keeps to drop after its lock is
 /// released (see [`RefMut`]'s `_left`): boxed, and only when there is any.
@@ -1565,11 +1561,7 @@ pub struct Ref<'a, K, V: MapValue> {
 impl<K, V: MapValue> Ref<'_, K, V> {
     #[inline]
     fn entry_pair(&self) -> (&K, &V) {
-        match &self.hold {
-            ReadHold::Own(found) => found.pair(),
-            ReadHold::Shared(group, i) => group.pair(*i),
-            ReadHold::Written(found) => found.pair(),
-        }
+        self.hold.pair()
     }
 
     /// The entry's key.
@@ -1603,6 +1595,53 @@ impl<K, V: MapValue> Ref<'_, K, V> {
     #[inline]
     pub fn pair(&self) -> (&K, &V) {
         self.entry_pair()
+    }
+}
+
+impl<'a, K, V: MapValue> Ref<'a, K, V> {
+    /// A guard on a part of the value, `f(value)`, that keeps this guard's
+    /// lock (DashMap's `Ref::map`): the field of a struct, a `&str` of a
+    /// `String`, an element of a `Vec`.
+    ///
+    /// ```
+    /// use mapstore::concurrent::MappedRef;
+    ///
+    /// let store: mapstore::ConcurrentStore<u32, (String, u64)> =
+    ///     [(7, ("seven".to_string(), 49))].into_iter().collect();
+    /// let name: MappedRef<'_, u32, (String, u64), str> = store.get(&7).unwrap().map(|v| v.0.as_str());
+    /// assert_eq!((*name.key(), &*name), (7, "seven"));
+    /// ```
+    pub fn map<F, T: ?Sized>(self, f: F) -> MappedRef<'a, K, V, T>
+    where
+        F: FnOnce(&V) -> &T,
+    {
+        let Ref { hold, _left } = self;
+        MappedRef {
+            hold: table::MappedRead::new(hold, f),
+            _left,
+        }
+    }
+
+    /// [`map`](Ref::map) where `f` may find no part: then this guard comes
+    /// back unchanged (DashMap's `Ref::try_map`).
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<&str, Vec<u8>> =
+    ///     [("a", vec![1, 2, 3])].into_iter().collect();
+    /// let second = store.get("a").unwrap().try_map(|v| v.get(1));
+    /// assert_eq!(second.ok().as_deref(), Some(&2));
+    /// let tenth = store.get("a").unwrap().try_map(|v| v.get(10));
+    /// assert_eq!(tenth.unwrap_err().len(), 3);
+    /// ```
+    pub fn try_map<F, T: ?Sized>(self, f: F) -> Result<MappedRef<'a, K, V, T>, Self>
+    where
+        F: FnOnce(&V) -> Option<&T>,
+    {
+        let Ref { hold, _left } = self;
+        match table::MappedRead::try_new(hold, f) {
+            Ok(hold) => Ok(MappedRef { hold, _left }),
+            Err(hold) => Err(Ref { hold, _left }),
+        }
     }
 }
 
@@ -1656,28 +1695,7 @@ pub struct RefMut<'a, K, V: MapValue> {
 /// What a [`RefMut`] holds: its own write lock (`get_mut`, `entry`), or a
 /// share of its group's, taken by [`ConcurrentStore::iter_mut`] for the
 /// group's entries together.
-enum WriteHold<'a, K, V: MapValue> {
-    Own(table::WriteRef<'a, K, V, V::Storage>),
-    Shared(table::BucketMut<'a, K, V, V::Storage>),
-}
-
-impl<K, V: MapValue> WriteHold<'_, K, V> {
-    #[inline]
-    fn pair(&self) -> (&K, &V) {
-        match self {
-            WriteHold::Own(found) => found.pair(),
-            WriteHold::Shared(found) => found.pair(),
-        }
-    }
-
-    #[inline]
-    fn pair_mut(&mut self) -> (&K, &mut V) {
-        match self {
-            WriteHold::Own(found) => found.pair_mut(),
-            WriteHold::Shared(found) => found.pair_mut(),
-        }
-    }
-}
+type WriteHold<'a, K, V> = table::WriteHold<'a, K, V, <V as MapValue>::Storage>;
 
 impl<'a, K, V: MapValue> RefMut<'a, K, V> {
     /// Turns this guard into a [`Ref`], taking the group's read lock over
@@ -1709,11 +1727,58 @@ impl<'a, K, V: MapValue> RefMut<'a, K, V> {
         let RefMut { found, _left } = self;
         let left = (_left.0.is_some() || _left.1.is_some()).then(|| Box::new(_left));
         Ref {
-            hold: match found {
-                WriteHold::Own(found) => ReadHold::Own(found.downgrade()),
-                WriteHold::Shared(found) => ReadHold::Written(found),
-            },
+            hold: found.downgrade(),
             _left: left,
+        }
+    }
+
+    /// A guard on a part of the value, `f(value)`, mutably, that keeps this
+    /// guard's lock (DashMap's `RefMut::map`).
+    ///
+    /// ```
+    /// use mapstore::concurrent::MappedRefMut;
+    ///
+    /// let store: mapstore::ConcurrentStore<u32, (String, u64)> =
+    ///     [(7, ("seven".to_string(), 49))].into_iter().collect();
+    /// let mut count: MappedRefMut<'_, u32, (String, u64), u64> =
+    ///     store.get_mut(&7).unwrap().map(|v| &mut v.1);
+    /// *count += 1;
+    /// drop(count);
+    /// assert_eq!(store.read(&7, |v| v.1), Some(50));
+    /// ```
+    pub fn map<F, T: ?Sized>(self, f: F) -> MappedRefMut<'a, K, V, T>
+    where
+        F: FnOnce(&mut V) -> &mut T,
+    {
+        let RefMut { found, _left } = self;
+        MappedRefMut {
+            found: table::MappedWrite::new(found, f),
+            _left,
+        }
+    }
+
+    /// [`map`](RefMut::map) where `f` may find no part: then this guard
+    /// comes back unchanged (DashMap's `RefMut::try_map`).
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<&str, Vec<u8>> =
+    ///     [("a", vec![1, 2, 3])].into_iter().collect();
+    /// if let Ok(mut last) = store.get_mut("a").unwrap().try_map(|v| v.last_mut()) {
+    ///     *last = 30;
+    /// }
+    /// let missing = store.get_mut("a").unwrap().try_map(|v| v.get_mut(10));
+    /// assert!(missing.is_err());
+    /// drop(missing);
+    /// assert_eq!(store.read("a", |v| v.clone()), Some(vec![1, 2, 30]));
+    /// ```
+    pub fn try_map<F, T: ?Sized>(self, f: F) -> Result<MappedRefMut<'a, K, V, T>, Self>
+    where
+        F: FnOnce(&mut V) -> Option<&mut T>,
+    {
+        let RefMut { found, _left } = self;
+        match table::MappedWrite::try_new(found, f) {
+            Ok(found) => Ok(MappedRefMut { found, _left }),
+            Err(found) => Err(RefMut { found, _left }),
         }
     }
 
@@ -1806,6 +1871,249 @@ impl<K: fmt::Debug, V: MapValue + fmt::Debug> fmt::Debug for RefMut<'_, K, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (k, v) = self.bucket_pair();
         f.debug_tuple("").field(k).field(v).finish()
+    }
+}
+
+/// A shared reference to a part of an entry's value, from [`Ref::map`]:
+/// holds the entry's read lock, as the [`Ref`] it came from did, until
+/// dropped. Derefs to the part.
+///
+/// Neither `Send` nor `Sync`, like [`Ref`].
+///
+/// ```
+/// let store: mapstore::ConcurrentStore<&str, String> =
+///     [("greeting", "hello".to_string())].into_iter().collect();
+/// let word = store.get("greeting").unwrap().map(|s| s.as_str());
+/// let head = word.map(|s| &s[..2]);
+/// assert_eq!((*head.key(), &*head), ("greeting", "he"));
+/// ```
+pub struct MappedRef<'a, K, V: MapValue, T: ?Sized> {
+    // Field order is drop order: the lock is released first.
+    hold: table::MappedRead<'a, K, V, V::Storage, T>,
+    _left: Left<K, V>,
+}
+
+impl<'a, K, V: MapValue, T: ?Sized> MappedRef<'a, K, V, T> {
+    /// The entry's key.
+    #[inline]
+    pub fn key(&self) -> &K {
+        self.hold.pair().0
+    }
+
+    /// The part of the value.
+    #[inline]
+    pub fn value(&self) -> &T {
+        self.hold.pair().1
+    }
+
+    /// The key and the part of the value.
+    #[inline]
+    pub fn pair(&self) -> (&K, &T) {
+        self.hold.pair()
+    }
+
+    /// A part of this part, under the same lock.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, (u8, [u16; 2])> = [(1, (2, [3, 4]))].into_iter().collect();
+    /// let pair = store.get(&1).unwrap().map(|v| &v.1);
+    /// assert_eq!(*pair.map(|a| &a[1]), 4);
+    /// ```
+    pub fn map<F, U: ?Sized>(self, f: F) -> MappedRef<'a, K, V, U>
+    where
+        F: FnOnce(&T) -> &U,
+    {
+        let MappedRef { hold, _left } = self;
+        MappedRef {
+            hold: hold.map(f),
+            _left,
+        }
+    }
+
+    /// [`map`](MappedRef::map) where `f` may find no part: then this guard
+    /// comes back unchanged.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, Vec<String>> =
+    ///     [(1, vec!["x".to_string()])].into_iter().collect();
+    /// let names = store.get(&1).unwrap().map(|v| v.as_slice());
+    /// let names = names.try_map(|v| v.get(5)).unwrap_err();
+    /// let first = names.try_map(|v| v.first()).ok().unwrap();
+    /// assert_eq!(first.as_str(), "x");
+    /// ```
+    pub fn try_map<F, U: ?Sized>(self, f: F) -> Result<MappedRef<'a, K, V, U>, Self>
+    where
+        F: FnOnce(&T) -> Option<&U>,
+    {
+        let MappedRef { hold, _left } = self;
+        match hold.try_map(f) {
+            Ok(hold) => Ok(MappedRef { hold, _left }),
+            Err(hold) => Err(MappedRef { hold, _left }),
+        }
+    }
+}
+
+impl<K, V: MapValue, T: ?Sized> Deref for MappedRef<'_, K, V, T> {
+    type Target = T;
+    #[inline]
+    fn deref(&self) -> &T {
+        self.value()
+    }
+}
+
+impl<K, V: MapValue, T: ?Sized + AsRef<U>, U: ?Sized> AsRef<U> for MappedRef<'_, K, V, T> {
+    #[inline]
+    fn as_ref(&self) -> &U {
+        self.value().as_ref()
+    }
+}
+
+impl<K: fmt::Debug, V: MapValue, T: ?Sized + fmt::Debug> fmt::Debug for MappedRef<'_, K, V, T> {
+    /// `(key, part)`.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, (u8, u8)> = [(1, (2, 3))].into_iter().collect();
+    /// assert_eq!(format!("{:?}", store.get(&1).unwrap().map(|v| &v.1)), "(1, 3)");
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (k, v) = self.pair();
+        f.debug_tuple("").field(k).field(&v).finish()
+    }
+}
+
+impl<K, V: MapValue, T: ?Sized + fmt::Display> fmt::Display for MappedRef<'_, K, V, T> {
+    /// The part, as it displays.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, (u8, String)> =
+    ///     [(1, (2, "two".to_string()))].into_iter().collect();
+    /// assert_eq!(store.get(&1).unwrap().map(|v| &v.1).to_string(), "two");
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self.value(), f)
+    }
+}
+
+/// A mutable reference to a part of an entry's value, from
+/// [`RefMut::map`]: holds the entry's write lock, as the [`RefMut`] it came
+/// from did, until dropped. Derefs (mutably) to the part.
+///
+/// Neither `Send` nor `Sync`.
+///
+/// ```
+/// let store: mapstore::ConcurrentStore<&str, Vec<u32>> =
+///     [("scores", vec![1, 2])].into_iter().collect();
+/// let mut scores = store.get_mut("scores").unwrap().map(|v| v.as_mut_slice());
+/// scores[0] = 10;
+/// assert_eq!(*scores.key(), "scores");
+/// drop(scores);
+/// assert_eq!(store.read("scores", |v| v[0]), Some(10));
+/// ```
+pub struct MappedRefMut<'a, K, V: MapValue, T: ?Sized> {
+    // Field order is drop order: the lock is released before what left the
+    // store is dropped (see [`RefMut`]).
+    found: table::MappedWrite<'a, K, V, V::Storage, T>,
+    _left: (Option<K>, Option<Box<V>>),
+}
+
+impl<'a, K, V: MapValue, T: ?Sized> MappedRefMut<'a, K, V, T> {
+    /// The entry's key.
+    #[inline]
+    pub fn key(&self) -> &K {
+        self.found.pair().0
+    }
+
+    /// The part of the value.
+    #[inline]
+    pub fn value(&self) -> &T {
+        self.found.pair().1
+    }
+
+    /// The part of the value, mutably.
+    #[inline]
+    pub fn value_mut(&mut self) -> &mut T {
+        self.found.pair_mut().1
+    }
+
+    /// The key and the part of the value.
+    #[inline]
+    pub fn pair(&self) -> (&K, &T) {
+        self.found.pair()
+    }
+
+    /// The key, and the part of the value mutably.
+    #[inline]
+    pub fn pair_mut(&mut self) -> (&K, &mut T) {
+        self.found.pair_mut()
+    }
+
+    /// A part of this part, under the same lock.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, (u8, [u16; 2])> = [(1, (2, [3, 4]))].into_iter().collect();
+    /// let mut last = store.get_mut(&1).unwrap().map(|v| &mut v.1).map(|a| &mut a[1]);
+    /// *last += 1;
+    /// drop(last);
+    /// assert_eq!(store.read(&1, |v| v.1), Some([3, 5]));
+    /// ```
+    pub fn map<F, U: ?Sized>(self, f: F) -> MappedRefMut<'a, K, V, U>
+    where
+        F: FnOnce(&mut T) -> &mut U,
+    {
+        let MappedRefMut { found, _left } = self;
+        MappedRefMut {
+            found: found.map(f),
+            _left,
+        }
+    }
+
+    /// [`map`](MappedRefMut::map) where `f` may find no part: then this
+    /// guard comes back unchanged.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, (u8, Vec<u8>)> = [(1, (2, vec![]))].into_iter().collect();
+    /// let list = store.get_mut(&1).unwrap().map(|v| &mut v.1);
+    /// let mut list = list.try_map(|l| l.first_mut()).unwrap_err();
+    /// list.push(9);
+    /// assert_eq!(list.try_map(|l| l.first_mut()).ok().as_deref(), Some(&9));
+    /// ```
+    pub fn try_map<F, U: ?Sized>(self, f: F) -> Result<MappedRefMut<'a, K, V, U>, Self>
+    where
+        F: FnOnce(&mut T) -> Option<&mut U>,
+    {
+        let MappedRefMut { found, _left } = self;
+        match found.try_map(f) {
+            Ok(found) => Ok(MappedRefMut { found, _left }),
+            Err(found) => Err(MappedRefMut { found, _left }),
+        }
+    }
+}
+
+impl<K, V: MapValue, T: ?Sized> Deref for MappedRefMut<'_, K, V, T> {
+    type Target = T;
+    #[inline]
+    fn deref(&self) -> &T {
+        self.value()
+    }
+}
+
+impl<K, V: MapValue, T: ?Sized> DerefMut for MappedRefMut<'_, K, V, T> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut T {
+        self.value_mut()
+    }
+}
+
+impl<K: fmt::Debug, V: MapValue, T: ?Sized + fmt::Debug> fmt::Debug for MappedRefMut<'_, K, V, T> {
+    /// `(key, part)`.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, (u8, u8)> = [(1, (2, 3))].into_iter().collect();
+    /// assert_eq!(format!("{:?}", store.get_mut(&1).unwrap().map(|v| &mut v.0)), "(1, 2)");
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (k, v) = self.pair();
+        f.debug_tuple("").field(k).field(&v).finish()
     }
 }
 

@@ -2398,6 +2398,229 @@ impl<K, V, St: Storage> SharedGroup<'_, K, V, St> {
     }
 }
 
+/// What a read guard of the store holds: its own read lock, a share of a
+/// walk's read lock on the group (an item of `iter`), or, for an item of
+/// `iter_mut` downgraded, its share of the group's write lock (the group's
+/// other items may still be written through, this one no longer).
+pub(crate) enum ReadHold<'a, K, V, St: Storage> {
+    Own(ReadRef<'a, K, V, St>),
+    Shared(Arc<SharedGroup<'a, K, V, St>>, usize),
+    Written(BucketMut<'a, K, V, St>),
+}
+
+impl<K, V, St: Storage> ReadHold<'_, K, V, St> {
+    #[inline]
+    pub(crate) fn pair(&self) -> (&K, &V) {
+        match self {
+            ReadHold::Own(found) => found.pair(),
+            ReadHold::Shared(group, i) => group.pair(*i),
+            ReadHold::Written(found) => found.pair(),
+        }
+    }
+}
+
+/// What a write guard of the store holds: its own write lock, or an item's
+/// share of a walk's write lock on the group (`iter_mut`).
+pub(crate) enum WriteHold<'a, K, V, St: Storage> {
+    Own(WriteRef<'a, K, V, St>),
+    Shared(BucketMut<'a, K, V, St>),
+}
+
+impl<'a, K, V, St: Storage> WriteHold<'a, K, V, St> {
+    #[inline]
+    pub(crate) fn pair(&self) -> (&K, &V) {
+        match self {
+            WriteHold::Own(found) => found.pair(),
+            WriteHold::Shared(found) => found.pair(),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn pair_mut(&mut self) -> (&K, &mut V) {
+        match self {
+            WriteHold::Own(found) => found.pair_mut(),
+            WriteHold::Shared(found) => found.pair_mut(),
+        }
+    }
+
+    /// The read hold that takes over: the group's read lock with no moment
+    /// unlocked, or for a walk's item its share of the write lock.
+    pub(crate) fn downgrade(self) -> ReadHold<'a, K, V, St> {
+        match self {
+            WriteHold::Own(found) => ReadHold::Own(found.downgrade()),
+            WriteHold::Shared(found) => ReadHold::Written(found),
+        }
+    }
+}
+
+/// A read hold and a part of its entry: the entry's key and a reference
+/// derived from its value, kept as pointers (they point into the group or
+/// the pool, not into the hold, so moving the hold moves neither).
+pub(crate) struct MappedRead<'a, K, V, St: Storage, T: ?Sized> {
+    key: NonNull<K>,
+    part: NonNull<T>,
+    hold: ReadHold<'a, K, V, St>,
+}
+
+impl<'a, K, V, St: Storage, T: ?Sized> MappedRead<'a, K, V, St, T> {
+    /// `f`'s part of the held entry's value.
+    pub(crate) fn new(hold: ReadHold<'a, K, V, St>, f: impl FnOnce(&V) -> &T) -> Self {
+        let (key, value) = hold.pair();
+        let (key, part) = (NonNull::from(key), NonNull::from(f(value)));
+        MappedRead { key, part, hold }
+    }
+
+    /// `f`'s part of this part.
+    pub(crate) fn map<U: ?Sized>(self, f: impl FnOnce(&T) -> &U) -> MappedRead<'a, K, V, St, U> {
+        let part = NonNull::from(f(self.pair().1));
+        let MappedRead { key, part: _, hold } = self;
+        MappedRead { key, part, hold }
+    }
+
+    /// `f`'s part of the held entry's value, or the hold back if `f` finds
+    /// none.
+    pub(crate) fn try_new(
+        hold: ReadHold<'a, K, V, St>,
+        f: impl FnOnce(&V) -> Option<&T>,
+    ) -> Result<Self, ReadHold<'a, K, V, St>> {
+        let (key, value) = hold.pair();
+        let part = match f(value) {
+            Some(part) => NonNull::from(part),
+            None => return Err(hold),
+        };
+        let key = NonNull::from(key);
+        Ok(MappedRead { key, part, hold })
+    }
+
+    /// `f`'s part of this part, or `self` back if `f` finds none.
+    pub(crate) fn try_map<U: ?Sized>(
+        self,
+        f: impl FnOnce(&T) -> Option<&U>,
+    ) -> Result<MappedRead<'a, K, V, St, U>, Self> {
+        let part = match f(self.pair().1) {
+            Some(part) => NonNull::from(part),
+            None => return Err(self),
+        };
+        let MappedRead { key, part: _, hold } = self;
+        Ok(MappedRead { key, part, hold })
+    }
+
+    #[inline]
+    pub(crate) fn pair(&self) -> (&K, &T) {
+        let _ = &self.hold;
+        // SAFETY: both pointers were made from references that the hold
+        // gave (`hold.pair()`, or a part of one through `try_map`), to the
+        // entry's key in its bucket and to a part of its value (in the
+        // bucket, the pool, or memory the value owns). They point into the
+        // group or the pool, not into the hold itself, so moving the hold
+        // into `self` left them valid. The hold keeps the group's read lock
+        // (or, `Written`, this item's share of the write lock, through which
+        // nothing else writes this entry) while `self` lives: the entry is
+        // not moved (a migration takes the write lock), written or dropped,
+        // so neither the value nor what it owns changes, and only shared
+        // references are made from the pointers.
+        unsafe { (self.key.as_ref(), self.part.as_ref()) }
+    }
+}
+
+/// A write hold and a part of its entry's value, mutably: as
+/// [`MappedRead`], with the part reachable as `&mut T` through `&mut self`.
+pub(crate) struct MappedWrite<'a, K, V, St: Storage, T: ?Sized> {
+    key: NonNull<K>,
+    part: NonNull<T>,
+    hold: WriteHold<'a, K, V, St>,
+    /// Invariant in `T`, as `&mut T` is.
+    _part: PhantomData<&'a mut T>,
+}
+
+impl<'a, K, V, St: Storage, T: ?Sized> MappedWrite<'a, K, V, St, T> {
+    /// `f`'s part of the held entry's value.
+    pub(crate) fn new(mut hold: WriteHold<'a, K, V, St>, f: impl FnOnce(&mut V) -> &mut T) -> Self {
+        let (key, value) = hold.pair_mut();
+        let (key, part) = (NonNull::from(key), NonNull::from(f(value)));
+        MappedWrite {
+            key,
+            part,
+            hold,
+            _part: PhantomData,
+        }
+    }
+
+    /// `f`'s part of this part.
+    pub(crate) fn map<U: ?Sized>(
+        mut self,
+        f: impl FnOnce(&mut T) -> &mut U,
+    ) -> MappedWrite<'a, K, V, St, U> {
+        let part = NonNull::from(f(self.pair_mut().1));
+        let MappedWrite { key, hold, .. } = self;
+        MappedWrite {
+            key,
+            part,
+            hold,
+            _part: PhantomData,
+        }
+    }
+
+    /// `f`'s part of the held entry's value, or the hold back if `f` finds
+    /// none.
+    pub(crate) fn try_new(
+        mut hold: WriteHold<'a, K, V, St>,
+        f: impl FnOnce(&mut V) -> Option<&mut T>,
+    ) -> Result<Self, WriteHold<'a, K, V, St>> {
+        let (key, value) = hold.pair_mut();
+        let key = NonNull::from(key);
+        let part = match f(value) {
+            Some(part) => NonNull::from(part),
+            None => return Err(hold),
+        };
+        Ok(MappedWrite {
+            key,
+            part,
+            hold,
+            _part: PhantomData,
+        })
+    }
+
+    /// `f`'s part of this part, or `self` back if `f` finds none.
+    pub(crate) fn try_map<U: ?Sized>(
+        mut self,
+        f: impl FnOnce(&mut T) -> Option<&mut U>,
+    ) -> Result<MappedWrite<'a, K, V, St, U>, Self> {
+        let part = match f(self.pair_mut().1) {
+            Some(part) => NonNull::from(part),
+            None => return Err(self),
+        };
+        let MappedWrite { key, hold, .. } = self;
+        Ok(MappedWrite {
+            key,
+            part,
+            hold,
+            _part: PhantomData,
+        })
+    }
+
+    #[inline]
+    pub(crate) fn pair(&self) -> (&K, &T) {
+        let _ = &self.hold;
+        // SAFETY: as in `MappedRead::pair`, under the write lock (or this
+        // item's share of it) that the hold keeps: the pointers came from
+        // the `(&K, &mut V)` that `hold.pair_mut()` gave (the key's and a
+        // part of the value's, disjoint), and no `&mut` made from `part` is
+        // alive while `self` is borrowed shared.
+        unsafe { (self.key.as_ref(), self.part.as_ref()) }
+    }
+
+    #[inline]
+    pub(crate) fn pair_mut(&mut self) -> (&K, &mut T) {
+        let _ = &mut self.hold;
+        // SAFETY: as in `pair`; `self` is borrowed mutably, and the hold is
+        // the only way to the entry (the write lock, or the one walk item of
+        // this bucket), so this is the only reference to the part while it
+        // is used. The key's memory is disjoint from the value's.
+        unsafe { (self.key.as_ref(), self.part.as_mut()) }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

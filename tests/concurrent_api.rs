@@ -4,7 +4,8 @@
 //! the owning `IntoIterator` (every entry once; the rest dropped with the
 //! iterator), `alter` and `alter_all` (exact under threads; a panic in the
 //! closure removes only that entry), `shrink_to_fit`, `view`,
-//! `remove_if_mut` and `RefMut::downgrade`.
+//! `remove_if_mut`, `RefMut::downgrade`, and the mapped guards
+//! (`Ref::map`, `RefMut::map`, their `try_map`s).
 
 use std::hash::{BuildHasherDefault, DefaultHasher};
 use std::marker::PhantomData;
@@ -397,7 +398,102 @@ fn downgrade_reads_what_it_wrote<St: Storage>(live: &'static AtomicI64) {
     assert_eq!(live.load(SeqCst), 4);
 }
 
+/// `Ref::map`, `RefMut::map` and their `try_map`s: a mapped guard keeps its
+/// entry's lock. Threads bump counters through mapped write guards (a lock
+/// released early loses increments) and read twice through mapped read
+/// guards (a writer coming between changes the second read), while one
+/// thread grows the store past several resizes: the mapped parts must stay
+/// valid while their groups move around them (Miri checks the pointers).
+/// Then the walks' items, mapped: `iter`'s (a shared group lock), `iter_mut`'s
+/// (a share of a write lock) and `iter_mut`'s downgraded.
+fn mapped_guards_keep_their_lock<St: Storage>(live: &'static AtomicI64) {
+    let store: Store<St> = ConcurrentStore::with_hasher(Fixed::default());
+    for k in 0..4 {
+        store.insert(k, Count::new(0, live));
+    }
+    let rounds = ROUNDS / 4;
+    let grown = if cfg!(miri) { 200 } else { 4_000 };
+    let barrier = Barrier::new(THREADS);
+    thread::scope(|s| {
+        for t in 0..THREADS {
+            let (store, barrier) = (&store, &barrier);
+            s.spawn(move || {
+                barrier.wait();
+                if t == 0 {
+                    for k in 4..4 + grown {
+                        store.insert(k, Count::new(k, live));
+                    }
+                    return;
+                }
+                for i in 0..rounds {
+                    let key = (i + t as u64) % 4;
+                    if t == 1 {
+                        let n = store.get(&key).unwrap().map(|c| &c.n);
+                        let first = *n;
+                        for _ in 0..8 {
+                            thread::yield_now();
+                            assert_eq!(*n, first, "a writer came between two reads");
+                        }
+                        assert_eq!(*n.key(), key);
+                        continue;
+                    }
+                    let guard = store.get_mut(&key).unwrap();
+                    // A part that is not there gives the guard back, locked.
+                    let guard = guard
+                        .try_map(|c| (c.n == u64::MAX).then_some(&mut c.n))
+                        .unwrap_err();
+                    let mut n = guard.map(|c| &mut c.n);
+                    let before = *n;
+                    thread::yield_now();
+                    *n += 1;
+                    assert_eq!(*n, before + 1, "a writer came between");
+                }
+            });
+        }
+    });
+    let counted: u64 = (0..4).map(|k| store.read(&k, |c| c.n).unwrap()).sum();
+    assert_eq!(counted, (THREADS as u64 - 2) * rounds);
+    assert_eq!(store.len() as u64, 4 + grown);
+
+    // A mapped item of `iter` per entry, all alive at once.
+    let parts: Vec<_> = store.iter().map(|r| r.map(|c| &c.n)).collect();
+    let sum: u64 = parts.iter().map(|n| **n).sum();
+    assert_eq!(sum, counted + (4..4 + grown).sum::<u64>());
+    drop(parts);
+    // `iter_mut`'s items, mapped and written, then downgraded and mapped.
+    let mut parts: Vec<_> = store.iter_mut().map(|r| r.map(|c| &mut c.n)).collect();
+    for n in &mut parts {
+        **n += 1;
+    }
+    drop(parts);
+    let evens = store.iter().filter(|r| r.n % 2 == 0).count();
+    let parts: Vec<_> = store
+        .iter_mut()
+        .filter_map(|r| {
+            r.downgrade()
+                .try_map(|c| (c.n % 2 == 0).then_some(&c.n))
+                .ok()
+        })
+        .collect();
+    assert_eq!(parts.len(), evens);
+    for n in &parts {
+        assert_eq!(*n.value() % 2, 0);
+        assert_eq!(store.len() as u64, 4 + grown, "len locks nothing");
+        let key = *n.key();
+        assert!(
+            key >= 4 || *n.value() >= 1,
+            "key {key}: every count was bumped"
+        );
+    }
+    drop(parts);
+    let total: u64 = store.iter().map(|r| r.n).sum();
+    assert_eq!(total, sum + 4 + grown);
+    drop(store);
+    assert_eq!(live.load(SeqCst), 0);
+}
+
 over_storages!(
+    mapped_guards_keep_their_lock,
     downgrade_reads_what_it_wrote,
     freezing_moves_every_entry,
     alter_and_alter_all_count_exactly,
