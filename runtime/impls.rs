@@ -372,17 +372,31 @@ array_values!(
      64 128 256 512 1024 2048 4096]
 );
 
-impl<T: ?Sized> MapValue for &T {
-    type Storage = Inline;
-    const PLAN: Plan = Plan::new(
-        "&T",
-        size_of::<Self>(),
-        align_of::<Self>(),
-        false,
-        &["self"],
-        None,
-    );
+/// `MapValue` for references and pointers: a word, or two for a pointer to
+/// an unsized type, stored inline.
+macro_rules! pointer_value {
+    ($($name:literal: $ty:ty),* $(,)?) => {$(
+        impl<T: ?Sized> MapValue for $ty {
+            type Storage = Inline;
+            const PLAN: Plan = Plan::new(
+                $name,
+                size_of::<Self>(),
+                align_of::<Self>(),
+                false,
+                &["self"],
+                None,
+            );
+        }
+    )*};
 }
+
+pointer_value!(
+    "&T": &T,
+    "&mut T": &mut T,
+    "*const T": *const T,
+    "*mut T": *mut T,
+    "NonNull<T>": core::ptr::NonNull<T>,
+);
 
 #[cfg(test)]
 mod tests {
@@ -417,6 +431,10 @@ mod tests {
         plan_names_its_storage::<Option<Arc<str>>>();
         plan_names_its_storage::<&str>();
         plan_names_its_storage::<Option<&[u64]>>();
+        plan_names_its_storage::<&mut [u64]>();
+        plan_names_its_storage::<*const u8>();
+        plan_names_its_storage::<*mut str>();
+        plan_names_its_storage::<core::ptr::NonNull<[u8; 4096]>>();
         plan_names_its_storage::<core::time::Duration>();
         plan_names_its_storage::<core::net::SocketAddr>();
         plan_names_its_storage::<core::num::NonZeroU128>();
