@@ -32,6 +32,7 @@
 //! removing it.
 
 use crate::plan::{Optimize, Plan, Rule, SlowChoice};
+use crate::storage::StorageKind;
 
 #[allow(missing_docs)]
 #[rustfmt::skip]
@@ -228,6 +229,38 @@ impl Generic {
         note = "mapstore plan: boxed, as `storage = \"boxed\"` forces; the size depends on the type's parameters: print `<T<..> as MapValue>::PLAN` (it implements `Display`) for a concrete `T<..>`; remove `explain` to silence this note"
     )]
     pub const BOXED: () = ();
+}
+
+/// The storage of a type held in its own store (`struct Node { children:
+/// MapStore<String, Node> }`), as the `u8` a [`Select`](crate::__private::Select)
+/// takes: `plans` are the policy's plans of its twins laid out with inline,
+/// pooled and boxed maps in place of that store (its size depends on the
+/// pick), and the first storage that the policy picks at its own twin's size
+/// is taken. If none is, pooled (and [`held_in_itself`] fails).
+pub const fn held_fixed_point(plans: &[Plan; 3]) -> u8 {
+    let kinds = [StorageKind::Inline, StorageKind::Pooled, StorageKind::Boxed];
+    let mut i = 0;
+    while i < kinds.len() {
+        if plans[i].storage as u8 == kinds[i] as u8 {
+            return kinds[i] as u8;
+        }
+        i += 1;
+    }
+    StorageKind::Pooled as u8
+}
+
+/// The derive's check for a type held in its own store: the policy picks,
+/// at the type's own size (`plan`), the storage that
+/// [`held_fixed_point`] named (`held`). Fails to compile, with the fix,
+/// where it does not.
+pub const fn held_in_itself(plan: &Plan, held: u8) {
+    if plan.storage as u8 != held {
+        panic!(
+            "this type holds itself in a `MapStore` or `ConcurrentStore`: its storage was \
+             picked from its layout with each storage's map in that store's place, and at its \
+             own size the policy picks another; name one with `#[map_store(storage = \"...\")]`"
+        );
+    }
 }
 
 /// Whether the value is zero-sized.

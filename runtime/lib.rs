@@ -282,6 +282,11 @@ struct ReadmeDoctests;
 #[doc = include_str!("../docs/frozen.md")]
 struct FrozenDocDoctests;
 
+/// The examples of `docs/derive.md`, compiled and run as doctests.
+#[cfg(all(doctest, feature = "derive"))]
+#[doc = include_str!("../docs/derive.md")]
+struct DeriveDocDoctests;
+
 /// The examples of `docs/concurrent.md`, compiled and run as doctests.
 #[cfg(all(doctest, feature = "derive"))]
 #[doc = include_str!("../docs/concurrent.md")]

@@ -15,6 +15,9 @@ pub(crate) struct Input<'a> {
     pub(crate) generics: &'a Generics,
     pub(crate) attrs: Attrs,
     pub(crate) repr: Repr,
+    /// The `#[repr(...)]` attributes as written (copied onto the layout
+    /// twins of a type that holds itself in a store; see `recursive`).
+    pub(crate) repr_attrs: Vec<&'a Attribute>,
     /// `None` for a union (rejected).
     pub(crate) body: Option<Body<'a>>,
 }
@@ -28,6 +31,8 @@ pub(crate) enum Body<'a> {
 pub(crate) struct Variant<'a> {
     pub(crate) ident: &'a Ident,
     pub(crate) cfgs: Vec<&'a Attribute>,
+    /// `= expr`, if given.
+    pub(crate) discriminant: Option<&'a syn::Expr>,
     pub(crate) fields: Vec<Field<'a>>,
 }
 
@@ -60,6 +65,7 @@ impl<'a> Input<'a> {
                     .map(|v| Variant {
                         ident: &v.ident,
                         cfgs: cfgs(&v.attrs),
+                        discriminant: v.discriminant.as_ref().map(|(_, expr)| expr),
                         fields: fields(&v.fields),
                     })
                     .collect(),
@@ -78,6 +84,11 @@ impl<'a> Input<'a> {
             generics: &input.generics,
             attrs,
             repr: repr(&input.attrs),
+            repr_attrs: input
+                .attrs
+                .iter()
+                .filter(|a| a.path().is_ident("repr"))
+                .collect(),
             body,
         }
     }

@@ -166,12 +166,27 @@ fn concrete_impl(input: &Input<'_>) -> TokenStream {
     let ty = static_type(input);
     // A forced storage is named once, in `Storage`, and the plan reads it;
     // a chosen one is picked from the plan. Either way they agree.
-    let (plan, storage) = match input.attrs.storage {
-        Some(forced) => {
+    let mut check = TokenStream::new();
+    let (plan, storage) = match (input.attrs.storage, crate::recursive::holds_itself(input)) {
+        (Some(forced), _) => {
             let storage = Ident::new(forced.kind.type_name(), Span::call_site());
             (forced_plan(input, &ty), quote!(#krate::__private::#storage))
         }
-        None => (
+        // A type held in its own store: the storage is the first fixed
+        // point of the policy over the type's twins, and the policy must
+        // agree at the type's own size (see `recursive`).
+        (None, Some(field)) => {
+            check = twins(input, &krate);
+            check.extend(respan(
+                quote!(const _: () = #krate::__private::held_in_itself(&__PLAN, __HELD);),
+                field,
+            ));
+            (
+                chosen_plan(input, &ty),
+                quote!(<#krate::__private::Select<{ __HELD }> as #krate::__private::Pick>::S),
+            )
+        }
+        (None, None) => (
             chosen_plan(input, &ty),
             quote!(<#krate::__private::Select<{ #krate::__private::kind_of(&__PLAN) }> as #krate::__private::Pick>::S),
         ),
@@ -186,9 +201,76 @@ fn concrete_impl(input: &Input<'_>) -> TokenStream {
                 type Storage = #storage;
                 const PLAN: #krate::__private::Plan = __PLAN;
             }
+            #check
             #warnings
         };
     }
+}
+
+/// For a type held in its own store: its twin for each storage (the same
+/// fields, each store of the type replaced by the map of that storage by
+/// name; see `recursive`), and `__HELD`, the storage (as `Select`'s `u8`)
+/// that the policy picks at its own twin's size, the first of inline,
+/// pooled and boxed that does.
+fn twins(input: &Input<'_>, krate: &TokenStream) -> TokenStream {
+    let names = crate::recursive::Names::of(input);
+    let reprs = &input.repr_attrs;
+    let heap = heap_fields(input);
+    let goal = goal(input);
+    let mut out = TokenStream::new();
+    let mut plans = Vec::new();
+    for (kind, name) in [
+        (StorageKind::Inline, "__MapStoreTwinInline"),
+        (StorageKind::Pooled, "__MapStoreTwinPooled"),
+        (StorageKind::Boxed, "__MapStoreTwinBoxed"),
+    ] {
+        let twin = Ident::new(name, Span::call_site());
+        let field = |f: &Field<'_>| {
+            let cfgs = &f.cfgs;
+            let ty = crate::recursive::twin_type(f.ty, &names, kind, krate);
+            let ty = static_field_type(input, &ty);
+            quote!(#(#cfgs)* #ty)
+        };
+        let item = match &input.body {
+            Some(Body::Struct(fields)) => {
+                let fields = fields.iter().map(field);
+                quote!(struct #twin(#(#fields),*);)
+            }
+            Some(Body::Enum(variants)) => {
+                let variants = variants.iter().map(|v| {
+                    let (ident, cfgs) = (v.ident, &v.cfgs);
+                    let discriminant = v.discriminant.map(|d| quote!(= #d));
+                    if v.fields.is_empty() {
+                        quote!(#(#cfgs)* #ident #discriminant)
+                    } else {
+                        let fields = v.fields.iter().map(field);
+                        quote!(#(#cfgs)* #ident(#(#fields),*) #discriminant)
+                    }
+                });
+                quote!(enum #twin { #(#variants),* })
+            }
+            None => TokenStream::new(),
+        };
+        out.extend(quote! {
+            #[allow(dead_code)]
+            #(#reprs)*
+            #item
+        });
+        plans.push(quote! {
+            #krate::__private::Plan::new(
+                "",
+                #krate::__private::core::mem::size_of::<#twin>(),
+                #krate::__private::core::mem::align_of::<#twin>(),
+                #krate::__private::core::mem::needs_drop::<#twin>(),
+                #heap,
+                #krate::__private::core::option::Option::None,
+            )#goal
+        });
+    }
+    out.extend(quote! {
+        const __HELD: u8 = #krate::__private::held_fixed_point(&[#(#plans),*]);
+    });
+    out
 }
 
 /// A generic type: `storage = "..."` names the storage, `PLAN` reads the

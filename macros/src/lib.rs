@@ -11,6 +11,7 @@ mod attr;
 mod ctxt;
 mod expand;
 mod heap;
+mod recursive;
 mod valid;
 
 /// Derives `MapValue` and a typed store alias for a struct or an enum.

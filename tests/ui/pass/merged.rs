@@ -1,7 +1,7 @@
 //! The pass cases that need no crate of their own, as modules of one crate:
 //! each must still build without a warning (each denies warnings, as does
-//! this root) and run. One crate is one build where nine would be nine
-//! builds and nine links. A case that is about the crate root itself
+//! this root) and run. One crate is one build where ten would be ten
+//! builds and ten links. A case that is about the crate root itself
 //! (`shadowing`, `no_implicit_prelude`, a `crate = "crate::..."` path) stays
 //! a file of its own beside this one.
 #![deny(warnings)]
@@ -12,6 +12,8 @@ pub mod alias_param_names;
 pub mod basic;
 #[path = "merged/generic_send_sync.rs"]
 pub mod generic_send_sync;
+#[path = "merged/held_in_itself.rs"]
+pub mod held_in_itself;
 #[path = "merged/hand_impl.rs"]
 pub mod hand_impl;
 #[path = "merged/lifetimes_and_cfg.rs"]
@@ -30,6 +32,7 @@ fn main() {
     basic::main();
     generic_send_sync::main();
     hand_impl::main();
+    held_in_itself::main();
     lifetimes_and_cfg::main();
     local_and_macro_rules::main();
     optimize_goals::main();

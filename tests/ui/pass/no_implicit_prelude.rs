@@ -14,6 +14,12 @@ struct Wrapper<T> {
     value: T,
 }
 
+/// A type held in its own store: the derive's twins use absolute paths too.
+#[derive(::mapstore::MapStore)]
+struct Tree {
+    children: ::mapstore::MapStore<u8, Tree>,
+}
+
 mod inner {
     #[derive(::mapstore::MapStore)]
     #[repr(C)]
@@ -24,6 +30,10 @@ mod inner {
 }
 
 fn main() {
+    let tree = Tree {
+        children: ::mapstore::MapStore::new(),
+    };
+    ::std::assert!(tree.children.is_empty());
     let mut readings: ReadingStore<u8> = ::mapstore::MapStore::new();
     readings.insert(
         1,
