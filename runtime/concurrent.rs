@@ -689,6 +689,14 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     }
 }
 
+/// The table's hash of `key`: the store's hasher's, spread over all 64
+/// bits by [`table::spread`] (the table reads its low bits, its top seven and
+/// four in between).
+#[inline]
+fn table_hash<S: BuildHasher, Q: Hash + ?Sized>(hash_builder: &S, key: &Q) -> u64 {
+    table::spread(make_hash(hash_builder, key))
+}
+
 impl<K, V, S> ConcurrentStore<K, V, S>
 where
     K: Eq + Hash,
@@ -697,7 +705,7 @@ where
 {
     #[inline]
     fn hash<Q: Hash + ?Sized>(&self, key: &Q) -> u64 {
-        make_hash(&self.hash_builder, key)
+        table_hash(&self.hash_builder, key)
     }
 
     /// Locks `key`'s group for writing (moving its old group first while the
@@ -708,7 +716,7 @@ where
     where
         Q: Equivalent<K> + ?Sized,
     {
-        let hash_of = |k: &K| make_hash(&self.hash_builder, k);
+        let hash_of = |k: &K| table_hash(&self.hash_builder, k);
         self.table.entry(hash, key, why, &hash_of)
     }
 
@@ -954,7 +962,7 @@ where
         let hash_builder = &self.hash_builder;
         unwrap_reserve(
             self.table
-                .rebuild(min_capacity, true, |k| make_hash(hash_builder, k)),
+                .rebuild(min_capacity, true, |k| table_hash(hash_builder, k)),
         );
     }
 
@@ -1001,7 +1009,7 @@ where
             .ok_or(TryReserveError::CapacityOverflow)?;
         let hash_builder = &self.hash_builder;
         self.table
-            .rebuild(capacity, false, |k| make_hash(hash_builder, k))
+            .rebuild(capacity, false, |k| table_hash(hash_builder, k))
     }
 
     /// Whether the store has a value for the key.
@@ -1083,7 +1091,7 @@ where
     {
         let why = Why {
             op: "get",
-            holder: "a `Ref` from `get`",
+            holder: "a `Ref` from `get` (or a guard mapped from it)",
         };
         let found = self.table.get(self.hash(key), key, why)?;
         Some(Ref {
@@ -1107,7 +1115,7 @@ where
     {
         let why = Why {
             op: "get_mut",
-            holder: "a `RefMut` from `get_mut`",
+            holder: "a `RefMut` from `get_mut` (or a `Ref` it was downgraded to, or a guard mapped from either)",
         };
         let found = self.write(self.hash(key), key, why).ok()?;
         Some(RefMut {
@@ -1141,7 +1149,7 @@ where
     {
         let why = Why {
             op: "try_get",
-            holder: "a `Ref` from `try_get`",
+            holder: "a `Ref` from `try_get` (or a guard mapped from it)",
         };
         match self.table.try_get(self.hash(key), key, why) {
             Ok(Some(found)) => TryResult::Present(Ref {
@@ -1174,9 +1182,9 @@ where
     {
         let why = Why {
             op: "try_get_mut",
-            holder: "a `RefMut` from `try_get_mut`",
+            holder: "a `RefMut` from `try_get_mut` (or a `Ref` it was downgraded to, or a guard mapped from either)",
         };
-        let hash_of = |k: &K| make_hash(&self.hash_builder, k);
+        let hash_of = |k: &K| table_hash(&self.hash_builder, k);
         match self.table.try_entry(self.hash(key), key, why, &hash_of) {
             Some(Ok(found)) => TryResult::Present(RefMut {
                 found: WriteHold::Own(found),
@@ -1205,9 +1213,9 @@ where
     pub fn try_entry(&self, key: K) -> Option<Entry<'_, K, V, S>> {
         let why = Why {
             op: "try_entry",
-            holder: "an `Entry` from `try_entry` (or the `RefMut` it returned)",
+            holder: "an `Entry` from `try_entry` (or the `RefMut` it returned, or a guard made from that)",
         };
-        let hash_of = |k: &K| make_hash(&self.hash_builder, k);
+        let hash_of = |k: &K| table_hash(&self.hash_builder, k);
         Some(
             match self.table.try_entry(self.hash(&key), &key, why, &hash_of)? {
                 Ok(found) => Entry::Occupied(OccupiedEntry { found, _key: key }),
@@ -1234,7 +1242,8 @@ where
     pub fn entry(&self, key: K) -> Entry<'_, K, V, S> {
         let why = Why {
             op: "entry",
-            holder: "an `Entry` from `entry` (or the `RefMut` it returned)",
+            holder:
+                "an `Entry` from `entry` (or the `RefMut` it returned, or a guard made from that)",
         };
         match self.write(self.hash(&key), &key, why) {
             Ok(found) => Entry::Occupied(OccupiedEntry { found, _key: key }),
@@ -1247,15 +1256,22 @@ where
     }
 }
 
-impl<K, V: MapValue> Default for ConcurrentStore<K, V, DefaultHashBuilder> {
-    /// An empty store, as [`new`](ConcurrentStore::new).
+impl<K, V: MapValue, S: Default> Default for ConcurrentStore<K, V, S> {
+    /// An empty store with the hasher's default, as std's `HashMap` has for
+    /// any `S: Default`.
     ///
     /// ```
+    /// use std::hash::{BuildHasherDefault, DefaultHasher};
+    ///
     /// let store: mapstore::ConcurrentStore<u8, u8> = Default::default();
     /// assert!(store.is_empty());
+    /// let fixed: mapstore::ConcurrentStore<u8, u8, BuildHasherDefault<DefaultHasher>> =
+    ///     Default::default();
+    /// fixed.insert(1, 2);
+    /// assert_eq!(fixed.read(&1, |v| *v), Some(2));
     /// ```
     fn default() -> Self {
-        Self::new()
+        Self::with_hasher(S::default())
     }
 }
 
@@ -2542,7 +2558,7 @@ impl<'a, K, V: MapValue, S> Iterator for Iter<'a, K, V, S> {
     fn next(&mut self) -> Option<Ref<'a, K, V>> {
         let why = Why {
             op: "iter",
-            holder: "an `iter()` (or a `Ref` it yielded)",
+            holder: "an `iter()` (or a `Ref` it yielded, or a guard mapped from one)",
         };
         loop {
             if let Some((group, index)) = &mut self.current {
@@ -2607,7 +2623,7 @@ impl<'a, K, V: MapValue, S> Iterator for IterMut<'a, K, V, S> {
     fn next(&mut self) -> Option<RefMut<'a, K, V>> {
         let why = Why {
             op: "iter_mut",
-            holder: "an `iter_mut()` (or a `RefMut` it yielded)",
+            holder: "an `iter_mut()` (or a `RefMut` it yielded, or a guard made from one)",
         };
         loop {
             if let Some(bucket) = self.current.next() {

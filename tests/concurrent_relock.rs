@@ -71,7 +71,7 @@ fn insert_under_a_ref_of_the_same_key_panics() {
 
 #[test]
 fn every_relock_under_a_guard_panics() {
-    let holder = "a `Ref` from `get`";
+    let holder = "a `Ref` from `get` (or a guard mapped from it)";
     assert_relock("insert", holder, || {
         let s = store();
         let (a, _, a2) = keys(&s);
@@ -89,18 +89,29 @@ fn every_relock_under_a_guard_panics() {
         let _g = s.get(&0).unwrap();
         s.iter().count();
     });
-    let holder = "a `RefMut` from `get_mut`";
+    let holder = "a `RefMut` from `get_mut` (or a `Ref` it was downgraded to, or a guard mapped from either)";
     assert_relock("get", holder, || {
         let s = store();
         let _g = s.get_mut(&0).unwrap();
         s.get(&0);
+    });
+    // Downgraded and mapped guards keep the lock, and the message names them.
+    assert_relock("insert", holder, || {
+        let s = store();
+        let _g = s.get_mut(&0).unwrap().downgrade();
+        s.insert(0, 1);
+    });
+    assert_relock("remove_entry", holder, || {
+        let s = store();
+        let _g = s.get_mut(&0).unwrap().map(|v| v);
+        s.remove(&0);
     });
     assert_relock("clear", holder, || {
         let s = store();
         let _g = s.get_mut(&0).unwrap();
         s.clear();
     });
-    let holder = "an `Entry` from `entry` (or the `RefMut` it returned)";
+    let holder = "an `Entry` from `entry` (or the `RefMut` it returned, or a guard made from that)";
     assert_relock("contains_key", holder, || {
         let s = store();
         let _e = s.entry(0);
@@ -116,7 +127,7 @@ fn every_relock_under_a_guard_panics() {
         let _e = s.entry(0);
         let _ = format!("{s:?}");
     });
-    let holder = "an `iter()` (or a `Ref` it yielded)";
+    let holder = "an `iter()` (or a `Ref` it yielded, or a guard mapped from one)";
     // Writing while iterating, even with no item alive.
     assert_relock("remove_entry", holder, || {
         let s = store();
@@ -134,7 +145,7 @@ fn every_relock_under_a_guard_panics() {
         let _first = s.iter().next().unwrap();
         s.retain(|_, _| true);
     });
-    let holder = "an `iter_mut()` (or a `RefMut` it yielded)";
+    let holder = "an `iter_mut()` (or a `RefMut` it yielded, or a guard made from one)";
     // A read of the write-locked group (a plain wait, since a write lock
     // excludes readers), and a second walk.
     assert_relock("read", holder, || {
@@ -195,26 +206,34 @@ fn calling_the_store_from_its_own_closures_panics() {
             s.view(&0, |k, _| s.alter(k, |_, v| v));
         },
     );
-    assert_relock("remove_if_mut", "a `Ref` from `get`", || {
-        let s = store();
-        let _r = s.get(&0).unwrap();
-        s.remove_if_mut(&0, |_, _| true);
-    });
+    assert_relock(
+        "remove_if_mut",
+        "a `Ref` from `get` (or a guard mapped from it)",
+        || {
+            let s = store();
+            let _r = s.get(&0).unwrap();
+            s.remove_if_mut(&0, |_, _| true);
+        },
+    );
     // A guard downgraded to a `Ref` still holds its group (as a reader).
     assert_relock(
         "insert",
-        "an `Entry` from `entry` (or the `RefMut` it returned)",
+        "an `Entry` from `entry` (or the `RefMut` it returned, or a guard made from that)",
         || {
             let s = store();
             let _r = s.entry(0).or_insert(0).downgrade();
             s.insert(0, 1);
         },
     );
-    assert_relock("alter_all", "a `Ref` from `get`", || {
-        let s = store();
-        let _r = s.get(&0).unwrap();
-        s.alter_all(|_, v| v);
-    });
+    assert_relock(
+        "alter_all",
+        "a `Ref` from `get` (or a guard mapped from it)",
+        || {
+            let s = store();
+            let _r = s.get(&0).unwrap();
+            s.alter_all(|_, v| v);
+        },
+    );
     assert_relock(
         "insert",
         "`read`, whose closure (or a key's `Eq`) called the store",
@@ -233,7 +252,7 @@ fn calling_the_store_from_its_own_closures_panics() {
     );
     assert_relock(
         "entry",
-        "an `Entry` from `entry` (or the `RefMut` it returned)",
+        "an `Entry` from `entry` (or the `RefMut` it returned, or a guard made from that)",
         || {
             let s = store();
             s.entry(1000).or_insert_with(|| *s.entry(1000).or_insert(1));
@@ -241,7 +260,7 @@ fn calling_the_store_from_its_own_closures_panics() {
     );
     assert_relock(
         "read",
-        "an `Entry` from `entry` (or the `RefMut` it returned)",
+        "an `Entry` from `entry` (or the `RefMut` it returned, or a guard made from that)",
         || {
             let s = store();
             s.entry(0).and_modify(|v| *v = s.read(&0, |w| *w).unwrap());
@@ -350,19 +369,23 @@ fn try_calls_under_guards_answer_instead_of_panicking() {
         assert!(s.try_get_mut(&1000).is_absent());
     });
     assert_eq!(result, None);
-    assert_relock("insert", "a `Ref` from `try_get`", || {
-        let s = store();
-        let _g = s.try_get(&0).unwrap();
-        s.insert(0, 1);
-    });
-    assert_relock("get", "a `RefMut` from `try_get_mut`", || {
+    assert_relock(
+        "insert",
+        "a `Ref` from `try_get` (or a guard mapped from it)",
+        || {
+            let s = store();
+            let _g = s.try_get(&0).unwrap();
+            s.insert(0, 1);
+        },
+    );
+    assert_relock("get", "a `RefMut` from `try_get_mut` (or a `Ref` it was downgraded to, or a guard mapped from either)", || {
         let s = store();
         let _g = s.try_get_mut(&0).unwrap();
         s.get(&0);
     });
     assert_relock(
         "remove_entry",
-        "an `Entry` from `try_entry` (or the `RefMut` it returned)",
+        "an `Entry` from `try_entry` (or the `RefMut` it returned, or a guard made from that)",
         || {
             let s = store();
             let _e = s.try_entry(0).unwrap();
