@@ -14,7 +14,8 @@
 //! the type's own size, or fails with the fix.
 //!
 //! The detection reads the field types as written: a `MapStore` or
-//! `ConcurrentStore` whose value type is the deriving type, `Self`, or a
+//! `ConcurrentStore` whose value type is the deriving type (by its name
+//! alone or `self::Name`), `Self`, or a
 //! wrapper whose `MapValue` takes its contents' storage (`Option`, the
 //! cells and locks, tuples, `Result`, ...), or the derive's own store alias,
 //! anywhere in a field's type. A store reached through a type alias the
@@ -153,8 +154,21 @@ fn takes_storage_of_self(ty: &Type, names: &Names) -> bool {
                 return false;
             };
             let name = last.ident.unraw().to_string();
-            // `Self`, `Node`, or `crate::tree::Node`.
-            if (name == "Self" && path.path.segments.len() == 1) || name == names.ident {
+            // `Self`, `Node` or `self::Node`. A longer path may name another
+            // type of the same name (`other::Node`): taking it for this one
+            // would lay out the twins wrongly and fail a store that compiles.
+            let segments: Vec<String> = path
+                .path
+                .segments
+                .iter()
+                .map(|s| s.ident.unraw().to_string())
+                .collect();
+            let this = match segments.as_slice() {
+                [one] => one == "Self" || *one == names.ident,
+                [first, one] => first == "self" && *one == names.ident,
+                _ => false,
+            };
+            if this {
                 return true;
             }
             TAKES_STORAGE.contains(&name.as_str())
@@ -253,7 +267,7 @@ mod tests {
             "ConcurrentStore<u64, Node>",
             "MapStore<u8, (u32, Node)>",
             "MapStore<u8, RefCell<Node>>",
-            "MapStore<u8, crate::tree::Node>",
+            "MapStore<u8, self::Node>",
             "NodeStore<String>",
             "Option<NodeStore<u8>>",
             "[MapStore<u8, Node>; 2]",
@@ -281,6 +295,7 @@ mod tests {
             "HashMap<String, Node>",
             "MapStore<String, Other>",
             "MapStore<String, Rc<RefCell<Node>>>",
+            "MapStore<u8, other::Node>",
         ] {
             assert!(!holds(ty), "{ty}");
         }

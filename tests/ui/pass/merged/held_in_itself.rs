@@ -70,6 +70,24 @@ pub struct Borrowed<'a> {
     pub kids: MapStore<&'a str, Borrowed<'a>>,
 }
 
+/// Another type named `Node`, pooled.
+pub mod elsewhere {
+    #[derive(mapstore::MapStore, Default)]
+    pub struct Node {
+        pub payload: [u64; 16],
+    }
+}
+
+/// A `Node` that holds another module's `Node`, not itself: its storage is
+/// chosen from its size as usual (the pooled map of `elsewhere::Node` makes
+/// it large: pooled). Taken for itself, its twins would say inline.
+pub mod forest {
+    #[derive(mapstore::MapStore, Default)]
+    pub struct Node {
+        pub kids: mapstore::MapStore<u8, super::elsewhere::Node>,
+    }
+}
+
 fn agrees<V: MapValue>(expected: StorageKind) {
     let plan = V::PLAN;
     assert_eq!(plan.storage, expected, "{plan}");
@@ -87,6 +105,7 @@ pub fn main() {
     agrees::<Registry>(StorageKind::Pooled);
     agrees::<Tagged>(StorageKind::Inline);
     agrees::<Borrowed<'static>>(StorageKind::Pooled);
+    agrees::<forest::Node>(StorageKind::Pooled);
 
     let mut root = Node::default();
     let mut child = Node {
