@@ -45,7 +45,7 @@
 //! `docs/concurrent.md`.)
 #![cfg(all(mapstore_loom, not(mapstore_shuttle)))]
 
-use std::hash::{BuildHasherDefault, DefaultHasher};
+use std::hash::{BuildHasherDefault, DefaultHasher, Hasher};
 
 use loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use loom::sync::Arc;
@@ -94,8 +94,28 @@ impl<St> Val<St> {
     }
 }
 
-/// Deterministic hashing: the same groups and buckets in every execution.
-type Fixed = BuildHasherDefault<DefaultHasher>;
+/// Deterministic hashing: the same groups and buckets in every execution,
+/// and the groups of the table below (worked out from `DefaultHasher`'s
+/// own low bits).
+type Fixed = BuildHasherDefault<Unspread>;
+
+/// `DefaultHasher` through the inverse of the store's spread (the table's
+/// `spread`: a multiply by `0x9e37_79b9_7f4a_7c15`, then the high half
+/// folded onto the low), so that the table reads `DefaultHasher`'s bits as
+/// they are and the migration models keep their keys' groups.
+#[derive(Default)]
+struct Unspread(DefaultHasher);
+
+impl Hasher for Unspread {
+    fn finish(&self) -> u64 {
+        let h = self.0.finish();
+        // The fold is its own inverse; then the multiplier's inverse.
+        (h ^ (h >> 32)).wrapping_mul(0xf1de_83e1_9937_733d)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.write(bytes);
+    }
+}
 type Store<St> = ConcurrentStore<u64, Val<St>, Fixed>;
 
 /// A store of one group (under loom a group has 2 buckets, so a third key
