@@ -399,7 +399,7 @@ impl<K, V: MapValue> ConcurrentStore<K, V, DefaultHashBuilder> {
     /// # Panics
     ///
     /// If the table for `capacity` entries would exceed `isize::MAX` bytes
-    /// ("capacity overflow"), as std's `HashMap::with_capacity` does.
+    /// ("Hash table capacity overflow"), as std's `HashMap::with_capacity` does.
     ///
     /// ```
     /// let store: mapstore::ConcurrentStore<u64, u64> = mapstore::ConcurrentStore::with_capacity(1000);

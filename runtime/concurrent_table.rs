@@ -544,11 +544,11 @@ struct Array<B> {
 
 impl<B> Array<B> {
     fn groups_layout(len: usize) -> Layout {
-        Layout::array::<Group<B>>(len).expect("capacity overflow")
+        Layout::array::<Group<B>>(len).expect("Hash table capacity overflow")
     }
 
     fn slots_layout(len: usize) -> Layout {
-        Layout::array::<UnsafeCell<Slots<B>>>(len).expect("capacity overflow")
+        Layout::array::<UnsafeCell<Slots<B>>>(len).expect("Hash table capacity overflow")
     }
 
     /// A new array of `len` empty groups (a power of two), whose `prev` is
@@ -557,7 +557,7 @@ impl<B> Array<B> {
         match Self::try_alloc(len, prev) {
             Ok(array) => array,
             Err(TryReserveError::AllocError { layout }) => handle_alloc_error(layout),
-            Err(TryReserveError::CapacityOverflow) => panic!("capacity overflow"),
+            Err(TryReserveError::CapacityOverflow) => panic!("Hash table capacity overflow"),
         }
     }
 
@@ -1160,7 +1160,7 @@ fn stripes() -> usize {
 /// Groups for `capacity` entries at most 3/4 full (at least one).
 #[track_caller]
 fn groups_for(capacity: usize) -> usize {
-    try_groups_for(capacity).expect("capacity overflow")
+    try_groups_for(capacity).expect("Hash table capacity overflow")
 }
 
 /// [`groups_for`], or `None` past what an array's headers can hold.

@@ -2485,7 +2485,7 @@ where
     /// assert_eq!(store["x"], 1);
     /// ```
     fn index(&self, key: &Q) -> &V {
-        self.get(key).expect("key not found in FrozenStore")
+        self.get(key).expect("no entry found for key")
     }
 }
 

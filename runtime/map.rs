@@ -252,7 +252,7 @@ pub(crate) fn hasher<K: Hash, V, St: Storage, S: BuildHasher>(
 pub(crate) fn unwrap_reserve(result: Result<(), TryReserveError>) {
     match result {
         Ok(()) => {}
-        Err(TryReserveError::CapacityOverflow) => panic!("capacity overflow"),
+        Err(TryReserveError::CapacityOverflow) => panic!("Hash table capacity overflow"),
         Err(TryReserveError::AllocError { layout }) => alloc::alloc::handle_alloc_error(layout),
     }
 }
@@ -272,7 +272,7 @@ impl<K, V, St: Storage> Map<K, V, St, DefaultHashBuilder> {
     ///
     /// # Panics
     ///
-    /// With `"capacity overflow"`, at the caller, if the table for
+    /// With `"Hash table capacity overflow"` (std's message), at the caller, if the table for
     /// `capacity` entries would overflow `isize` bytes (or, for a pooled
     /// map, `u32` slots); the message is the same for every storage.
     ///
@@ -706,7 +706,7 @@ where
     ///
     /// # Panics
     ///
-    /// With `"capacity overflow"`, at the caller, if the new capacity
+    /// With `"Hash table capacity overflow"` (std's message), at the caller, if the new capacity
     /// overflows `isize` bytes (or, for a pooled map, `u32` slots), as
     /// std's `HashMap::reserve` does; the message is the same for every
     /// storage.
@@ -1076,7 +1076,7 @@ where
     ///
     /// If the key is not in the map, as std's `HashMap` does.
     fn index(&self, key: &Q) -> &V {
-        self.get(key).expect("key not found in map")
+        self.get(key).expect("no entry found for key")
     }
 }
 

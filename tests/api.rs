@@ -244,7 +244,7 @@ macro_rules! suite {
             }
 
             #[test]
-            #[should_panic(expected = "key not found")]
+            #[should_panic(expected = "no entry found for key")]
             fn index_panics_on_a_missing_key() {
                 let map = filled(3);
                 let _ = &map[&3];
@@ -969,7 +969,7 @@ fn capacity_overflow_is_one_message_at_the_caller() {
     ];
     for (what, case) in cases {
         let (message, file) = panic_site(case);
-        assert_eq!(message, "capacity overflow", "{what}");
+        assert_eq!(message, "Hash table capacity overflow", "{what}");
         assert!(
             file.ends_with("api.rs"),
             "{what}: the panic points at {file}"

@@ -980,7 +980,7 @@ fn default_is_empty_and_allocates_nothing() {
 }
 
 #[test]
-#[should_panic(expected = "key not found")]
+#[should_panic(expected = "no entry found for key")]
 fn index_panics_on_a_missing_key() {
     let store: FrozenStore<u64, u64> = (0..100).map(|i| (i, i)).collect();
     let _ = store[&1000];
