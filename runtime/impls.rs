@@ -163,6 +163,36 @@ inline_value!(&[] =>
 #[cfg(feature = "std")]
 inline_value!(&["self"] => std::io::Error);
 
+/// `MapValue` for concrete types whose size differs by platform (a file's
+/// metadata, a process builder, a barrier): the storage is the policy's,
+/// chosen from the type's size as for a derived type.
+macro_rules! chosen_value {
+    ($heap:expr => $($ty:ty),* $(,)?) => {$(
+        const _: () = {
+            const PLAN: Plan = layout_plan::<$ty>(stringify!($ty), $heap);
+            impl MapValue for $ty {
+                type Storage = <Select<{ kind_of(&PLAN) }> as Pick>::S;
+                const PLAN: Plan = PLAN;
+            }
+        };
+    )*};
+}
+
+chosen_value!(&[] => core::convert::Infallible, core::ops::RangeFull);
+// A waker keyed by a task id (an executor's map): a data pointer and a
+// vtable.
+chosen_value!(&["self"] => core::task::Waker);
+
+#[cfg(feature = "std")]
+chosen_value!(&[] =>
+    std::thread::ThreadId, std::io::ErrorKind, std::net::Shutdown,
+    std::sync::Condvar, std::sync::Barrier,
+    std::fs::Metadata, std::fs::Permissions, std::fs::FileType,
+);
+
+#[cfg(feature = "std")]
+chosen_value!(&["self"] => std::process::Command, std::process::Output);
+
 /// Field names of a tuple, as `Plan::heap_fields` lists them.
 const TUPLE_FIELDS: [&str; 8] = ["0", "1", "2", "3", "4", "5", "6", "7"];
 
@@ -315,6 +345,13 @@ wrapper_value!(
     // `T`'s storage too.
     "Range<T>": core::ops::Range<T>,
     "RangeInclusive<T>": core::ops::RangeInclusive<T>,
+    "RangeFrom<T>": core::ops::RangeFrom<T>,
+    "RangeTo<T>": core::ops::RangeTo<T>,
+    "RangeToInclusive<T>": core::ops::RangeToInclusive<T>,
+    "Bound<T>": core::ops::Bound<T>,
+    "Poll<T>": core::task::Poll<T>,
+    "ManuallyDrop<T>": core::mem::ManuallyDrop<T>,
+    "UnsafeCell<T>": core::cell::UnsafeCell<T>,
 );
 
 #[cfg(feature = "std")]
@@ -432,6 +469,13 @@ mod tests {
         plan_names_its_storage::<&str>();
         plan_names_its_storage::<Option<&[u64]>>();
         plan_names_its_storage::<&mut [u64]>();
+        plan_names_its_storage::<core::task::Waker>();
+        plan_names_its_storage::<core::convert::Infallible>();
+        plan_names_its_storage::<core::ops::Bound<String>>();
+        plan_names_its_storage::<core::task::Poll<[u8; 4096]>>();
+        plan_names_its_storage::<core::mem::ManuallyDrop<u64>>();
+        plan_names_its_storage::<core::cell::UnsafeCell<Vec<u8>>>();
+        plan_names_its_storage::<core::ops::RangeFrom<u32>>();
         plan_names_its_storage::<*const u8>();
         plan_names_its_storage::<*mut str>();
         plan_names_its_storage::<core::ptr::NonNull<[u8; 4096]>>();
@@ -454,6 +498,11 @@ mod tests {
             plan_names_its_storage::<std::path::PathBuf>();
             plan_names_its_storage::<std::ffi::OsString>();
             plan_names_its_storage::<std::time::Instant>();
+            plan_names_its_storage::<std::thread::ThreadId>();
+            plan_names_its_storage::<std::io::ErrorKind>();
+            plan_names_its_storage::<std::fs::Metadata>();
+            plan_names_its_storage::<std::process::Command>();
+            plan_names_its_storage::<std::sync::Barrier>();
             plan_names_its_storage::<std::time::SystemTime>();
         }
         assert_eq!(<String as MapValue>::PLAN.storage, StorageKind::Inline);

@@ -1,0 +1,76 @@
+//! [`MapStore`](type@crate::MapStore)'s iterator and entry types by the names
+//! std's `std::collections::hash_map` module gives them, with the storage
+//! resolved from the value type: code that names
+//! `hash_map::Iter<'a, K, V>` or `hash_map::Entry<'a, K, V>` swaps the
+//! module's path and nothing else. (The types of [`map`] take
+//! the storage as a parameter, `Iter<'a, K, V, St>`, for code generic over
+//! it.)
+//!
+//! ```
+//! use mapstore::{hash_map, MapStore};
+//!
+//! struct Index {
+//!     words: MapStore<String, Vec<usize>>,
+//! }
+//!
+//! impl Index {
+//!     fn iter(&self) -> hash_map::Iter<'_, String, Vec<usize>> {
+//!         self.words.iter()
+//!     }
+//!
+//!     fn add(&mut self, word: &str, at: usize) {
+//!         match self.words.entry(word.to_string()) {
+//!             hash_map::Entry::Occupied(mut seen) => seen.get_mut().push(at),
+//!             hash_map::Entry::Vacant(new) => {
+//!                 new.insert(vec![at]);
+//!             }
+//!         }
+//!     }
+//! }
+//!
+//! impl<'a> IntoIterator for &'a Index {
+//!     type Item = (&'a String, &'a Vec<usize>);
+//!     type IntoIter = hash_map::Iter<'a, String, Vec<usize>>;
+//!     fn into_iter(self) -> Self::IntoIter {
+//!         self.words.iter()
+//!     }
+//! }
+//!
+//! let mut index = Index { words: MapStore::new() };
+//! index.add("to", 0);
+//! index.add("be", 1);
+//! index.add("to", 2);
+//! assert_eq!(index.words["to"], [0, 2]);
+//! assert_eq!((&index).into_iter().count(), 2);
+//! assert_eq!(index.iter().map(|(_, at)| at.len()).sum::<usize>(), 3);
+//! ```
+
+use crate::map;
+use crate::MapValue;
+
+/// [`MapStore::iter`](crate::map::Map::iter)'s iterator.
+pub type Iter<'a, K, V> = map::Iter<'a, K, V, <V as MapValue>::Storage>;
+/// [`MapStore::iter_mut`](crate::map::Map::iter_mut)'s iterator.
+pub type IterMut<'a, K, V> = map::IterMut<'a, K, V, <V as MapValue>::Storage>;
+/// [`MapStore`](type@crate::MapStore)'s owning iterator.
+pub type IntoIter<K, V> = map::IntoIter<K, V, <V as MapValue>::Storage>;
+/// [`MapStore::drain`](crate::map::Map::drain)'s iterator.
+pub type Drain<'a, K, V> = map::Drain<'a, K, V, <V as MapValue>::Storage>;
+/// [`MapStore::extract_if`](crate::map::Map::extract_if)'s iterator.
+pub type ExtractIf<'a, K, V, F> = map::ExtractIf<'a, K, V, <V as MapValue>::Storage, F>;
+/// [`MapStore::keys`](crate::map::Map::keys)'s iterator.
+pub type Keys<'a, K, V> = map::Keys<'a, K, V, <V as MapValue>::Storage>;
+/// [`MapStore::values`](crate::map::Map::values)'s iterator.
+pub type Values<'a, K, V> = map::Values<'a, K, V, <V as MapValue>::Storage>;
+/// [`MapStore::values_mut`](crate::map::Map::values_mut)'s iterator.
+pub type ValuesMut<'a, K, V> = map::ValuesMut<'a, K, V, <V as MapValue>::Storage>;
+/// [`MapStore::into_keys`](crate::map::Map::into_keys)'s iterator.
+pub type IntoKeys<K, V> = map::IntoKeys<K, V, <V as MapValue>::Storage>;
+/// [`MapStore::into_values`](crate::map::Map::into_values)'s iterator.
+pub type IntoValues<K, V> = map::IntoValues<K, V, <V as MapValue>::Storage>;
+/// [`MapStore::entry`](crate::map::Map::entry)'s entry.
+pub type Entry<'a, K, V> = map::Entry<'a, K, V, <V as MapValue>::Storage>;
+/// An occupied [`Entry`].
+pub type OccupiedEntry<'a, K, V> = map::OccupiedEntry<'a, K, V, <V as MapValue>::Storage>;
+/// A vacant [`Entry`].
+pub type VacantEntry<'a, K, V> = map::VacantEntry<'a, K, V, <V as MapValue>::Storage>;
