@@ -453,7 +453,8 @@ fn occupied(tags: &[u8; GROUP]) -> u32 {
 /// such keys took 134 MB, the group's chain holding all of them while the
 /// array kept doubling. A multiply by an odd constant carries each bit's
 /// difference up, the fold brings the high half down; both are bijective,
-/// so distinct hashes stay distinct. Three instructions on a call.
+/// so distinct hashes stay distinct. Measured (callgrind, default hasher):
+/// 6 more instructions per read (100.3 against 94.3).
 #[inline]
 pub(crate) fn spread(hash: u64) -> u64 {
     let product = hash.wrapping_mul(0x9e37_79b9_7f4a_7c15);

@@ -446,6 +446,8 @@ fn mapped_guards_keep_their_lock<St: Storage>(live: &'static AtomicI64) {
                     let before = *n;
                     thread::yield_now();
                     *n += 1;
+                    assert_eq!(*n.key(), key);
+                    *n.value_mut() += 0;
                     assert_eq!(*n, before + 1, "a writer came between");
                 }
             });
