@@ -37,15 +37,16 @@
 //! # Blocking and deadlocks
 //!
 //! Each operation takes at most one group's lock at a time and releases it
-//! before it returns, unless it returns a guard (a write may also move the
-//! key's old group during a resize, under that group's lock). An operation
+//! before it returns, unless it returns a guard (during a resize a write
+//! may also move up to eight old groups, only ones it can lock without
+//! waiting). An operation
 //! *blocks* while another thread holds a conflicting lock on its key's
 //! group, a set of about ten keys:
 //!
 //! - reads ([`get`](ConcurrentStore::get), [`read`](ConcurrentStore::read),
 //!   [`view`](ConcurrentStore::view), [`contains_key`](ConcurrentStore::contains_key),
 //!   [`iter`](ConcurrentStore::iter)) wait while a writer holds that group,
-//!   or waits for it (std's lock lets a queued writer go first);
+//!   or waits for it (parking_lot's lock lets a queued writer go first);
 //! - writes ([`insert`](ConcurrentStore::insert), [`remove`](ConcurrentStore::remove),
 //!   [`get_mut`](ConcurrentStore::get_mut), [`entry`](ConcurrentStore::entry),
 //!   [`remove_if`](ConcurrentStore::remove_if), [`alter`](ConcurrentStore::alter),

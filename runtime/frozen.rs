@@ -2142,7 +2142,8 @@ pub enum FrozenIndex {
     /// A minimal perfect hash: one pilot load, one entry load.
     Perfect,
     /// Sorted by hash, binary search: the fallback when distinct keys share
-    /// a 64-bit hash (a weak or constant hasher) or no perfect hash was found.
+    /// a 64-bit hash (a weak or constant hasher). A perfect hash is always
+    /// found otherwise: its overflow table takes what the search leaves.
     Sorted,
 }
 
@@ -2211,8 +2212,8 @@ pub struct FrozenPlan {
     /// slot that no key took, found through a small table that only a
     /// probe landing on a spare slot reads (about 0.8% of the keys).
     pub moved: usize,
-    /// For [`FrozenIndex::Sorted`]: whether distinct keys shared a hash
-    /// (otherwise no perfect hash was found).
+    /// Whether distinct keys shared a 64-bit hash: what sends a store to
+    /// [`FrozenIndex::Sorted`] (the only way there).
     pub hash_collision: bool,
     /// How many attempts the perfect hash's search made: the first takes
     /// the user's hashes as they are, each later one conditions them anew
