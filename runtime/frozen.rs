@@ -398,8 +398,9 @@ const FINGERPRINTS_ABOVE: usize = 4 << 20;
 /// seed: measured, random hashes leave about 0.05% of the keys there with
 /// the spare slots (46 of 100 000, 526 of 1 000 000; 0.27% without them).
 /// The user's own hashes (attempt 0, unconditioned) must do about as well
-/// as random ones; a conditioned attempt is kept with up to 1.6%. If no
-/// attempt passes, the one with the fewest is kept.
+/// as random ones; a conditioned attempt is kept with up to 1.6%. An
+/// attempt stops as soon as it passes this (see [`search`]); the last one
+/// always finishes and is kept.
 fn overflow_max(n: usize, unconditioned: bool) -> usize {
     if unconditioned {
         n / 256 + 4
@@ -1067,7 +1068,15 @@ fn place_few(hashes: &[u64], n: usize, taken: &mut [u8], found: &mut Vec<usize>)
 /// places gets [`OVERFLOW`] and its keys go to the free slots left at the
 /// end. Writes each entry's slot to `dest` (by entry index) and returns the
 /// pilots and the overflow (`(conditioned hash, slot)`, sorted).
-fn search(groups: &Groups, n: usize, dest: &mut [u32]) -> Placed {
+///
+/// With a `limit`, the search gives up (`None`) as soon as more keys than
+/// that are in the overflow: an attempt that will be discarded stops at
+/// once instead of trying every pilot for every bucket left. Hashes that
+/// jam the search (an identity hasher's small integers, taken as they are
+/// by attempt 0) spill a bucket in their first few hundred, so the next
+/// attempt starts after a sliver of a full search.
+fn search(groups: &Groups, n: usize, dest: &mut [u32], limit: Option<usize>) -> Option<Placed> {
+    let over = |spilled: &[usize]| limit.is_some_and(|limit| spilled.len() > limit);
     let buckets = groups.buckets();
     let starts = &groups.starts[..];
     let (order, hashes) = (&groups.order[..], &groups.hashes[..]);
@@ -1111,6 +1120,9 @@ fn search(groups: &Groups, n: usize, dest: &mut [u32]) -> Placed {
         } else {
             pilots[b] = OVERFLOW;
             spilled.extend(range);
+            if over(&spilled) {
+                return None;
+            }
         }
     }
     // Buckets of two and one keys (the last part of the search, when few
@@ -1129,6 +1141,9 @@ fn search(groups: &Groups, n: usize, dest: &mut [u32]) -> Placed {
         } else {
             pilots[b] = OVERFLOW;
             spilled.extend([at, at + 1]);
+            if over(&spilled) {
+                return None;
+            }
         }
     }
     for &b in &sorted[many_end + twos..nonempty] {
@@ -1141,6 +1156,9 @@ fn search(groups: &Groups, n: usize, dest: &mut [u32]) -> Placed {
         } else {
             pilots[b] = OVERFLOW;
             spilled.push(at);
+            if over(&spilled) {
+                return None;
+            }
         }
     }
     // The keys on spare slots, then the overflow's, take the free slots
@@ -1167,12 +1185,12 @@ fn search(groups: &Groups, n: usize, dest: &mut [u32]) -> Placed {
         overflow.push((hashes[at], s));
     }
     overflow.sort_unstable();
-    Placed {
+    Some(Placed {
         pilots,
         overflow,
         remap,
         moved,
-    }
+    })
 }
 
 /// What [`search`] found: a pilot per bucket, the overflow's keys
@@ -1499,6 +1517,9 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
             let mut first = (!removed).then_some(groups);
             type Kept = (u64, u64, Placed, Vec<u32>, Vec<u64>);
             let mut kept: Option<Kept> = None;
+            // Every attempt but the last gives up as soon as its overflow
+            // passes [`overflow_max`]; the last one always finishes (and is
+            // kept whatever its overflow: lookups stay correct).
             for attempt in 0..ATTEMPTS {
                 let seed = splitmix(attempt);
                 // Attempt 0's hashes are the user's own (no copy): its
@@ -1512,14 +1533,11 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
                     Groups::new(if attempt == 0 { &hashes } else { &mixed }, buckets_for(n))
                 });
                 let mut dest = vec![0u32; n];
-                let placed = search(&groups, n, &mut dest);
+                let limit = (attempt + 1 < ATTEMPTS).then(|| overflow_max(n, attempt == 0));
+                let placed = search(&groups, n, &mut dest, limit);
                 drop(groups);
-                let spilled = placed.overflow.len();
-                let good = spilled <= overflow_max(n, attempt == 0);
-                if good || kept.as_ref().is_none_or(|k| spilled < k.2.overflow.len()) {
+                if let Some(placed) = placed {
                     kept = Some((attempt, seed, placed, dest, mixed));
-                }
-                if good {
                     break;
                 }
             }
@@ -2910,5 +2928,37 @@ mod serde_impls {
         fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
             deserializer.deserialize_map(FrozenVisitor(PhantomData))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The pilot search of `hashes` with an overflow `limit`.
+    fn search_of(hashes: &[u64], limit: Option<usize>) -> Option<Placed> {
+        let n = hashes.len();
+        let groups = Groups::new(hashes, (n / LAMBDA).max(2).next_power_of_two());
+        search(&groups, n, &mut vec![0u32; n], limit)
+    }
+
+    #[test]
+    fn a_search_gives_up_past_its_overflow_limit() {
+        let n = 10_000;
+        // An identity hasher's sequential integers, taken as they are: every
+        // key of a bucket lands on one slot under any pilot.
+        let raw: Vec<u64> = (0..n as u64).collect();
+        let limit = overflow_max(n, true);
+        assert!(search_of(&raw, Some(limit)).is_none());
+        let finished = search_of(&raw, None).expect("no limit: the search finishes");
+        assert!(
+            finished.overflow.len() > limit,
+            "{} keys over",
+            finished.overflow.len()
+        );
+        // Random hashes stay under the limit and are placed.
+        let random: Vec<u64> = (0..n as u64).map(|i| splitmix(i ^ 0xabcd)).collect();
+        let placed = search_of(&random, Some(limit)).expect("random hashes are placed");
+        assert!(placed.overflow.len() <= limit);
     }
 }
