@@ -273,8 +273,9 @@ pub mod __private {
     }
 }
 
-/// The README's examples, compiled and run as doctests.
-#[cfg(all(doctest, feature = "derive"))]
+/// The README's examples, compiled and run as doctests (one of them is a
+/// `ConcurrentStore`, which needs `std`).
+#[cfg(all(doctest, feature = "derive", feature = "std"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
@@ -289,6 +290,6 @@ struct FrozenDocDoctests;
 struct DeriveDocDoctests;
 
 /// The examples of `docs/concurrent.md`, compiled and run as doctests.
-#[cfg(all(doctest, feature = "derive"))]
+#[cfg(all(doctest, feature = "derive", feature = "std"))]
 #[doc = include_str!("../docs/concurrent.md")]
 struct ConcurrentDocDoctests;
