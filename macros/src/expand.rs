@@ -193,13 +193,17 @@ fn concrete_impl(input: &Input<'_>) -> TokenStream {
     };
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     let warnings = warnings(input);
+    let alias_use = alias_use(input);
     quote! {
         const _: () = {
             const __PLAN: #krate::__private::Plan = #plan;
             #[automatically_derived]
             impl #impl_generics #krate::__private::MapValue for #ident #ty_generics #where_clause {
                 type Storage = #storage;
-                const PLAN: #krate::__private::Plan = __PLAN;
+                const PLAN: #krate::__private::Plan = {
+                    #alias_use
+                    __PLAN
+                };
             }
             #check
             #warnings
@@ -297,13 +301,17 @@ fn forced_impl(input: &Input<'_>, kind: StorageKind, extra: TokenStream) -> Toke
     let krate = krate(input);
     let ident = input.ident;
     let plan = forced_plan(input, &quote!(Self));
+    let alias_use = alias_use(input);
     let storage = Ident::new(kind.type_name(), Span::call_site());
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     quote! {
         #[automatically_derived]
         impl #impl_generics #krate::__private::MapValue for #ident #ty_generics #where_clause {
             type Storage = #krate::__private::#storage;
-            const PLAN: #krate::__private::Plan = #plan;
+            const PLAN: #krate::__private::Plan = {
+                #alias_use
+                #plan
+            };
         }
         #extra
     }
@@ -513,21 +521,48 @@ fn static_field_type(input: &Input<'_>, ty: &syn::Type) -> TokenStream {
     replace_self(ty.to_token_stream(), &static_type(input))
 }
 
+/// The name of the store alias the derive writes, if it writes one.
+fn alias_name(input: &Input<'_>) -> Option<Ident> {
+    if input.attrs.no_store.is_some() {
+        return None;
+    }
+    let ident = input.ident;
+    match &input.attrs.store {
+        // Reported by `valid::check`; the alias would only add rustc's
+        // errors about a name defined twice.
+        Some(name) if name.unraw() == ident.unraw() => None,
+        Some(name) => Some(name.clone()),
+        None => Some(format_ident!("{}Store", ident.unraw(), span = ident.span())),
+    }
+}
+
+/// A statement that names the store alias, for the `MapValue` impl's
+/// `PLAN`: an alias that nothing else uses is then used by a trait impl,
+/// so `dead_code` has nothing to say about it, with no `allow` (which a
+/// crate's `#![forbid(dead_code)]` would reject).
+fn alias_use(input: &Input<'_>) -> TokenStream {
+    let Some(alias) = alias_name(input) else {
+        return TokenStream::new();
+    };
+    let krate = krate(input);
+    let args = input.generics.params.iter().map(|p| match p {
+        GenericParam::Lifetime(l) => l.lifetime.to_token_stream(),
+        GenericParam::Type(t) => t.ident.to_token_stream(),
+        GenericParam::Const(c) => c.ident.to_token_stream(),
+    });
+    quote! {
+        let _: #krate::__private::core::marker::PhantomData<fn() -> #alias<#(#args,)* ()>>;
+    }
+}
+
 /// `pub type UserStore<K, S = DefaultHashBuilder> = MapStore<K, User, S>;`
 fn store_alias(input: &Input<'_>) -> TokenStream {
-    if input.attrs.no_store.is_some() {
+    let Some(alias) = alias_name(input) else {
         return TokenStream::new();
-    }
+    };
     let krate = krate(input);
     let ident = input.ident;
     let vis = input.vis;
-    let alias = match &input.attrs.store {
-        // Reported by `valid::check`; the alias would only add rustc's
-        // errors about a name defined twice.
-        Some(name) if name.unraw() == ident.unraw() => return TokenStream::new(),
-        Some(name) => name.clone(),
-        None => format_ident!("{}Store", ident.unraw(), span = ident.span()),
-    };
     let used: Vec<String> = input
         .generics
         .params
@@ -570,8 +605,6 @@ fn store_alias(input: &Input<'_>) -> TokenStream {
     );
     quote! {
         #[doc = #doc]
-        // An alias nobody asked for must not warn when nothing uses it.
-        #[allow(dead_code)]
         #vis type #alias<#(#params,)* #k, #s = #krate::__private::DefaultHashBuilder> =
             #krate::__private::MapStore<#k, #ident #ty_generics, #s>;
     }

@@ -20,7 +20,7 @@ const _: () = {
         type Storage = <::mapstore::__private::Select<
             { ::mapstore::__private::kind_of(&__PLAN) },
         > as ::mapstore::__private::Pick>::S;
-        const PLAN: ::mapstore::__private::Plan = __PLAN;
+        const PLAN: ::mapstore::__private::Plan = { __PLAN };
     }
     const _: () = ::mapstore::__private::Warn::<
         { ::mapstore::__private::zero_sized(&__PLAN) },

@@ -1,7 +1,8 @@
 //! A type of the user's own named like the alias the derive writes
 //! (`UserStore` for `User`): rustc's error points at the type's name, and
 //! `store = "..."` or `no_store` is the fix (docs/derive.md, "The alias
-//! collides with a name of mine").
+//! collides with a name of mine"). A second error follows where the
+//! `MapValue` impl names the alias, which here is the user's struct.
 use mapstore::MapStore;
 
 #[derive(MapStore)]
