@@ -1037,10 +1037,10 @@ impl<'g, B> Fill<'g, B> {
         }
     }
 
-    /// Puts the bucket of a key whose hash is `hash`.
+    /// Puts the bucket of a key whose hash is `hash`, with the tag it was
+    /// stored with (see [`RawTable::with_side`]).
     #[inline]
-    fn push(&mut self, hash: u64, bucket: B) {
-        let tag = tag_of(hash);
+    fn push(&mut self, hash: u64, tag: u8, bucket: B) {
         if self.free != 0 {
             let i = free_at(self.free, home_of(hash));
             self.free &= !(1 << i);
@@ -1232,6 +1232,11 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
     }
 
     /// Runs `f` with the stripe of the side storage for `tag`.
+    ///
+    /// A pooled value is stored in the stripe of its bucket's tag and taken
+    /// from the stripe of that same tag: a bucket keeps its tag for as long
+    /// as it holds the value, through growth and rebuilds (which place it
+    /// by its key's hash of the moment, but never recompute its tag).
     #[inline]
     fn with_side<R>(&self, tag: u8, f: impl FnOnce(&mut Side<K, V, St>) -> R) -> R {
         // In-table storages have a zero-sized side and no stripes: known at
@@ -1416,8 +1421,11 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
         let view = held.view_mut();
         // Every tag is cleared before any bucket is read, so each is read
         // once; nothing below can panic (a node's allocation failure
-        // aborts).
-        view.head.tags = [0; GROUP];
+        // aborts). Each bucket keeps its tag: a key whose hash changed
+        // since it was stored (a logic error of the caller, as with std's
+        // map) would otherwise take a new tag, and its pooled value would
+        // later be taken from another stripe than the one that holds it.
+        let tags = mem::replace(&mut view.head.tags, [0; GROUP]);
         let mut bits = mask;
         while bits != 0 {
             let j = bits.trailing_zeros() as usize;
@@ -1431,7 +1439,7 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
             } else {
                 &mut high
             };
-            to.push(hash, bucket);
+            to.push(hash, tags[j], bucket);
         }
         // The chain, in the order its hashes were taken.
         let mut freed = 0;
@@ -1439,7 +1447,7 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
         let mut next = view.head.next.take();
         while let Some(mut node) = next {
             next = node.next.take();
-            take_all(&mut node.tags, &mut node.slots, &mut |_, bucket| {
+            take_all(&mut node.tags, &mut node.slots, &mut |tag, bucket| {
                 let hash = chain[seen];
                 seen += 1;
                 let to = if hash & split == 0 {
@@ -1447,7 +1455,7 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
                 } else {
                     &mut high
                 };
-                to.push(hash, bucket);
+                to.push(hash, tag, bucket);
             });
             freed += 1;
         }
@@ -1865,7 +1873,8 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
         let mut chained = 0;
         let mut seen = 0;
         self.each_live_group(|view| {
-            drain(view, |_, bucket| {
+            // Each bucket keeps its tag, as in `migrate`.
+            drain(view, |tag, bucket| {
                 let hash = hashes[seen];
                 seen += 1;
                 let (group, slots) = arr.at(arr.index(hash));
@@ -1877,7 +1886,7 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
                         slots: &mut *(*slots).get(),
                     }
                 };
-                chained += usize::from(put(view, home_of(hash), tag_of(hash), bucket).1);
+                chained += usize::from(put(view, home_of(hash), tag, bucket).1);
                 group.add_len(1);
             });
         });
@@ -2695,10 +2704,11 @@ mod tests {
         // Keys whose homes are the buckets in reverse: each lands at home,
         // where filling in order would have put them at 0, 1, ...
         for home in (0..GROUP).rev() {
-            fill.push(hash_with_home(home), home as u64);
+            let hash = hash_with_home(home);
+            fill.push(hash, tag_of(hash), home as u64);
         }
         // One more: every bucket taken, so it chains.
-        fill.push(hash_with_home(0), 99);
+        fill.push(hash_with_home(0), tag_of(hash_with_home(0)), 99);
         assert_eq!(fill.chained, 1);
         assert_eq!(fill.finish(), GROUP + 1);
         for (i, slot) in slots.iter().enumerate() {

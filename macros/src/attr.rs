@@ -286,7 +286,7 @@ fn parse_meta(cx: &Ctxt, meta: &Meta, out: &mut Attrs, seen: &mut Seen) {
 /// The string of `key = "..."`, or an error.
 fn string_value(cx: &Ctxt, meta: &Meta, key: &str, example: &str) -> Option<LitStr> {
     match meta {
-        Meta::NameValue(nv) => match &nv.value {
+        Meta::NameValue(nv) => match ungrouped(&nv.value) {
             Expr::Lit(ExprLit {
                 lit: Lit::Str(s), ..
             }) => Some(s.clone()),
@@ -303,6 +303,16 @@ fn string_value(cx: &Ctxt, meta: &Meta, key: &str, example: &str) -> Option<LitS
             None
         }
     }
+}
+
+/// `expr` without the invisible groups around it: a `macro_rules!`
+/// fragment (`storage = $storage` with `$storage:literal` or `:expr`)
+/// reaches the derive wrapped in one.
+fn ungrouped(mut expr: &Expr) -> &Expr {
+    while let Expr::Group(group) = expr {
+        expr = &group.expr;
+    }
+    expr
 }
 
 /// The span of a value-less key written as such, or an error.

@@ -10,6 +10,8 @@
 pub mod alias_param_names;
 #[path = "merged/basic.rs"]
 pub mod basic;
+#[path = "merged/forbid_dead_code.rs"]
+pub mod forbid_dead_code;
 #[path = "merged/generic_send_sync.rs"]
 pub mod generic_send_sync;
 #[path = "merged/held_in_itself.rs"]
@@ -20,6 +22,8 @@ pub mod hand_impl;
 pub mod lifetimes_and_cfg;
 #[path = "merged/local_and_macro_rules.rs"]
 pub mod local_and_macro_rules;
+#[path = "merged/macro_fragments.rs"]
+pub mod macro_fragments;
 #[path = "merged/optimize_goals.rs"]
 pub mod optimize_goals;
 #[path = "merged/repr.rs"]
@@ -30,11 +34,13 @@ pub mod unused_alias;
 fn main() {
     alias_param_names::main();
     basic::main();
+    forbid_dead_code::main();
     generic_send_sync::main();
     hand_impl::main();
     held_in_itself::main();
     lifetimes_and_cfg::main();
     local_and_macro_rules::main();
+    macro_fragments::main();
     optimize_goals::main();
     repr::main();
     unused_alias::main();
