@@ -110,7 +110,8 @@
 //! A live [`iter`](ConcurrentStore::iter) or [`iter_mut`](ConcurrentStore::iter_mut)
 //! (and a running `retain`, `alter_all`, `clear`,
 //! `Debug` or `Serialize`) also defers resizes: the table keeps its size,
-//! chaining overflow nodes, until the walk ends.
+//! chaining overflow nodes, until the walk ends; the last walk to end
+//! starts the resize that came due meanwhile.
 //!
 //! **Panics under a lock.** A panic inside the closure of `and_modify`,
 //! `or_insert_with*` or `retain`, or while a `get_mut`/`entry` guard is

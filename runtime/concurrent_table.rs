@@ -45,7 +45,7 @@
 //! at a time (a new array is installed only when the current one has no
 //! `prev`), and none starts while a walk (`iter`, `retain`, `clear`, ...)
 //! is registered, so a walk sees each entry present throughout exactly
-//! once.
+//! once; one that came due meanwhile is started by the last walk to end.
 //!
 //! Lock order: a group, then a pool stripe's mutex. A mover holds an old
 //! group and then locks its two new groups, which no one else can have
@@ -1121,9 +1121,9 @@ fn for_each<B>(view: View<'_, B>, mut f: impl FnMut(u8, &B)) {
 /// The concurrent table of [`ConcurrentStore`](crate::ConcurrentStore).
 pub(crate) struct RawTable<K, V, St: Storage> {
     current: AtomicPtr<Array<Bucket<K, V, St>>>,
-    /// Walks in progress; while non-zero no resize starts. Also serializes
-    /// starting a resize.
-    walkers: Mutex<usize>,
+    /// Walks in progress (while any is, no resize starts) and whether one
+    /// deferred a resize. Also serializes starting a resize.
+    walkers: Mutex<Walkers>,
     /// Pools (for `Pooled`), striped by tag; empty for a zero-sized side.
     sides: Box<[Stripe<K, V, St>]>,
     /// Overflow nodes allocated, for `memory_usage`.
@@ -1144,6 +1144,17 @@ unsafe impl<K: Send, V: Send, St: Storage> Send for RawTable<K, V, St> {}
 // `RwLock<HashMap<K, V>>`; every access to a bucket is under its group's
 // lock and every access to a pool under its stripe's mutex.
 unsafe impl<K: Send + Sync, V: Send + Sync, St: Storage> Sync for RawTable<K, V, St> {}
+
+/// The walk registry.
+struct Walkers {
+    /// Walks in progress.
+    count: usize,
+    /// A resize was due while a walk was in progress: the last walk to end
+    /// starts it (without this, back-to-back walks on one thread kept a
+    /// growing table from ever growing, all of its keys chained in a few
+    /// groups).
+    deferred: bool,
+}
 
 /// Pool stripes: twice the cores, a power of two, at most 64 (the tag has 7
 /// bits).
@@ -1190,7 +1201,10 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
         };
         RawTable {
             current: AtomicPtr::new(Array::alloc(groups, ptr::null_mut())),
-            walkers: Mutex::new(0),
+            walkers: Mutex::new(Walkers {
+                count: 0,
+                deferred: false,
+            }),
             sides: (0..sides)
                 .map(|_| Padded(Mutex::new(<Side<K, V, St> as EmptySide>::EMPTY)))
                 .collect(),
@@ -1636,8 +1650,24 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
     /// instead of 227 instructions per insert from empty) and times the
     /// same within the bench's noise.
     fn maybe_grow(&self, array: &Arr<K, V, St>, hash: u64) {
+        if !Self::full(array, array.index(hash)) {
+            return;
+        }
+        let Ok(mut walkers) = self.walkers.try_lock() else {
+            return;
+        };
+        if walkers.count != 0 {
+            walkers.deferred = true;
+            return;
+        }
+        self.grow_registered(array);
+    }
+
+    /// Whether `array` is full enough to grow: more than 3/4 of the
+    /// buckets of [`SAMPLE`] groups spread over it, starting at `start`,
+    /// are taken.
+    fn full(array: &Arr<K, V, St>, start: usize) -> bool {
         let sample = SAMPLE.min(array.len);
-        let start = array.index(hash);
         let stride = array.len / sample;
         // A group counts for at most two nodes' worth (more than any group
         // holds by chance at 3/4 load): one long chain (a hasher that sends
@@ -1652,15 +1682,14 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
                     .min(2 * GROUP)
             })
             .sum();
-        if held * 4 <= sample * GROUP * 3 {
-            return;
-        }
-        let Ok(walkers) = self.walkers.try_lock() else {
-            return;
-        };
-        if *walkers != 0 {
-            return;
-        }
+        held * 4 > sample * GROUP * 3
+    }
+
+    /// Installs an array of twice `array`'s groups, if `array` is still
+    /// current and no migration runs. The caller holds the walk registry's
+    /// lock and found no walk registered: none can start before the new
+    /// array is installed.
+    fn grow_registered(&self, array: &Arr<K, V, St>) {
         let current = self.current.load(Ordering::Acquire);
         if current.cast_const() != ptr::from_ref(array)
             || !array.prev.load(Ordering::Acquire).is_null()
@@ -1676,15 +1705,14 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
         };
         let next = Array::alloc(len, current);
         self.current.store(next, Ordering::Release);
-        drop(walkers);
     }
 
     /// Registers a walk: no resize starts until it is dropped.
     pub(crate) fn walk(&self) -> Walk<'_, K, V, St> {
-        *self
-            .walkers
+        self.walkers
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) += 1;
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .count += 1;
         // Registered: the current array stays current until the walk is
         // dropped.
         let array = self.array();
@@ -2177,12 +2205,22 @@ pub(crate) struct Walk<'a, K, V, St: Storage> {
 
 impl<K, V, St: Storage> Drop for Walk<'_, K, V, St> {
     fn drop(&mut self) {
-        let mut walkers = self
-            .table
+        let table = self.table;
+        let mut walkers = table
             .walkers
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *walkers -= 1;
+        walkers.count -= 1;
+        // The last walk starts the resize a walk deferred, if the table is
+        // still full enough (under the registry's lock: no walk starts
+        // meanwhile). It allocates the new array and moves nothing: the
+        // writes that follow move the groups, as in any resize.
+        if walkers.count == 0 && mem::take(&mut walkers.deferred) {
+            let array = table.array();
+            if RawTable::<K, V, St>::full(array, 0) {
+                table.grow_registered(array);
+            }
+        }
     }
 }
 

@@ -344,3 +344,62 @@ fn try_reserve_errors_leave_the_store_as_it_was() {
     assert!(store.memory_usage() != memory);
     check_all(&store, n, &HashSet::new(), big);
 }
+
+/// A resize that came due while a walk was registered starts when the walk
+/// ends: back-to-back walks on one thread must not keep a growing store
+/// from ever growing (every key chained in a few groups, every lookup a
+/// walk of their chains).
+#[test]
+fn a_resize_deferred_by_a_walk_starts_when_the_walk_ends() {
+    let store: ConcurrentStore<u64, u64, Fixed> = ConcurrentStore::with_hasher(Fixed::default());
+    let before = store.capacity();
+    let walk = store.iter();
+    for k in 0..2_000 {
+        store.insert(k, k);
+    }
+    assert_eq!(store.capacity(), before, "a resize started during a walk");
+    drop(walk);
+    assert!(
+        store.capacity() > before,
+        "the deferred resize did not start"
+    );
+    // Writes move the old groups and grow again as they need.
+    for k in 2_000..4_000 {
+        store.insert(k, k);
+    }
+    assert!(
+        store.capacity() >= store.len(),
+        "{} for {}",
+        store.capacity(),
+        store.len()
+    );
+    assert!((0..4_000).all(|k| store.read(&k, |v| *v) == Some(k)));
+}
+
+/// The same with the walks on another thread, as a monitoring loop would
+/// run them: the store grows with its entries.
+#[test]
+#[cfg_attr(miri, ignore = "threads and 20 000 inserts: minutes under Miri")]
+fn a_store_grows_while_another_thread_walks_it() {
+    let store: ConcurrentStore<u64, u64, Fixed> = ConcurrentStore::with_hasher(Fixed::default());
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                std::hint::black_box(store.iter().take(8).count());
+            }
+        });
+        for k in 0..20_000 {
+            store.insert(k, k);
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    // One more write after the last walk: it moves groups or grows.
+    store.insert(20_000, 0);
+    assert!(
+        store.capacity() * 2 >= store.len(),
+        "capacity {} for {} entries",
+        store.capacity(),
+        store.len()
+    );
+}
