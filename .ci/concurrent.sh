@@ -58,7 +58,7 @@ cargo +nightly miri setup
 # needs no other allowance.
 MIRIFLAGS="${MIRIFLAGS:--Zmiri-permissive-provenance}" \
   cargo +nightly miri test -p mapstore --no-default-features --features std \
-  --test concurrent --test concurrent_growth --test concurrent_api
+  --test concurrent --test concurrent_growth --test concurrent_api --test concurrent_unstable_hash
 echo "miri (concurrent): passed"
 
 step "concurrent: ThreadSanitizer over the threaded tests (nightly, -Zbuild-std)"

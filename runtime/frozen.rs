@@ -1755,9 +1755,13 @@ impl<K, V, S> FrozenStore<K, V, S> {
     /// assert_eq!(store[&7], 14);
     /// ```
     pub fn iter_mut(&mut self) -> IterMut<'_, K, V> {
-        IterMut(match self.entries.view_mut() {
-            Entries::Inline(e) => IterMutInner::Inline(e.iter_mut()),
-            Entries::Apart(k, v) => IterMutInner::Apart(k.iter(), v.iter_mut()),
+        IterMut(if Slots::<K, V>::APART {
+            // The keys' slice is walked mutably so that the iterator is
+            // `Send` when `K` is (as std's `IterMut`), not only when `K` is
+            // `Sync`; it yields each key shared, and keys never change.
+            IterMutInner::Apart(self.entries.keys.iter_mut(), self.entries.values.iter_mut())
+        } else {
+            IterMutInner::Inline(self.entries.pairs.iter_mut())
         })
     }
 
@@ -2654,7 +2658,7 @@ pub struct IterMut<'a, K, V>(IterMutInner<'a, K, V>);
 
 enum IterMutInner<'a, K, V> {
     Inline(slice::IterMut<'a, (K, V)>),
-    Apart(slice::Iter<'a, K>, slice::IterMut<'a, V>),
+    Apart(slice::IterMut<'a, K>, slice::IterMut<'a, V>),
 }
 
 /// The keys of a [`FrozenStore`], from [`FrozenStore::keys`].
@@ -2799,7 +2803,7 @@ macro_rules! iterator {
 iterator!(Iter['a, K, V], (&'a K, &'a V), IterInner,
     inline(e) => |(k, v): &'a (K, V)| (k, v), apart(k, v) => (k, v), len(k) => k.len());
 iterator!(IterMut['a, K, V], (&'a K, &'a mut V), IterMutInner,
-    inline(e) => |(k, v): &'a mut (K, V)| (&*k, v), apart(k, v) => (k, v), len(k) => k.len());
+    inline(e) => |(k, v): &'a mut (K, V)| (&*k, v), apart(k, v) => (&*k, v), len(k) => k.len());
 iterator!(Keys['a, K, V], &'a K, KeysInner,
     inline(e) => |(k, _): &'a (K, V)| k, apart(k) => k, len(k) => k.len());
 iterator!(Values['a, K, V], &'a V, ValuesInner,
@@ -2858,21 +2862,97 @@ impl<K, V: fmt::Debug> fmt::Debug for Values<'_, K, V> {
     }
 }
 
-/// `Debug` for the iterators that yield `&mut` or owned items: their
-/// length only (printing would need the items).
-macro_rules! debug_len {
-    ($($name:ident[$($gen:tt)*]),+) => {$(
-        impl<$($gen)*> fmt::Debug for $name<$($gen)*> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_struct(stringify!($name))
-                    .field("len", &self.len())
-                    .finish()
+/// The entries an iterator that yields `&mut` or owned items has left, as
+/// an [`Iter`] that borrows it (for `Debug`, which prints them as std's
+/// iterators do).
+macro_rules! remaining {
+    ($name:ident[$($gen:tt)*], $inner:ident, $inline:ident, |$e:ident| $pairs:expr, |$($a:ident),+| $apart:expr) => {
+        impl<$($gen)*> $name<$($gen)*> {
+            fn remaining(&self) -> Iter<'_, K, V> {
+                Iter(match &self.0 {
+                    $inner::$inline($e) => IterInner::Inline($pairs),
+                    $inner::Apart($($a),+) => $apart,
+                })
+            }
+        }
+    };
+}
+
+remaining!(IterMut['a, K, V], IterMutInner, Inline, |e| e.as_slice().iter(),
+    |k, v| IterInner::Apart(k.as_slice().iter(), v.as_slice().iter()));
+remaining!(IntoIter[K, V], IntoIterInner, Inline, |e| e.as_slice().iter(),
+    |k, v| IterInner::Apart(k.as_slice().iter(), v.as_slice().iter()));
+
+impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for IterMut<'_, K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.remaining()).finish()
+    }
+}
+
+impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for IntoIter<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.remaining()).finish()
+    }
+}
+
+impl<K, V: fmt::Debug> fmt::Debug for ValuesMut<'_, K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            ValuesMutInner::Inline(e) => f
+                .debug_list()
+                .entries(e.as_slice().iter().map(|(_, v)| v))
+                .finish(),
+            ValuesMutInner::Apart(v) => f.debug_list().entries(v.as_slice()).finish(),
+        }
+    }
+}
+
+impl<K: fmt::Debug, V> fmt::Debug for IntoKeys<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            IntoKeysInner::Inline(e) => f
+                .debug_list()
+                .entries(e.as_slice().iter().map(|(k, _)| k))
+                .finish(),
+            IntoKeysInner::Apart(k) => f.debug_list().entries(k.as_slice()).finish(),
+        }
+    }
+}
+
+impl<K, V: fmt::Debug> fmt::Debug for IntoValues<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            IntoValuesInner::Inline(e) => f
+                .debug_list()
+                .entries(e.as_slice().iter().map(|(_, v)| v))
+                .finish(),
+            IntoValuesInner::Apart(v) => f.debug_list().entries(v.as_slice()).finish(),
+        }
+    }
+}
+
+/// `Default` for every iterator: an empty one, as std's map iterators'.
+macro_rules! empty_default {
+    ($($name:ident[$($gen:tt)*] => $inner:ident),+ $(,)?) => {$(
+        impl<$($gen)*> Default for $name<$($gen)*> {
+            /// An empty iterator.
+            fn default() -> Self {
+                $name($inner::Inline(Default::default()))
             }
         }
     )+};
 }
 
-debug_len!(IterMut['a, K, V], ValuesMut['a, K, V], IntoIter[K, V], IntoKeys[K, V], IntoValues[K, V]);
+empty_default!(
+    Iter['a, K, V] => IterInner,
+    IterMut['a, K, V] => IterMutInner,
+    Keys['a, K, V] => KeysInner,
+    Values['a, K, V] => ValuesInner,
+    ValuesMut['a, K, V] => ValuesMutInner,
+    IntoIter[K, V] => IntoIterInner,
+    IntoKeys[K, V] => IntoKeysInner,
+    IntoValues[K, V] => IntoValuesInner,
+);
 
 // ---------------------------------------------------------------------------
 // serde

@@ -44,6 +44,27 @@
 //! assert_eq!((&index).into_iter().count(), 2);
 //! assert_eq!(index.iter().map(|(_, at)| at.len()).sum::<usize>(), 3);
 //! ```
+//!
+//! These names are type aliases, and Rust imports no enum variant through
+//! an alias: where std's code writes
+//! `use std::collections::hash_map::Entry::{Occupied, Vacant};`, import
+//! them from the enum itself, [`map::Entry`]:
+//!
+//! ```
+//! use mapstore::map::Entry::{Occupied, Vacant};
+//! use mapstore::MapStore;
+//!
+//! let mut seen: MapStore<&str, u32> = MapStore::new();
+//! for word in ["a", "b", "a"] {
+//!     match seen.entry(word) {
+//!         Occupied(mut count) => *count.get_mut() += 1,
+//!         Vacant(new) => {
+//!             new.insert(1);
+//!         }
+//!     }
+//! }
+//! assert_eq!(seen["a"], 2);
+//! ```
 
 use crate::map;
 use crate::MapValue;

@@ -9,6 +9,7 @@ use core::fmt;
 use core::hash::{BuildHasher, Hash};
 use core::iter::FusedIterator;
 use core::ops::Index;
+use core::panic::{RefUnwindSafe, UnwindSafe};
 
 use hashbrown::hash_table::{self, HashTable};
 use hashbrown::{DefaultHashBuilder, Equivalent, TryReserveError};
@@ -152,6 +153,20 @@ unsafe impl<K: Send, V: Send, St: Storage, S: Send> Send for Map<K, V, St, S> {}
 // SAFETY: see above.
 unsafe impl<K: Sync, V: Sync, St: Storage, S: Sync> Sync for Map<K, V, St, S> {}
 
+// `Unpin`, `UnwindSafe` and `RefUnwindSafe` with std's bounds, stated so that
+// they hold in generic code too (the auto traits would need the storage's
+// associated types, which generic code cannot see through): a future or a
+// struct generic over `V: MapValue` that holds a map is `Unpin` when its
+// parameters are. No pin projection reaches a key or a value, and every
+// operation leaves the map consistent when user code panics
+// (`tests/panic_safety.rs`). `tests/static.rs` checks each against std's.
+impl<K: Unpin, V: Unpin, St: Storage, S: Unpin> Unpin for Map<K, V, St, S> {}
+impl<K: UnwindSafe, V: UnwindSafe, St: Storage, S: UnwindSafe> UnwindSafe for Map<K, V, St, S> {}
+impl<K: RefUnwindSafe, V: RefUnwindSafe, St: Storage, S: RefUnwindSafe> RefUnwindSafe
+    for Map<K, V, St, S>
+{
+}
+
 /// Proves, for each storage, that the types a storage names are `Send` and
 /// `Sync` under the bounds the `unsafe impl`s in this module state. These
 /// functions are never called: that they type-check, for all `K` and `V`,
@@ -207,8 +222,8 @@ mod auto_trait_checks {
                     sync::<<St as StorageOps>::ValuesMut<'a, K, V>>();
                 }
                 // `IterMut`, `UnorderedValuesMut`: Send when `K` and `V`
-                // are (std's needs `K: Sync` instead of `K: Send`; the
-                // table's own walk hands out its buckets mutably).
+                // are, as std's `IterMut` (the table's own walk hands out
+                // its buckets mutably).
                 fn unique_send<'a, K: Send + 'a, V: Send + 'a>() {
                     send::<<St as StorageOps>::IterMut<'a, K, V>>();
                     send::<<St as StorageOps>::ValuesMut<'a, K, V>>();
@@ -951,6 +966,43 @@ where
             .get_disjoint_mut(hashes, |i, bucket| St::matches(bucket, keys[i]))
             .map(|bucket| bucket.map(|bucket| St::pair_mut(side, bucket).1))
     }
+
+    /// [`get_disjoint_mut`](Map::get_disjoint_mut) without the check that
+    /// the keys differ, as std's `HashMap::get_disjoint_unchecked_mut`.
+    ///
+    /// # Safety
+    ///
+    /// No two of `keys` may be equal keys that are present in the map:
+    /// their references would alias, which is undefined behaviour (two
+    /// equal keys that are absent are fine: both answers are `None`).
+    ///
+    /// ```
+    /// let mut map: mapstore::MapStore<&str, u32> = [("a", 1), ("b", 2)].into();
+    /// // SAFETY: "a", "b" and "c" are distinct keys.
+    /// let [a, b, c] = unsafe { map.get_disjoint_unchecked_mut(["a", "b", "c"]) };
+    /// std::mem::swap(a.unwrap(), b.unwrap());
+    /// assert!(c.is_none());
+    /// assert_eq!((map["a"], map["b"]), (2, 1));
+    /// ```
+    pub unsafe fn get_disjoint_unchecked_mut<Q, const N: usize>(
+        &mut self,
+        keys: [&Q; N],
+    ) -> [Option<&mut V>; N]
+    where
+        Q: Hash + Equivalent<K> + ?Sized,
+    {
+        let hashes = keys.map(|key| make_hash(&self.hash_builder, key));
+        let side = &self.side;
+        // SAFETY: the caller promises that no two keys match one entry,
+        // which is all hashbrown's unchecked lookup asks; distinct buckets
+        // hold distinct values (a pooled bucket's slot is its own), so the
+        // references do not alias.
+        unsafe {
+            self.table
+                .get_disjoint_unchecked_mut(hashes, |i, bucket| St::matches(bucket, keys[i]))
+        }
+        .map(|bucket| bucket.map(|bucket| St::pair_mut(side, bucket).1))
+    }
 }
 
 impl<K, V, S> Map<K, V, Boxed, S>
@@ -1380,7 +1432,7 @@ impl<K: fmt::Debug, V: fmt::Debug, St: Storage> fmt::Debug for OccupiedEntry<'_,
         f.debug_struct("OccupiedEntry")
             .field("key", self.key())
             .field("value", self.get())
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -1422,8 +1474,7 @@ impl<K, V, St: Storage> Clone for Iter<'_, K, V, St> {
 }
 
 // SAFETY: (these iterator impls) as for `Map`'s, above. The bounds are
-// std's for its iterator of the same name, except that `IterMut` is `Send`
-// when `K: Send` (std's: `K: Sync`), as hashbrown's table walk is.
+// std's for its iterator of the same name.
 unsafe impl<K: Sync, V: Sync, St: Storage> Send for Iter<'_, K, V, St> {}
 // SAFETY: see above.
 unsafe impl<K: Sync, V: Sync, St: Storage> Sync for Iter<'_, K, V, St> {}
@@ -1443,6 +1494,24 @@ unsafe impl<K: Sync, V: Sync, St: Storage> Sync for Drain<'_, K, V, St> {}
 unsafe impl<K: Send, V: Send, St: Storage, F: Send> Send for ExtractIf<'_, K, V, St, F> {}
 // SAFETY: see above.
 unsafe impl<K: Sync, V: Sync, St: Storage, F: Sync> Sync for ExtractIf<'_, K, V, St, F> {}
+
+// The iterators' and entries' `Unpin` and unwind traits, with std's bounds
+// for its types of the same names, for generic code (as `Map`'s, above):
+// borrowing iterators are `Unpin` always, owning ones when `K` and `V` are.
+impl<K, V, St: Storage> Unpin for Iter<'_, K, V, St> {}
+impl<K: RefUnwindSafe, V: RefUnwindSafe, St: Storage> UnwindSafe for Iter<'_, K, V, St> {}
+impl<K: RefUnwindSafe, V: RefUnwindSafe, St: Storage> RefUnwindSafe for Iter<'_, K, V, St> {}
+impl<K, V, St: Storage> Unpin for IterMut<'_, K, V, St> {}
+impl<K: RefUnwindSafe, V: RefUnwindSafe, St: Storage> RefUnwindSafe for IterMut<'_, K, V, St> {}
+impl<K: Unpin, V: Unpin, St: Storage> Unpin for IntoIter<K, V, St> {}
+impl<K: UnwindSafe, V: UnwindSafe, St: Storage> UnwindSafe for IntoIter<K, V, St> {}
+impl<K: RefUnwindSafe, V: RefUnwindSafe, St: Storage> RefUnwindSafe for IntoIter<K, V, St> {}
+impl<K, V, St: Storage> Unpin for Drain<'_, K, V, St> {}
+impl<K: RefUnwindSafe, V: RefUnwindSafe, St: Storage> UnwindSafe for Drain<'_, K, V, St> {}
+impl<K: RefUnwindSafe, V: RefUnwindSafe, St: Storage> RefUnwindSafe for Drain<'_, K, V, St> {}
+impl<K, V, St: Storage, F: Unpin> Unpin for ExtractIf<'_, K, V, St, F> {}
+impl<K, V, St: Storage> Unpin for OccupiedEntry<'_, K, V, St> {}
+impl<K: Unpin, V, St: Storage> Unpin for VacantEntry<'_, K, V, St> {}
 
 /// Iterator that removes entries matching a predicate, from
 /// [`Map::extract_if`].
@@ -1525,6 +1594,23 @@ unsafe impl<K: Sync, V: Sync, St: Storage> Sync for UnorderedValues<'_, K, V, St
 unsafe impl<K: Send, V: Send, St: Storage> Send for UnorderedValuesMut<'_, K, V, St> {}
 // SAFETY: see above.
 unsafe impl<K: Sync, V: Sync, St: Storage> Sync for UnorderedValuesMut<'_, K, V, St> {}
+impl<K, V, St: Storage> Unpin for UnorderedValues<'_, K, V, St> {}
+impl<K: RefUnwindSafe, V: RefUnwindSafe, St: Storage> UnwindSafe for UnorderedValues<'_, K, V, St> {}
+impl<K: RefUnwindSafe, V: RefUnwindSafe, St: Storage> RefUnwindSafe
+    for UnorderedValues<'_, K, V, St>
+{
+}
+impl<K, V, St: Storage> Unpin for UnorderedValuesMut<'_, K, V, St> {}
+impl<K: Unpin, V: Unpin, St: Storage> Unpin for IntoUnorderedValues<K, V, St> {}
+impl<K: UnwindSafe, V: UnwindSafe, St: Storage> UnwindSafe for IntoUnorderedValues<K, V, St> {}
+impl<K: RefUnwindSafe, V: RefUnwindSafe, St: Storage> RefUnwindSafe
+    for IntoUnorderedValues<K, V, St>
+{
+}
+impl<K: RefUnwindSafe, V: RefUnwindSafe, St: Storage> RefUnwindSafe
+    for UnorderedValuesMut<'_, K, V, St>
+{
+}
 
 /// Owning iterator over keys, from [`Map::into_keys`].
 pub struct IntoKeys<K, V, St: Storage> {

@@ -603,6 +603,15 @@ macro_rules! suite {
                 assert_eq!(format!("{map:?}"), format!("{std_map:?}"));
                 assert_eq!(format!("{:?}", M::<u64>::new()), "{}");
                 assert_eq!(format!("{:?}", map.keys()), "[1]");
+                // Entries too, `{:?}` and `{:#?}`.
+                let mut map = map;
+                let mut std_map = std_map;
+                for key in [1, 2] {
+                    let ours = map.entry(key);
+                    let std = std_map.entry(key);
+                    assert_eq!(format!("{ours:?}"), format!("{std:?}"));
+                    assert_eq!(format!("{ours:#?}"), format!("{std:#?}"));
+                }
             }
 
             #[test]

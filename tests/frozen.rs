@@ -1362,3 +1362,61 @@ fn keys_whose_ends_collide_are_hashed_another_way() {
     }
     assert_eq!(store.get("prefix00xxxxsuffix00"), None);
 }
+
+/// Every iterator prints what it has left as std's map iterators do, and
+/// is `Default` (empty), inline and apart alike.
+#[test]
+fn iterators_debug_like_std_and_default_to_empty() {
+    fn check<V: Clone + Debug + PartialEq>(value: V) {
+        let std: std::collections::HashMap<&str, V> = [("k", value.clone())].into();
+        let mut store: FrozenStore<&str, V> = [("k", value)].into();
+        let mut std_mut = std.clone();
+        for pretty in [false, true] {
+            let show = |d: &dyn Debug| {
+                if pretty {
+                    format!("{d:#?}")
+                } else {
+                    format!("{d:?}")
+                }
+            };
+            assert_eq!(show(&store.iter()), show(&std.iter()));
+            assert_eq!(show(&store.keys()), show(&std.keys()));
+            assert_eq!(show(&store.values()), show(&std.values()));
+            assert_eq!(show(&store.iter_mut()), show(&std_mut.iter_mut()));
+            assert_eq!(show(&store.values_mut()), show(&std_mut.values_mut()));
+            assert_eq!(
+                show(&store.clone().into_iter()),
+                show(&std.clone().into_iter())
+            );
+            assert_eq!(
+                show(&store.clone().into_keys()),
+                show(&std.clone().into_keys())
+            );
+            assert_eq!(
+                show(&store.clone().into_values()),
+                show(&std.clone().into_values())
+            );
+        }
+        // Partly consumed: what is left.
+        let mut two: FrozenStore<u8, V> = [(1, store["k"].clone()), (2, store["k"].clone())].into();
+        let mut iter = two.iter_mut();
+        let (first, _) = iter.next().unwrap();
+        let left = if *first == 1 { 2 } else { 1 };
+        assert!(format!("{iter:?}").starts_with(&format!("[({left}, ")));
+        assert_eq!(mapstore::frozen::Iter::<u8, V>::default().len(), 0);
+        assert_eq!(mapstore::frozen::IterMut::<u8, V>::default().len(), 0);
+        assert_eq!(mapstore::frozen::Keys::<u8, V>::default().len(), 0);
+        assert_eq!(mapstore::frozen::Values::<u8, V>::default().len(), 0);
+        assert_eq!(mapstore::frozen::ValuesMut::<u8, V>::default().len(), 0);
+        assert_eq!(mapstore::frozen::IntoIter::<u8, V>::default().len(), 0);
+        assert_eq!(mapstore::frozen::IntoKeys::<u8, V>::default().len(), 0);
+        assert_eq!(mapstore::frozen::IntoValues::<u8, V>::default().len(), 0);
+        assert_eq!(
+            format!("{:?}", mapstore::frozen::IntoIter::<u8, V>::default()),
+            "[]"
+        );
+    }
+    check(7u32);
+    // Values of more than 64 bytes live apart from the keys.
+    check([7u64; 16]);
+}

@@ -394,3 +394,54 @@ mod tuples_and_arrays {
         assert_eq!(ids.storage(), StorageKind::Inline);
     }
 }
+
+// `Unpin`, `UnwindSafe` and `RefUnwindSafe` in code generic over
+// `V: MapValue`, as std's map gives them from `K` and `V` alone: a generic
+// future or struct holding a map is `Unpin` when its parameters are.
+#[allow(dead_code)]
+fn _generic_unpin_and_unwind<'a, K, V>()
+where
+    K: Unpin + UnwindSafe + RefUnwindSafe + 'a,
+    V: mapstore::MapValue + Unpin + UnwindSafe + RefUnwindSafe + 'a,
+{
+    use mapstore::hash_map;
+    fn unpin<T: Unpin>() {}
+    fn unwind<T: UnwindSafe>() {}
+    fn ref_unwind<T: RefUnwindSafe>() {}
+    unpin::<MapStore<K, V>>();
+    unwind::<MapStore<K, V>>();
+    ref_unwind::<MapStore<K, V>>();
+    unpin::<hash_map::Iter<'a, K, V>>();
+    unpin::<hash_map::IterMut<'a, K, V>>();
+    unpin::<hash_map::Keys<'a, K, V>>();
+    unpin::<hash_map::Values<'a, K, V>>();
+    unpin::<hash_map::ValuesMut<'a, K, V>>();
+    unpin::<hash_map::IntoIter<K, V>>();
+    unpin::<hash_map::IntoKeys<K, V>>();
+    unpin::<hash_map::IntoValues<K, V>>();
+    unpin::<hash_map::Drain<'a, K, V>>();
+    unpin::<hash_map::Entry<'a, K, V>>();
+    unwind::<hash_map::Iter<'a, K, V>>();
+    unwind::<hash_map::IntoIter<K, V>>();
+    unwind::<hash_map::Drain<'a, K, V>>();
+    ref_unwind::<hash_map::Iter<'a, K, V>>();
+    ref_unwind::<hash_map::IterMut<'a, K, V>>();
+    ref_unwind::<hash_map::Drain<'a, K, V>>();
+}
+
+// Borrowing iterators and a drain are `Unpin` whatever `V` is, as std's;
+// a pooled map's drain is `UnwindSafe` as std's is.
+assert_impl_all!(std::collections::hash_map::Iter<'static, u64, std::marker::PhantomPinned>: Unpin);
+assert_impl_all!(mapstore::map::Iter<'static, u64, std::marker::PhantomPinned, mapstore::storage::Pooled>: Unpin);
+assert_impl_all!(std::collections::hash_map::Drain<'static, u64, std::marker::PhantomPinned>: Unpin);
+assert_impl_all!(mapstore::map::Drain<'static, u64, std::marker::PhantomPinned, mapstore::storage::Pooled>: Unpin);
+assert_impl_all!(std::collections::hash_map::Drain<'static, u32, u32>: UnwindSafe);
+assert_impl_all!(mapstore::map::Drain<'static, u32, u32, mapstore::storage::Pooled>: UnwindSafe);
+assert_not_impl_any!(HashMap<u64, std::marker::PhantomPinned>: Unpin);
+assert_not_impl_any!(PooledMap<u64, std::marker::PhantomPinned>: Unpin);
+
+// FrozenStore's `iter_mut` is `Send` when `K` and `V` are, as std's `IterMut`
+// (a `Cell` key is `Send` but not `Sync`), for inline and apart values.
+assert_impl_all!(std::collections::hash_map::IterMut<'static, Cell<u32>, u32>: Send);
+assert_impl_all!(mapstore::frozen::IterMut<'static, Cell<u32>, u32>: Send);
+assert_impl_all!(mapstore::frozen::IterMut<'static, Cell<u32>, [u64; 16]>: Send);
