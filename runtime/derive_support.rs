@@ -231,6 +231,31 @@ impl Generic {
     pub const BOXED: () = ();
 }
 
+/// `explain` on a concrete type whose storage `storage = "..."` forces: the
+/// note names that storage (the policy's own choice, and whether the forced
+/// one is slower, are `slow_storage`'s and the plan's to say).
+pub struct Forced;
+
+impl Forced {
+    /// `explain` with `storage = "inline"`.
+    #[deprecated(
+        note = "mapstore plan: stored inline, as `storage = \"inline\"` forces; a `slow_storage` warning says when the policy's choice would be faster; print `<T as MapValue>::PLAN` (it implements `Display`) for the layout and the policy's choice; remove `explain` to silence this note"
+    )]
+    pub const INLINE: () = ();
+
+    /// `explain` with `storage = "pooled"`.
+    #[deprecated(
+        note = "mapstore plan: pooled, as `storage = \"pooled\"` forces; a `slow_storage` warning says when the policy's choice would be faster; print `<T as MapValue>::PLAN` (it implements `Display`) for the layout and the policy's choice; remove `explain` to silence this note"
+    )]
+    pub const POOLED: () = ();
+
+    /// `explain` with `storage = "boxed"`.
+    #[deprecated(
+        note = "mapstore plan: boxed, as `storage = \"boxed\"` forces; a `slow_storage` warning says when the policy's choice would be faster; print `<T as MapValue>::PLAN` (it implements `Display`) for the layout and the policy's choice; remove `explain` to silence this note"
+    )]
+    pub const BOXED: () = ();
+}
+
 /// The storage of a type held in its own store (`struct Node { children:
 /// MapStore<String, Node> }`), as the `u8` a [`Select`](crate::__private::Select)
 /// takes: `plans` are the policy's plans of its twins laid out with inline,

@@ -440,15 +440,27 @@ fn warnings(input: &Input<'_>) -> TokenStream {
             ));
         }
     }
-    if let Some(span) = attrs.explain {
-        for (note, name) in [
-            ("Inline", "INLINE"),
-            ("Pooled", "POOLED"),
-            ("Boxed", "BOXED"),
-            ("BoxedAligned", "BOXED_ALIGNED"),
-        ] {
-            out.extend(plan_note(span, note, name));
+    match (attrs.explain, attrs.storage) {
+        // A forced storage: the note names it (the policy's rule would name
+        // the storage the policy picks, not the one used).
+        (Some(span), Some(storage)) => {
+            let name = Ident::new(&storage.kind.type_name().to_uppercase(), Span::call_site());
+            out.extend(respan(
+                quote!(const _: () = #krate::__private::Forced::#name;),
+                span,
+            ));
         }
+        (Some(span), None) => {
+            for (note, name) in [
+                ("Inline", "INLINE"),
+                ("Pooled", "POOLED"),
+                ("Boxed", "BOXED"),
+                ("BoxedAligned", "BOXED_ALIGNED"),
+            ] {
+                out.extend(plan_note(span, note, name));
+            }
+        }
+        (None, _) => {}
     }
     out
 }

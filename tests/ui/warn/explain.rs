@@ -43,6 +43,14 @@ pub struct PageAligned {
     pub byte: u8,
 }
 
+// A forced storage: the note names it, not the policy's choice (which
+// would pool 800 bytes).
+#[derive(MapStore)]
+#[map_store(explain, storage = "inline", allow(slow_storage))]
+pub struct ForcedInline {
+    pub words: [u64; 100],
+}
+
 #[derive(MapStore)]
 #[map_store(storage = "pooled", explain)]
 pub struct Generic<T> {
