@@ -55,6 +55,9 @@ pub(crate) struct Names {
     ident: String,
     /// The store alias the derive generates, if any.
     alias: Option<String>,
+    /// How many generic parameters the deriving type has (its lifetimes,
+    /// for a type laid out as itself): the alias takes them before its key.
+    params: usize,
 }
 
 impl Names {
@@ -65,7 +68,20 @@ impl Names {
             (Some(name), None) => Some(name.unraw().to_string()),
             (None, None) => Some(format!("{ident}Store")),
         };
-        Names { ident, alias }
+        let params = input.generics.params.len();
+        Names {
+            ident,
+            alias,
+            params,
+        }
+    }
+}
+
+/// All the generic arguments of a path segment (lifetimes, types, consts).
+fn all_args(arguments: &PathArguments) -> Vec<&GenericArgument> {
+    match arguments {
+        PathArguments::AngleBracketed(args) => args.args.iter().collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -210,11 +226,25 @@ pub(crate) fn twin_type(ty: &Type, names: &Names, kind: StorageKind, krate: &Tok
                     } else if STORES.contains(&name.as_str()) {
                         quote!(#krate::#map<#(#args),*>)
                     } else {
-                        // The alias: `NodeStore<K, S>` is `MapStore<K, Node, S>`.
+                        // The alias: `NodeStore<K, S>` is `MapStore<K, Node, S>`,
+                        // `ViewStore<'a, K>` is `MapStore<K, View<'a>>`: the
+                        // type's own parameters come first.
                         let ident = syn::Ident::new(&self.names.ident, Span::call_site());
-                        let key = args.first().map(|k| quote!(#k));
-                        let hasher = args.get(1).map(|s| quote!(, #s));
-                        quote!(#krate::#map<#key, #ident #hasher>)
+                        let all = all_args(&last.arguments);
+                        let (own, rest) = all.split_at(self.names.params.min(all.len()));
+                        let value = if own.is_empty() {
+                            quote!(#ident)
+                        } else {
+                            quote!(#ident<#(#own),*>)
+                        };
+                        // Without its key (`NodeStore`: rustc reports the
+                        // missing generics at the field), a twin keyed by
+                        // `()`: a map's layout does not depend on its key,
+                        // and the layout stays free of a cycle through the
+                        // type's own storage (no second error).
+                        let key = rest.first().map_or_else(|| quote!(()), |k| quote!(#k));
+                        let hasher = rest.get(1).map(|s| quote!(, #s));
+                        quote!(#krate::#map<#key, #value #hasher>)
                     };
                     *ty = syn::parse2(twin).expect("a map type parses");
                     return;
@@ -252,6 +282,7 @@ mod tests {
         Names {
             ident: "Node".to_string(),
             alias: Some("NodeStore".to_string()),
+            params: 0,
         }
     }
 
@@ -319,6 +350,38 @@ mod tests {
         assert_eq!(
             twin("NodeStore<u8, Fixed>", StorageKind::Inline),
             "::mapstore::InlineMap<u8,Node,Fixed>"
+        );
+        // The alias of a type with a lifetime takes it first.
+        let view = Names {
+            ident: "View".to_string(),
+            alias: Some("ViewStore".to_string()),
+            params: 1,
+        };
+        let ty = twin_type(
+            &syn::parse_str("Option<ViewStore<'a, String>>").expect("a type"),
+            &view,
+            StorageKind::Pooled,
+            &quote!(::mapstore),
+        );
+        assert_eq!(
+            quote!(#ty).to_string().replace(' ', ""),
+            "Option<::mapstore::PooledMap<String,View<'a>>>"
+        );
+        // Without its key (rustc reports the missing generics at the
+        // field) the twin is keyed by `()`, and nothing panics.
+        assert_eq!(
+            twin("Box<NodeStore>", StorageKind::Boxed),
+            "Box<::mapstore::BoxedMap<(),Node>>"
+        );
+        let ty = twin_type(
+            &syn::parse_str("ViewStore<'a>").expect("a type"),
+            &view,
+            StorageKind::Inline,
+            &quote!(::mapstore),
+        );
+        assert_eq!(
+            quote!(#ty).to_string().replace(' ', ""),
+            "::mapstore::InlineMap<(),View<'a>>"
         );
         assert_eq!(
             twin("(ConcurrentStore<u8, Self>, Vec<Node>)", StorageKind::Boxed),

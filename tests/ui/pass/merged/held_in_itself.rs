@@ -70,6 +70,14 @@ pub struct Borrowed<'a> {
     pub kids: MapStore<&'a str, Borrowed<'a>>,
 }
 
+/// The same through the derive's alias, which takes the lifetime first
+/// (pooled, as `Borrowed`: 56 bytes with an inline map).
+#[derive(MapStore)]
+pub struct View<'a> {
+    pub text: &'a str,
+    pub kids: ViewStore<'a, String>,
+}
+
 /// Another type named `Node`, pooled.
 pub mod elsewhere {
     #[derive(mapstore::MapStore, Default)]
@@ -147,4 +155,17 @@ pub fn main() {
     };
     assert_eq!(borrowed.name, "root");
     assert!(borrowed.kids.is_empty());
+    agrees::<View<'static>>(StorageKind::Pooled);
+    let mut view = View {
+        text: &name,
+        kids: MapStore::new(),
+    };
+    view.kids.insert(
+        "child".into(),
+        View {
+            text: "leaf",
+            kids: MapStore::new(),
+        },
+    );
+    assert_eq!(view.kids["child"].text.len() + view.text.len(), 8);
 }
