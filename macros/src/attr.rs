@@ -124,6 +124,10 @@ pub(crate) struct Attrs {
     pub(crate) allow_zero_sized: bool,
     /// `allow(padding)`.
     pub(crate) allow_padding: bool,
+    /// A `storage` key was written, valid or not (or an unknown key that
+    /// reads as a misspelt `storage`): its own error is enough, and a
+    /// generic type is not told to add one.
+    pub(crate) storage_written: bool,
 }
 
 /// Keys seen so far, to report duplicates.
@@ -142,6 +146,20 @@ pub(crate) fn parse(cx: &Ctxt, attrs: &[Attribute]) -> Attrs {
             continue;
         }
         let list = match &attr.meta {
+            Meta::List(list) if !matches!(list.delimiter, syn::MacroDelimiter::Paren(_)) => {
+                cx.error_spanned_by(
+                    &attr.meta,
+                    "expected `#[map_store(...)]` with arguments in parentheses, like `#[map_store(storage = \"pooled\")]`",
+                );
+                continue;
+            }
+            Meta::List(list) if list.tokens.is_empty() => {
+                cx.error_spanned_by(
+                    &attr.meta,
+                    "empty `map_store` attribute\nhelp: give it a key, like `#[map_store(storage = \"pooled\")]`, or remove it",
+                );
+                continue;
+            }
             Meta::List(list) => list,
             other => {
                 cx.error_spanned_by(
@@ -183,7 +201,9 @@ fn parse_meta(cx: &Ctxt, meta: &Meta, out: &mut Attrs, seen: &mut Seen) {
     let path = meta.path();
     let key = key_name(path);
     if !KEYS.contains(&key.as_str()) {
-        let message = match did_you_mean(&key, KEYS) {
+        let close = did_you_mean(&key, KEYS);
+        out.storage_written |= close == Some("storage");
+        let message = match close {
             Some(close) => format!("unknown `map_store` key `{key}`, did you mean `{close}`?"),
             None => format!(
                 "unknown `map_store` key `{key}`, expected one of `storage`, `store`, `no_store`, `optimize`, `explain`, `crate`, `allow`"
@@ -199,6 +219,7 @@ fn parse_meta(cx: &Ctxt, meta: &Meta, out: &mut Attrs, seen: &mut Seen) {
     seen.keys.push(key.clone());
     match key.as_str() {
         "storage" => {
+            out.storage_written = true;
             let Some(value) = string_value(cx, meta, "storage", STORAGE_EXAMPLE) else {
                 return;
             };

@@ -542,7 +542,7 @@ fn alias_name(input: &Input<'_>) -> Option<Ident> {
     match &input.attrs.store {
         // Reported by `valid::check`; the alias would only add rustc's
         // errors about a name defined twice.
-        Some(name) if name.unraw() == ident.unraw() => None,
+        Some(name) if name.unraw() == ident.unraw() || name.unraw() == "MapStore" => None,
         Some(name) => Some(name.clone()),
         None => Some(format_ident!("{}Store", ident.unraw(), span = ident.span())),
     }

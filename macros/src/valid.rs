@@ -15,9 +15,18 @@ pub(crate) fn check(cx: &Ctxt, input: &Input<'_>) {
                      help: give the alias another name, like `store = \"{store}Map\"`, or omit it with `no_store`"
                 ),
             );
+        } else if store.unraw() == "MapStore" {
+            let ident = input.ident.unraw();
+            cx.error_at(
+                store.span(),
+                format!(
+                    "the store alias would be named `MapStore`, the name of mapstore's map and of this derive\n\
+                     help: give the alias another name, like `store = \"{ident}Store\"` (the default), or omit it with `no_store`"
+                ),
+            );
         }
     }
-    if input.is_generic() && input.attrs.storage.is_none() {
+    if input.is_generic() && input.attrs.storage.is_none() && !input.attrs.storage_written {
         let name = input.display_name();
         cx.error_spanned_by(
             input.generics,

@@ -30,4 +30,16 @@ struct NotAList {
     a: u8,
 }
 
+#[derive(MapStore)]
+#[map_store()]
+struct EmptyList {
+    a: u8,
+}
+
+#[derive(MapStore)]
+#[map_store[storage = "inline"]]
+struct Brackets {
+    a: u8,
+}
+
 fn main() {}
