@@ -583,6 +583,17 @@ fn crate_path_replaces_every_mapstore_path() {
 }
 
 #[test]
+fn a_generic_type_without_a_storage_key_is_told_to_add_one() {
+    assert_eq!(
+        errors(quote! {
+            #[map_store(explain)]
+            struct W<T> { a: T }
+        }),
+        ["`#[derive(MapStore)]` cannot pick a storage for the generic type `W<T>`: its size depends on its parameters\nhelp: choose one with `#[map_store(storage = \"inline\")]`, `\"pooled\"` or `\"boxed\"`"]
+    );
+}
+
+#[test]
 fn errors_are_collected_and_spanned() {
     assert_eq!(
         errors(quote! {
@@ -596,7 +607,6 @@ fn errors_are_collected_and_spanned() {
             "`store` must name an identifier, found `\"a b\"`",
             "expected a string literal for `crate`, like `crate = \"my_crate::mapstore\"`",
             "`#[derive(MapStore)]` does not support unions: implement `MapValue` by hand, or use `InlineMap`, `BoxedMap` or `PooledMap`, which take any value",
-            "`#[derive(MapStore)]` cannot pick a storage for the generic type `U<T>`: its size depends on its parameters\nhelp: choose one with `#[map_store(storage = \"inline\")]`, `\"pooled\"` or `\"boxed\"`",
         ]
     );
 }
