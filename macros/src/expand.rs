@@ -196,8 +196,13 @@ fn concrete_impl(input: &Input<'_>) -> TokenStream {
     let alias_use = alias_use(input);
     quote! {
         const _: () = {
+            // `allow(deprecated)` on what names the type or its fields, so
+            // that a `#[deprecated]` type derives without a warning, as with
+            // std's derives; the notes below stay warnings.
+            #[allow(deprecated)]
             const __PLAN: #krate::__private::Plan = #plan;
             #[automatically_derived]
+            #[allow(deprecated)]
             impl #impl_generics #krate::__private::MapValue for #ident #ty_generics #where_clause {
                 type Storage = #storage;
                 const PLAN: #krate::__private::Plan = {
@@ -256,7 +261,7 @@ fn twins(input: &Input<'_>, krate: &TokenStream) -> TokenStream {
             None => TokenStream::new(),
         };
         out.extend(quote! {
-            #[allow(dead_code)]
+            #[allow(dead_code, deprecated)]
             #(#reprs)*
             #item
         });
@@ -272,6 +277,7 @@ fn twins(input: &Input<'_>, krate: &TokenStream) -> TokenStream {
         });
     }
     out.extend(quote! {
+        #[allow(deprecated)]
         const __HELD: u8 = #krate::__private::held_fixed_point(&[#(#plans),*]);
     });
     out
@@ -306,6 +312,7 @@ fn forced_impl(input: &Input<'_>, kind: StorageKind, extra: TokenStream) -> Toke
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     quote! {
         #[automatically_derived]
+        #[allow(deprecated)]
         impl #impl_generics #krate::__private::MapValue for #ident #ty_generics #where_clause {
             type Storage = #krate::__private::#storage;
             const PLAN: #krate::__private::Plan = {
@@ -414,6 +421,7 @@ fn warnings(input: &Input<'_>) -> TokenStream {
             // Computed apart from the warning's line: that line is spanned at
             // the type's name, these field types keep their own spans.
             out.extend(quote! {
+                #[allow(deprecated)]
                 const __FIELDS_SIZE: usize = {
                     let sizes: &[usize] = &[#(#sizes),*];
                     let mut sum = 0;
@@ -424,6 +432,7 @@ fn warnings(input: &Input<'_>) -> TokenStream {
                     }
                     sum
                 };
+                #[allow(deprecated)]
                 const __PADDED: bool = #krate::__private::padded(
                     #krate::__private::core::mem::size_of::<#ty>(),
                     #krate::__private::core::mem::align_of::<#ty>(),
@@ -617,6 +626,7 @@ fn store_alias(input: &Input<'_>) -> TokenStream {
     );
     quote! {
         #[doc = #doc]
+        #[allow(deprecated)]
         #vis type #alias<#(#params,)* #k, #s = #krate::__private::DefaultHashBuilder> =
             #krate::__private::MapStore<#k, #ident #ty_generics, #s>;
     }

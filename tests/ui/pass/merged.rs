@@ -10,6 +10,8 @@
 pub mod alias_param_names;
 #[path = "merged/basic.rs"]
 pub mod basic;
+#[path = "merged/deprecated_type.rs"]
+pub mod deprecated_type;
 #[path = "merged/forbid_dead_code.rs"]
 pub mod forbid_dead_code;
 #[path = "merged/generic_send_sync.rs"]
@@ -34,6 +36,7 @@ pub mod unused_alias;
 fn main() {
     alias_param_names::main();
     basic::main();
+    deprecated_type::main();
     forbid_dead_code::main();
     generic_send_sync::main();
     hand_impl::main();
