@@ -22,7 +22,13 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     let parsed = Input::from_syn(&cx, &input);
     crate::valid::check(&cx, &parsed);
     if cx.has_errors() {
-        let fallback = fallback(&parsed);
+        // No impl for a type that cannot be a value at all (rustc would
+        // only repeat that it has no size).
+        let fallback = if crate::valid::unsized_field(&parsed).is_some() {
+            TokenStream::new()
+        } else {
+            fallback(&parsed)
+        };
         let mut out = cx.into_compile_errors();
         out.extend(fallback);
         out
