@@ -361,7 +361,20 @@ fn parse_allow(cx: &Ctxt, meta: &Meta, out: &mut Attrs, seen: &mut Seen) {
     let names = match list.parse_args_with(Punctuated::<Path, Token![,]>::parse_terminated) {
         Ok(names) => names,
         Err(err) => {
-            cx.push(err);
+            // `allow("padding")`: names, not strings.
+            match list.parse_args_with(Punctuated::<LitStr, Token![,]>::parse_terminated) {
+                Ok(strings) if !strings.is_empty() => {
+                    let written: Vec<String> = strings.iter().map(LitStr::value).collect();
+                    cx.error_spanned_by(
+                        &list.tokens,
+                        format!(
+                            "`allow` takes warning names, not strings\nhelp: write `allow({})`",
+                            written.join(", ")
+                        ),
+                    );
+                }
+                _ => cx.push(err),
+            }
             return;
         }
     };

@@ -42,4 +42,10 @@ struct Brackets {
     a: u8,
 }
 
+#[derive(MapStore)]
+#[map_store(allow("padding", "zero_sized"))]
+struct QuotedAllow {
+    a: u8,
+}
+
 fn main() {}
