@@ -972,9 +972,11 @@ where
     ///
     /// # Safety
     ///
-    /// No two of `keys` may be equal keys that are present in the map:
-    /// their references would alias, which is undefined behaviour (two
-    /// equal keys that are absent are fine: both answers are `None`).
+    /// No two of `keys` may match (be [`Equivalent`] to) the same entry of
+    /// the map: their references would alias, which is undefined behaviour.
+    /// Two queries that differ as `Q`s can still match one entry (`"A"`
+    /// and `"a"` against a case-insensitive key); queries that match no
+    /// entry are fine (their answers are `None`).
     ///
     /// ```
     /// let mut map: mapstore::MapStore<&str, u32> = [("a", 1), ("b", 2)].into();

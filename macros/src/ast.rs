@@ -20,6 +20,11 @@ pub(crate) struct Input<'a> {
     pub(crate) repr_attrs: Vec<&'a Attribute>,
     /// `None` for a union (rejected).
     pub(crate) body: Option<Body<'a>>,
+    /// The type is `#[deprecated]`, or allows `deprecated` (it names a
+    /// deprecated field type): the generated items that name the type or
+    /// its fields allow the lint too, as std's derives are silent there.
+    /// Only then: an `allow` is an error in a crate that forbids the lint.
+    pub(crate) deprecated: bool,
 }
 
 /// The fields of a struct or the variants of an enum.
@@ -90,6 +95,16 @@ impl<'a> Input<'a> {
                 .filter(|a| a.path().is_ident("repr"))
                 .collect(),
             body,
+            deprecated: input.attrs.iter().any(|a| {
+                a.path().is_ident("deprecated")
+                    || ((a.path().is_ident("allow") || a.path().is_ident("expect"))
+                        && a.meta.require_list().is_ok_and(|list| {
+                            list.tokens
+                                .clone()
+                                .into_iter()
+                                .any(|t| t.to_string() == "deprecated")
+                        }))
+            }),
         }
     }
 

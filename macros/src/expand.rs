@@ -61,6 +61,17 @@ pub(crate) fn fallback(input: &Input<'_>) -> TokenStream {
     quote!(#alias const _: () = { #imp };)
 }
 
+/// `#[allow(deprecated)]` for the generated items that name the type or its
+/// fields, where the type is deprecated or allows the lint (see
+/// `Input::deprecated`); nothing otherwise.
+fn allow_deprecated(input: &Input<'_>) -> TokenStream {
+    if input.deprecated {
+        quote!(#[allow(deprecated)])
+    } else {
+        TokenStream::new()
+    }
+}
+
 /// `::mapstore`, or the `crate = "..."` path.
 fn krate(input: &Input<'_>) -> TokenStream {
     match &input.attrs.krate {
@@ -167,6 +178,7 @@ fn static_type(input: &Input<'_>) -> TokenStream {
 /// A type without type or const parameters: the storage comes from `choose`
 /// through `Plan::new`, in a constant, or from `storage = "..."`.
 fn concrete_impl(input: &Input<'_>) -> TokenStream {
+    let allow_deprecated = allow_deprecated(input);
     let krate = krate(input);
     let ident = input.ident;
     let ty = static_type(input);
@@ -202,13 +214,14 @@ fn concrete_impl(input: &Input<'_>) -> TokenStream {
     let alias_use = alias_use(input);
     quote! {
         const _: () = {
-            // `allow(deprecated)` on what names the type or its fields, so
-            // that a `#[deprecated]` type derives without a warning, as with
-            // std's derives; the notes below stay warnings.
-            #[allow(deprecated)]
+            // `allow(deprecated)` (where the type is deprecated or allows
+            // it) on what names the type or its fields, so that such a type
+            // derives without a warning, as with std's derives; the notes
+            // below stay warnings.
+            #allow_deprecated
             const __PLAN: #krate::__private::Plan = #plan;
             #[automatically_derived]
-            #[allow(deprecated)]
+            #allow_deprecated
             impl #impl_generics #krate::__private::MapValue for #ident #ty_generics #where_clause {
                 type Storage = #storage;
                 const PLAN: #krate::__private::Plan = {
@@ -228,6 +241,7 @@ fn concrete_impl(input: &Input<'_>) -> TokenStream {
 /// that the policy picks at its own twin's size, the first of inline,
 /// pooled and boxed that does.
 fn twins(input: &Input<'_>, krate: &TokenStream) -> TokenStream {
+    let allow_deprecated = allow_deprecated(input);
     let names = crate::recursive::Names::of(input);
     let reprs = &input.repr_attrs;
     let heap = heap_fields(input);
@@ -267,7 +281,8 @@ fn twins(input: &Input<'_>, krate: &TokenStream) -> TokenStream {
             None => TokenStream::new(),
         };
         out.extend(quote! {
-            #[allow(dead_code, deprecated)]
+            #[allow(dead_code)]
+            #allow_deprecated
             #(#reprs)*
             #item
         });
@@ -283,7 +298,7 @@ fn twins(input: &Input<'_>, krate: &TokenStream) -> TokenStream {
         });
     }
     out.extend(quote! {
-        #[allow(deprecated)]
+        #allow_deprecated
         const __HELD: u8 = #krate::__private::held_fixed_point(&[#(#plans),*]);
     });
     out
@@ -310,6 +325,7 @@ fn generic_impl(input: &Input<'_>) -> TokenStream {
 
 /// `impl MapValue` naming the storage directly.
 fn forced_impl(input: &Input<'_>, kind: StorageKind, extra: TokenStream) -> TokenStream {
+    let allow_deprecated = allow_deprecated(input);
     let krate = krate(input);
     let ident = input.ident;
     let plan = forced_plan(input, &quote!(Self));
@@ -318,7 +334,7 @@ fn forced_impl(input: &Input<'_>, kind: StorageKind, extra: TokenStream) -> Toke
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     quote! {
         #[automatically_derived]
-        #[allow(deprecated)]
+        #allow_deprecated
         impl #impl_generics #krate::__private::MapValue for #ident #ty_generics #where_clause {
             type Storage = #krate::__private::#storage;
             const PLAN: #krate::__private::Plan = {
@@ -379,6 +395,7 @@ fn note_use(
 /// `#[deprecated]` constants selected at compile time from `__PLAN`,
 /// spanned at the user's tokens.
 fn warnings(input: &Input<'_>) -> TokenStream {
+    let allow_deprecated = allow_deprecated(input);
     let krate = krate(input);
     let attrs = &input.attrs;
     let goal = attrs.optimize.unwrap_or_default().name();
@@ -427,7 +444,7 @@ fn warnings(input: &Input<'_>) -> TokenStream {
             // Computed apart from the warning's line: that line is spanned at
             // the type's name, these field types keep their own spans.
             out.extend(quote! {
-                #[allow(deprecated)]
+                #allow_deprecated
                 const __FIELDS_SIZE: usize = {
                     let sizes: &[usize] = &[#(#sizes),*];
                     let mut sum = 0;
@@ -438,7 +455,7 @@ fn warnings(input: &Input<'_>) -> TokenStream {
                     }
                     sum
                 };
-                #[allow(deprecated)]
+                #allow_deprecated
                 const __PADDED: bool = #krate::__private::padded(
                     #krate::__private::core::mem::size_of::<#ty>(),
                     #krate::__private::core::mem::align_of::<#ty>(),
@@ -584,6 +601,7 @@ fn alias_use(input: &Input<'_>) -> TokenStream {
 
 /// `pub type UserStore<K, S = DefaultHashBuilder> = MapStore<K, User, S>;`
 fn store_alias(input: &Input<'_>) -> TokenStream {
+    let allow_deprecated = allow_deprecated(input);
     let Some(alias) = alias_name(input) else {
         return TokenStream::new();
     };
@@ -632,7 +650,7 @@ fn store_alias(input: &Input<'_>) -> TokenStream {
     );
     quote! {
         #[doc = #doc]
-        #[allow(deprecated)]
+        #allow_deprecated
         #vis type #alias<#(#params,)* #k, #s = #krate::__private::DefaultHashBuilder> =
             #krate::__private::MapStore<#k, #ident #ty_generics, #s>;
     }

@@ -7,10 +7,11 @@ use syn::{GenericParam, Type, TypeParamBound, WherePredicate};
 use crate::ast::{Body, Input};
 use crate::ctxt::Ctxt;
 
-/// A struct's last field, if its type is written as one without a size
-/// (`str`, a slice, `dyn Trait`, a `?Sized` parameter): a map value must be
-/// `Sized`, and rustc would otherwise report it three times over, once at
-/// the derive.
+/// A struct's last field, if its type is written as one without a size (a
+/// slice, `dyn Trait`, a `?Sized` parameter): a map value must be `Sized`,
+/// and rustc would otherwise report it three times over, once at the
+/// derive. Not `str`: a path, which an item of that name may shadow (rustc
+/// reports a real `str` itself).
 pub(crate) fn unsized_field<'a>(input: &Input<'a>) -> Option<&'a Type> {
     let Some(Body::Struct(fields)) = &input.body else {
         return None;
@@ -27,7 +28,7 @@ pub(crate) fn unsized_field<'a>(input: &Input<'a>) -> Option<&'a Type> {
         Type::Path(path) if path.qself.is_none() => path
             .path
             .get_ident()
-            .is_some_and(|ident| ident == "str" || maybe_unsized_param(input.generics, ident)),
+            .is_some_and(|ident| maybe_unsized_param(input.generics, ident)),
         _ => false,
     };
     unsized_.then_some(ty)
@@ -61,7 +62,7 @@ pub(crate) fn check(cx: &Ctxt, input: &Input<'_>) {
             ty,
             format!(
                 "a map value must be `Sized`, and this field's type `{written}` has no size known at compile time\n\
-                 help: hold it behind a pointer: `String` or `Box<str>` for `str`, `Vec<T>` or `Box<[T]>` for a slice, `Box<dyn Trait>` for a trait object"
+                 help: hold it behind a pointer: `Vec<T>` or `Box<[T]>` for a slice, `Box<dyn Trait>` for a trait object, `Box<T>` (or a `Sized` bound) for a parameter"
             ),
         );
     }

@@ -7,7 +7,6 @@
 // struct User;
 
 const _: () = {
-    #[allow(deprecated)]
     const __PLAN: ::mapstore::__private::Plan = ::mapstore::__private::Plan::new(
         "User",
         ::mapstore::__private::core::mem::size_of::<User>(),
@@ -17,7 +16,6 @@ const _: () = {
         ::mapstore::__private::core::option::Option::None,
     );
     #[automatically_derived]
-    #[allow(deprecated)]
     impl ::mapstore::__private::MapValue for User {
         type Storage = <::mapstore::__private::Select<
             { ::mapstore::__private::kind_of(&__PLAN) },

@@ -1,7 +1,7 @@
-//! A module under `#![forbid(dead_code)]`: the derive's output carries no
-//! `allow(dead_code)` (which `forbid` rejects), and its aliases, used by
-//! nothing here, draw no `dead_code` error.
-#![forbid(dead_code)]
+//! A module under `#![forbid(dead_code, deprecated)]`: the derive's output
+//! carries no `allow` of either (which `forbid` rejects), and its aliases,
+//! used by nothing here, draw no `dead_code` error.
+#![forbid(dead_code, deprecated)]
 
 use mapstore::{MapValue, StorageKind};
 
