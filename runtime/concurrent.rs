@@ -513,16 +513,22 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     }
 
     /// About the number of entries the store holds before it grows: 3/4 of
-    /// its buckets. The growth check samples groups, so a store may grow a
-    /// little before or after; [`with_capacity`](Self::with_capacity)`(n)`
+    /// its buckets, and never less than [`len`](Self::len), as std's
+    /// (a table grows only when a group overflows, so it may hold more than
+    /// 3/4 before it does). The growth check samples groups, so a store may
+    /// grow a little before or after; [`with_capacity`](Self::with_capacity)`(n)`
     /// gives a capacity of at least `n`. Takes no lock.
     ///
     /// ```
     /// let store: mapstore::ConcurrentStore<u32, u32> = mapstore::ConcurrentStore::with_capacity(1000);
     /// assert!(store.capacity() >= 1000);
+    /// let mut small = mapstore::ConcurrentStore::new();
+    /// (0..13u32).for_each(|i| drop(small.insert(i, i)));
+    /// small.shrink_to_fit();
+    /// assert!(small.capacity() >= small.len());
     /// ```
     pub fn capacity(&self) -> usize {
-        self.table.capacity()
+        self.table.capacity().max(self.table.len())
     }
 
     /// Removes every entry, group by group (each write-locked in turn).

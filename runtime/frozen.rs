@@ -1294,10 +1294,14 @@ fn dedup<K: Eq, V>(
                 }
                 if items[a].0 == items[b].0 {
                     // Indices increase along a run of equal hashes, so
-                    // `run[l]` is the later entry: it wins.
+                    // `run[l]` is the later entry: its value wins, and it
+                    // takes the earlier key, as std's map keeps the first
+                    // key it was given.
                     if removed.is_empty() {
                         removed = vec![false; items.len()];
                     }
+                    let (earlier, later) = items.split_at_mut(b);
+                    core::mem::swap(&mut earlier[a].0, &mut later[0].0);
                     removed[a] = true;
                     break;
                 }
@@ -1321,12 +1325,14 @@ fn dedup<K: Eq, V>(
     (collision, true)
 }
 
-/// Removes every key but the last of each set of equal keys, comparing all
-/// pairs (few entries).
+/// Keeps one entry of each set of equal keys, comparing all pairs (few
+/// entries): the last value, with the first key (as std's map).
 fn dedup_scan<K: Eq, V>(items: &mut Vec<(K, V)>) {
     let mut i = 0;
     while i < items.len() {
-        if items[i + 1..].iter().any(|(k, _)| *k == items[i].0) {
+        if let Some(later) = items[i + 1..].iter().position(|(k, _)| *k == items[i].0) {
+            let (earlier, rest) = items.split_at_mut(i + 1);
+            core::mem::swap(&mut earlier[i].0, &mut rest[later].0);
             items.remove(i);
         } else {
             i += 1;
@@ -1387,7 +1393,7 @@ fn unwrap_all<T>(items: Vec<Option<T>>) -> Vec<T> {
 /// values can (`get_mut`, `values_mut`).
 ///
 /// Built from an iterator ([`FromIterator`], [`from_iter_with_hasher`]; a
-/// duplicate key keeps the last value, as `HashMap` does) or from any map of
+/// duplicate key keeps the last value and the first key, as `HashMap` does) or from any map of
 /// this crate ([`From<MapStore>`](#impl-From%3CMap%3CK,+V,+St,+S%3E%3E-for-FrozenStore%3CK,+V,+S%3E)).
 /// Its layout is picked then, from `K`, `V` and the exact number of entries,
 /// with no empty buckets and no tombstones; [`plan`](FrozenStore::plan) shows
@@ -1417,7 +1423,7 @@ pub struct FrozenStore<K, V, S = DefaultHashBuilder> {
 
 impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
     /// Builds a store from `iter`, hashing with `hash_builder`. A duplicate
-    /// key keeps its last value.
+    /// key keeps its last value and its first key, as `HashMap` does.
     ///
     /// Panics if there are more than `u32::MAX` entries. If `K`'s `Hash` or
     /// `Eq`, or the iterator, panics, every entry taken so far is dropped
@@ -2399,7 +2405,7 @@ impl fmt::Display for FrozenPlan {
 // Traits
 
 impl<K: Hash + Eq, V, S: BuildHasher + Default> FromIterator<(K, V)> for FrozenStore<K, V, S> {
-    /// Builds a store; a duplicate key keeps its last value.
+    /// Builds a store; a duplicate key keeps its last value and its first key.
     ///
     /// ```
     /// let store: mapstore::FrozenStore<u8, u8> = [(1, 1), (1, 2)].into_iter().collect();

@@ -1420,3 +1420,39 @@ fn iterators_debug_like_std_and_default_to_empty() {
     // Values of more than 64 bytes live apart from the keys.
     check([7u64; 16]);
 }
+
+/// A duplicate key keeps the last value and the first key, as std's map
+/// does: keys equal by `Eq` but told apart by a tag, in every layout.
+#[test]
+fn a_duplicate_keeps_the_last_value_and_the_first_key() {
+    #[derive(Debug)]
+    struct Tagged {
+        id: u64,
+        tag: u32,
+    }
+    impl PartialEq for Tagged {
+        fn eq(&self, other: &Self) -> bool {
+            self.id == other.id
+        }
+    }
+    impl Eq for Tagged {}
+    impl std::hash::Hash for Tagged {
+        fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+            self.id.hash(state);
+        }
+    }
+    for n in [2u64, 8, 9, 1_000] {
+        // Each id three times: tags 0, 1, 2 with values 10, 11, 12.
+        let items = (0..3u32).flat_map(|tag| (0..n).map(move |id| (Tagged { id, tag }, 10 + tag)));
+        let std: HashMap<Tagged, u32> = items.clone().collect();
+        let store: FrozenStore<Tagged, u32> = items.collect();
+        assert_eq!(store.len(), std.len());
+        for id in 0..n {
+            let probe = Tagged { id, tag: 99 };
+            let (k, v) = store.get_key_value(&probe).expect("present");
+            let (sk, sv) = std.get_key_value(&probe).expect("present");
+            assert_eq!((k.tag, *v), (sk.tag, *sv), "n = {n}, id = {id}");
+            assert_eq!((k.tag, *v), (0, 12));
+        }
+    }
+}
