@@ -181,6 +181,12 @@ fn mutable_access<St: Storage>() {
     std::mem::swap(a, b);
     std::mem::swap(a, b);
     assert!(c.is_none());
+    // SAFETY: 3, 4 and 999 are distinct `u64` keys: no two match one entry.
+    let [a, b, c] = unsafe { map.get_disjoint_unchecked_mut([&3, &4, &999]) };
+    let (a, b) = (a.unwrap(), b.unwrap());
+    std::mem::swap(a, b);
+    std::mem::swap(a, b);
+    assert!(c.is_none());
     consistent(&map);
 }
 
