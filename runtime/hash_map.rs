@@ -69,6 +69,21 @@
 use crate::map;
 use crate::MapValue;
 
+/// std's hasher types, as its `hash_map` module re-exports them. The maps'
+/// default hasher is hashbrown's ([`DefaultHashBuilder`](crate::DefaultHashBuilder)),
+/// not `RandomState`: a map built with `RandomState` names it,
+/// `MapStore<K, V, RandomState>`.
+///
+/// ```
+/// use mapstore::hash_map::RandomState;
+/// use mapstore::MapStore;
+///
+/// let map: MapStore<i32, i32, RandomState> = MapStore::with_hasher(RandomState::new());
+/// let _: &RandomState = map.hasher();
+/// ```
+#[cfg(feature = "std")]
+pub use std::hash::{DefaultHasher, RandomState};
+
 /// [`MapStore::iter`](crate::map::Map::iter)'s iterator.
 pub type Iter<'a, K, V> = map::Iter<'a, K, V, <V as MapValue>::Storage>;
 /// [`MapStore::iter_mut`](crate::map::Map::iter_mut)'s iterator.

@@ -673,17 +673,19 @@ fn the_plan_names_the_layout() {
 
 #[test]
 fn fingerprints_only_where_the_entries_outgrow_the_cache() {
-    // 4 MiB of entries and less: a miss reads the entry, in cache; more:
-    // one byte per slot rejects most misses before the entry.
-    let small: FrozenStore<u64, [u8; 64]> = (0..1000).map(|i| (i, [0; 64])).collect();
+    // 16 MiB of entries and less (5 MB here): a miss reads the entry, which
+    // the last-level cache holds; more (17.3 MB): one byte per slot rejects
+    // most misses before the entry.
+    let small: FrozenStore<u64, [u8; 64]> = (0..70_000).map(|i| (i, [0; 64])).collect();
     assert!(!small.plan().fingerprints, "{}", small.plan());
-    let large: FrozenStore<u64, [u8; 64]> = (0..70_000).map(|i| (i, [0; 64])).collect();
+    let n = 240_000;
+    let large: FrozenStore<u64, [u8; 64]> = (0..n).map(|i| (i, [0; 64])).collect();
     let plan = large.plan();
     assert!(plan.fingerprints, "{plan}");
     assert!(plan.to_string().contains("fingerprints"), "{plan}");
-    for i in (0..70_000).step_by(7) {
+    for i in (0..n).step_by(7) {
         assert!(large.contains_key(&i));
-        assert!(!large.contains_key(&(i + 70_000)));
+        assert!(!large.contains_key(&(i + n)));
     }
     // Values apart: a miss compares in the key array only, so its size
     // decides (5.3 MB of entries, 160 KB of keys: no fingerprints).
