@@ -82,24 +82,28 @@
 //! an [`Entry`], and an [`iter`](ConcurrentStore::iter) or
 //! [`iter_mut`](ConcurrentStore::iter_mut) itself: the iterator holds the
 //! read (`iter_mut`: write) lock of the group it is in until it moves past
-//! that group, and its items hold it until the last of them is dropped), exactly
+//! that group, and its items hold it until the last of them is dropped),
 //! DashMap's rules, applied to groups of about ten keys instead of shards
 //! of thousands:
 //!
-//! - a thread **deadlocks** if it calls the store on a key of a group it
-//!   holds a guard into, or calls back into the store from a closure it
-//!   passed to it (or from its keys' `Hash`/`Eq`) on the same group: even a
-//!   second read may wait forever, because a writer queued behind the first
-//!   read goes first. Which keys share a group depends on the table's size
+//! - a thread **deadlocks** if it writes to a group it holds any guard
+//!   into, or calls the store at all on a group it holds a [`RefMut`], an
+//!   [`Entry`] or an `iter_mut` item into, or calls back into the store from
+//!   a closure it passed to it (or from its keys' `Hash`/`Eq`) on the same
+//!   group: any call from one that runs under a write lock (`alter`,
+//!   `alter_all`, `retain`, an entry's closures), a write from one that
+//!   runs under a read lock (`read`, `view`). A read under a read guard of
+//!   the same group goes on, also while another thread waits to write it
+//!   (a reader joins the readers in ahead of a queued writer, as DashMap's
+//!   do). Which keys share a group depends on the table's size
 //!   and changes as it grows ([`lock_of`](ConcurrentStore::lock_of) tells,
 //!   for now): do not rely on two keys being in different groups. Calls
 //!   that visit every group ([`iter`](ConcurrentStore::iter),
 //!   [`iter_mut`](ConcurrentStore::iter_mut),
 //!   [`retain`](ConcurrentStore::retain), [`alter_all`](ConcurrentStore::alter_all),
 //!   [`clear`](ConcurrentStore::clear), `Debug`, `Serialize`) visit the held one too, so they deadlock under
-//!   any guard of the same thread: writes always, reads under a [`RefMut`]
-//!   or [`Entry`], or under a [`Ref`] once another thread waits to write
-//!   that group. So does writing while iterating:
+//!   any guard of the same thread if they write, and under a [`RefMut`] or
+//!   [`Entry`] if they read. So does writing while iterating:
 //!   `for k in store.iter().map(|r| *r.key()) { store.remove(&k); }` waits
 //!   for the iterator's own lock (collect the keys first);
 //! - two threads **deadlock** if each holds a guard and then waits for the
@@ -138,19 +142,18 @@
 //! closure you gave the store), and since groups change as the store grows,
 //! treat any key as possibly in it: drop the guard first, or use `read`. In
 //! debug builds (`debug_assertions`) each thread keeps a record of the locks
-//! it holds, and an operation that would lock one of them again panics
-//! instead of hanging, with a message naming what holds the lock (for
-//! example "a `Ref`
-//! from `get`") and the fix. The check covers every lock the store takes on
-//! `&self`, reads included, so it also panics where a second read would only
-//! hang once another thread queues to write. Release builds keep no record
-//! and hang as described above.
+//! it holds and in which mode, and an operation that would wait for one of
+//! them panics instead of hanging, with a message naming what holds the
+//! lock (for example "a `Ref` from `get`") and the fix. The check covers
+//! every lock the store takes on `&self`; a read under a read guard of the
+//! same group never waits, and passes. Release builds keep no record and
+//! hang as described above.
 //!
 //! ```should_panic
 //! let store: mapstore::ConcurrentStore<u32, u32> = [(1, 1)].into_iter().collect();
 //! if let Some(v) = store.get(&1) {
-//!     // Debug builds: "ConcurrentStore::insert would lock a group of keys whose
-//!     // lock this thread already holds through a `Ref` from `get` ..."
+//!     // Debug builds: "ConcurrentStore::insert would wait to write a group of
+//!     // keys that this thread holds through a `Ref` from `get` ..."
 //!     # #[cfg(not(debug_assertions))] panic!("release builds would hang here");
 //!     store.insert(1, *v + 1);
 //! };

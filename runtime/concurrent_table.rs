@@ -86,20 +86,27 @@ mod sync {
     pub(crate) use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
     pub(crate) use std::sync::Mutex;
 
-    use parking_lot::lock_api::RawRwLock as _;
+    use parking_lot::lock_api::{RawRwLock as _, RawRwLockRecursive as _};
 
     /// A group's lock: parking_lot's one-word reader-writer lock, which
-    /// spins briefly and then parks. Task-fair: a waiting writer stops new
-    /// readers.
+    /// spins briefly and then parks. A waiting writer stops new readers
+    /// only while no reader holds the lock (see [`lock_shared`](Self::lock_shared)).
     pub(crate) struct RawLock(parking_lot::RawRwLock);
 
     impl RawLock {
         pub(crate) fn new() -> RawLock {
             RawLock(<parking_lot::RawRwLock as parking_lot::lock_api::RawRwLock>::INIT)
         }
+        /// Waits only while a writer holds the lock, or waits for it with
+        /// no reader in: a reader joins the readers in even when a writer
+        /// is queued behind them (parking_lot's recursive read lock), as
+        /// DashMap's readers do. So a thread that reads a group it already
+        /// reads through a guard never waits for a writer queued behind
+        /// that guard (which would wait for the guard: a deadlock); a
+        /// writer may wait for readers that keep overlapping.
         #[inline]
         pub(crate) fn lock_shared(&self) {
-            self.0.lock_shared();
+            self.0.lock_shared_recursive();
         }
         #[inline]
         pub(crate) fn lock_exclusive(&self) {
@@ -254,6 +261,7 @@ mod held {
     struct Hold {
         lock: usize,
         holder: &'static str,
+        exclusive: bool,
     }
 
     #[cfg(mapstore_loom)]
@@ -270,44 +278,70 @@ mod held {
         lock: usize,
     }
 
-    /// Panics if this thread holds `lock`.
+    /// Panics if locking `lock` (`exclusive`ly or shared) would wait for
+    /// a hold of this thread's own: any hold for a write, any write to a
+    /// group this thread reads. A read of a group this thread reads does
+    /// not wait (see `RawLock::lock_shared`).
     #[track_caller]
-    pub(crate) fn check(lock: usize, op: &str) {
+    pub(crate) fn check(lock: usize, op: &str, exclusive: bool) {
         let held_by = HELD
             .try_with(|held| {
                 held.borrow()
                     .iter()
-                    .find(|h| h.lock == lock)
+                    .find(|h| h.lock == lock && (h.exclusive || exclusive))
                     .map(|h| h.holder)
             })
             .ok()
             .flatten();
         if let Some(held_by) = held_by {
+            let wants = if exclusive { "write" } else { "read" };
             panic!(
-                "ConcurrentStore::{op} would lock a group of keys whose lock this thread \
-                 already holds through {held_by}: that would deadlock (a thread never takes \
-                 a lock twice, not even to read). Drop the guard first, or use \
-                 `read(&key, |v| ..)`, which holds nothing after it returns; closures given \
-                 to the store must not call it. (Checked in debug builds.)"
+                "ConcurrentStore::{op} would wait to {wants} a group of keys that this thread \
+                 holds through {held_by}: that would deadlock (two reads of a group by one \
+                 thread are fine; a write under any guard of its group, or any call under a \
+                 write guard, is not). Drop the guard first, or use `read(&key, |v| ..)`, \
+                 which holds nothing after it returns; closures given to the store must not \
+                 write to it. (Checked in debug builds.)"
             );
         }
     }
 
     impl Mark {
-        /// Records that this thread is about to lock `lock` for `op`, held
-        /// by `holder`; panics if it already holds it.
+        /// Records that this thread is about to lock `lock` for `op`
+        /// (`exclusive`ly or shared), held by `holder`; panics if that
+        /// would wait for a hold of this thread's own (see [`check`]).
         #[track_caller]
-        pub(crate) fn new(lock: usize, op: &str, holder: &'static str) -> Mark {
-            check(lock, op);
-            Mark::taken(lock, holder)
+        pub(crate) fn new(lock: usize, op: &str, holder: &'static str, exclusive: bool) -> Mark {
+            check(lock, op, exclusive);
+            Mark::taken(lock, holder, exclusive)
         }
 
-        /// Records that this thread took `lock` without waiting (a second
-        /// read lock of a group it reads already is no deadlock: a `try_`
+        /// Records that this thread took `lock` without waiting (a `try_`
         /// call never waits).
-        pub(crate) fn taken(lock: usize, holder: &'static str) -> Mark {
-            let _ = HELD.try_with(|held| held.borrow_mut().push(Hold { lock, holder }));
+        pub(crate) fn taken(lock: usize, holder: &'static str, exclusive: bool) -> Mark {
+            let _ = HELD.try_with(|held| {
+                held.borrow_mut().push(Hold {
+                    lock,
+                    holder,
+                    exclusive,
+                })
+            });
             Mark { lock }
+        }
+
+        /// Records that this thread's exclusive hold of the lock became a
+        /// shared one.
+        pub(crate) fn downgrade(&self) {
+            let _ = HELD.try_with(|held| {
+                if let Some(h) = held
+                    .borrow_mut()
+                    .iter_mut()
+                    .rev()
+                    .find(|h| h.lock == self.lock)
+                {
+                    h.exclusive = false;
+                }
+            });
         }
     }
 
@@ -730,7 +764,7 @@ impl<'a, B> Held<'a, B> {
     #[track_caller]
     fn shared((group, slots): (&'a Group<B>, *mut UnsafeCell<Slots<B>>), why: Why) -> Self {
         #[cfg(debug_assertions)]
-        let mark = Some(held::Mark::new(lock_id(group), why.op, why.holder));
+        let mark = Some(held::Mark::new(lock_id(group), why.op, why.holder, false));
         #[cfg(not(debug_assertions))]
         let _ = why;
         group.lock.lock_shared();
@@ -747,7 +781,7 @@ impl<'a, B> Held<'a, B> {
     #[track_caller]
     fn exclusive((group, slots): (&'a Group<B>, *mut UnsafeCell<Slots<B>>), why: Why) -> Self {
         #[cfg(debug_assertions)]
-        let mark = Some(held::Mark::new(lock_id(group), why.op, why.holder));
+        let mark = Some(held::Mark::new(lock_id(group), why.op, why.holder, true));
         #[cfg(not(debug_assertions))]
         let _ = why;
         group.lock.lock_exclusive();
@@ -778,6 +812,7 @@ impl<'a, B> Held<'a, B> {
                 lock_id(group),
                 "insert",
                 "a resize moving this group, whose key's `Hash` called the store",
+                true,
             )),
         })
     }
@@ -806,7 +841,7 @@ impl<'a, B> Held<'a, B> {
             slots,
             exclusive,
             #[cfg(debug_assertions)]
-            _mark: Some(held::Mark::taken(lock_id(group), why.holder)),
+            _mark: Some(held::Mark::taken(lock_id(group), why.holder, exclusive)),
         })
     }
 
@@ -825,13 +860,17 @@ impl<'a, B> Held<'a, B> {
     }
 
     /// Turns an exclusive hold into a shared one, with no moment unlocked.
-    /// The debug record stays: the thread still holds the lock.
+    /// The debug record stays, now shared: the thread still holds the lock.
     fn downgrade(&mut self) {
         assert!(self.exclusive, "only an exclusive hold is downgraded");
         // SAFETY: `exclusive`: this thread holds the lock exclusively, and
         // `Drop` will now release it shared, as it is then held.
         unsafe { self.group.lock.downgrade() };
         self.exclusive = false;
+        #[cfg(debug_assertions)]
+        if let Some(mark) = &self._mark {
+            mark.downgrade();
+        }
     }
 
     /// The buckets. Only for a group found not moved under this lock.
