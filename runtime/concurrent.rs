@@ -552,6 +552,7 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// store.clear();
     /// assert!(store.is_empty());
     /// ```
+    #[cfg_attr(debug_assertions, track_caller)]
     pub fn clear(&self) {
         let why = Why {
             op: "clear",
@@ -589,6 +590,7 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// assert_eq!(store.len(), 4);
     /// assert_eq!(store.read(&2, |v| *v), Some(3));
     /// ```
+    #[cfg_attr(debug_assertions, track_caller)]
     pub fn retain(&self, mut keep: impl FnMut(&K, &mut V) -> bool) {
         let why = Why {
             op: "retain",
@@ -626,6 +628,7 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// pairs.sort();
     /// assert_eq!(pairs, [(0, 0), (1, 10), (2, 20), (3, 30)]);
     /// ```
+    #[cfg_attr(debug_assertions, track_caller)]
     pub fn iter(&self) -> Iter<'_, K, V, S> {
         Iter {
             walk: self.table.walk(),
@@ -652,6 +655,7 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// }
     /// assert_eq!(store.read(&3, |v| *v), Some(30));
     /// ```
+    #[cfg_attr(debug_assertions, track_caller)]
     pub fn iter_mut(&self) -> IterMut<'_, K, V, S> {
         IterMut {
             current: Vec::new().into_iter(),
@@ -763,6 +767,7 @@ where
     /// assert_eq!(store.insert("k", Frame([2; 300])), Some(Frame([1; 300])));
     /// # }
     /// ```
+    #[cfg_attr(debug_assertions, track_caller)]
     pub fn insert(&self, key: K, value: V) -> Option<V> {
         let hash = self.hash(&key);
         let why = Why {
@@ -792,11 +797,16 @@ where
     /// assert_eq!(store.remove(&1), Some(10));
     /// assert_eq!(store.remove(&1), None);
     /// ```
+    #[cfg_attr(debug_assertions, track_caller)]
     pub fn remove<Q>(&self, key: &Q) -> Option<V>
     where
         Q: Hash + Equivalent<K> + ?Sized,
     {
-        self.remove_entry(key).map(|(_, v)| v)
+        let why = Why {
+            op: "remove",
+            holder: "`remove`, whose key's `Eq` called the store",
+        };
+        self.remove_with(key, why).map(|(_, v)| v)
     }
 
     /// Removes a key, returning the stored key and its value.
@@ -805,15 +815,27 @@ where
     /// let store: mapstore::ConcurrentStore<String, u8> = [("a".to_string(), 1)].into_iter().collect();
     /// assert_eq!(store.remove_entry("a"), Some(("a".to_string(), 1)));
     /// ```
+    #[cfg_attr(debug_assertions, track_caller)]
     pub fn remove_entry<Q>(&self, key: &Q) -> Option<(K, V)>
     where
         Q: Hash + Equivalent<K> + ?Sized,
     {
-        let hash = self.hash(key);
         let why = Why {
             op: "remove_entry",
-            holder: "`remove`, whose key's `Eq` called the store",
+            holder: "`remove_entry`, whose key's `Eq` called the store",
         };
+        self.remove_with(key, why)
+    }
+
+    /// [`remove_entry`](Self::remove_entry), named `why` in debug builds'
+    /// re-lock message.
+    #[inline]
+    #[cfg_attr(debug_assertions, track_caller)]
+    fn remove_with<Q>(&self, key: &Q, why: Why) -> Option<(K, V)>
+    where
+        Q: Hash + Equivalent<K> + ?Sized,
+    {
+        let hash = self.hash(key);
         self.write(hash, key, why).ok().map(table::WriteRef::remove)
     }
 
@@ -831,6 +853,7 @@ where
     /// assert_eq!(sessions.remove_if(&3, |_, _| true), None);
     /// assert_eq!(sessions.len(), 1);
     /// ```
+    #[cfg_attr(debug_assertions, track_caller)]
     pub fn remove_if<Q>(&self, key: &Q, f: impl FnOnce(&K, &V) -> bool) -> Option<(K, V)>
     where
         Q: Hash + Equivalent<K> + ?Sized,
@@ -877,6 +900,7 @@ where
     /// assert_eq!(credits.remove_if_mut("ann", spend), Some(("ann", 0)));
     /// assert!(credits.is_empty());
     /// ```
+    #[cfg_attr(debug_assertions, track_caller)]
     pub fn remove_if_mut<Q>(&self, key: &Q, f: impl FnOnce(&K, &mut V) -> bool) -> Option<(K, V)>
     where
         Q: Hash + Equivalent<K> + ?Sized,
@@ -903,6 +927,7 @@ where
     /// names.alter(&2, |_, _| unreachable!("absent keys are not visited"));
     /// assert_eq!(names.read(&1, String::clone), Some("ANN".to_string()));
     /// ```
+    #[cfg_attr(debug_assertions, track_caller)]
     pub fn alter<Q>(&self, key: &Q, f: impl FnOnce(&K, V) -> V)
     where
         Q: Hash + Equivalent<K> + ?Sized,
@@ -931,6 +956,7 @@ where
     /// prices.alter_all(|_, p| p * 2);
     /// assert_eq!(prices.read("cake", |p| *p), Some(10));
     /// ```
+    #[cfg_attr(debug_assertions, track_caller)]
     pub fn alter_all(&self, mut f: impl FnMut(&K, V) -> V) {
         let why = Why {
             op: "alter_all",
@@ -1030,6 +1056,7 @@ where
     /// assert!(store.contains_key(&1));
     /// assert!(!store.contains_key(&2));
     /// ```
+    #[cfg_attr(debug_assertions, track_caller)]
     pub fn contains_key<Q>(&self, key: &Q) -> bool
     where
         Q: Hash + Equivalent<K> + ?Sized,
@@ -1056,6 +1083,7 @@ where
     /// assert_eq!(store.read("b", |v| v.len()), None);
     /// ```
     #[inline]
+    #[cfg_attr(debug_assertions, track_caller)]
     pub fn read<Q, R>(&self, key: &Q, f: impl FnOnce(&V) -> R) -> Option<R>
     where
         Q: Hash + Equivalent<K> + ?Sized,
@@ -1074,6 +1102,7 @@ where
     /// assert_eq!(store.view("a", |k, v| format!("{k}={v}")), Some("a=1".to_string()));
     /// ```
     #[inline]
+    #[cfg_attr(debug_assertions, track_caller)]
     pub fn view<Q, R>(&self, key: &Q, f: impl FnOnce(&K, &V) -> R) -> Option<R>
     where
         Q: Hash + Equivalent<K> + ?Sized,
@@ -1096,6 +1125,7 @@ where
     /// assert_eq!(one.len(), 3); // derefs to the value
     /// ```
     #[inline]
+    #[cfg_attr(debug_assertions, track_caller)]
     pub fn get<Q>(&self, key: &Q) -> Option<Ref<'_, K, V>>
     where
         Q: Hash + Equivalent<K> + ?Sized,
@@ -1120,6 +1150,7 @@ where
     /// assert_eq!(store.read(&1, |v| *v), Some(11));
     /// ```
     #[inline]
+    #[cfg_attr(debug_assertions, track_caller)]
     pub fn get_mut<Q>(&self, key: &Q) -> Option<RefMut<'_, K, V>>
     where
         Q: Hash + Equivalent<K> + ?Sized,
@@ -1250,6 +1281,7 @@ where
     /// }
     /// assert_eq!(counts.read(&'l', |n| *n), Some(2));
     /// ```
+    #[cfg_attr(debug_assertions, track_caller)]
     pub fn entry(&self, key: K) -> Entry<'_, K, V, S> {
         let why = Why {
             op: "entry",

@@ -96,7 +96,7 @@ fn every_relock_under_a_guard_panics() {
         let _g = s.get_mut(&0).unwrap().downgrade();
         s.insert(0, 1);
     });
-    assert_relock("remove_entry", holder, || {
+    assert_relock("remove", holder, || {
         let s = store();
         let _g = s.get_mut(&0).unwrap().map(|v| v);
         s.remove(&0);
@@ -115,7 +115,7 @@ fn every_relock_under_a_guard_panics() {
     assert_relock("remove_entry", holder, || {
         let s = store();
         let _r = s.entry(0).or_insert(0);
-        s.remove(&0);
+        s.remove_entry(&0);
     });
     assert_relock("fmt", holder, || {
         let s = store();
@@ -124,7 +124,7 @@ fn every_relock_under_a_guard_panics() {
     });
     let holder = "an `iter()` (or a `Ref` it yielded, or a guard mapped from one)";
     // Writing while iterating, even with no item alive.
-    assert_relock("remove_entry", holder, || {
+    assert_relock("remove", holder, || {
         let s = store();
         for k in s.iter().map(|r| *r.key()) {
             s.remove(&k);
@@ -154,6 +154,88 @@ fn every_relock_under_a_guard_panics() {
             s.iter().find(|r| *r.key() == k);
         }
     });
+}
+
+thread_local! {
+    /// Where this thread's last panic was raised (`file:line`).
+    static PANICKED_AT: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f`, which must panic, and returns the file the panic names as
+/// its location. Installs (once) a hook that records it for the panicking
+/// thread and then prints as before.
+fn panic_file(f: impl FnOnce()) -> String {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let at = info.location().map(|l| l.file().to_string());
+            PANICKED_AT.with(|p| *p.borrow_mut() = at);
+            previous(info);
+        }));
+    });
+    PANICKED_AT.with(|p| p.borrow_mut().take());
+    assert!(catch_unwind(AssertUnwindSafe(f)).is_err(), "no panic");
+    PANICKED_AT
+        .with(|p| p.borrow_mut().take())
+        .expect("the hook saw the panic")
+}
+
+/// The panic names the caller's line, not the store's code: the public
+/// calls and the table's path to the check carry `#[track_caller]` in
+/// debug builds.
+#[test]
+fn the_panic_points_at_the_callers_line() {
+    let s = store();
+    let here = file!();
+    assert_eq!(
+        here,
+        panic_file(|| {
+            let _g = s.get(&0).unwrap();
+            s.insert(0, 1);
+        })
+    );
+    assert_eq!(
+        here,
+        panic_file(|| {
+            let _g = s.get_mut(&0).unwrap();
+            s.get(&0);
+        })
+    );
+    assert_eq!(
+        here,
+        panic_file(|| {
+            let _g = s.get(&0).unwrap();
+            s.remove(&0);
+        })
+    );
+    assert_eq!(
+        here,
+        panic_file(|| {
+            let _e = s.entry(0);
+            s.contains_key(&0);
+        })
+    );
+    assert_eq!(
+        here,
+        panic_file(|| {
+            let _g = s.get_mut(&0).unwrap();
+            s.read(&0, |v| *v);
+        })
+    );
+    assert_eq!(
+        here,
+        panic_file(|| {
+            s.view(&0, |k, _| s.alter(k, |_, v| v));
+        })
+    );
+    assert_eq!(
+        here,
+        panic_file(|| {
+            let _g = s.get(&0).unwrap();
+            s.entry(0);
+        })
+    );
 }
 
 /// A read under a read guard of the same group goes on, even while a writer
@@ -417,7 +499,7 @@ fn try_calls_under_guards_answer_instead_of_panicking() {
         s.get(&0);
     });
     assert_relock(
-        "remove_entry",
+        "remove",
         "an `Entry` from `try_entry` (or the `RefMut` it returned, or a guard made from that)",
         || {
             let s = store();
