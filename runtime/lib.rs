@@ -148,7 +148,7 @@ pub use mapstore_macros::MapStore;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` does not implement `MapValue`, so `MapStore` cannot pick its storage",
     label = "`{Self}` has no storage plan",
-    note = "add `#[derive(MapStore)]` to the type, or use `InlineMap`, `BoxedMap` or `PooledMap`, which take any value (for a type of another crate, these or a `#[derive(MapStore)]` newtype around it; in generic code, bound the parameter: `V: MapValue`)",
+    note = "add `#[derive(MapStore)]` to the type; for a type of another crate, derive on a newtype around it, or, in place of `MapStore`, use `InlineMap`, `BoxedMap` or `PooledMap`, which take any value (`ConcurrentStore` needs `MapValue`: the newtype); in generic code, bound the parameter: `V: MapValue`",
     note = "tuples of up to 8 values and arrays of a primitive number, `bool` or `char` of length 0 to 32 or a power of two up to 4096 are values; for any other, derive on a struct around it: `#[derive(MapStore)] struct Digest([u8; 48]);`"
 )]
 pub trait MapValue: Sized {
