@@ -552,7 +552,6 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// store.clear();
     /// assert!(store.is_empty());
     /// ```
-    #[cfg_attr(debug_assertions, track_caller)]
     pub fn clear(&self) {
         let why = Why {
             op: "clear",
@@ -590,7 +589,6 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// assert_eq!(store.len(), 4);
     /// assert_eq!(store.read(&2, |v| *v), Some(3));
     /// ```
-    #[cfg_attr(debug_assertions, track_caller)]
     pub fn retain(&self, mut keep: impl FnMut(&K, &mut V) -> bool) {
         let why = Why {
             op: "retain",
@@ -628,7 +626,6 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// pairs.sort();
     /// assert_eq!(pairs, [(0, 0), (1, 10), (2, 20), (3, 30)]);
     /// ```
-    #[cfg_attr(debug_assertions, track_caller)]
     pub fn iter(&self) -> Iter<'_, K, V, S> {
         Iter {
             walk: self.table.walk(),
@@ -655,7 +652,6 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// }
     /// assert_eq!(store.read(&3, |v| *v), Some(30));
     /// ```
-    #[cfg_attr(debug_assertions, track_caller)]
     pub fn iter_mut(&self) -> IterMut<'_, K, V, S> {
         IterMut {
             current: Vec::new().into_iter(),
@@ -956,7 +952,6 @@ where
     /// prices.alter_all(|_, p| p * 2);
     /// assert_eq!(prices.read("cake", |p| *p), Some(10));
     /// ```
-    #[cfg_attr(debug_assertions, track_caller)]
     pub fn alter_all(&self, mut f: impl FnMut(&K, V) -> V) {
         let why = Why {
             op: "alter_all",
