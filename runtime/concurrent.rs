@@ -198,7 +198,7 @@ use core::ops::{Deref, DerefMut};
 
 use hashbrown::{DefaultHashBuilder, Equivalent, TryReserveError};
 
-use crate::concurrent_table::{self as table, RawTable, Why};
+use crate::concurrent_table::{self as table, Local, RawTable, Why};
 use crate::map::{hasher, make_hash, reserve_table, unwrap_reserve, Map};
 use crate::storage::Storage;
 use crate::storage::StorageOps as Ops;
@@ -329,10 +329,11 @@ impl<R> TryResult<R> {
 /// `ConcurrentStore<K, V, S>` is `Send` when `K`, `V` and `S` are, and `Sync`
 /// when `K` and `V` are `Send + Sync` and `S` is `Sync`, as
 /// `RwLock<HashMap<K, V, S>>` is. Its guards ([`Ref`], [`RefMut`],
-/// [`Entry`]) are not `Send`: a guard held across an `.await` cannot move to
-/// another thread, where releasing the lock would be undefined. A
-/// [`RefMut`] is `Sync` when `K` and `V` are, as std's write guard is; a
-/// [`Ref`] is not `Sync`.
+/// [`Entry`], and the walks [`Iter`] and [`IterMut`]) are not `Send`: a
+/// guard held across an `.await` cannot move to another thread, where
+/// releasing the lock would be undefined. They are `Sync` when `K` and `V`
+/// are, as std's lock guards are: a shared reference to a guard gives out
+/// only `&K` and `&V`.
 ///
 /// # Generic code
 ///
@@ -628,9 +629,10 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// ```
     pub fn iter(&self) -> Iter<'_, K, V, S> {
         Iter {
-            walk: self.table.walk(),
-            current: None,
+            walk: Local(self.table.walk()),
+            current: Local(None),
             _hasher: PhantomData,
+            _not_send: PhantomData,
         }
     }
 
@@ -654,9 +656,10 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// ```
     pub fn iter_mut(&self) -> IterMut<'_, K, V, S> {
         IterMut {
-            current: Vec::new().into_iter(),
-            walk: self.table.walk(),
+            current: Local(Vec::new().into_iter()),
+            walk: Local(self.table.walk()),
             _hasher: PhantomData,
+            _not_send: PhantomData,
         }
     }
 
@@ -1131,8 +1134,9 @@ where
         };
         let found = self.table.get(self.hash(key), key, why)?;
         Some(Ref {
-            hold: ReadHold::Own(found),
+            hold: Local(ReadHold::Own(found)),
             _left: None,
+            _not_send: PhantomData,
         })
     }
 
@@ -1156,8 +1160,9 @@ where
         };
         let found = self.write(self.hash(key), key, why).ok()?;
         Some(RefMut {
-            found: WriteHold::Own(found),
+            found: Local(WriteHold::Own(found)),
             _left: (None, None),
+            _not_send: PhantomData,
         })
     }
 
@@ -1190,8 +1195,9 @@ where
         };
         match self.table.try_get(self.hash(key), key, why) {
             Ok(Some(found)) => TryResult::Present(Ref {
-                hold: ReadHold::Own(found),
+                hold: Local(ReadHold::Own(found)),
                 _left: None,
+                _not_send: PhantomData,
             }),
             Ok(None) => TryResult::Absent,
             Err(()) => TryResult::Locked,
@@ -1224,8 +1230,9 @@ where
         let hash_of = |k: &K| table_hash(&self.hash_builder, k);
         match self.table.try_entry(self.hash(key), key, why, &hash_of) {
             Some(Ok(found)) => TryResult::Present(RefMut {
-                found: WriteHold::Own(found),
+                found: Local(WriteHold::Own(found)),
                 _left: (None, None),
+                _not_send: PhantomData,
             }),
             Some(Err(_vacant)) => TryResult::Absent,
             None => TryResult::Locked,
@@ -1255,11 +1262,16 @@ where
         let hash_of = |k: &K| table_hash(&self.hash_builder, k);
         Some(
             match self.table.try_entry(self.hash(&key), &key, why, &hash_of)? {
-                Ok(found) => Entry::Occupied(OccupiedEntry { found, _key: key }),
+                Ok(found) => Entry::Occupied(OccupiedEntry {
+                    found: Local(found),
+                    _key: key,
+                    _not_send: PhantomData,
+                }),
                 Err(vacant) => Entry::Vacant(VacantEntry {
-                    vacant,
+                    vacant: Local(vacant),
                     key,
                     _hasher: PhantomData,
+                    _not_send: PhantomData,
                 }),
             },
         )
@@ -1284,11 +1296,16 @@ where
                 "an `Entry` from `entry` (or the `RefMut` it returned, or a guard made from that)",
         };
         match self.write(self.hash(&key), &key, why) {
-            Ok(found) => Entry::Occupied(OccupiedEntry { found, _key: key }),
+            Ok(found) => Entry::Occupied(OccupiedEntry {
+                found: Local(found),
+                _key: key,
+                _not_send: PhantomData,
+            }),
             Err(vacant) => Entry::Vacant(VacantEntry {
-                vacant,
+                vacant: Local(vacant),
                 key,
                 _hasher: PhantomData,
+                _not_send: PhantomData,
             }),
         }
     }
@@ -1594,12 +1611,18 @@ type ReadHold<'a, K, V> = table::ReadHold<'a, K, V, <V as MapValue>::Storage>;
 /// released (see [`RefMut`]'s `_left`): boxed, and only when there is any.
 type Left<K, V> = Option<Box<(Option<K>, Option<Box<V>>)>>;
 
+/// Keeps a guard on the thread that took its lock (a lock is released by
+/// that thread): not `Send`, as std's `MutexGuard`, the type it names, is
+/// not; and `Sync` only where `&K` and `&T` may be shared, the most a shared
+/// guard gives out (`T` the value, or the part of it a mapped guard holds).
+type NotSend<'a, K, T> = PhantomData<(std::sync::MutexGuard<'static, ()>, &'a K, &'a T)>;
+
 /// A shared reference to an entry of a [`ConcurrentStore`]: holds its group's
 /// read lock until dropped. Derefs to the value.
 ///
-/// Neither `Send` nor `Sync`: the lock must be released by the thread that
-/// took it, so a `Ref` cannot be held across an `.await` of a multi-threaded
-/// executor.
+/// Not `Send`: the lock must be released by the thread that took it, so a
+/// `Ref` cannot be held across an `.await` of a multi-threaded executor.
+/// `Sync` when `K` and `V` are, as std's `RwLockReadGuard` is.
 ///
 /// ```
 /// let store: mapstore::ConcurrentStore<&str, u32> = [("a", 1)].into_iter().collect();
@@ -1608,8 +1631,9 @@ type Left<K, V> = Option<Box<(Option<K>, Option<Box<V>>)>>;
 /// ```
 pub struct Ref<'a, K, V: MapValue> {
     // Field order is drop order: the lock is released first.
-    hold: ReadHold<'a, K, V>,
+    hold: Local<ReadHold<'a, K, V>>,
     _left: Left<K, V>,
+    _not_send: NotSend<'a, K, V>,
 }
 
 impl<K, V: MapValue> Ref<'_, K, V> {
@@ -1669,10 +1693,15 @@ impl<'a, K, V: MapValue> Ref<'a, K, V> {
     where
         F: FnOnce(&V) -> &T,
     {
-        let Ref { hold, _left } = self;
-        MappedRef {
-            hold: table::MappedRead::new(hold, f),
+        let Ref {
+            hold: Local(hold),
             _left,
+            ..
+        } = self;
+        MappedRef {
+            hold: Local(table::MappedRead::new(hold, f)),
+            _left,
+            _not_send: PhantomData,
         }
     }
 
@@ -1691,10 +1720,22 @@ impl<'a, K, V: MapValue> Ref<'a, K, V> {
     where
         F: FnOnce(&V) -> Option<&T>,
     {
-        let Ref { hold, _left } = self;
+        let Ref {
+            hold: Local(hold),
+            _left,
+            ..
+        } = self;
         match table::MappedRead::try_new(hold, f) {
-            Ok(hold) => Ok(MappedRef { hold, _left }),
-            Err(hold) => Err(Ref { hold, _left }),
+            Ok(hold) => Ok(MappedRef {
+                hold: Local(hold),
+                _left,
+                _not_send: PhantomData,
+            }),
+            Err(hold) => Err(Ref {
+                hold: Local(hold),
+                _left,
+                _not_send: PhantomData,
+            }),
         }
     }
 }
@@ -1738,12 +1779,13 @@ impl<K: fmt::Debug, V: MapValue + fmt::Debug> fmt::Debug for Ref<'_, K, V> {
 pub struct RefMut<'a, K, V: MapValue> {
     // Field order is drop order: the lock is released before what left the
     // store is dropped.
-    found: WriteHold<'a, K, V>,
+    found: Local<WriteHold<'a, K, V>>,
     /// What left the store while the guard was made, dropped after the lock
     /// is released: the key given to `entry` for a present key, and the
     /// value [`Entry::insert`] replaced (boxed, so that a guard stays small
     /// for large values; only when `V` needs dropping).
     _left: (Option<K>, Option<Box<V>>),
+    _not_send: NotSend<'a, K, V>,
 }
 
 /// What a [`RefMut`] holds: its own write lock (`get_mut`, `entry`), or a
@@ -1778,11 +1820,16 @@ impl<'a, K, V: MapValue> RefMut<'a, K, V> {
     /// assert_eq!(*hits, 1);
     /// ```
     pub fn downgrade(self) -> Ref<'a, K, V> {
-        let RefMut { found, _left } = self;
+        let RefMut {
+            found: Local(found),
+            _left,
+            ..
+        } = self;
         let left = (_left.0.is_some() || _left.1.is_some()).then(|| Box::new(_left));
         Ref {
-            hold: found.downgrade(),
+            hold: Local(found.downgrade()),
             _left: left,
+            _not_send: PhantomData,
         }
     }
 
@@ -1804,10 +1851,15 @@ impl<'a, K, V: MapValue> RefMut<'a, K, V> {
     where
         F: FnOnce(&mut V) -> &mut T,
     {
-        let RefMut { found, _left } = self;
-        MappedRefMut {
-            found: table::MappedWrite::new(found, f),
+        let RefMut {
+            found: Local(found),
             _left,
+            ..
+        } = self;
+        MappedRefMut {
+            found: Local(table::MappedWrite::new(found, f)),
+            _left,
+            _not_send: PhantomData,
         }
     }
 
@@ -1829,10 +1881,22 @@ impl<'a, K, V: MapValue> RefMut<'a, K, V> {
     where
         F: FnOnce(&mut V) -> Option<&mut T>,
     {
-        let RefMut { found, _left } = self;
+        let RefMut {
+            found: Local(found),
+            _left,
+            ..
+        } = self;
         match table::MappedWrite::try_new(found, f) {
-            Ok(found) => Ok(MappedRefMut { found, _left }),
-            Err(found) => Err(RefMut { found, _left }),
+            Ok(found) => Ok(MappedRefMut {
+                found: Local(found),
+                _left,
+                _not_send: PhantomData,
+            }),
+            Err(found) => Err(RefMut {
+                found: Local(found),
+                _left,
+                _not_send: PhantomData,
+            }),
         }
     }
 
@@ -1932,7 +1996,7 @@ impl<K: fmt::Debug, V: MapValue + fmt::Debug> fmt::Debug for RefMut<'_, K, V> {
 /// holds the entry's read lock, as the [`Ref`] it came from did, until
 /// dropped. Derefs to the part.
 ///
-/// Neither `Send` nor `Sync`, like [`Ref`].
+/// Not `Send`, like [`Ref`]; `Sync` when `K` and `T` are.
 ///
 /// ```
 /// let store: mapstore::ConcurrentStore<&str, String> =
@@ -1943,8 +2007,9 @@ impl<K: fmt::Debug, V: MapValue + fmt::Debug> fmt::Debug for RefMut<'_, K, V> {
 /// ```
 pub struct MappedRef<'a, K, V: MapValue, T: ?Sized> {
     // Field order is drop order: the lock is released first.
-    hold: table::MappedRead<'a, K, V, V::Storage, T>,
+    hold: Local<table::MappedRead<'a, K, V, V::Storage, T>>,
     _left: Left<K, V>,
+    _not_send: NotSend<'a, K, T>,
 }
 
 impl<'a, K, V: MapValue, T: ?Sized> MappedRef<'a, K, V, T> {
@@ -1977,10 +2042,15 @@ impl<'a, K, V: MapValue, T: ?Sized> MappedRef<'a, K, V, T> {
     where
         F: FnOnce(&T) -> &U,
     {
-        let MappedRef { hold, _left } = self;
-        MappedRef {
-            hold: hold.map(f),
+        let MappedRef {
+            hold: Local(hold),
             _left,
+            ..
+        } = self;
+        MappedRef {
+            hold: Local(hold.map(f)),
+            _left,
+            _not_send: PhantomData,
         }
     }
 
@@ -1999,10 +2069,22 @@ impl<'a, K, V: MapValue, T: ?Sized> MappedRef<'a, K, V, T> {
     where
         F: FnOnce(&T) -> Option<&U>,
     {
-        let MappedRef { hold, _left } = self;
+        let MappedRef {
+            hold: Local(hold),
+            _left,
+            ..
+        } = self;
         match hold.try_map(f) {
-            Ok(hold) => Ok(MappedRef { hold, _left }),
-            Err(hold) => Err(MappedRef { hold, _left }),
+            Ok(hold) => Ok(MappedRef {
+                hold: Local(hold),
+                _left,
+                _not_send: PhantomData,
+            }),
+            Err(hold) => Err(MappedRef {
+                hold: Local(hold),
+                _left,
+                _not_send: PhantomData,
+            }),
         }
     }
 }
@@ -2052,7 +2134,7 @@ impl<K, V: MapValue, T: ?Sized + fmt::Display> fmt::Display for MappedRef<'_, K,
 /// [`RefMut::map`]: holds the entry's write lock, as the [`RefMut`] it came
 /// from did, until dropped. Derefs (mutably) to the part.
 ///
-/// Neither `Send` nor `Sync`.
+/// Not `Send`, like [`RefMut`]; `Sync` when `K` and `T` are.
 ///
 /// ```
 /// let store: mapstore::ConcurrentStore<&str, Vec<u32>> =
@@ -2066,8 +2148,9 @@ impl<K, V: MapValue, T: ?Sized + fmt::Display> fmt::Display for MappedRef<'_, K,
 pub struct MappedRefMut<'a, K, V: MapValue, T: ?Sized> {
     // Field order is drop order: the lock is released before what left the
     // store is dropped (see [`RefMut`]).
-    found: table::MappedWrite<'a, K, V, V::Storage, T>,
+    found: Local<table::MappedWrite<'a, K, V, V::Storage, T>>,
     _left: (Option<K>, Option<Box<V>>),
+    _not_send: NotSend<'a, K, T>,
 }
 
 impl<'a, K, V: MapValue, T: ?Sized> MappedRefMut<'a, K, V, T> {
@@ -2114,10 +2197,15 @@ impl<'a, K, V: MapValue, T: ?Sized> MappedRefMut<'a, K, V, T> {
     where
         F: FnOnce(&mut T) -> &mut U,
     {
-        let MappedRefMut { found, _left } = self;
-        MappedRefMut {
-            found: found.map(f),
+        let MappedRefMut {
+            found: Local(found),
             _left,
+            ..
+        } = self;
+        MappedRefMut {
+            found: Local(found.map(f)),
+            _left,
+            _not_send: PhantomData,
         }
     }
 
@@ -2135,10 +2223,22 @@ impl<'a, K, V: MapValue, T: ?Sized> MappedRefMut<'a, K, V, T> {
     where
         F: FnOnce(&mut T) -> Option<&mut U>,
     {
-        let MappedRefMut { found, _left } = self;
+        let MappedRefMut {
+            found: Local(found),
+            _left,
+            ..
+        } = self;
         match found.try_map(f) {
-            Ok(found) => Ok(MappedRefMut { found, _left }),
-            Err(found) => Err(MappedRefMut { found, _left }),
+            Ok(found) => Ok(MappedRefMut {
+                found: Local(found),
+                _left,
+                _not_send: PhantomData,
+            }),
+            Err(found) => Err(MappedRefMut {
+                found: Local(found),
+                _left,
+                _not_send: PhantomData,
+            }),
         }
     }
 }
@@ -2209,10 +2309,11 @@ pub enum Entry<'a, K, V: MapValue, S = DefaultHashBuilder> {
 pub struct OccupiedEntry<'a, K, V: MapValue> {
     // Field order is drop order: the lock is released before the key is
     // dropped.
-    found: table::WriteRef<'a, K, V, V::Storage>,
+    found: Local<table::WriteRef<'a, K, V, V::Storage>>,
     /// The key given to `entry` (the stored one stays), dropped after the
     /// lock is released.
     _key: K,
+    _not_send: NotSend<'a, K, V>,
 }
 
 /// An absent key's entry; holds the group's write lock.
@@ -2230,9 +2331,10 @@ pub struct OccupiedEntry<'a, K, V: MapValue> {
 pub struct VacantEntry<'a, K, V: MapValue, S = DefaultHashBuilder> {
     // Field order is drop order: the lock is released before the key is
     // dropped.
-    vacant: table::Vacant<'a, K, V, V::Storage>,
+    vacant: Local<table::Vacant<'a, K, V, V::Storage>>,
     key: K,
     _hasher: PhantomData<&'a S>,
+    _not_send: NotSend<'a, K, V>,
 }
 
 impl<'a, K, V, S> Entry<'a, K, V, S>
@@ -2460,7 +2562,7 @@ impl<'a, K, V: MapValue> OccupiedEntry<'a, K, V> {
     /// assert_eq!(o.remove_entry(), (1, 2));
     /// ```
     pub fn remove_entry(self) -> (K, V) {
-        self.found.remove()
+        self.found.0.remove()
     }
 
     /// Turns the entry into a guard on its value.
@@ -2472,10 +2574,15 @@ impl<'a, K, V: MapValue> OccupiedEntry<'a, K, V> {
     /// assert_eq!(*o.into_ref(), 2);
     /// ```
     pub fn into_ref(self) -> RefMut<'a, K, V> {
-        let OccupiedEntry { found, _key } = self;
+        let OccupiedEntry {
+            found: Local(found),
+            _key,
+            ..
+        } = self;
         RefMut {
-            found: WriteHold::Own(found),
+            found: Local(WriteHold::Own(found)),
             _left: (Some(_key), None),
+            _not_send: PhantomData,
         }
     }
 }
@@ -2519,10 +2626,15 @@ where
     /// assert_eq!(*v.insert(2), 2);
     /// ```
     pub fn insert(self, value: V) -> RefMut<'a, K, V> {
-        let VacantEntry { vacant, key, .. } = self;
+        let VacantEntry {
+            vacant: Local(vacant),
+            key,
+            ..
+        } = self;
         RefMut {
-            found: WriteHold::Own(vacant.insert(key, value)),
+            found: Local(WriteHold::Own(vacant.insert(key, value))),
             _left: (None, None),
+            _not_send: PhantomData,
         }
     }
 }
@@ -2585,9 +2697,10 @@ impl<K: fmt::Debug, V: MapValue, S> fmt::Debug for VacantEntry<'_, K, V, S> {
 pub struct Iter<'a, K, V: MapValue, S = DefaultHashBuilder> {
     // Field order is drop order: the current group, then the walk.
     /// The group being walked and the next entry index in it.
-    current: Option<(SharedGroup<'a, K, V>, usize)>,
-    walk: table::Walk<'a, K, V, V::Storage>,
+    current: Local<Option<(SharedGroup<'a, K, V>, usize)>>,
+    walk: Local<table::Walk<'a, K, V, V::Storage>>,
     _hasher: PhantomData<&'a S>,
+    _not_send: NotSend<'a, K, V>,
 }
 
 impl<'a, K, V: MapValue, S> Iterator for Iter<'a, K, V, S> {
@@ -2599,19 +2712,20 @@ impl<'a, K, V: MapValue, S> Iterator for Iter<'a, K, V, S> {
             holder: "an `iter()` (or a `Ref` it yielded, or a guard mapped from one)",
         };
         loop {
-            if let Some((group, index)) = &mut self.current {
+            if let Some((group, index)) = &mut *self.current {
                 if *index < group.len() {
                     *index += 1;
                     return Some(Ref {
-                        hold: ReadHold::Shared(Arc::clone(group), *index - 1),
+                        hold: Local(ReadHold::Shared(Arc::clone(group), *index - 1)),
                         _left: None,
+                        _not_send: PhantomData,
                     });
                 }
-                self.current = None;
+                *self.current = None;
             }
             let group = self.walk.next_group(false, why)?;
             if group.len() != 0 {
-                self.current = Some((Arc::new(group.share()), 0));
+                *self.current = Some((Arc::new(group.share()), 0));
             }
         }
     }
@@ -2650,9 +2764,10 @@ impl<K, V: MapValue, S> fmt::Debug for Iter<'_, K, V, S> {
 pub struct IterMut<'a, K, V: MapValue, S = DefaultHashBuilder> {
     // Field order is drop order: the current group's entries (the last
     // one releases its lock), then the walk.
-    current: alloc::vec::IntoIter<table::BucketMut<'a, K, V, V::Storage>>,
-    walk: table::Walk<'a, K, V, V::Storage>,
+    current: Local<alloc::vec::IntoIter<table::BucketMut<'a, K, V, V::Storage>>>,
+    walk: Local<table::Walk<'a, K, V, V::Storage>>,
     _hasher: PhantomData<&'a S>,
+    _not_send: NotSend<'a, K, V>,
 }
 
 impl<'a, K, V: MapValue, S> Iterator for IterMut<'a, K, V, S> {
@@ -2666,13 +2781,14 @@ impl<'a, K, V: MapValue, S> Iterator for IterMut<'a, K, V, S> {
         loop {
             if let Some(bucket) = self.current.next() {
                 return Some(RefMut {
-                    found: WriteHold::Shared(bucket),
+                    found: Local(WriteHold::Shared(bucket)),
                     _left: (None, None),
+                    _not_send: PhantomData,
                 });
             }
             let group = self.walk.next_group(true, why)?;
             if group.len() != 0 {
-                self.current = group.share_mut().into_iter();
+                *self.current = group.share_mut().into_iter();
             }
         }
     }

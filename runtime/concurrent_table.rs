@@ -59,6 +59,7 @@ use alloc::vec::Vec;
 use core::cell::UnsafeCell;
 use core::marker::PhantomData;
 use core::mem::{self, MaybeUninit};
+use core::ops::{Deref, DerefMut};
 use core::ptr::{self, NonNull};
 
 use hashbrown::{Equivalent, TryReserveError};
@@ -2067,6 +2068,43 @@ impl<K, V, St: Storage> Drop for RawTable<K, V, St> {
 
 // ---------------------------------------------------------------------------
 // Guards
+
+/// What a guard or a walk holds of a group's lock: `Send` and `Sync`, so
+/// that the guard's own `NotSend` marker alone decides both (and the
+/// compiler's error for a guard moved to another thread names that marker's
+/// std type and the guard, not this crate's private types).
+pub(crate) struct Local<T>(pub(crate) T);
+
+// SAFETY: a `Local` is only ever a field of the guards, entries and walks
+// of `concurrent.rs` (`Ref`, `RefMut`, `MappedRef`, `MappedRefMut`,
+// `OccupiedEntry`, `VacantEntry`, `Iter`, `IterMut`), each of which also
+// has a `NotSend` field, so none of them is `Send` (pinned by
+// `tests/concurrent_relock.rs`) and no `Local` leaves the thread that took
+// its lock.
+unsafe impl<T> Send for Local<T> {}
+
+// SAFETY: through a shared reference, those types give out only `&K` and
+// `&V` (or `&T`, the part of the value a mapped guard holds): the lock is
+// released by `Drop`, and moving on to another group takes `&mut`. Their
+// `NotSend` field makes them `Sync` only where `&K` and `&V` (or `&T`) may
+// be shared, as std's `RwLockReadGuard<T>` is `Sync` where `T` is.
+unsafe impl<T> Sync for Local<T> {}
+
+impl<T> Deref for Local<T> {
+    type Target = T;
+
+    #[inline(always)]
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> DerefMut for Local<T> {
+    #[inline(always)]
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
+}
 
 /// A bucket under its group's read lock.
 pub(crate) struct ReadRef<'a, K, V, St: Storage> {

@@ -487,6 +487,7 @@ where
 fn guard_held_while_another_thread_writes<St: Storage>()
 where
     Store<St>: Sync,
+    Val<St>: Sync,
 {
     static COUNTERS: [Counter; 3] = [Counter::new(), Counter::new(), Counter::new()];
     let counter = &COUNTERS[St::KIND as usize];
@@ -509,6 +510,9 @@ where
                 // Readers of the held group share its lock.
                 assert_eq!(store.read(&0, |v| v.stamp), Some(0));
             });
+            // A `Ref` is `Sync`: another thread reads through it while this
+            // one holds it.
+            s.spawn(|| guard.check(0));
         });
         guard.check(0);
     }
@@ -952,10 +956,15 @@ assert_not_impl_any!(ConcurrentStore<u64, Unsync<Pooled>>: Sync);
 assert_not_impl_any!(ConcurrentStore<u64, std::rc::Rc<u64>>: Send, Sync);
 // Guards stay on their thread (a lock is released by the thread that took
 // it), so none can be held across an `.await` on another thread.
-assert_not_impl_any!(Ref<'static, u64, String>: Send, Sync);
+assert_not_impl_any!(Ref<'static, u64, String>: Send);
 assert_not_impl_any!(RefMut<'static, u64, String>: Send);
-// A `RefMut` is `Sync` exactly when `K` and `V` are, as std's write guard:
-// sharing `&RefMut` shares only `&K` and `&V`.
+// A guard is `Sync` exactly when `K` and `V` are, as std's lock guards:
+// sharing `&Ref` or `&RefMut` shares only `&K` and `&V`.
+assert_impl_all!(Ref<'static, u64, String>: Sync);
+assert_impl_all!(Ref<'static, u64, Val<Pooled>>: Sync);
+assert_not_impl_any!(Ref<'static, u64, Unsync<Inline>>: Sync);
+assert_not_impl_any!(Ref<'static, u64, Unsync<Pooled>>: Sync);
+assert_not_impl_any!(Ref<'static, std::cell::Cell<u64>, u64>: Sync);
 assert_impl_all!(RefMut<'static, u64, String>: Sync);
 assert_impl_all!(RefMut<'static, u64, Val<Pooled>>: Sync);
 assert_not_impl_any!(RefMut<'static, u64, Unsync<Inline>>: Sync);
@@ -963,3 +972,10 @@ assert_not_impl_any!(RefMut<'static, u64, Unsync<Pooled>>: Sync);
 assert_not_impl_any!(RefMut<'static, std::cell::Cell<u64>, u64>: Sync);
 assert_not_impl_any!(Entry<'static, u64, String>: Send);
 assert_not_impl_any!(mapstore::concurrent::Iter<'static, u64, String>: Send);
+assert_impl_all!(mapstore::concurrent::Iter<'static, u64, String>: Sync);
+assert_not_impl_any!(mapstore::concurrent::Iter<'static, u64, Unsync<Inline>>: Sync);
+assert_not_impl_any!(mapstore::concurrent::IterMut<'static, u64, String>: Send);
+assert_not_impl_any!(mapstore::concurrent::MappedRef<'static, u64, String, str>: Send);
+assert_impl_all!(mapstore::concurrent::MappedRef<'static, u64, String, str>: Sync);
+assert_not_impl_any!(mapstore::concurrent::MappedRef<'static, u64, (u64, Unsync<Inline>), Unsync<Inline>>: Sync);
+assert_not_impl_any!(mapstore::concurrent::MappedRefMut<'static, u64, String, str>: Send);
