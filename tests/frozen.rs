@@ -1270,7 +1270,7 @@ fn short_string_keys_are_hashed_and_compared_by_their_ends() {
     // compare calls `Eq`), sharing their first and last bytes, with empty
     // and non-ASCII keys.
     let mut keys: Vec<String> = vec![String::new(), "é".into(), "日本語".into(), "ß€".into()];
-    for len in 1..=24usize {
+    for len in 1..=40usize {
         for i in 0..40u64 {
             let id = format!("{:x}", splitmix(i ^ len as u64) & 0xfff_ffff);
             let mut k = format!("{id}{}", "m".repeat(len.saturating_sub(id.len())));
@@ -1297,11 +1297,19 @@ fn short_string_keys_are_hashed_and_compared_by_their_ends() {
     // one byte longer or shorter, and non-ASCII twins.
     let mut misses: Vec<String> = Vec::new();
     for k in &keys {
-        let mut bytes = k.clone().into_bytes();
-        if (3..=24).contains(&bytes.len()) && bytes.len() != 4 && bytes.len() != 8 {
-            // Not read: 3 bytes read 0, 1, 2; a 4- or 8-byte key is read whole.
-            let at = if bytes.len() == 3 { 1 } else { bytes.len() / 2 };
-            if bytes.len() != 3 {
+        let bytes = k.clone().into_bytes();
+        if (5..=40).contains(&bytes.len()) && bytes.len() != 8 {
+            // Not in the hash: the middle of a key of 5 to 40 bytes (an
+            // 8-byte key is read whole), and from 17 bytes on the first and
+            // last of the bytes between its first and last 8 (compared by
+            // `Equivalent`, past the ends' reads).
+            let len = bytes.len();
+            let mut at = vec![len / 2];
+            if len >= 17 {
+                at.extend([8, len - 9]);
+            }
+            for at in at {
+                let mut bytes = bytes.clone();
                 bytes[at] = if bytes[at] == b'q' { b'r' } else { b'q' };
                 if let Ok(s) = String::from_utf8(bytes) {
                     misses.push(s);
