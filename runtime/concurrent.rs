@@ -39,7 +39,8 @@
 //! Each operation takes at most one group's lock at a time and releases it
 //! before it returns, unless it returns a guard (during a resize a write
 //! may also move up to eight old groups, only ones it can lock without
-//! waiting). An operation
+//! waiting; `Serialize` holds every group's read lock for a snapshot, but
+//! waits for none while holding others: see its docs). An operation
 //! *blocks* while another thread holds a conflicting lock on its key's
 //! group, a set of about ten keys:
 //!
@@ -1167,8 +1168,9 @@ where
     }
 
     /// [`get`](Self::get) without waiting: [`TryResult::Locked`] where `get`
-    /// would block (a writer holds the key's group or waits for it,
-    /// including a guard of this thread). As DashMap's `try_get`; never
+    /// would block (a writer holds the key's group, a write guard of this
+    /// thread included, or waits for it with no reader in; with a reader
+    /// in, a read joins it, as `get`'s does). As DashMap's `try_get`; never
     /// deadlocks, so it is the read to use where a thread may hold a guard
     /// into the same group.
     ///
@@ -1947,6 +1949,17 @@ impl<'a, K, V: MapValue> RefMut<'a, K, V> {
     #[inline]
     pub fn value_mut(&mut self) -> &mut V {
         self.pair_mut().1
+    }
+
+    /// The key and the value (DashMap's `RefMut::pair`).
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, u8> = [(1, 2)].into_iter().collect();
+    /// assert_eq!(store.get_mut(&1).unwrap().pair(), (&1, &2));
+    /// ```
+    #[inline]
+    pub fn pair(&self) -> (&K, &V) {
+        self.bucket_pair()
     }
 
     /// The key, and the value mutably.
@@ -2833,7 +2846,6 @@ impl<'a, K, V: MapValue, S> IntoIterator for &'a ConcurrentStore<K, V, S> {
 
 #[cfg(feature = "serde")]
 mod serde_impls {
-    use alloc::vec::Vec;
     use core::fmt;
     use core::hash::{BuildHasher, Hash};
     use core::marker::PhantomData;
@@ -2846,12 +2858,17 @@ mod serde_impls {
     use crate::MapValue;
 
     /// A serde map of keys to values, as std's `HashMap` (and DashMap)
-    /// serialize. It read-locks every group, in index order, for as long as
-    /// it writes: the output is a snapshot of the store, with its exact
-    /// length (formats such as bincode write the length first); writers
-    /// wait until it is done. Like [`len`](ConcurrentStore::len), calling it
-    /// while this thread holds a guard into the store deadlocks (debug
-    /// builds panic).
+    /// serialize. It read-locks every group for as long as it writes: the
+    /// output is a snapshot of the store, with its exact length (formats
+    /// such as bincode write the length first); writers wait until it is
+    /// done. It never waits for a group while holding others that another
+    /// thread may wait for: where a group stays write-locked for 2 ms while
+    /// it holds others (a guard's thread may be writing a second key), it
+    /// lets go of all of them, waits for that group alone and starts again.
+    /// So it blocks and deadlocks only as [`iter`](ConcurrentStore::iter)
+    /// does: under a write guard of this thread (debug builds panic), or
+    /// under a read guard of this thread whose group another thread waits
+    /// to write while holding the group this one waits for.
     ///
     /// ```
     /// let store: mapstore::ConcurrentStore<String, u32> = [("a".to_string(), 1)].into_iter().collect();
@@ -2867,16 +2884,16 @@ mod serde_impls {
                 op: "serialize",
                 holder: "`serialize`, whose key's or value's `Serialize` called the store",
             };
-            let mut walk = self.table.walk();
-            let groups: Vec<_> = core::iter::from_fn(|| walk.next_group(false, why)).collect();
-            let len = groups.iter().map(|group| group.len()).sum();
-            let mut map = serializer.serialize_map(Some(len))?;
-            for group in &groups {
-                for (key, value) in group.entries() {
-                    map.serialize_entry(key, value)?;
+            self.table.read_all(why, |groups| {
+                let len = groups.iter().map(|group| group.len()).sum();
+                let mut map = serializer.serialize_map(Some(len))?;
+                for group in groups {
+                    for (key, value) in group.entries() {
+                        map.serialize_entry(key, value)?;
+                    }
                 }
-            }
-            map.end()
+                map.end()
+            })
         }
     }
 

@@ -87,7 +87,9 @@ mod sync {
     pub(crate) use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
     pub(crate) use std::sync::Mutex;
 
-    use parking_lot::lock_api::{RawRwLock as _, RawRwLockRecursive as _};
+    use parking_lot::lock_api::{
+        RawRwLock as _, RawRwLockRecursive as _, RawRwLockRecursiveTimed as _,
+    };
 
     /// A group's lock: parking_lot's one-word reader-writer lock, which
     /// spins briefly and then parks. A waiting writer stops new readers
@@ -117,10 +119,16 @@ mod sync {
         pub(crate) fn try_lock_exclusive(&self) -> bool {
             self.0.try_lock_exclusive()
         }
-        /// Fails while a writer holds the lock or waits for it.
+        /// Fails where [`lock_shared`](Self::lock_shared) would wait: while
+        /// a writer holds the lock, or waits for it with no reader in.
         #[inline]
         pub(crate) fn try_lock_shared(&self) -> bool {
-            self.0.try_lock_shared()
+            self.0.try_lock_shared_recursive()
+        }
+        /// [`lock_shared`](Self::lock_shared), waiting at most `patience`.
+        #[inline]
+        pub(crate) fn try_lock_shared_for(&self, patience: std::time::Duration) -> bool {
+            self.0.try_lock_shared_recursive_for(patience)
         }
         /// Turns this thread's exclusive hold into a shared one, with no
         /// moment unlocked (parking_lot's `downgrade`).
@@ -217,6 +225,11 @@ mod sync {
             }
             free
         }
+        /// Loom has no clock: a lock it does not get at once has run out
+        /// of patience.
+        pub(crate) fn try_lock_shared_for(&self, _patience: std::time::Duration) -> bool {
+            self.try_lock_shared()
+        }
         /// # Safety
         ///
         /// This thread holds the lock exclusively.
@@ -290,19 +303,29 @@ mod held {
                 held.borrow()
                     .iter()
                     .find(|h| h.lock == lock && (h.exclusive || exclusive))
-                    .map(|h| h.holder)
+                    .map(|h| (h.holder, h.exclusive))
             })
             .ok()
             .flatten();
-        if let Some(held_by) = held_by {
+        if let Some((held_by, held_for_write)) = held_by {
             let wants = if exclusive { "write" } else { "read" };
+            // The way out depends on the hold: under a write hold every call
+            // on the group waits, `read` too; a read hold that was only
+            // there to look at a value can be a `read` instead.
+            let fix = if held_for_write {
+                "Drop the guard first: under a write guard every call on its group waits, \
+                 `read` included; closures given to the store must not call it on their own \
+                 group."
+            } else {
+                "Drop the guard first (a guard kept only to look at a value can be \
+                 `read(&key, |v| ..)`, which holds nothing after it returns); closures given \
+                 to the store must not write to it."
+            };
             panic!(
                 "ConcurrentStore::{op} would wait to {wants} a group of keys that this thread \
                  holds through {held_by}: that would deadlock (two reads of a group by one \
                  thread are fine; a write under any guard of its group, or any call under a \
-                 write guard, is not). Drop the guard first, or use `read(&key, |v| ..)`, \
-                 which holds nothing after it returns; closures given to the store must not \
-                 write to it. (Checked in debug builds.)"
+                 write guard, is not). {fix} (Checked in debug builds.)"
             );
         }
     }
@@ -776,6 +799,30 @@ impl<'a, B> Held<'a, B> {
             #[cfg(debug_assertions)]
             _mark: mark,
         }
+    }
+
+    /// [`shared`](Self::shared), waiting at most `patience`; `None` if the
+    /// lock stayed taken that long. In debug builds it panics where
+    /// `shared` would (a wait for this thread's own write).
+    #[track_caller]
+    fn shared_within(
+        (group, slots): (&'a Group<B>, *mut UnsafeCell<Slots<B>>),
+        why: Why,
+        patience: std::time::Duration,
+    ) -> Option<Self> {
+        #[cfg(debug_assertions)]
+        let mark = Some(held::Mark::new(lock_id(group), why.op, why.holder, false));
+        #[cfg(not(debug_assertions))]
+        let _ = why;
+        // `then`, not `then_some`: a `Held` made for a lock not taken would
+        // unlock it when dropped (a mark not kept is dropped, unrecorded).
+        group.lock.try_lock_shared_for(patience).then(|| Held {
+            group,
+            slots,
+            exclusive: false,
+            #[cfg(debug_assertions)]
+            _mark: mark,
+        })
     }
 
     #[inline]
@@ -2301,6 +2348,56 @@ impl<K, V, St: Storage> Drop for Walk<'_, K, V, St> {
     }
 }
 
+/// A group whose lock a walk found taken for longer than its patience.
+struct Busy<'a, B>((&'a Group<B>, *mut UnsafeCell<Slots<B>>));
+
+/// What [`Walk::next_group_within`] finds: the next group, locked; the end;
+/// or a group it ran out of patience for.
+type NextGroup<'a, K, V, St> = Result<Option<WalkGroup<'a, K, V, St>>, Busy<'a, Bucket<K, V, St>>>;
+
+/// How long [`RawTable::read_all`] waits for one group's lock while it holds
+/// others before it lets go of them: far longer than a write holds a group
+/// (well under a microsecond), so that it gives up only behind a guard held
+/// for long, or behind a thread that waits for a group it holds.
+const PATIENCE: std::time::Duration = std::time::Duration::from_millis(2);
+
+impl<K, V, St: Storage> RawTable<K, V, St> {
+    /// `f` over every group, all read-locked at once: a snapshot. The groups
+    /// are locked in the walk's order; where one stays write-locked for
+    /// [`PATIENCE`] while others are held (its holder may be waiting for one
+    /// of them: a guard's thread writing another key), every lock is let
+    /// go, that group is waited for alone, and the walk starts again. So
+    /// this never waits for a group while holding another, except this
+    /// thread's own guards: it deadlocks only where a walk one group at a
+    /// time does.
+    #[track_caller]
+    pub(crate) fn read_all<R>(
+        &self,
+        why: Why,
+        f: impl FnOnce(&[WalkGroup<'_, K, V, St>]) -> R,
+    ) -> R {
+        loop {
+            let mut walk = self.walk();
+            let mut groups = Vec::new();
+            let busy = loop {
+                // The first group is waited for with nothing held.
+                let patience = (!groups.is_empty()).then_some(PATIENCE);
+                match walk.next_group_within(why, patience) {
+                    Ok(Some(group)) => groups.push(group),
+                    Ok(None) => break None,
+                    Err(busy) => break Some(busy),
+                }
+            };
+            let Some(Busy(at)) = busy else {
+                return f(&groups);
+            };
+            drop(groups);
+            drop(walk);
+            drop(Held::shared(at, why));
+        }
+    }
+}
+
 /// A group a walk holds.
 pub(crate) struct WalkGroup<'a, K, V, St: Storage> {
     held: Held<'a, Bucket<K, V, St>>,
@@ -2347,6 +2444,48 @@ impl<'a, K, V, St: Storage> Walk<'a, K, V, St> {
         drop(group);
         self.pending = Some(i + prev.len);
         Some(lock(array.at(i)))
+    }
+
+    /// The next group, read-locked, waiting at most `patience` for its lock
+    /// (for ever where `None`); `Ok(None)` at the end, `Err` with the group
+    /// whose lock stayed taken that long.
+    #[track_caller]
+    fn next_group_within(
+        &mut self,
+        why: Why,
+        patience: Option<std::time::Duration>,
+    ) -> NextGroup<'a, K, V, St> {
+        let table = self.table;
+        let lock = |at| {
+            let held = match patience {
+                None => Some(Held::shared(at, why)),
+                Some(patience) => Held::shared_within(at, why, patience),
+            };
+            held.map(|held| WalkGroup { held, table }).ok_or(Busy(at))
+        };
+        let array = self.array;
+        if let Some(j) = self.pending.take() {
+            return lock(array.at(j)).map(Some);
+        }
+        let Some(prev) = self.prev else {
+            if self.next >= array.len {
+                return Ok(None);
+            }
+            self.next += 1;
+            return lock(array.at(self.next - 1)).map(Some);
+        };
+        if self.next >= prev.len {
+            return Ok(None);
+        }
+        let i = self.next;
+        self.next += 1;
+        let group = lock(prev.at(i))?;
+        if !group.held.group.moved() {
+            return Ok(Some(group));
+        }
+        drop(group);
+        self.pending = Some(i + prev.len);
+        lock(array.at(i)).map(Some)
     }
 
     /// How far the walk is, for `Debug`.

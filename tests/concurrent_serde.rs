@@ -125,3 +125,56 @@ fn serializes_a_snapshot_under_concurrent_writes() {
         }
     });
 }
+
+/// `Serialize` holds every group's read lock for its snapshot, but never
+/// waits for a group while holding others: a thread holding a write guard
+/// on the last group it walks, and then writing a key of the first group
+/// (which it holds by then), would otherwise wait for it while it waits for
+/// that guard. It lets go, waits for the guard's group alone, and starts
+/// again; both finish. Watched: a regression fails after 30 s instead of
+/// hanging.
+#[test]
+fn serialize_never_waits_holding_groups() {
+    use std::sync::{mpsc, Arc, Barrier};
+    use std::time::Duration;
+
+    let store: Arc<ConcurrentStore<u64, u64>> = Arc::new((0..10_000).map(|k| (k, k)).collect());
+    let order: Vec<u64> = store.iter().map(|r| *r.key()).collect();
+    let (first, last) = (order[0], order[order.len() - 1]);
+    assert_ne!(store.lock_of(&first), store.lock_of(&last));
+    let start = Arc::new(Barrier::new(2));
+    let (done, finished) = mpsc::channel();
+    let writer = {
+        let (store, start, done) = (Arc::clone(&store), Arc::clone(&start), done.clone());
+        thread::spawn(move || {
+            let mut guard = store.get_mut(&last).unwrap();
+            start.wait();
+            // Long enough for the serializer to hold every group but this
+            // one, and to wait for it.
+            thread::sleep(Duration::from_millis(200));
+            store.insert(first, u64::MAX);
+            *guard = u64::MAX;
+            drop(guard);
+            done.send("writer").unwrap();
+        })
+    };
+    let serializer = thread::spawn(move || {
+        start.wait();
+        let json = serde_json::to_string(&*store).unwrap();
+        done.send("serializer").unwrap();
+        json
+    });
+    let mut ended = Vec::new();
+    for _ in 0..2 {
+        let who = finished
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("deadlock: only {ended:?} finished in 30 s"));
+        ended.push(who);
+    }
+    writer.join().unwrap();
+    let snapshot: BTreeMap<u64, u64> = serde_json::from_str(&serializer.join().unwrap()).unwrap();
+    assert_eq!(snapshot.len(), 10_000);
+    // The snapshot holds the last group, so it comes after the guard, and
+    // so after both of the writer's writes.
+    assert_eq!((snapshot[&first], snapshot[&last]), (u64::MAX, u64::MAX));
+}
