@@ -1267,6 +1267,7 @@ where
                 Ok(found) => Entry::Occupied(OccupiedEntry {
                     found: Local(found),
                     _key: key,
+                    _old: None,
                     _not_send: PhantomData,
                 }),
                 Err(vacant) => Entry::Vacant(VacantEntry {
@@ -1301,6 +1302,7 @@ where
             Ok(found) => Entry::Occupied(OccupiedEntry {
                 found: Local(found),
                 _key: key,
+                _old: None,
                 _not_send: PhantomData,
             }),
             Err(vacant) => Entry::Vacant(VacantEntry {
@@ -2320,12 +2322,15 @@ pub enum Entry<'a, K, V: MapValue, S = DefaultHashBuilder> {
 /// assert_eq!(store.read(&1, |v| *v), Some(6));
 /// ```
 pub struct OccupiedEntry<'a, K, V: MapValue> {
-    // Field order is drop order: the lock is released before the key is
-    // dropped.
+    // Field order is drop order: the lock is released before the key and
+    // a replaced value are dropped.
     found: Local<table::WriteRef<'a, K, V, V::Storage>>,
     /// The key given to `entry` (the stored one stays), dropped after the
     /// lock is released.
     _key: K,
+    /// The value [`Entry::insert_entry`] replaced, dropped after the lock
+    /// is released (boxed; only when `V` needs dropping).
+    _old: Option<Box<V>>,
     _not_send: NotSend<'a, K, V>,
 }
 
@@ -2492,6 +2497,51 @@ where
             Entry::Vacant(v) => v.key(),
         }
     }
+
+    /// Gives back the key given to `entry`; nothing is inserted, and the
+    /// lock is released.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<String, u8> = [("a".to_string(), 1)].into_iter().collect();
+    /// assert_eq!(store.entry("a".to_string()).into_key(), "a");
+    /// assert_eq!(store.entry("b".to_string()).into_key(), "b");
+    /// assert_eq!(store.len(), 1);
+    /// ```
+    pub fn into_key(self) -> K {
+        match self {
+            Entry::Occupied(o) => o.into_key(),
+            Entry::Vacant(v) => v.into_key(),
+        }
+    }
+
+    /// Sets the value, inserting or replacing it, and keeps the entry
+    /// (DashMap's `insert_entry`; its `K: Clone` too: an inserted key goes
+    /// into the store, and the entry keeps a copy). A replaced value is
+    /// dropped when the entry is, after its lock is released.
+    ///
+    /// ```
+    /// let store: mapstore::ConcurrentStore<u8, u32> = [(1, 1)].into_iter().collect();
+    /// let entry = store.entry(1).insert_entry(5);
+    /// assert_eq!((*entry.key(), *entry.get()), (1, 5));
+    /// drop(entry);
+    /// assert_eq!(*store.entry(2).insert_entry(7).get(), 7);
+    /// assert_eq!(store.len(), 2);
+    /// ```
+    pub fn insert_entry(self, value: V) -> OccupiedEntry<'a, K, V>
+    where
+        K: Clone,
+    {
+        match self {
+            Entry::Occupied(mut o) => {
+                let old = o.insert(value);
+                if core::mem::needs_drop::<V>() {
+                    o._old = Some(Box::new(old));
+                }
+                o
+            }
+            Entry::Vacant(v) => v.insert_entry(value),
+        }
+    }
 }
 
 impl<'a, K, V: MapValue> OccupiedEntry<'a, K, V> {
@@ -2578,6 +2628,23 @@ impl<'a, K, V: MapValue> OccupiedEntry<'a, K, V> {
         self.found.0.remove()
     }
 
+    /// Gives back the key given to `entry` (the stored one stays); the
+    /// lock is released.
+    ///
+    /// ```
+    /// use mapstore::concurrent::Entry;
+    /// let store: mapstore::ConcurrentStore<u8, u8> = [(1, 2)].into_iter().collect();
+    /// let Entry::Occupied(o) = store.entry(1) else { unreachable!() };
+    /// assert_eq!(o.into_key(), 1);
+    /// assert_eq!(store.read(&1, |v| *v), Some(2));
+    /// ```
+    pub fn into_key(self) -> K {
+        let OccupiedEntry { found, _key, .. } = self;
+        // The lock first, as the fields' order does.
+        drop(found);
+        _key
+    }
+
     /// Turns the entry into a guard on its value.
     ///
     /// ```
@@ -2590,11 +2657,12 @@ impl<'a, K, V: MapValue> OccupiedEntry<'a, K, V> {
         let OccupiedEntry {
             found: Local(found),
             _key,
+            _old,
             ..
         } = self;
         RefMut {
             found: Local(WriteHold::Own(found)),
-            _left: (Some(_key), None),
+            _left: (Some(_key), _old),
             _not_send: PhantomData,
         }
     }
@@ -2647,6 +2715,36 @@ where
         RefMut {
             found: Local(WriteHold::Own(vacant.insert(key, value))),
             _left: (None, None),
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Inserts the value and keeps the entry (DashMap's `insert_entry`; its
+    /// `K: Clone` too: the key goes into the store, the entry keeps a copy).
+    ///
+    /// ```
+    /// use mapstore::concurrent::Entry;
+    /// let store: mapstore::ConcurrentStore<u8, u8> = mapstore::ConcurrentStore::new();
+    /// let Entry::Vacant(v) = store.entry(1) else { unreachable!() };
+    /// let mut o = v.insert_entry(2);
+    /// assert_eq!(o.insert(3), 2);
+    /// drop(o);
+    /// assert_eq!(store.read(&1, |v| *v), Some(3));
+    /// ```
+    pub fn insert_entry(self, value: V) -> OccupiedEntry<'a, K, V>
+    where
+        K: Clone,
+    {
+        let VacantEntry {
+            vacant: Local(vacant),
+            key,
+            ..
+        } = self;
+        let kept = key.clone();
+        OccupiedEntry {
+            found: Local(vacant.insert(key, value)),
+            _key: kept,
+            _old: None,
             _not_send: PhantomData,
         }
     }

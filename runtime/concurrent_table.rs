@@ -87,9 +87,7 @@ mod sync {
     pub(crate) use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
     pub(crate) use std::sync::Mutex;
 
-    use parking_lot::lock_api::{
-        RawRwLock as _, RawRwLockRecursive as _, RawRwLockRecursiveTimed as _,
-    };
+    use parking_lot::lock_api::{RawRwLock as _, RawRwLockRecursive as _};
 
     /// A group's lock: parking_lot's one-word reader-writer lock, which
     /// spins briefly and then parks. A waiting writer stops new readers
@@ -125,9 +123,11 @@ mod sync {
         pub(crate) fn try_lock_shared(&self) -> bool {
             self.0.try_lock_shared_recursive()
         }
+        #[cfg(feature = "serde")]
         /// [`lock_shared`](Self::lock_shared), waiting at most `patience`.
         #[inline]
         pub(crate) fn try_lock_shared_for(&self, patience: std::time::Duration) -> bool {
+            use parking_lot::lock_api::RawRwLockRecursiveTimed as _;
             self.0.try_lock_shared_recursive_for(patience)
         }
         /// Turns this thread's exclusive hold into a shared one, with no
@@ -225,6 +225,7 @@ mod sync {
             }
             free
         }
+        #[cfg(feature = "serde")]
         /// Loom has no clock: a lock it does not get at once has run out
         /// of patience.
         pub(crate) fn try_lock_shared_for(&self, _patience: std::time::Duration) -> bool {
@@ -801,6 +802,7 @@ impl<'a, B> Held<'a, B> {
         }
     }
 
+    #[cfg(feature = "serde")]
     /// [`shared`](Self::shared), waiting at most `patience`; `None` if the
     /// lock stayed taken that long. In debug builds it panics where
     /// `shared` would (a wait for this thread's own write).
@@ -2348,19 +2350,23 @@ impl<K, V, St: Storage> Drop for Walk<'_, K, V, St> {
     }
 }
 
+#[cfg(feature = "serde")]
 /// A group whose lock a walk found taken for longer than its patience.
 struct Busy<'a, B>((&'a Group<B>, *mut UnsafeCell<Slots<B>>));
 
+#[cfg(feature = "serde")]
 /// What [`Walk::next_group_within`] finds: the next group, locked; the end;
 /// or a group it ran out of patience for.
 type NextGroup<'a, K, V, St> = Result<Option<WalkGroup<'a, K, V, St>>, Busy<'a, Bucket<K, V, St>>>;
 
+#[cfg(feature = "serde")]
 /// How long [`RawTable::read_all`] waits for one group's lock while it holds
 /// others before it lets go of them: far longer than a write holds a group
 /// (well under a microsecond), so that it gives up only behind a guard held
 /// for long, or behind a thread that waits for a group it holds.
 const PATIENCE: std::time::Duration = std::time::Duration::from_millis(2);
 
+#[cfg(feature = "serde")]
 impl<K, V, St: Storage> RawTable<K, V, St> {
     /// `f` over every group, all read-locked at once: a snapshot. The groups
     /// are locked in the walk's order; where one stays write-locked for
@@ -2446,6 +2452,7 @@ impl<'a, K, V, St: Storage> Walk<'a, K, V, St> {
         Some(lock(array.at(i)))
     }
 
+    #[cfg(feature = "serde")]
     /// The next group, read-locked, waiting at most `patience` for its lock
     /// (for ever where `None`); `Ok(None)` at the end, `Err` with the group
     /// whose lock stayed taken that long.

@@ -2,7 +2,8 @@
 //! released, so a key or value whose `Drop` calls the store (a registry
 //! entry that unregisters itself, say) never deadlocks: `clear`, `retain`,
 //! `insert` and `entry` of a present key (the caller's duplicate key),
-//! occupied `Entry::insert` (the old value), both also through a guard
+//! occupied `Entry::insert` and `insert_entry` (the old value), `into_key`,
+//! both also through a guard
 //! downgraded to a `Ref`, `remove`, `remove_if_mut` and an overwriting
 //! `insert` (returned to the caller). Each path runs on its own thread with
 //! a watchdog, so a regression fails instead of hanging (in debug builds it
@@ -41,6 +42,7 @@ fn reenter() {
 }
 
 /// A key whose `Drop` calls the store.
+#[derive(Clone)]
 struct Key(u64);
 
 impl Hash for Key {
@@ -162,6 +164,25 @@ fn all_paths<St: Storage>() {
         fill(s);
         let guard = s.entry(Key(6)).insert(val(66));
         drop(guard);
+        assert_eq!(s.len(), 20);
+    });
+    no_deadlock::<St>("occupied Entry::insert_entry (the old value)", |s| {
+        fill(s);
+        let entry = s.entry(Key(6)).insert_entry(val(66));
+        drop(entry);
+        assert_eq!(s.len(), 20);
+    });
+    no_deadlock::<St>(
+        "occupied Entry::insert_entry, into_ref (the old value)",
+        |s| {
+            fill(s);
+            drop(s.entry(Key(6)).insert_entry(val(66)).into_ref());
+            assert_eq!(s.len(), 20);
+        },
+    );
+    no_deadlock::<St>("entry of a present key, into_key", |s| {
+        fill(s);
+        drop(s.entry(Key(6)).into_key());
         assert_eq!(s.len(), 20);
     });
     no_deadlock::<St>("entry of a present key, or_insert, downgraded", |s| {
