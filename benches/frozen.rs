@@ -635,7 +635,7 @@ fn probe(spec: &str) {
     let parts: Vec<&str> = spec.split(',').collect();
     let [who, what, set, n] = parts[..] else {
         panic!(
-            "MAPSTORE_FROZEN_PROBE=<frozen|hashbrown>,<hit|miss|build>,<u64|string|url|ident>,<n>"
+            "MAPSTORE_FROZEN_PROBE=<frozen|hashbrown|fz>,<hit|miss|build>,<u64|string|url|ident>,<n>"
         );
     };
     let n: usize = n.parse().expect("n");
@@ -661,7 +661,8 @@ fn probe(spec: &str) {
                 "hashbrown" => {
                     run::<$k, hashbrown::HashMap<$k, Pod<8>, DefaultHashBuilder>>(&$keys, what)
                 }
-                _ => panic!("contender: frozen or hashbrown"),
+                "fz" => run::<$k, FzHashMap<$k, Pod<8>, DefaultHashBuilder>>(&$keys, what),
+                _ => panic!("contender: frozen, hashbrown or fz"),
             }
         };
     }

@@ -2942,6 +2942,34 @@ impl<'a, K, V: MapValue, S> IntoIterator for &'a ConcurrentStore<K, V, S> {
 // ---------------------------------------------------------------------------
 // serde
 
+// `MapValue` for a store with the default hasher, so that stores nest
+// (`ConcurrentStore<String, ConcurrentStore<u64, u64>>`, DashMap's
+// `DashMap<K, DashMap<K2, V>>`), as the crate's other maps do: its size
+// does not depend on `K` or `V` (a table handle and the hasher), so the
+// policy chooses from the size of the store of `()`s, as for a derived
+// type (`a_store_is_the_same_size_whatever_it_holds` in `impls.rs`).
+const _: () = {
+    use crate::__private::{kind_of, Pick, Select};
+    use crate::Plan;
+    use core::mem::{align_of, needs_drop, size_of};
+
+    const fn plan<T>() -> Plan {
+        Plan::new(
+            "ConcurrentStore<K, V>",
+            size_of::<T>(),
+            align_of::<T>(),
+            needs_drop::<T>(),
+            &["self"],
+            None,
+        )
+    }
+    const STANDIN: Plan = plan::<ConcurrentStore<(), ()>>();
+    impl<K, V: MapValue> MapValue for ConcurrentStore<K, V> {
+        type Storage = <Select<{ kind_of(&STANDIN) }> as Pick>::S;
+        const PLAN: Plan = plan::<Self>();
+    }
+};
+
 #[cfg(feature = "serde")]
 mod serde_impls {
     use core::fmt;

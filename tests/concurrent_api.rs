@@ -502,3 +502,40 @@ over_storages!(
     a_panic_in_alter_removes_only_that_entry,
     shrink_view_and_remove_if_mut,
 );
+
+/// Stores nest, as DashMap's do (`DashMap<K, DashMap<K2, V>>`): a store with
+/// the default hasher is a `MapValue`, its storage chosen from a store's
+/// size, which is the same whatever it holds.
+#[test]
+fn stores_nest() {
+    let outer: ConcurrentStore<String, ConcurrentStore<u64, u64>> = ConcurrentStore::new();
+    outer.entry("a".to_string()).or_default().insert(1, 10);
+    assert_eq!(outer.read("a", |inner| inner.insert(2, 20)), Some(None));
+    assert_eq!(outer.read("a", |inner| inner.len()), Some(2));
+    assert_eq!(
+        outer.get("a").unwrap().read(&2, |v| *v),
+        Some(20),
+        "a guard on the outer store reads the inner one"
+    );
+    let plan = <ConcurrentStore<u64, u64> as MapValue>::PLAN;
+    assert_eq!(plan.storage, outer.storage());
+    assert_eq!(plan.heap_fields, &["self"]);
+    use std::mem::{align_of, size_of};
+    fn same<A, B>() {
+        assert_eq!(
+            size_of::<A>(),
+            size_of::<B>(),
+            "{}",
+            std::any::type_name::<B>()
+        );
+        assert_eq!(
+            align_of::<A>(),
+            align_of::<B>(),
+            "{}",
+            std::any::type_name::<B>()
+        );
+    }
+    same::<ConcurrentStore<(), ()>, ConcurrentStore<String, [u8; 4096]>>();
+    same::<ConcurrentStore<(), ()>, ConcurrentStore<u64, Count<Pooled>>>();
+    same::<ConcurrentStore<(), ()>, ConcurrentStore<[u8; 100], Count<Boxed>>>();
+}
