@@ -168,16 +168,19 @@ impl<K: RefUnwindSafe, V: RefUnwindSafe, St: Storage, S: RefUnwindSafe> RefUnwin
 }
 
 /// Proves, for each storage, that the types a storage names are `Send` and
-/// `Sync` under the bounds the `unsafe impl`s in this module state. These
+/// `Sync` under the bounds the `unsafe impl`s in this module state (and
+/// `RefUnwindSafe` under the bounds of the entries' impls). These
 /// functions are never called: that they type-check, for all `K` and `V`,
 /// is the proof.
 #[allow(dead_code)]
 mod auto_trait_checks {
     use super::{Bucket, HashTable, Side};
     use crate::storage::{Boxed, Inline, Pooled, StorageOps};
+    use core::panic::RefUnwindSafe;
 
     fn send<T: Send>() {}
     fn sync<T: Sync>() {}
+    fn ref_unwind_safe<T: RefUnwindSafe>() {}
 
     macro_rules! check {
         ($($module:ident: $st:ident),*) => {$(
@@ -227,6 +230,14 @@ mod auto_trait_checks {
                 fn unique_send<'a, K: Send + 'a, V: Send + 'a>() {
                     send::<<St as StorageOps>::IterMut<'a, K, V>>();
                     send::<<St as StorageOps>::ValuesMut<'a, K, V>>();
+                }
+                // The entries and `ExtractIf`: `RefUnwindSafe` when `K` and
+                // `V` are, what their `RefUnwindSafe` impls state.
+                fn unique_ref_unwind_safe<'a, K: RefUnwindSafe + 'a, V: RefUnwindSafe + 'a>() {
+                    ref_unwind_safe::<&'a mut HashTable<Bucket<K, V, St>>>();
+                    ref_unwind_safe::<&'a mut Side<K, V, St>>();
+                    ref_unwind_safe::<hashbrown::hash_table::OccupiedEntry<'a, Bucket<K, V, St>>>();
+                    ref_unwind_safe::<hashbrown::hash_table::VacantEntry<'a, Bucket<K, V, St>>>();
                 }
             }
         )*};
@@ -1514,6 +1525,18 @@ impl<K: RefUnwindSafe, V: RefUnwindSafe, St: Storage> RefUnwindSafe for Drain<'_
 impl<K, V, St: Storage, F: Unpin> Unpin for ExtractIf<'_, K, V, St, F> {}
 impl<K, V, St: Storage> Unpin for OccupiedEntry<'_, K, V, St> {}
 impl<K: Unpin, V, St: Storage> Unpin for VacantEntry<'_, K, V, St> {}
+// The entries and `ExtractIf` hold a unique borrow of the map, so they are
+// not `UnwindSafe` (nor are std's); `RefUnwindSafe` when `K`, `V` (and the
+// predicate) are, as std's. `Entry` follows from its two variants.
+impl<K: RefUnwindSafe, V: RefUnwindSafe, St: Storage, F: RefUnwindSafe> RefUnwindSafe
+    for ExtractIf<'_, K, V, St, F>
+{
+}
+impl<K: RefUnwindSafe, V: RefUnwindSafe, St: Storage> RefUnwindSafe
+    for OccupiedEntry<'_, K, V, St>
+{
+}
+impl<K: RefUnwindSafe, V: RefUnwindSafe, St: Storage> RefUnwindSafe for VacantEntry<'_, K, V, St> {}
 
 /// Iterator that removes entries matching a predicate, from
 /// [`Map::extract_if`].
