@@ -417,7 +417,7 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
         // The side first: a pool's slot limit is an overflow before the
         // table tries to allocate.
         let mut side = Side::<K, V, St>::EMPTY;
-        unwrap_reserve(St::try_reserve(&mut side, capacity));
+        unwrap_reserve(St::try_reserve(&mut side, capacity).map(drop));
         let mut table = HashTable::new();
         // Reserving in an empty table rehashes nothing, so the hasher is
         // never called; unlike `HashTable::with_capacity`, an overflow
@@ -733,9 +733,10 @@ where
     /// # Panics
     ///
     /// With `"Hash table capacity overflow"` (std's message), at the caller, if the new capacity
-    /// overflows `isize` bytes (or, for a pooled map, `u32` slots), as
-    /// std's `HashMap::reserve` does; the message is the same for every
-    /// storage.
+    /// overflows `isize` bytes (or, for a pooled map, `u32` slots, checked
+    /// before anything is allocated), as std's `HashMap::reserve` does; the
+    /// message is the same for every storage. If the allocator fails, it
+    /// calls `handle_alloc_error`, as std's does.
     ///
     /// ```
     /// let mut map: mapstore::PooledMap<u32, [u8; 300]> = mapstore::PooledMap::new();
@@ -755,7 +756,10 @@ where
     /// table's size in bytes for that many entries overflows `isize` (or a
     /// pool would need more than `u32::MAX` slots);
     /// [`AllocError`](TryReserveError::AllocError) when the allocator
-    /// refuses the memory. The map is unchanged either way.
+    /// refuses the memory. The map is unchanged either way, its memory
+    /// included: a pooled map reserves its pool first (so the `u32` slot
+    /// limit is checked before the table allocates) and frees what it took
+    /// if the table's allocation then fails.
     ///
     /// A bucket here holds `(K, V)`, `(K, Box<V>)` or `(K, slot pointer)`, so the
     /// size at which a request overflows is not the one of std's
@@ -772,13 +776,21 @@ where
     /// assert!(map.capacity() >= 100);
     /// ```
     pub fn try_reserve(&mut self, additional: usize) -> Result<(), TryReserveError> {
-        reserve_table::<K, V, St, S>(
+        // The side first: a pool's `u32` slot limit is an overflow before
+        // the table allocates. Each reservation is all or nothing, and the
+        // side's is undone if the table's fails, so a failure changes
+        // nothing.
+        let reserved = St::try_reserve(&mut self.side, additional)?;
+        let table = reserve_table::<K, V, St, S>(
             &mut self.table,
             &mut self.side,
             &self.hash_builder,
             additional,
-        )?;
-        St::try_reserve(&mut self.side, additional)
+        );
+        if table.is_err() {
+            St::undo_reserve(&mut self.side, reserved);
+        }
+        table
     }
 
     /// Shrinks the table and the pool as much as the entries allow.

@@ -804,6 +804,57 @@ fn try_reserve_fails_like_std_with_the_same_bucket() {
     assert_eq!((inline[&1], boxed[&1], pooled[&1]), (1, 1, 1));
 }
 
+/// A pooled map's pool holds at most `u32::MAX` values: asking for more is
+/// `CapacityOverflow` from `try_reserve` and the capacity-overflow panic
+/// from `reserve`, before the table allocates anything (it used to grow the
+/// table first: `reserve(1 << 33)` aborted on the table's allocation, and a
+/// table that did allocate stayed grown).
+#[cfg(target_pointer_width = "64")]
+#[test]
+fn a_pooled_reserve_past_u32_slots_overflows_and_changes_nothing() {
+    use mapstore::TryReserveError;
+
+    let mut map: mapstore::PooledMap<u64, [u8; 300]> =
+        (0..10).map(|i| (i, [i as u8; 300])).collect();
+    let before = (map.capacity(), map.memory_usage());
+    for additional in [1 << 33, (u32::MAX as usize) + 1, usize::MAX / 2] {
+        assert_eq!(
+            map.try_reserve(additional),
+            Err(TryReserveError::CapacityOverflow)
+        );
+        assert_eq!((map.capacity(), map.memory_usage()), before);
+    }
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| map.reserve(1 << 33)))
+        .unwrap_err();
+    assert_eq!(
+        panic.downcast_ref::<&str>(),
+        Some(&"Hash table capacity overflow")
+    );
+    assert_eq!((map.capacity(), map.memory_usage()), before);
+    assert_eq!(map.len(), 10);
+    assert_eq!(map[&9][299], 9);
+}
+
+/// When the pool's part of a `try_reserve` succeeds and the table's
+/// allocation fails, the pool's new chunks are freed again: the map is
+/// unchanged, its memory included.
+#[cfg(target_pointer_width = "64")]
+#[cfg_attr(miri, ignore = "allocates 64 MiB of chunks")]
+#[test]
+fn a_pooled_reserve_whose_table_fails_frees_the_pool_growth() {
+    use mapstore::TryReserveError;
+
+    // 16 MiB keys: a table of 2^25 buckets is 512 TiB, more than an
+    // address space holds, while 2^24 pooled `()`s are 64 MiB of chunks.
+    let mut map: mapstore::PooledMap<[u8; 1 << 24], ()> = mapstore::PooledMap::new();
+    let result = map.try_reserve(1 << 24);
+    assert!(
+        matches!(result, Err(TryReserveError::AllocError { .. })),
+        "{result:?}"
+    );
+    assert_eq!((map.capacity(), map.memory_usage()), (0, 0));
+}
+
 /// The std types people keep as values work without a derive or a wrapper
 /// (their plans are checked to name `Inline` in runtime/impls.rs).
 #[test]
