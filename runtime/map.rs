@@ -115,7 +115,12 @@ pub(crate) fn reserve_table<K: Hash, V, St: Storage, S: BuildHasher>(
 /// `Map<String, _>` is searched with a `&str`).
 ///
 /// The map is invariant in `K` and `V` (std's `HashMap` is covariant),
-/// because the table's contents are named through the storage.
+/// because the table's contents are named through the storage. So are its
+/// iterators ([`Iter`], [`Keys`], [`Values`], [`IterMut`], [`ValuesMut`],
+/// [`Drain`], [`IntoIter`], [`IntoKeys`], [`IntoValues`] and the unordered
+/// walks), the borrowing ones in `'a` too, where std's are covariant (in
+/// all three but `V` for `IterMut` and `ValuesMut`); the entries and
+/// [`ExtractIf`] are covariant in `'a`, as std's.
 ///
 /// ```
 /// use mapstore::PooledMap;
@@ -793,7 +798,14 @@ where
         table
     }
 
-    /// Shrinks the table and the pool as much as the entries allow.
+    /// Shrinks the table as much as the entries allow, and a pooled map's
+    /// pool as much as its values' places allow.
+    ///
+    /// Values in a pool never move, so the pool frees only the chunks
+    /// above its last value (in the pool's own slot order) and spare
+    /// bookkeeping: a chunk below a value stays allocated however few
+    /// values it holds, and its free slots are reused first. A map that
+    /// removed most of its entries at random may so keep most of its pool.
     ///
     /// ```
     /// let mut map: mapstore::PooledMap<u32, [u8; 300]> = (0..1000).map(|i| (i, [0; 300])).collect();
@@ -807,7 +819,14 @@ where
         St::shrink_to_fit(&mut self.side);
     }
 
-    /// Shrinks the table to hold at least `min_capacity` entries.
+    /// Shrinks the table to hold at least `min_capacity` entries (and
+    /// [`len`](Self::len), if more), as std's `HashMap::shrink_to` does.
+    ///
+    /// A pooled map's pool is shrunk as by
+    /// [`shrink_to_fit`](Self::shrink_to_fit), down to room for
+    /// `min_capacity` values: it frees only chunks above its last value,
+    /// and keeps those that room needs, so `min_capacity` entries still fit
+    /// without allocating.
     ///
     /// ```
     /// let mut map: mapstore::InlineMap<u32, u32> = mapstore::InlineMap::with_capacity(1000);
@@ -818,7 +837,7 @@ where
     pub fn shrink_to(&mut self, min_capacity: usize) {
         self.table
             .shrink_to(min_capacity, Self::rehash(&self.hash_builder));
-        St::shrink_to_fit(&mut self.side);
+        St::shrink_to(&mut self.side, min_capacity);
     }
 
     /// Inserts a value. If the key was present, returns the old value and
@@ -965,12 +984,18 @@ where
         Self::remove_entry_in(&mut self.table, &mut self.side, hash, key)
     }
 
-    /// Mutable references to the values of `N` keys at once.
+    /// Mutable references to the values of `N` keys at once: `None` for a
+    /// key that is missing. At most one reference is returned to any value;
+    /// checking that compares each found entry with those before it
+    /// (`O(N²)`), so be careful when passing many keys.
     ///
     /// # Panics
     ///
-    /// If two of the keys are equal, as std's `HashMap::get_disjoint_mut`
-    /// does.
+    /// If any keys overlap, as std's `HashMap::get_disjoint_mut` does: two
+    /// of them find the same entry (equal keys that are present, or
+    /// different queries [`Equivalent`] to one key). Equal keys that are
+    /// absent find nothing and do not panic: each answer is `None`, as
+    /// with std's.
     ///
     /// ```
     /// let mut map: mapstore::PooledMap<&str, u32> = [("a", 1), ("b", 2)].into();
@@ -978,6 +1003,12 @@ where
     /// std::mem::swap(a.unwrap(), b.unwrap());
     /// assert!(c.is_none());
     /// assert_eq!(map["a"], 2);
+    /// assert_eq!(map.get_disjoint_mut(["z", "z"]), [None, None]);
+    /// ```
+    ///
+    /// ```should_panic
+    /// let mut map: mapstore::PooledMap<&str, u32> = [("a", 1)].into();
+    /// let _ = map.get_disjoint_mut(["a", "a"]); // panics: "a" is present
     /// ```
     pub fn get_disjoint_mut<Q, const N: usize>(&mut self, keys: [&Q; N]) -> [Option<&mut V>; N]
     where

@@ -870,6 +870,13 @@ impl<V> Pool<V> {
 
     /// Frees chunks above the highest occupied slot and spare bookkeeping.
     pub(crate) fn shrink_to_fit(&mut self) {
+        self.shrink_to(0);
+    }
+
+    /// Frees the chunks above the highest occupied slot that are not
+    /// needed to hold `min_capacity` values, and spare bookkeeping. Values
+    /// never move, so a chunk below the last value stays, however empty.
+    pub(crate) fn shrink_to(&mut self, min_capacity: usize) {
         let high = self
             .occupied
             .iter()
@@ -887,16 +894,18 @@ impl<V> Pool<V> {
                 self.push_free(i);
             }
         }
-        self.occupied.truncate(high.div_ceil(64));
-        self.occupied.shrink_to_fit();
         let geometry = &Self::GEOMETRY;
+        let room = high.max(min_capacity);
         let mut keep = 0;
-        while geometry.capacity(keep) < high {
+        while keep < self.chunks.ptrs.len() && geometry.capacity(keep) < room {
             keep += 1;
         }
         self.chunks.truncate(keep);
         self.chunks.ptrs.shrink_to_fit();
         self.update_capacity();
+        self.occupied.truncate(high.div_ceil(64));
+        self.occupied
+            .shrink_to(room.min(self.capacity()).div_ceil(64));
     }
 
     /// Bytes this pool holds: chunks and bookkeeping.

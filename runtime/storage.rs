@@ -147,6 +147,11 @@ mod sealed {
         fn shrink_to_fit<K, V>(side: &mut Self::Side<K, V>) {
             let _ = side;
         }
+        /// Releases spare room beside the table beyond what `min_capacity`
+        /// entries need.
+        fn shrink_to<K, V>(side: &mut Self::Side<K, V>, min_capacity: usize) {
+            let _ = (side, min_capacity);
+        }
         /// Bytes held beside the table, plus `len` buckets' own heap.
         fn side_bytes<K, V>(side: &Self::Side<K, V>, len: usize) -> usize;
         /// Copies the table, whose side storage is `side`, for a map whose
@@ -537,6 +542,10 @@ mod sealed {
         #[inline]
         fn shrink_to_fit<K, V>(side: &mut Pool<V>) {
             side.shrink_to_fit();
+        }
+        #[inline]
+        fn shrink_to<K, V>(side: &mut Pool<V>, min_capacity: usize) {
+            side.shrink_to(min_capacity);
         }
         #[inline]
         fn side_bytes<K, V>(side: &Pool<V>, _: usize) -> usize {
