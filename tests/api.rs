@@ -893,6 +893,116 @@ fn common_std_values_need_no_derive() {
     );
 }
 
+/// More std types people keep in maps: buffered writers and readers,
+/// cursors, Unix sockets, descriptors, directory entries, the standard
+/// streams, lazy values, scoped thread handles, `ControlFlow`, process
+/// handles, parse errors, and std's maps and sets with any hasher. Each is
+/// a `MapValue` whose storage is the one the policy picks for its layout.
+#[test]
+fn more_std_values_need_no_derive() {
+    use mapstore::{MapStore, MapValue, StorageKind};
+    use std::collections::HashSet;
+    use std::hash::{BuildHasherDefault, DefaultHasher, RandomState};
+    use std::io::{BufReader, BufWriter, Cursor, LineWriter, Write};
+    use std::ops::ControlFlow;
+    use std::sync::LazyLock;
+
+    /// The storage a `MapStore<u8, V>` uses, checked to be the policy's.
+    fn storage<V: MapValue>() -> StorageKind {
+        let plan = V::PLAN;
+        assert!(!plan.forced, "{plan}");
+        assert_eq!(plan.storage, MapStore::<u8, V>::new().storage(), "{plan}");
+        plan.storage
+    }
+    let inline = StorageKind::Inline;
+    assert_eq!(storage::<BufWriter<std::fs::File>>(), inline);
+    assert_eq!(storage::<LineWriter<std::fs::File>>(), inline);
+    assert_eq!(storage::<BufReader<std::io::Stdin>>(), inline);
+    assert_eq!(storage::<Cursor<Vec<u8>>>(), inline);
+    assert_eq!(storage::<std::io::Stdout>(), inline);
+    assert_eq!(storage::<std::io::Stderr>(), inline);
+    assert_eq!(storage::<std::io::Stdin>(), inline);
+    assert_eq!(storage::<std::fs::DirEntry>(), inline);
+    assert_eq!(storage::<LazyLock<String>>(), inline);
+    assert_eq!(storage::<std::cell::LazyCell<u64>>(), inline);
+    assert_eq!(storage::<std::cell::OnceCell<u64>>(), inline);
+    assert_eq!(storage::<std::sync::OnceLock<String>>(), inline);
+    assert_eq!(
+        storage::<std::thread::ScopedJoinHandle<'static, u64>>(),
+        inline
+    );
+    assert_eq!(storage::<ControlFlow<u8, String>>(), inline);
+    assert_eq!(storage::<std::process::Stdio>(), inline);
+    assert_eq!(storage::<std::process::ExitCode>(), inline);
+    assert_eq!(storage::<std::process::ExitStatus>(), inline);
+    assert_eq!(storage::<std::num::ParseIntError>(), inline);
+    assert_eq!(storage::<std::num::ParseFloatError>(), inline);
+    assert_eq!(storage::<std::string::FromUtf8Error>(), inline);
+    assert_eq!(storage::<std::fmt::Error>(), inline);
+    assert_eq!(storage::<std::marker::PhantomPinned>(), inline);
+    assert_eq!(storage::<std::path::PathBuf>(), inline);
+    assert_eq!(storage::<Box<std::path::Path>>(), inline);
+    assert_eq!(storage::<std::ffi::OsString>(), inline);
+    assert_eq!(storage::<std::time::Instant>(), inline);
+    assert_eq!(storage::<std::time::SystemTime>(), inline);
+    assert_eq!(storage::<std::time::Duration>(), inline);
+    assert_eq!(
+        storage::<std::collections::HashMap<u8, u8, RandomState>>(),
+        inline
+    );
+    assert_eq!(
+        storage::<HashSet<u8, BuildHasherDefault<DefaultHasher>>>(),
+        inline
+    );
+    assert_eq!(storage::<hashbrown::HashMap<u8, u8, RandomState>>(), inline);
+    #[cfg(unix)]
+    {
+        use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
+        assert_eq!(storage::<UnixStream>(), inline);
+        assert_eq!(storage::<UnixListener>(), inline);
+        assert_eq!(storage::<UnixDatagram>(), inline);
+        assert_eq!(storage::<std::os::fd::OwnedFd>(), inline);
+
+        let (a, b) = UnixStream::pair().unwrap();
+        let mut peers: MapStore<u8, UnixStream> = MapStore::new();
+        peers.insert(1, a);
+        peers.insert(2, b);
+        assert_eq!(peers.len(), 2);
+    }
+
+    // In use: a writer per connection, parse errors, a lazy value, a
+    // scoped thread's handle, a map with std's hasher.
+    let mut logs: MapStore<u32, BufWriter<Vec<u8>>> = MapStore::new();
+    logs.entry(1)
+        .or_insert_with(|| BufWriter::new(Vec::new()))
+        .write_all(b"hi")
+        .unwrap();
+    let log = logs.remove(&1).unwrap().into_inner().unwrap();
+    assert_eq!(log, b"hi");
+    let mut errors: MapStore<&str, std::num::ParseIntError> = MapStore::new();
+    errors.insert("x", "x".parse::<u8>().unwrap_err());
+    assert!(errors["x"].to_string().contains("invalid digit"));
+    let mut lazy: MapStore<u8, LazyLock<String>> = MapStore::new();
+    lazy.insert(1, LazyLock::new(|| "lazy".to_string()));
+    assert_eq!(*lazy[&1], "lazy");
+    let flows: MapStore<u8, ControlFlow<u8, String>> = [(1, ControlFlow::Break(3))].into();
+    assert_eq!(flows[&1], ControlFlow::Break(3));
+    let total = std::thread::scope(|scope| {
+        let mut tasks: MapStore<u8, std::thread::ScopedJoinHandle<'_, u32>> = MapStore::new();
+        for i in 0..3 {
+            tasks.insert(i, scope.spawn(move || u32::from(i) * 10));
+        }
+        tasks
+            .into_values()
+            .map(|task| task.join().unwrap())
+            .sum::<u32>()
+    });
+    assert_eq!(total, 30);
+    let mut nested: MapStore<u8, std::collections::HashMap<u8, u8, RandomState>> = MapStore::new();
+    nested.entry(1).or_default().insert(2, 3);
+    assert_eq!(nested[&1][&2], 3);
+}
+
 /// Values people wrap (`Option`, `Result`, `Cow`, cells and locks, channel
 /// handles) and maps of maps work without a derive, over every storage a
 /// wrapper can take from what it wraps.
