@@ -711,7 +711,8 @@ mod tests {
         let plan = <hashbrown::HashMap<u8, u8, [u8; 4096]> as MapValue>::PLAN;
         assert_eq!(plan.storage, StorageKind::Inline);
         assert!(plan.forced && plan.reason.contains("hasher"), "{plan}");
-        assert!(!<hashbrown::HashMap<u8, u8> as MapValue>::PLAN.forced);
+        let plan = <hashbrown::HashMap<u8, u8> as MapValue>::PLAN;
+        assert!(!plan.forced, "{plan}");
         #[cfg(feature = "std")]
         {
             use std::io::{BufReader, BufWriter, Cursor, LineWriter};

@@ -514,9 +514,6 @@ assert_not_impl_any!(mapstore::hash_map::IterMut<'static, u64, Frame>: UnwindSaf
 assert_not_impl_any!(std::collections::hash_map::ValuesMut<'static, u64, u64>: UnwindSafe);
 assert_not_impl_any!(mapstore::hash_map::ValuesMut<'static, u64, Frame>: UnwindSafe);
 assert_not_impl_any!(
-    std::collections::hash_map::ExtractIf<'static, u64, u64, fn(&u64, &mut u64) -> bool>: UnwindSafe
-);
-assert_not_impl_any!(
     mapstore::hash_map::ExtractIf<'static, u64, Frame, fn(&u64, &mut Frame) -> bool>: UnwindSafe
 );
 // And none is `RefUnwindSafe` with a `Cell` value, as std's.
