@@ -2999,8 +2999,10 @@ mod serde_impls {
         }
 
         fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
-            // Cap the hint, as serde does, against hostile lengths.
-            let mut items = Vec::with_capacity(access.size_hint().unwrap_or(0).min(4096));
+            // At most 1 MiB of entries for whatever length the input
+            // claims, as serde reserves for std's maps.
+            let mut items =
+                Vec::with_capacity(crate::serde_impls::cautious::<K, V>(access.size_hint()));
             while let Some(entry) = access.next_entry()? {
                 items.push(entry);
             }

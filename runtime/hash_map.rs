@@ -1,10 +1,15 @@
 //! [`MapStore`](type@crate::MapStore)'s iterator and entry types by the names
 //! std's `std::collections::hash_map` module gives them, with the storage
 //! resolved from the value type: code that names
-//! `hash_map::Iter<'a, K, V>` or `hash_map::Entry<'a, K, V>` swaps the
-//! module's path and nothing else. (The types of [`map`] take
-//! the storage as a parameter, `Iter<'a, K, V, St>`, for code generic over
-//! it.)
+//! `hash_map::Iter<'a, K, V>` or `hash_map::Entry<'a, K, V>` changes the
+//! module's path and keeps the names and parameters. (The types of [`map`]
+//! take the storage as a parameter, `Iter<'a, K, V, St>`, for code generic
+//! over it.)
+//!
+//! Every stable name of std's module is here but the map itself: std's
+//! `hash_map::HashMap` is [`MapStore`](type@crate::MapStore), whose value
+//! type must be a [`MapValue`] and whose default hasher is hashbrown's
+//! (`RandomState` and `DefaultHasher` are here, with the `std` feature).
 //!
 //! ```
 //! use mapstore::{hash_map, MapStore};

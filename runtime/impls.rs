@@ -7,12 +7,17 @@
 //! their heap field.
 //!
 //! Generic ones are covered where the size does not depend on the
-//! parameters (`Vec<T>`, `BTreeMap<K, V>`, `HashMap<K, V>` with std's
-//! hasher, `Cow<[T]>`, `Sender<T>`: a handle to the heap).
+//! parameters (`Vec<T>`, `BTreeMap<K, V>`, `Cow<[T]>`, `Sender<T>`,
+//! `ScopedJoinHandle<T>`: a handle to the heap). std's and hashbrown's
+//! `HashMap<K, V, S>` and `HashSet<T, S>` are stored inline with any hasher
+//! `S`: their size depends on `S` alone, and the plan says when a hasher is
+//! large enough that the policy would store the map otherwise.
 //!
-//! Wrappers of one value (`Option<T>`, `Cell<T>`, `Mutex<T>`, ...) take
-//! `T`'s storage and heap fields. Tuples of 1 to 8 values and `Result<T,
-//! E>` take the storage of their components: inline if all are inline, else
+//! Wrappers of one value (`Option<T>`, `Cell<T>`, `Mutex<T>`, `LazyLock<T>`,
+//! `Cursor<T>`, `BufWriter<W>`, ...) take `T`'s storage and heap fields (a
+//! buffered reader or writer lists its buffer). Tuples of 1 to 8 values,
+//! `Result<T, E>` and `ControlFlow<B, C>` take the storage of their
+//! components: inline if all are inline, else
 //! boxed if one is boxed, else pooled. Each of these is at least as large
 //! and as aligned as each component, so it never goes below what the policy
 //! would pick for it; it can go above (three `String`s are each inline, 72
@@ -82,6 +87,8 @@ inline_value!(&[] =>
     core::sync::atomic::AtomicI32,
     {T: ?Sized} core::marker::PhantomData<T>,
     core::any::TypeId, core::alloc::Layout,
+    core::marker::PhantomPinned, core::fmt::Error,
+    core::num::ParseIntError, core::num::ParseFloatError,
 );
 
 #[cfg(target_has_atomic = "8")]
@@ -105,10 +112,7 @@ inline_value!(&["self"] =>
     {T} alloc::collections::VecDeque<T>, {T} alloc::collections::BinaryHeap<T>,
     {T} alloc::collections::LinkedList<T>, {T} alloc::collections::BTreeSet<T>,
     {K, V} alloc::collections::BTreeMap<K, V>,
-    // hashbrown's maps with the crate's default hasher (as for std's, the
-    // size of a map with another hasher depends on that hasher).
-    {K, V} hashbrown::HashMap<K, V, crate::DefaultHashBuilder>,
-    {T} hashbrown::HashSet<T, crate::DefaultHashBuilder>,
+    alloc::string::FromUtf8Error,
 );
 
 /// `MapValue` for `Cow`s of the borrowed types std gives an owned form:
@@ -135,11 +139,35 @@ cow_value!(
     "Cow<OsStr>": {} std::ffi::OsStr,
 );
 
-// With std's own hasher (the type's default): the size of a map with
-// another hasher depends on that hasher.
+/// Why the plan of a map or set with a large hasher names `Inline`.
+const HASHER_REASON: &str = "a map or set of std or hashbrown is stored inline with any hasher (a table handle and the hasher), as stable Rust cannot choose from a generic type's size; derive `MapStore` on a struct around it for the policy's choice";
+
+/// `MapValue` for std's and hashbrown's maps and sets with any hasher `S`:
+/// a handle to their table and the hasher, stored inline. Their size
+/// depends on `S` alone; where a hasher is large enough that the policy
+/// would store the map otherwise, the plan says so.
+macro_rules! hashed_value {
+    ($($name:literal: {$($g:ident),*} $ty:ty),* $(,)?) => {$(
+        impl<$($g,)* S> MapValue for $ty {
+            type Storage = Inline;
+            const PLAN: Plan = joined_plan::<Self>($name, &["self"], HASHER_REASON);
+        }
+    )*};
+}
+
+hashed_value!(
+    "hashbrown::HashMap<K, V, S>": {K, V} hashbrown::HashMap<K, V, S>,
+    "hashbrown::HashSet<T, S>": {T} hashbrown::HashSet<T, S>,
+);
+
+#[cfg(feature = "std")]
+hashed_value!(
+    "HashMap<K, V, S>": {K, V} std::collections::HashMap<K, V, S>,
+    "HashSet<T, S>": {T} std::collections::HashSet<T, S>,
+);
+
 #[cfg(feature = "std")]
 inline_value!(&["self"] =>
-    {K, V} std::collections::HashMap<K, V>, {T} std::collections::HashSet<T>,
     std::path::PathBuf, std::ffi::OsString,
     // Channel and thread handles, keyed by a client or a task: each is a
     // handle to shared state, of one size whatever it carries.
@@ -157,7 +185,24 @@ inline_value!(&[] =>
     std::fs::File, std::net::TcpStream, std::net::TcpListener, std::net::UdpSocket,
     std::process::Child, std::process::ChildStdin, std::process::ChildStdout,
     std::process::ChildStderr, std::process::ExitStatus,
+    std::process::ExitCode, std::process::Stdio,
+    // The standard streams: handles to process-wide buffers.
+    std::io::Stdin, std::io::Stdout, std::io::Stderr,
 );
+
+// Unix sockets and owned descriptors, keyed by a connection or a path.
+#[cfg(all(feature = "std", unix))]
+inline_value!(&[] =>
+    std::os::unix::net::UnixStream, std::os::unix::net::UnixListener,
+    std::os::unix::net::UnixDatagram, std::os::fd::OwnedFd,
+);
+
+/// A scoped thread's handle: one size whatever the thread returns.
+#[cfg(feature = "std")]
+impl<T> MapValue for std::thread::ScopedJoinHandle<'_, T> {
+    type Storage = Inline;
+    const PLAN: Plan = layout_plan::<Self>("ScopedJoinHandle<T>", &["self"]);
+}
 
 // An error that may box its payload.
 #[cfg(feature = "std")]
@@ -191,7 +236,11 @@ chosen_value!(&[] =>
 );
 
 #[cfg(feature = "std")]
-chosen_value!(&["self"] => std::process::Command, std::process::Output);
+chosen_value!(&["self"] =>
+    std::process::Command, std::process::Output,
+    // A directory's entry holds its name and a handle to the directory.
+    std::fs::DirEntry,
+);
 
 /// Field names of a tuple, as `Plan::heap_fields` lists them.
 const TUPLE_FIELDS: [&str; 8] = ["0", "1", "2", "3", "4", "5", "6", "7"];
@@ -230,6 +279,9 @@ const TUPLE_REASON: &str = "a tuple takes its components' storage (the largest: 
 
 /// Why a `Result`'s plan names a storage the policy would not pick.
 const RESULT_REASON: &str = "a `Result` takes the storage of its `Ok` and `Err` types (the larger: inline < pooled < boxed), as stable Rust cannot choose from a generic type's size; derive `MapStore` on a struct for the policy's choice";
+
+/// Why a `ControlFlow`'s plan names a storage the policy would not pick.
+const CONTROL_FLOW_REASON: &str = "a `ControlFlow` takes the storage of its `Break` and `Continue` types (the larger: inline < pooled < boxed), as stable Rust cannot choose from a generic type's size; derive `MapStore` on a struct for the policy's choice";
 
 /// Why a wrapper's plan names a storage the policy would not pick.
 const WRAPPER_REASON: &str = "a wrapper (`Option`, `Cell`, `Mutex`, ...) takes its contents' storage, as stable Rust cannot choose from a generic type's size; derive `MapStore` on a struct for the policy's choice";
@@ -319,6 +371,35 @@ impl<T: MapValue, E: MapValue> MapValue for Result<T, E> {
         joined_plan::<Self>("Result<T, E>", <Self as JoinedHeap>::FIELDS, RESULT_REASON);
 }
 
+impl<B: MapValue, C: MapValue> JoinedHeap for core::ops::ControlFlow<B, C> {
+    const PADDED: &'static [&'static str] = &heap_names(
+        [
+            !C::PLAN.heap_fields.is_empty(),
+            !B::PLAN.heap_fields.is_empty(),
+        ],
+        &["Continue", "Break"],
+    )
+    .0;
+    const COUNT: usize = heap_names(
+        [
+            !C::PLAN.heap_fields.is_empty(),
+            !B::PLAN.heap_fields.is_empty(),
+        ],
+        &["Continue", "Break"],
+    )
+    .1;
+}
+
+/// A `ControlFlow` takes the storage of its two types, as a `Result` does.
+impl<B: MapValue, C: MapValue> MapValue for core::ops::ControlFlow<B, C> {
+    type Storage = <B::Storage as Storage>::Join<C::Storage>;
+    const PLAN: Plan = joined_plan::<Self>(
+        "ControlFlow<B, C>",
+        <Self as JoinedHeap>::FIELDS,
+        CONTROL_FLOW_REASON,
+    );
+}
+
 /// `MapValue` for types that hold one `T` and little else (`Option<T>`,
 /// `Mutex<T>`, ...): `T`'s storage, and `T`'s heap fields. Such a type is at
 /// least as large as `T`, so it never goes below what the policy picks for
@@ -359,6 +440,42 @@ wrapper_value!(
     "Mutex<T>": std::sync::Mutex<T>,
     "RwLock<T>": std::sync::RwLock<T>,
     "OnceLock<T>": std::sync::OnceLock<T>,
+);
+
+#[cfg(feature = "std")]
+wrapper_value!("Cursor<T>": std::io::Cursor<T>);
+
+/// `MapValue` for a lazily initialized `T` (and its initializer `F`):
+/// `T`'s storage and heap fields, as for the wrappers above.
+impl<T: MapValue, F> MapValue for core::cell::LazyCell<T, F> {
+    type Storage = T::Storage;
+    const PLAN: Plan = joined_plan::<Self>("LazyCell<T, F>", T::PLAN.heap_fields, WRAPPER_REASON);
+}
+
+/// As for `LazyCell`.
+#[cfg(feature = "std")]
+impl<T: MapValue, F> MapValue for std::sync::LazyLock<T, F> {
+    type Storage = T::Storage;
+    const PLAN: Plan = joined_plan::<Self>("LazyLock<T, F>", T::PLAN.heap_fields, WRAPPER_REASON);
+}
+
+/// `MapValue` for buffered readers and writers around a value (a file, a
+/// socket, a stream: a connection's writer keyed by its id): the inner
+/// value's storage, as for a wrapper, and their own buffer on the heap.
+macro_rules! buffered_value {
+    ($($name:literal: $ty:ident<$g:ident $(: $bound:path)?>),* $(,)?) => {$(
+        #[cfg(feature = "std")]
+        impl<$g: MapValue $(+ $bound)?> MapValue for std::io::$ty<$g> {
+            type Storage = $g::Storage;
+            const PLAN: Plan = joined_plan::<Self>($name, &["self"], WRAPPER_REASON);
+        }
+    )*};
+}
+
+buffered_value!(
+    "BufReader<R>": BufReader<R>,
+    "BufWriter<W>": BufWriter<W: std::io::Write>,
+    "LineWriter<W>": LineWriter<W: std::io::Write>,
 );
 
 /// `MapValue` for the crate's own stores with the default hasher, so that
@@ -572,6 +689,74 @@ mod tests {
         assert_eq!(plan.storage, StorageKind::Inline);
         assert!(plan.forced, "{plan}");
         assert!(plan.reason.contains("wrapper"), "{plan}");
+    }
+
+    #[test]
+    fn more_std_values_name_their_storage() {
+        plan_names_its_storage::<core::marker::PhantomPinned>();
+        plan_names_its_storage::<core::fmt::Error>();
+        plan_names_its_storage::<core::num::ParseIntError>();
+        plan_names_its_storage::<core::num::ParseFloatError>();
+        plan_names_its_storage::<alloc::string::FromUtf8Error>();
+        plan_names_its_storage::<core::ops::ControlFlow<u8>>();
+        plan_names_its_storage::<core::ops::ControlFlow<[u8; 4096], String>>();
+        plan_names_its_storage::<core::cell::LazyCell<[u8; 4096]>>();
+        plan_names_its_storage::<core::cell::LazyCell<u64, fn() -> u64>>();
+        plan_names_its_storage::<hashbrown::HashMap<u8, u8, [u8; 4096]>>();
+        assert_eq!(
+            <core::ops::ControlFlow<[u8; 4096], String> as MapValue>::PLAN.heap_fields,
+            ["Continue"]
+        );
+        // A map with a huge hasher is inline, and its plan says why.
+        let plan = <hashbrown::HashMap<u8, u8, [u8; 4096]> as MapValue>::PLAN;
+        assert_eq!(plan.storage, StorageKind::Inline);
+        assert!(plan.forced && plan.reason.contains("hasher"), "{plan}");
+        let plan = <hashbrown::HashMap<u8, u8> as MapValue>::PLAN;
+        assert!(!plan.forced, "{plan}");
+        #[cfg(feature = "std")]
+        {
+            use std::io::{BufReader, BufWriter, Cursor, LineWriter};
+            plan_names_its_storage::<std::collections::HashMap<u8, u8>>();
+            plan_names_its_storage::<std::collections::HashMap<u8, u8, crate::DefaultHashBuilder>>(
+            );
+            plan_names_its_storage::<std::collections::HashSet<u8, [u64; 512]>>();
+            plan_names_its_storage::<BufWriter<std::fs::File>>();
+            plan_names_its_storage::<BufReader<std::net::TcpStream>>();
+            plan_names_its_storage::<LineWriter<std::io::Stdout>>();
+            plan_names_its_storage::<BufWriter<Vec<u8>>>();
+            plan_names_its_storage::<Cursor<Vec<u8>>>();
+            plan_names_its_storage::<Cursor<[u8; 4096]>>();
+            plan_names_its_storage::<std::fs::DirEntry>();
+            plan_names_its_storage::<std::io::Stdin>();
+            plan_names_its_storage::<std::io::Stdout>();
+            plan_names_its_storage::<std::io::Stderr>();
+            plan_names_its_storage::<std::sync::LazyLock<String>>();
+            plan_names_its_storage::<std::sync::OnceLock<u64>>();
+            plan_names_its_storage::<core::cell::OnceCell<u64>>();
+            plan_names_its_storage::<std::thread::ScopedJoinHandle<'static, [u8; 4096]>>();
+            plan_names_its_storage::<std::process::Stdio>();
+            plan_names_its_storage::<std::process::ExitCode>();
+            plan_names_its_storage::<std::process::ExitStatus>();
+            plan_names_its_storage::<std::path::PathBuf>();
+            plan_names_its_storage::<Box<std::path::Path>>();
+            plan_names_its_storage::<std::ffi::OsString>();
+            plan_names_its_storage::<std::time::Duration>();
+            assert_eq!(
+                <BufWriter<std::fs::File> as MapValue>::PLAN.heap_fields,
+                ["self"]
+            );
+            assert_eq!(
+                <Cursor<[u8; 4096]> as MapValue>::PLAN.storage,
+                StorageKind::Pooled
+            );
+        }
+        #[cfg(all(feature = "std", unix))]
+        {
+            plan_names_its_storage::<std::os::unix::net::UnixStream>();
+            plan_names_its_storage::<std::os::unix::net::UnixListener>();
+            plan_names_its_storage::<std::os::unix::net::UnixDatagram>();
+            plan_names_its_storage::<std::os::fd::OwnedFd>();
+        }
     }
 
     /// The stores' plans are chosen from the store of `()`s: right only

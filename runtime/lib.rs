@@ -229,7 +229,14 @@ pub trait MapValue: Sized {
 /// # Known limits
 ///
 /// - `MapStore` is invariant in `K` and `V`, where `HashMap` is covariant:
-///   the table names its contents through the storage.
+///   the table names its contents through the storage. So are its
+///   iterators (`Iter`, `Keys`, `Values`, `IterMut`, `ValuesMut`, `Drain`,
+///   `IntoIter`, `IntoKeys`, `IntoValues` and the unordered walks), and the
+///   borrowing ones are invariant in their lifetime `'a` too, where std's
+///   are covariant (in all three but `V` for `IterMut` and `ValuesMut`): a
+///   `Keys<'long, K, V>` does not coerce to a `Keys<'short, K, V>`; call
+///   `keys()` again where the shorter one is needed. The entries and
+///   `ExtractIf` are covariant in `'a`, as std's.
 /// - A map's drop may use what its keys and values borrow, for every
 ///   storage (hashbrown's maps on stable Rust do the same; std's opts out
 ///   with an unstable attribute): declare what they borrow before the map.

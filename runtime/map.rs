@@ -115,7 +115,12 @@ pub(crate) fn reserve_table<K: Hash, V, St: Storage, S: BuildHasher>(
 /// `Map<String, _>` is searched with a `&str`).
 ///
 /// The map is invariant in `K` and `V` (std's `HashMap` is covariant),
-/// because the table's contents are named through the storage.
+/// because the table's contents are named through the storage. So are its
+/// iterators ([`Iter`], [`Keys`], [`Values`], [`IterMut`], [`ValuesMut`],
+/// [`Drain`], [`IntoIter`], [`IntoKeys`], [`IntoValues`] and the unordered
+/// walks), the borrowing ones in `'a` too, where std's are covariant (in
+/// all three but `V` for `IterMut` and `ValuesMut`); the entries and
+/// [`ExtractIf`] are covariant in `'a`, as std's.
 ///
 /// ```
 /// use mapstore::PooledMap;
@@ -168,16 +173,19 @@ impl<K: RefUnwindSafe, V: RefUnwindSafe, St: Storage, S: RefUnwindSafe> RefUnwin
 }
 
 /// Proves, for each storage, that the types a storage names are `Send` and
-/// `Sync` under the bounds the `unsafe impl`s in this module state. These
+/// `Sync` under the bounds the `unsafe impl`s in this module state (and
+/// `RefUnwindSafe` under the bounds of the entries' impls). These
 /// functions are never called: that they type-check, for all `K` and `V`,
 /// is the proof.
 #[allow(dead_code)]
 mod auto_trait_checks {
     use super::{Bucket, HashTable, Side};
     use crate::storage::{Boxed, Inline, Pooled, StorageOps};
+    use core::panic::RefUnwindSafe;
 
     fn send<T: Send>() {}
     fn sync<T: Sync>() {}
+    fn ref_unwind_safe<T: RefUnwindSafe>() {}
 
     macro_rules! check {
         ($($module:ident: $st:ident),*) => {$(
@@ -227,6 +235,14 @@ mod auto_trait_checks {
                 fn unique_send<'a, K: Send + 'a, V: Send + 'a>() {
                     send::<<St as StorageOps>::IterMut<'a, K, V>>();
                     send::<<St as StorageOps>::ValuesMut<'a, K, V>>();
+                }
+                // The entries and `ExtractIf`: `RefUnwindSafe` when `K` and
+                // `V` are, what their `RefUnwindSafe` impls state.
+                fn unique_ref_unwind_safe<'a, K: RefUnwindSafe + 'a, V: RefUnwindSafe + 'a>() {
+                    ref_unwind_safe::<&'a mut HashTable<Bucket<K, V, St>>>();
+                    ref_unwind_safe::<&'a mut Side<K, V, St>>();
+                    ref_unwind_safe::<hashbrown::hash_table::OccupiedEntry<'a, Bucket<K, V, St>>>();
+                    ref_unwind_safe::<hashbrown::hash_table::VacantEntry<'a, Bucket<K, V, St>>>();
                 }
             }
         )*};
@@ -406,7 +422,7 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
         // The side first: a pool's slot limit is an overflow before the
         // table tries to allocate.
         let mut side = Side::<K, V, St>::EMPTY;
-        unwrap_reserve(St::try_reserve(&mut side, capacity));
+        unwrap_reserve(St::try_reserve(&mut side, capacity).map(drop));
         let mut table = HashTable::new();
         // Reserving in an empty table rehashes nothing, so the hasher is
         // never called; unlike `HashTable::with_capacity`, an overflow
@@ -722,9 +738,10 @@ where
     /// # Panics
     ///
     /// With `"Hash table capacity overflow"` (std's message), at the caller, if the new capacity
-    /// overflows `isize` bytes (or, for a pooled map, `u32` slots), as
-    /// std's `HashMap::reserve` does; the message is the same for every
-    /// storage.
+    /// overflows `isize` bytes (or, for a pooled map, `u32` slots, checked
+    /// before anything is allocated), as std's `HashMap::reserve` does; the
+    /// message is the same for every storage. If the allocator fails, it
+    /// calls `handle_alloc_error`, as std's does.
     ///
     /// ```
     /// let mut map: mapstore::PooledMap<u32, [u8; 300]> = mapstore::PooledMap::new();
@@ -744,7 +761,10 @@ where
     /// table's size in bytes for that many entries overflows `isize` (or a
     /// pool would need more than `u32::MAX` slots);
     /// [`AllocError`](TryReserveError::AllocError) when the allocator
-    /// refuses the memory. The map is unchanged either way.
+    /// refuses the memory. The map is unchanged either way, its memory
+    /// included: a pooled map reserves its pool first (so the `u32` slot
+    /// limit is checked before the table allocates) and frees what it took
+    /// if the table's allocation then fails.
     ///
     /// A bucket here holds `(K, V)`, `(K, Box<V>)` or `(K, slot pointer)`, so the
     /// size at which a request overflows is not the one of std's
@@ -761,16 +781,31 @@ where
     /// assert!(map.capacity() >= 100);
     /// ```
     pub fn try_reserve(&mut self, additional: usize) -> Result<(), TryReserveError> {
-        reserve_table::<K, V, St, S>(
+        // The side first: a pool's `u32` slot limit is an overflow before
+        // the table allocates. Each reservation is all or nothing, and the
+        // side's is undone if the table's fails, so a failure changes
+        // nothing.
+        let reserved = St::try_reserve(&mut self.side, additional)?;
+        let table = reserve_table::<K, V, St, S>(
             &mut self.table,
             &mut self.side,
             &self.hash_builder,
             additional,
-        )?;
-        St::try_reserve(&mut self.side, additional)
+        );
+        if table.is_err() {
+            St::undo_reserve(&mut self.side, reserved);
+        }
+        table
     }
 
-    /// Shrinks the table and the pool as much as the entries allow.
+    /// Shrinks the table as much as the entries allow, and a pooled map's
+    /// pool as much as its values' places allow.
+    ///
+    /// Values in a pool never move, so the pool frees only the chunks
+    /// above its last value (in the pool's own slot order) and spare
+    /// bookkeeping: a chunk below a value stays allocated however few
+    /// values it holds, and its free slots are reused first. A map that
+    /// removed most of its entries at random may so keep most of its pool.
     ///
     /// ```
     /// let mut map: mapstore::PooledMap<u32, [u8; 300]> = (0..1000).map(|i| (i, [0; 300])).collect();
@@ -784,7 +819,14 @@ where
         St::shrink_to_fit(&mut self.side);
     }
 
-    /// Shrinks the table to hold at least `min_capacity` entries.
+    /// Shrinks the table to hold at least `min_capacity` entries (and
+    /// [`len`](Self::len), if more), as std's `HashMap::shrink_to` does.
+    ///
+    /// A pooled map's pool is shrunk as by
+    /// [`shrink_to_fit`](Self::shrink_to_fit), down to room for
+    /// `min_capacity` values: it frees only chunks above its last value,
+    /// and keeps those that room needs, so `min_capacity` entries still fit
+    /// without allocating.
     ///
     /// ```
     /// let mut map: mapstore::InlineMap<u32, u32> = mapstore::InlineMap::with_capacity(1000);
@@ -795,7 +837,7 @@ where
     pub fn shrink_to(&mut self, min_capacity: usize) {
         self.table
             .shrink_to(min_capacity, Self::rehash(&self.hash_builder));
-        St::shrink_to_fit(&mut self.side);
+        St::shrink_to(&mut self.side, min_capacity);
     }
 
     /// Inserts a value. If the key was present, returns the old value and
@@ -942,12 +984,18 @@ where
         Self::remove_entry_in(&mut self.table, &mut self.side, hash, key)
     }
 
-    /// Mutable references to the values of `N` keys at once.
+    /// Mutable references to the values of `N` keys at once: `None` for a
+    /// key that is missing. At most one reference is returned to any value;
+    /// checking that compares each found entry with those before it
+    /// (`O(N²)`), so be careful when passing many keys.
     ///
     /// # Panics
     ///
-    /// If two of the keys are equal, as std's `HashMap::get_disjoint_mut`
-    /// does.
+    /// If any keys overlap, as std's `HashMap::get_disjoint_mut` does: two
+    /// of them find the same entry (equal keys that are present, or
+    /// different queries [`Equivalent`] to one key). Equal keys that are
+    /// absent find nothing and do not panic: each answer is `None`, as
+    /// with std's.
     ///
     /// ```
     /// let mut map: mapstore::PooledMap<&str, u32> = [("a", 1), ("b", 2)].into();
@@ -955,6 +1003,12 @@ where
     /// std::mem::swap(a.unwrap(), b.unwrap());
     /// assert!(c.is_none());
     /// assert_eq!(map["a"], 2);
+    /// assert_eq!(map.get_disjoint_mut(["z", "z"]), [None, None]);
+    /// ```
+    ///
+    /// ```should_panic
+    /// let mut map: mapstore::PooledMap<&str, u32> = [("a", 1)].into();
+    /// let _ = map.get_disjoint_mut(["a", "a"]); // panics: "a" is present
     /// ```
     pub fn get_disjoint_mut<Q, const N: usize>(&mut self, keys: [&Q; N]) -> [Option<&mut V>; N]
     where
@@ -1514,6 +1568,18 @@ impl<K: RefUnwindSafe, V: RefUnwindSafe, St: Storage> RefUnwindSafe for Drain<'_
 impl<K, V, St: Storage, F: Unpin> Unpin for ExtractIf<'_, K, V, St, F> {}
 impl<K, V, St: Storage> Unpin for OccupiedEntry<'_, K, V, St> {}
 impl<K: Unpin, V, St: Storage> Unpin for VacantEntry<'_, K, V, St> {}
+// The entries and `ExtractIf` hold a unique borrow of the map, so they are
+// not `UnwindSafe` (nor are std's); `RefUnwindSafe` when `K`, `V` (and the
+// predicate) are, as std's. `Entry` follows from its two variants.
+impl<K: RefUnwindSafe, V: RefUnwindSafe, St: Storage, F: RefUnwindSafe> RefUnwindSafe
+    for ExtractIf<'_, K, V, St, F>
+{
+}
+impl<K: RefUnwindSafe, V: RefUnwindSafe, St: Storage> RefUnwindSafe
+    for OccupiedEntry<'_, K, V, St>
+{
+}
+impl<K: RefUnwindSafe, V: RefUnwindSafe, St: Storage> RefUnwindSafe for VacantEntry<'_, K, V, St> {}
 
 /// Iterator that removes entries matching a predicate, from
 /// [`Map::extract_if`].

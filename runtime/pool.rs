@@ -384,7 +384,7 @@ impl<V> Chunks<V> {
         Layout::from_size_align(size, Self::ALIGN).ok()
     }
 
-    /// The layout of chunk `k`, which `try_push` allocated: it exists.
+    /// The layout of chunk `k`, which `try_grow` allocated: it exists.
     fn layout(k: usize) -> Layout {
         match Self::try_layout(k) {
             Some(layout) => layout,
@@ -392,44 +392,93 @@ impl<V> Chunks<V> {
         }
     }
 
-    /// Allocates the next chunk.
-    fn try_push(&mut self) -> Result<(), TryReserveError> {
-        let k = self.ptrs.len();
-        let layout = Self::try_layout(k).ok_or(TryReserveError::CapacityOverflow)?;
-        self.ptrs
-            .try_reserve(1)
-            .map_err(|_| TryReserveError::AllocError {
-                layout: Layout::new::<NonNull<u8>>(),
-            })?;
-        // SAFETY: `layout` has a non-zero size: a slot holds at least its
-        // 4-byte index, and a chunk holds at least one slot.
-        let ptr = unsafe { alloc(layout) };
-        match NonNull::new(ptr) {
-            Some(ptr) => {
-                self.ptrs.push(ptr);
-                Ok(())
+    /// Allocates chunks up to `count` (chunks `ptrs.len()..count`), all or
+    /// none: on an error the chunk list is as it was, capacity included.
+    /// Where the list lacks room for `count` pointers it is replaced by a
+    /// larger one, and the old one is returned (for
+    /// [`Pool::undo_reserve`]).
+    fn try_grow(&mut self, count: usize) -> Result<Option<Vec<NonNull<u8>>>, TryReserveError> {
+        let keep = self.ptrs.len();
+        let mut grown = with_room(&self.ptrs, count)?;
+        let list = match &mut grown {
+            Some(grown) => grown,
+            None => &mut self.ptrs,
+        };
+        for k in keep..count {
+            let allocated = match Self::try_layout(k) {
+                // SAFETY: `layout` has a non-zero size: a slot holds at
+                // least its 4-byte index, and a chunk holds at least one
+                // slot.
+                Some(layout) => NonNull::new(unsafe { alloc(layout) })
+                    .ok_or(TryReserveError::AllocError { layout }),
+                None => Err(TryReserveError::CapacityOverflow),
+            };
+            match allocated {
+                // Within the list's capacity: no reallocation.
+                Ok(ptr) => list.push(ptr),
+                Err(err) => {
+                    Self::free_above(list, keep);
+                    return Err(err);
+                }
             }
-            None => Err(TryReserveError::AllocError { layout }),
         }
+        Ok(grown.map(|grown| mem::replace(&mut self.ptrs, grown)))
     }
 
     /// Frees chunks `keep..`, which hold no values.
     fn truncate(&mut self, keep: usize) {
-        while self.ptrs.len() > keep {
-            let k = self.ptrs.len() - 1;
-            if let Some(ptr) = self.ptrs.pop() {
-                // SAFETY: `ptr` was allocated by `try_push` with
-                // `Self::layout(k)` and is freed once, here.
+        Self::free_above(&mut self.ptrs, keep);
+    }
+
+    /// Frees the chunks `list[keep..]` and removes them from `list`, a
+    /// chunk list of this type (or a copy of one, grown by `try_grow`):
+    /// `list[k]` is chunk `k`. They hold no values.
+    fn free_above(list: &mut Vec<NonNull<u8>>, keep: usize) {
+        while list.len() > keep {
+            let k = list.len() - 1;
+            if let Some(ptr) = list.pop() {
+                // SAFETY: `ptr` is chunk `k`, allocated by `try_grow` with
+                // `Self::layout(k)`, and is freed once, here: it leaves
+                // the only list that holds it.
                 unsafe { dealloc(ptr.as_ptr(), Self::layout(k)) };
             }
         }
     }
 }
 
+/// `None` if `v` has room for `n` elements; else a new vector with room
+/// for `n` (twice `v`'s capacity where that is more, as `Vec`'s growth),
+/// holding `v`'s elements, so that an allocation failure leaves `v` as it
+/// was, capacity included.
+fn with_room<T: Copy>(v: &Vec<T>, n: usize) -> Result<Option<Vec<T>>, TryReserveError> {
+    if v.capacity() >= n {
+        return Ok(None);
+    }
+    let cap = n.max(v.capacity().saturating_mul(2));
+    let mut grown = Vec::new();
+    grown
+        .try_reserve_exact(cap)
+        .map_err(|_| match Layout::array::<T>(cap) {
+            Ok(layout) => TryReserveError::AllocError { layout },
+            Err(_) => TryReserveError::CapacityOverflow,
+        })?;
+    grown.extend_from_slice(v);
+    Ok(Some(grown))
+}
+
 impl<V> Drop for Chunks<V> {
     fn drop(&mut self) {
         self.truncate(0);
     }
+}
+
+/// What a [`Pool::try_reserve`] changed, for [`Pool::undo_reserve`]: the
+/// chunk count before it, and the chunk list and bitmap it replaced with
+/// larger ones (`None` where it grew neither).
+pub(crate) struct Reserved {
+    chunks: usize,
+    ptrs: Option<Vec<NonNull<u8>>>,
+    occupied: Option<Vec<u64>>,
 }
 
 /// A chunked pool of `V` slots with a free list.
@@ -541,26 +590,71 @@ impl<V> Pool<V> {
     }
 
     /// Makes room for `additional` more values without further allocation.
-    pub(crate) fn try_reserve(&mut self, additional: usize) -> Result<(), TryReserveError> {
+    /// All or nothing: on an error the pool is as it was, its memory
+    /// included. What it changed can be undone with
+    /// [`undo_reserve`](Self::undo_reserve) (dropping the [`Reserved`]
+    /// keeps it).
+    pub(crate) fn try_reserve(&mut self, additional: usize) -> Result<Reserved, TryReserveError> {
+        let chunks = self.chunks.ptrs.len();
+        let unchanged = Reserved {
+            chunks,
+            ptrs: None,
+            occupied: None,
+        };
         let vacant = self.vacant + (self.capacity() - self.next);
         let Some(fresh) = additional.checked_sub(vacant) else {
-            return Ok(());
+            return Ok(unchanged);
         };
         let needed = self.capacity().saturating_add(fresh);
         if needed > MAX_SLOTS {
             return Err(TryReserveError::CapacityOverflow);
         }
-        while self.capacity() < needed {
-            let pushed = self.chunks.try_push();
-            self.update_capacity();
-            pushed?;
+        let mut count = chunks;
+        while Self::GEOMETRY.capacity(count) < needed {
+            count += 1;
         }
-        let words = self.capacity().div_ceil(64);
-        self.occupied
-            .try_reserve(words - self.occupied.len())
-            .map_err(|_| TryReserveError::AllocError {
-                layout: Layout::new::<u64>(),
-            })
+        let words = Self::GEOMETRY.capacity(count).min(MAX_SLOTS).div_ceil(64);
+        // The bitmap's room first, into a new vector where it lacks it;
+        // then the chunks, all or none; only then does the pool change.
+        let occupied = with_room(&self.occupied, words)?;
+        let ptrs = self.chunks.try_grow(count)?;
+        let occupied = occupied.map(|grown| mem::replace(&mut self.occupied, grown));
+        self.update_capacity();
+        Ok(Reserved {
+            chunks,
+            ptrs,
+            occupied,
+        })
+    }
+
+    /// Undoes the [`try_reserve`](Self::try_reserve) that returned
+    /// `reserved`: frees the chunks it allocated and puts back the chunk
+    /// list and bitmap it replaced, so that the pool holds the memory it
+    /// held before. Chunks that hold a slot handed out since are kept.
+    pub(crate) fn undo_reserve(&mut self, reserved: Reserved) {
+        let Reserved {
+            chunks,
+            ptrs,
+            occupied,
+        } = reserved;
+        if self.next > Self::GEOMETRY.capacity(chunks) {
+            return;
+        }
+        // Every slot handed out (all below `next`) is in chunks `..chunks`.
+        self.chunks.truncate(chunks);
+        if let Some(ptrs) = ptrs {
+            // The pointers of chunks `..chunks`, copied from it.
+            debug_assert_eq!(ptrs[..], self.chunks.ptrs[..]);
+            self.chunks.ptrs = ptrs;
+        }
+        if let Some(mut occupied) = occupied {
+            if occupied.capacity() >= self.occupied.len() {
+                occupied.clear();
+                occupied.extend_from_slice(&self.occupied);
+                self.occupied = occupied;
+            }
+        }
+        self.update_capacity();
     }
 
     /// Stores `value` in a vacant slot, reusing freed slots first.
@@ -637,7 +731,7 @@ impl<V> Pool<V> {
     #[inline(never)]
     fn grow_one(&mut self) {
         match self.try_reserve(1) {
-            Ok(()) => {}
+            Ok(_) => {}
             Err(TryReserveError::CapacityOverflow) => {
                 panic!("mapstore: a pooled map is out of u32 slot indices")
             }
@@ -776,6 +870,13 @@ impl<V> Pool<V> {
 
     /// Frees chunks above the highest occupied slot and spare bookkeeping.
     pub(crate) fn shrink_to_fit(&mut self) {
+        self.shrink_to(0);
+    }
+
+    /// Frees the chunks above the highest occupied slot that are not
+    /// needed to hold `min_capacity` values, and spare bookkeeping. Values
+    /// never move, so a chunk below the last value stays, however empty.
+    pub(crate) fn shrink_to(&mut self, min_capacity: usize) {
         let high = self
             .occupied
             .iter()
@@ -793,16 +894,18 @@ impl<V> Pool<V> {
                 self.push_free(i);
             }
         }
-        self.occupied.truncate(high.div_ceil(64));
-        self.occupied.shrink_to_fit();
         let geometry = &Self::GEOMETRY;
+        let room = high.max(min_capacity);
         let mut keep = 0;
-        while geometry.capacity(keep) < high {
+        while keep < self.chunks.ptrs.len() && geometry.capacity(keep) < room {
             keep += 1;
         }
         self.chunks.truncate(keep);
         self.chunks.ptrs.shrink_to_fit();
         self.update_capacity();
+        self.occupied.truncate(high.div_ceil(64));
+        self.occupied
+            .shrink_to(room.min(self.capacity()).div_ceil(64));
     }
 
     /// Bytes this pool holds: chunks and bookkeeping.
@@ -1763,14 +1866,42 @@ mod tests {
     fn reserve_past_u32_is_an_error() {
         let mut pool = Pool::<()>::new();
         assert_eq!(
-            pool.try_reserve(MAX_SLOTS + 1),
-            Err(TryReserveError::CapacityOverflow)
+            pool.try_reserve(MAX_SLOTS + 1).err(),
+            Some(TryReserveError::CapacityOverflow)
         );
         let mut big = Pool::<[u8; 64]>::new();
         assert_eq!(
-            big.try_reserve(usize::MAX),
-            Err(TryReserveError::CapacityOverflow)
+            big.try_reserve(usize::MAX).err(),
+            Some(TryReserveError::CapacityOverflow)
         );
+        assert_eq!((big.capacity(), big.memory_usage()), (0, 0));
+    }
+
+    #[test]
+    fn an_undone_reserve_leaves_the_pool_as_it_was() {
+        let mut pool = Pool::<[u8; 200]>::new();
+        let slots: alloc::vec::Vec<_> = (0..100).map(|i| pool.insert([i as u8; 200])).collect();
+        let (capacity, bytes) = (pool.capacity(), pool.memory_usage());
+        // Small, then large enough to replace the chunk list and bitmap.
+        for additional in [1, 500, 100_000] {
+            let reserved = pool.try_reserve(additional).unwrap();
+            assert!(pool.capacity() >= pool.next + additional);
+            pool.undo_reserve(reserved);
+            assert_eq!((pool.capacity(), pool.memory_usage()), (capacity, bytes));
+        }
+        // Nothing lost: every value is where it was, and the pool grows again.
+        for (i, slot) in slots.iter().enumerate() {
+            assert_eq!(pool.get(slot)[0], i as u8);
+        }
+        drop(pool.try_reserve(100_000).unwrap());
+        assert!(pool.capacity() >= 100_100);
+        let more: alloc::vec::Vec<_> = (0..1000).map(|_| pool.insert([7; 200])).collect();
+        assert_eq!(pool.get(&more[999])[199], 7);
+        assert_eq!(pool.len, 1100);
+        assert_eq!(pool.get(&slots[99])[0], 99);
+        for slot in slots.into_iter().chain(more) {
+            pool.remove(slot);
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use core::fmt;
 use core::hash::{BuildHasher, Hash};
 use core::marker::PhantomData;
+use core::mem::size_of;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde::ser::{Serialize, Serializer};
@@ -20,6 +21,19 @@ where
 {
     fn serialize<T: Serializer>(&self, serializer: T) -> Result<T::Ok, T::Error> {
         serializer.collect_map(self.iter())
+    }
+}
+
+/// How many entries to reserve for an input that claims `hint` of them: at
+/// most 1 MiB worth of `(K, V)` pairs, none if the pair is zero-sized. This
+/// is serde's rule for std's `HashMap` (`size_hint::cautious`); it bounds
+/// what a lying length reserves for every storage, since a pooled slot or
+/// a box holds a `V`, no larger than the pair. (`FrozenStore` uses it too.)
+pub(crate) fn cautious<K, V>(hint: Option<usize>) -> usize {
+    const MAX_PREALLOC_BYTES: usize = 1024 * 1024;
+    match size_of::<(K, V)>() {
+        0 => 0,
+        pair => hint.unwrap_or(0).min(MAX_PREALLOC_BYTES / pair),
     }
 }
 
@@ -41,10 +55,8 @@ where
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
-        // Cap the hint, as serde does for std's maps, so a hostile length
-        // cannot reserve unbounded memory up front.
-        let hint = access.size_hint().unwrap_or(0).min(4096);
-        let mut map = Map::with_capacity_and_hasher(hint, S::default());
+        let capacity = cautious::<K, V>(access.size_hint());
+        let mut map = Map::with_capacity_and_hasher(capacity, S::default());
         while let Some((key, value)) = access.next_entry()? {
             map.insert(key, value);
         }

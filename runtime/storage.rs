@@ -37,6 +37,9 @@ mod sealed {
         type Bucket<K, V>;
         /// What the map keeps beside its table: its side storage.
         type Side<K, V>: EmptySide;
+        /// What a [`try_reserve`](Self::try_reserve) changed beside the
+        /// table, for [`undo_reserve`](Self::undo_reserve).
+        type Reserved;
         /// Iterator over `(&K, &V)`.
         type Iter<'a, K: 'a, V: 'a>: Iterator<Item = (&'a K, &'a V)>
             + ExactSizeIterator
@@ -107,15 +110,17 @@ mod sealed {
         /// As for [`pair_detached`](Self::pair_detached).
         #[cfg_attr(not(feature = "std"), allow(dead_code))]
         unsafe fn pair_mut_detached<K, V>(bucket: &mut Self::Bucket<K, V>) -> (&K, &mut V);
-        /// Reserves room for `additional` more entries beside the table.
+        /// Reserves room for `additional` more entries beside the table,
+        /// all or nothing: on an error the side storage is as it was.
         /// Nothing to do where the table holds the entries.
         fn try_reserve<K, V>(
             side: &mut Self::Side<K, V>,
             additional: usize,
-        ) -> Result<(), TryReserveError> {
-            let _ = (side, additional);
-            Ok(())
-        }
+        ) -> Result<Self::Reserved, TryReserveError>;
+        /// Undoes the [`try_reserve`](Self::try_reserve) that returned
+        /// `reserved` (the table's own growth failed after it), so that a
+        /// failed `try_reserve` of a map changes nothing.
+        fn undo_reserve<K, V>(side: &mut Self::Side<K, V>, reserved: Self::Reserved);
         /// Drops every entry held beside the table. The table has been
         /// cleared already, which dropped what it held itself.
         fn clear<K, V>(side: &mut Self::Side<K, V>) {
@@ -141,6 +146,11 @@ mod sealed {
         /// Releases spare room beside the table.
         fn shrink_to_fit<K, V>(side: &mut Self::Side<K, V>) {
             let _ = side;
+        }
+        /// Releases spare room beside the table beyond what `min_capacity`
+        /// entries need.
+        fn shrink_to<K, V>(side: &mut Self::Side<K, V>, min_capacity: usize) {
+            let _ = (side, min_capacity);
         }
         /// Bytes held beside the table, plus `len` buckets' own heap.
         fn side_bytes<K, V>(side: &Self::Side<K, V>, len: usize) -> usize;
@@ -294,6 +304,7 @@ mod sealed {
             impl StorageOps for $st {
                 type Bucket<K, V> = Pair<K, <$st as InTable>::Slot<V>>;
                 type Side<K, V> = ();
+                type Reserved = ();
                 type Iter<'a, K: 'a, V: 'a> = $iter<'a, K, V>;
                 type IterMut<'a, K: 'a, V: 'a> = $iter_mut<'a, K, V>;
                 type IntoIter<K, V> = $into_iter<K, V>;
@@ -350,6 +361,12 @@ mod sealed {
                 fn take<K, V>((): &mut (), bucket: Self::Bucket<K, V>) -> (K, V) {
                     (bucket.key, <$st as InTable>::unwrap(bucket.slot))
                 }
+                #[inline]
+                fn try_reserve<K, V>((): &mut (), _: usize) -> Result<(), TryReserveError> {
+                    Ok(())
+                }
+                #[inline]
+                fn undo_reserve<K, V>((): &mut (), (): ()) {}
                 #[inline]
                 fn side_bytes<K, V>((): &(), len: usize) -> usize {
                     if <$st as InTable>::BOXES {
@@ -450,6 +467,7 @@ mod sealed {
     impl StorageOps for super::Pooled {
         type Bucket<K, V> = PoolBucket<K, V>;
         type Side<K, V> = Pool<V>;
+        type Reserved = pool::Reserved;
         type Iter<'a, K: 'a, V: 'a> = PoolIter<'a, K, V>;
         type IterMut<'a, K: 'a, V: 'a> = PoolIterMut<'a, K, V>;
         type IntoIter<K, V> = PoolIntoIter<K, V>;
@@ -499,8 +517,15 @@ mod sealed {
             (bucket.key, side.remove(bucket.slot))
         }
         #[inline]
-        fn try_reserve<K, V>(side: &mut Pool<V>, additional: usize) -> Result<(), TryReserveError> {
+        fn try_reserve<K, V>(
+            side: &mut Pool<V>,
+            additional: usize,
+        ) -> Result<pool::Reserved, TryReserveError> {
             side.try_reserve(additional)
+        }
+        #[inline]
+        fn undo_reserve<K, V>(side: &mut Pool<V>, reserved: pool::Reserved) {
+            side.undo_reserve(reserved);
         }
         #[inline]
         fn clear<K, V>(side: &mut Pool<V>) {
@@ -517,6 +542,10 @@ mod sealed {
         #[inline]
         fn shrink_to_fit<K, V>(side: &mut Pool<V>) {
             side.shrink_to_fit();
+        }
+        #[inline]
+        fn shrink_to<K, V>(side: &mut Pool<V>, min_capacity: usize) {
+            side.shrink_to(min_capacity);
         }
         #[inline]
         fn side_bytes<K, V>(side: &Pool<V>, _: usize) -> usize {

@@ -804,6 +804,57 @@ fn try_reserve_fails_like_std_with_the_same_bucket() {
     assert_eq!((inline[&1], boxed[&1], pooled[&1]), (1, 1, 1));
 }
 
+/// A pooled map's pool holds at most `u32::MAX` values: asking for more is
+/// `CapacityOverflow` from `try_reserve` and the capacity-overflow panic
+/// from `reserve`, before the table allocates anything (it used to grow the
+/// table first: `reserve(1 << 33)` aborted on the table's allocation, and a
+/// table that did allocate stayed grown).
+#[cfg(target_pointer_width = "64")]
+#[test]
+fn a_pooled_reserve_past_u32_slots_overflows_and_changes_nothing() {
+    use mapstore::TryReserveError;
+
+    let mut map: mapstore::PooledMap<u64, [u8; 300]> =
+        (0..10).map(|i| (i, [i as u8; 300])).collect();
+    let before = (map.capacity(), map.memory_usage());
+    for additional in [1 << 33, (u32::MAX as usize) + 1, usize::MAX / 2] {
+        assert_eq!(
+            map.try_reserve(additional),
+            Err(TryReserveError::CapacityOverflow)
+        );
+        assert_eq!((map.capacity(), map.memory_usage()), before);
+    }
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| map.reserve(1 << 33)))
+        .unwrap_err();
+    assert_eq!(
+        panic.downcast_ref::<&str>(),
+        Some(&"Hash table capacity overflow")
+    );
+    assert_eq!((map.capacity(), map.memory_usage()), before);
+    assert_eq!(map.len(), 10);
+    assert_eq!(map[&9][299], 9);
+}
+
+/// When the pool's part of a `try_reserve` succeeds and the table's
+/// allocation fails, the pool's new chunks are freed again: the map is
+/// unchanged, its memory included.
+#[cfg(target_pointer_width = "64")]
+#[cfg_attr(miri, ignore = "allocates 64 MiB of chunks")]
+#[test]
+fn a_pooled_reserve_whose_table_fails_frees_the_pool_growth() {
+    use mapstore::TryReserveError;
+
+    // 16 MiB keys: a table of 2^25 buckets is 512 TiB, more than an
+    // address space holds, while 2^24 pooled `()`s are 64 MiB of chunks.
+    let mut map: mapstore::PooledMap<[u8; 1 << 24], ()> = mapstore::PooledMap::new();
+    let result = map.try_reserve(1 << 24);
+    assert!(
+        matches!(result, Err(TryReserveError::AllocError { .. })),
+        "{result:?}"
+    );
+    assert_eq!((map.capacity(), map.memory_usage()), (0, 0));
+}
+
 /// The std types people keep as values work without a derive or a wrapper
 /// (their plans are checked to name `Inline` in runtime/impls.rs).
 #[test]
@@ -840,6 +891,116 @@ fn common_std_values_need_no_derive() {
         ),
         (3, 4, 2, 80)
     );
+}
+
+/// More std types people keep in maps: buffered writers and readers,
+/// cursors, Unix sockets, descriptors, directory entries, the standard
+/// streams, lazy values, scoped thread handles, `ControlFlow`, process
+/// handles, parse errors, and std's maps and sets with any hasher. Each is
+/// a `MapValue` whose storage is the one the policy picks for its layout.
+#[test]
+fn more_std_values_need_no_derive() {
+    use mapstore::{MapStore, MapValue, StorageKind};
+    use std::collections::HashSet;
+    use std::hash::{BuildHasherDefault, DefaultHasher, RandomState};
+    use std::io::{BufReader, BufWriter, Cursor, LineWriter, Write};
+    use std::ops::ControlFlow;
+    use std::sync::LazyLock;
+
+    /// The storage a `MapStore<u8, V>` uses, checked to be the policy's.
+    fn storage<V: MapValue>() -> StorageKind {
+        let plan = V::PLAN;
+        assert!(!plan.forced, "{plan}");
+        assert_eq!(plan.storage, MapStore::<u8, V>::new().storage(), "{plan}");
+        plan.storage
+    }
+    let inline = StorageKind::Inline;
+    assert_eq!(storage::<BufWriter<std::fs::File>>(), inline);
+    assert_eq!(storage::<LineWriter<std::fs::File>>(), inline);
+    assert_eq!(storage::<BufReader<std::io::Stdin>>(), inline);
+    assert_eq!(storage::<Cursor<Vec<u8>>>(), inline);
+    assert_eq!(storage::<std::io::Stdout>(), inline);
+    assert_eq!(storage::<std::io::Stderr>(), inline);
+    assert_eq!(storage::<std::io::Stdin>(), inline);
+    assert_eq!(storage::<std::fs::DirEntry>(), inline);
+    assert_eq!(storage::<LazyLock<String>>(), inline);
+    assert_eq!(storage::<std::cell::LazyCell<u64>>(), inline);
+    assert_eq!(storage::<std::cell::OnceCell<u64>>(), inline);
+    assert_eq!(storage::<std::sync::OnceLock<String>>(), inline);
+    assert_eq!(
+        storage::<std::thread::ScopedJoinHandle<'static, u64>>(),
+        inline
+    );
+    assert_eq!(storage::<ControlFlow<u8, String>>(), inline);
+    assert_eq!(storage::<std::process::Stdio>(), inline);
+    assert_eq!(storage::<std::process::ExitCode>(), inline);
+    assert_eq!(storage::<std::process::ExitStatus>(), inline);
+    assert_eq!(storage::<std::num::ParseIntError>(), inline);
+    assert_eq!(storage::<std::num::ParseFloatError>(), inline);
+    assert_eq!(storage::<std::string::FromUtf8Error>(), inline);
+    assert_eq!(storage::<std::fmt::Error>(), inline);
+    assert_eq!(storage::<std::marker::PhantomPinned>(), inline);
+    assert_eq!(storage::<std::path::PathBuf>(), inline);
+    assert_eq!(storage::<Box<std::path::Path>>(), inline);
+    assert_eq!(storage::<std::ffi::OsString>(), inline);
+    assert_eq!(storage::<std::time::Instant>(), inline);
+    assert_eq!(storage::<std::time::SystemTime>(), inline);
+    assert_eq!(storage::<std::time::Duration>(), inline);
+    assert_eq!(
+        storage::<std::collections::HashMap<u8, u8, RandomState>>(),
+        inline
+    );
+    assert_eq!(
+        storage::<HashSet<u8, BuildHasherDefault<DefaultHasher>>>(),
+        inline
+    );
+    assert_eq!(storage::<hashbrown::HashMap<u8, u8, RandomState>>(), inline);
+    #[cfg(unix)]
+    {
+        use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
+        assert_eq!(storage::<UnixStream>(), inline);
+        assert_eq!(storage::<UnixListener>(), inline);
+        assert_eq!(storage::<UnixDatagram>(), inline);
+        assert_eq!(storage::<std::os::fd::OwnedFd>(), inline);
+
+        let (a, b) = UnixStream::pair().unwrap();
+        let mut peers: MapStore<u8, UnixStream> = MapStore::new();
+        peers.insert(1, a);
+        peers.insert(2, b);
+        assert_eq!(peers.len(), 2);
+    }
+
+    // In use: a writer per connection, parse errors, a lazy value, a
+    // scoped thread's handle, a map with std's hasher.
+    let mut logs: MapStore<u32, BufWriter<Vec<u8>>> = MapStore::new();
+    logs.entry(1)
+        .or_insert_with(|| BufWriter::new(Vec::new()))
+        .write_all(b"hi")
+        .unwrap();
+    let log = logs.remove(&1).unwrap().into_inner().unwrap();
+    assert_eq!(log, b"hi");
+    let mut errors: MapStore<&str, std::num::ParseIntError> = MapStore::new();
+    errors.insert("x", "x".parse::<u8>().unwrap_err());
+    assert!(errors["x"].to_string().contains("invalid digit"));
+    let mut lazy: MapStore<u8, LazyLock<String>> = MapStore::new();
+    lazy.insert(1, LazyLock::new(|| "lazy".to_string()));
+    assert_eq!(*lazy[&1], "lazy");
+    let flows: MapStore<u8, ControlFlow<u8, String>> = [(1, ControlFlow::Break(3))].into();
+    assert_eq!(flows[&1], ControlFlow::Break(3));
+    let total = std::thread::scope(|scope| {
+        let mut tasks: MapStore<u8, std::thread::ScopedJoinHandle<'_, u32>> = MapStore::new();
+        for i in 0..3 {
+            tasks.insert(i, scope.spawn(move || u32::from(i) * 10));
+        }
+        tasks
+            .into_values()
+            .map(|task| task.join().unwrap())
+            .sum::<u32>()
+    });
+    assert_eq!(total, 30);
+    let mut nested: MapStore<u8, std::collections::HashMap<u8, u8, RandomState>> = MapStore::new();
+    nested.entry(1).or_default().insert(2, 3);
+    assert_eq!(nested[&1][&2], 3);
 }
 
 /// Values people wrap (`Option`, `Result`, `Cow`, cells and locks, channel

@@ -999,6 +999,44 @@ fn serde_round_trip() {
     assert_eq!(dup["a"], 2);
 }
 
+/// A 60 KB value, deserialized from one byte that fills it.
+#[cfg(feature = "serde")]
+struct Frame([u8; 60_000]);
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Frame {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let byte = u8::deserialize(deserializer)?;
+        Ok(Frame([byte; 60_000]))
+    }
+}
+
+/// An input of one entry that claims a million: at most 1 MiB of entries
+/// is reserved for it, as serde does for std's maps.
+#[cfg(feature = "serde")]
+#[test]
+fn serde_reserves_at_most_a_mib_for_a_lying_length() {
+    use serde::de::value::{Error, MapDeserializer};
+    use serde::Deserialize;
+
+    struct Lying<I>(I);
+    impl<I: Iterator> Iterator for Lying<I> {
+        type Item = I::Item;
+        fn next(&mut self) -> Option<I::Item> {
+            self.0.next()
+        }
+        fn size_hint(&self) -> (usize, Option<usize>) {
+            (1_000_000, Some(1_000_000))
+        }
+    }
+
+    let meter = Meter::start();
+    let input = MapDeserializer::<_, Error>::new(Lying([(7u32, 1u8)].into_iter()));
+    let store = FrozenStore::<u32, Frame>::deserialize(input).unwrap();
+    assert_eq!(store[&7].0[59_999], 1);
+    assert!(meter.peak() < 4 << 20, "{}", meter.peak());
+}
+
 #[test]
 fn send_and_sync_like_std() {
     fn both<T: Send + Sync>() {}

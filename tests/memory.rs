@@ -143,3 +143,33 @@ fn removes_never_allocate() {
     assert_eq!(meter.allocations(), before);
     assert_eq!(map.memory_usage(), bytes);
 }
+
+/// `shrink_to(n)` keeps room for `n` entries in the pool as in the table,
+/// as std's keeps it in its table: the `n` entries then fit without
+/// allocating. (The pool used to shrink to its last value whatever `n`.)
+#[test]
+fn shrink_to_keeps_room_for_min_capacity_in_the_pool() {
+    let meter = Meter::start();
+    let mut map = PooledMap::<u64, [u8; 300]>::new();
+    for i in 0..1000 {
+        map.insert(i, [0; 300]);
+    }
+    map.retain(|&k, _| k < 10);
+    map.shrink_to(500);
+    assert_eq!(map.memory_usage() as isize, meter.live());
+    let (bytes, before) = (map.memory_usage(), meter.allocations());
+    for i in 10..500 {
+        map.insert(i, [1; 300]);
+    }
+    assert_eq!(meter.allocations(), before);
+    assert_eq!(map.memory_usage(), bytes);
+    // And `shrink_to_fit` frees the chunks above the last value.
+    map.retain(|&k, _| k < 10);
+    map.shrink_to_fit();
+    assert!(
+        map.memory_usage() < bytes / 4,
+        "{} of {bytes}",
+        map.memory_usage()
+    );
+    assert_eq!(map.memory_usage() as isize, meter.live());
+}

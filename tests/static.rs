@@ -445,3 +445,82 @@ assert_not_impl_any!(PooledMap<u64, std::marker::PhantomPinned>: Unpin);
 assert_impl_all!(std::collections::hash_map::IterMut<'static, Cell<u32>, u32>: Send);
 assert_impl_all!(mapstore::frozen::IterMut<'static, Cell<u32>, u32>: Send);
 assert_impl_all!(mapstore::frozen::IterMut<'static, Cell<u32>, [u64; 16]>: Send);
+
+// `RefUnwindSafe` in code generic over `V: MapValue` with only `K` and `V`
+// bounded, for every public type of `mapstore::map`, as std's are: each
+// of std's is `RefUnwindSafe` when `K` and `V` are (and `ExtractIf`'s
+// predicate).
+#[allow(dead_code)]
+fn _generic_ref_unwind_safe<'a, K, V, F>()
+where
+    K: RefUnwindSafe + 'a,
+    V: mapstore::MapValue + RefUnwindSafe + 'a,
+    F: RefUnwindSafe,
+{
+    use mapstore::{hash_map, map};
+    fn rus<T: RefUnwindSafe>() {}
+    rus::<MapStore<K, V>>();
+    rus::<hash_map::Entry<'a, K, V>>();
+    rus::<hash_map::OccupiedEntry<'a, K, V>>();
+    rus::<hash_map::VacantEntry<'a, K, V>>();
+    rus::<hash_map::ExtractIf<'a, K, V, F>>();
+    rus::<hash_map::Iter<'a, K, V>>();
+    rus::<hash_map::IterMut<'a, K, V>>();
+    rus::<hash_map::IntoIter<K, V>>();
+    rus::<hash_map::Drain<'a, K, V>>();
+    rus::<hash_map::Keys<'a, K, V>>();
+    rus::<hash_map::Values<'a, K, V>>();
+    rus::<hash_map::ValuesMut<'a, K, V>>();
+    rus::<hash_map::IntoKeys<K, V>>();
+    rus::<hash_map::IntoValues<K, V>>();
+    rus::<map::UnorderedValues<'a, K, V, V::Storage>>();
+    rus::<map::UnorderedValuesMut<'a, K, V, V::Storage>>();
+    rus::<map::IntoUnorderedValues<K, V, V::Storage>>();
+}
+
+// `UnwindSafe` where std's is (its entries, `ExtractIf`, `IterMut` and
+// `ValuesMut` hold a unique borrow and are not): the borrowing walks with
+// `K` and `V` `RefUnwindSafe`, the owning ones with `K` and `V` also
+// `UnwindSafe`.
+#[allow(dead_code)]
+fn _generic_unwind_safe<'a, K, V>()
+where
+    K: RefUnwindSafe + UnwindSafe + 'a,
+    V: mapstore::MapValue + RefUnwindSafe + UnwindSafe + 'a,
+{
+    use mapstore::{hash_map, map};
+    fn us<T: UnwindSafe>() {}
+    us::<hash_map::Iter<'a, K, V>>();
+    us::<hash_map::Keys<'a, K, V>>();
+    us::<hash_map::Values<'a, K, V>>();
+    us::<hash_map::Drain<'a, K, V>>();
+    us::<hash_map::IntoIter<K, V>>();
+    us::<hash_map::IntoKeys<K, V>>();
+    us::<hash_map::IntoValues<K, V>>();
+    us::<map::UnorderedValues<'a, K, V, V::Storage>>();
+    us::<map::IntoUnorderedValues<K, V, V::Storage>>();
+}
+
+// std's entries and mutable walks are not `UnwindSafe`, nor are these.
+assert_not_impl_any!(std::collections::hash_map::Entry<'static, u64, u64>: UnwindSafe);
+assert_not_impl_any!(mapstore::hash_map::Entry<'static, u64, u64>: UnwindSafe);
+assert_not_impl_any!(mapstore::hash_map::Entry<'static, u64, Frame>: UnwindSafe);
+assert_not_impl_any!(std::collections::hash_map::OccupiedEntry<'static, u64, u64>: UnwindSafe);
+assert_not_impl_any!(mapstore::hash_map::OccupiedEntry<'static, u64, Frame>: UnwindSafe);
+assert_not_impl_any!(std::collections::hash_map::VacantEntry<'static, u64, u64>: UnwindSafe);
+assert_not_impl_any!(mapstore::hash_map::VacantEntry<'static, u64, Frame>: UnwindSafe);
+assert_not_impl_any!(std::collections::hash_map::IterMut<'static, u64, u64>: UnwindSafe);
+assert_not_impl_any!(mapstore::hash_map::IterMut<'static, u64, Frame>: UnwindSafe);
+assert_not_impl_any!(std::collections::hash_map::ValuesMut<'static, u64, u64>: UnwindSafe);
+assert_not_impl_any!(mapstore::hash_map::ValuesMut<'static, u64, Frame>: UnwindSafe);
+assert_not_impl_any!(
+    mapstore::hash_map::ExtractIf<'static, u64, Frame, fn(&u64, &mut Frame) -> bool>: UnwindSafe
+);
+// And none is `RefUnwindSafe` with a `Cell` value, as std's.
+assert_not_impl_any!(std::collections::hash_map::Entry<'static, u64, Cell<u8>>: RefUnwindSafe);
+assert_not_impl_any!(mapstore::hash_map::Entry<'static, u64, Cell<u8>>: RefUnwindSafe);
+assert_not_impl_any!(mapstore::hash_map::VacantEntry<'static, Cell<u8>, u64>: RefUnwindSafe);
+assert_not_impl_any!(
+    mapstore::hash_map::ExtractIf<'static, u64, SharedFrame, fn(&u64, &mut SharedFrame) -> bool>: RefUnwindSafe
+);
+assert_not_impl_any!(mapstore::hash_map::Keys<'static, u64, SharedFrame>: RefUnwindSafe);
