@@ -3038,8 +3038,10 @@ mod serde_impls {
         }
 
         fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
-            // Cap the hint, as serde does, against hostile lengths.
-            let hint = access.size_hint().unwrap_or(0).min(4096);
+            // At most 1 MiB of pairs for the input's claimed length, as
+            // serde reserves for std's maps: a one-entry input claiming a
+            // million large values must not reserve their memory.
+            let hint = crate::serde_impls::cautious::<K, V>(access.size_hint());
             let store = ConcurrentStore::with_capacity_and_hasher(hint, S::default());
             while let Some((key, value)) = access.next_entry()? {
                 // Not shared yet: no thread waits. A repeated key: the last value wins.

@@ -178,3 +178,40 @@ fn serialize_never_waits_holding_groups() {
     // so after both of the writer's writes.
     assert_eq!((snapshot[&first], snapshot[&last]), (u64::MAX, u64::MAX));
 }
+
+/// A 60 KB value, deserialized from one byte that fills it.
+#[derive(MapStore)]
+struct Frame([u8; 60_000]);
+
+impl<'de> Deserialize<'de> for Frame {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let byte = u8::deserialize(deserializer)?;
+        Ok(Frame([byte; 60_000]))
+    }
+}
+
+/// Yields its entries while claiming a million of them.
+struct Lying<I>(I);
+
+impl<I: Iterator> Iterator for Lying<I> {
+    type Item = I::Item;
+    fn next(&mut self) -> Option<I::Item> {
+        self.0.next()
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (1_000_000, Some(1_000_000))
+    }
+}
+
+/// An input's claimed length reserves at most 1 MiB of pairs, as serde
+/// reserves for std's maps: a one-entry input claiming a million entries
+/// does not size the table for a million (fails with the hint uncapped).
+#[test]
+fn a_lying_length_reserves_at_most_a_mib_of_entries() {
+    use serde::de::value::{Error, MapDeserializer};
+
+    let input = MapDeserializer::<_, Error>::new(Lying([(7u32, 1u8)].into_iter()));
+    let store = ConcurrentStore::<u32, Frame>::deserialize(input).unwrap();
+    assert_eq!(store.read(&7, |f| f.0[59_999]), Some(1));
+    assert!(store.memory_usage() < 4 << 20, "{}", store.memory_usage());
+}
