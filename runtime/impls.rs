@@ -24,8 +24,8 @@
 //! bytes of them would be pooled), and then its plan says so. Stable Rust
 //! cannot choose a storage from a generic type's size.
 //!
-//! The crate's own maps and `FrozenStore` (with the default hasher), so that
-//! maps nest: their size does not depend on `K` or `V`, so the policy
+//! The crate's own maps and `FrozenStore` (with the default hasher; and
+//! `ConcurrentStore`, whose impl is in its module), so that maps nest: their size does not depend on `K` or `V`, so the policy
 //! chooses from the size of the store of `()`s, as for a derived type.
 //!
 //! Arrays `[T; N]` of a primitive number, `bool` or `char`, for `N` from 0

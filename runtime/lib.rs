@@ -113,7 +113,8 @@ pub use mapstore_macros::MapStore;
 /// `Saturating`, `Reverse`, `Pin`, `Range` and `RangeInclusive` around any
 /// value, which take its storage; for `Result`s and tuples
 /// of up to 8 values, which take their components' storage; for the
-/// crate's own maps and `FrozenStore`, so that maps nest; and for arrays
+/// crate's own maps, `FrozenStore` and `ConcurrentStore`, so that maps
+/// nest; and for arrays
 /// `[T; N]` of a primitive number, `bool` or `char` with `N` from 0 to 32
 /// or a power of two from 64 to 4096, which the policy chooses for as for a
 /// derived type:
