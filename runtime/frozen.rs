@@ -1509,6 +1509,15 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
             }
         }
         let groups = groups.expect("the store's hasher is always tried");
+        // Duplicates are gone: at most `SCAN_MAX` distinct keys are scanned,
+        // as that many pairs are (nine pairs of two keys are not hashed).
+        if items.len() <= FrozenPlan::SCAN_MAX {
+            return FrozenStore {
+                entries: Slots::new(items),
+                lookup: Lookup::Scan,
+                hash_builder,
+            };
+        }
         // Attempt 0 takes the hashes as they are; the others condition
         // them, each with its own seed.
         let conditioned = |hashes: &[u64], attempt: u64| -> Vec<u64> {

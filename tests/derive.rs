@@ -362,3 +362,37 @@ fn derived_types_work_in_a_map() {
     assert_eq!(generic.get("a").map(|g| g.value), Some(7));
     assert_eq!(generic.len(), 1);
 }
+
+/// A type holding its own store through the derive's alias: the field is a
+/// map, so it is a heap field, as a store spelled out is.
+#[derive(MapStore)]
+pub struct SelfHeld {
+    pub kids: SelfHeldStore<u64>,
+    pub depth: u32,
+}
+
+/// The same through a renamed alias.
+#[derive(MapStore)]
+#[map_store(store = "Forest")]
+pub struct Grove {
+    pub depth: u32,
+    pub trees: Option<Forest<u8>>,
+}
+
+#[test]
+fn a_store_of_the_type_itself_is_a_heap_field() {
+    assert_eq!(plan_of::<SelfHeld>().heap_fields, &["kids"]);
+    assert_eq!(plan_of::<Grove>().heap_fields, &["trees"]);
+    let mut root = SelfHeld {
+        kids: MapStore::new(),
+        depth: 0,
+    };
+    root.kids.insert(
+        1,
+        SelfHeld {
+            kids: MapStore::new(),
+            depth: 1,
+        },
+    );
+    assert_eq!(root.kids[&1].depth, 1);
+}

@@ -962,6 +962,21 @@ fn many_duplicates_size_the_index_by_the_distinct_keys() {
 }
 
 #[test]
+fn few_distinct_keys_among_many_pairs_are_scanned() {
+    // What decides the scan is the distinct keys, not the pairs given.
+    let unit: FrozenStore<(), u32> = (0..1000).map(|i| ((), i)).collect();
+    assert_eq!(unit.plan().index, FrozenIndex::Scan, "{}", unit.plan());
+    assert_eq!((unit.len(), unit[&()]), (1, 999));
+    let eight: FrozenStore<u64, u64> = (0..100).map(|i| (i % 8, i)).collect();
+    assert_eq!(eight.plan().index, FrozenIndex::Scan, "{}", eight.plan());
+    assert_eq!(eight.len(), 8);
+    // The last duplicate wins.
+    assert!((0..8).all(|k| Some(eight[&k]) == (0..100).filter(|i| i % 8 == k).max()));
+    let nine: FrozenStore<u64, u64> = (0..100).map(|i| (i % 9, i)).collect();
+    assert_eq!(nine.plan().index, FrozenIndex::Perfect, "{}", nine.plan());
+}
+
+#[test]
 fn from_an_array_keeps_the_last_duplicate() {
     let store = FrozenStore::from([(1u8, "a"), (2, "b"), (1, "c")]);
     assert_eq!(store.len(), 2);

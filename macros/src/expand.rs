@@ -80,15 +80,16 @@ fn krate(input: &Input<'_>) -> TokenStream {
     }
 }
 
-/// `&["name", #[cfg(..)] "other", ...]`: the heap-owning fields.
+/// `&["name", #[cfg(..)] "other", ...]`: the heap-owning fields, a store
+/// of the type itself included (its alias, `UserStore<K>`, is a map that
+/// [`owns_heap`] cannot tell from its name).
 fn heap_fields(input: &Input<'_>) -> TokenStream {
-    fn push(
-        out: &mut Vec<TokenStream>,
-        prefix: Option<&Ident>,
-        cfgs: TokenStream,
-        field: &Field<'_>,
-    ) {
-        if !owns_heap(field.ty) {
+    let names = crate::recursive::Names::of(input);
+    let push = |out: &mut Vec<TokenStream>,
+                prefix: Option<&Ident>,
+                cfgs: TokenStream,
+                field: &Field<'_>| {
+        if !owns_heap(field.ty) && !crate::recursive::holds_store_of_self(field.ty, &names) {
             return;
         }
         let field_cfgs = &field.cfgs;
@@ -97,12 +98,12 @@ fn heap_fields(input: &Input<'_>) -> TokenStream {
             None => field.name.clone(),
         };
         out.push(quote!(#cfgs #(#field_cfgs)* #name));
-    }
-    let mut names = Vec::new();
+    };
+    let mut fields = Vec::new();
     match &input.body {
-        Some(Body::Struct(fields)) => {
-            for field in fields {
-                push(&mut names, None, TokenStream::new(), field);
+        Some(Body::Struct(all)) => {
+            for field in all {
+                push(&mut fields, None, TokenStream::new(), field);
             }
         }
         Some(Body::Enum(variants)) => {
@@ -110,13 +111,13 @@ fn heap_fields(input: &Input<'_>) -> TokenStream {
                 let cfgs = &variant.cfgs;
                 let cfgs = quote!(#(#cfgs)*);
                 for field in &variant.fields {
-                    push(&mut names, Some(variant.ident), cfgs.clone(), field);
+                    push(&mut fields, Some(variant.ident), cfgs.clone(), field);
                 }
             }
         }
         None => {}
     }
-    quote!(&[#(#names),*])
+    quote!(&[#(#fields),*])
 }
 
 /// `.optimize(Optimize::Reads)` when `optimize = "..."` is given.

@@ -136,7 +136,7 @@ fn is_store_of_self(path: &syn::TypePath, names: &Names) -> bool {
 }
 
 /// Whether `ty` contains, anywhere, a store of the deriving type.
-fn holds_store_of_self(ty: &Type, names: &Names) -> bool {
+pub(crate) fn holds_store_of_self(ty: &Type, names: &Names) -> bool {
     match ty {
         Type::Reference(r) => holds_store_of_self(&r.elem, names),
         Type::Ptr(p) => holds_store_of_self(&p.elem, names),
