@@ -58,7 +58,8 @@ pub(crate) fn fallback(input: &Input<'_>) -> TokenStream {
         input.attrs.storage.map_or(StorageKind::Inline, |s| s.kind),
         TokenStream::new(),
     );
-    quote!(#alias const _: () = { #imp };)
+    let krate_use = krate_use(input);
+    quote!(#alias const _: () = { #krate_use #imp };)
 }
 
 /// `#[allow(deprecated)]` for the generated items that name the type or its
@@ -72,11 +73,35 @@ fn allow_deprecated(input: &Input<'_>) -> TokenStream {
     }
 }
 
-/// `::mapstore`, or the `crate = "..."` path.
-fn krate(input: &Input<'_>) -> TokenStream {
+/// `::mapstore`, or the `crate = "..."` path: named once per derive inside
+/// its `const _` blocks (see [`krate_use`]), and by the alias outside them.
+fn krate_path(input: &Input<'_>) -> TokenStream {
     match &input.attrs.krate {
         Some(path) => path.to_token_stream(),
         None => quote!(::mapstore),
+    }
+}
+
+/// The name of the crate inside the generated `const _` blocks, which
+/// import it once ([`krate_use`]).
+fn krate(_input: &Input<'_>) -> TokenStream {
+    quote!(__mapstore)
+}
+
+/// `use ::mapstore as __mapstore;` at the start of each `const _` block:
+/// a `crate = "..."` path that leads nowhere is then one error, at the
+/// attribute's string, instead of one per path the block names (and
+/// rustc's suggestions to import `std::mem` or `std::marker` for them).
+fn krate_use(input: &Input<'_>) -> TokenStream {
+    match &input.attrs.krate {
+        // Every token at the string, where rustc then reports the import.
+        Some(path) => respan(
+            quote!(use #path as __mapstore;),
+            syn::spanned::Spanned::span(path),
+        ),
+        None => quote!(
+            use ::mapstore as __mapstore;
+        ),
     }
 }
 
@@ -213,8 +238,10 @@ fn concrete_impl(input: &Input<'_>) -> TokenStream {
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     let warnings = warnings(input);
     let alias_use = alias_use(input);
+    let krate_use = krate_use(input);
     quote! {
         const _: () = {
+            #krate_use
             // `allow(deprecated)` (where the type is deprecated or allows
             // it) on what names the type or its fields, so that such a type
             // derives without a warning, as with std's derives; the notes
@@ -321,7 +348,8 @@ fn generic_impl(input: &Input<'_>) -> TokenStream {
         None => TokenStream::new(),
     };
     let imp = forced_impl(input, kind, explain);
-    quote!(const _: () = { #imp };)
+    let krate_use = krate_use(input);
+    quote!(const _: () = { #krate_use #imp };)
 }
 
 /// `impl MapValue` naming the storage directly.
@@ -606,7 +634,7 @@ fn store_alias(input: &Input<'_>) -> TokenStream {
     let Some(alias) = alias_name(input) else {
         return TokenStream::new();
     };
-    let krate = krate(input);
+    let krate = krate_path(input);
     let ident = input.ident;
     let vis = input.vis;
     let used: Vec<String> = input

@@ -13,25 +13,26 @@ type Users<K, S = my::reexport::__private::DefaultHashBuilder> = my::reexport::_
     S,
 >;
 const _: () = {
-    const __PLAN: my::reexport::__private::Plan = my::reexport::__private::Plan::new(
+    use my::reexport as __mapstore;
+    const __PLAN: __mapstore::__private::Plan = __mapstore::__private::Plan::new(
         "User",
-        my::reexport::__private::core::mem::size_of::<User>(),
-        my::reexport::__private::core::mem::align_of::<User>(),
-        my::reexport::__private::core::mem::needs_drop::<User>(),
+        __mapstore::__private::core::mem::size_of::<User>(),
+        __mapstore::__private::core::mem::align_of::<User>(),
+        __mapstore::__private::core::mem::needs_drop::<User>(),
         &[],
-        my::reexport::__private::core::option::Option::None,
+        __mapstore::__private::core::option::Option::None,
     );
     #[automatically_derived]
-    impl my::reexport::__private::MapValue for User {
-        type Storage = <my::reexport::__private::Select<
-            { my::reexport::__private::kind_of(&__PLAN) },
-        > as my::reexport::__private::Pick>::S;
-        const PLAN: my::reexport::__private::Plan = {
-            let _: my::reexport::__private::core::marker::PhantomData<fn() -> Users<()>>;
+    impl __mapstore::__private::MapValue for User {
+        type Storage = <__mapstore::__private::Select<
+            { __mapstore::__private::kind_of(&__PLAN) },
+        > as __mapstore::__private::Pick>::S;
+        const PLAN: __mapstore::__private::Plan = {
+            let _: __mapstore::__private::core::marker::PhantomData<fn() -> Users<()>>;
             __PLAN
         };
     }
-    const _: () = my::reexport::__private::Warn::<
-        { my::reexport::__private::zero_sized(&__PLAN) },
+    const _: () = __mapstore::__private::Warn::<
+        { __mapstore::__private::zero_sized(&__PLAN) },
     >::ZERO_SIZED;
 };

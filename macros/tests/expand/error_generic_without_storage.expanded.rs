@@ -17,14 +17,15 @@ pub type WStore<T, K, S = ::mapstore::__private::DefaultHashBuilder> = ::mapstor
     S,
 >;
 const _: () = {
+    use ::mapstore as __mapstore;
     #[automatically_derived]
-    impl<T> ::mapstore::__private::MapValue for W<T> {
-        type Storage = ::mapstore::__private::Inline;
-        const PLAN: ::mapstore::__private::Plan = {
-            let _: ::mapstore::__private::core::marker::PhantomData<
+    impl<T> __mapstore::__private::MapValue for W<T> {
+        type Storage = __mapstore::__private::Inline;
+        const PLAN: __mapstore::__private::Plan = {
+            let _: __mapstore::__private::core::marker::PhantomData<
                 fn() -> WStore<T, ()>,
             >;
-            ::mapstore::__private::Plan::of::<Self>("W<T>", &[])
+            __mapstore::__private::Plan::of::<Self>("W<T>", &[])
         };
     }
 };

@@ -17,12 +17,13 @@ type UStore<K, S = ::mapstore::__private::DefaultHashBuilder> = ::mapstore::__pr
     S,
 >;
 const _: () = {
+    use ::mapstore as __mapstore;
     #[automatically_derived]
-    impl ::mapstore::__private::MapValue for U {
-        type Storage = ::mapstore::__private::Inline;
-        const PLAN: ::mapstore::__private::Plan = {
-            let _: ::mapstore::__private::core::marker::PhantomData<fn() -> UStore<()>>;
-            ::mapstore::__private::Plan::of::<Self>("U", &[])
+    impl __mapstore::__private::MapValue for U {
+        type Storage = __mapstore::__private::Inline;
+        const PLAN: __mapstore::__private::Plan = {
+            let _: __mapstore::__private::core::marker::PhantomData<fn() -> UStore<()>>;
+            __mapstore::__private::Plan::of::<Self>("U", &[])
         };
     }
 };

@@ -15,120 +15,121 @@ type TokenStore<K, S = ::mapstore::__private::DefaultHashBuilder> = ::mapstore::
     S,
 >;
 const _: () = {
-    const __PLAN: ::mapstore::__private::Plan = ::mapstore::__private::Plan::of::<
+    use ::mapstore as __mapstore;
+    const __PLAN: __mapstore::__private::Plan = __mapstore::__private::Plan::of::<
         Token,
     >("Token", &[])
-        .optimize(::mapstore::__private::Optimize::Memory);
+        .optimize(__mapstore::__private::Optimize::Memory);
     #[automatically_derived]
-    impl ::mapstore::__private::MapValue for Token {
-        type Storage = ::mapstore::__private::Boxed;
-        const PLAN: ::mapstore::__private::Plan = {
-            let _: ::mapstore::__private::core::marker::PhantomData<
+    impl __mapstore::__private::MapValue for Token {
+        type Storage = __mapstore::__private::Boxed;
+        const PLAN: __mapstore::__private::Plan = {
+            let _: __mapstore::__private::core::marker::PhantomData<
                 fn() -> TokenStore<()>,
             >;
             __PLAN
         };
     }
-    const _: () = ::mapstore::__private::memory::Bytes::<
+    const _: () = __mapstore::__private::memory::Bytes::<
         {
-            ::mapstore::__private::exact(
-                ::mapstore::__private::fires(
+            __mapstore::__private::exact(
+                __mapstore::__private::fires(
                     &__PLAN,
-                    ::mapstore::__private::Note::BoxedSmallValue,
+                    __mapstore::__private::Note::BoxedSmallValue,
                 ),
                 __PLAN.size,
             )
         },
     >::BOXED_SMALL_VALUE;
-    const _: () = ::mapstore::__private::memory::BytesBetween::<
+    const _: () = __mapstore::__private::memory::BytesBetween::<
         {
-            ::mapstore::__private::between(
-                    ::mapstore::__private::fires(
+            __mapstore::__private::between(
+                    __mapstore::__private::fires(
                         &__PLAN,
-                        ::mapstore::__private::Note::BoxedSmallValue,
+                        __mapstore::__private::Note::BoxedSmallValue,
                     ),
                     __PLAN.size,
                 )
                 .0
         },
         {
-            ::mapstore::__private::between(
-                    ::mapstore::__private::fires(
+            __mapstore::__private::between(
+                    __mapstore::__private::fires(
                         &__PLAN,
-                        ::mapstore::__private::Note::BoxedSmallValue,
+                        __mapstore::__private::Note::BoxedSmallValue,
                     ),
                     __PLAN.size,
                 )
                 .1
         },
     >::BOXED_SMALL_VALUE;
-    const _: () = ::mapstore::__private::memory::Bytes::<
+    const _: () = __mapstore::__private::memory::Bytes::<
         {
-            ::mapstore::__private::exact(
-                ::mapstore::__private::fires(
+            __mapstore::__private::exact(
+                __mapstore::__private::fires(
                     &__PLAN,
-                    ::mapstore::__private::Note::InlineLargeValue,
+                    __mapstore::__private::Note::InlineLargeValue,
                 ),
                 __PLAN.size,
             )
         },
     >::INLINE_LARGE_VALUE;
-    const _: () = ::mapstore::__private::memory::BytesBetween::<
+    const _: () = __mapstore::__private::memory::BytesBetween::<
         {
-            ::mapstore::__private::between(
-                    ::mapstore::__private::fires(
+            __mapstore::__private::between(
+                    __mapstore::__private::fires(
                         &__PLAN,
-                        ::mapstore::__private::Note::InlineLargeValue,
+                        __mapstore::__private::Note::InlineLargeValue,
                     ),
                     __PLAN.size,
                 )
                 .0
         },
         {
-            ::mapstore::__private::between(
-                    ::mapstore::__private::fires(
+            __mapstore::__private::between(
+                    __mapstore::__private::fires(
                         &__PLAN,
-                        ::mapstore::__private::Note::InlineLargeValue,
+                        __mapstore::__private::Note::InlineLargeValue,
                     ),
                     __PLAN.size,
                 )
                 .1
         },
     >::INLINE_LARGE_VALUE;
-    const _: () = ::mapstore::__private::memory::Bytes::<
+    const _: () = __mapstore::__private::memory::Bytes::<
         {
-            ::mapstore::__private::exact(
-                ::mapstore::__private::fires(
+            __mapstore::__private::exact(
+                __mapstore::__private::fires(
                     &__PLAN,
-                    ::mapstore::__private::Note::InlineAlignedValue,
+                    __mapstore::__private::Note::InlineAlignedValue,
                 ),
                 __PLAN.size,
             )
         },
     >::INLINE_ALIGNED_VALUE;
-    const _: () = ::mapstore::__private::memory::BytesBetween::<
+    const _: () = __mapstore::__private::memory::BytesBetween::<
         {
-            ::mapstore::__private::between(
-                    ::mapstore::__private::fires(
+            __mapstore::__private::between(
+                    __mapstore::__private::fires(
                         &__PLAN,
-                        ::mapstore::__private::Note::InlineAlignedValue,
+                        __mapstore::__private::Note::InlineAlignedValue,
                     ),
                     __PLAN.size,
                 )
                 .0
         },
         {
-            ::mapstore::__private::between(
-                    ::mapstore::__private::fires(
+            __mapstore::__private::between(
+                    __mapstore::__private::fires(
                         &__PLAN,
-                        ::mapstore::__private::Note::InlineAlignedValue,
+                        __mapstore::__private::Note::InlineAlignedValue,
                     ),
                     __PLAN.size,
                 )
                 .1
         },
     >::INLINE_ALIGNED_VALUE;
-    const _: () = ::mapstore::__private::Warn::<
-        { ::mapstore::__private::zero_sized(&__PLAN) },
+    const _: () = __mapstore::__private::Warn::<
+        { __mapstore::__private::zero_sized(&__PLAN) },
     >::ZERO_SIZED;
 };

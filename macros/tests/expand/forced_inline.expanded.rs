@@ -13,117 +13,118 @@ type SStore<K, S1 = ::mapstore::__private::DefaultHashBuilder> = ::mapstore::__p
     S1,
 >;
 const _: () = {
-    const __PLAN: ::mapstore::__private::Plan = ::mapstore::__private::Plan::of::<
+    use ::mapstore as __mapstore;
+    const __PLAN: __mapstore::__private::Plan = __mapstore::__private::Plan::of::<
         S,
     >("S", &[]);
     #[automatically_derived]
-    impl ::mapstore::__private::MapValue for S {
-        type Storage = ::mapstore::__private::Inline;
-        const PLAN: ::mapstore::__private::Plan = {
-            let _: ::mapstore::__private::core::marker::PhantomData<fn() -> SStore<()>>;
+    impl __mapstore::__private::MapValue for S {
+        type Storage = __mapstore::__private::Inline;
+        const PLAN: __mapstore::__private::Plan = {
+            let _: __mapstore::__private::core::marker::PhantomData<fn() -> SStore<()>>;
             __PLAN
         };
     }
-    const _: () = ::mapstore::__private::balanced::Bytes::<
+    const _: () = __mapstore::__private::balanced::Bytes::<
         {
-            ::mapstore::__private::exact(
-                ::mapstore::__private::fires(
+            __mapstore::__private::exact(
+                __mapstore::__private::fires(
                     &__PLAN,
-                    ::mapstore::__private::Note::BoxedSmallValue,
+                    __mapstore::__private::Note::BoxedSmallValue,
                 ),
                 __PLAN.size,
             )
         },
     >::BOXED_SMALL_VALUE;
-    const _: () = ::mapstore::__private::balanced::BytesBetween::<
+    const _: () = __mapstore::__private::balanced::BytesBetween::<
         {
-            ::mapstore::__private::between(
-                    ::mapstore::__private::fires(
+            __mapstore::__private::between(
+                    __mapstore::__private::fires(
                         &__PLAN,
-                        ::mapstore::__private::Note::BoxedSmallValue,
+                        __mapstore::__private::Note::BoxedSmallValue,
                     ),
                     __PLAN.size,
                 )
                 .0
         },
         {
-            ::mapstore::__private::between(
-                    ::mapstore::__private::fires(
+            __mapstore::__private::between(
+                    __mapstore::__private::fires(
                         &__PLAN,
-                        ::mapstore::__private::Note::BoxedSmallValue,
+                        __mapstore::__private::Note::BoxedSmallValue,
                     ),
                     __PLAN.size,
                 )
                 .1
         },
     >::BOXED_SMALL_VALUE;
-    const _: () = ::mapstore::__private::balanced::Bytes::<
+    const _: () = __mapstore::__private::balanced::Bytes::<
         {
-            ::mapstore::__private::exact(
-                ::mapstore::__private::fires(
+            __mapstore::__private::exact(
+                __mapstore::__private::fires(
                     &__PLAN,
-                    ::mapstore::__private::Note::InlineLargeValue,
+                    __mapstore::__private::Note::InlineLargeValue,
                 ),
                 __PLAN.size,
             )
         },
     >::INLINE_LARGE_VALUE;
-    const _: () = ::mapstore::__private::balanced::BytesBetween::<
+    const _: () = __mapstore::__private::balanced::BytesBetween::<
         {
-            ::mapstore::__private::between(
-                    ::mapstore::__private::fires(
+            __mapstore::__private::between(
+                    __mapstore::__private::fires(
                         &__PLAN,
-                        ::mapstore::__private::Note::InlineLargeValue,
+                        __mapstore::__private::Note::InlineLargeValue,
                     ),
                     __PLAN.size,
                 )
                 .0
         },
         {
-            ::mapstore::__private::between(
-                    ::mapstore::__private::fires(
+            __mapstore::__private::between(
+                    __mapstore::__private::fires(
                         &__PLAN,
-                        ::mapstore::__private::Note::InlineLargeValue,
+                        __mapstore::__private::Note::InlineLargeValue,
                     ),
                     __PLAN.size,
                 )
                 .1
         },
     >::INLINE_LARGE_VALUE;
-    const _: () = ::mapstore::__private::balanced::Bytes::<
+    const _: () = __mapstore::__private::balanced::Bytes::<
         {
-            ::mapstore::__private::exact(
-                ::mapstore::__private::fires(
+            __mapstore::__private::exact(
+                __mapstore::__private::fires(
                     &__PLAN,
-                    ::mapstore::__private::Note::InlineAlignedValue,
+                    __mapstore::__private::Note::InlineAlignedValue,
                 ),
                 __PLAN.size,
             )
         },
     >::INLINE_ALIGNED_VALUE;
-    const _: () = ::mapstore::__private::balanced::BytesBetween::<
+    const _: () = __mapstore::__private::balanced::BytesBetween::<
         {
-            ::mapstore::__private::between(
-                    ::mapstore::__private::fires(
+            __mapstore::__private::between(
+                    __mapstore::__private::fires(
                         &__PLAN,
-                        ::mapstore::__private::Note::InlineAlignedValue,
+                        __mapstore::__private::Note::InlineAlignedValue,
                     ),
                     __PLAN.size,
                 )
                 .0
         },
         {
-            ::mapstore::__private::between(
-                    ::mapstore::__private::fires(
+            __mapstore::__private::between(
+                    __mapstore::__private::fires(
                         &__PLAN,
-                        ::mapstore::__private::Note::InlineAlignedValue,
+                        __mapstore::__private::Note::InlineAlignedValue,
                     ),
                     __PLAN.size,
                 )
                 .1
         },
     >::INLINE_ALIGNED_VALUE;
-    const _: () = ::mapstore::__private::Warn::<
-        { ::mapstore::__private::zero_sized(&__PLAN) },
+    const _: () = __mapstore::__private::Warn::<
+        { __mapstore::__private::zero_sized(&__PLAN) },
     >::ZERO_SIZED;
 };

@@ -15,14 +15,15 @@ type SStore<K, S1 = ::mapstore::__private::DefaultHashBuilder> = ::mapstore::__p
     S1,
 >;
 const _: () = {
-    const __PLAN: ::mapstore::__private::Plan = ::mapstore::__private::Plan::of::<
+    use ::mapstore as __mapstore;
+    const __PLAN: __mapstore::__private::Plan = __mapstore::__private::Plan::of::<
         S,
     >("S", &[]);
     #[automatically_derived]
-    impl ::mapstore::__private::MapValue for S {
-        type Storage = ::mapstore::__private::Inline;
-        const PLAN: ::mapstore::__private::Plan = {
-            let _: ::mapstore::__private::core::marker::PhantomData<fn() -> SStore<()>>;
+    impl __mapstore::__private::MapValue for S {
+        type Storage = __mapstore::__private::Inline;
+        const PLAN: __mapstore::__private::Plan = {
+            let _: __mapstore::__private::core::marker::PhantomData<fn() -> SStore<()>>;
             __PLAN
         };
     }

@@ -17,14 +17,15 @@ type SStore<T, K, S1 = ::mapstore::__private::DefaultHashBuilder> = ::mapstore::
     S1,
 >;
 const _: () = {
+    use ::mapstore as __mapstore;
     #[automatically_derived]
-    impl<T> ::mapstore::__private::MapValue for S<T> {
-        type Storage = ::mapstore::__private::Inline;
-        const PLAN: ::mapstore::__private::Plan = {
-            let _: ::mapstore::__private::core::marker::PhantomData<
+    impl<T> __mapstore::__private::MapValue for S<T> {
+        type Storage = __mapstore::__private::Inline;
+        const PLAN: __mapstore::__private::Plan = {
+            let _: __mapstore::__private::core::marker::PhantomData<
                 fn() -> SStore<T, ()>,
             >;
-            ::mapstore::__private::Plan::of::<Self>("S<T>", &[])
+            __mapstore::__private::Plan::of::<Self>("S<T>", &[])
         };
     }
 };

@@ -15,27 +15,28 @@ pub(crate) type ViewStore<'a, 'b, K, S = ::mapstore::__private::DefaultHashBuild
     S,
 >;
 const _: () = {
-    const __PLAN: ::mapstore::__private::Plan = ::mapstore::__private::Plan::new(
+    use ::mapstore as __mapstore;
+    const __PLAN: __mapstore::__private::Plan = __mapstore::__private::Plan::new(
         "View<'a, 'b>",
-        ::mapstore::__private::core::mem::size_of::<View<'static, 'static>>(),
-        ::mapstore::__private::core::mem::align_of::<View<'static, 'static>>(),
-        ::mapstore::__private::core::mem::needs_drop::<View<'static, 'static>>(),
+        __mapstore::__private::core::mem::size_of::<View<'static, 'static>>(),
+        __mapstore::__private::core::mem::align_of::<View<'static, 'static>>(),
+        __mapstore::__private::core::mem::needs_drop::<View<'static, 'static>>(),
         &["a", "b"],
-        ::mapstore::__private::core::option::Option::None,
+        __mapstore::__private::core::option::Option::None,
     );
     #[automatically_derived]
-    impl<'a, 'b: 'a> ::mapstore::__private::MapValue for View<'a, 'b> {
-        type Storage = <::mapstore::__private::Select<
-            { ::mapstore::__private::kind_of(&__PLAN) },
-        > as ::mapstore::__private::Pick>::S;
-        const PLAN: ::mapstore::__private::Plan = {
-            let _: ::mapstore::__private::core::marker::PhantomData<
+    impl<'a, 'b: 'a> __mapstore::__private::MapValue for View<'a, 'b> {
+        type Storage = <__mapstore::__private::Select<
+            { __mapstore::__private::kind_of(&__PLAN) },
+        > as __mapstore::__private::Pick>::S;
+        const PLAN: __mapstore::__private::Plan = {
+            let _: __mapstore::__private::core::marker::PhantomData<
                 fn() -> ViewStore<'a, 'b, ()>,
             >;
             __PLAN
         };
     }
-    const _: () = ::mapstore::__private::Warn::<
-        { ::mapstore::__private::zero_sized(&__PLAN) },
+    const _: () = __mapstore::__private::Warn::<
+        { __mapstore::__private::zero_sized(&__PLAN) },
     >::ZERO_SIZED;
 };

@@ -7,22 +7,23 @@
 // struct User;
 
 const _: () = {
-    const __PLAN: ::mapstore::__private::Plan = ::mapstore::__private::Plan::new(
+    use ::mapstore as __mapstore;
+    const __PLAN: __mapstore::__private::Plan = __mapstore::__private::Plan::new(
         "User",
-        ::mapstore::__private::core::mem::size_of::<User>(),
-        ::mapstore::__private::core::mem::align_of::<User>(),
-        ::mapstore::__private::core::mem::needs_drop::<User>(),
+        __mapstore::__private::core::mem::size_of::<User>(),
+        __mapstore::__private::core::mem::align_of::<User>(),
+        __mapstore::__private::core::mem::needs_drop::<User>(),
         &[],
-        ::mapstore::__private::core::option::Option::None,
+        __mapstore::__private::core::option::Option::None,
     );
     #[automatically_derived]
-    impl ::mapstore::__private::MapValue for User {
-        type Storage = <::mapstore::__private::Select<
-            { ::mapstore::__private::kind_of(&__PLAN) },
-        > as ::mapstore::__private::Pick>::S;
-        const PLAN: ::mapstore::__private::Plan = { __PLAN };
+    impl __mapstore::__private::MapValue for User {
+        type Storage = <__mapstore::__private::Select<
+            { __mapstore::__private::kind_of(&__PLAN) },
+        > as __mapstore::__private::Pick>::S;
+        const PLAN: __mapstore::__private::Plan = { __PLAN };
     }
-    const _: () = ::mapstore::__private::Warn::<
-        { ::mapstore::__private::zero_sized(&__PLAN) },
+    const _: () = __mapstore::__private::Warn::<
+        { __mapstore::__private::zero_sized(&__PLAN) },
     >::ZERO_SIZED;
 };

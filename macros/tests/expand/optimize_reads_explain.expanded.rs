@@ -15,156 +15,157 @@ type RowStore<K, S = ::mapstore::__private::DefaultHashBuilder> = ::mapstore::__
     S,
 >;
 const _: () = {
-    const __PLAN: ::mapstore::__private::Plan = ::mapstore::__private::Plan::new(
+    use ::mapstore as __mapstore;
+    const __PLAN: __mapstore::__private::Plan = __mapstore::__private::Plan::new(
             "Row",
-            ::mapstore::__private::core::mem::size_of::<Row>(),
-            ::mapstore::__private::core::mem::align_of::<Row>(),
-            ::mapstore::__private::core::mem::needs_drop::<Row>(),
+            __mapstore::__private::core::mem::size_of::<Row>(),
+            __mapstore::__private::core::mem::align_of::<Row>(),
+            __mapstore::__private::core::mem::needs_drop::<Row>(),
             &[],
-            ::mapstore::__private::core::option::Option::None,
+            __mapstore::__private::core::option::Option::None,
         )
-        .optimize(::mapstore::__private::Optimize::Reads);
+        .optimize(__mapstore::__private::Optimize::Reads);
     #[automatically_derived]
-    impl ::mapstore::__private::MapValue for Row {
-        type Storage = <::mapstore::__private::Select<
-            { ::mapstore::__private::kind_of(&__PLAN) },
-        > as ::mapstore::__private::Pick>::S;
-        const PLAN: ::mapstore::__private::Plan = {
-            let _: ::mapstore::__private::core::marker::PhantomData<
+    impl __mapstore::__private::MapValue for Row {
+        type Storage = <__mapstore::__private::Select<
+            { __mapstore::__private::kind_of(&__PLAN) },
+        > as __mapstore::__private::Pick>::S;
+        const PLAN: __mapstore::__private::Plan = {
+            let _: __mapstore::__private::core::marker::PhantomData<
                 fn() -> RowStore<()>,
             >;
             __PLAN
         };
     }
-    const _: () = ::mapstore::__private::Warn::<
-        { ::mapstore::__private::zero_sized(&__PLAN) },
+    const _: () = __mapstore::__private::Warn::<
+        { __mapstore::__private::zero_sized(&__PLAN) },
     >::ZERO_SIZED;
-    const _: () = ::mapstore::__private::reads::Bytes::<
+    const _: () = __mapstore::__private::reads::Bytes::<
         {
-            ::mapstore::__private::exact(
-                ::mapstore::__private::fires(
+            __mapstore::__private::exact(
+                __mapstore::__private::fires(
                     &__PLAN,
-                    ::mapstore::__private::Note::Inline,
+                    __mapstore::__private::Note::Inline,
                 ),
                 __PLAN.size,
             )
         },
     >::INLINE;
-    const _: () = ::mapstore::__private::reads::BytesBetween::<
+    const _: () = __mapstore::__private::reads::BytesBetween::<
         {
-            ::mapstore::__private::between(
-                    ::mapstore::__private::fires(
+            __mapstore::__private::between(
+                    __mapstore::__private::fires(
                         &__PLAN,
-                        ::mapstore::__private::Note::Inline,
+                        __mapstore::__private::Note::Inline,
                     ),
                     __PLAN.size,
                 )
                 .0
         },
         {
-            ::mapstore::__private::between(
-                    ::mapstore::__private::fires(
+            __mapstore::__private::between(
+                    __mapstore::__private::fires(
                         &__PLAN,
-                        ::mapstore::__private::Note::Inline,
+                        __mapstore::__private::Note::Inline,
                     ),
                     __PLAN.size,
                 )
                 .1
         },
     >::INLINE;
-    const _: () = ::mapstore::__private::reads::Bytes::<
+    const _: () = __mapstore::__private::reads::Bytes::<
         {
-            ::mapstore::__private::exact(
-                ::mapstore::__private::fires(
+            __mapstore::__private::exact(
+                __mapstore::__private::fires(
                     &__PLAN,
-                    ::mapstore::__private::Note::Pooled,
+                    __mapstore::__private::Note::Pooled,
                 ),
                 __PLAN.size,
             )
         },
     >::POOLED;
-    const _: () = ::mapstore::__private::reads::BytesBetween::<
+    const _: () = __mapstore::__private::reads::BytesBetween::<
         {
-            ::mapstore::__private::between(
-                    ::mapstore::__private::fires(
+            __mapstore::__private::between(
+                    __mapstore::__private::fires(
                         &__PLAN,
-                        ::mapstore::__private::Note::Pooled,
+                        __mapstore::__private::Note::Pooled,
                     ),
                     __PLAN.size,
                 )
                 .0
         },
         {
-            ::mapstore::__private::between(
-                    ::mapstore::__private::fires(
+            __mapstore::__private::between(
+                    __mapstore::__private::fires(
                         &__PLAN,
-                        ::mapstore::__private::Note::Pooled,
+                        __mapstore::__private::Note::Pooled,
                     ),
                     __PLAN.size,
                 )
                 .1
         },
     >::POOLED;
-    const _: () = ::mapstore::__private::reads::Bytes::<
+    const _: () = __mapstore::__private::reads::Bytes::<
         {
-            ::mapstore::__private::exact(
-                ::mapstore::__private::fires(
+            __mapstore::__private::exact(
+                __mapstore::__private::fires(
                     &__PLAN,
-                    ::mapstore::__private::Note::Boxed,
+                    __mapstore::__private::Note::Boxed,
                 ),
                 __PLAN.size,
             )
         },
     >::BOXED;
-    const _: () = ::mapstore::__private::reads::BytesBetween::<
+    const _: () = __mapstore::__private::reads::BytesBetween::<
         {
-            ::mapstore::__private::between(
-                    ::mapstore::__private::fires(
+            __mapstore::__private::between(
+                    __mapstore::__private::fires(
                         &__PLAN,
-                        ::mapstore::__private::Note::Boxed,
+                        __mapstore::__private::Note::Boxed,
                     ),
                     __PLAN.size,
                 )
                 .0
         },
         {
-            ::mapstore::__private::between(
-                    ::mapstore::__private::fires(
+            __mapstore::__private::between(
+                    __mapstore::__private::fires(
                         &__PLAN,
-                        ::mapstore::__private::Note::Boxed,
+                        __mapstore::__private::Note::Boxed,
                     ),
                     __PLAN.size,
                 )
                 .1
         },
     >::BOXED;
-    const _: () = ::mapstore::__private::reads::Bytes::<
+    const _: () = __mapstore::__private::reads::Bytes::<
         {
-            ::mapstore::__private::exact(
-                ::mapstore::__private::fires(
+            __mapstore::__private::exact(
+                __mapstore::__private::fires(
                     &__PLAN,
-                    ::mapstore::__private::Note::BoxedAligned,
+                    __mapstore::__private::Note::BoxedAligned,
                 ),
                 __PLAN.size,
             )
         },
     >::BOXED_ALIGNED;
-    const _: () = ::mapstore::__private::reads::BytesBetween::<
+    const _: () = __mapstore::__private::reads::BytesBetween::<
         {
-            ::mapstore::__private::between(
-                    ::mapstore::__private::fires(
+            __mapstore::__private::between(
+                    __mapstore::__private::fires(
                         &__PLAN,
-                        ::mapstore::__private::Note::BoxedAligned,
+                        __mapstore::__private::Note::BoxedAligned,
                     ),
                     __PLAN.size,
                 )
                 .0
         },
         {
-            ::mapstore::__private::between(
-                    ::mapstore::__private::fires(
+            __mapstore::__private::between(
+                    __mapstore::__private::fires(
                         &__PLAN,
-                        ::mapstore::__private::Note::BoxedAligned,
+                        __mapstore::__private::Note::BoxedAligned,
                     ),
                     __PLAN.size,
                 )

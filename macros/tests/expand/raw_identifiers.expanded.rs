@@ -14,27 +14,28 @@ type typeStore<K, S = ::mapstore::__private::DefaultHashBuilder> = ::mapstore::_
     S,
 >;
 const _: () = {
-    const __PLAN: ::mapstore::__private::Plan = ::mapstore::__private::Plan::new(
+    use ::mapstore as __mapstore;
+    const __PLAN: __mapstore::__private::Plan = __mapstore::__private::Plan::new(
         "type",
-        ::mapstore::__private::core::mem::size_of::<r#type>(),
-        ::mapstore::__private::core::mem::align_of::<r#type>(),
-        ::mapstore::__private::core::mem::needs_drop::<r#type>(),
+        __mapstore::__private::core::mem::size_of::<r#type>(),
+        __mapstore::__private::core::mem::align_of::<r#type>(),
+        __mapstore::__private::core::mem::needs_drop::<r#type>(),
         &["struct"],
-        ::mapstore::__private::core::option::Option::None,
+        __mapstore::__private::core::option::Option::None,
     );
     #[automatically_derived]
-    impl ::mapstore::__private::MapValue for r#type {
-        type Storage = <::mapstore::__private::Select<
-            { ::mapstore::__private::kind_of(&__PLAN) },
-        > as ::mapstore::__private::Pick>::S;
-        const PLAN: ::mapstore::__private::Plan = {
-            let _: ::mapstore::__private::core::marker::PhantomData<
+    impl __mapstore::__private::MapValue for r#type {
+        type Storage = <__mapstore::__private::Select<
+            { __mapstore::__private::kind_of(&__PLAN) },
+        > as __mapstore::__private::Pick>::S;
+        const PLAN: __mapstore::__private::Plan = {
+            let _: __mapstore::__private::core::marker::PhantomData<
                 fn() -> typeStore<()>,
             >;
             __PLAN
         };
     }
-    const _: () = ::mapstore::__private::Warn::<
-        { ::mapstore::__private::zero_sized(&__PLAN) },
+    const _: () = __mapstore::__private::Warn::<
+        { __mapstore::__private::zero_sized(&__PLAN) },
     >::ZERO_SIZED;
 };

@@ -16,33 +16,34 @@ type SStore<'a, K, S1 = ::mapstore::__private::DefaultHashBuilder> = ::mapstore:
     S1,
 >;
 const _: () = {
-    const __PLAN: ::mapstore::__private::Plan = ::mapstore::__private::Plan::new(
+    use ::mapstore as __mapstore;
+    const __PLAN: __mapstore::__private::Plan = __mapstore::__private::Plan::new(
         "S<'a>",
-        ::mapstore::__private::core::mem::size_of::<S<'static>>(),
-        ::mapstore::__private::core::mem::align_of::<S<'static>>(),
-        ::mapstore::__private::core::mem::needs_drop::<S<'static>>(),
+        __mapstore::__private::core::mem::size_of::<S<'static>>(),
+        __mapstore::__private::core::mem::align_of::<S<'static>>(),
+        __mapstore::__private::core::mem::needs_drop::<S<'static>>(),
         &["b"],
-        ::mapstore::__private::core::option::Option::None,
+        __mapstore::__private::core::option::Option::None,
     );
     #[automatically_derived]
-    impl<'a> ::mapstore::__private::MapValue for S<'a> {
-        type Storage = <::mapstore::__private::Select<
-            { ::mapstore::__private::kind_of(&__PLAN) },
-        > as ::mapstore::__private::Pick>::S;
-        const PLAN: ::mapstore::__private::Plan = {
-            let _: ::mapstore::__private::core::marker::PhantomData<
+    impl<'a> __mapstore::__private::MapValue for S<'a> {
+        type Storage = <__mapstore::__private::Select<
+            { __mapstore::__private::kind_of(&__PLAN) },
+        > as __mapstore::__private::Pick>::S;
+        const PLAN: __mapstore::__private::Plan = {
+            let _: __mapstore::__private::core::marker::PhantomData<
                 fn() -> SStore<'a, ()>,
             >;
             __PLAN
         };
     }
-    const _: () = ::mapstore::__private::Warn::<
-        { ::mapstore::__private::zero_sized(&__PLAN) },
+    const _: () = __mapstore::__private::Warn::<
+        { __mapstore::__private::zero_sized(&__PLAN) },
     >::ZERO_SIZED;
     const __FIELDS_SIZE: usize = {
         let sizes: &[usize] = &[
-            ::mapstore::__private::core::mem::size_of::<u8>(),
-            ::mapstore::__private::core::mem::size_of::<&'static S<'static>>(),
+            __mapstore::__private::core::mem::size_of::<u8>(),
+            __mapstore::__private::core::mem::size_of::<&'static S<'static>>(),
         ];
         let mut sum = 0;
         let mut i = 0;
@@ -52,16 +53,16 @@ const _: () = {
         }
         sum
     };
-    const __PADDED: bool = ::mapstore::__private::padded(
-        ::mapstore::__private::core::mem::size_of::<S<'static>>(),
-        ::mapstore::__private::core::mem::align_of::<S<'static>>(),
+    const __PADDED: bool = __mapstore::__private::padded(
+        __mapstore::__private::core::mem::size_of::<S<'static>>(),
+        __mapstore::__private::core::mem::align_of::<S<'static>>(),
         __FIELDS_SIZE,
     );
-    const _: () = ::mapstore::__private::padding::Bytes::<
-        { ::mapstore::__private::exact(__PADDED, __PLAN.size) },
+    const _: () = __mapstore::__private::padding::Bytes::<
+        { __mapstore::__private::exact(__PADDED, __PLAN.size) },
     >::PADDING;
-    const _: () = ::mapstore::__private::padding::BytesBetween::<
-        { ::mapstore::__private::between(__PADDED, __PLAN.size).0 },
-        { ::mapstore::__private::between(__PADDED, __PLAN.size).1 },
+    const _: () = __mapstore::__private::padding::BytesBetween::<
+        { __mapstore::__private::between(__PADDED, __PLAN.size).0 },
+        { __mapstore::__private::between(__PADDED, __PLAN.size).1 },
     >::PADDING;
 };

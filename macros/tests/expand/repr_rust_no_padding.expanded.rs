@@ -15,25 +15,26 @@ type SStore<K, S1 = ::mapstore::__private::DefaultHashBuilder> = ::mapstore::__p
     S1,
 >;
 const _: () = {
-    const __PLAN: ::mapstore::__private::Plan = ::mapstore::__private::Plan::new(
+    use ::mapstore as __mapstore;
+    const __PLAN: __mapstore::__private::Plan = __mapstore::__private::Plan::new(
         "S",
-        ::mapstore::__private::core::mem::size_of::<S>(),
-        ::mapstore::__private::core::mem::align_of::<S>(),
-        ::mapstore::__private::core::mem::needs_drop::<S>(),
+        __mapstore::__private::core::mem::size_of::<S>(),
+        __mapstore::__private::core::mem::align_of::<S>(),
+        __mapstore::__private::core::mem::needs_drop::<S>(),
         &[],
-        ::mapstore::__private::core::option::Option::None,
+        __mapstore::__private::core::option::Option::None,
     );
     #[automatically_derived]
-    impl ::mapstore::__private::MapValue for S {
-        type Storage = <::mapstore::__private::Select<
-            { ::mapstore::__private::kind_of(&__PLAN) },
-        > as ::mapstore::__private::Pick>::S;
-        const PLAN: ::mapstore::__private::Plan = {
-            let _: ::mapstore::__private::core::marker::PhantomData<fn() -> SStore<()>>;
+    impl __mapstore::__private::MapValue for S {
+        type Storage = <__mapstore::__private::Select<
+            { __mapstore::__private::kind_of(&__PLAN) },
+        > as __mapstore::__private::Pick>::S;
+        const PLAN: __mapstore::__private::Plan = {
+            let _: __mapstore::__private::core::marker::PhantomData<fn() -> SStore<()>>;
             __PLAN
         };
     }
-    const _: () = ::mapstore::__private::Warn::<
-        { ::mapstore::__private::zero_sized(&__PLAN) },
+    const _: () = __mapstore::__private::Warn::<
+        { __mapstore::__private::zero_sized(&__PLAN) },
     >::ZERO_SIZED;
 };

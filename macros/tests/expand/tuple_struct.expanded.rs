@@ -12,27 +12,28 @@ type PairStore<K, S = ::mapstore::__private::DefaultHashBuilder> = ::mapstore::_
     S,
 >;
 const _: () = {
-    const __PLAN: ::mapstore::__private::Plan = ::mapstore::__private::Plan::new(
+    use ::mapstore as __mapstore;
+    const __PLAN: __mapstore::__private::Plan = __mapstore::__private::Plan::new(
         "Pair",
-        ::mapstore::__private::core::mem::size_of::<Pair>(),
-        ::mapstore::__private::core::mem::align_of::<Pair>(),
-        ::mapstore::__private::core::mem::needs_drop::<Pair>(),
+        __mapstore::__private::core::mem::size_of::<Pair>(),
+        __mapstore::__private::core::mem::align_of::<Pair>(),
+        __mapstore::__private::core::mem::needs_drop::<Pair>(),
         &["1"],
-        ::mapstore::__private::core::option::Option::None,
+        __mapstore::__private::core::option::Option::None,
     );
     #[automatically_derived]
-    impl ::mapstore::__private::MapValue for Pair {
-        type Storage = <::mapstore::__private::Select<
-            { ::mapstore::__private::kind_of(&__PLAN) },
-        > as ::mapstore::__private::Pick>::S;
-        const PLAN: ::mapstore::__private::Plan = {
-            let _: ::mapstore::__private::core::marker::PhantomData<
+    impl __mapstore::__private::MapValue for Pair {
+        type Storage = <__mapstore::__private::Select<
+            { __mapstore::__private::kind_of(&__PLAN) },
+        > as __mapstore::__private::Pick>::S;
+        const PLAN: __mapstore::__private::Plan = {
+            let _: __mapstore::__private::core::marker::PhantomData<
                 fn() -> PairStore<()>,
             >;
             __PLAN
         };
     }
-    const _: () = ::mapstore::__private::Warn::<
-        { ::mapstore::__private::zero_sized(&__PLAN) },
+    const _: () = __mapstore::__private::Warn::<
+        { __mapstore::__private::zero_sized(&__PLAN) },
     >::ZERO_SIZED;
 };
