@@ -66,7 +66,7 @@ const ATTEMPTS: u64 = 8;
 /// slots are free, still find one in a few tries. The keys that land past
 /// `n` are moved to the slots left free below it, through a small remap
 /// table that a lookup reads only where its probe lands on a spare slot
-/// (where the entry's bounds check fails; see [`Slots::pair_get`]).
+/// (where the entry's bounds check fails; see [`SlotsOps::pair_get`]).
 const SPARE_SHIFT: u32 = 7;
 
 /// The slots the search places `n` keys on.
@@ -118,15 +118,44 @@ fn condition(hash: u64, seed: u64) -> u64 {
 // ---------------------------------------------------------------------------
 // Storage of the entries
 
-/// The entries' arrays, in slot order: `(K, V)` pairs inline, or keys and
-/// values apart. Which one is a constant of `V` ([`Slots::APART`]), so a
-/// lookup's choice costs nothing at run time (no discriminant to test:
-/// the other arrays are empty boxes, which allocate nothing).
-#[derive(Clone)]
-struct Slots<K, V> {
-    pairs: Box<[(K, V)]>,
-    keys: Box<[K]>,
-    values: Box<[V]>,
+/// The entries' arrays, in slot order: `(K, V)` pairs inline (`.0`), or
+/// keys (`.1`) and values (`.2`) apart. Which one is a constant of `V`
+/// ([`SlotsOps::APART`]), so a lookup's choice costs nothing at run time
+/// (no discriminant to test: the other arrays are empty boxes, which
+/// allocate nothing). A tuple of std types, not a struct of this module:
+/// the compiler's error for a `FrozenStore` of a value that is not `Send`
+/// then names only std's types and `FrozenStore`.
+type Slots<K, V> = (Box<[(K, V)]>, Box<[K]>, Box<[V]>);
+
+/// What the entries' arrays do (see [`Slots`]).
+trait SlotsOps<K, V>: Sized {
+    /// Whether values live apart from their keys: values over
+    /// [`FrozenPlan::APART_ABOVE`] bytes.
+    const APART: bool;
+    fn from_parts(pairs: Vec<(K, V)>, keys: Vec<K>, values: Vec<V>) -> Self;
+    fn new(pairs: Vec<(K, V)>) -> Self;
+    /// `pairs[i]` at `dest[i]`; see [`scatter`].
+    fn scattered(pairs: Vec<(K, V)>, dest: &[u32]) -> Self;
+    fn view(&self) -> Entries<&[(K, V)], &[K], &[V]>;
+    fn view_mut(&mut self) -> Entries<&mut [(K, V)], &[K], &mut [V]>;
+    #[allow(clippy::type_complexity)]
+    fn into_view(self) -> Entries<Box<[(K, V)]>, Box<[K]>, Box<[V]>>;
+    fn len(&self) -> usize;
+    fn key(&self, i: usize) -> &K;
+    /// The entry a probe of slot `i` reads if its key is `key`: the entry
+    /// at `i`, or past the entries (a spare slot, see [`SPARE_SHIFT`]) the
+    /// one `moved` says its key went to.
+    fn pair_if<Q: Equivalent<K> + ?Sized>(
+        &self,
+        i: usize,
+        key: &Q,
+        moved: &[u32],
+    ) -> Option<(&K, &V)>;
+    /// The entry a probe of slot `i` reads, if there is one.
+    fn pair_get(&self, i: usize, moved: &[u32]) -> Option<(&K, &V)>;
+    fn pair(&self, i: usize) -> (&K, &V);
+    fn value_mut(&mut self, i: usize) -> &mut V;
+    fn bytes(&self) -> usize;
 }
 
 /// A view of [`Slots`]: `Inline(pairs)` or `Apart(keys, values)`, borrowed
@@ -136,17 +165,15 @@ enum Entries<P, KS, VS> {
     Apart(KS, VS),
 }
 
-impl<K, V> Slots<K, V> {
-    /// Whether values live apart from their keys: values over
-    /// [`FrozenPlan::APART_ABOVE`] bytes.
+impl<K, V> SlotsOps<K, V> for Slots<K, V> {
     const APART: bool = size_of::<V>() > FrozenPlan::APART_ABOVE;
 
     fn from_parts(pairs: Vec<(K, V)>, keys: Vec<K>, values: Vec<V>) -> Self {
-        Slots {
-            pairs: pairs.into_boxed_slice(),
-            keys: keys.into_boxed_slice(),
-            values: values.into_boxed_slice(),
-        }
+        (
+            pairs.into_boxed_slice(),
+            keys.into_boxed_slice(),
+            values.into_boxed_slice(),
+        )
     }
 
     fn new(pairs: Vec<(K, V)>) -> Self {
@@ -158,7 +185,6 @@ impl<K, V> Slots<K, V> {
         }
     }
 
-    /// `pairs[i]` at `dest[i]`; see [`scatter`].
     fn scattered(pairs: Vec<(K, V)>, dest: &[u32]) -> Self {
         if Self::APART {
             let (keys, values) = scatter_apart(pairs, dest);
@@ -171,28 +197,27 @@ impl<K, V> Slots<K, V> {
     #[inline(always)]
     fn view(&self) -> Entries<&[(K, V)], &[K], &[V]> {
         if Self::APART {
-            Entries::Apart(&self.keys, &self.values)
+            Entries::Apart(&self.1, &self.2)
         } else {
-            Entries::Inline(&self.pairs)
+            Entries::Inline(&self.0)
         }
     }
 
     #[inline(always)]
     fn view_mut(&mut self) -> Entries<&mut [(K, V)], &[K], &mut [V]> {
         if Self::APART {
-            Entries::Apart(&self.keys, &mut self.values)
+            Entries::Apart(&self.1, &mut self.2)
         } else {
-            Entries::Inline(&mut self.pairs)
+            Entries::Inline(&mut self.0)
         }
     }
 
     #[inline(always)]
-    #[allow(clippy::type_complexity)]
     fn into_view(self) -> Entries<Box<[(K, V)]>, Box<[K]>, Box<[V]>> {
         if Self::APART {
-            Entries::Apart(self.keys, self.values)
+            Entries::Apart(self.1, self.2)
         } else {
-            Entries::Inline(self.pairs)
+            Entries::Inline(self.0)
         }
     }
 
@@ -228,7 +253,7 @@ impl<K, V> Slots<K, V> {
         key.equivalent(k).then_some((k, v))
     }
 
-    /// The entry a probe of slot `i` reads (see [`pair_if`](Slots::pair_if)),
+    /// The entry a probe of slot `i` reads (see [`pair_if`](SlotsOps::pair_if)),
     /// if there is one.
     #[inline(always)]
     fn pair_get(&self, i: usize, moved: &[u32]) -> Option<(&K, &V)> {
@@ -267,9 +292,9 @@ impl<K, V> Slots<K, V> {
     }
 
     fn bytes(&self) -> usize {
-        self.pairs.len() * size_of::<(K, V)>()
-            + self.keys.len() * size_of::<K>()
-            + self.values.len() * size_of::<V>()
+        self.0.len() * size_of::<(K, V)>()
+            + self.1.len() * size_of::<K>()
+            + self.2.len() * size_of::<V>()
     }
 }
 
@@ -1777,9 +1802,9 @@ impl<K, V, S> FrozenStore<K, V, S> {
             // The keys' slice is walked mutably so that the iterator is
             // `Send` when `K` is (as std's `IterMut`), not only when `K` is
             // `Sync`; it yields each key shared, and keys never change.
-            IterMutInner::Apart(self.entries.keys.iter_mut(), self.entries.values.iter_mut())
+            IterMutInner::Apart(self.entries.1.iter_mut(), self.entries.2.iter_mut())
         } else {
-            IterMutInner::Inline(self.entries.pairs.iter_mut())
+            IterMutInner::Inline(self.entries.0.iter_mut())
         })
     }
 
