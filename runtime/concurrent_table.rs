@@ -1234,6 +1234,20 @@ unsafe impl<K: Send, V: Send, St: Storage> Send for RawTable<K, V, St> {}
 // lock and every access to a pool under its stripe's mutex.
 unsafe impl<K: Send + Sync, V: Send + Sync, St: Storage> Sync for RawTable<K, V, St> {}
 
+// The store's own impls, with the table's bounds (and the hasher's): its
+// fields are the table and the hasher, so they claim exactly what the auto
+// traits would derive, and the compiler's error for a store of a value that
+// is not `Send` then names the store, not this module's table.
+//
+// SAFETY: as for `RawTable` above; the hasher `S` is sent with the store.
+unsafe impl<K: Send, V: crate::MapValue + Send, S: Send> Send for crate::ConcurrentStore<K, V, S> {}
+// SAFETY: as for `RawTable` above; the hasher `S` is shared by every thread
+// that hashes a key.
+unsafe impl<K: Send + Sync, V: crate::MapValue + Send + Sync, S: Sync> Sync
+    for crate::ConcurrentStore<K, V, S>
+{
+}
+
 /// The walk registry.
 struct Walkers {
     /// Walks in progress.
