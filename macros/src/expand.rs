@@ -282,37 +282,82 @@ fn twins(input: &Input<'_>, krate: &TokenStream) -> TokenStream {
         (StorageKind::Boxed, "__MapStoreTwinBoxed"),
     ] {
         let twin = Ident::new(name, Span::call_site());
-        let field = |f: &Field<'_>| {
-            let cfgs = &f.cfgs;
-            let ty = crate::recursive::twin_type(f.ty, &names, kind, krate);
-            let ty = static_field_type(input, &ty);
-            quote!(#(#cfgs)* #ty)
+        // Named fields (`f0`, `f1`, ...; names do not change a layout), so
+        // that a `#[cfg]`'d field is left out of the twin's uses below too.
+        let fields_of = |fields: &[Field<'_>]| -> Vec<(TokenStream, Ident, TokenStream)> {
+            fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    let cfgs = &f.cfgs;
+                    let ty = crate::recursive::twin_type(f.ty, &names, kind, krate);
+                    let ty = static_field_type(input, &ty);
+                    (quote!(#(#cfgs)*), format_ident!("f{}", i), ty)
+                })
+                .collect()
         };
-        let item = match &input.body {
+        // The twin is only measured; these uses construct it and read its
+        // fields in closures that never run, so that `dead_code` has
+        // nothing to say about it, with no `allow` (which a crate's
+        // `#![forbid(dead_code)]` rejects).
+        let (item, uses) = match &input.body {
             Some(Body::Struct(fields)) => {
-                let fields = fields.iter().map(field);
-                quote!(struct #twin(#(#fields),*);)
+                let fields = fields_of(fields);
+                let decls = fields.iter().map(|(c, f, t)| quote!(#c #f: #t));
+                let params = fields.iter().map(|(c, f, t)| quote!(#c #f: #t));
+                let inits = fields.iter().map(|(c, f, _)| quote!(#c #f));
+                // `addr_of!`: a packed twin's fields may not be borrowed.
+                let reads = fields.iter().map(
+                    |(c, f, _)| quote!(#c let _ = #krate::__private::core::ptr::addr_of!(twin.#f);),
+                );
+                (
+                    quote!(struct #twin { #(#decls),* }),
+                    quote! {
+                        let _ = |#(#params),*| #twin { #(#inits),* };
+                        let _ = |twin: &#twin| { #(#reads)* };
+                    },
+                )
             }
             Some(Body::Enum(variants)) => {
-                let variants = variants.iter().map(|v| {
+                let mut decls = Vec::new();
+                let mut builds = Vec::new();
+                let mut arms = Vec::new();
+                for v in variants {
                     let (ident, cfgs) = (v.ident, &v.cfgs);
                     let discriminant = v.discriminant.map(|d| quote!(= #d));
+                    let fields = fields_of(&v.fields);
+                    let fdecls = fields.iter().map(|(c, f, t)| quote!(#c #f: #t));
+                    let params = fields.iter().map(|(c, f, t)| quote!(#c #f: #t));
+                    let inits = fields.iter().map(|(c, f, _)| quote!(#c #f));
+                    let binds = fields.iter().map(|(c, f, _)| quote!(#c #f,));
+                    let reads = fields.iter().map(|(c, f, _)| quote!(#c let _ = #f;));
                     if v.fields.is_empty() {
-                        quote!(#(#cfgs)* #ident #discriminant)
+                        decls.push(quote!(#(#cfgs)* #ident #discriminant));
+                        builds.push(quote!(#(#cfgs)* let _ = #twin::#ident;));
                     } else {
-                        let fields = v.fields.iter().map(field);
-                        quote!(#(#cfgs)* #ident(#(#fields),*) #discriminant)
+                        decls.push(quote!(#(#cfgs)* #ident { #(#fdecls),* } #discriminant));
+                        builds.push(
+                            quote!(#(#cfgs)* let _ = |#(#params),*| #twin::#ident { #(#inits),* };),
+                        );
                     }
-                });
-                quote!(enum #twin { #(#variants),* })
+                    arms.push(quote!(#(#cfgs)* #twin::#ident { #(#binds)* .. } => { #(#reads)* }));
+                }
+                (
+                    quote!(enum #twin { #(#decls),* }),
+                    quote! {
+                        #(#builds)*
+                        let _ = |twin: &#twin| match twin { #(#arms)* };
+                    },
+                )
             }
-            None => TokenStream::new(),
+            None => (TokenStream::new(), TokenStream::new()),
         };
         out.extend(quote! {
-            #[allow(dead_code)]
             #allow_deprecated
             #(#reprs)*
             #item
+            #allow_deprecated
+            const _: () = { #uses };
         });
         plans.push(quote! {
             #krate::__private::Plan::new(
