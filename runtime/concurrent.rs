@@ -1487,6 +1487,36 @@ where
     }
 }
 
+impl<K, V, S> From<crate::FrozenStore<K, V, S>> for ConcurrentStore<K, V, S>
+where
+    K: Eq + Hash,
+    V: MapValue,
+    S: BuildHasher,
+{
+    /// Shares a frozen store again, to be written (the way back from
+    /// `FrozenStore::from(store)`, as DashMap's `ReadOnlyView::into_inner`),
+    /// keeping its hasher. The entries are moved, not cloned.
+    ///
+    /// ```
+    /// use mapstore::{ConcurrentStore, FrozenStore};
+    ///
+    /// let store: ConcurrentStore<u32, u64> = (0..100).map(|k| (k, u64::from(k))).collect();
+    /// let frozen = FrozenStore::from(store);
+    /// let store = ConcurrentStore::from(frozen);
+    /// store.insert(100, 100);
+    /// assert_eq!((store.len(), store.read(&7, |v| *v)), (101, Some(7)));
+    /// ```
+    fn from(frozen: crate::FrozenStore<K, V, S>) -> Self {
+        let (entries, hash_builder) = frozen.into_parts();
+        let store = Self::with_capacity_and_hasher(entries.len(), hash_builder);
+        for (key, value) in entries {
+            // Distinct keys: nothing is replaced.
+            drop(store.insert(key, value));
+        }
+        store
+    }
+}
+
 impl<K, V, S> From<ConcurrentStore<K, V, S>> for crate::FrozenStore<K, V, S>
 where
     K: Eq + Hash,

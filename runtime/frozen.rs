@@ -2583,12 +2583,21 @@ impl<K, V, S> IntoIterator for FrozenStore<K, V, S> {
     /// assert_eq!(all.len(), 20);
     /// ```
     fn into_iter(self) -> IntoIter<K, V> {
-        IntoIter(match self.entries.into_view() {
+        self.into_parts().0
+    }
+}
+
+impl<K, V, S> FrozenStore<K, V, S> {
+    /// The entries by value and the hasher (for `ConcurrentStore`'s
+    /// `From<FrozenStore>`).
+    pub(crate) fn into_parts(self) -> (IntoIter<K, V>, S) {
+        let entries = IntoIter(match self.entries.into_view() {
             Entries::Inline(e) => IntoIterInner::Inline(e.into_vec().into_iter()),
             Entries::Apart(k, v) => {
                 IntoIterInner::Apart(k.into_vec().into_iter(), v.into_vec().into_iter())
             }
-        })
+        });
+        (entries, self.hash_builder)
     }
 }
 

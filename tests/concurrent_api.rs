@@ -539,3 +539,30 @@ fn stores_nest() {
     same::<ConcurrentStore<(), ()>, ConcurrentStore<u64, Count<Pooled>>>();
     same::<ConcurrentStore<(), ()>, ConcurrentStore<[u8; 100], Count<Boxed>>>();
 }
+
+/// `FrozenStore::from(store)` and back (`ConcurrentStore::from(frozen)`)
+/// move every entry, for each storage, with the hasher: nothing is cloned,
+/// leaked or dropped twice.
+#[test]
+fn round_trips_through_frozen_store() {
+    fn round_trip<St: Storage>() {
+        static LIVE: [AtomicI64; 3] = [AtomicI64::new(0), AtomicI64::new(0), AtomicI64::new(0)];
+        let live = &LIVE[St::KIND as usize];
+        let store: Store<St> = ConcurrentStore::with_hasher(Fixed::default());
+        for k in 0..KEYS {
+            drop(store.insert(k, Count::new(k * 3, live)));
+        }
+        let frozen = mapstore::FrozenStore::from(store);
+        assert_eq!(live.load(SeqCst), KEYS as i64);
+        let back: Store<St> = ConcurrentStore::from(frozen);
+        assert_eq!(live.load(SeqCst), KEYS as i64, "moved, not cloned");
+        assert_eq!(back.len(), KEYS as usize);
+        assert!((0..KEYS).all(|k| back.read(&k, |v| v.n) == Some(k * 3)));
+        drop(back.insert(KEYS, Count::new(0, live)));
+        drop(back);
+        assert_eq!(live.load(SeqCst), 0);
+    }
+    round_trip::<Inline>();
+    round_trip::<Pooled>();
+    round_trip::<Boxed>();
+}
