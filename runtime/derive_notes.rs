@@ -159,6 +159,7 @@ pub mod balanced {
     }
 
     // BOXED, INLINE_LARGE_VALUE
+    #[cfg(target_pointer_width = "64")]
     macro_rules! notes_5 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
@@ -223,6 +224,9 @@ pub mod balanced {
         268435457, 536870912;
         536870913, 1073741824;
         1073741825, 2147483648;
+    );
+    #[cfg(target_pointer_width = "64")]
+    notes_4!(between
         2147483649, 4294967296;
         4294967297, 8589934592;
         8589934593, 17179869184;
@@ -255,6 +259,7 @@ pub mod balanced {
         1152921504606846977, 2305843009213693952;
         2305843009213693953, 4611686018427387904;
     );
+    #[cfg(target_pointer_width = "64")]
     notes_5!(between
         4611686018427387905, 9223372036854775807;
     );
@@ -441,6 +446,7 @@ pub mod reads {
     }
 
     // BOXED, INLINE_LARGE_VALUE
+    #[cfg(target_pointer_width = "64")]
     macro_rules! notes_6 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
@@ -506,6 +512,9 @@ pub mod reads {
         268435457, 536870912;
         536870913, 1073741824;
         1073741825, 2147483648;
+    );
+    #[cfg(target_pointer_width = "64")]
+    notes_5!(between
         2147483649, 4294967296;
         4294967297, 8589934592;
         8589934593, 17179869184;
@@ -538,6 +547,7 @@ pub mod reads {
         1152921504606846977, 2305843009213693952;
         2305843009213693953, 4611686018427387904;
     );
+    #[cfg(target_pointer_width = "64")]
     notes_6!(between
         4611686018427387905, 9223372036854775807;
     );
@@ -724,6 +734,7 @@ pub mod writes {
     }
 
     // BOXED, INLINE_LARGE_VALUE
+    #[cfg(target_pointer_width = "64")]
     macro_rules! notes_6 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
@@ -790,6 +801,9 @@ pub mod writes {
         268435457, 536870912;
         536870913, 1073741824;
         1073741825, 2147483648;
+    );
+    #[cfg(target_pointer_width = "64")]
+    notes_5!(between
         2147483649, 4294967296;
         4294967297, 8589934592;
         8589934593, 17179869184;
@@ -822,6 +836,7 @@ pub mod writes {
         1152921504606846977, 2305843009213693952;
         2305843009213693953, 4611686018427387904;
     );
+    #[cfg(target_pointer_width = "64")]
     notes_6!(between
         4611686018427387905, 9223372036854775807;
     );
@@ -994,6 +1009,9 @@ pub mod memory {
         1025, 2048;
         2049, 4095;
         32769, 65535;
+    );
+    #[cfg(target_pointer_width = "64")]
+    notes_3!(between
         4611686018427387905, 9223372036854775807;
     );
     notes_4!(between
@@ -1017,6 +1035,9 @@ pub mod memory {
         268435457, 536870912;
         536870913, 1073741824;
         1073741825, 2147483648;
+    );
+    #[cfg(target_pointer_width = "64")]
+    notes_4!(between
         2147483649, 4294967296;
         4294967297, 8589934592;
         8589934593, 17179869184;
@@ -1121,6 +1142,9 @@ pub mod padding {
         268435457, 536870912;
         536870913, 1073741824;
         1073741825, 2147483648;
+    );
+    #[cfg(target_pointer_width = "64")]
+    notes_0!(between
         2147483649, 4294967296;
         4294967297, 8589934592;
         8589934593, 17179869184;

@@ -505,9 +505,24 @@ mod tests {
                 }
             }
         }
+        // Classes past `u32::MAX` bytes exist on 64-bit targets only:
+        // their literals overflow a 32-bit `usize` (and no value there is
+        // that large).
+        let narrow =
+            |&(_, hi): &(usize, usize)| u64::try_from(hi).is_ok_and(|hi| hi <= u64::from(u32::MAX));
         for (i, set) in sets.iter().enumerate() {
+            // A macro that stamps only such classes is defined only there.
+            let used_narrow = exact_runs.iter().any(|(s, _)| *s == i)
+                || ranges
+                    .iter()
+                    .any(|(s, list)| *s == i && list.iter().any(narrow));
+            let cfg = if used_narrow {
+                ""
+            } else {
+                "\n    #[cfg(target_pointer_width = \"64\")]"
+            };
             out += &format!(
-                "\n    // {}\n    macro_rules! notes_{i} {{\n",
+                "\n    // {}{cfg}\n    macro_rules! notes_{i} {{\n",
                 set.join(", ")
             );
             for (arm, head) in [
@@ -544,11 +559,21 @@ mod tests {
             out += ");\n";
         }
         for (set, list) in ranges {
-            out += &format!("    notes_{set}!(between");
-            for (lo, hi) in list {
-                out += &format!("\n        {lo}, {hi};");
+            let (narrow, wide): (Vec<_>, Vec<_>) = list.into_iter().partition(narrow);
+            for (cfg, part) in [
+                ("", narrow),
+                ("    #[cfg(target_pointer_width = \"64\")]\n", wide),
+            ] {
+                if part.is_empty() {
+                    continue;
+                }
+                out += cfg;
+                out += &format!("    notes_{set}!(between");
+                for (lo, hi) in part {
+                    out += &format!("\n        {lo}, {hi};");
+                }
+                out += "\n    );\n";
             }
-            out += "\n    );\n";
         }
         out += "}\n";
         out
