@@ -8,6 +8,7 @@ use alloc::boxed::Box;
 use core::fmt;
 use core::hash::{BuildHasher, Hash};
 use core::iter::FusedIterator;
+use core::mem::ManuallyDrop;
 use core::ops::Index;
 use core::panic::{RefUnwindSafe, UnwindSafe};
 
@@ -186,6 +187,19 @@ mod auto_trait_checks {
     fn send<T: Send>() {}
     fn sync<T: Sync>() {}
     fn ref_unwind_safe<T: RefUnwindSafe>() {}
+
+    // `borrowing_iterators_own_nothing`: the storages' borrowing iterators
+    // have no drop glue, even over keys and values that have, so `Borrowing`
+    // (which never drops one) leaks nothing.
+    macro_rules! own_nothing {
+        ($($st:ident),*) => {$(
+            const _: () = assert!(!core::mem::needs_drop::<<$st as StorageOps>::Iter<'static, alloc::string::String, alloc::string::String>>());
+            const _: () = assert!(!core::mem::needs_drop::<<$st as StorageOps>::IterMut<'static, alloc::string::String, alloc::string::String>>());
+            const _: () = assert!(!core::mem::needs_drop::<<$st as StorageOps>::Values<'static, alloc::string::String, alloc::string::String>>());
+            const _: () = assert!(!core::mem::needs_drop::<<$st as StorageOps>::ValuesMut<'static, alloc::string::String, alloc::string::String>>());
+        )*};
+    }
+    own_nothing!(Inline, Pooled, Boxed);
 
     macro_rules! check {
         ($($module:ident: $st:ident),*) => {$(
@@ -510,7 +524,7 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     /// ```
     pub fn iter(&self) -> Iter<'_, K, V, St> {
         Iter {
-            inner: St::iter(&self.table, &self.side),
+            inner: Borrowing::new(St::iter(&self.table, &self.side)),
         }
     }
 
@@ -525,7 +539,7 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     /// ```
     pub fn iter_mut(&mut self) -> IterMut<'_, K, V, St> {
         IterMut {
-            inner: St::iter_mut(&mut self.table, &mut self.side),
+            inner: Borrowing::new(St::iter_mut(&mut self.table, &mut self.side)),
         }
     }
 
@@ -585,7 +599,7 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     /// ```
     pub fn unordered_values(&self) -> UnorderedValues<'_, K, V, St> {
         UnorderedValues {
-            inner: St::values(&self.table, &self.side),
+            inner: Borrowing::new(St::values(&self.table, &self.side)),
         }
     }
 
@@ -600,7 +614,7 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     /// ```
     pub fn unordered_values_mut(&mut self) -> UnorderedValuesMut<'_, K, V, St> {
         UnorderedValuesMut {
-            inner: St::values_mut(&mut self.table, &mut self.side),
+            inner: Borrowing::new(St::values_mut(&mut self.table, &mut self.side)),
         }
     }
 
@@ -1501,14 +1515,79 @@ impl<K: fmt::Debug, V, St: Storage> fmt::Debug for VacantEntry<'_, K, V, St> {
 // ---------------------------------------------------------------------------
 // Iterators
 
+/// A storage's borrowing iterator, which owns nothing (no storage's has drop
+/// glue: `borrowing_iterators_own_nothing`), kept in a `ManuallyDrop` so
+/// that the map's borrowing iterators have no drop glue in generic code
+/// either. Then a temporary one ends its borrow where it is last used, as
+/// std's does: `while let Some(k) = map.keys().next().cloned() {
+/// map.remove(&k); }` compiles over any `V: MapValue` (an associated type
+/// may have a destructor, so the borrow otherwise lasted the whole loop).
+struct Borrowing<I>(ManuallyDrop<I>);
+
+impl<I> Borrowing<I> {
+    #[inline]
+    fn new(iter: I) -> Self {
+        Borrowing(ManuallyDrop::new(iter))
+    }
+}
+
+impl<I> core::ops::Deref for Borrowing<I> {
+    type Target = I;
+
+    #[inline]
+    fn deref(&self) -> &I {
+        &self.0
+    }
+}
+
+impl<I: Iterator> Iterator for Borrowing<I> {
+    type Item = I::Item;
+
+    #[inline]
+    fn next(&mut self) -> Option<I::Item> {
+        self.0.next()
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+
+    #[inline]
+    fn fold<B, F: FnMut(B, I::Item) -> B>(self, init: B, f: F) -> B {
+        ManuallyDrop::into_inner(self.0).fold(init, f)
+    }
+}
+
+impl<I: ExactSizeIterator> ExactSizeIterator for Borrowing<I> {
+    #[inline]
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl<I: Clone> Clone for Borrowing<I> {
+    #[inline]
+    fn clone(&self) -> Self {
+        Borrowing::new((*self.0).clone())
+    }
+}
+
+impl<I: Default> Default for Borrowing<I> {
+    #[inline]
+    fn default() -> Self {
+        Borrowing::new(I::default())
+    }
+}
+
 /// Iterator over `(&K, &V)`, from [`Map::iter`].
 pub struct Iter<'a, K: 'a, V: 'a, St: Storage> {
-    inner: St::Iter<'a, K, V>,
+    inner: Borrowing<St::Iter<'a, K, V>>,
 }
 
 /// Iterator over `(&K, &mut V)`, from [`Map::iter_mut`].
 pub struct IterMut<'a, K: 'a, V: 'a, St: Storage> {
-    inner: St::IterMut<'a, K, V>,
+    inner: Borrowing<St::IterMut<'a, K, V>>,
 }
 
 /// Owning iterator over `(K, V)`, from [`Map::into_iter`].
@@ -1645,13 +1724,13 @@ pub struct ValuesMut<'a, K, V, St: Storage> {
 /// Iterator over values in the storage's memory order, from
 /// [`Map::unordered_values`].
 pub struct UnorderedValues<'a, K: 'a, V: 'a, St: Storage> {
-    inner: St::Values<'a, K, V>,
+    inner: Borrowing<St::Values<'a, K, V>>,
 }
 
 /// Iterator over mutable values in the storage's memory order, from
 /// [`Map::unordered_values_mut`].
 pub struct UnorderedValuesMut<'a, K: 'a, V: 'a, St: Storage> {
-    inner: St::ValuesMut<'a, K, V>,
+    inner: Borrowing<St::ValuesMut<'a, K, V>>,
 }
 
 // SAFETY: (these three) as for `Map`'s, above.

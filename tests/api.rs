@@ -1146,3 +1146,43 @@ fn capacity_overflow_is_one_message_at_the_caller() {
         );
     }
 }
+
+/// std's map idiom of taking the next key and removing it, in code generic
+/// over `V: MapValue`: the temporary iterator's borrow ends where it is
+/// last used, as std's does (the storages' iterators are associated types,
+/// which the borrow checker must assume have destructors unless the map's
+/// iterators keep them in a `ManuallyDrop`).
+fn remove_one_by_one<V: MapValue>(map: &mut mapstore::MapStore<String, V>) -> usize {
+    let mut removed = 0;
+    while let Some(k) = map.keys().next().cloned() {
+        map.remove(&k);
+        removed += 1;
+    }
+    while let Some((k, _)) = map.iter().next().map(|(k, v)| (k.clone(), v)) {
+        map.remove(&k);
+    }
+    if map.values().next().is_some() {
+        map.clear();
+    }
+    if map.iter_mut().next().is_some() {
+        map.clear();
+    }
+    if map.unordered_values().next().is_some() {
+        map.clear();
+    }
+    removed
+}
+
+#[test]
+fn a_temporary_iterator_ends_its_borrow_in_generic_code() {
+    let mut small: mapstore::MapStore<String, u32> = (0..20).map(|i| (i.to_string(), i)).collect();
+    assert_eq!(remove_one_by_one(&mut small), 20);
+    let mut pooled: mapstore::MapStore<String, [u64; 16]> =
+        (0..20).map(|i| (i.to_string(), [i; 16])).collect();
+    assert_eq!(remove_one_by_one(&mut pooled), 20);
+    let mut boxed: mapstore::MapStore<String, BoxedBig> =
+        (0..3).map(|i| (i.to_string(), BoxedBig::new(i))).collect();
+    assert_eq!(boxed.storage(), StorageKind::Boxed);
+    assert_eq!(remove_one_by_one(&mut boxed), 3);
+    assert!(small.is_empty() && pooled.is_empty() && boxed.is_empty());
+}
