@@ -461,6 +461,13 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
 
     /// How many entries the map holds without reallocating its table.
     ///
+    /// A pooled map's pool never reallocates: it grows by whole new chunks,
+    /// leaving its values where they are. After `with_capacity`, `reserve`
+    /// or `try_reserve`, both the table and the pool have room for the
+    /// entries asked for; after [`shrink_to_fit`](Self::shrink_to_fit) or
+    /// [`shrink_to`](Self::shrink_to), the pool may have less room than the
+    /// table, and an insert below `capacity()` may allocate one chunk.
+    ///
     /// ```
     /// let map: mapstore::PooledMap<u8, [u8; 256]> = mapstore::PooledMap::with_capacity(50);
     /// assert!(map.capacity() >= 50);
@@ -700,7 +707,7 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
             if !keep(key, value) {
                 if let Ok(entry) = self.table.get_bucket_entry(index) {
                     let (bucket, _) = entry.remove();
-                    drop(St::take(&mut self.side, bucket));
+                    St::discard(&mut self.side, bucket);
                 }
             }
         }
@@ -1806,7 +1813,22 @@ projection_iter!(Drain<'a>, (K, V), |entry| entry);
 projection_iter!(Keys<'a>, &'a K, |(k, _)| k);
 projection_iter!(Values<'a>, &'a V, |(_, v)| v);
 projection_iter!(ValuesMut<'a>, &'a mut V, |(_, v)| v);
-projection_iter!(IntoKeys, K, |(k, _)| k);
+
+impl<K, V, St: Storage> Iterator for IntoKeys<K, V, St> {
+    type Item = K;
+
+    /// The next key; its value is dropped where it lies (a boxed or pooled
+    /// value is not moved out to be dropped).
+    #[inline]
+    fn next(&mut self) -> Option<K> {
+        St::next_key(&mut self.inner.inner)
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+}
 projection_iter!(IntoValues, V, |(_, v)| v);
 projection_iter!(UnorderedValues<'a>, &'a V, |v| v);
 projection_iter!(UnorderedValuesMut<'a>, &'a mut V, |v| v);

@@ -778,6 +778,20 @@ impl<V> Pool<V> {
     /// Moves the value out of a slot and frees the slot.
     #[inline]
     pub(crate) fn remove(&mut self, slot: PoolSlot<V>) -> V {
+        let value = self.vacate(slot);
+        // SAFETY: `vacate` freed the slot in the books and handed over its
+        // value, initialized and owned by `value` alone; `forget` keeps it
+        // from being dropped too, so it is read exactly once.
+        let moved = unsafe { value.0.read() };
+        mem::forget(value);
+        moved
+    }
+
+    /// Frees a slot in the books (its bit cleared, the slot first on the
+    /// free list) and returns its value, still where it lies, to be dropped
+    /// there by the guard (or moved out by [`remove`](Self::remove)).
+    #[inline]
+    pub(crate) fn vacate(&mut self, slot: PoolSlot<V>) -> InPlace<'_, V> {
         let i = Self::index_of(slot.0);
         // The books first: a handle whose slot is not occupied (a broken
         // invariant) stops here with a panic, before the value is read.
@@ -791,10 +805,7 @@ impl<V> Pool<V> {
         self.write_index(slot.0, self.free as usize);
         self.free = i as u32;
         self.vacant += 1;
-        // SAFETY: the slot held a value (its bit was set) and is now marked
-        // vacant and consumed with its only handle, so the value is read
-        // exactly once.
-        unsafe { slot.0.read() }
+        InPlace(slot.0, PhantomData)
     }
 
     /// Moves `slot`, a handle of `original` (of which `self` is a clone,
@@ -957,6 +968,23 @@ impl<V> Pool<V> {
     }
 }
 
+/// The value of a slot that [`Pool::vacate`] freed, still in its slot;
+/// dropped there when the guard is dropped. It holds the pool's unique
+/// borrow, so the slot is not reused before.
+pub(crate) struct InPlace<'a, V>(NonNull<V>, PhantomData<&'a mut V>);
+
+impl<V> Drop for InPlace<'_, V> {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: the slot held an initialized value when `vacate` freed
+        // it, consumed with its only handle; the guard owns that value and
+        // borrows the pool uniquely (no insert can reuse the slot, the
+        // chunks stay allocated), and it is dropped once: the value is
+        // dropped exactly once, in place.
+        unsafe { ptr::drop_in_place(self.0.as_ptr()) }
+    }
+}
+
 /// A pool emptied through the table's handles, in the table's order. It
 /// has forgotten which slots hold values (its bitmap is clear): each value
 /// leaves through its handle, moved out by [`take`](Emptying::take) or
@@ -989,6 +1017,14 @@ impl<V> Emptying<V> {
         // value, and it is consumed here: the value is read exactly once.
         // The chunks stay allocated as long as `self.pool` does.
         unsafe { slot.0.read() }
+    }
+
+    /// Drops the value of a handle not given back yet, in its slot.
+    #[inline]
+    pub(crate) fn discard(&mut self, slot: PoolSlot<V>) {
+        // SAFETY: as in `take`: the handle is consumed here, so the value
+        // is dropped exactly once, in place, while the chunks are borrowed.
+        unsafe { ptr::drop_in_place(slot.0.as_ptr()) }
     }
 
     /// The emptied pool, with its chunks, ready for reuse. Values whose

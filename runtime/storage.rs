@@ -91,6 +91,14 @@ mod sealed {
         ) -> (&'a K, &'a mut V);
         /// Moves the entry out of a bucket that left the table.
         fn take<K, V>(side: &mut Self::Side<K, V>, bucket: Self::Bucket<K, V>) -> (K, V);
+        /// Drops the entry of a bucket that left the table, key then value,
+        /// the value where it lies: a boxed or pooled value is never moved
+        /// onto the stack to be dropped (a `BoxedMap` of megabyte values
+        /// must not need a megabyte of stack to `retain`).
+        fn discard<K, V>(side: &mut Self::Side<K, V>, bucket: Self::Bucket<K, V>);
+        /// The next key of an owning iterator, its value dropped where it
+        /// lies (as [`discard`](Self::discard)).
+        fn next_key<K, V>(iter: &mut Self::IntoIter<K, V>) -> Option<K>;
         /// The bucket's key and value, without its side storage: for
         /// `ConcurrentStore`'s table, whose side storage sits behind locks
         /// of its own, so that no `&Self::Side` can be formed while another
@@ -362,6 +370,24 @@ mod sealed {
                     (bucket.key, <$st as InTable>::unwrap(bucket.slot))
                 }
                 #[inline]
+                fn discard<K, V>((): &mut (), bucket: Self::Bucket<K, V>) {
+                    // The pair's drop glue: the key, then the value in its
+                    // slot (a box is freed after its value is dropped in it).
+                    drop(bucket);
+                }
+                #[inline]
+                fn next_key<K, V>(iter: &mut $into_iter<K, V>) -> Option<K> {
+                    iter.inner.next().map(|bucket| {
+                        let Pair { key, slot } = bucket;
+                        // If the value's `Drop` panics, the key is leaked,
+                        // as std's `into_keys` leaks it (dropping it while
+                        // that panic unwinds could abort).
+                        let key = core::mem::ManuallyDrop::new(key);
+                        drop(slot);
+                        core::mem::ManuallyDrop::into_inner(key)
+                    })
+                }
+                #[inline]
                 fn try_reserve<K, V>((): &mut (), _: usize) -> Result<(), TryReserveError> {
                     Ok(())
                 }
@@ -515,6 +541,26 @@ mod sealed {
         #[inline]
         fn take<K, V>(side: &mut Pool<V>, bucket: PoolBucket<K, V>) -> (K, V) {
             (bucket.key, side.remove(bucket.slot))
+        }
+        #[inline]
+        fn discard<K, V>(side: &mut Pool<V>, bucket: PoolBucket<K, V>) {
+            let PoolBucket { key, slot } = bucket;
+            // The slot is back on the free list first; then the key is
+            // dropped, then the value in its slot, even when the key's
+            // `Drop` panics (as a pair's drop glue does).
+            let value = side.vacate(slot);
+            drop(key);
+            drop(value);
+        }
+        #[inline]
+        fn next_key<K, V>(iter: &mut PoolIntoIter<K, V>) -> Option<K> {
+            let PoolBucket { key, slot } = iter.inner.next()?;
+            // If the value's `Drop` panics, the key is leaked, as std's
+            // `into_keys` leaks it (dropping it while that panic unwinds
+            // could abort).
+            let key = core::mem::ManuallyDrop::new(key);
+            iter.pool.discard(slot);
+            Some(core::mem::ManuallyDrop::into_inner(key))
         }
         #[inline]
         fn try_reserve<K, V>(

@@ -361,3 +361,80 @@ per_storage!(
     forgotten_drain,
     shrink_keeps_values,
 );
+
+thread_local! {
+    /// Where each `Placed` value was dropped.
+    static DROPPED_AT: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A value that records the address it is dropped at.
+struct Placed([u64; 64]);
+
+impl Drop for Placed {
+    fn drop(&mut self) {
+        let at = self as *const Placed as usize;
+        DROPPED_AT.with(|log| log.borrow_mut().push(at));
+    }
+}
+
+/// The addresses of the values of keys `keep` rejects, as the map holds them.
+fn addresses_of<St: Storage>(map: &Map<u32, Placed, St>, drop: impl Fn(u32) -> bool) -> Vec<usize> {
+    let mut at: Vec<usize> = map
+        .iter()
+        .filter(|(k, _)| drop(**k))
+        .map(|(_, v)| v as *const Placed as usize)
+        .collect();
+    at.sort_unstable();
+    at
+}
+
+fn take_dropped_at() -> Vec<usize> {
+    let mut at = DROPPED_AT.with(|log| std::mem::take(&mut *log.borrow_mut()));
+    at.sort_unstable();
+    at
+}
+
+/// `retain` and `into_keys` drop a boxed or pooled value in its box or
+/// slot: it is never moved onto the stack first (a map of megabyte values
+/// must not need a megabyte of stack to drop one).
+fn values_dropped_where_they_lie<St: Storage>() {
+    let make =
+        || -> Map<u32, Placed, St> { (0..64).map(|i| (i, Placed([u64::from(i); 64]))).collect() };
+    let mut map = make();
+    let rejected = addresses_of(&map, |k| k % 3 == 0);
+    take_dropped_at();
+    map.retain(|k, v| {
+        assert_eq!(v.0[0], u64::from(*k));
+        k % 3 != 0
+    });
+    assert_eq!(map.len(), 64 - 22);
+    assert_eq!(
+        take_dropped_at(),
+        rejected,
+        "retain moved a value before dropping it"
+    );
+    drop(map);
+    take_dropped_at();
+
+    let map = make();
+    let all = addresses_of(&map, |_| true);
+    take_dropped_at();
+    let mut keys: Vec<u32> = map.into_keys().collect();
+    keys.sort_unstable();
+    assert_eq!(keys, (0..64).collect::<Vec<_>>());
+    assert_eq!(
+        take_dropped_at(),
+        all,
+        "into_keys moved a value before dropping it"
+    );
+}
+
+#[test]
+fn boxed_values_dropped_where_they_lie() {
+    values_dropped_where_they_lie::<mapstore::storage::Boxed>();
+}
+
+#[test]
+fn pooled_values_dropped_where_they_lie() {
+    values_dropped_where_they_lie::<mapstore::storage::Pooled>();
+}

@@ -954,3 +954,85 @@ fn drop_panics_match_std<St: Storage>() {
 }
 
 per_storage!(drop_panics_match_std);
+
+/// What `retain` (rejecting odd keys) or `into_keys` did with panicking
+/// destructors: whether it panicked, the drops in order, and the map's
+/// length after a `retain`. The keys are taken one `next` at a time, each
+/// call caught on its own (a panic unwinding through `collect` would drop
+/// the keys collected so far and abort at an armed one), then the iterator
+/// is dropped.
+fn removal_outcome<'m, M: 'm>(
+    map: M,
+    retain: bool,
+    key: u32,
+    value: u32,
+    do_retain: impl FnOnce(&mut M),
+    len: impl Fn(&M) -> usize,
+    keys: impl FnOnce(M) -> Box<dyn Iterator<Item = drop_log::Key> + 'm>,
+) -> Outcome {
+    let mut map = map;
+    drop_log::arm(key, value);
+    if retain {
+        let panicked = catch(|| do_retain(&mut map)).is_err();
+        let log = drop_log::take();
+        let len = len(&map);
+        drop(map);
+        drop_log::take();
+        (panicked, log, Some(len))
+    } else {
+        let mut iter = keys(map);
+        let mut out = Vec::new();
+        let mut panicked = false;
+        loop {
+            match catch(|| iter.next()) {
+                Ok(Some(key)) => out.push(key),
+                Ok(None) => break,
+                Err(()) => panicked = true,
+            }
+        }
+        panicked |= catch(move || drop(iter)).is_err();
+        // The keys it yielded are dropped after the log is taken.
+        let log = drop_log::take();
+        drop(out);
+        drop_log::take();
+        (panicked, log, None)
+    }
+}
+
+/// `retain` and `into_keys` drop what std's drop, in the same order, and
+/// unwind where std's unwind, with a key's or a value's `Drop` panicking
+/// (the values are dropped in place, not moved out first; `retain` drops
+/// an entry's key and value as a pair's drop glue does, and `into_keys`
+/// leaks the key of a value whose drop panics, as std's does).
+fn removal_drop_panics_match_std<St: Storage>() {
+    use drop_log::{Key, Val};
+    let fill = || (0..LOGGED).map(|i| (Key(i), Val(i, [0; 16])));
+    for (key, value) in drop_panic_pairs() {
+        for retain in [true, false] {
+            let theirs = removal_outcome(
+                fill().collect::<HashMap<Key, Val, Fixed>>(),
+                retain,
+                key,
+                value,
+                |m| m.retain(|k, _| k.0 % 2 == 0),
+                |m| m.len(),
+                |m| Box::new(m.into_keys()),
+            );
+            let mut ours: Map<Key, Val, St, Fixed> = Map::with_hasher(Fixed::default());
+            ours.extend(fill());
+            let ours = removal_outcome(
+                ours,
+                retain,
+                key,
+                value,
+                |m| m.retain(|k, _| k.0 % 2 == 0),
+                |m| m.len(),
+                |m| Box::new(m.into_keys()),
+            );
+            let what = if retain { "retain" } else { "into_keys" };
+            assert_eq!(ours, theirs, "{what}, key drop #{key}, value drop #{value}");
+        }
+    }
+}
+
+per_storage!(removal_drop_panics_match_std);
