@@ -478,11 +478,40 @@ buffered_value!(
     "LineWriter<W>": LineWriter<W: std::io::Write>,
 );
 
-/// `MapValue` for the crate's own stores with the default hasher, so that
-/// maps nest (`MapStore<String, MapStore<String, u32>>`). Their size does
-/// not depend on `K` or `V` (a table handle, a pool's books, the hasher),
-/// so the policy chooses from the size of the store of `()`s, as for a
-/// derived type.
+/// The plans of the crate's maps of `()`s with the default hasher, from
+/// which each storage's [`Storage::MapOf`] is chosen: a map's size does not
+/// depend on `K` or `V` (a table handle, a pool's books, the hasher).
+pub(crate) const INLINE_MAP: Plan =
+    layout_plan::<crate::InlineMap<(), ()>>("InlineMap<K, V>", &["self"]);
+pub(crate) const BOXED_MAP: Plan =
+    layout_plan::<crate::BoxedMap<(), ()>>("BoxedMap<K, V>", &["self"]);
+pub(crate) const POOLED_MAP: Plan =
+    layout_plan::<crate::PooledMap<(), ()>>("PooledMap<K, V>", &["self"]);
+
+/// Why the plan of a map with a hasher larger than the default one may
+/// name another storage than the policy's.
+const MAP_REASON: &str = "a map held as a value is stored as it would be with the default hasher, as stable Rust cannot choose from a generic type's size; derive `MapStore` on a struct around it for the policy's choice";
+
+/// `MapValue` for the crate's maps, with any storage, key, value and
+/// hasher, so that maps nest (`MapStore<String, MapStore<String, u32>>`),
+/// in generic code over `V: MapValue` too: the storage comes from the map's
+/// own storage type ([`Storage::MapOf`], the policy's choice for its size).
+impl<K, V, St: Storage, S> MapValue for crate::map::Map<K, V, St, S> {
+    type Storage = St::MapOf;
+    const PLAN: Plan = joined_plan::<Self>(
+        match St::KIND {
+            crate::StorageKind::Inline => INLINE_MAP.type_name,
+            crate::StorageKind::Boxed => BOXED_MAP.type_name,
+            crate::StorageKind::Pooled => POOLED_MAP.type_name,
+        },
+        &["self"],
+        MAP_REASON,
+    );
+}
+
+/// `MapValue` for `FrozenStore` with the default hasher: its size does not
+/// depend on `K` or `V`, so the policy chooses from the size of the store
+/// of `()`s, as for a derived type.
 macro_rules! store_value {
     ($($name:literal: {$($g:ident),*} $ty:ty = $standin:ty),* $(,)?) => {$(
         const _: () = {
@@ -496,9 +525,6 @@ macro_rules! store_value {
 }
 
 store_value!(
-    "InlineMap<K, V>": {K, V} crate::InlineMap<K, V> = crate::InlineMap<(), ()>,
-    "BoxedMap<K, V>": {K, V} crate::BoxedMap<K, V> = crate::BoxedMap<(), ()>,
-    "PooledMap<K, V>": {K, V} crate::PooledMap<K, V> = crate::PooledMap<(), ()>,
     "FrozenStore<K, V>": {K, V} crate::FrozenStore<K, V> = crate::FrozenStore<(), ()>,
 );
 

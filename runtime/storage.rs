@@ -11,6 +11,8 @@ use core::fmt;
 
 pub(crate) use sealed::{EmptySide, Pair, StorageOps};
 
+use crate::__private::{kind_of, Pick, Select};
+
 mod sealed {
     use core::hash::{BuildHasher, Hash};
     use core::iter::FusedIterator;
@@ -1018,6 +1020,11 @@ pub trait Storage: sealed::StorageOps + Sized + Copy + fmt::Debug + Default + 's
     /// `Self` joined with [`Pooled`].
     #[doc(hidden)]
     type JoinPooled: Storage;
+    /// The storage of a map of this storage held as a value (maps nest:
+    /// `MapStore<K, MapStore<K, V>>`, in generic code too): the policy's
+    /// choice for the size of such a map with the default hasher.
+    #[doc(hidden)]
+    type MapOf: Storage;
 }
 
 /// Values live in the table's buckets: `HashTable<(K, V)>`.
@@ -1035,18 +1042,21 @@ pub struct Pooled;
 
 impl Storage for Inline {
     const KIND: StorageKind = StorageKind::Inline;
+    type MapOf = <Select<{ kind_of(&crate::impls::INLINE_MAP) }> as Pick>::S;
     type Join<Other: Storage> = Other;
     type JoinPooled = Pooled;
 }
 
 impl Storage for Boxed {
     const KIND: StorageKind = StorageKind::Boxed;
+    type MapOf = <Select<{ kind_of(&crate::impls::BOXED_MAP) }> as Pick>::S;
     type Join<Other: Storage> = Boxed;
     type JoinPooled = Boxed;
 }
 
 impl Storage for Pooled {
     const KIND: StorageKind = StorageKind::Pooled;
+    type MapOf = <Select<{ kind_of(&crate::impls::POOLED_MAP) }> as Pick>::S;
     type Join<Other: Storage> = Other::JoinPooled;
     type JoinPooled = Pooled;
 }

@@ -1186,3 +1186,73 @@ fn a_temporary_iterator_ends_its_borrow_in_generic_code() {
     assert_eq!(remove_one_by_one(&mut boxed), 3);
     assert!(small.is_empty() && pooled.is_empty() && boxed.is_empty());
 }
+
+/// Maps nest in generic code over `V: MapValue`, as std's do: the storage
+/// of `MapStore<K, V>` held as a value comes from its own storage type,
+/// which is a projection there (`Map<K, V, V::Storage>`). It failed to
+/// compile (E0277: no `MapValue` for the map) while only the three concrete
+/// maps had impls.
+#[test]
+fn maps_nest_in_generic_code() {
+    use mapstore::{BoxedMap, InlineMap, MapStore, MapValue, PooledMap, StorageKind};
+    use std::hash::Hash;
+
+    fn nest<K: Hash + Eq + Clone, V: MapValue>(
+        pairs: Vec<(K, K, V)>,
+    ) -> MapStore<K, MapStore<K, V>> {
+        let mut outer: MapStore<K, MapStore<K, V>> = MapStore::new();
+        for (a, b, v) in pairs {
+            outer.entry(a).or_default().insert(b, v);
+        }
+        outer
+    }
+    fn maybe<K: Hash + Eq, V: MapValue>(
+        inner: MapStore<K, V>,
+    ) -> MapStore<u8, Option<MapStore<K, V>>> {
+        [(1, Some(inner)), (2, None)].into()
+    }
+
+    let nested = nest(vec![
+        (1u8, 2u8, [7u8; 256]),
+        (1, 3, [8; 256]),
+        (4, 5, [9; 256]),
+    ]);
+    assert_eq!(nested.len(), 2);
+    assert_eq!(nested[&1].len(), 2);
+    assert_eq!(nested[&1][&3][0], 8);
+    assert_eq!(nested[&1].storage(), StorageKind::Pooled);
+    let wrapped = maybe(nested[&4].clone());
+    assert_eq!(wrapped[&1].as_ref().map(|m| m[&5][0]), Some(9));
+
+    // The storage each map takes as a value: the policy's, for its size
+    // with the default hasher (a pooled map's books make it larger).
+    assert_eq!(
+        <InlineMap<u8, u8> as MapValue>::PLAN.storage,
+        StorageKind::Inline
+    );
+    assert_eq!(
+        <BoxedMap<u8, u8> as MapValue>::PLAN.storage,
+        StorageKind::Inline
+    );
+    assert_eq!(
+        <PooledMap<u8, u8> as MapValue>::PLAN.storage,
+        StorageKind::Pooled
+    );
+    // A hasher that makes the map larger than the inline limit: the map is
+    // still stored as with the default hasher, and its plan says why.
+    #[derive(Clone, Default)]
+    struct Wide([u64; 32]);
+    impl std::hash::BuildHasher for Wide {
+        type Hasher = std::hash::DefaultHasher;
+        fn build_hasher(&self) -> Self::Hasher {
+            std::hash::DefaultHasher::new()
+        }
+    }
+    let plan = <InlineMap<u8, u8, Wide> as MapValue>::PLAN;
+    assert_eq!(plan.storage, StorageKind::Inline);
+    assert!(plan.forced);
+    assert!(plan.reason.contains("default hasher"), "{plan}");
+    let mut wide: MapStore<u8, InlineMap<u8, u8, Wide>> = MapStore::new();
+    wide.entry(1).or_default().insert(2, 3);
+    assert_eq!(wide[&1][&2], 3);
+}
