@@ -1245,7 +1245,9 @@ fn maps_nest_in_generic_code() {
     impl std::hash::BuildHasher for Wide {
         type Hasher = std::hash::DefaultHasher;
         fn build_hasher(&self) -> Self::Hasher {
-            std::hash::DefaultHasher::new()
+            let mut hasher = std::hash::DefaultHasher::new();
+            std::hash::Hasher::write_u64(&mut hasher, self.0[0]);
+            hasher
         }
     }
     let plan = <InlineMap<u8, u8, Wide> as MapValue>::PLAN;
