@@ -463,8 +463,12 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     }
 
     /// The number of entries. It takes no lock: it sums the groups' counts.
-    /// Under concurrent writes it is a count the store had at no single
-    /// instant; with none running, it is exact.
+    /// With no write running it is exact. Under concurrent writes, as
+    /// DashMap's: each entry present for the whole call is counted once,
+    /// and one inserted or removed during it may or may not be, so the
+    /// count lies between the entries present throughout and those present
+    /// at any point of the call. A resize moving entries meanwhile does not
+    /// change that: a sum that a move crossed is taken again.
     ///
     /// ```
     /// let store = mapstore::ConcurrentStore::new();

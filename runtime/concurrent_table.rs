@@ -67,7 +67,7 @@ use hashbrown::{Equivalent, TryReserveError};
 use crate::map::{Bucket, Side};
 use crate::storage::{EmptySide, Storage};
 
-use sync::{AtomicBool, AtomicPtr, AtomicUsize, Mutex, Ordering, RawLock};
+use sync::{fence, relax, AtomicBool, AtomicPtr, AtomicUsize, Mutex, Ordering, RawLock};
 
 /// Buckets per group (and per overflow node). Under loom, 2: a third key
 /// chains a node and grows the table, so small models reach the migration.
@@ -84,8 +84,19 @@ const SAMPLE: usize = 64;
 
 #[cfg(not(mapstore_loom))]
 mod sync {
-    pub(crate) use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+    pub(crate) use core::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize, Ordering};
     pub(crate) use std::sync::Mutex;
+
+    /// Waits a little before a lock-free read tries again: spins at first,
+    /// then lets another thread run (a move it waits for may be on a
+    /// preempted thread).
+    pub(crate) fn relax(attempt: usize) {
+        if attempt < 8 {
+            core::hint::spin_loop();
+        } else {
+            std::thread::yield_now();
+        }
+    }
 
     use parking_lot::lock_api::{RawRwLock as _, RawRwLockRecursive as _};
 
@@ -163,8 +174,14 @@ mod sync {
 
 #[cfg(mapstore_loom)]
 mod sync {
-    pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+    pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize, Ordering};
     pub(crate) use loom::sync::Mutex;
+
+    /// Under loom: lets another thread run, so the model explores the
+    /// retry's progress instead of spinning through loom's branch limit.
+    pub(crate) fn relax(_attempt: usize) {
+        loom::thread::yield_now();
+    }
 
     /// Under loom: a blocking reader-writer lock on a loom mutex and
     /// condition variable (the state: bit 0 a writer, readers counting in
@@ -598,6 +615,10 @@ struct Array<B> {
     prev: AtomicPtr<Array<B>>,
     /// Next old group a helping write tries to move (wraps around).
     cursor: AtomicUsize,
+    /// Old groups whose move began: counted before the move changes any
+    /// group's count, so that [`RawTable::len`] can tell a sum that a move
+    /// crossed (a seqlock's sequence, with `done`).
+    begun: AtomicUsize,
     /// Old groups moved so far.
     done: AtomicUsize,
 }
@@ -674,6 +695,7 @@ impl<B> Array<B> {
             len,
             prev: AtomicPtr::new(prev),
             cursor: AtomicUsize::new(0),
+            begun: AtomicUsize::new(0),
             done: AtomicUsize::new(0),
         })))
     }
@@ -1334,18 +1356,51 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
     }
 
     /// The entry count: exact when no write runs; under concurrent writes,
-    /// a count the table had at no single instant. Sums the groups' counts
-    /// (no lock).
+    /// each entry present for the whole call is counted once, and one
+    /// inserted or removed during it may or may not be. Sums the groups'
+    /// counts (no lock).
+    ///
+    /// A migration moves entries from old groups to new ones: a sum that a
+    /// move crossed could count them twice or not at all. Each move is
+    /// counted in its old array's `begun` before it changes any count and
+    /// in `done` after, so a sum that began with every begun move done, saw
+    /// no new one begin, and ended with its array still the current one (no
+    /// move out of it) counted each entry once (a seqlock's read). Else it
+    /// is taken again, up to `LEN_TRIES` times (moves are few: one per old
+    /// group), then the last sum is returned.
     pub(crate) fn len(&self) -> usize {
+        const LEN_TRIES: usize = 1000;
         let sum = |array: &Arr<K, V, St>| -> usize {
             (0..array.len)
                 .map(|i| array.group_at(i).len.load(Ordering::Relaxed))
                 .sum()
         };
-        let array = self.array();
-        // A moved old group counts 0: its entries are counted in the new
-        // array.
-        sum(array) + self.prev(array).map_or(0, sum)
+        let mut total = 0;
+        for attempt in 0..LEN_TRIES {
+            let array = self.array();
+            let prev = self.prev(array);
+            // `done` first: a move seen done was seen begun.
+            let moves = prev.map(|prev| {
+                let done = prev.done.load(Ordering::Acquire);
+                (prev.begun.load(Ordering::Acquire), done)
+            });
+            // A moved old group counts 0: its entries are counted in the
+            // new array.
+            total = sum(array) + prev.map_or(0, sum);
+            fence(Ordering::Acquire);
+            let settled = ptr::eq(self.array(), array)
+                && match (prev, moves) {
+                    (Some(prev), Some((begun, done))) => {
+                        begun == done && prev.begun.load(Ordering::Relaxed) == begun
+                    }
+                    _ => true,
+                };
+            if settled {
+                return total;
+            }
+            relax(attempt);
+        }
+        total
     }
 
     /// Runs `f` with the stripe of the side storage for `tag`.
@@ -1528,6 +1583,10 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
             node = n.next.as_deref();
         }
         debug_assert_eq!(array.len, prev.len * 2);
+        // The move begins: counted before any group's count changes, and
+        // the fence keeps those changes after the count (see `len`).
+        prev.begun.fetch_add(1, Ordering::Relaxed);
+        fence(Ordering::Release);
         let mut low_held = Held::fresh(array.at(i));
         let mut high_held = Held::fresh(array.at(i + prev.len));
         // The two new groups are empty (no one reaches them before this

@@ -635,6 +635,30 @@ fn growth_against_remove() {
     });
 }
 
+/// `len` against a growth (keys 0 and 1 fill the group, key 2 chains a
+/// node; key 3's write grows the table and moves the old group): keys 0 to
+/// 2, present throughout, are each counted once, whichever way the move
+/// crosses the sum. A sum that does not check the moves' counts (`begun`,
+/// `done`) and that its array is still the current one reads 0 here (the
+/// old array summed after its group moved out).
+#[test]
+fn len_against_growth() {
+    bounded(|| {
+        let store = filled::<Inline>(3);
+        let a = Arc::clone(&store);
+        let ta = thread::spawn(move || {
+            assert!(a.insert(3, val(3, 0)).is_none());
+        });
+        let len = store.len();
+        assert!(
+            (3..=4).contains(&len),
+            "len {len} with keys 0 to 2 present throughout"
+        );
+        ta.join().unwrap();
+        holds(&store, &[(0, 0), (1, 0), (2, 0), (3, 0)]);
+    });
+}
+
 /// A walk (`iter`, a yield between items) registered while an insert would
 /// grow the table (key 2 chains a node in the full group; key 3's write
 /// would move it): no resize starts while the walk is registered, so the
