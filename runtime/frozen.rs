@@ -55,8 +55,8 @@ use crate::map::Map;
 use crate::storage::Storage;
 
 /// At most this many keys per bucket on average (PtrHash's λ): the bucket
-/// count is the power of two at or above `N / LAMBDA`, so λ is 1.5 to 3.
-const LAMBDA: usize = 3;
+/// count is the power of two at or above `N / LAMBDA`, so λ is 1 to 2.
+const LAMBDA: usize = 2;
 /// Seeds tried: each conditions every hash anew (see [`condition`]). A seed
 /// is kept unless more than [`overflow_max`] keys land in the overflow; the
 /// last is kept whatever its overflow (lookups stay correct).
