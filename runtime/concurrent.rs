@@ -564,9 +564,9 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
             holder: "`clear`",
         };
         let mut walk = self.table.walk();
-        let mut removed: Vec<(K, V)> = Vec::new();
+        let mut removed = Vec::new();
         while let Some(mut group) = walk.next_group(true, why) {
-            group.clear(|k, v| removed.push((k, v)));
+            group.clear(|entry| removed.push(entry));
             drop(group);
             removed.clear();
         }
@@ -603,9 +603,10 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
         let mut walk = self.table.walk();
         // Declared before the guards: if `keep` panics, the group unlocks
         // first, then what was removed is dropped.
-        let mut removed: Vec<(K, V)> = Vec::new();
+        // (A boxed value stays in its box until then.)
+        let mut removed = Vec::new();
         while let Some(mut group) = walk.next_group(true, why) {
-            group.retain(&mut keep, |k, v| removed.push((k, v)));
+            group.retain(&mut keep, |entry| removed.push(entry));
             drop(group);
             removed.clear();
         }

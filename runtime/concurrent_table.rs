@@ -64,7 +64,7 @@ use core::ptr::{self, NonNull};
 
 use hashbrown::{Equivalent, TryReserveError};
 
-use crate::map::{Bucket, Side};
+use crate::map::{Bucket, Detached, Side};
 use crate::storage::{EmptySide, Storage};
 
 use sync::{fence, relax, AtomicBool, AtomicPtr, AtomicUsize, Mutex, Ordering, RawLock};
@@ -1432,6 +1432,13 @@ impl<K, V, St: Storage> RawTable<K, V, St> {
         self.with_side(tag, |side| St::take(side, bucket))
     }
 
+    /// Takes a bucket's entry out of the storage to be dropped later, a
+    /// boxed value still in its box (see [`StorageOps::Detached`]).
+    #[inline]
+    fn detach(&self, tag: u8, bucket: Bucket<K, V, St>) -> Detached<K, V, St> {
+        self.with_side(tag, |side| St::detach(side, bucket))
+    }
+
     /// Locks the group that holds `hash`'s key for reading: its old group
     /// while that is not moved, else its group in the current array.
     #[inline]
@@ -2638,7 +2645,7 @@ impl<'a, K, V, St: Storage> WalkGroup<'a, K, V, St> {
     pub(crate) fn retain(
         &mut self,
         mut keep: impl FnMut(&K, &mut V) -> bool,
-        mut removed: impl FnMut(K, V),
+        mut removed: impl FnMut(Detached<K, V, St>),
     ) {
         let table = self.table;
         let group = self.held.group;
@@ -2651,8 +2658,7 @@ impl<'a, K, V, St: Storage> WalkGroup<'a, K, V, St> {
                 // SAFETY: the tag was non-zero and is now cleared: read once.
                 let bucket = unsafe { slot.assume_init_read() };
                 group.add_len(-1);
-                let (k, v) = table.take(tag, bucket);
-                removed(k, v);
+                removed(table.detach(tag, bucket));
             }
         });
     }
@@ -2681,14 +2687,11 @@ impl<'a, K, V, St: Storage> WalkGroup<'a, K, V, St> {
     /// Moves every entry out to `f`, keeping the group's overflow nodes
     /// for later inserts (a store's `clear` keeps its memory, as std's
     /// does). Needs an exclusive lock.
-    pub(crate) fn clear(&mut self, mut f: impl FnMut(K, V)) {
+    pub(crate) fn clear(&mut self, mut f: impl FnMut(Detached<K, V, St>)) {
         let table = self.table;
         let group = self.held.group;
         let view = self.held.view_mut();
-        let mut f = |tag, bucket| {
-            let (k, v) = table.take(tag, bucket);
-            f(k, v);
-        };
+        let mut f = |tag, bucket| f(table.detach(tag, bucket));
         take_all(&mut view.head.tags, view.slots, &mut f);
         let mut next = view.head.next.as_deref_mut();
         while let Some(node) = next {

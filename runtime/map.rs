@@ -73,6 +73,11 @@ pub(crate) type Bucket<K, V, St> = <St as StorageOps>::Bucket<K, V>;
 /// What a map with storage `St` keeps beside its table.
 pub(crate) type Side<K, V, St> = <St as StorageOps>::Side<K, V>;
 
+/// An entry taken out of a table to be dropped later (see
+/// [`StorageOps::Detached`]).
+#[cfg(feature = "std")]
+pub(crate) type Detached<K, V, St> = <St as StorageOps>::Detached<K, V>;
+
 /// Runs only when unwinding out of a table rehash.
 struct ReleaseOrphans<'a, K, V, St: Storage> {
     table: &'a mut HashTable<Bucket<K, V, St>>,

@@ -101,6 +101,20 @@ mod sealed {
         /// The next key of an owning iterator, its value dropped where it
         /// lies (as [`discard`](Self::discard)).
         fn next_key<K, V>(iter: &mut Self::IntoIter<K, V>) -> Option<K>;
+        /// An entry out of the table, kept whole to be dropped later (by
+        /// `ConcurrentStore`, after the group's lock is released): the
+        /// bucket itself where the value is in it or in its box, so a boxed
+        /// value is not moved; the key and value for a pooled one, whose
+        /// slot goes back to the pool at once.
+        #[cfg(feature = "std")]
+        type Detached<K, V>;
+        /// Takes a bucket's entry out of the side storage as
+        /// [`Detached`](Self::Detached).
+        #[cfg(feature = "std")]
+        fn detach<K, V>(
+            side: &mut Self::Side<K, V>,
+            bucket: Self::Bucket<K, V>,
+        ) -> Self::Detached<K, V>;
         /// The bucket's key and value, without its side storage: for
         /// `ConcurrentStore`'s table, whose side storage sits behind locks
         /// of its own, so that no `&Self::Side` can be formed while another
@@ -322,6 +336,8 @@ mod sealed {
                 type Values<'a, K: 'a, V: 'a> = Second<$iter<'a, K, V>>;
                 type ValuesMut<'a, K: 'a, V: 'a> = Second<$iter_mut<'a, K, V>>;
                 type IntoValues<K, V> = Second<$into_iter<K, V>>;
+                #[cfg(feature = "std")]
+                type Detached<K, V> = Self::Bucket<K, V>;
 
                 #[inline]
                 fn store<K, V>((): &mut (), key: K, value: V) -> Self::Bucket<K, V> {
@@ -370,6 +386,11 @@ mod sealed {
                 #[inline]
                 fn take<K, V>((): &mut (), bucket: Self::Bucket<K, V>) -> (K, V) {
                     (bucket.key, <$st as InTable>::unwrap(bucket.slot))
+                }
+                #[cfg(feature = "std")]
+                #[inline]
+                fn detach<K, V>((): &mut (), bucket: Self::Bucket<K, V>) -> Self::Bucket<K, V> {
+                    bucket
                 }
                 #[inline]
                 fn discard<K, V>((): &mut (), bucket: Self::Bucket<K, V>) {
@@ -503,6 +524,8 @@ mod sealed {
         type Values<'a, K: 'a, V: 'a> = pool::Iter<'a, V>;
         type ValuesMut<'a, K: 'a, V: 'a> = pool::IterMut<'a, V>;
         type IntoValues<K, V> = pool::IntoIter<V>;
+        #[cfg(feature = "std")]
+        type Detached<K, V> = (K, V);
 
         #[inline]
         fn store<K, V>(side: &mut Pool<V>, key: K, value: V) -> PoolBucket<K, V> {
@@ -543,6 +566,11 @@ mod sealed {
         #[inline]
         fn take<K, V>(side: &mut Pool<V>, bucket: PoolBucket<K, V>) -> (K, V) {
             (bucket.key, side.remove(bucket.slot))
+        }
+        #[cfg(feature = "std")]
+        #[inline]
+        fn detach<K, V>(side: &mut Pool<V>, bucket: PoolBucket<K, V>) -> (K, V) {
+            Self::take(side, bucket)
         }
         #[inline]
         fn discard<K, V>(side: &mut Pool<V>, bucket: PoolBucket<K, V>) {

@@ -566,3 +566,61 @@ fn round_trips_through_frozen_store() {
     round_trip::<Pooled>();
     round_trip::<Boxed>();
 }
+
+thread_local! {
+    /// Where each `Huge` value was dropped.
+    static HUGE_DROPPED_AT: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A 64 KiB value, boxed by the policy, that records where it is dropped.
+struct Huge([u64; 8192]);
+
+impl MapValue for Huge {
+    type Storage = Boxed;
+    const PLAN: Plan = Plan::of::<Huge>("Huge", &[]);
+}
+
+impl Drop for Huge {
+    fn drop(&mut self) {
+        let at = self as *const Huge as usize;
+        HUGE_DROPPED_AT.with(|log| log.borrow_mut().push(at));
+    }
+}
+
+/// `retain` and `clear` drop a boxed value in its box, after the group's
+/// lock is released: it is not moved out of its box (64 KiB copied per
+/// value, and a group's worth of them held at once) to be dropped.
+#[test]
+fn boxed_values_are_dropped_in_their_boxes() {
+    fn addresses(store: &ConcurrentStore<u32, Huge>, pick: impl Fn(u32) -> bool) -> Vec<usize> {
+        let mut at: Vec<usize> = store
+            .iter()
+            .filter(|r| pick(*r.key()))
+            .map(|r| r.value() as *const Huge as usize)
+            .collect();
+        at.sort_unstable();
+        at
+    }
+    fn dropped() -> Vec<usize> {
+        let mut at = HUGE_DROPPED_AT.with(|log| std::mem::take(&mut *log.borrow_mut()));
+        at.sort_unstable();
+        at
+    }
+    let n = if cfg!(miri) { 6 } else { 40 };
+    let store: ConcurrentStore<u32, Huge> = ConcurrentStore::new();
+    for i in 0..n {
+        store.insert(i, Huge([u64::from(i); 8192]));
+    }
+    let odd = addresses(&store, |k| k % 2 == 1);
+    dropped();
+    store.retain(|k, v| {
+        assert_eq!(v.0[8191], u64::from(*k));
+        k % 2 == 0
+    });
+    assert_eq!(store.len() as u32, n / 2);
+    assert_eq!(dropped(), odd, "retain moved a value out of its box");
+    let even = addresses(&store, |_| true);
+    store.clear();
+    assert!(store.is_empty());
+    assert_eq!(dropped(), even, "clear moved a value out of its box");
+}
