@@ -538,7 +538,10 @@ impl Plan {
             return None;
         }
         match (self.storage, self.rule()) {
-            (StorageKind::Boxed, Rule::Small) => Some(SlowChoice::BoxedSmall),
+            // A box of a zero-sized value allocates nothing and its pointer
+            // is never read: not slow (the `zero_sized` warning says what
+            // is wrong with such a value).
+            (StorageKind::Boxed, Rule::Small) if self.size > 0 => Some(SlowChoice::BoxedSmall),
             (StorageKind::Inline, Rule::Large | Rule::Huge) => Some(SlowChoice::InlineLarge),
             (StorageKind::Inline, Rule::Overaligned) => Some(SlowChoice::InlineOveraligned),
             _ => None,

@@ -18,4 +18,10 @@ pub struct Allowed;
 #[derive(MapStore)]
 pub struct NotEmpty(pub u8);
 
+// Forced boxed: only the zero-sized warning (a box of nothing allocates
+// nothing, so there is no slow-storage warning).
+#[derive(MapStore)]
+#[map_store(storage = "boxed")]
+pub struct BoxedNothing;
+
 fn main() {}
