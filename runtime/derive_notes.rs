@@ -1092,13 +1092,13 @@ pub mod padding {
     macro_rules! notes_0 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
-                #[deprecated(note = "`repr(C)` padding in a value of this many bytes that ordering the fields by decreasing alignment would remove: every entry and every empty bucket stores the wasted bytes; reorder the fields, or drop `repr(C)` if the layout is not needed (compare `<T as MapValue>::PLAN.size` with the sum of the field sizes), or silence this with `#[map_store(allow(padding))]`")]
+                #[deprecated(note = "`repr(C)` padding in a value of this many bytes that ordering the fields by decreasing alignment would remove: every entry and every empty bucket stores the wasted bytes; reorder the fields (largest alignment first), or drop `repr(C)` if the layout is not needed, or silence this with `#[map_store(allow(padding))]`")]
                 pub const PADDING: () = ();
             }
         )*};
         (between $($first:literal, $last:literal;)*) => {$(
             impl BytesBetween<$first, $last> {
-                #[deprecated(note = "`repr(C)` padding in a value of this many bytes that ordering the fields by decreasing alignment would remove: every entry and every empty bucket stores the wasted bytes; reorder the fields, or drop `repr(C)` if the layout is not needed (compare `<T as MapValue>::PLAN.size` with the sum of the field sizes), or silence this with `#[map_store(allow(padding))]`")]
+                #[deprecated(note = "`repr(C)` padding in a value of this many bytes that ordering the fields by decreasing alignment would remove: every entry and every empty bucket stores the wasted bytes; reorder the fields (largest alignment first), or drop `repr(C)` if the layout is not needed, or silence this with `#[map_store(allow(padding))]`")]
                 pub const PADDING: () = ();
             }
         )*};

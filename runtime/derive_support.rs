@@ -450,7 +450,7 @@ mod tests {
         }
     }
 
-    const PADDING_TEXT: &str = "`repr(C)` padding in a value of this many bytes that ordering the fields by decreasing alignment would remove: every entry and every empty bucket stores the wasted bytes; reorder the fields, or drop `repr(C)` if the layout is not needed (compare `<T as MapValue>::PLAN.size` with the sum of the field sizes), or silence this with `#[map_store(allow(padding))]`";
+    const PADDING_TEXT: &str = "`repr(C)` padding in a value of this many bytes that ordering the fields by decreasing alignment would remove: every entry and every empty bucket stores the wasted bytes; reorder the fields (largest alignment first), or drop `repr(C)` if the layout is not needed, or silence this with `#[map_store(allow(padding))]`";
 
     /// One notes module: `Bytes<N>` for each exact size, `BytesBetween<FIRST,
     /// LAST>` for each range, each impl holding the constants `names` gives
