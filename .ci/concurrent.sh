@@ -37,7 +37,7 @@ step "concurrent: loom models (distinct writes through the public API, each chec
 # failure; without them mutant T4 of docs/concurrent.md passed every model.
 LOOM_MAX_PREEMPTIONS="$LOOM_MAX_PREEMPTIONS" RUSTFLAGS="--cfg mapstore_loom" CARGO_TARGET_DIR=target/loom \
   CARGO_PROFILE_RELEASE_DEBUG_ASSERTIONS=true \
-  cargo test -p mapstore --release --test concurrent_loom
+  cargo test -p mapstore --release --features __model_check --test concurrent_loom
 
 step "concurrent: shuttle, random schedules of models too large for loom (4 threads x 50 calls across six growths, alter and alter_all across growths; ${MAPSTORE_SHUTTLE_ITERS:=3000} schedules per model, about 10 s)"
 # The same loom facade in the table, built on shuttle's primitives
@@ -46,7 +46,7 @@ step "concurrent: shuttle, random schedules of models too large for loom (4 thre
 MAPSTORE_SHUTTLE_ITERS="$MAPSTORE_SHUTTLE_ITERS" \
   RUSTFLAGS="--cfg mapstore_loom --cfg mapstore_shuttle" CARGO_TARGET_DIR=target/shuttle \
   CARGO_PROFILE_RELEASE_DEBUG_ASSERTIONS=true \
-  cargo test -p mapstore --release --test concurrent_shuttle
+  cargo test -p mapstore --release --features __model_check --test concurrent_shuttle
 
 step "concurrent: Miri over the threaded tests, the mid-resize tests and the API tests (tiny sizes; about 6 minutes)"
 rustup component add miri rust-src --toolchain nightly >/dev/null 2>&1 \

@@ -48,6 +48,10 @@
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+// The model checkers' build (see .ci/concurrent.sh) needs their crates.
+#[cfg(all(mapstore_loom, not(feature = "__model_check")))]
+compile_error!("`--cfg mapstore_loom` needs `--features __model_check`, which brings in loom (or shuttle, with `--cfg mapstore_shuttle`)");
+
 extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
@@ -150,7 +154,8 @@ pub use mapstore_macros::MapStore;
     message = "`{Self}` does not implement `MapValue`, so `MapStore` cannot pick its storage",
     label = "`{Self}` has no storage plan",
     note = "add `#[derive(MapStore)]` to the type; for a type of another crate, derive on a newtype around it, or, in place of `MapStore`, use `InlineMap`, `BoxedMap` or `PooledMap`, which take any value (`ConcurrentStore` needs `MapValue`: the newtype); in generic code, bound the parameter: `V: MapValue`",
-    note = "tuples of up to 8 values and arrays of a primitive number, `bool` or `char` of length 0 to 32 or a power of two up to 4096 are values; for any other, derive on a struct around it: `#[derive(MapStore)] struct Digest([u8; 48]);`"
+    note = "tuples of up to 8 values and arrays of a primitive number, `bool` or `char` of length 0 to 32 or a power of two up to 4096 are values; for any other, derive on a struct around it: `#[derive(MapStore)] struct Digest([u8; 48]);`",
+    note = "the impls for std's own types (`PathBuf`, `Mutex`, `File`, std's `HashMap`, ...) come with mapstore's `std` feature, on by default"
 )]
 pub trait MapValue: Sized {
     /// The storage `MapStore<K, Self>` uses.

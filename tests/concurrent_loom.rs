@@ -37,7 +37,7 @@
 //! ```text
 //! RUSTFLAGS="--cfg mapstore_loom" CARGO_TARGET_DIR=target/loom \
 //!     CARGO_PROFILE_RELEASE_DEBUG_ASSERTIONS=true \
-//!     cargo test -p mapstore --release --test concurrent_loom
+//!     cargo test -p mapstore --release --features __model_check --test concurrent_loom
 //! ```
 //!
 //! (Debug assertions on: the table's `debug_assert`s catch a read of a

@@ -14,7 +14,7 @@
 //!
 //! ```text
 //! RUSTFLAGS="--cfg mapstore_loom --cfg mapstore_shuttle" CARGO_TARGET_DIR=target/shuttle \
-//!     cargo test -p mapstore --release --test concurrent_shuttle
+//!     cargo test -p mapstore --release --features __model_check --test concurrent_shuttle
 //! ```
 //!
 //! `MAPSTORE_SHUTTLE_ITERS` sets the schedules per model (default 1000; `.ci/concurrent.sh` runs 3000, about 7 s).
