@@ -265,7 +265,37 @@ pub mod balanced {
     );
 }
 
-/// The derive's notes for `optimize = "reads"`, by size.
+/// Unused: `optimize = "balanced"` has one inline limit (see `heap_notes`).
+pub mod balanced_heap {
+    /// A value of exactly `N` bytes.
+    pub struct Bytes<const N: usize>;
+
+    /// A value of `FIRST` to `LAST` bytes.
+    pub struct BytesBetween<const FIRST: usize, const LAST: usize>;
+
+    impl Bytes<{ usize::MAX }> {
+        pub const INLINE: () = ();
+        pub const POOLED: () = ();
+        pub const BOXED: () = ();
+        pub const BOXED_ALIGNED: () = ();
+        pub const BOXED_SMALL_VALUE: () = ();
+        pub const INLINE_LARGE_VALUE: () = ();
+        pub const INLINE_ALIGNED_VALUE: () = ();
+    }
+
+    impl BytesBetween<{ usize::MAX }, { usize::MAX }> {
+        pub const INLINE: () = ();
+        pub const POOLED: () = ();
+        pub const BOXED: () = ();
+        pub const BOXED_ALIGNED: () = ();
+        pub const BOXED_SMALL_VALUE: () = ();
+        pub const INLINE_LARGE_VALUE: () = ();
+        pub const INLINE_ALIGNED_VALUE: () = ();
+    }
+
+}
+
+/// The derive's notes for `optimize = "reads"` and values that own no heap memory, by size.
 pub mod reads {
     /// A value of exactly `N` bytes.
     pub struct Bytes<const N: usize>;
@@ -297,11 +327,11 @@ pub mod reads {
     macro_rules! notes_0 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
-                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at most the 256-byte inline limit (96 bytes for values that own heap memory), is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at most the 256-byte inline limit for values that own no heap memory, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const INLINE: () = ();
                 #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 256-byte inline limit (96 bytes for values that own heap memory) of `optimize = \"reads\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 256-byte inline limit of `optimize = \"reads\"` for values that own no heap memory: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"reads\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
@@ -309,11 +339,11 @@ pub mod reads {
         )*};
         (between $($first:literal, $last:literal;)*) => {$(
             impl BytesBetween<$first, $last> {
-                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at most the 256-byte inline limit (96 bytes for values that own heap memory), is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at most the 256-byte inline limit for values that own no heap memory, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const INLINE: () = ();
                 #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 256-byte inline limit (96 bytes for values that own heap memory) of `optimize = \"reads\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 256-byte inline limit of `optimize = \"reads\"` for values that own no heap memory: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"reads\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
@@ -325,79 +355,51 @@ pub mod reads {
     macro_rules! notes_1 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
-                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at most the 256-byte inline limit (96 bytes for values that own heap memory), is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at most the 256-byte inline limit for values that own no heap memory, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const INLINE: () = ();
-                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 256-byte inline limit (96 bytes for values that own heap memory) of `optimize = \"reads\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 256-byte inline limit of `optimize = \"reads\"` for values that own no heap memory: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
             }
         )*};
         (between $($first:literal, $last:literal;)*) => {$(
             impl BytesBetween<$first, $last> {
-                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at most the 256-byte inline limit (96 bytes for values that own heap memory), is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at most the 256-byte inline limit for values that own no heap memory, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const INLINE: () = ();
-                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 256-byte inline limit (96 bytes for values that own heap memory) of `optimize = \"reads\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 256-byte inline limit of `optimize = \"reads\"` for values that own no heap memory: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
-            }
-        )*};
-    }
-
-    // INLINE, POOLED, BOXED_SMALL_VALUE, INLINE_LARGE_VALUE
-    macro_rules! notes_2 {
-        (exact $($n:literal)*) => {$(
-            impl Bytes<$n> {
-                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at most the 256-byte inline limit (96 bytes for values that own heap memory), is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
-                pub const INLINE: () = ();
-                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, over the 256-byte inline limit (96 bytes for values that own heap memory) and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
-                pub const POOLED: () = ();
-                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 256-byte inline limit (96 bytes for values that own heap memory) of `optimize = \"reads\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
-                pub const BOXED_SMALL_VALUE: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 256-byte inline limit (96 bytes for values that own heap memory) of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
-                pub const INLINE_LARGE_VALUE: () = ();
-            }
-        )*};
-        (between $($first:literal, $last:literal;)*) => {$(
-            impl BytesBetween<$first, $last> {
-                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at most the 256-byte inline limit (96 bytes for values that own heap memory), is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
-                pub const INLINE: () = ();
-                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, over the 256-byte inline limit (96 bytes for values that own heap memory) and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
-                pub const POOLED: () = ();
-                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 256-byte inline limit (96 bytes for values that own heap memory) of `optimize = \"reads\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
-                pub const BOXED_SMALL_VALUE: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 256-byte inline limit (96 bytes for values that own heap memory) of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
-                pub const INLINE_LARGE_VALUE: () = ();
             }
         )*};
     }
 
     // POOLED, INLINE_LARGE_VALUE
-    macro_rules! notes_3 {
+    macro_rules! notes_2 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
-                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, over the 256-byte inline limit (96 bytes for values that own heap memory) and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, over the 256-byte inline limit for values that own no heap memory and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const POOLED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 256-byte inline limit (96 bytes for values that own heap memory) of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 256-byte inline limit of `optimize = \"reads\"` for values that own no heap memory: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
             }
         )*};
         (between $($first:literal, $last:literal;)*) => {$(
             impl BytesBetween<$first, $last> {
-                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, over the 256-byte inline limit (96 bytes for values that own heap memory) and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, over the 256-byte inline limit for values that own no heap memory and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const POOLED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 256-byte inline limit (96 bytes for values that own heap memory) of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 256-byte inline limit of `optimize = \"reads\"` for values that own no heap memory: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
             }
         )*};
     }
 
     // POOLED, BOXED_ALIGNED, INLINE_LARGE_VALUE, INLINE_ALIGNED_VALUE
-    macro_rules! notes_4 {
+    macro_rules! notes_3 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
-                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, over the 256-byte inline limit (96 bytes for values that own heap memory) and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, over the 256-byte inline limit for values that own no heap memory and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const POOLED: () = ();
                 #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 256-byte inline limit (96 bytes for values that own heap memory) of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 256-byte inline limit of `optimize = \"reads\"` for values that own no heap memory: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"reads\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
@@ -405,11 +407,11 @@ pub mod reads {
         )*};
         (between $($first:literal, $last:literal;)*) => {$(
             impl BytesBetween<$first, $last> {
-                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, over the 256-byte inline limit (96 bytes for values that own heap memory) and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, over the 256-byte inline limit for values that own no heap memory and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const POOLED: () = ();
                 #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 256-byte inline limit (96 bytes for values that own heap memory) of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 256-byte inline limit of `optimize = \"reads\"` for values that own no heap memory: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"reads\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
@@ -418,14 +420,14 @@ pub mod reads {
     }
 
     // BOXED, BOXED_ALIGNED, INLINE_LARGE_VALUE, INLINE_ALIGNED_VALUE
-    macro_rules! notes_5 {
+    macro_rules! notes_4 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
                 #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED: () = ();
                 #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 256-byte inline limit (96 bytes for values that own heap memory) of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 256-byte inline limit of `optimize = \"reads\"` for values that own no heap memory: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"reads\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
@@ -437,7 +439,7 @@ pub mod reads {
                 pub const BOXED: () = ();
                 #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 256-byte inline limit (96 bytes for values that own heap memory) of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 256-byte inline limit of `optimize = \"reads\"` for values that own no heap memory: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"reads\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
@@ -447,12 +449,12 @@ pub mod reads {
 
     // BOXED, INLINE_LARGE_VALUE
     #[cfg(target_pointer_width = "64")]
-    macro_rules! notes_6 {
+    macro_rules! notes_5 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
                 #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 256-byte inline limit (96 bytes for values that own heap memory) of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 256-byte inline limit of `optimize = \"reads\"` for values that own no heap memory: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
             }
         )*};
@@ -460,7 +462,7 @@ pub mod reads {
             impl BytesBetween<$first, $last> {
                 #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 256-byte inline limit (96 bytes for values that own heap memory) of `optimize = \"reads\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 256-byte inline limit of `optimize = \"reads\"` for values that own no heap memory: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
             }
         )*};
@@ -472,30 +474,28 @@ pub mod reads {
         1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32
         33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61
         62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87 88 89 90
-        91 92 93 94 95 96);
-    notes_2!(exact
-        97 98 99 100 101 102 103 104 105 106 107 108 109 110 111 112 113 114 115 116 117 118 119
-        120 121 122 123 124 125 126 127 128 129 130 131 132 133 134 135 136 137 138 139 140 141
-        142 143 144 145 146 147 148 149 150 151 152 153 154 155 156 157 158 159 160 161 162 163
-        164 165 166 167 168 169 170 171 172 173 174 175 176 177 178 179 180 181 182 183 184 185
-        186 187 188 189 190 191 192 193 194 195 196 197 198 199 200 201 202 203 204 205 206 207
-        208 209 210 211 212 213 214 215 216 217 218 219 220 221 222 223 224 225 226 227 228 229
-        230 231 232 233 234 235 236 237 238 239 240 241 242 243 244 245 246 247 248 249 250 251
-        252 253 254 255 256);
-    notes_3!(between
+        91 92 93 94 95 96 97 98 99 100 101 102 103 104 105 106 107 108 109 110 111 112 113 114
+        115 116 117 118 119 120 121 122 123 124 125 126 127 128 129 130 131 132 133 134 135 136
+        137 138 139 140 141 142 143 144 145 146 147 148 149 150 151 152 153 154 155 156 157 158
+        159 160 161 162 163 164 165 166 167 168 169 170 171 172 173 174 175 176 177 178 179 180
+        181 182 183 184 185 186 187 188 189 190 191 192 193 194 195 196 197 198 199 200 201 202
+        203 204 205 206 207 208 209 210 211 212 213 214 215 216 217 218 219 220 221 222 223 224
+        225 226 227 228 229 230 231 232 233 234 235 236 237 238 239 240 241 242 243 244 245 246
+        247 248 249 250 251 252 253 254 255 256);
+    notes_2!(between
         257, 512;
         513, 1024;
         1025, 2048;
         2049, 4095;
         32769, 65535;
     );
-    notes_4!(between
+    notes_3!(between
         4096, 4096;
         4097, 8192;
         8193, 16384;
         16385, 32768;
     );
-    notes_5!(between
+    notes_4!(between
         65536, 65536;
         65537, 131072;
         131073, 262144;
@@ -514,7 +514,7 @@ pub mod reads {
         1073741825, 2147483648;
     );
     #[cfg(target_pointer_width = "64")]
-    notes_5!(between
+    notes_4!(between
         2147483649, 4294967296;
         4294967297, 8589934592;
         8589934593, 17179869184;
@@ -548,12 +548,272 @@ pub mod reads {
         2305843009213693953, 4611686018427387904;
     );
     #[cfg(target_pointer_width = "64")]
-    notes_6!(between
+    notes_5!(between
         4611686018427387905, 9223372036854775807;
     );
 }
 
-/// The derive's notes for `optimize = "writes"`, by size.
+/// The derive's notes for `optimize = "reads"` and values that own heap memory, by size.
+pub mod reads_heap {
+    /// A value of exactly `N` bytes.
+    pub struct Bytes<const N: usize>;
+
+    /// A value of `FIRST` to `LAST` bytes.
+    pub struct BytesBetween<const FIRST: usize, const LAST: usize>;
+
+    impl Bytes<{ usize::MAX }> {
+        pub const INLINE: () = ();
+        pub const POOLED: () = ();
+        pub const BOXED: () = ();
+        pub const BOXED_ALIGNED: () = ();
+        pub const BOXED_SMALL_VALUE: () = ();
+        pub const INLINE_LARGE_VALUE: () = ();
+        pub const INLINE_ALIGNED_VALUE: () = ();
+    }
+
+    impl BytesBetween<{ usize::MAX }, { usize::MAX }> {
+        pub const INLINE: () = ();
+        pub const POOLED: () = ();
+        pub const BOXED: () = ();
+        pub const BOXED_ALIGNED: () = ();
+        pub const BOXED_SMALL_VALUE: () = ();
+        pub const INLINE_LARGE_VALUE: () = ();
+        pub const INLINE_ALIGNED_VALUE: () = ();
+    }
+
+    // INLINE, BOXED_ALIGNED, BOXED_SMALL_VALUE, INLINE_ALIGNED_VALUE
+    macro_rules! notes_0 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at most the 96-byte inline limit for values that own heap memory, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const INLINE: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 96-byte inline limit of `optimize = \"reads\"` for values that own heap memory: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"reads\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at most the 96-byte inline limit for values that own heap memory, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const INLINE: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 96-byte inline limit of `optimize = \"reads\"` for values that own heap memory: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"reads\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
+    }
+
+    // INLINE, BOXED_SMALL_VALUE
+    macro_rules! notes_1 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at most the 96-byte inline limit for values that own heap memory, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const INLINE: () = ();
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 96-byte inline limit of `optimize = \"reads\"` for values that own heap memory: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const BOXED_SMALL_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at most the 96-byte inline limit for values that own heap memory, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const INLINE: () = ();
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 96-byte inline limit of `optimize = \"reads\"` for values that own heap memory: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const BOXED_SMALL_VALUE: () = ();
+            }
+        )*};
+    }
+
+    // POOLED, INLINE_LARGE_VALUE
+    macro_rules! notes_2 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, over the 96-byte inline limit for values that own heap memory and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const POOLED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 96-byte inline limit of `optimize = \"reads\"` for values that own heap memory: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, over the 96-byte inline limit for values that own heap memory and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const POOLED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 96-byte inline limit of `optimize = \"reads\"` for values that own heap memory: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+            }
+        )*};
+    }
+
+    // POOLED, BOXED_ALIGNED, INLINE_LARGE_VALUE, INLINE_ALIGNED_VALUE
+    macro_rules! notes_3 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, over the 96-byte inline limit for values that own heap memory and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const POOLED: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 96-byte inline limit of `optimize = \"reads\"` for values that own heap memory: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"reads\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, over the 96-byte inline limit for values that own heap memory and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const POOLED: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 96-byte inline limit of `optimize = \"reads\"` for values that own heap memory: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"reads\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
+    }
+
+    // BOXED, BOXED_ALIGNED, INLINE_LARGE_VALUE, INLINE_ALIGNED_VALUE
+    macro_rules! notes_4 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 96-byte inline limit of `optimize = \"reads\"` for values that own heap memory: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"reads\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 96-byte inline limit of `optimize = \"reads\"` for values that own heap memory: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"reads\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
+    }
+
+    // BOXED, INLINE_LARGE_VALUE
+    #[cfg(target_pointer_width = "64")]
+    macro_rules! notes_5 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 96-byte inline limit of `optimize = \"reads\"` for values that own heap memory: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"reads\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 96-byte inline limit of `optimize = \"reads\"` for values that own heap memory: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+            }
+        )*};
+    }
+
+    notes_0!(exact
+        0);
+    notes_1!(exact
+        1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32
+        33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61
+        62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87 88 89 90
+        91 92 93 94 95 96);
+    notes_2!(exact
+        97 98 99 100 101 102 103 104 105 106 107 108 109 110 111 112 113 114 115 116 117 118 119
+        120 121 122 123 124 125 126 127 128 129 130 131 132 133 134 135 136 137 138 139 140 141
+        142 143 144 145 146 147 148 149 150 151 152 153 154 155 156 157 158 159 160 161 162 163
+        164 165 166 167 168 169 170 171 172 173 174 175 176 177 178 179 180 181 182 183 184 185
+        186 187 188 189 190 191 192 193 194 195 196 197 198 199 200 201 202 203 204 205 206 207
+        208 209 210 211 212 213 214 215 216 217 218 219 220 221 222 223 224 225 226 227 228 229
+        230 231 232 233 234 235 236 237 238 239 240 241 242 243 244 245 246 247 248 249 250 251
+        252 253 254 255 256);
+    notes_2!(between
+        257, 512;
+        513, 1024;
+        1025, 2048;
+        2049, 4095;
+        32769, 65535;
+    );
+    notes_3!(between
+        4096, 4096;
+        4097, 8192;
+        8193, 16384;
+        16385, 32768;
+    );
+    notes_4!(between
+        65536, 65536;
+        65537, 131072;
+        131073, 262144;
+        262145, 524288;
+        524289, 1048576;
+        1048577, 2097152;
+        2097153, 4194304;
+        4194305, 8388608;
+        8388609, 16777216;
+        16777217, 33554432;
+        33554433, 67108864;
+        67108865, 134217728;
+        134217729, 268435456;
+        268435457, 536870912;
+        536870913, 1073741824;
+        1073741825, 2147483648;
+    );
+    #[cfg(target_pointer_width = "64")]
+    notes_4!(between
+        2147483649, 4294967296;
+        4294967297, 8589934592;
+        8589934593, 17179869184;
+        17179869185, 34359738368;
+        34359738369, 68719476736;
+        68719476737, 137438953472;
+        137438953473, 274877906944;
+        274877906945, 549755813888;
+        549755813889, 1099511627776;
+        1099511627777, 2199023255552;
+        2199023255553, 4398046511104;
+        4398046511105, 8796093022208;
+        8796093022209, 17592186044416;
+        17592186044417, 35184372088832;
+        35184372088833, 70368744177664;
+        70368744177665, 140737488355328;
+        140737488355329, 281474976710656;
+        281474976710657, 562949953421312;
+        562949953421313, 1125899906842624;
+        1125899906842625, 2251799813685248;
+        2251799813685249, 4503599627370496;
+        4503599627370497, 9007199254740992;
+        9007199254740993, 18014398509481984;
+        18014398509481985, 36028797018963968;
+        36028797018963969, 72057594037927936;
+        72057594037927937, 144115188075855872;
+        144115188075855873, 288230376151711744;
+        288230376151711745, 576460752303423488;
+        576460752303423489, 1152921504606846976;
+        1152921504606846977, 2305843009213693952;
+        2305843009213693953, 4611686018427387904;
+    );
+    #[cfg(target_pointer_width = "64")]
+    notes_5!(between
+        4611686018427387905, 9223372036854775807;
+    );
+}
+
+/// The derive's notes for `optimize = "writes"` and values that own no heap memory, by size.
 pub mod writes {
     /// A value of exactly `N` bytes.
     pub struct Bytes<const N: usize>;
@@ -585,11 +845,11 @@ pub mod writes {
     macro_rules! notes_0 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
-                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at most the 64-byte inline limit (24 bytes for values that own heap memory), is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at most the 64-byte inline limit for values that own no heap memory, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const INLINE: () = ();
                 #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 64-byte inline limit (24 bytes for values that own heap memory) of `optimize = \"writes\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 64-byte inline limit of `optimize = \"writes\"` for values that own no heap memory: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"writes\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
@@ -597,11 +857,11 @@ pub mod writes {
         )*};
         (between $($first:literal, $last:literal;)*) => {$(
             impl BytesBetween<$first, $last> {
-                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at most the 64-byte inline limit (24 bytes for values that own heap memory), is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at most the 64-byte inline limit for values that own no heap memory, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const INLINE: () = ();
                 #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 64-byte inline limit (24 bytes for values that own heap memory) of `optimize = \"writes\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 64-byte inline limit of `optimize = \"writes\"` for values that own no heap memory: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"writes\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
@@ -613,79 +873,51 @@ pub mod writes {
     macro_rules! notes_1 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
-                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at most the 64-byte inline limit (24 bytes for values that own heap memory), is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at most the 64-byte inline limit for values that own no heap memory, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const INLINE: () = ();
-                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 64-byte inline limit (24 bytes for values that own heap memory) of `optimize = \"writes\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 64-byte inline limit of `optimize = \"writes\"` for values that own no heap memory: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
             }
         )*};
         (between $($first:literal, $last:literal;)*) => {$(
             impl BytesBetween<$first, $last> {
-                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at most the 64-byte inline limit (24 bytes for values that own heap memory), is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at most the 64-byte inline limit for values that own no heap memory, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const INLINE: () = ();
-                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 64-byte inline limit (24 bytes for values that own heap memory) of `optimize = \"writes\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 64-byte inline limit of `optimize = \"writes\"` for values that own no heap memory: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
-            }
-        )*};
-    }
-
-    // INLINE, POOLED, BOXED_SMALL_VALUE, INLINE_LARGE_VALUE
-    macro_rules! notes_2 {
-        (exact $($n:literal)*) => {$(
-            impl Bytes<$n> {
-                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at most the 64-byte inline limit (24 bytes for values that own heap memory), is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
-                pub const INLINE: () = ();
-                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, over the 64-byte inline limit (24 bytes for values that own heap memory) and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
-                pub const POOLED: () = ();
-                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 64-byte inline limit (24 bytes for values that own heap memory) of `optimize = \"writes\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
-                pub const BOXED_SMALL_VALUE: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 64-byte inline limit (24 bytes for values that own heap memory) of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
-                pub const INLINE_LARGE_VALUE: () = ();
-            }
-        )*};
-        (between $($first:literal, $last:literal;)*) => {$(
-            impl BytesBetween<$first, $last> {
-                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at most the 64-byte inline limit (24 bytes for values that own heap memory), is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
-                pub const INLINE: () = ();
-                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, over the 64-byte inline limit (24 bytes for values that own heap memory) and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
-                pub const POOLED: () = ();
-                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 64-byte inline limit (24 bytes for values that own heap memory) of `optimize = \"writes\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
-                pub const BOXED_SMALL_VALUE: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 64-byte inline limit (24 bytes for values that own heap memory) of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
-                pub const INLINE_LARGE_VALUE: () = ();
             }
         )*};
     }
 
     // POOLED, INLINE_LARGE_VALUE
-    macro_rules! notes_3 {
+    macro_rules! notes_2 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
-                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, over the 64-byte inline limit (24 bytes for values that own heap memory) and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, over the 64-byte inline limit for values that own no heap memory and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const POOLED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 64-byte inline limit (24 bytes for values that own heap memory) of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 64-byte inline limit of `optimize = \"writes\"` for values that own no heap memory: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
             }
         )*};
         (between $($first:literal, $last:literal;)*) => {$(
             impl BytesBetween<$first, $last> {
-                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, over the 64-byte inline limit (24 bytes for values that own heap memory) and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, over the 64-byte inline limit for values that own no heap memory and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const POOLED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 64-byte inline limit (24 bytes for values that own heap memory) of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 64-byte inline limit of `optimize = \"writes\"` for values that own no heap memory: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
             }
         )*};
     }
 
     // POOLED, BOXED_ALIGNED, INLINE_LARGE_VALUE, INLINE_ALIGNED_VALUE
-    macro_rules! notes_4 {
+    macro_rules! notes_3 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
-                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, over the 64-byte inline limit (24 bytes for values that own heap memory) and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, over the 64-byte inline limit for values that own no heap memory and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const POOLED: () = ();
                 #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 64-byte inline limit (24 bytes for values that own heap memory) of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 64-byte inline limit of `optimize = \"writes\"` for values that own no heap memory: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"writes\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
@@ -693,11 +925,11 @@ pub mod writes {
         )*};
         (between $($first:literal, $last:literal;)*) => {$(
             impl BytesBetween<$first, $last> {
-                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, over the 64-byte inline limit (24 bytes for values that own heap memory) and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, over the 64-byte inline limit for values that own no heap memory and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const POOLED: () = ();
                 #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 64-byte inline limit (24 bytes for values that own heap memory) of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 64-byte inline limit of `optimize = \"writes\"` for values that own no heap memory: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"writes\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
@@ -706,14 +938,14 @@ pub mod writes {
     }
 
     // BOXED, BOXED_ALIGNED, INLINE_LARGE_VALUE, INLINE_ALIGNED_VALUE
-    macro_rules! notes_5 {
+    macro_rules! notes_4 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
                 #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED: () = ();
                 #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 64-byte inline limit (24 bytes for values that own heap memory) of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 64-byte inline limit of `optimize = \"writes\"` for values that own no heap memory: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"writes\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
@@ -725,7 +957,7 @@ pub mod writes {
                 pub const BOXED: () = ();
                 #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED_ALIGNED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 64-byte inline limit (24 bytes for values that own heap memory) of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 64-byte inline limit of `optimize = \"writes\"` for values that own no heap memory: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"writes\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
@@ -735,12 +967,12 @@ pub mod writes {
 
     // BOXED, INLINE_LARGE_VALUE
     #[cfg(target_pointer_width = "64")]
-    macro_rules! notes_6 {
+    macro_rules! notes_5 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
                 #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 64-byte inline limit (24 bytes for values that own heap memory) of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 64-byte inline limit of `optimize = \"writes\"` for values that own no heap memory: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
             }
         )*};
@@ -748,7 +980,7 @@ pub mod writes {
             impl BytesBetween<$first, $last> {
                 #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
                 pub const BOXED: () = ();
-                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 64-byte inline limit (24 bytes for values that own heap memory) of `optimize = \"writes\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 64-byte inline limit of `optimize = \"writes\"` for values that own no heap memory: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_LARGE_VALUE: () = ();
             }
         )*};
@@ -757,11 +989,10 @@ pub mod writes {
     notes_0!(exact
         0);
     notes_1!(exact
-        1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24);
+        1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32
+        33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61
+        62 63 64);
     notes_2!(exact
-        25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53
-        54 55 56 57 58 59 60 61 62 63 64);
-    notes_3!(exact
         65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87 88 89 90 91 92 93
         94 95 96 97 98 99 100 101 102 103 104 105 106 107 108 109 110 111 112 113 114 115 116
         117 118 119 120 121 122 123 124 125 126 127 128 129 130 131 132 133 134 135 136 137 138
@@ -771,20 +1002,20 @@ pub mod writes {
         205 206 207 208 209 210 211 212 213 214 215 216 217 218 219 220 221 222 223 224 225 226
         227 228 229 230 231 232 233 234 235 236 237 238 239 240 241 242 243 244 245 246 247 248
         249 250 251 252 253 254 255 256);
-    notes_3!(between
+    notes_2!(between
         257, 512;
         513, 1024;
         1025, 2048;
         2049, 4095;
         32769, 65535;
     );
-    notes_4!(between
+    notes_3!(between
         4096, 4096;
         4097, 8192;
         8193, 16384;
         16385, 32768;
     );
-    notes_5!(between
+    notes_4!(between
         65536, 65536;
         65537, 131072;
         131073, 262144;
@@ -803,7 +1034,7 @@ pub mod writes {
         1073741825, 2147483648;
     );
     #[cfg(target_pointer_width = "64")]
-    notes_5!(between
+    notes_4!(between
         2147483649, 4294967296;
         4294967297, 8589934592;
         8589934593, 17179869184;
@@ -837,7 +1068,266 @@ pub mod writes {
         2305843009213693953, 4611686018427387904;
     );
     #[cfg(target_pointer_width = "64")]
-    notes_6!(between
+    notes_5!(between
+        4611686018427387905, 9223372036854775807;
+    );
+}
+
+/// The derive's notes for `optimize = "writes"` and values that own heap memory, by size.
+pub mod writes_heap {
+    /// A value of exactly `N` bytes.
+    pub struct Bytes<const N: usize>;
+
+    /// A value of `FIRST` to `LAST` bytes.
+    pub struct BytesBetween<const FIRST: usize, const LAST: usize>;
+
+    impl Bytes<{ usize::MAX }> {
+        pub const INLINE: () = ();
+        pub const POOLED: () = ();
+        pub const BOXED: () = ();
+        pub const BOXED_ALIGNED: () = ();
+        pub const BOXED_SMALL_VALUE: () = ();
+        pub const INLINE_LARGE_VALUE: () = ();
+        pub const INLINE_ALIGNED_VALUE: () = ();
+    }
+
+    impl BytesBetween<{ usize::MAX }, { usize::MAX }> {
+        pub const INLINE: () = ();
+        pub const POOLED: () = ();
+        pub const BOXED: () = ();
+        pub const BOXED_ALIGNED: () = ();
+        pub const BOXED_SMALL_VALUE: () = ();
+        pub const INLINE_LARGE_VALUE: () = ();
+        pub const INLINE_ALIGNED_VALUE: () = ();
+    }
+
+    // INLINE, BOXED_ALIGNED, BOXED_SMALL_VALUE, INLINE_ALIGNED_VALUE
+    macro_rules! notes_0 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at most the 24-byte inline limit for values that own heap memory, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const INLINE: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 24-byte inline limit of `optimize = \"writes\"` for values that own heap memory: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"writes\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at most the 24-byte inline limit for values that own heap memory, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const INLINE: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 24-byte inline limit of `optimize = \"writes\"` for values that own heap memory: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"writes\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
+    }
+
+    // INLINE, BOXED_SMALL_VALUE
+    macro_rules! notes_1 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at most the 24-byte inline limit for values that own heap memory, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const INLINE: () = ();
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 24-byte inline limit of `optimize = \"writes\"` for values that own heap memory: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const BOXED_SMALL_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at most the 24-byte inline limit for values that own heap memory, is stored inline: no allocation per insert, one probe per lookup; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const INLINE: () = ();
+                #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 24-byte inline limit of `optimize = \"writes\"` for values that own heap memory: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const BOXED_SMALL_VALUE: () = ();
+            }
+        )*};
+    }
+
+    // POOLED, INLINE_LARGE_VALUE
+    macro_rules! notes_2 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, over the 24-byte inline limit for values that own heap memory and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const POOLED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 24-byte inline limit of `optimize = \"writes\"` for values that own heap memory: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, over the 24-byte inline limit for values that own heap memory and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const POOLED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 24-byte inline limit of `optimize = \"writes\"` for values that own heap memory: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+            }
+        )*};
+    }
+
+    // POOLED, BOXED_ALIGNED, INLINE_LARGE_VALUE, INLINE_ALIGNED_VALUE
+    macro_rules! notes_3 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, over the 24-byte inline limit for values that own heap memory and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const POOLED: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 24-byte inline limit of `optimize = \"writes\"` for values that own heap memory: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"writes\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, over the 24-byte inline limit for values that own heap memory and under the 65536-byte box limit, is pooled: the table holds slot pointers, so resizes never move values and no insert calls the allocator, at one pointer chase per lookup as with a box; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const POOLED: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 24-byte inline limit of `optimize = \"writes\"` for values that own heap memory: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"writes\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
+    }
+
+    // BOXED, BOXED_ALIGNED, INLINE_LARGE_VALUE, INLINE_ALIGNED_VALUE
+    macro_rules! notes_4 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 24-byte inline limit of `optimize = \"writes\"` for values that own heap memory: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"writes\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED: () = ();
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, aligned to 4096 bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED_ALIGNED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 24-byte inline limit of `optimize = \"writes\"` for values that own heap memory: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"writes\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_ALIGNED_VALUE: () = ();
+            }
+        )*};
+    }
+
+    // BOXED, INLINE_LARGE_VALUE
+    #[cfg(target_pointer_width = "64")]
+    macro_rules! notes_5 {
+        (exact $($n:literal)*) => {$(
+            impl Bytes<$n> {
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 24-byte inline limit of `optimize = \"writes\"` for values that own heap memory: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+            }
+        )*};
+        (between $($first:literal, $last:literal;)*) => {$(
+            impl BytesBetween<$first, $last> {
+                #[deprecated(note = "mapstore plan for `optimize = \"writes\"`: a value of this many bytes, at least the 65536-byte box limit, is boxed: one allocation per value, returned to the allocator on remove; a `storage = \"...\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note")]
+                pub const BOXED: () = ();
+                #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes, over the 24-byte inline limit of `optimize = \"writes\"` for values that own heap memory: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const INLINE_LARGE_VALUE: () = ();
+            }
+        )*};
+    }
+
+    notes_0!(exact
+        0);
+    notes_1!(exact
+        1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24);
+    notes_2!(exact
+        25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53
+        54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 71 72 73 74 75 76 77 78 79 80 81 82
+        83 84 85 86 87 88 89 90 91 92 93 94 95 96 97 98 99 100 101 102 103 104 105 106 107 108
+        109 110 111 112 113 114 115 116 117 118 119 120 121 122 123 124 125 126 127 128 129 130
+        131 132 133 134 135 136 137 138 139 140 141 142 143 144 145 146 147 148 149 150 151 152
+        153 154 155 156 157 158 159 160 161 162 163 164 165 166 167 168 169 170 171 172 173 174
+        175 176 177 178 179 180 181 182 183 184 185 186 187 188 189 190 191 192 193 194 195 196
+        197 198 199 200 201 202 203 204 205 206 207 208 209 210 211 212 213 214 215 216 217 218
+        219 220 221 222 223 224 225 226 227 228 229 230 231 232 233 234 235 236 237 238 239 240
+        241 242 243 244 245 246 247 248 249 250 251 252 253 254 255 256);
+    notes_2!(between
+        257, 512;
+        513, 1024;
+        1025, 2048;
+        2049, 4095;
+        32769, 65535;
+    );
+    notes_3!(between
+        4096, 4096;
+        4097, 8192;
+        8193, 16384;
+        16385, 32768;
+    );
+    notes_4!(between
+        65536, 65536;
+        65537, 131072;
+        131073, 262144;
+        262145, 524288;
+        524289, 1048576;
+        1048577, 2097152;
+        2097153, 4194304;
+        4194305, 8388608;
+        8388609, 16777216;
+        16777217, 33554432;
+        33554433, 67108864;
+        67108865, 134217728;
+        134217729, 268435456;
+        268435457, 536870912;
+        536870913, 1073741824;
+        1073741825, 2147483648;
+    );
+    #[cfg(target_pointer_width = "64")]
+    notes_4!(between
+        2147483649, 4294967296;
+        4294967297, 8589934592;
+        8589934593, 17179869184;
+        17179869185, 34359738368;
+        34359738369, 68719476736;
+        68719476737, 137438953472;
+        137438953473, 274877906944;
+        274877906945, 549755813888;
+        549755813889, 1099511627776;
+        1099511627777, 2199023255552;
+        2199023255553, 4398046511104;
+        4398046511105, 8796093022208;
+        8796093022209, 17592186044416;
+        17592186044417, 35184372088832;
+        35184372088833, 70368744177664;
+        70368744177665, 140737488355328;
+        140737488355329, 281474976710656;
+        281474976710657, 562949953421312;
+        562949953421313, 1125899906842624;
+        1125899906842625, 2251799813685248;
+        2251799813685249, 4503599627370496;
+        4503599627370497, 9007199254740992;
+        9007199254740993, 18014398509481984;
+        18014398509481985, 36028797018963968;
+        36028797018963969, 72057594037927936;
+        72057594037927937, 144115188075855872;
+        144115188075855873, 288230376151711744;
+        288230376151711745, 576460752303423488;
+        576460752303423489, 1152921504606846976;
+        1152921504606846977, 2305843009213693952;
+        2305843009213693953, 4611686018427387904;
+    );
+    #[cfg(target_pointer_width = "64")]
+    notes_5!(between
         4611686018427387905, 9223372036854775807;
     );
 }
@@ -1070,6 +1560,36 @@ pub mod memory {
         1152921504606846977, 2305843009213693952;
         2305843009213693953, 4611686018427387904;
     );
+}
+
+/// Unused: `optimize = "memory"` has one inline limit (see `heap_notes`).
+pub mod memory_heap {
+    /// A value of exactly `N` bytes.
+    pub struct Bytes<const N: usize>;
+
+    /// A value of `FIRST` to `LAST` bytes.
+    pub struct BytesBetween<const FIRST: usize, const LAST: usize>;
+
+    impl Bytes<{ usize::MAX }> {
+        pub const INLINE: () = ();
+        pub const POOLED: () = ();
+        pub const BOXED: () = ();
+        pub const BOXED_ALIGNED: () = ();
+        pub const BOXED_SMALL_VALUE: () = ();
+        pub const INLINE_LARGE_VALUE: () = ();
+        pub const INLINE_ALIGNED_VALUE: () = ();
+    }
+
+    impl BytesBetween<{ usize::MAX }, { usize::MAX }> {
+        pub const INLINE: () = ();
+        pub const POOLED: () = ();
+        pub const BOXED: () = ();
+        pub const BOXED_ALIGNED: () = ();
+        pub const BOXED_SMALL_VALUE: () = ();
+        pub const INLINE_LARGE_VALUE: () = ();
+        pub const INLINE_ALIGNED_VALUE: () = ();
+    }
+
 }
 
 /// The derive's `repr(C)` padding warning, by size.

@@ -17,7 +17,10 @@
 //!
 //! There is one such module per [`Optimize`] goal (`balanced`, `reads`,
 //! `writes`, `memory`): the derive knows the goal when it expands, and the
-//! notes quote that goal's [`Thresholds`](crate::Thresholds). The impls
+//! notes quote that goal's [`Thresholds`](crate::Thresholds). Each has a
+//! `_heap` twin for values that own heap memory, where the goal keeps those
+//! inline to a lower size: the derive uses both, [`fires_in`] selects one,
+//! and each note quotes the one inline limit that applies. The impls
 //! live in `derive_notes.rs`, generated from the runtime's own thresholds by
 //! the test `notes_are_current` below (`MAPSTORE_BLESS=1 cargo test --lib
 //! notes_are_current` rewrites it after a threshold changes; without the
@@ -39,7 +42,9 @@ use crate::storage::StorageKind;
 #[path = "derive_notes.rs"]
 mod notes;
 
-pub use notes::{balanced, memory, padding, reads, writes};
+pub use notes::{
+    balanced, balanced_heap, memory, memory_heap, padding, reads, reads_heap, writes, writes_heap,
+};
 
 /// The const argument that selects the silent impl of a notes struct, whose
 /// constants are not deprecated. No type is this large
@@ -188,6 +193,21 @@ pub const fn fires(plan: &Plan, note: Note) -> bool {
         Some(slow) => note.is(Note::of_slow_choice(slow)),
         None => false,
     }
+}
+
+/// Whether `plan`'s notes come from its goal's `_heap` module: the value
+/// owns heap memory and its goal keeps such values inline to a lower size
+/// than others, so that each note quotes the one inline limit that applies
+/// to this value.
+pub const fn heap_notes(plan: &Plan) -> bool {
+    let t = plan.goal.thresholds();
+    !plan.heap_fields.is_empty() && t.inline_max_size_owning != t.inline_max_size
+}
+
+/// [`fires`] for the note's constant in the goal's `_heap` module (`heap`)
+/// or in its plain one: at most one of the two fires.
+pub const fn fires_in(plan: &Plan, note: Note, heap: bool) -> bool {
+    fires(plan, note) && heap_notes(plan) == heap
 }
 
 /// Selects the deprecated (`true`) or the silent (`false`) version of the
@@ -339,7 +359,7 @@ mod tests {
     /// for `goal`: probed at the ends of the range, at each threshold and
     /// its neighbours, at each power of two, with every alignment such a
     /// size allows and every `needs_drop` / `owns_heap`.
-    fn rules(goal: Optimize, lo: usize, hi: usize) -> Vec<Rule> {
+    fn rules(goal: Optimize, lo: usize, hi: usize, heap: Option<bool>) -> Vec<Rule> {
         let mut sizes = vec![lo, hi];
         for g in Optimize::ALL {
             let t = g.thresholds();
@@ -362,6 +382,9 @@ mod tests {
                 for (needs_drop, owns_heap) in
                     [(false, false), (false, true), (true, false), (true, true)]
                 {
+                    if heap.is_some_and(|heap| heap != owns_heap) {
+                        continue;
+                    }
                     let rule = decide(ValueLayout::new(size, align, needs_drop, owns_heap), goal);
                     if !out.contains(&rule) {
                         out.push(rule);
@@ -373,8 +396,8 @@ mod tests {
     }
 
     /// The notes a goal's impl for `lo..=hi` must hold.
-    fn notes_for(goal: Optimize, lo: usize, hi: usize) -> Vec<Note> {
-        let rules = rules(goal, lo, hi);
+    fn notes_for(goal: Optimize, lo: usize, hi: usize, heap: Option<bool>) -> Vec<Note> {
+        let rules = rules(goal, lo, hi, heap);
         Note::ALL
             .into_iter()
             .filter(|note| {
@@ -406,21 +429,31 @@ mod tests {
         goal.name()
     }
 
+    /// Whether `goal` keeps values that own heap memory inline to another
+    /// size than other values (then each note has a `_heap` twin).
+    fn limits_differ(goal: Optimize) -> bool {
+        let t = goal.thresholds();
+        t.inline_max_size_owning != t.inline_max_size
+    }
+
     /// The note of `note` for `goal`, for any size: the size is in the path
     /// rustc prints before it (`balanced::Bytes::<24>::INLINE`).
-    fn note_text(note: Note, goal: Optimize) -> String {
+    /// Where the goal's two inline limits differ, `heap` says which
+    /// module the note is for (values that own heap memory or not), and the
+    /// note quotes that limit alone.
+    fn note_text(note: Note, goal: Optimize, heap: Option<bool>) -> String {
         let t = goal.thresholds();
         let (boxed, align) = (t.boxed_min_size, t.boxed_min_align);
-        // The note is picked by size, not by heap ownership: name both
-        // inline limits where they differ.
-        let limit = if t.inline_max_size_owning == t.inline_max_size {
-            format!("the {}-byte inline limit", t.inline_max_size)
-        } else {
-            format!(
-                "the {}-byte inline limit ({} bytes for values that own heap memory)",
-                t.inline_max_size, t.inline_max_size_owning
-            )
+        let (size, whose) = match heap {
+            None => (t.inline_max_size, ""),
+            Some(false) => (t.inline_max_size, " for values that own no heap memory"),
+            Some(true) => (t.inline_max_size_owning, " for values that own heap memory"),
         };
+        let limit = format!("the {size}-byte inline limit{whose}");
+        // In the warnings, after the goal: "the 96-byte inline limit of
+        // `optimize = "reads"` for values that own heap memory".
+        let goal_limit =
+            format!("the {size}-byte inline limit of `optimize = \\\"{goal}\\\"`{whose}");
         let plan =
             format!("mapstore plan for `optimize = \\\"{goal}\\\"`: a value of this many bytes");
         let explain_end = "a `storage = \\\"...\\\"` key overrides this; print `<T as MapValue>::PLAN` (it implements `Display`) for the rest; remove `explain` to silence this note";
@@ -439,10 +472,10 @@ mod tests {
                 "{plan}, aligned to {align} bytes or more (the box alignment limit), is boxed: buckets and pool slots would be padded to that alignment; {explain_end}"
             ),
             Note::BoxedSmallValue => format!(
-                "`storage = \\\"boxed\\\"` on a value of this many bytes, at most {limit} of `optimize = \\\"{goal}\\\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); {slow_end}"
+                "`storage = \\\"boxed\\\"` on a value of this many bytes, at most {goal_limit}: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); {slow_end}"
             ),
             Note::InlineLargeValue => format!(
-                "`storage = \\\"inline\\\"` on a value of this many bytes, over {limit} of `optimize = \\\"{goal}\\\"`: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); {slow_end}"
+                "`storage = \\\"inline\\\"` on a value of this many bytes, over {goal_limit}: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); {slow_end}"
             ),
             Note::InlineAlignedValue => format!(
                 "`storage = \\\"inline\\\"` on a value of this many bytes aligned to {align} bytes or more, the box alignment limit of `optimize = \\\"{goal}\\\"`: every bucket, empty or not, is padded to that alignment; {slow_end}"
@@ -592,21 +625,46 @@ mod tests {
         );
         let all: Vec<&str> = Note::ALL.into_iter().map(const_name).collect();
         for goal in Optimize::ALL {
-            let doc = format!("The derive's notes for `optimize = \"{goal}\"`, by size.");
-            let text = |c: &str| {
-                let note = Note::ALL
-                    .into_iter()
-                    .find(|&n| const_name(n) == c)
-                    .expect("a note");
-                note_text(note, goal)
-            };
-            let names = |lo, hi| {
-                notes_for(goal, lo, hi)
-                    .into_iter()
-                    .map(const_name)
-                    .collect()
-            };
-            out += &module(module_name(goal), &doc, &all, &text, &names);
+            // The plain module, then the `_heap` one (notes only where the
+            // goal's two inline limits differ: `heap_notes`).
+            for heap in [false, true] {
+                let split = limits_differ(goal);
+                let which = split.then_some(heap);
+                let doc = match which {
+                    None if heap => format!(
+                        "Unused: `optimize = \"{goal}\"` has one inline limit (see `heap_notes`)."
+                    ),
+                    None => format!("The derive's notes for `optimize = \"{goal}\"`, by size."),
+                    Some(false) => format!(
+                        "The derive's notes for `optimize = \"{goal}\"` and values that own no heap memory, by size."
+                    ),
+                    Some(true) => format!(
+                        "The derive's notes for `optimize = \"{goal}\"` and values that own heap memory, by size."
+                    ),
+                };
+                let text = |c: &str| {
+                    let note = Note::ALL
+                        .into_iter()
+                        .find(|&n| const_name(n) == c)
+                        .expect("a note");
+                    note_text(note, goal, which)
+                };
+                let names = |lo, hi| {
+                    if heap && !split {
+                        return Vec::new();
+                    }
+                    notes_for(goal, lo, hi, which)
+                        .into_iter()
+                        .map(const_name)
+                        .collect()
+                };
+                let name = if heap {
+                    format!("{}_heap", module_name(goal))
+                } else {
+                    String::from(module_name(goal))
+                };
+                out += &module(&name, &doc, &all, &text, &names);
+            }
         }
         let text = |_: &str| String::from(PADDING_TEXT);
         let names = |_, hi| if hi > 0 { vec!["PADDING"] } else { Vec::new() };
@@ -669,12 +727,20 @@ mod tests {
     /// with every alignment, forced or not, for every goal.
     #[test]
     fn every_selected_note_is_generated() {
-        let generated: Vec<(Optimize, usize, Vec<Note>)> = Optimize::ALL
+        let generated: Vec<(Optimize, bool, usize, Vec<Note>)> = Optimize::ALL
             .into_iter()
             .flat_map(|goal| {
-                classes()
-                    .into_iter()
-                    .map(move |(lo, hi)| (goal, lo, notes_for(goal, lo, hi)))
+                [false, true].into_iter().flat_map(move |heap| {
+                    let which = limits_differ(goal).then_some(heap);
+                    classes().into_iter().map(move |(lo, hi)| {
+                        let notes = if heap && which.is_none() {
+                            Vec::new()
+                        } else {
+                            notes_for(goal, lo, hi, which)
+                        };
+                        (goal, heap, lo, notes)
+                    })
+                })
             })
             .collect();
         let sizes = (0..=4096).chain(classes().into_iter().flat_map(|(lo, hi)| [lo, hi]));
@@ -690,11 +756,18 @@ mod tests {
                     Some(StorageKind::Pooled),
                     Some(StorageKind::Boxed),
                 ];
-                for forced in kinds {
+                for (forced, heap_fields) in kinds
+                    .into_iter()
+                    .flat_map(|k| [(k, &[][..]), (k, &["s"][..])])
+                {
                     for goal in Optimize::ALL {
-                        let plan = Plan::new("T", size, align, false, &[], forced).optimize(goal);
+                        let plan =
+                            Plan::new("T", size, align, false, heap_fields, forced).optimize(goal);
                         for note in Note::ALL {
-                            let fires = fires(&plan, note);
+                            let heap = heap_notes(&plan);
+                            assert!(!fires_in(&plan, note, !heap), "{plan:?}");
+                            let fires = fires_in(&plan, note, heap);
+                            assert_eq!(fires, super::fires(&plan, note));
                             let (e, (first, last)) = (exact(fires, size), between(fires, size));
                             if !fires {
                                 assert_eq!((e, first, last), (SILENT, SILENT, SILENT));
@@ -702,9 +775,9 @@ mod tests {
                             }
                             let first = if e == SILENT { first } else { e };
                             assert!(first <= size && (e != SILENT || size <= last), "{plan:?}");
-                            let (_, _, notes) = generated
+                            let (_, _, _, notes) = generated
                                 .iter()
-                                .find(|(g, lo, _)| *g == goal && *lo == first)
+                                .find(|(g, h, lo, _)| *g == goal && *h == heap && *lo == first)
                                 .expect("a class for every size");
                             assert!(notes.contains(&note), "{note:?} missing for {plan:?}");
                             checked += 1;
@@ -726,6 +799,14 @@ mod tests {
             let needle = format!("of `optimize = \\\"{goal}\\\"`");
             assert!(text.contains(&needle), "{needle}");
             assert!(text.contains(&format!("pub mod {} {{", goal.name())));
+            assert!(text.contains(&format!("pub mod {}_heap {{", goal.name())));
+            if limits_differ(goal) {
+                let needle = format!(
+                    "the {}-byte inline limit for values that own heap memory",
+                    t.inline_max_size_owning
+                );
+                assert!(text.contains(&needle), "{needle}");
+            }
         }
         assert!(text.contains("impl Bytes<$n>"));
         assert!(text.contains("        513, 1024;"));

@@ -474,16 +474,24 @@ fn warnings(input: &Input<'_>) -> TokenStream {
     let attrs = &input.attrs;
     let goal = attrs.optimize.unwrap_or_default().name();
     let mut out = TokenStream::new();
+    // Each note twice: in the goal's module and in its `_heap` twin, which
+    // quotes the inline limit of values that own heap memory (the runtime's
+    // `heap_notes` says which of the two a plan reads; at most one fires).
+    let heap_goal = format!("{goal}_heap");
     let plan_note = |span: Span, note: &str, name: &str| {
         let note = Ident::new(note, Span::call_site());
-        note_use(
-            &krate,
-            goal,
-            name,
-            quote!(#krate::__private::fires(&__PLAN, #krate::__private::Note::#note)),
-            quote!(__PLAN.size),
-            span,
-        )
+        let mut out = TokenStream::new();
+        for (module, heap) in [(goal, false), (heap_goal.as_str(), true)] {
+            out.extend(note_use(
+                &krate,
+                module,
+                name,
+                quote!(#krate::__private::fires_in(&__PLAN, #krate::__private::Note::#note, #heap)),
+                quote!(__PLAN.size),
+                span,
+            ));
+        }
+        out
     };
     if let (Some(storage), false) = (attrs.storage, attrs.allow_slow_storage) {
         // Which of these fires is `Plan::slow_choice`'s to say.

@@ -41,9 +41,10 @@ const _: () = {
     const _: () = __mapstore::__private::balanced::Bytes::<
         {
             __mapstore::__private::exact(
-                __mapstore::__private::fires(
+                __mapstore::__private::fires_in(
                     &__PLAN,
                     __mapstore::__private::Note::Inline,
+                    false,
                 ),
                 __PLAN.size,
             )
@@ -52,9 +53,10 @@ const _: () = {
     const _: () = __mapstore::__private::balanced::BytesBetween::<
         {
             __mapstore::__private::between(
-                    __mapstore::__private::fires(
+                    __mapstore::__private::fires_in(
                         &__PLAN,
                         __mapstore::__private::Note::Inline,
+                        false,
                     ),
                     __PLAN.size,
                 )
@@ -62,9 +64,46 @@ const _: () = {
         },
         {
             __mapstore::__private::between(
-                    __mapstore::__private::fires(
+                    __mapstore::__private::fires_in(
                         &__PLAN,
                         __mapstore::__private::Note::Inline,
+                        false,
+                    ),
+                    __PLAN.size,
+                )
+                .1
+        },
+    >::INLINE;
+    const _: () = __mapstore::__private::balanced_heap::Bytes::<
+        {
+            __mapstore::__private::exact(
+                __mapstore::__private::fires_in(
+                    &__PLAN,
+                    __mapstore::__private::Note::Inline,
+                    true,
+                ),
+                __PLAN.size,
+            )
+        },
+    >::INLINE;
+    const _: () = __mapstore::__private::balanced_heap::BytesBetween::<
+        {
+            __mapstore::__private::between(
+                    __mapstore::__private::fires_in(
+                        &__PLAN,
+                        __mapstore::__private::Note::Inline,
+                        true,
+                    ),
+                    __PLAN.size,
+                )
+                .0
+        },
+        {
+            __mapstore::__private::between(
+                    __mapstore::__private::fires_in(
+                        &__PLAN,
+                        __mapstore::__private::Note::Inline,
+                        true,
                     ),
                     __PLAN.size,
                 )
@@ -74,9 +113,10 @@ const _: () = {
     const _: () = __mapstore::__private::balanced::Bytes::<
         {
             __mapstore::__private::exact(
-                __mapstore::__private::fires(
+                __mapstore::__private::fires_in(
                     &__PLAN,
                     __mapstore::__private::Note::Pooled,
+                    false,
                 ),
                 __PLAN.size,
             )
@@ -85,9 +125,10 @@ const _: () = {
     const _: () = __mapstore::__private::balanced::BytesBetween::<
         {
             __mapstore::__private::between(
-                    __mapstore::__private::fires(
+                    __mapstore::__private::fires_in(
                         &__PLAN,
                         __mapstore::__private::Note::Pooled,
+                        false,
                     ),
                     __PLAN.size,
                 )
@@ -95,9 +136,46 @@ const _: () = {
         },
         {
             __mapstore::__private::between(
-                    __mapstore::__private::fires(
+                    __mapstore::__private::fires_in(
                         &__PLAN,
                         __mapstore::__private::Note::Pooled,
+                        false,
+                    ),
+                    __PLAN.size,
+                )
+                .1
+        },
+    >::POOLED;
+    const _: () = __mapstore::__private::balanced_heap::Bytes::<
+        {
+            __mapstore::__private::exact(
+                __mapstore::__private::fires_in(
+                    &__PLAN,
+                    __mapstore::__private::Note::Pooled,
+                    true,
+                ),
+                __PLAN.size,
+            )
+        },
+    >::POOLED;
+    const _: () = __mapstore::__private::balanced_heap::BytesBetween::<
+        {
+            __mapstore::__private::between(
+                    __mapstore::__private::fires_in(
+                        &__PLAN,
+                        __mapstore::__private::Note::Pooled,
+                        true,
+                    ),
+                    __PLAN.size,
+                )
+                .0
+        },
+        {
+            __mapstore::__private::between(
+                    __mapstore::__private::fires_in(
+                        &__PLAN,
+                        __mapstore::__private::Note::Pooled,
+                        true,
                     ),
                     __PLAN.size,
                 )
@@ -107,9 +185,10 @@ const _: () = {
     const _: () = __mapstore::__private::balanced::Bytes::<
         {
             __mapstore::__private::exact(
-                __mapstore::__private::fires(
+                __mapstore::__private::fires_in(
                     &__PLAN,
                     __mapstore::__private::Note::Boxed,
+                    false,
                 ),
                 __PLAN.size,
             )
@@ -118,9 +197,10 @@ const _: () = {
     const _: () = __mapstore::__private::balanced::BytesBetween::<
         {
             __mapstore::__private::between(
-                    __mapstore::__private::fires(
+                    __mapstore::__private::fires_in(
                         &__PLAN,
                         __mapstore::__private::Note::Boxed,
+                        false,
                     ),
                     __PLAN.size,
                 )
@@ -128,9 +208,46 @@ const _: () = {
         },
         {
             __mapstore::__private::between(
-                    __mapstore::__private::fires(
+                    __mapstore::__private::fires_in(
                         &__PLAN,
                         __mapstore::__private::Note::Boxed,
+                        false,
+                    ),
+                    __PLAN.size,
+                )
+                .1
+        },
+    >::BOXED;
+    const _: () = __mapstore::__private::balanced_heap::Bytes::<
+        {
+            __mapstore::__private::exact(
+                __mapstore::__private::fires_in(
+                    &__PLAN,
+                    __mapstore::__private::Note::Boxed,
+                    true,
+                ),
+                __PLAN.size,
+            )
+        },
+    >::BOXED;
+    const _: () = __mapstore::__private::balanced_heap::BytesBetween::<
+        {
+            __mapstore::__private::between(
+                    __mapstore::__private::fires_in(
+                        &__PLAN,
+                        __mapstore::__private::Note::Boxed,
+                        true,
+                    ),
+                    __PLAN.size,
+                )
+                .0
+        },
+        {
+            __mapstore::__private::between(
+                    __mapstore::__private::fires_in(
+                        &__PLAN,
+                        __mapstore::__private::Note::Boxed,
+                        true,
                     ),
                     __PLAN.size,
                 )
@@ -140,9 +257,10 @@ const _: () = {
     const _: () = __mapstore::__private::balanced::Bytes::<
         {
             __mapstore::__private::exact(
-                __mapstore::__private::fires(
+                __mapstore::__private::fires_in(
                     &__PLAN,
                     __mapstore::__private::Note::BoxedAligned,
+                    false,
                 ),
                 __PLAN.size,
             )
@@ -151,9 +269,10 @@ const _: () = {
     const _: () = __mapstore::__private::balanced::BytesBetween::<
         {
             __mapstore::__private::between(
-                    __mapstore::__private::fires(
+                    __mapstore::__private::fires_in(
                         &__PLAN,
                         __mapstore::__private::Note::BoxedAligned,
+                        false,
                     ),
                     __PLAN.size,
                 )
@@ -161,9 +280,46 @@ const _: () = {
         },
         {
             __mapstore::__private::between(
-                    __mapstore::__private::fires(
+                    __mapstore::__private::fires_in(
                         &__PLAN,
                         __mapstore::__private::Note::BoxedAligned,
+                        false,
+                    ),
+                    __PLAN.size,
+                )
+                .1
+        },
+    >::BOXED_ALIGNED;
+    const _: () = __mapstore::__private::balanced_heap::Bytes::<
+        {
+            __mapstore::__private::exact(
+                __mapstore::__private::fires_in(
+                    &__PLAN,
+                    __mapstore::__private::Note::BoxedAligned,
+                    true,
+                ),
+                __PLAN.size,
+            )
+        },
+    >::BOXED_ALIGNED;
+    const _: () = __mapstore::__private::balanced_heap::BytesBetween::<
+        {
+            __mapstore::__private::between(
+                    __mapstore::__private::fires_in(
+                        &__PLAN,
+                        __mapstore::__private::Note::BoxedAligned,
+                        true,
+                    ),
+                    __PLAN.size,
+                )
+                .0
+        },
+        {
+            __mapstore::__private::between(
+                    __mapstore::__private::fires_in(
+                        &__PLAN,
+                        __mapstore::__private::Note::BoxedAligned,
+                        true,
                     ),
                     __PLAN.size,
                 )

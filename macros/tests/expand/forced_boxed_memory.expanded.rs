@@ -33,9 +33,10 @@ const _: () = {
     const _: () = __mapstore::__private::memory::Bytes::<
         {
             __mapstore::__private::exact(
-                __mapstore::__private::fires(
+                __mapstore::__private::fires_in(
                     &__PLAN,
                     __mapstore::__private::Note::BoxedSmallValue,
+                    false,
                 ),
                 __PLAN.size,
             )
@@ -44,9 +45,10 @@ const _: () = {
     const _: () = __mapstore::__private::memory::BytesBetween::<
         {
             __mapstore::__private::between(
-                    __mapstore::__private::fires(
+                    __mapstore::__private::fires_in(
                         &__PLAN,
                         __mapstore::__private::Note::BoxedSmallValue,
+                        false,
                     ),
                     __PLAN.size,
                 )
@@ -54,9 +56,46 @@ const _: () = {
         },
         {
             __mapstore::__private::between(
-                    __mapstore::__private::fires(
+                    __mapstore::__private::fires_in(
                         &__PLAN,
                         __mapstore::__private::Note::BoxedSmallValue,
+                        false,
+                    ),
+                    __PLAN.size,
+                )
+                .1
+        },
+    >::BOXED_SMALL_VALUE;
+    const _: () = __mapstore::__private::memory_heap::Bytes::<
+        {
+            __mapstore::__private::exact(
+                __mapstore::__private::fires_in(
+                    &__PLAN,
+                    __mapstore::__private::Note::BoxedSmallValue,
+                    true,
+                ),
+                __PLAN.size,
+            )
+        },
+    >::BOXED_SMALL_VALUE;
+    const _: () = __mapstore::__private::memory_heap::BytesBetween::<
+        {
+            __mapstore::__private::between(
+                    __mapstore::__private::fires_in(
+                        &__PLAN,
+                        __mapstore::__private::Note::BoxedSmallValue,
+                        true,
+                    ),
+                    __PLAN.size,
+                )
+                .0
+        },
+        {
+            __mapstore::__private::between(
+                    __mapstore::__private::fires_in(
+                        &__PLAN,
+                        __mapstore::__private::Note::BoxedSmallValue,
+                        true,
                     ),
                     __PLAN.size,
                 )
@@ -66,9 +105,10 @@ const _: () = {
     const _: () = __mapstore::__private::memory::Bytes::<
         {
             __mapstore::__private::exact(
-                __mapstore::__private::fires(
+                __mapstore::__private::fires_in(
                     &__PLAN,
                     __mapstore::__private::Note::InlineLargeValue,
+                    false,
                 ),
                 __PLAN.size,
             )
@@ -77,9 +117,10 @@ const _: () = {
     const _: () = __mapstore::__private::memory::BytesBetween::<
         {
             __mapstore::__private::between(
-                    __mapstore::__private::fires(
+                    __mapstore::__private::fires_in(
                         &__PLAN,
                         __mapstore::__private::Note::InlineLargeValue,
+                        false,
                     ),
                     __PLAN.size,
                 )
@@ -87,9 +128,46 @@ const _: () = {
         },
         {
             __mapstore::__private::between(
-                    __mapstore::__private::fires(
+                    __mapstore::__private::fires_in(
                         &__PLAN,
                         __mapstore::__private::Note::InlineLargeValue,
+                        false,
+                    ),
+                    __PLAN.size,
+                )
+                .1
+        },
+    >::INLINE_LARGE_VALUE;
+    const _: () = __mapstore::__private::memory_heap::Bytes::<
+        {
+            __mapstore::__private::exact(
+                __mapstore::__private::fires_in(
+                    &__PLAN,
+                    __mapstore::__private::Note::InlineLargeValue,
+                    true,
+                ),
+                __PLAN.size,
+            )
+        },
+    >::INLINE_LARGE_VALUE;
+    const _: () = __mapstore::__private::memory_heap::BytesBetween::<
+        {
+            __mapstore::__private::between(
+                    __mapstore::__private::fires_in(
+                        &__PLAN,
+                        __mapstore::__private::Note::InlineLargeValue,
+                        true,
+                    ),
+                    __PLAN.size,
+                )
+                .0
+        },
+        {
+            __mapstore::__private::between(
+                    __mapstore::__private::fires_in(
+                        &__PLAN,
+                        __mapstore::__private::Note::InlineLargeValue,
+                        true,
                     ),
                     __PLAN.size,
                 )
@@ -99,9 +177,10 @@ const _: () = {
     const _: () = __mapstore::__private::memory::Bytes::<
         {
             __mapstore::__private::exact(
-                __mapstore::__private::fires(
+                __mapstore::__private::fires_in(
                     &__PLAN,
                     __mapstore::__private::Note::InlineAlignedValue,
+                    false,
                 ),
                 __PLAN.size,
             )
@@ -110,9 +189,10 @@ const _: () = {
     const _: () = __mapstore::__private::memory::BytesBetween::<
         {
             __mapstore::__private::between(
-                    __mapstore::__private::fires(
+                    __mapstore::__private::fires_in(
                         &__PLAN,
                         __mapstore::__private::Note::InlineAlignedValue,
+                        false,
                     ),
                     __PLAN.size,
                 )
@@ -120,9 +200,46 @@ const _: () = {
         },
         {
             __mapstore::__private::between(
-                    __mapstore::__private::fires(
+                    __mapstore::__private::fires_in(
                         &__PLAN,
                         __mapstore::__private::Note::InlineAlignedValue,
+                        false,
+                    ),
+                    __PLAN.size,
+                )
+                .1
+        },
+    >::INLINE_ALIGNED_VALUE;
+    const _: () = __mapstore::__private::memory_heap::Bytes::<
+        {
+            __mapstore::__private::exact(
+                __mapstore::__private::fires_in(
+                    &__PLAN,
+                    __mapstore::__private::Note::InlineAlignedValue,
+                    true,
+                ),
+                __PLAN.size,
+            )
+        },
+    >::INLINE_ALIGNED_VALUE;
+    const _: () = __mapstore::__private::memory_heap::BytesBetween::<
+        {
+            __mapstore::__private::between(
+                    __mapstore::__private::fires_in(
+                        &__PLAN,
+                        __mapstore::__private::Note::InlineAlignedValue,
+                        true,
+                    ),
+                    __PLAN.size,
+                )
+                .0
+        },
+        {
+            __mapstore::__private::between(
+                    __mapstore::__private::fires_in(
+                        &__PLAN,
+                        __mapstore::__private::Note::InlineAlignedValue,
+                        true,
                     ),
                     __PLAN.size,
                 )

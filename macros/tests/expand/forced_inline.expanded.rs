@@ -28,9 +28,10 @@ const _: () = {
     const _: () = __mapstore::__private::balanced::Bytes::<
         {
             __mapstore::__private::exact(
-                __mapstore::__private::fires(
+                __mapstore::__private::fires_in(
                     &__PLAN,
                     __mapstore::__private::Note::BoxedSmallValue,
+                    false,
                 ),
                 __PLAN.size,
             )
@@ -39,9 +40,10 @@ const _: () = {
     const _: () = __mapstore::__private::balanced::BytesBetween::<
         {
             __mapstore::__private::between(
-                    __mapstore::__private::fires(
+                    __mapstore::__private::fires_in(
                         &__PLAN,
                         __mapstore::__private::Note::BoxedSmallValue,
+                        false,
                     ),
                     __PLAN.size,
                 )
@@ -49,9 +51,46 @@ const _: () = {
         },
         {
             __mapstore::__private::between(
-                    __mapstore::__private::fires(
+                    __mapstore::__private::fires_in(
                         &__PLAN,
                         __mapstore::__private::Note::BoxedSmallValue,
+                        false,
+                    ),
+                    __PLAN.size,
+                )
+                .1
+        },
+    >::BOXED_SMALL_VALUE;
+    const _: () = __mapstore::__private::balanced_heap::Bytes::<
+        {
+            __mapstore::__private::exact(
+                __mapstore::__private::fires_in(
+                    &__PLAN,
+                    __mapstore::__private::Note::BoxedSmallValue,
+                    true,
+                ),
+                __PLAN.size,
+            )
+        },
+    >::BOXED_SMALL_VALUE;
+    const _: () = __mapstore::__private::balanced_heap::BytesBetween::<
+        {
+            __mapstore::__private::between(
+                    __mapstore::__private::fires_in(
+                        &__PLAN,
+                        __mapstore::__private::Note::BoxedSmallValue,
+                        true,
+                    ),
+                    __PLAN.size,
+                )
+                .0
+        },
+        {
+            __mapstore::__private::between(
+                    __mapstore::__private::fires_in(
+                        &__PLAN,
+                        __mapstore::__private::Note::BoxedSmallValue,
+                        true,
                     ),
                     __PLAN.size,
                 )
@@ -61,9 +100,10 @@ const _: () = {
     const _: () = __mapstore::__private::balanced::Bytes::<
         {
             __mapstore::__private::exact(
-                __mapstore::__private::fires(
+                __mapstore::__private::fires_in(
                     &__PLAN,
                     __mapstore::__private::Note::InlineLargeValue,
+                    false,
                 ),
                 __PLAN.size,
             )
@@ -72,9 +112,10 @@ const _: () = {
     const _: () = __mapstore::__private::balanced::BytesBetween::<
         {
             __mapstore::__private::between(
-                    __mapstore::__private::fires(
+                    __mapstore::__private::fires_in(
                         &__PLAN,
                         __mapstore::__private::Note::InlineLargeValue,
+                        false,
                     ),
                     __PLAN.size,
                 )
@@ -82,9 +123,46 @@ const _: () = {
         },
         {
             __mapstore::__private::between(
-                    __mapstore::__private::fires(
+                    __mapstore::__private::fires_in(
                         &__PLAN,
                         __mapstore::__private::Note::InlineLargeValue,
+                        false,
+                    ),
+                    __PLAN.size,
+                )
+                .1
+        },
+    >::INLINE_LARGE_VALUE;
+    const _: () = __mapstore::__private::balanced_heap::Bytes::<
+        {
+            __mapstore::__private::exact(
+                __mapstore::__private::fires_in(
+                    &__PLAN,
+                    __mapstore::__private::Note::InlineLargeValue,
+                    true,
+                ),
+                __PLAN.size,
+            )
+        },
+    >::INLINE_LARGE_VALUE;
+    const _: () = __mapstore::__private::balanced_heap::BytesBetween::<
+        {
+            __mapstore::__private::between(
+                    __mapstore::__private::fires_in(
+                        &__PLAN,
+                        __mapstore::__private::Note::InlineLargeValue,
+                        true,
+                    ),
+                    __PLAN.size,
+                )
+                .0
+        },
+        {
+            __mapstore::__private::between(
+                    __mapstore::__private::fires_in(
+                        &__PLAN,
+                        __mapstore::__private::Note::InlineLargeValue,
+                        true,
                     ),
                     __PLAN.size,
                 )
@@ -94,9 +172,10 @@ const _: () = {
     const _: () = __mapstore::__private::balanced::Bytes::<
         {
             __mapstore::__private::exact(
-                __mapstore::__private::fires(
+                __mapstore::__private::fires_in(
                     &__PLAN,
                     __mapstore::__private::Note::InlineAlignedValue,
+                    false,
                 ),
                 __PLAN.size,
             )
@@ -105,9 +184,10 @@ const _: () = {
     const _: () = __mapstore::__private::balanced::BytesBetween::<
         {
             __mapstore::__private::between(
-                    __mapstore::__private::fires(
+                    __mapstore::__private::fires_in(
                         &__PLAN,
                         __mapstore::__private::Note::InlineAlignedValue,
+                        false,
                     ),
                     __PLAN.size,
                 )
@@ -115,9 +195,46 @@ const _: () = {
         },
         {
             __mapstore::__private::between(
-                    __mapstore::__private::fires(
+                    __mapstore::__private::fires_in(
                         &__PLAN,
                         __mapstore::__private::Note::InlineAlignedValue,
+                        false,
+                    ),
+                    __PLAN.size,
+                )
+                .1
+        },
+    >::INLINE_ALIGNED_VALUE;
+    const _: () = __mapstore::__private::balanced_heap::Bytes::<
+        {
+            __mapstore::__private::exact(
+                __mapstore::__private::fires_in(
+                    &__PLAN,
+                    __mapstore::__private::Note::InlineAlignedValue,
+                    true,
+                ),
+                __PLAN.size,
+            )
+        },
+    >::INLINE_ALIGNED_VALUE;
+    const _: () = __mapstore::__private::balanced_heap::BytesBetween::<
+        {
+            __mapstore::__private::between(
+                    __mapstore::__private::fires_in(
+                        &__PLAN,
+                        __mapstore::__private::Note::InlineAlignedValue,
+                        true,
+                    ),
+                    __PLAN.size,
+                )
+                .0
+        },
+        {
+            __mapstore::__private::between(
+                    __mapstore::__private::fires_in(
+                        &__PLAN,
+                        __mapstore::__private::Note::InlineAlignedValue,
+                        true,
                     ),
                     __PLAN.size,
                 )

@@ -30,9 +30,10 @@ const _: () = {
     const _: () = __mapstore::__private::balanced::Bytes::<
         {
             __mapstore::__private::exact(
-                __mapstore::__private::fires(
+                __mapstore::__private::fires_in(
                     &__PLAN,
                     __mapstore::__private::Note::BoxedSmallValue,
+                    false,
                 ),
                 __PLAN.size,
             )
@@ -41,9 +42,10 @@ const _: () = {
     const _: () = __mapstore::__private::balanced::BytesBetween::<
         {
             __mapstore::__private::between(
-                    __mapstore::__private::fires(
+                    __mapstore::__private::fires_in(
                         &__PLAN,
                         __mapstore::__private::Note::BoxedSmallValue,
+                        false,
                     ),
                     __PLAN.size,
                 )
@@ -51,9 +53,46 @@ const _: () = {
         },
         {
             __mapstore::__private::between(
-                    __mapstore::__private::fires(
+                    __mapstore::__private::fires_in(
                         &__PLAN,
                         __mapstore::__private::Note::BoxedSmallValue,
+                        false,
+                    ),
+                    __PLAN.size,
+                )
+                .1
+        },
+    >::BOXED_SMALL_VALUE;
+    const _: () = __mapstore::__private::balanced_heap::Bytes::<
+        {
+            __mapstore::__private::exact(
+                __mapstore::__private::fires_in(
+                    &__PLAN,
+                    __mapstore::__private::Note::BoxedSmallValue,
+                    true,
+                ),
+                __PLAN.size,
+            )
+        },
+    >::BOXED_SMALL_VALUE;
+    const _: () = __mapstore::__private::balanced_heap::BytesBetween::<
+        {
+            __mapstore::__private::between(
+                    __mapstore::__private::fires_in(
+                        &__PLAN,
+                        __mapstore::__private::Note::BoxedSmallValue,
+                        true,
+                    ),
+                    __PLAN.size,
+                )
+                .0
+        },
+        {
+            __mapstore::__private::between(
+                    __mapstore::__private::fires_in(
+                        &__PLAN,
+                        __mapstore::__private::Note::BoxedSmallValue,
+                        true,
                     ),
                     __PLAN.size,
                 )
@@ -63,9 +102,10 @@ const _: () = {
     const _: () = __mapstore::__private::balanced::Bytes::<
         {
             __mapstore::__private::exact(
-                __mapstore::__private::fires(
+                __mapstore::__private::fires_in(
                     &__PLAN,
                     __mapstore::__private::Note::InlineLargeValue,
+                    false,
                 ),
                 __PLAN.size,
             )
@@ -74,9 +114,10 @@ const _: () = {
     const _: () = __mapstore::__private::balanced::BytesBetween::<
         {
             __mapstore::__private::between(
-                    __mapstore::__private::fires(
+                    __mapstore::__private::fires_in(
                         &__PLAN,
                         __mapstore::__private::Note::InlineLargeValue,
+                        false,
                     ),
                     __PLAN.size,
                 )
@@ -84,9 +125,46 @@ const _: () = {
         },
         {
             __mapstore::__private::between(
-                    __mapstore::__private::fires(
+                    __mapstore::__private::fires_in(
                         &__PLAN,
                         __mapstore::__private::Note::InlineLargeValue,
+                        false,
+                    ),
+                    __PLAN.size,
+                )
+                .1
+        },
+    >::INLINE_LARGE_VALUE;
+    const _: () = __mapstore::__private::balanced_heap::Bytes::<
+        {
+            __mapstore::__private::exact(
+                __mapstore::__private::fires_in(
+                    &__PLAN,
+                    __mapstore::__private::Note::InlineLargeValue,
+                    true,
+                ),
+                __PLAN.size,
+            )
+        },
+    >::INLINE_LARGE_VALUE;
+    const _: () = __mapstore::__private::balanced_heap::BytesBetween::<
+        {
+            __mapstore::__private::between(
+                    __mapstore::__private::fires_in(
+                        &__PLAN,
+                        __mapstore::__private::Note::InlineLargeValue,
+                        true,
+                    ),
+                    __PLAN.size,
+                )
+                .0
+        },
+        {
+            __mapstore::__private::between(
+                    __mapstore::__private::fires_in(
+                        &__PLAN,
+                        __mapstore::__private::Note::InlineLargeValue,
+                        true,
                     ),
                     __PLAN.size,
                 )
@@ -96,9 +174,10 @@ const _: () = {
     const _: () = __mapstore::__private::balanced::Bytes::<
         {
             __mapstore::__private::exact(
-                __mapstore::__private::fires(
+                __mapstore::__private::fires_in(
                     &__PLAN,
                     __mapstore::__private::Note::InlineAlignedValue,
+                    false,
                 ),
                 __PLAN.size,
             )
@@ -107,9 +186,10 @@ const _: () = {
     const _: () = __mapstore::__private::balanced::BytesBetween::<
         {
             __mapstore::__private::between(
-                    __mapstore::__private::fires(
+                    __mapstore::__private::fires_in(
                         &__PLAN,
                         __mapstore::__private::Note::InlineAlignedValue,
+                        false,
                     ),
                     __PLAN.size,
                 )
@@ -117,9 +197,46 @@ const _: () = {
         },
         {
             __mapstore::__private::between(
-                    __mapstore::__private::fires(
+                    __mapstore::__private::fires_in(
                         &__PLAN,
                         __mapstore::__private::Note::InlineAlignedValue,
+                        false,
+                    ),
+                    __PLAN.size,
+                )
+                .1
+        },
+    >::INLINE_ALIGNED_VALUE;
+    const _: () = __mapstore::__private::balanced_heap::Bytes::<
+        {
+            __mapstore::__private::exact(
+                __mapstore::__private::fires_in(
+                    &__PLAN,
+                    __mapstore::__private::Note::InlineAlignedValue,
+                    true,
+                ),
+                __PLAN.size,
+            )
+        },
+    >::INLINE_ALIGNED_VALUE;
+    const _: () = __mapstore::__private::balanced_heap::BytesBetween::<
+        {
+            __mapstore::__private::between(
+                    __mapstore::__private::fires_in(
+                        &__PLAN,
+                        __mapstore::__private::Note::InlineAlignedValue,
+                        true,
+                    ),
+                    __PLAN.size,
+                )
+                .0
+        },
+        {
+            __mapstore::__private::between(
+                    __mapstore::__private::fires_in(
+                        &__PLAN,
+                        __mapstore::__private::Note::InlineAlignedValue,
+                        true,
                     ),
                     __PLAN.size,
                 )

@@ -43,9 +43,10 @@ const _: () = {
     const _: () = __mapstore::__private::reads::Bytes::<
         {
             __mapstore::__private::exact(
-                __mapstore::__private::fires(
+                __mapstore::__private::fires_in(
                     &__PLAN,
                     __mapstore::__private::Note::Inline,
+                    false,
                 ),
                 __PLAN.size,
             )
@@ -54,9 +55,10 @@ const _: () = {
     const _: () = __mapstore::__private::reads::BytesBetween::<
         {
             __mapstore::__private::between(
-                    __mapstore::__private::fires(
+                    __mapstore::__private::fires_in(
                         &__PLAN,
                         __mapstore::__private::Note::Inline,
+                        false,
                     ),
                     __PLAN.size,
                 )
@@ -64,9 +66,46 @@ const _: () = {
         },
         {
             __mapstore::__private::between(
-                    __mapstore::__private::fires(
+                    __mapstore::__private::fires_in(
                         &__PLAN,
                         __mapstore::__private::Note::Inline,
+                        false,
+                    ),
+                    __PLAN.size,
+                )
+                .1
+        },
+    >::INLINE;
+    const _: () = __mapstore::__private::reads_heap::Bytes::<
+        {
+            __mapstore::__private::exact(
+                __mapstore::__private::fires_in(
+                    &__PLAN,
+                    __mapstore::__private::Note::Inline,
+                    true,
+                ),
+                __PLAN.size,
+            )
+        },
+    >::INLINE;
+    const _: () = __mapstore::__private::reads_heap::BytesBetween::<
+        {
+            __mapstore::__private::between(
+                    __mapstore::__private::fires_in(
+                        &__PLAN,
+                        __mapstore::__private::Note::Inline,
+                        true,
+                    ),
+                    __PLAN.size,
+                )
+                .0
+        },
+        {
+            __mapstore::__private::between(
+                    __mapstore::__private::fires_in(
+                        &__PLAN,
+                        __mapstore::__private::Note::Inline,
+                        true,
                     ),
                     __PLAN.size,
                 )
@@ -76,9 +115,10 @@ const _: () = {
     const _: () = __mapstore::__private::reads::Bytes::<
         {
             __mapstore::__private::exact(
-                __mapstore::__private::fires(
+                __mapstore::__private::fires_in(
                     &__PLAN,
                     __mapstore::__private::Note::Pooled,
+                    false,
                 ),
                 __PLAN.size,
             )
@@ -87,9 +127,10 @@ const _: () = {
     const _: () = __mapstore::__private::reads::BytesBetween::<
         {
             __mapstore::__private::between(
-                    __mapstore::__private::fires(
+                    __mapstore::__private::fires_in(
                         &__PLAN,
                         __mapstore::__private::Note::Pooled,
+                        false,
                     ),
                     __PLAN.size,
                 )
@@ -97,9 +138,46 @@ const _: () = {
         },
         {
             __mapstore::__private::between(
-                    __mapstore::__private::fires(
+                    __mapstore::__private::fires_in(
                         &__PLAN,
                         __mapstore::__private::Note::Pooled,
+                        false,
+                    ),
+                    __PLAN.size,
+                )
+                .1
+        },
+    >::POOLED;
+    const _: () = __mapstore::__private::reads_heap::Bytes::<
+        {
+            __mapstore::__private::exact(
+                __mapstore::__private::fires_in(
+                    &__PLAN,
+                    __mapstore::__private::Note::Pooled,
+                    true,
+                ),
+                __PLAN.size,
+            )
+        },
+    >::POOLED;
+    const _: () = __mapstore::__private::reads_heap::BytesBetween::<
+        {
+            __mapstore::__private::between(
+                    __mapstore::__private::fires_in(
+                        &__PLAN,
+                        __mapstore::__private::Note::Pooled,
+                        true,
+                    ),
+                    __PLAN.size,
+                )
+                .0
+        },
+        {
+            __mapstore::__private::between(
+                    __mapstore::__private::fires_in(
+                        &__PLAN,
+                        __mapstore::__private::Note::Pooled,
+                        true,
                     ),
                     __PLAN.size,
                 )
@@ -109,9 +187,10 @@ const _: () = {
     const _: () = __mapstore::__private::reads::Bytes::<
         {
             __mapstore::__private::exact(
-                __mapstore::__private::fires(
+                __mapstore::__private::fires_in(
                     &__PLAN,
                     __mapstore::__private::Note::Boxed,
+                    false,
                 ),
                 __PLAN.size,
             )
@@ -120,9 +199,10 @@ const _: () = {
     const _: () = __mapstore::__private::reads::BytesBetween::<
         {
             __mapstore::__private::between(
-                    __mapstore::__private::fires(
+                    __mapstore::__private::fires_in(
                         &__PLAN,
                         __mapstore::__private::Note::Boxed,
+                        false,
                     ),
                     __PLAN.size,
                 )
@@ -130,9 +210,46 @@ const _: () = {
         },
         {
             __mapstore::__private::between(
-                    __mapstore::__private::fires(
+                    __mapstore::__private::fires_in(
                         &__PLAN,
                         __mapstore::__private::Note::Boxed,
+                        false,
+                    ),
+                    __PLAN.size,
+                )
+                .1
+        },
+    >::BOXED;
+    const _: () = __mapstore::__private::reads_heap::Bytes::<
+        {
+            __mapstore::__private::exact(
+                __mapstore::__private::fires_in(
+                    &__PLAN,
+                    __mapstore::__private::Note::Boxed,
+                    true,
+                ),
+                __PLAN.size,
+            )
+        },
+    >::BOXED;
+    const _: () = __mapstore::__private::reads_heap::BytesBetween::<
+        {
+            __mapstore::__private::between(
+                    __mapstore::__private::fires_in(
+                        &__PLAN,
+                        __mapstore::__private::Note::Boxed,
+                        true,
+                    ),
+                    __PLAN.size,
+                )
+                .0
+        },
+        {
+            __mapstore::__private::between(
+                    __mapstore::__private::fires_in(
+                        &__PLAN,
+                        __mapstore::__private::Note::Boxed,
+                        true,
                     ),
                     __PLAN.size,
                 )
@@ -142,9 +259,10 @@ const _: () = {
     const _: () = __mapstore::__private::reads::Bytes::<
         {
             __mapstore::__private::exact(
-                __mapstore::__private::fires(
+                __mapstore::__private::fires_in(
                     &__PLAN,
                     __mapstore::__private::Note::BoxedAligned,
+                    false,
                 ),
                 __PLAN.size,
             )
@@ -153,9 +271,10 @@ const _: () = {
     const _: () = __mapstore::__private::reads::BytesBetween::<
         {
             __mapstore::__private::between(
-                    __mapstore::__private::fires(
+                    __mapstore::__private::fires_in(
                         &__PLAN,
                         __mapstore::__private::Note::BoxedAligned,
+                        false,
                     ),
                     __PLAN.size,
                 )
@@ -163,9 +282,46 @@ const _: () = {
         },
         {
             __mapstore::__private::between(
-                    __mapstore::__private::fires(
+                    __mapstore::__private::fires_in(
                         &__PLAN,
                         __mapstore::__private::Note::BoxedAligned,
+                        false,
+                    ),
+                    __PLAN.size,
+                )
+                .1
+        },
+    >::BOXED_ALIGNED;
+    const _: () = __mapstore::__private::reads_heap::Bytes::<
+        {
+            __mapstore::__private::exact(
+                __mapstore::__private::fires_in(
+                    &__PLAN,
+                    __mapstore::__private::Note::BoxedAligned,
+                    true,
+                ),
+                __PLAN.size,
+            )
+        },
+    >::BOXED_ALIGNED;
+    const _: () = __mapstore::__private::reads_heap::BytesBetween::<
+        {
+            __mapstore::__private::between(
+                    __mapstore::__private::fires_in(
+                        &__PLAN,
+                        __mapstore::__private::Note::BoxedAligned,
+                        true,
+                    ),
+                    __PLAN.size,
+                )
+                .0
+        },
+        {
+            __mapstore::__private::between(
+                    __mapstore::__private::fires_in(
+                        &__PLAN,
+                        __mapstore::__private::Note::BoxedAligned,
+                        true,
                     ),
                     __PLAN.size,
                 )
