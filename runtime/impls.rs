@@ -133,11 +133,18 @@ cow_value!(
     "Cow<CStr>": {} core::ffi::CStr,
 );
 
+// Each std-only group of impls below sits in a module of its own
+// (`std_values_*`) under `cfg(feature = "std")`: rustdoc marks an impl
+// "available on crate feature `std` only" from its module's cfg, not from a
+// cfg on the macro invocation that wrote it.
 #[cfg(feature = "std")]
-cow_value!(
-    "Cow<Path>": {} std::path::Path,
-    "Cow<OsStr>": {} std::ffi::OsStr,
-);
+mod std_values_1 {
+    use super::*;
+    cow_value!(
+        "Cow<Path>": {} std::path::Path,
+        "Cow<OsStr>": {} std::ffi::OsStr,
+    );
+}
 
 /// Why the plan of a map or set with a large hasher names `Inline`.
 const HASHER_REASON: &str = "a map or set of std or hashbrown is stored inline with any hasher (a table handle and the hasher), as stable Rust cannot choose from a generic type's size; derive `MapStore` on a struct around it for the policy's choice";
@@ -161,41 +168,53 @@ hashed_value!(
 );
 
 #[cfg(feature = "std")]
-hashed_value!(
-    "HashMap<K, V, S>": {K, V} std::collections::HashMap<K, V, S>,
-    "HashSet<T, S>": {T} std::collections::HashSet<T, S>,
-);
+mod std_values_2 {
+    use super::*;
+    hashed_value!(
+        "HashMap<K, V, S>": {K, V} std::collections::HashMap<K, V, S>,
+        "HashSet<T, S>": {T} std::collections::HashSet<T, S>,
+    );
+}
 
 #[cfg(feature = "std")]
-inline_value!(&["self"] =>
-    std::path::PathBuf, std::ffi::OsString,
-    // Channel and thread handles, keyed by a client or a task: each is a
-    // handle to shared state, of one size whatever it carries.
-    {T} std::sync::mpsc::Sender<T>, {T} std::sync::mpsc::SyncSender<T>,
-    {T} std::sync::mpsc::Receiver<T>, {T} std::thread::JoinHandle<T>,
-    std::thread::Thread,
-);
+mod std_values_3 {
+    use super::*;
+    inline_value!(&["self"] =>
+        std::path::PathBuf, std::ffi::OsString,
+        // Channel and thread handles, keyed by a client or a task: each is a
+        // handle to shared state, of one size whatever it carries.
+        {T} std::sync::mpsc::Sender<T>, {T} std::sync::mpsc::SyncSender<T>,
+        {T} std::sync::mpsc::Receiver<T>, {T} std::thread::JoinHandle<T>,
+        std::thread::Thread,
+    );
+}
 
 #[cfg(feature = "std")]
-inline_value!(&[] =>
-    std::time::Instant, std::time::SystemTime,
-    std::hash::RandomState, std::hash::DefaultHasher,
-    // Handles to what the OS holds (a descriptor), keyed by a connection
-    // or a path: no heap of their own.
-    std::fs::File, std::net::TcpStream, std::net::TcpListener, std::net::UdpSocket,
-    std::process::Child, std::process::ChildStdin, std::process::ChildStdout,
-    std::process::ChildStderr, std::process::ExitStatus,
-    std::process::ExitCode, std::process::Stdio,
-    // The standard streams: handles to process-wide buffers.
-    std::io::Stdin, std::io::Stdout, std::io::Stderr,
-);
+mod std_values_4 {
+    use super::*;
+    inline_value!(&[] =>
+        std::time::Instant, std::time::SystemTime,
+        std::hash::RandomState, std::hash::DefaultHasher,
+        // Handles to what the OS holds (a descriptor), keyed by a connection
+        // or a path: no heap of their own.
+        std::fs::File, std::net::TcpStream, std::net::TcpListener, std::net::UdpSocket,
+        std::process::Child, std::process::ChildStdin, std::process::ChildStdout,
+        std::process::ChildStderr, std::process::ExitStatus,
+        std::process::ExitCode, std::process::Stdio,
+        // The standard streams: handles to process-wide buffers.
+        std::io::Stdin, std::io::Stdout, std::io::Stderr,
+    );
+}
 
 // Unix sockets and owned descriptors, keyed by a connection or a path.
 #[cfg(all(feature = "std", unix))]
-inline_value!(&[] =>
-    std::os::unix::net::UnixStream, std::os::unix::net::UnixListener,
-    std::os::unix::net::UnixDatagram, std::os::fd::OwnedFd,
-);
+mod std_values_5 {
+    use super::*;
+    inline_value!(&[] =>
+        std::os::unix::net::UnixStream, std::os::unix::net::UnixListener,
+        std::os::unix::net::UnixDatagram, std::os::fd::OwnedFd,
+    );
+}
 
 /// A scoped thread's handle: one size whatever the thread returns.
 #[cfg(feature = "std")]
@@ -206,7 +225,10 @@ impl<T> MapValue for std::thread::ScopedJoinHandle<'_, T> {
 
 // An error that may box its payload.
 #[cfg(feature = "std")]
-inline_value!(&["self"] => std::io::Error);
+mod std_values_6 {
+    use super::*;
+    inline_value!(&["self"] => std::io::Error);
+}
 
 /// `MapValue` for concrete types whose size differs by platform (a file's
 /// metadata, a process builder, a barrier): the storage is the policy's,
@@ -229,18 +251,24 @@ chosen_value!(&[] => core::convert::Infallible, core::ops::RangeFull);
 chosen_value!(&["self"] => core::task::Waker);
 
 #[cfg(feature = "std")]
-chosen_value!(&[] =>
-    std::thread::ThreadId, std::io::ErrorKind, std::net::Shutdown,
-    std::sync::Condvar, std::sync::Barrier,
-    std::fs::Metadata, std::fs::Permissions, std::fs::FileType,
-);
+mod std_values_7 {
+    use super::*;
+    chosen_value!(&[] =>
+        std::thread::ThreadId, std::io::ErrorKind, std::net::Shutdown,
+        std::sync::Condvar, std::sync::Barrier,
+        std::fs::Metadata, std::fs::Permissions, std::fs::FileType,
+    );
+}
 
 #[cfg(feature = "std")]
-chosen_value!(&["self"] =>
-    std::process::Command, std::process::Output,
-    // A directory's entry holds its name and a handle to the directory.
-    std::fs::DirEntry,
-);
+mod std_values_8 {
+    use super::*;
+    chosen_value!(&["self"] =>
+        std::process::Command, std::process::Output,
+        // A directory's entry holds its name and a handle to the directory.
+        std::fs::DirEntry,
+    );
+}
 
 /// Field names of a tuple, as `Plan::heap_fields` lists them.
 const TUPLE_FIELDS: [&str; 8] = ["0", "1", "2", "3", "4", "5", "6", "7"];
@@ -436,14 +464,20 @@ wrapper_value!(
 );
 
 #[cfg(feature = "std")]
-wrapper_value!(
-    "Mutex<T>": std::sync::Mutex<T>,
-    "RwLock<T>": std::sync::RwLock<T>,
-    "OnceLock<T>": std::sync::OnceLock<T>,
-);
+mod std_values_9 {
+    use super::*;
+    wrapper_value!(
+        "Mutex<T>": std::sync::Mutex<T>,
+        "RwLock<T>": std::sync::RwLock<T>,
+        "OnceLock<T>": std::sync::OnceLock<T>,
+    );
+}
 
 #[cfg(feature = "std")]
-wrapper_value!("Cursor<T>": std::io::Cursor<T>);
+mod std_values_10 {
+    use super::*;
+    wrapper_value!("Cursor<T>": std::io::Cursor<T>);
+}
 
 /// `MapValue` for a lazily initialized `T` (and its initializer `F`):
 /// `T`'s storage and heap fields, as for the wrappers above.
