@@ -462,8 +462,12 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
         &self.hash_builder
     }
 
-    /// The number of entries. It takes no lock: it sums the groups' counts.
-    /// With no write running it is exact. Under concurrent writes, as
+    /// The number of entries. It takes no lock: it sums the groups' counts,
+    /// so it reads one header per 16 buckets (about 0.3 ms at a million
+    /// entries, where DashMap's reads one count per shard; scc's `len` also
+    /// reads the whole table). Code that checks the size on every insert
+    /// (`if cache.len() > MAX`) keeps its own `AtomicUsize` beside the
+    /// store. With no write running it is exact. Under concurrent writes, as
     /// DashMap's: each entry present for the whole call is counted once,
     /// and one inserted or removed during it may or may not be, so the
     /// count lies between the entries present throughout and those present
@@ -479,7 +483,9 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
         self.table.len()
     }
 
-    /// Whether the store has no entries (as [`len`](Self::len): no lock).
+    /// Whether the store has no entries (as [`len`](Self::len): no lock),
+    /// stopping at the first group that holds one: a store with entries
+    /// answers after a few groups, an empty one after reading them all.
     ///
     /// ```
     /// let store = mapstore::ConcurrentStore::new();
@@ -488,7 +494,7 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// assert!(!store.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.table.is_empty()
     }
 
     /// Which storage holds the values: `V::Storage`.

@@ -980,7 +980,7 @@ assert_impl_all!(mapstore::concurrent::MappedRef<'static, u64, String, str>: Syn
 assert_not_impl_any!(mapstore::concurrent::MappedRef<'static, u64, (u64, Unsync<Inline>), Unsync<Inline>>: Sync);
 assert_not_impl_any!(mapstore::concurrent::MappedRefMut<'static, u64, String, str>: Send);
 
-/// `len` while other threads insert and the store grows: every entry
+/// `len` (and `is_empty`) while other threads insert and the store grows: every entry
 /// inserted before the call is counted once, and no more entries than were
 /// being inserted by its end. A migration moves entries between arrays;
 /// `len` used to sum across one and miss or double-count whole groups (a
@@ -1017,6 +1017,11 @@ fn len_counts_each_entry_once_while_the_store_grows() {
             assert!(
                 (low..=high).contains(&len),
                 "len {len} while {low} inserts had finished and {high} had started"
+            );
+            let empty = store.is_empty();
+            assert!(
+                low == 0 || !empty,
+                "is_empty while {low} inserts had finished"
             );
             checks += 1;
         }

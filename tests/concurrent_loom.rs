@@ -654,6 +654,10 @@ fn len_against_growth() {
             (3..=4).contains(&len),
             "len {len} with keys 0 to 2 present throughout"
         );
+        assert!(
+            !store.is_empty(),
+            "is_empty with keys 0 to 2 present throughout"
+        );
         ta.join().unwrap();
         holds(&store, &[(0, 0), (1, 0), (2, 0), (3, 0)]);
     });
