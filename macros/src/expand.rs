@@ -109,6 +109,12 @@ fn krate_use(input: &Input<'_>) -> TokenStream {
 /// of the type itself included (its alias, `UserStore<K>`, is a map that
 /// [`owns_heap`] cannot tell from its name).
 fn heap_fields(input: &Input<'_>) -> TokenStream {
+    let fields = heap_field_names(input);
+    quote!(&[#(#fields),*])
+}
+
+/// The names of [`heap_fields`], each with its `#[cfg]`s.
+fn heap_field_names(input: &Input<'_>) -> Vec<TokenStream> {
     let names = crate::recursive::Names::of(input);
     let push = |out: &mut Vec<TokenStream>,
                 prefix: Option<&Ident>,
@@ -142,7 +148,7 @@ fn heap_fields(input: &Input<'_>) -> TokenStream {
         }
         None => {}
     }
-    quote!(&[#(#fields),*])
+    fields
 }
 
 /// `.optimize(Optimize::Reads)` when `optimize = "..."` is given.
@@ -474,14 +480,21 @@ fn warnings(input: &Input<'_>) -> TokenStream {
     let attrs = &input.attrs;
     let goal = attrs.optimize.unwrap_or_default().name();
     let mut out = TokenStream::new();
-    // Each note twice: in the goal's module and in its `_heap` twin, which
-    // quotes the inline limit of values that own heap memory (the runtime's
-    // `heap_notes` says which of the two a plan reads; at most one fires).
+    // A type with heap-owning fields reads each note from the goal's module
+    // or from its `_heap` twin, which quotes the inline limit of values that
+    // own heap memory (the runtime's `heap_notes` says which of the two a
+    // plan reads; at most one fires). A type without such fields never
+    // reads the twin, so its uses are left out.
     let heap_goal = format!("{goal}_heap");
+    let modules: &[(&str, bool)] = if heap_field_names(input).is_empty() {
+        &[(goal, false)]
+    } else {
+        &[(goal, false), (&heap_goal, true)]
+    };
     let plan_note = |span: Span, note: &str, name: &str| {
         let note = Ident::new(note, Span::call_site());
         let mut out = TokenStream::new();
-        for (module, heap) in [(goal, false), (heap_goal.as_str(), true)] {
+        for &(module, heap) in modules {
             out.extend(note_use(
                 &krate,
                 module,

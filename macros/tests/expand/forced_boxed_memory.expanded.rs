@@ -66,42 +66,6 @@ const _: () = {
                 .1
         },
     >::BOXED_SMALL_VALUE;
-    const _: () = __mapstore::__private::memory_heap::Bytes::<
-        {
-            __mapstore::__private::exact(
-                __mapstore::__private::fires_in(
-                    &__PLAN,
-                    __mapstore::__private::Note::BoxedSmallValue,
-                    true,
-                ),
-                __PLAN.size,
-            )
-        },
-    >::BOXED_SMALL_VALUE;
-    const _: () = __mapstore::__private::memory_heap::BytesBetween::<
-        {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::BoxedSmallValue,
-                        true,
-                    ),
-                    __PLAN.size,
-                )
-                .0
-        },
-        {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::BoxedSmallValue,
-                        true,
-                    ),
-                    __PLAN.size,
-                )
-                .1
-        },
-    >::BOXED_SMALL_VALUE;
     const _: () = __mapstore::__private::memory::Bytes::<
         {
             __mapstore::__private::exact(
@@ -138,42 +102,6 @@ const _: () = {
                 .1
         },
     >::INLINE_LARGE_VALUE;
-    const _: () = __mapstore::__private::memory_heap::Bytes::<
-        {
-            __mapstore::__private::exact(
-                __mapstore::__private::fires_in(
-                    &__PLAN,
-                    __mapstore::__private::Note::InlineLargeValue,
-                    true,
-                ),
-                __PLAN.size,
-            )
-        },
-    >::INLINE_LARGE_VALUE;
-    const _: () = __mapstore::__private::memory_heap::BytesBetween::<
-        {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::InlineLargeValue,
-                        true,
-                    ),
-                    __PLAN.size,
-                )
-                .0
-        },
-        {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::InlineLargeValue,
-                        true,
-                    ),
-                    __PLAN.size,
-                )
-                .1
-        },
-    >::INLINE_LARGE_VALUE;
     const _: () = __mapstore::__private::memory::Bytes::<
         {
             __mapstore::__private::exact(
@@ -204,42 +132,6 @@ const _: () = {
                         &__PLAN,
                         __mapstore::__private::Note::InlineAlignedValue,
                         false,
-                    ),
-                    __PLAN.size,
-                )
-                .1
-        },
-    >::INLINE_ALIGNED_VALUE;
-    const _: () = __mapstore::__private::memory_heap::Bytes::<
-        {
-            __mapstore::__private::exact(
-                __mapstore::__private::fires_in(
-                    &__PLAN,
-                    __mapstore::__private::Note::InlineAlignedValue,
-                    true,
-                ),
-                __PLAN.size,
-            )
-        },
-    >::INLINE_ALIGNED_VALUE;
-    const _: () = __mapstore::__private::memory_heap::BytesBetween::<
-        {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::InlineAlignedValue,
-                        true,
-                    ),
-                    __PLAN.size,
-                )
-                .0
-        },
-        {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::InlineAlignedValue,
-                        true,
                     ),
                     __PLAN.size,
                 )

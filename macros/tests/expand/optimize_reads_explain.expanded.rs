@@ -76,42 +76,6 @@ const _: () = {
                 .1
         },
     >::INLINE;
-    const _: () = __mapstore::__private::reads_heap::Bytes::<
-        {
-            __mapstore::__private::exact(
-                __mapstore::__private::fires_in(
-                    &__PLAN,
-                    __mapstore::__private::Note::Inline,
-                    true,
-                ),
-                __PLAN.size,
-            )
-        },
-    >::INLINE;
-    const _: () = __mapstore::__private::reads_heap::BytesBetween::<
-        {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::Inline,
-                        true,
-                    ),
-                    __PLAN.size,
-                )
-                .0
-        },
-        {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::Inline,
-                        true,
-                    ),
-                    __PLAN.size,
-                )
-                .1
-        },
-    >::INLINE;
     const _: () = __mapstore::__private::reads::Bytes::<
         {
             __mapstore::__private::exact(
@@ -142,42 +106,6 @@ const _: () = {
                         &__PLAN,
                         __mapstore::__private::Note::Pooled,
                         false,
-                    ),
-                    __PLAN.size,
-                )
-                .1
-        },
-    >::POOLED;
-    const _: () = __mapstore::__private::reads_heap::Bytes::<
-        {
-            __mapstore::__private::exact(
-                __mapstore::__private::fires_in(
-                    &__PLAN,
-                    __mapstore::__private::Note::Pooled,
-                    true,
-                ),
-                __PLAN.size,
-            )
-        },
-    >::POOLED;
-    const _: () = __mapstore::__private::reads_heap::BytesBetween::<
-        {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::Pooled,
-                        true,
-                    ),
-                    __PLAN.size,
-                )
-                .0
-        },
-        {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::Pooled,
-                        true,
                     ),
                     __PLAN.size,
                 )
@@ -220,42 +148,6 @@ const _: () = {
                 .1
         },
     >::BOXED;
-    const _: () = __mapstore::__private::reads_heap::Bytes::<
-        {
-            __mapstore::__private::exact(
-                __mapstore::__private::fires_in(
-                    &__PLAN,
-                    __mapstore::__private::Note::Boxed,
-                    true,
-                ),
-                __PLAN.size,
-            )
-        },
-    >::BOXED;
-    const _: () = __mapstore::__private::reads_heap::BytesBetween::<
-        {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::Boxed,
-                        true,
-                    ),
-                    __PLAN.size,
-                )
-                .0
-        },
-        {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::Boxed,
-                        true,
-                    ),
-                    __PLAN.size,
-                )
-                .1
-        },
-    >::BOXED;
     const _: () = __mapstore::__private::reads::Bytes::<
         {
             __mapstore::__private::exact(
@@ -286,42 +178,6 @@ const _: () = {
                         &__PLAN,
                         __mapstore::__private::Note::BoxedAligned,
                         false,
-                    ),
-                    __PLAN.size,
-                )
-                .1
-        },
-    >::BOXED_ALIGNED;
-    const _: () = __mapstore::__private::reads_heap::Bytes::<
-        {
-            __mapstore::__private::exact(
-                __mapstore::__private::fires_in(
-                    &__PLAN,
-                    __mapstore::__private::Note::BoxedAligned,
-                    true,
-                ),
-                __PLAN.size,
-            )
-        },
-    >::BOXED_ALIGNED;
-    const _: () = __mapstore::__private::reads_heap::BytesBetween::<
-        {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::BoxedAligned,
-                        true,
-                    ),
-                    __PLAN.size,
-                )
-                .0
-        },
-        {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::BoxedAligned,
-                        true,
                     ),
                     __PLAN.size,
                 )
