@@ -396,3 +396,78 @@ fn a_store_of_the_type_itself_is_a_heap_field() {
     );
     assert_eq!(root.kids[&1].depth, 1);
 }
+
+/// The derive finds a type held in its own store through the wrappers whose
+/// `MapValue` takes the storage of what they hold (`MapStore<u8,
+/// Mutex<Node>>`): it knows them by name, from a list in the macro crate.
+/// Each such impl in the runtime is on that list, or a type held through it
+/// would meet rustc's cycle error (E0391) instead of deriving.
+#[test]
+fn the_derive_knows_every_wrapper_that_takes_its_contents_storage() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |path: &str| std::fs::read_to_string(root.join(path)).expect(path);
+    let impls = read("runtime/impls.rs");
+    let recursive = read("macros/src/recursive.rs");
+
+    let mut wrappers = std::collections::BTreeSet::new();
+    // The macro invocations: `"Name<T>": path::Name<T>,` lines.
+    for invocation in [
+        "\nwrapper_value!(",
+        " wrapper_value!(",
+        "\nbuffered_value!(",
+    ] {
+        for (at, _) in impls.match_indices(invocation) {
+            let body = &impls[at..];
+            let body = &body[..body.find(");").expect("an invocation ends")];
+            for literal in body.split('"').skip(1).step_by(2) {
+                wrappers.insert(literal.split('<').next().unwrap().to_string());
+            }
+        }
+    }
+    // Impls written out: those whose `Storage` is a parameter's storage.
+    let lines: Vec<&str> = impls.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(ty) = line
+            .trim_start()
+            .strip_prefix("impl<")
+            .and_then(|l| l.split_once("MapValue for "))
+        else {
+            continue;
+        };
+        if line.contains('$') {
+            continue;
+        }
+        let storage = lines[i + 1..]
+            .iter()
+            .find(|l| l.contains("type Storage"))
+            .expect("an impl names its storage");
+        if storage.contains("::Storage") && !storage.contains("MapOf") {
+            let path = ty.1.split('<').next().unwrap();
+            wrappers.insert(path.rsplit("::").next().unwrap().to_string());
+        }
+    }
+    assert!(
+        wrappers.len() >= 20,
+        "the scan found the wrappers: {wrappers:?}"
+    );
+
+    let list = recursive
+        .split("const TAKES_STORAGE: &[&str] = &[")
+        .nth(1)
+        .expect("the macro's list")
+        .split("];")
+        .next()
+        .unwrap();
+    let known: std::collections::BTreeSet<String> = list
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect();
+    let missing: Vec<&String> = wrappers.difference(&known).collect();
+    let extra: Vec<&String> = known.difference(&wrappers).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "macros/src/recursive.rs's TAKES_STORAGE lacks {missing:?} and has {extra:?} beyond runtime/impls.rs"
+    );
+}

@@ -25,6 +25,10 @@ pub(crate) struct Input<'a> {
     /// its fields allow the lint too, as std's derives are silent there.
     /// Only then: an `allow` is an error in a crate that forbids the lint.
     pub(crate) deprecated: bool,
+    /// The type's `#[deprecated]` and `#[doc(hidden)]` attributes, copied
+    /// onto the store alias: a use of the alias of a deprecated type warns,
+    /// and the alias of a hidden type is hidden too.
+    pub(crate) alias_attrs: Vec<&'a Attribute>,
 }
 
 /// The fields of a struct or the variants of an enum.
@@ -105,6 +109,20 @@ impl<'a> Input<'a> {
                                 .any(|t| t.to_string() == "deprecated")
                         }))
             }),
+            alias_attrs: input
+                .attrs
+                .iter()
+                .filter(|a| {
+                    a.path().is_ident("deprecated")
+                        || (a.path().is_ident("doc")
+                            && a.meta.require_list().is_ok_and(|list| {
+                                list.tokens
+                                    .clone()
+                                    .into_iter()
+                                    .any(|t| t.to_string() == "hidden")
+                            }))
+                })
+                .collect(),
         }
     }
 

@@ -35,19 +35,38 @@ use crate::attr::StorageKind;
 /// Stores whose layout depends on their value type's storage.
 const STORES: &[&str] = &["MapStore", "ConcurrentStore"];
 
-/// Wrappers whose `MapValue` takes the storage of what they wrap.
+/// Wrappers whose `MapValue` takes the storage of what they wrap (by their
+/// last path segment): every such impl in the runtime's `impls.rs`, which
+/// `tests/derive.rs` checks this list against.
 const TAKES_STORAGE: &[&str] = &[
     "Option",
     "Result",
+    "ControlFlow",
     "Cell",
     "RefCell",
+    "OnceCell",
+    "UnsafeCell",
+    "LazyCell",
     "Mutex",
     "RwLock",
+    "OnceLock",
+    "LazyLock",
+    "ManuallyDrop",
     "Wrapping",
+    "Saturating",
     "Reverse",
     "Pin",
     "Range",
     "RangeInclusive",
+    "RangeFrom",
+    "RangeTo",
+    "RangeToInclusive",
+    "Bound",
+    "Poll",
+    "Cursor",
+    "BufReader",
+    "BufWriter",
+    "LineWriter",
 ];
 
 /// The names that mean the deriving type in its own fields.

@@ -40,8 +40,8 @@ const _: () = {
     const _: () = __mapstore::__private::Warn::<
         { __mapstore::__private::zero_sized(&__PLAN) },
     >::ZERO_SIZED;
-    const __FIELDS_SIZE: usize = {
-        let sizes: &[usize] = &[
+    const __FIELDS_SIZE: __mapstore::__private::core::primitive::usize = {
+        let sizes: &[__mapstore::__private::core::primitive::usize] = &[
             __mapstore::__private::core::mem::size_of::<u8>(),
             #[cfg(feature = "x")]
             __mapstore::__private::core::mem::size_of::<Vec<u8>>(),
@@ -55,7 +55,7 @@ const _: () = {
         }
         sum
     };
-    const __PADDED: bool = __mapstore::__private::padded(
+    const __PADDED: __mapstore::__private::core::primitive::bool = __mapstore::__private::padded(
         __mapstore::__private::core::mem::size_of::<S>(),
         __mapstore::__private::core::mem::align_of::<S>(),
         __FIELDS_SIZE,

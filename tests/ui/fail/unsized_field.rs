@@ -1,7 +1,6 @@
 //! A last field without a size: one error from the derive at the field's
 //! type, with the fix, and nothing more (rustc alone would report it three
-//! times, once at the derive). `str` is left to rustc: an item of that
-//! name may shadow the primitive, and the derive cannot tell.
+//! times, once at the derive). The type is printed as rustc prints one.
 use mapstore::MapStore;
 
 #[derive(MapStore)]
@@ -20,6 +19,17 @@ pub struct AnyShape {
 #[map_store(storage = "boxed")]
 pub struct Tail<T: ?Sized> {
     pub value: T,
+}
+
+#[derive(MapStore)]
+pub struct Name {
+    pub id: u32,
+    pub name: str,
+}
+
+#[derive(MapStore)]
+pub struct Printer {
+    pub sink: dyn std::fmt::Write + Send,
 }
 
 fn main() {}

@@ -10,6 +10,8 @@
 pub mod alias_param_names;
 #[path = "merged/basic.rs"]
 pub mod basic;
+#[path = "merged/c_names.rs"]
+pub mod c_names;
 #[path = "merged/deprecated_type.rs"]
 pub mod deprecated_type;
 #[path = "merged/forbid_dead_code.rs"]
@@ -36,6 +38,7 @@ pub mod unused_alias;
 fn main() {
     alias_param_names::main();
     basic::main();
+    c_names::main();
     deprecated_type::main();
     forbid_dead_code::main();
     generic_send_sync::main();

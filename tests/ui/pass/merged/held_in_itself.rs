@@ -96,6 +96,31 @@ pub mod forest {
     }
 }
 
+/// Through every wrapper whose storage is its contents' (all but the
+/// buffered writers, which need a `Write` inside): the derive knows each by
+/// name, and a wrapper it did not know would be a cycle error here.
+#[derive(MapStore)]
+pub struct Wrapped {
+    pub result: MapStore<u8, Result<Wrapped, u8>>,
+    pub flow: MapStore<u8, core::ops::ControlFlow<Wrapped, u8>>,
+    pub cells: MapStore<u8, (core::cell::Cell<Wrapped>, core::cell::OnceCell<Wrapped>)>,
+    pub unsafe_cell: MapStore<u8, core::cell::UnsafeCell<Wrapped>>,
+    pub lazy: MapStore<u8, core::cell::LazyCell<Wrapped, fn() -> Wrapped>>,
+    pub locks: MapStore<u8, (std::sync::Mutex<Wrapped>, std::sync::RwLock<Wrapped>)>,
+    pub once: MapStore<u8, std::sync::OnceLock<Wrapped>>,
+    pub lazy_lock: MapStore<u8, std::sync::LazyLock<Wrapped, fn() -> Wrapped>>,
+    pub manually: MapStore<u8, core::mem::ManuallyDrop<Wrapped>>,
+    pub numbers: MapStore<u8, (core::num::Wrapping<Wrapped>, core::num::Saturating<Wrapped>)>,
+    pub reverse: MapStore<u8, core::cmp::Reverse<Wrapped>>,
+    pub ranges: MapStore<u8, (core::ops::Range<Wrapped>, core::ops::RangeInclusive<Wrapped>)>,
+    pub open: MapStore<u8, (core::ops::RangeFrom<Wrapped>, core::ops::RangeTo<Wrapped>)>,
+    pub to_inclusive: MapStore<u8, core::ops::RangeToInclusive<Wrapped>>,
+    pub bound: MapStore<u8, core::ops::Bound<Wrapped>>,
+    pub poll: MapStore<u8, core::task::Poll<Wrapped>>,
+    pub cursor: MapStore<u8, std::io::Cursor<Wrapped>>,
+    pub reader: MapStore<u8, std::io::BufReader<Wrapped>>,
+}
+
 fn agrees<V: MapValue>(expected: StorageKind) {
     let plan = V::PLAN;
     assert_eq!(plan.storage, expected, "{plan}");
@@ -114,6 +139,8 @@ pub fn main() {
     agrees::<Tagged>(StorageKind::Inline);
     agrees::<Borrowed<'static>>(StorageKind::Pooled);
     agrees::<forest::Node>(StorageKind::Pooled);
+    assert_eq!(Wrapped::PLAN.storage, Wrapped::PLAN.chosen());
+    assert_eq!(Wrapped::PLAN.size, core::mem::size_of::<Wrapped>());
 
     let mut root = Node::default();
     let mut child = Node {
