@@ -258,7 +258,10 @@ pub mod __private {
     pub use crate::derive_support::*;
     pub use crate::plan::Optimize;
     pub use crate::storage::{Boxed, Inline, Pooled, Storage, StorageKind};
+    #[cfg(feature = "std")]
+    pub use crate::ConcurrentStore;
     pub use crate::{choose, DefaultHashBuilder, MapStore, MapValue, Plan};
+    pub use crate::{BoxedMap, InlineMap, PooledMap};
     pub use core;
 
     /// Maps a `StorageKind as u8` to its storage type, in const position.

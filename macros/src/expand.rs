@@ -82,25 +82,40 @@ fn krate_path(input: &Input<'_>) -> TokenStream {
     }
 }
 
-/// The name of the crate inside the generated `const _` blocks, which
-/// import it once ([`krate_use`]).
+/// `path` (an item of the crate's `__private` module, for the alias),
+/// spanned at the `crate = "..."` string where one is given: a path there
+/// that is not mapstore is reported at the string, not at the derive.
+fn krate_item(input: &Input<'_>, item: &str) -> TokenStream {
+    let krate = krate_path(input);
+    let item = Ident::new(item, Span::call_site());
+    let path = quote!(#krate::__private::#item);
+    match &input.attrs.krate {
+        Some(written) => respan(path, syn::spanned::Spanned::span(written)),
+        None => path,
+    }
+}
+
+/// The crate's `__private` module inside the generated `const _` blocks,
+/// which import it once ([`krate_use`]).
 fn krate(_input: &Input<'_>) -> TokenStream {
     quote!(__mapstore)
 }
 
-/// `use ::mapstore as __mapstore;` at the start of each `const _` block:
-/// a `crate = "..."` path that leads nowhere is then one error, at the
-/// attribute's string, instead of one per path the block names (and
-/// rustc's suggestions to import `std::mem` or `std::marker` for them).
+/// `use ::mapstore::__private as __mapstore;` at the start of each `const _`
+/// block: a `crate = "..."` path that leads nowhere, or to a crate that is
+/// not mapstore, is then one error, at the attribute's string (rustc
+/// reports the unresolved import and nothing at the paths through it),
+/// instead of one per path the block names, with rustc's suggestions to
+/// import `std::mem` or `std::marker` for them.
 fn krate_use(input: &Input<'_>) -> TokenStream {
     match &input.attrs.krate {
         // Every token at the string, where rustc then reports the import.
         Some(path) => respan(
-            quote!(use #path as __mapstore;),
+            quote!(use #path::__private as __mapstore;),
             syn::spanned::Spanned::span(path),
         ),
         None => quote!(
-            use ::mapstore as __mapstore;
+            use ::mapstore::__private as __mapstore;
         ),
     }
 }
@@ -157,7 +172,7 @@ fn goal(input: &Input<'_>) -> TokenStream {
         Some(goal) => {
             let krate = krate(input);
             let variant = Ident::new(goal.variant(), Span::call_site());
-            quote!(.optimize(#krate::__private::Optimize::#variant))
+            quote!(.optimize(#krate::Optimize::#variant))
         }
         None => TokenStream::new(),
     }
@@ -170,13 +185,13 @@ fn chosen_plan(input: &Input<'_>, ty: &TokenStream) -> TokenStream {
     let heap = heap_fields(input);
     let goal = goal(input);
     quote! {
-        #krate::__private::Plan::new(
+        #krate::Plan::new(
             #name,
-            #krate::__private::core::mem::size_of::<#ty>(),
-            #krate::__private::core::mem::align_of::<#ty>(),
-            #krate::__private::core::mem::needs_drop::<#ty>(),
+            #krate::core::mem::size_of::<#ty>(),
+            #krate::core::mem::align_of::<#ty>(),
+            #krate::core::mem::needs_drop::<#ty>(),
             #heap,
-            #krate::__private::core::option::Option::None,
+            #krate::core::option::Option::None,
         )#goal
     }
 }
@@ -188,7 +203,7 @@ fn forced_plan(input: &Input<'_>, ty: &TokenStream) -> TokenStream {
     let name = input.display_name();
     let heap = heap_fields(input);
     let goal = goal(input);
-    quote!(#krate::__private::Plan::of::<#ty>(#name, #heap)#goal)
+    quote!(#krate::Plan::of::<#ty>(#name, #heap)#goal)
 }
 
 /// The type by name with every lifetime replaced by `'static`: what a
@@ -220,7 +235,7 @@ fn concrete_impl(input: &Input<'_>) -> TokenStream {
     let (plan, storage) = match (input.attrs.storage, crate::recursive::holds_itself(input)) {
         (Some(forced), _) => {
             let storage = Ident::new(forced.kind.type_name(), Span::call_site());
-            (forced_plan(input, &ty), quote!(#krate::__private::#storage))
+            (forced_plan(input, &ty), quote!(#krate::#storage))
         }
         // A type held in its own store: the storage is the first fixed
         // point of the policy over the type's twins, and the policy must
@@ -228,17 +243,17 @@ fn concrete_impl(input: &Input<'_>) -> TokenStream {
         (None, Some(field)) => {
             check = twins(input, &krate);
             check.extend(respan(
-                quote!(const _: () = #krate::__private::held_in_itself(&__PLAN, __HELD);),
+                quote!(const _: () = #krate::held_in_itself(&__PLAN, __HELD);),
                 field,
             ));
             (
                 chosen_plan(input, &ty),
-                quote!(<#krate::__private::Select<{ __HELD }> as #krate::__private::Pick>::S),
+                quote!(<#krate::Select<{ __HELD }> as #krate::Pick>::S),
             )
         }
         (None, None) => (
             chosen_plan(input, &ty),
-            quote!(<#krate::__private::Select<{ #krate::__private::kind_of(&__PLAN) }> as #krate::__private::Pick>::S),
+            quote!(<#krate::Select<{ #krate::kind_of(&__PLAN) }> as #krate::Pick>::S),
         ),
     };
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
@@ -253,12 +268,12 @@ fn concrete_impl(input: &Input<'_>) -> TokenStream {
             // derives without a warning, as with std's derives; the notes
             // below stay warnings.
             #allow_deprecated
-            const __PLAN: #krate::__private::Plan = #plan;
+            const __PLAN: #krate::Plan = #plan;
             #[automatically_derived]
             #allow_deprecated
-            impl #impl_generics #krate::__private::MapValue for #ident #ty_generics #where_clause {
+            impl #impl_generics #krate::MapValue for #ident #ty_generics #where_clause {
                 type Storage = #storage;
-                const PLAN: #krate::__private::Plan = {
+                const PLAN: #krate::Plan = {
                     #alias_use
                     __PLAN
                 };
@@ -313,9 +328,9 @@ fn twins(input: &Input<'_>, krate: &TokenStream) -> TokenStream {
                 let params = fields.iter().map(|(c, f, t)| quote!(#c #f: #t));
                 let inits = fields.iter().map(|(c, f, _)| quote!(#c #f));
                 // `addr_of!`: a packed twin's fields may not be borrowed.
-                let reads = fields.iter().map(
-                    |(c, f, _)| quote!(#c let _ = #krate::__private::core::ptr::addr_of!(twin.#f);),
-                );
+                let reads = fields
+                    .iter()
+                    .map(|(c, f, _)| quote!(#c let _ = #krate::core::ptr::addr_of!(twin.#f);));
                 (
                     quote!(struct #twin { #(#decls),* }),
                     quote! {
@@ -366,19 +381,19 @@ fn twins(input: &Input<'_>, krate: &TokenStream) -> TokenStream {
             const _: () = { #uses };
         });
         plans.push(quote! {
-            #krate::__private::Plan::new(
+            #krate::Plan::new(
                 "",
-                #krate::__private::core::mem::size_of::<#twin>(),
-                #krate::__private::core::mem::align_of::<#twin>(),
-                #krate::__private::core::mem::needs_drop::<#twin>(),
+                #krate::core::mem::size_of::<#twin>(),
+                #krate::core::mem::align_of::<#twin>(),
+                #krate::core::mem::needs_drop::<#twin>(),
                 #heap,
-                #krate::__private::core::option::Option::None,
+                #krate::core::option::Option::None,
             )#goal
         });
     }
     out.extend(quote! {
         #allow_deprecated
-        const __HELD: #krate::__private::core::primitive::u8 = #krate::__private::held_fixed_point(&[#(#plans),*]);
+        const __HELD: #krate::core::primitive::u8 = #krate::held_fixed_point(&[#(#plans),*]);
     });
     out
 }
@@ -391,10 +406,7 @@ fn generic_impl(input: &Input<'_>) -> TokenStream {
         Some(span) => {
             let krate = krate(input);
             let name = Ident::new(&kind.type_name().to_uppercase(), Span::call_site());
-            respan(
-                quote!(const _: () = #krate::__private::Generic::#name;),
-                span,
-            )
+            respan(quote!(const _: () = #krate::Generic::#name;), span)
         }
         None => TokenStream::new(),
     };
@@ -415,9 +427,9 @@ fn forced_impl(input: &Input<'_>, kind: StorageKind, extra: TokenStream) -> Toke
     quote! {
         #[automatically_derived]
         #allow_deprecated
-        impl #impl_generics #krate::__private::MapValue for #ident #ty_generics #where_clause {
-            type Storage = #krate::__private::#storage;
-            const PLAN: #krate::__private::Plan = {
+        impl #impl_generics #krate::MapValue for #ident #ty_generics #where_clause {
+            type Storage = #krate::#storage;
+            const PLAN: #krate::Plan = {
                 #alias_use
                 #plan
             };
@@ -458,7 +470,7 @@ fn note_use(
 ) -> TokenStream {
     let module = Ident::new(module, span);
     let name = Ident::new(name, span);
-    let p = quote!(#krate::__private);
+    let p = krate;
     respan(
         quote! {
             const _: () = #p::#module::Bytes::<{ #p::exact(#fires, #size) }>::#name;
@@ -499,7 +511,7 @@ fn warnings(input: &Input<'_>) -> TokenStream {
                 &krate,
                 module,
                 name,
-                quote!(#krate::__private::fires_in(&__PLAN, #krate::__private::Note::#note, #heap)),
+                quote!(#krate::fires_in(&__PLAN, #krate::Note::#note, #heap)),
                 quote!(__PLAN.size),
                 span,
             ));
@@ -519,7 +531,7 @@ fn warnings(input: &Input<'_>) -> TokenStream {
     let type_span = input.ident.span();
     if !attrs.allow_zero_sized {
         out.extend(respan(
-            quote!(const _: () = #krate::__private::Warn::<{ #krate::__private::zero_sized(&__PLAN) }>::ZERO_SIZED;),
+            quote!(const _: () = #krate::Warn::<{ #krate::zero_sized(&__PLAN) }>::ZERO_SIZED;),
             type_span,
         ));
     }
@@ -533,15 +545,15 @@ fn warnings(input: &Input<'_>) -> TokenStream {
             let sizes = fields.iter().map(|f| {
                 let cfgs = &f.cfgs;
                 let ty = static_field_type(input, f.ty);
-                quote!(#(#cfgs)* #krate::__private::core::mem::size_of::<#ty>())
+                quote!(#(#cfgs)* #krate::core::mem::size_of::<#ty>())
             });
             let ty = static_type(input);
             // Computed apart from the warning's line: that line is spanned at
             // the type's name, these field types keep their own spans.
             out.extend(quote! {
                 #allow_deprecated
-                const __FIELDS_SIZE: #krate::__private::core::primitive::usize = {
-                    let sizes: &[#krate::__private::core::primitive::usize] = &[#(#sizes),*];
+                const __FIELDS_SIZE: #krate::core::primitive::usize = {
+                    let sizes: &[#krate::core::primitive::usize] = &[#(#sizes),*];
                     let mut sum = 0;
                     let mut i = 0;
                     while i < sizes.len() {
@@ -551,9 +563,9 @@ fn warnings(input: &Input<'_>) -> TokenStream {
                     sum
                 };
                 #allow_deprecated
-                const __PADDED: #krate::__private::core::primitive::bool = #krate::__private::padded(
-                    #krate::__private::core::mem::size_of::<#ty>(),
-                    #krate::__private::core::mem::align_of::<#ty>(),
+                const __PADDED: #krate::core::primitive::bool = #krate::padded(
+                    #krate::core::mem::size_of::<#ty>(),
+                    #krate::core::mem::align_of::<#ty>(),
                     __FIELDS_SIZE,
                 );
             });
@@ -572,10 +584,7 @@ fn warnings(input: &Input<'_>) -> TokenStream {
         // the storage the policy picks, not the one used).
         (Some(span), Some(storage)) => {
             let name = Ident::new(&storage.kind.type_name().to_uppercase(), Span::call_site());
-            out.extend(respan(
-                quote!(const _: () = #krate::__private::Forced::#name;),
-                span,
-            ));
+            out.extend(respan(quote!(const _: () = #krate::Forced::#name;), span));
         }
         (Some(span), None) => {
             for (note, name) in [
@@ -690,7 +699,7 @@ fn alias_use(input: &Input<'_>) -> TokenStream {
         GenericParam::Const(c) => c.ident.to_token_stream(),
     });
     quote! {
-        let _: #krate::__private::core::marker::PhantomData<fn() -> #alias<#(#args,)* ()>>;
+        let _: #krate::core::marker::PhantomData<fn() -> #alias<#(#args,)* ()>>;
     }
 }
 
@@ -700,7 +709,8 @@ fn store_alias(input: &Input<'_>) -> TokenStream {
     let Some(alias) = alias_name(input) else {
         return TokenStream::new();
     };
-    let krate = krate_path(input);
+    let hasher = krate_item(input, "DefaultHashBuilder");
+    let map = krate_item(input, "MapStore");
     let ident = input.ident;
     let vis = input.vis;
     let used: Vec<String> = input
@@ -757,7 +767,7 @@ fn store_alias(input: &Input<'_>) -> TokenStream {
         #(#attrs)*
         #allow_deprecated
         #allow_case
-        #vis type #alias<#(#params,)* #k, #s = #krate::__private::DefaultHashBuilder> =
-            #krate::__private::MapStore<#k, #ident #ty_generics, #s>;
+        #vis type #alias<#(#params,)* #k, #s = #hasher> =
+            #map<#k, #ident #ty_generics, #s>;
     }
 }

@@ -18,34 +18,32 @@ type SStore<K, S1 = ::mapstore::__private::DefaultHashBuilder> = ::mapstore::__p
     S1,
 >;
 const _: () = {
-    use ::mapstore as __mapstore;
-    const __PLAN: __mapstore::__private::Plan = __mapstore::__private::Plan::new(
+    use ::mapstore::__private as __mapstore;
+    const __PLAN: __mapstore::Plan = __mapstore::Plan::new(
         "S",
-        __mapstore::__private::core::mem::size_of::<S>(),
-        __mapstore::__private::core::mem::align_of::<S>(),
-        __mapstore::__private::core::mem::needs_drop::<S>(),
+        __mapstore::core::mem::size_of::<S>(),
+        __mapstore::core::mem::align_of::<S>(),
+        __mapstore::core::mem::needs_drop::<S>(),
         &[#[cfg(feature = "x")] "b"],
-        __mapstore::__private::core::option::Option::None,
+        __mapstore::core::option::Option::None,
     );
     #[automatically_derived]
-    impl __mapstore::__private::MapValue for S {
-        type Storage = <__mapstore::__private::Select<
-            { __mapstore::__private::kind_of(&__PLAN) },
-        > as __mapstore::__private::Pick>::S;
-        const PLAN: __mapstore::__private::Plan = {
-            let _: __mapstore::__private::core::marker::PhantomData<fn() -> SStore<()>>;
+    impl __mapstore::MapValue for S {
+        type Storage = <__mapstore::Select<
+            { __mapstore::kind_of(&__PLAN) },
+        > as __mapstore::Pick>::S;
+        const PLAN: __mapstore::Plan = {
+            let _: __mapstore::core::marker::PhantomData<fn() -> SStore<()>>;
             __PLAN
         };
     }
-    const _: () = __mapstore::__private::Warn::<
-        { __mapstore::__private::zero_sized(&__PLAN) },
-    >::ZERO_SIZED;
-    const __FIELDS_SIZE: __mapstore::__private::core::primitive::usize = {
-        let sizes: &[__mapstore::__private::core::primitive::usize] = &[
-            __mapstore::__private::core::mem::size_of::<u8>(),
+    const _: () = __mapstore::Warn::<{ __mapstore::zero_sized(&__PLAN) }>::ZERO_SIZED;
+    const __FIELDS_SIZE: __mapstore::core::primitive::usize = {
+        let sizes: &[__mapstore::core::primitive::usize] = &[
+            __mapstore::core::mem::size_of::<u8>(),
             #[cfg(feature = "x")]
-            __mapstore::__private::core::mem::size_of::<Vec<u8>>(),
-            __mapstore::__private::core::mem::size_of::<u64>(),
+            __mapstore::core::mem::size_of::<Vec<u8>>(),
+            __mapstore::core::mem::size_of::<u64>(),
         ];
         let mut sum = 0;
         let mut i = 0;
@@ -55,16 +53,16 @@ const _: () = {
         }
         sum
     };
-    const __PADDED: __mapstore::__private::core::primitive::bool = __mapstore::__private::padded(
-        __mapstore::__private::core::mem::size_of::<S>(),
-        __mapstore::__private::core::mem::align_of::<S>(),
+    const __PADDED: __mapstore::core::primitive::bool = __mapstore::padded(
+        __mapstore::core::mem::size_of::<S>(),
+        __mapstore::core::mem::align_of::<S>(),
         __FIELDS_SIZE,
     );
-    const _: () = __mapstore::__private::padding::Bytes::<
-        { __mapstore::__private::exact(__PADDED, __PLAN.size) },
+    const _: () = __mapstore::padding::Bytes::<
+        { __mapstore::exact(__PADDED, __PLAN.size) },
     >::PADDING;
-    const _: () = __mapstore::__private::padding::BytesBetween::<
-        { __mapstore::__private::between(__PADDED, __PLAN.size).0 },
-        { __mapstore::__private::between(__PADDED, __PLAN.size).1 },
+    const _: () = __mapstore::padding::BytesBetween::<
+        { __mapstore::between(__PADDED, __PLAN.size).0 },
+        { __mapstore::between(__PADDED, __PLAN.size).1 },
     >::PADDING;
 };

@@ -17,15 +17,13 @@ pub type WStore<T, K, S = ::mapstore::__private::DefaultHashBuilder> = ::mapstor
     S,
 >;
 const _: () = {
-    use ::mapstore as __mapstore;
+    use ::mapstore::__private as __mapstore;
     #[automatically_derived]
-    impl<T> __mapstore::__private::MapValue for W<T> {
-        type Storage = __mapstore::__private::Inline;
-        const PLAN: __mapstore::__private::Plan = {
-            let _: __mapstore::__private::core::marker::PhantomData<
-                fn() -> WStore<T, ()>,
-            >;
-            __mapstore::__private::Plan::of::<Self>("W<T>", &[])
+    impl<T> __mapstore::MapValue for W<T> {
+        type Storage = __mapstore::Inline;
+        const PLAN: __mapstore::Plan = {
+            let _: __mapstore::core::marker::PhantomData<fn() -> WStore<T, ()>>;
+            __mapstore::Plan::of::<Self>("W<T>", &[])
         };
     }
 };

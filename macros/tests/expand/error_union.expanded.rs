@@ -17,13 +17,13 @@ type UStore<K, S = ::mapstore::__private::DefaultHashBuilder> = ::mapstore::__pr
     S,
 >;
 const _: () = {
-    use ::mapstore as __mapstore;
+    use ::mapstore::__private as __mapstore;
     #[automatically_derived]
-    impl __mapstore::__private::MapValue for U {
-        type Storage = __mapstore::__private::Inline;
-        const PLAN: __mapstore::__private::Plan = {
-            let _: __mapstore::__private::core::marker::PhantomData<fn() -> UStore<()>>;
-            __mapstore::__private::Plan::of::<Self>("U", &[])
+    impl __mapstore::MapValue for U {
+        type Storage = __mapstore::Inline;
+        const PLAN: __mapstore::Plan = {
+            let _: __mapstore::core::marker::PhantomData<fn() -> UStore<()>>;
+            __mapstore::Plan::of::<Self>("U", &[])
         };
     }
 };

@@ -16,311 +16,213 @@ type SStore<K, S1 = ::mapstore::__private::DefaultHashBuilder> = ::mapstore::__p
     S1,
 >;
 const _: () = {
-    use ::mapstore as __mapstore;
-    const __PLAN: __mapstore::__private::Plan = __mapstore::__private::Plan::new(
+    use ::mapstore::__private as __mapstore;
+    const __PLAN: __mapstore::Plan = __mapstore::Plan::new(
         "S",
-        __mapstore::__private::core::mem::size_of::<S>(),
-        __mapstore::__private::core::mem::align_of::<S>(),
-        __mapstore::__private::core::mem::needs_drop::<S>(),
+        __mapstore::core::mem::size_of::<S>(),
+        __mapstore::core::mem::align_of::<S>(),
+        __mapstore::core::mem::needs_drop::<S>(),
         &["b"],
-        __mapstore::__private::core::option::Option::None,
+        __mapstore::core::option::Option::None,
     );
     #[automatically_derived]
-    impl __mapstore::__private::MapValue for S {
-        type Storage = <__mapstore::__private::Select<
-            { __mapstore::__private::kind_of(&__PLAN) },
-        > as __mapstore::__private::Pick>::S;
-        const PLAN: __mapstore::__private::Plan = {
-            let _: __mapstore::__private::core::marker::PhantomData<fn() -> SStore<()>>;
+    impl __mapstore::MapValue for S {
+        type Storage = <__mapstore::Select<
+            { __mapstore::kind_of(&__PLAN) },
+        > as __mapstore::Pick>::S;
+        const PLAN: __mapstore::Plan = {
+            let _: __mapstore::core::marker::PhantomData<fn() -> SStore<()>>;
             __PLAN
         };
     }
-    const _: () = __mapstore::__private::Warn::<
-        { __mapstore::__private::zero_sized(&__PLAN) },
-    >::ZERO_SIZED;
-    const _: () = __mapstore::__private::balanced::Bytes::<
+    const _: () = __mapstore::Warn::<{ __mapstore::zero_sized(&__PLAN) }>::ZERO_SIZED;
+    const _: () = __mapstore::balanced::Bytes::<
         {
-            __mapstore::__private::exact(
-                __mapstore::__private::fires_in(
-                    &__PLAN,
-                    __mapstore::__private::Note::Inline,
-                    false,
-                ),
+            __mapstore::exact(
+                __mapstore::fires_in(&__PLAN, __mapstore::Note::Inline, false),
                 __PLAN.size,
             )
         },
     >::INLINE;
-    const _: () = __mapstore::__private::balanced::BytesBetween::<
+    const _: () = __mapstore::balanced::BytesBetween::<
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::Inline,
-                        false,
-                    ),
+            __mapstore::between(
+                    __mapstore::fires_in(&__PLAN, __mapstore::Note::Inline, false),
                     __PLAN.size,
                 )
                 .0
         },
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::Inline,
-                        false,
-                    ),
+            __mapstore::between(
+                    __mapstore::fires_in(&__PLAN, __mapstore::Note::Inline, false),
                     __PLAN.size,
                 )
                 .1
         },
     >::INLINE;
-    const _: () = __mapstore::__private::balanced_heap::Bytes::<
+    const _: () = __mapstore::balanced_heap::Bytes::<
         {
-            __mapstore::__private::exact(
-                __mapstore::__private::fires_in(
-                    &__PLAN,
-                    __mapstore::__private::Note::Inline,
-                    true,
-                ),
+            __mapstore::exact(
+                __mapstore::fires_in(&__PLAN, __mapstore::Note::Inline, true),
                 __PLAN.size,
             )
         },
     >::INLINE;
-    const _: () = __mapstore::__private::balanced_heap::BytesBetween::<
+    const _: () = __mapstore::balanced_heap::BytesBetween::<
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::Inline,
-                        true,
-                    ),
+            __mapstore::between(
+                    __mapstore::fires_in(&__PLAN, __mapstore::Note::Inline, true),
                     __PLAN.size,
                 )
                 .0
         },
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::Inline,
-                        true,
-                    ),
+            __mapstore::between(
+                    __mapstore::fires_in(&__PLAN, __mapstore::Note::Inline, true),
                     __PLAN.size,
                 )
                 .1
         },
     >::INLINE;
-    const _: () = __mapstore::__private::balanced::Bytes::<
+    const _: () = __mapstore::balanced::Bytes::<
         {
-            __mapstore::__private::exact(
-                __mapstore::__private::fires_in(
-                    &__PLAN,
-                    __mapstore::__private::Note::Pooled,
-                    false,
-                ),
+            __mapstore::exact(
+                __mapstore::fires_in(&__PLAN, __mapstore::Note::Pooled, false),
                 __PLAN.size,
             )
         },
     >::POOLED;
-    const _: () = __mapstore::__private::balanced::BytesBetween::<
+    const _: () = __mapstore::balanced::BytesBetween::<
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::Pooled,
-                        false,
-                    ),
+            __mapstore::between(
+                    __mapstore::fires_in(&__PLAN, __mapstore::Note::Pooled, false),
                     __PLAN.size,
                 )
                 .0
         },
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::Pooled,
-                        false,
-                    ),
+            __mapstore::between(
+                    __mapstore::fires_in(&__PLAN, __mapstore::Note::Pooled, false),
                     __PLAN.size,
                 )
                 .1
         },
     >::POOLED;
-    const _: () = __mapstore::__private::balanced_heap::Bytes::<
+    const _: () = __mapstore::balanced_heap::Bytes::<
         {
-            __mapstore::__private::exact(
-                __mapstore::__private::fires_in(
-                    &__PLAN,
-                    __mapstore::__private::Note::Pooled,
-                    true,
-                ),
+            __mapstore::exact(
+                __mapstore::fires_in(&__PLAN, __mapstore::Note::Pooled, true),
                 __PLAN.size,
             )
         },
     >::POOLED;
-    const _: () = __mapstore::__private::balanced_heap::BytesBetween::<
+    const _: () = __mapstore::balanced_heap::BytesBetween::<
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::Pooled,
-                        true,
-                    ),
+            __mapstore::between(
+                    __mapstore::fires_in(&__PLAN, __mapstore::Note::Pooled, true),
                     __PLAN.size,
                 )
                 .0
         },
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::Pooled,
-                        true,
-                    ),
+            __mapstore::between(
+                    __mapstore::fires_in(&__PLAN, __mapstore::Note::Pooled, true),
                     __PLAN.size,
                 )
                 .1
         },
     >::POOLED;
-    const _: () = __mapstore::__private::balanced::Bytes::<
+    const _: () = __mapstore::balanced::Bytes::<
         {
-            __mapstore::__private::exact(
-                __mapstore::__private::fires_in(
-                    &__PLAN,
-                    __mapstore::__private::Note::Boxed,
-                    false,
-                ),
+            __mapstore::exact(
+                __mapstore::fires_in(&__PLAN, __mapstore::Note::Boxed, false),
                 __PLAN.size,
             )
         },
     >::BOXED;
-    const _: () = __mapstore::__private::balanced::BytesBetween::<
+    const _: () = __mapstore::balanced::BytesBetween::<
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::Boxed,
-                        false,
-                    ),
+            __mapstore::between(
+                    __mapstore::fires_in(&__PLAN, __mapstore::Note::Boxed, false),
                     __PLAN.size,
                 )
                 .0
         },
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::Boxed,
-                        false,
-                    ),
+            __mapstore::between(
+                    __mapstore::fires_in(&__PLAN, __mapstore::Note::Boxed, false),
                     __PLAN.size,
                 )
                 .1
         },
     >::BOXED;
-    const _: () = __mapstore::__private::balanced_heap::Bytes::<
+    const _: () = __mapstore::balanced_heap::Bytes::<
         {
-            __mapstore::__private::exact(
-                __mapstore::__private::fires_in(
-                    &__PLAN,
-                    __mapstore::__private::Note::Boxed,
-                    true,
-                ),
+            __mapstore::exact(
+                __mapstore::fires_in(&__PLAN, __mapstore::Note::Boxed, true),
                 __PLAN.size,
             )
         },
     >::BOXED;
-    const _: () = __mapstore::__private::balanced_heap::BytesBetween::<
+    const _: () = __mapstore::balanced_heap::BytesBetween::<
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::Boxed,
-                        true,
-                    ),
+            __mapstore::between(
+                    __mapstore::fires_in(&__PLAN, __mapstore::Note::Boxed, true),
                     __PLAN.size,
                 )
                 .0
         },
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::Boxed,
-                        true,
-                    ),
+            __mapstore::between(
+                    __mapstore::fires_in(&__PLAN, __mapstore::Note::Boxed, true),
                     __PLAN.size,
                 )
                 .1
         },
     >::BOXED;
-    const _: () = __mapstore::__private::balanced::Bytes::<
+    const _: () = __mapstore::balanced::Bytes::<
         {
-            __mapstore::__private::exact(
-                __mapstore::__private::fires_in(
-                    &__PLAN,
-                    __mapstore::__private::Note::BoxedAligned,
-                    false,
-                ),
+            __mapstore::exact(
+                __mapstore::fires_in(&__PLAN, __mapstore::Note::BoxedAligned, false),
                 __PLAN.size,
             )
         },
     >::BOXED_ALIGNED;
-    const _: () = __mapstore::__private::balanced::BytesBetween::<
+    const _: () = __mapstore::balanced::BytesBetween::<
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::BoxedAligned,
-                        false,
-                    ),
+            __mapstore::between(
+                    __mapstore::fires_in(&__PLAN, __mapstore::Note::BoxedAligned, false),
                     __PLAN.size,
                 )
                 .0
         },
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::BoxedAligned,
-                        false,
-                    ),
+            __mapstore::between(
+                    __mapstore::fires_in(&__PLAN, __mapstore::Note::BoxedAligned, false),
                     __PLAN.size,
                 )
                 .1
         },
     >::BOXED_ALIGNED;
-    const _: () = __mapstore::__private::balanced_heap::Bytes::<
+    const _: () = __mapstore::balanced_heap::Bytes::<
         {
-            __mapstore::__private::exact(
-                __mapstore::__private::fires_in(
-                    &__PLAN,
-                    __mapstore::__private::Note::BoxedAligned,
-                    true,
-                ),
+            __mapstore::exact(
+                __mapstore::fires_in(&__PLAN, __mapstore::Note::BoxedAligned, true),
                 __PLAN.size,
             )
         },
     >::BOXED_ALIGNED;
-    const _: () = __mapstore::__private::balanced_heap::BytesBetween::<
+    const _: () = __mapstore::balanced_heap::BytesBetween::<
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::BoxedAligned,
-                        true,
-                    ),
+            __mapstore::between(
+                    __mapstore::fires_in(&__PLAN, __mapstore::Note::BoxedAligned, true),
                     __PLAN.size,
                 )
                 .0
         },
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::BoxedAligned,
-                        true,
-                    ),
+            __mapstore::between(
+                    __mapstore::fires_in(&__PLAN, __mapstore::Note::BoxedAligned, true),
                     __PLAN.size,
                 )
                 .1

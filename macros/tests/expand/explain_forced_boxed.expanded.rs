@@ -15,36 +15,30 @@ type SStore<K, S1 = ::mapstore::__private::DefaultHashBuilder> = ::mapstore::__p
     S1,
 >;
 const _: () = {
-    use ::mapstore as __mapstore;
-    const __PLAN: __mapstore::__private::Plan = __mapstore::__private::Plan::of::<
-        S,
-    >("S", &[]);
+    use ::mapstore::__private as __mapstore;
+    const __PLAN: __mapstore::Plan = __mapstore::Plan::of::<S>("S", &[]);
     #[automatically_derived]
-    impl __mapstore::__private::MapValue for S {
-        type Storage = __mapstore::__private::Boxed;
-        const PLAN: __mapstore::__private::Plan = {
-            let _: __mapstore::__private::core::marker::PhantomData<fn() -> SStore<()>>;
+    impl __mapstore::MapValue for S {
+        type Storage = __mapstore::Boxed;
+        const PLAN: __mapstore::Plan = {
+            let _: __mapstore::core::marker::PhantomData<fn() -> SStore<()>>;
             __PLAN
         };
     }
-    const _: () = __mapstore::__private::balanced::Bytes::<
+    const _: () = __mapstore::balanced::Bytes::<
         {
-            __mapstore::__private::exact(
-                __mapstore::__private::fires_in(
-                    &__PLAN,
-                    __mapstore::__private::Note::BoxedSmallValue,
-                    false,
-                ),
+            __mapstore::exact(
+                __mapstore::fires_in(&__PLAN, __mapstore::Note::BoxedSmallValue, false),
                 __PLAN.size,
             )
         },
     >::BOXED_SMALL_VALUE;
-    const _: () = __mapstore::__private::balanced::BytesBetween::<
+    const _: () = __mapstore::balanced::BytesBetween::<
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
+            __mapstore::between(
+                    __mapstore::fires_in(
                         &__PLAN,
-                        __mapstore::__private::Note::BoxedSmallValue,
+                        __mapstore::Note::BoxedSmallValue,
                         false,
                     ),
                     __PLAN.size,
@@ -52,10 +46,10 @@ const _: () = {
                 .0
         },
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
+            __mapstore::between(
+                    __mapstore::fires_in(
                         &__PLAN,
-                        __mapstore::__private::Note::BoxedSmallValue,
+                        __mapstore::Note::BoxedSmallValue,
                         false,
                     ),
                     __PLAN.size,
@@ -63,24 +57,20 @@ const _: () = {
                 .1
         },
     >::BOXED_SMALL_VALUE;
-    const _: () = __mapstore::__private::balanced::Bytes::<
+    const _: () = __mapstore::balanced::Bytes::<
         {
-            __mapstore::__private::exact(
-                __mapstore::__private::fires_in(
-                    &__PLAN,
-                    __mapstore::__private::Note::InlineLargeValue,
-                    false,
-                ),
+            __mapstore::exact(
+                __mapstore::fires_in(&__PLAN, __mapstore::Note::InlineLargeValue, false),
                 __PLAN.size,
             )
         },
     >::INLINE_LARGE_VALUE;
-    const _: () = __mapstore::__private::balanced::BytesBetween::<
+    const _: () = __mapstore::balanced::BytesBetween::<
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
+            __mapstore::between(
+                    __mapstore::fires_in(
                         &__PLAN,
-                        __mapstore::__private::Note::InlineLargeValue,
+                        __mapstore::Note::InlineLargeValue,
                         false,
                     ),
                     __PLAN.size,
@@ -88,10 +78,10 @@ const _: () = {
                 .0
         },
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
+            __mapstore::between(
+                    __mapstore::fires_in(
                         &__PLAN,
-                        __mapstore::__private::Note::InlineLargeValue,
+                        __mapstore::Note::InlineLargeValue,
                         false,
                     ),
                     __PLAN.size,
@@ -99,24 +89,24 @@ const _: () = {
                 .1
         },
     >::INLINE_LARGE_VALUE;
-    const _: () = __mapstore::__private::balanced::Bytes::<
+    const _: () = __mapstore::balanced::Bytes::<
         {
-            __mapstore::__private::exact(
-                __mapstore::__private::fires_in(
+            __mapstore::exact(
+                __mapstore::fires_in(
                     &__PLAN,
-                    __mapstore::__private::Note::InlineAlignedValue,
+                    __mapstore::Note::InlineAlignedValue,
                     false,
                 ),
                 __PLAN.size,
             )
         },
     >::INLINE_ALIGNED_VALUE;
-    const _: () = __mapstore::__private::balanced::BytesBetween::<
+    const _: () = __mapstore::balanced::BytesBetween::<
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
+            __mapstore::between(
+                    __mapstore::fires_in(
                         &__PLAN,
-                        __mapstore::__private::Note::InlineAlignedValue,
+                        __mapstore::Note::InlineAlignedValue,
                         false,
                     ),
                     __PLAN.size,
@@ -124,10 +114,10 @@ const _: () = {
                 .0
         },
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
+            __mapstore::between(
+                    __mapstore::fires_in(
                         &__PLAN,
-                        __mapstore::__private::Note::InlineAlignedValue,
+                        __mapstore::Note::InlineAlignedValue,
                         false,
                     ),
                     __PLAN.size,
@@ -135,8 +125,6 @@ const _: () = {
                 .1
         },
     >::INLINE_ALIGNED_VALUE;
-    const _: () = __mapstore::__private::Warn::<
-        { __mapstore::__private::zero_sized(&__PLAN) },
-    >::ZERO_SIZED;
-    const _: () = __mapstore::__private::Forced::BOXED;
+    const _: () = __mapstore::Warn::<{ __mapstore::zero_sized(&__PLAN) }>::ZERO_SIZED;
+    const _: () = __mapstore::Forced::BOXED;
 };

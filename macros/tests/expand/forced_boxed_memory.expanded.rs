@@ -15,39 +15,31 @@ type TokenStore<K, S = ::mapstore::__private::DefaultHashBuilder> = ::mapstore::
     S,
 >;
 const _: () = {
-    use ::mapstore as __mapstore;
-    const __PLAN: __mapstore::__private::Plan = __mapstore::__private::Plan::of::<
-        Token,
-    >("Token", &[])
-        .optimize(__mapstore::__private::Optimize::Memory);
+    use ::mapstore::__private as __mapstore;
+    const __PLAN: __mapstore::Plan = __mapstore::Plan::of::<Token>("Token", &[])
+        .optimize(__mapstore::Optimize::Memory);
     #[automatically_derived]
-    impl __mapstore::__private::MapValue for Token {
-        type Storage = __mapstore::__private::Boxed;
-        const PLAN: __mapstore::__private::Plan = {
-            let _: __mapstore::__private::core::marker::PhantomData<
-                fn() -> TokenStore<()>,
-            >;
+    impl __mapstore::MapValue for Token {
+        type Storage = __mapstore::Boxed;
+        const PLAN: __mapstore::Plan = {
+            let _: __mapstore::core::marker::PhantomData<fn() -> TokenStore<()>>;
             __PLAN
         };
     }
-    const _: () = __mapstore::__private::memory::Bytes::<
+    const _: () = __mapstore::memory::Bytes::<
         {
-            __mapstore::__private::exact(
-                __mapstore::__private::fires_in(
-                    &__PLAN,
-                    __mapstore::__private::Note::BoxedSmallValue,
-                    false,
-                ),
+            __mapstore::exact(
+                __mapstore::fires_in(&__PLAN, __mapstore::Note::BoxedSmallValue, false),
                 __PLAN.size,
             )
         },
     >::BOXED_SMALL_VALUE;
-    const _: () = __mapstore::__private::memory::BytesBetween::<
+    const _: () = __mapstore::memory::BytesBetween::<
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
+            __mapstore::between(
+                    __mapstore::fires_in(
                         &__PLAN,
-                        __mapstore::__private::Note::BoxedSmallValue,
+                        __mapstore::Note::BoxedSmallValue,
                         false,
                     ),
                     __PLAN.size,
@@ -55,10 +47,10 @@ const _: () = {
                 .0
         },
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
+            __mapstore::between(
+                    __mapstore::fires_in(
                         &__PLAN,
-                        __mapstore::__private::Note::BoxedSmallValue,
+                        __mapstore::Note::BoxedSmallValue,
                         false,
                     ),
                     __PLAN.size,
@@ -66,24 +58,20 @@ const _: () = {
                 .1
         },
     >::BOXED_SMALL_VALUE;
-    const _: () = __mapstore::__private::memory::Bytes::<
+    const _: () = __mapstore::memory::Bytes::<
         {
-            __mapstore::__private::exact(
-                __mapstore::__private::fires_in(
-                    &__PLAN,
-                    __mapstore::__private::Note::InlineLargeValue,
-                    false,
-                ),
+            __mapstore::exact(
+                __mapstore::fires_in(&__PLAN, __mapstore::Note::InlineLargeValue, false),
                 __PLAN.size,
             )
         },
     >::INLINE_LARGE_VALUE;
-    const _: () = __mapstore::__private::memory::BytesBetween::<
+    const _: () = __mapstore::memory::BytesBetween::<
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
+            __mapstore::between(
+                    __mapstore::fires_in(
                         &__PLAN,
-                        __mapstore::__private::Note::InlineLargeValue,
+                        __mapstore::Note::InlineLargeValue,
                         false,
                     ),
                     __PLAN.size,
@@ -91,10 +79,10 @@ const _: () = {
                 .0
         },
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
+            __mapstore::between(
+                    __mapstore::fires_in(
                         &__PLAN,
-                        __mapstore::__private::Note::InlineLargeValue,
+                        __mapstore::Note::InlineLargeValue,
                         false,
                     ),
                     __PLAN.size,
@@ -102,24 +90,24 @@ const _: () = {
                 .1
         },
     >::INLINE_LARGE_VALUE;
-    const _: () = __mapstore::__private::memory::Bytes::<
+    const _: () = __mapstore::memory::Bytes::<
         {
-            __mapstore::__private::exact(
-                __mapstore::__private::fires_in(
+            __mapstore::exact(
+                __mapstore::fires_in(
                     &__PLAN,
-                    __mapstore::__private::Note::InlineAlignedValue,
+                    __mapstore::Note::InlineAlignedValue,
                     false,
                 ),
                 __PLAN.size,
             )
         },
     >::INLINE_ALIGNED_VALUE;
-    const _: () = __mapstore::__private::memory::BytesBetween::<
+    const _: () = __mapstore::memory::BytesBetween::<
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
+            __mapstore::between(
+                    __mapstore::fires_in(
                         &__PLAN,
-                        __mapstore::__private::Note::InlineAlignedValue,
+                        __mapstore::Note::InlineAlignedValue,
                         false,
                     ),
                     __PLAN.size,
@@ -127,10 +115,10 @@ const _: () = {
                 .0
         },
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
+            __mapstore::between(
+                    __mapstore::fires_in(
                         &__PLAN,
-                        __mapstore::__private::Note::InlineAlignedValue,
+                        __mapstore::Note::InlineAlignedValue,
                         false,
                     ),
                     __PLAN.size,
@@ -138,7 +126,5 @@ const _: () = {
                 .1
         },
     >::INLINE_ALIGNED_VALUE;
-    const _: () = __mapstore::__private::Warn::<
-        { __mapstore::__private::zero_sized(&__PLAN) },
-    >::ZERO_SIZED;
+    const _: () = __mapstore::Warn::<{ __mapstore::zero_sized(&__PLAN) }>::ZERO_SIZED;
 };

@@ -15,15 +15,13 @@ type SStore<K, S1 = ::mapstore::__private::DefaultHashBuilder> = ::mapstore::__p
     S1,
 >;
 const _: () = {
-    use ::mapstore as __mapstore;
-    const __PLAN: __mapstore::__private::Plan = __mapstore::__private::Plan::of::<
-        S,
-    >("S", &[]);
+    use ::mapstore::__private as __mapstore;
+    const __PLAN: __mapstore::Plan = __mapstore::Plan::of::<S>("S", &[]);
     #[automatically_derived]
-    impl __mapstore::__private::MapValue for S {
-        type Storage = __mapstore::__private::Inline;
-        const PLAN: __mapstore::__private::Plan = {
-            let _: __mapstore::__private::core::marker::PhantomData<fn() -> SStore<()>>;
+    impl __mapstore::MapValue for S {
+        type Storage = __mapstore::Inline;
+        const PLAN: __mapstore::Plan = {
+            let _: __mapstore::core::marker::PhantomData<fn() -> SStore<()>>;
             __PLAN
         };
     }

@@ -22,20 +22,19 @@ pub type SlotStore<
     S1 = ::mapstore::__private::DefaultHashBuilder,
 > = ::mapstore::__private::MapStore<K1, Slot<'a, K, N, S>, S1>;
 const _: () = {
-    use ::mapstore as __mapstore;
+    use ::mapstore::__private as __mapstore;
     #[automatically_derived]
-    impl<'a, K: Clone, const N: usize, S> __mapstore::__private::MapValue
-    for Slot<'a, K, N, S>
+    impl<'a, K: Clone, const N: usize, S> __mapstore::MapValue for Slot<'a, K, N, S>
     where
         K: Copy,
     {
-        type Storage = __mapstore::__private::Pooled;
-        const PLAN: __mapstore::__private::Plan = {
-            let _: __mapstore::__private::core::marker::PhantomData<
+        type Storage = __mapstore::Pooled;
+        const PLAN: __mapstore::Plan = {
+            let _: __mapstore::core::marker::PhantomData<
                 fn() -> SlotStore<'a, K, N, S, ()>,
             >;
-            __mapstore::__private::Plan::of::<Self>("Slot<'a, K, N, S>", &["k"])
+            __mapstore::Plan::of::<Self>("Slot<'a, K, N, S>", &["k"])
         };
     }
-    const _: () = __mapstore::__private::Generic::POOLED;
+    const _: () = __mapstore::Generic::POOLED;
 };

@@ -17,15 +17,13 @@ type SStore<T, K, S1 = ::mapstore::__private::DefaultHashBuilder> = ::mapstore::
     S1,
 >;
 const _: () = {
-    use ::mapstore as __mapstore;
+    use ::mapstore::__private as __mapstore;
     #[automatically_derived]
-    impl<T> __mapstore::__private::MapValue for S<T> {
-        type Storage = __mapstore::__private::Inline;
-        const PLAN: __mapstore::__private::Plan = {
-            let _: __mapstore::__private::core::marker::PhantomData<
-                fn() -> SStore<T, ()>,
-            >;
-            __mapstore::__private::Plan::of::<Self>("S<T>", &[])
+    impl<T> __mapstore::MapValue for S<T> {
+        type Storage = __mapstore::Inline;
+        const PLAN: __mapstore::Plan = {
+            let _: __mapstore::core::marker::PhantomData<fn() -> SStore<T, ()>>;
+            __mapstore::Plan::of::<Self>("S<T>", &[])
         };
     }
 };

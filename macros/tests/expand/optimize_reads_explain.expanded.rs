@@ -15,170 +15,118 @@ type RowStore<K, S = ::mapstore::__private::DefaultHashBuilder> = ::mapstore::__
     S,
 >;
 const _: () = {
-    use ::mapstore as __mapstore;
-    const __PLAN: __mapstore::__private::Plan = __mapstore::__private::Plan::new(
+    use ::mapstore::__private as __mapstore;
+    const __PLAN: __mapstore::Plan = __mapstore::Plan::new(
             "Row",
-            __mapstore::__private::core::mem::size_of::<Row>(),
-            __mapstore::__private::core::mem::align_of::<Row>(),
-            __mapstore::__private::core::mem::needs_drop::<Row>(),
+            __mapstore::core::mem::size_of::<Row>(),
+            __mapstore::core::mem::align_of::<Row>(),
+            __mapstore::core::mem::needs_drop::<Row>(),
             &[],
-            __mapstore::__private::core::option::Option::None,
+            __mapstore::core::option::Option::None,
         )
-        .optimize(__mapstore::__private::Optimize::Reads);
+        .optimize(__mapstore::Optimize::Reads);
     #[automatically_derived]
-    impl __mapstore::__private::MapValue for Row {
-        type Storage = <__mapstore::__private::Select<
-            { __mapstore::__private::kind_of(&__PLAN) },
-        > as __mapstore::__private::Pick>::S;
-        const PLAN: __mapstore::__private::Plan = {
-            let _: __mapstore::__private::core::marker::PhantomData<
-                fn() -> RowStore<()>,
-            >;
+    impl __mapstore::MapValue for Row {
+        type Storage = <__mapstore::Select<
+            { __mapstore::kind_of(&__PLAN) },
+        > as __mapstore::Pick>::S;
+        const PLAN: __mapstore::Plan = {
+            let _: __mapstore::core::marker::PhantomData<fn() -> RowStore<()>>;
             __PLAN
         };
     }
-    const _: () = __mapstore::__private::Warn::<
-        { __mapstore::__private::zero_sized(&__PLAN) },
-    >::ZERO_SIZED;
-    const _: () = __mapstore::__private::reads::Bytes::<
+    const _: () = __mapstore::Warn::<{ __mapstore::zero_sized(&__PLAN) }>::ZERO_SIZED;
+    const _: () = __mapstore::reads::Bytes::<
         {
-            __mapstore::__private::exact(
-                __mapstore::__private::fires_in(
-                    &__PLAN,
-                    __mapstore::__private::Note::Inline,
-                    false,
-                ),
+            __mapstore::exact(
+                __mapstore::fires_in(&__PLAN, __mapstore::Note::Inline, false),
                 __PLAN.size,
             )
         },
     >::INLINE;
-    const _: () = __mapstore::__private::reads::BytesBetween::<
+    const _: () = __mapstore::reads::BytesBetween::<
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::Inline,
-                        false,
-                    ),
+            __mapstore::between(
+                    __mapstore::fires_in(&__PLAN, __mapstore::Note::Inline, false),
                     __PLAN.size,
                 )
                 .0
         },
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::Inline,
-                        false,
-                    ),
+            __mapstore::between(
+                    __mapstore::fires_in(&__PLAN, __mapstore::Note::Inline, false),
                     __PLAN.size,
                 )
                 .1
         },
     >::INLINE;
-    const _: () = __mapstore::__private::reads::Bytes::<
+    const _: () = __mapstore::reads::Bytes::<
         {
-            __mapstore::__private::exact(
-                __mapstore::__private::fires_in(
-                    &__PLAN,
-                    __mapstore::__private::Note::Pooled,
-                    false,
-                ),
+            __mapstore::exact(
+                __mapstore::fires_in(&__PLAN, __mapstore::Note::Pooled, false),
                 __PLAN.size,
             )
         },
     >::POOLED;
-    const _: () = __mapstore::__private::reads::BytesBetween::<
+    const _: () = __mapstore::reads::BytesBetween::<
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::Pooled,
-                        false,
-                    ),
+            __mapstore::between(
+                    __mapstore::fires_in(&__PLAN, __mapstore::Note::Pooled, false),
                     __PLAN.size,
                 )
                 .0
         },
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::Pooled,
-                        false,
-                    ),
+            __mapstore::between(
+                    __mapstore::fires_in(&__PLAN, __mapstore::Note::Pooled, false),
                     __PLAN.size,
                 )
                 .1
         },
     >::POOLED;
-    const _: () = __mapstore::__private::reads::Bytes::<
+    const _: () = __mapstore::reads::Bytes::<
         {
-            __mapstore::__private::exact(
-                __mapstore::__private::fires_in(
-                    &__PLAN,
-                    __mapstore::__private::Note::Boxed,
-                    false,
-                ),
+            __mapstore::exact(
+                __mapstore::fires_in(&__PLAN, __mapstore::Note::Boxed, false),
                 __PLAN.size,
             )
         },
     >::BOXED;
-    const _: () = __mapstore::__private::reads::BytesBetween::<
+    const _: () = __mapstore::reads::BytesBetween::<
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::Boxed,
-                        false,
-                    ),
+            __mapstore::between(
+                    __mapstore::fires_in(&__PLAN, __mapstore::Note::Boxed, false),
                     __PLAN.size,
                 )
                 .0
         },
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::Boxed,
-                        false,
-                    ),
+            __mapstore::between(
+                    __mapstore::fires_in(&__PLAN, __mapstore::Note::Boxed, false),
                     __PLAN.size,
                 )
                 .1
         },
     >::BOXED;
-    const _: () = __mapstore::__private::reads::Bytes::<
+    const _: () = __mapstore::reads::Bytes::<
         {
-            __mapstore::__private::exact(
-                __mapstore::__private::fires_in(
-                    &__PLAN,
-                    __mapstore::__private::Note::BoxedAligned,
-                    false,
-                ),
+            __mapstore::exact(
+                __mapstore::fires_in(&__PLAN, __mapstore::Note::BoxedAligned, false),
                 __PLAN.size,
             )
         },
     >::BOXED_ALIGNED;
-    const _: () = __mapstore::__private::reads::BytesBetween::<
+    const _: () = __mapstore::reads::BytesBetween::<
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::BoxedAligned,
-                        false,
-                    ),
+            __mapstore::between(
+                    __mapstore::fires_in(&__PLAN, __mapstore::Note::BoxedAligned, false),
                     __PLAN.size,
                 )
                 .0
         },
         {
-            __mapstore::__private::between(
-                    __mapstore::__private::fires_in(
-                        &__PLAN,
-                        __mapstore::__private::Note::BoxedAligned,
-                        false,
-                    ),
+            __mapstore::between(
+                    __mapstore::fires_in(&__PLAN, __mapstore::Note::BoxedAligned, false),
                     __PLAN.size,
                 )
                 .1

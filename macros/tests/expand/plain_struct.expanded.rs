@@ -15,28 +15,24 @@ pub type UserStore<K, S = ::mapstore::__private::DefaultHashBuilder> = ::mapstor
     S,
 >;
 const _: () = {
-    use ::mapstore as __mapstore;
-    const __PLAN: __mapstore::__private::Plan = __mapstore::__private::Plan::new(
+    use ::mapstore::__private as __mapstore;
+    const __PLAN: __mapstore::Plan = __mapstore::Plan::new(
         "User",
-        __mapstore::__private::core::mem::size_of::<User>(),
-        __mapstore::__private::core::mem::align_of::<User>(),
-        __mapstore::__private::core::mem::needs_drop::<User>(),
+        __mapstore::core::mem::size_of::<User>(),
+        __mapstore::core::mem::align_of::<User>(),
+        __mapstore::core::mem::needs_drop::<User>(),
         &["name"],
-        __mapstore::__private::core::option::Option::None,
+        __mapstore::core::option::Option::None,
     );
     #[automatically_derived]
-    impl __mapstore::__private::MapValue for User {
-        type Storage = <__mapstore::__private::Select<
-            { __mapstore::__private::kind_of(&__PLAN) },
-        > as __mapstore::__private::Pick>::S;
-        const PLAN: __mapstore::__private::Plan = {
-            let _: __mapstore::__private::core::marker::PhantomData<
-                fn() -> UserStore<()>,
-            >;
+    impl __mapstore::MapValue for User {
+        type Storage = <__mapstore::Select<
+            { __mapstore::kind_of(&__PLAN) },
+        > as __mapstore::Pick>::S;
+        const PLAN: __mapstore::Plan = {
+            let _: __mapstore::core::marker::PhantomData<fn() -> UserStore<()>>;
             __PLAN
         };
     }
-    const _: () = __mapstore::__private::Warn::<
-        { __mapstore::__private::zero_sized(&__PLAN) },
-    >::ZERO_SIZED;
+    const _: () = __mapstore::Warn::<{ __mapstore::zero_sized(&__PLAN) }>::ZERO_SIZED;
 };

@@ -17,26 +17,24 @@ type SStore<K, S1 = ::mapstore::__private::DefaultHashBuilder> = ::mapstore::__p
     S1,
 >;
 const _: () = {
-    use ::mapstore as __mapstore;
-    const __PLAN: __mapstore::__private::Plan = __mapstore::__private::Plan::new(
+    use ::mapstore::__private as __mapstore;
+    const __PLAN: __mapstore::Plan = __mapstore::Plan::new(
         "S",
-        __mapstore::__private::core::mem::size_of::<S>(),
-        __mapstore::__private::core::mem::align_of::<S>(),
-        __mapstore::__private::core::mem::needs_drop::<S>(),
+        __mapstore::core::mem::size_of::<S>(),
+        __mapstore::core::mem::align_of::<S>(),
+        __mapstore::core::mem::needs_drop::<S>(),
         &[],
-        __mapstore::__private::core::option::Option::None,
+        __mapstore::core::option::Option::None,
     );
     #[automatically_derived]
-    impl __mapstore::__private::MapValue for S {
-        type Storage = <__mapstore::__private::Select<
-            { __mapstore::__private::kind_of(&__PLAN) },
-        > as __mapstore::__private::Pick>::S;
-        const PLAN: __mapstore::__private::Plan = {
-            let _: __mapstore::__private::core::marker::PhantomData<fn() -> SStore<()>>;
+    impl __mapstore::MapValue for S {
+        type Storage = <__mapstore::Select<
+            { __mapstore::kind_of(&__PLAN) },
+        > as __mapstore::Pick>::S;
+        const PLAN: __mapstore::Plan = {
+            let _: __mapstore::core::marker::PhantomData<fn() -> SStore<()>>;
             __PLAN
         };
     }
-    const _: () = __mapstore::__private::Warn::<
-        { __mapstore::__private::zero_sized(&__PLAN) },
-    >::ZERO_SIZED;
+    const _: () = __mapstore::Warn::<{ __mapstore::zero_sized(&__PLAN) }>::ZERO_SIZED;
 };
