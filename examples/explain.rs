@@ -87,6 +87,8 @@ fn main() {
                 match plan.slow_choice() {
                     Some(SlowChoice::BoxedSmall) =>
                         " (slower: an allocation per insert and a pointer chase per lookup for nothing)",
+                    Some(SlowChoice::PooledSmall) =>
+                        " (slower: a pointer chase per lookup into the pool for nothing)",
                     Some(SlowChoice::InlineLarge) =>
                         " (slower: every resize moves every value, empty buckets reserve its size)",
                     Some(SlowChoice::InlineOveraligned) =>

@@ -20,6 +20,7 @@ pub mod balanced {
         pub const BOXED: () = ();
         pub const BOXED_ALIGNED: () = ();
         pub const BOXED_SMALL_VALUE: () = ();
+        pub const POOLED_SMALL_VALUE: () = ();
         pub const INLINE_LARGE_VALUE: () = ();
         pub const INLINE_ALIGNED_VALUE: () = ();
     }
@@ -30,11 +31,12 @@ pub mod balanced {
         pub const BOXED: () = ();
         pub const BOXED_ALIGNED: () = ();
         pub const BOXED_SMALL_VALUE: () = ();
+        pub const POOLED_SMALL_VALUE: () = ();
         pub const INLINE_LARGE_VALUE: () = ();
         pub const INLINE_ALIGNED_VALUE: () = ();
     }
 
-    // INLINE, BOXED_ALIGNED, BOXED_SMALL_VALUE, INLINE_ALIGNED_VALUE
+    // INLINE, BOXED_ALIGNED, BOXED_SMALL_VALUE, POOLED_SMALL_VALUE, INLINE_ALIGNED_VALUE
     macro_rules! notes_0 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
@@ -44,6 +46,8 @@ pub mod balanced {
                 pub const BOXED_ALIGNED: () = ();
                 #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 48-byte inline limit of `optimize = \"balanced\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"pooled\"` on a value of this many bytes, at most the 48-byte inline limit of `optimize = \"balanced\"`: every lookup chases a pointer into the pool, as into a box, for nothing (the table would hold the value beside its key); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const POOLED_SMALL_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"balanced\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
             }
@@ -56,13 +60,15 @@ pub mod balanced {
                 pub const BOXED_ALIGNED: () = ();
                 #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 48-byte inline limit of `optimize = \"balanced\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"pooled\"` on a value of this many bytes, at most the 48-byte inline limit of `optimize = \"balanced\"`: every lookup chases a pointer into the pool, as into a box, for nothing (the table would hold the value beside its key); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const POOLED_SMALL_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"balanced\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
             }
         )*};
     }
 
-    // INLINE, BOXED_SMALL_VALUE
+    // INLINE, BOXED_SMALL_VALUE, POOLED_SMALL_VALUE
     macro_rules! notes_1 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
@@ -70,6 +76,8 @@ pub mod balanced {
                 pub const INLINE: () = ();
                 #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 48-byte inline limit of `optimize = \"balanced\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"pooled\"` on a value of this many bytes, at most the 48-byte inline limit of `optimize = \"balanced\"`: every lookup chases a pointer into the pool, as into a box, for nothing (the table would hold the value beside its key); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const POOLED_SMALL_VALUE: () = ();
             }
         )*};
         (between $($first:literal, $last:literal;)*) => {$(
@@ -78,6 +86,8 @@ pub mod balanced {
                 pub const INLINE: () = ();
                 #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 48-byte inline limit of `optimize = \"balanced\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"pooled\"` on a value of this many bytes, at most the 48-byte inline limit of `optimize = \"balanced\"`: every lookup chases a pointer into the pool, as into a box, for nothing (the table would hold the value beside its key); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const POOLED_SMALL_VALUE: () = ();
             }
         )*};
     }
@@ -279,6 +289,7 @@ pub mod balanced_heap {
         pub const BOXED: () = ();
         pub const BOXED_ALIGNED: () = ();
         pub const BOXED_SMALL_VALUE: () = ();
+        pub const POOLED_SMALL_VALUE: () = ();
         pub const INLINE_LARGE_VALUE: () = ();
         pub const INLINE_ALIGNED_VALUE: () = ();
     }
@@ -289,6 +300,7 @@ pub mod balanced_heap {
         pub const BOXED: () = ();
         pub const BOXED_ALIGNED: () = ();
         pub const BOXED_SMALL_VALUE: () = ();
+        pub const POOLED_SMALL_VALUE: () = ();
         pub const INLINE_LARGE_VALUE: () = ();
         pub const INLINE_ALIGNED_VALUE: () = ();
     }
@@ -309,6 +321,7 @@ pub mod reads {
         pub const BOXED: () = ();
         pub const BOXED_ALIGNED: () = ();
         pub const BOXED_SMALL_VALUE: () = ();
+        pub const POOLED_SMALL_VALUE: () = ();
         pub const INLINE_LARGE_VALUE: () = ();
         pub const INLINE_ALIGNED_VALUE: () = ();
     }
@@ -319,11 +332,12 @@ pub mod reads {
         pub const BOXED: () = ();
         pub const BOXED_ALIGNED: () = ();
         pub const BOXED_SMALL_VALUE: () = ();
+        pub const POOLED_SMALL_VALUE: () = ();
         pub const INLINE_LARGE_VALUE: () = ();
         pub const INLINE_ALIGNED_VALUE: () = ();
     }
 
-    // INLINE, BOXED_ALIGNED, BOXED_SMALL_VALUE, INLINE_ALIGNED_VALUE
+    // INLINE, BOXED_ALIGNED, BOXED_SMALL_VALUE, POOLED_SMALL_VALUE, INLINE_ALIGNED_VALUE
     macro_rules! notes_0 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
@@ -333,6 +347,8 @@ pub mod reads {
                 pub const BOXED_ALIGNED: () = ();
                 #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 256-byte inline limit of `optimize = \"reads\"` for values that own no heap memory: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"pooled\"` on a value of this many bytes, at most the 256-byte inline limit of `optimize = \"reads\"` for values that own no heap memory: every lookup chases a pointer into the pool, as into a box, for nothing (the table would hold the value beside its key); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const POOLED_SMALL_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"reads\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
             }
@@ -345,13 +361,15 @@ pub mod reads {
                 pub const BOXED_ALIGNED: () = ();
                 #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 256-byte inline limit of `optimize = \"reads\"` for values that own no heap memory: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"pooled\"` on a value of this many bytes, at most the 256-byte inline limit of `optimize = \"reads\"` for values that own no heap memory: every lookup chases a pointer into the pool, as into a box, for nothing (the table would hold the value beside its key); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const POOLED_SMALL_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"reads\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
             }
         )*};
     }
 
-    // INLINE, BOXED_SMALL_VALUE
+    // INLINE, BOXED_SMALL_VALUE, POOLED_SMALL_VALUE
     macro_rules! notes_1 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
@@ -359,6 +377,8 @@ pub mod reads {
                 pub const INLINE: () = ();
                 #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 256-byte inline limit of `optimize = \"reads\"` for values that own no heap memory: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"pooled\"` on a value of this many bytes, at most the 256-byte inline limit of `optimize = \"reads\"` for values that own no heap memory: every lookup chases a pointer into the pool, as into a box, for nothing (the table would hold the value beside its key); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const POOLED_SMALL_VALUE: () = ();
             }
         )*};
         (between $($first:literal, $last:literal;)*) => {$(
@@ -367,6 +387,8 @@ pub mod reads {
                 pub const INLINE: () = ();
                 #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 256-byte inline limit of `optimize = \"reads\"` for values that own no heap memory: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"pooled\"` on a value of this many bytes, at most the 256-byte inline limit of `optimize = \"reads\"` for values that own no heap memory: every lookup chases a pointer into the pool, as into a box, for nothing (the table would hold the value beside its key); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const POOLED_SMALL_VALUE: () = ();
             }
         )*};
     }
@@ -567,6 +589,7 @@ pub mod reads_heap {
         pub const BOXED: () = ();
         pub const BOXED_ALIGNED: () = ();
         pub const BOXED_SMALL_VALUE: () = ();
+        pub const POOLED_SMALL_VALUE: () = ();
         pub const INLINE_LARGE_VALUE: () = ();
         pub const INLINE_ALIGNED_VALUE: () = ();
     }
@@ -577,11 +600,12 @@ pub mod reads_heap {
         pub const BOXED: () = ();
         pub const BOXED_ALIGNED: () = ();
         pub const BOXED_SMALL_VALUE: () = ();
+        pub const POOLED_SMALL_VALUE: () = ();
         pub const INLINE_LARGE_VALUE: () = ();
         pub const INLINE_ALIGNED_VALUE: () = ();
     }
 
-    // INLINE, BOXED_ALIGNED, BOXED_SMALL_VALUE, INLINE_ALIGNED_VALUE
+    // INLINE, BOXED_ALIGNED, BOXED_SMALL_VALUE, POOLED_SMALL_VALUE, INLINE_ALIGNED_VALUE
     macro_rules! notes_0 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
@@ -591,6 +615,8 @@ pub mod reads_heap {
                 pub const BOXED_ALIGNED: () = ();
                 #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 96-byte inline limit of `optimize = \"reads\"` for values that own heap memory: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"pooled\"` on a value of this many bytes, at most the 96-byte inline limit of `optimize = \"reads\"` for values that own heap memory: every lookup chases a pointer into the pool, as into a box, for nothing (the table would hold the value beside its key); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const POOLED_SMALL_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"reads\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
             }
@@ -603,13 +629,15 @@ pub mod reads_heap {
                 pub const BOXED_ALIGNED: () = ();
                 #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 96-byte inline limit of `optimize = \"reads\"` for values that own heap memory: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"pooled\"` on a value of this many bytes, at most the 96-byte inline limit of `optimize = \"reads\"` for values that own heap memory: every lookup chases a pointer into the pool, as into a box, for nothing (the table would hold the value beside its key); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const POOLED_SMALL_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"reads\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
             }
         )*};
     }
 
-    // INLINE, BOXED_SMALL_VALUE
+    // INLINE, BOXED_SMALL_VALUE, POOLED_SMALL_VALUE
     macro_rules! notes_1 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
@@ -617,6 +645,8 @@ pub mod reads_heap {
                 pub const INLINE: () = ();
                 #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 96-byte inline limit of `optimize = \"reads\"` for values that own heap memory: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"pooled\"` on a value of this many bytes, at most the 96-byte inline limit of `optimize = \"reads\"` for values that own heap memory: every lookup chases a pointer into the pool, as into a box, for nothing (the table would hold the value beside its key); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const POOLED_SMALL_VALUE: () = ();
             }
         )*};
         (between $($first:literal, $last:literal;)*) => {$(
@@ -625,6 +655,8 @@ pub mod reads_heap {
                 pub const INLINE: () = ();
                 #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 96-byte inline limit of `optimize = \"reads\"` for values that own heap memory: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"pooled\"` on a value of this many bytes, at most the 96-byte inline limit of `optimize = \"reads\"` for values that own heap memory: every lookup chases a pointer into the pool, as into a box, for nothing (the table would hold the value beside its key); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const POOLED_SMALL_VALUE: () = ();
             }
         )*};
     }
@@ -827,6 +859,7 @@ pub mod writes {
         pub const BOXED: () = ();
         pub const BOXED_ALIGNED: () = ();
         pub const BOXED_SMALL_VALUE: () = ();
+        pub const POOLED_SMALL_VALUE: () = ();
         pub const INLINE_LARGE_VALUE: () = ();
         pub const INLINE_ALIGNED_VALUE: () = ();
     }
@@ -837,11 +870,12 @@ pub mod writes {
         pub const BOXED: () = ();
         pub const BOXED_ALIGNED: () = ();
         pub const BOXED_SMALL_VALUE: () = ();
+        pub const POOLED_SMALL_VALUE: () = ();
         pub const INLINE_LARGE_VALUE: () = ();
         pub const INLINE_ALIGNED_VALUE: () = ();
     }
 
-    // INLINE, BOXED_ALIGNED, BOXED_SMALL_VALUE, INLINE_ALIGNED_VALUE
+    // INLINE, BOXED_ALIGNED, BOXED_SMALL_VALUE, POOLED_SMALL_VALUE, INLINE_ALIGNED_VALUE
     macro_rules! notes_0 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
@@ -851,6 +885,8 @@ pub mod writes {
                 pub const BOXED_ALIGNED: () = ();
                 #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 64-byte inline limit of `optimize = \"writes\"` for values that own no heap memory: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"pooled\"` on a value of this many bytes, at most the 64-byte inline limit of `optimize = \"writes\"` for values that own no heap memory: every lookup chases a pointer into the pool, as into a box, for nothing (the table would hold the value beside its key); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const POOLED_SMALL_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"writes\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
             }
@@ -863,13 +899,15 @@ pub mod writes {
                 pub const BOXED_ALIGNED: () = ();
                 #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 64-byte inline limit of `optimize = \"writes\"` for values that own no heap memory: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"pooled\"` on a value of this many bytes, at most the 64-byte inline limit of `optimize = \"writes\"` for values that own no heap memory: every lookup chases a pointer into the pool, as into a box, for nothing (the table would hold the value beside its key); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const POOLED_SMALL_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"writes\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
             }
         )*};
     }
 
-    // INLINE, BOXED_SMALL_VALUE
+    // INLINE, BOXED_SMALL_VALUE, POOLED_SMALL_VALUE
     macro_rules! notes_1 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
@@ -877,6 +915,8 @@ pub mod writes {
                 pub const INLINE: () = ();
                 #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 64-byte inline limit of `optimize = \"writes\"` for values that own no heap memory: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"pooled\"` on a value of this many bytes, at most the 64-byte inline limit of `optimize = \"writes\"` for values that own no heap memory: every lookup chases a pointer into the pool, as into a box, for nothing (the table would hold the value beside its key); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const POOLED_SMALL_VALUE: () = ();
             }
         )*};
         (between $($first:literal, $last:literal;)*) => {$(
@@ -885,6 +925,8 @@ pub mod writes {
                 pub const INLINE: () = ();
                 #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 64-byte inline limit of `optimize = \"writes\"` for values that own no heap memory: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"pooled\"` on a value of this many bytes, at most the 64-byte inline limit of `optimize = \"writes\"` for values that own no heap memory: every lookup chases a pointer into the pool, as into a box, for nothing (the table would hold the value beside its key); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const POOLED_SMALL_VALUE: () = ();
             }
         )*};
     }
@@ -1087,6 +1129,7 @@ pub mod writes_heap {
         pub const BOXED: () = ();
         pub const BOXED_ALIGNED: () = ();
         pub const BOXED_SMALL_VALUE: () = ();
+        pub const POOLED_SMALL_VALUE: () = ();
         pub const INLINE_LARGE_VALUE: () = ();
         pub const INLINE_ALIGNED_VALUE: () = ();
     }
@@ -1097,11 +1140,12 @@ pub mod writes_heap {
         pub const BOXED: () = ();
         pub const BOXED_ALIGNED: () = ();
         pub const BOXED_SMALL_VALUE: () = ();
+        pub const POOLED_SMALL_VALUE: () = ();
         pub const INLINE_LARGE_VALUE: () = ();
         pub const INLINE_ALIGNED_VALUE: () = ();
     }
 
-    // INLINE, BOXED_ALIGNED, BOXED_SMALL_VALUE, INLINE_ALIGNED_VALUE
+    // INLINE, BOXED_ALIGNED, BOXED_SMALL_VALUE, POOLED_SMALL_VALUE, INLINE_ALIGNED_VALUE
     macro_rules! notes_0 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
@@ -1111,6 +1155,8 @@ pub mod writes_heap {
                 pub const BOXED_ALIGNED: () = ();
                 #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 24-byte inline limit of `optimize = \"writes\"` for values that own heap memory: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"pooled\"` on a value of this many bytes, at most the 24-byte inline limit of `optimize = \"writes\"` for values that own heap memory: every lookup chases a pointer into the pool, as into a box, for nothing (the table would hold the value beside its key); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const POOLED_SMALL_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"writes\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
             }
@@ -1123,13 +1169,15 @@ pub mod writes_heap {
                 pub const BOXED_ALIGNED: () = ();
                 #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 24-byte inline limit of `optimize = \"writes\"` for values that own heap memory: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"pooled\"` on a value of this many bytes, at most the 24-byte inline limit of `optimize = \"writes\"` for values that own heap memory: every lookup chases a pointer into the pool, as into a box, for nothing (the table would hold the value beside its key); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const POOLED_SMALL_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"writes\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
             }
         )*};
     }
 
-    // INLINE, BOXED_SMALL_VALUE
+    // INLINE, BOXED_SMALL_VALUE, POOLED_SMALL_VALUE
     macro_rules! notes_1 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
@@ -1137,6 +1185,8 @@ pub mod writes_heap {
                 pub const INLINE: () = ();
                 #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 24-byte inline limit of `optimize = \"writes\"` for values that own heap memory: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"pooled\"` on a value of this many bytes, at most the 24-byte inline limit of `optimize = \"writes\"` for values that own heap memory: every lookup chases a pointer into the pool, as into a box, for nothing (the table would hold the value beside its key); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const POOLED_SMALL_VALUE: () = ();
             }
         )*};
         (between $($first:literal, $last:literal;)*) => {$(
@@ -1145,6 +1195,8 @@ pub mod writes_heap {
                 pub const INLINE: () = ();
                 #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 24-byte inline limit of `optimize = \"writes\"` for values that own heap memory: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"pooled\"` on a value of this many bytes, at most the 24-byte inline limit of `optimize = \"writes\"` for values that own heap memory: every lookup chases a pointer into the pool, as into a box, for nothing (the table would hold the value beside its key); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const POOLED_SMALL_VALUE: () = ();
             }
         )*};
     }
@@ -1346,6 +1398,7 @@ pub mod memory {
         pub const BOXED: () = ();
         pub const BOXED_ALIGNED: () = ();
         pub const BOXED_SMALL_VALUE: () = ();
+        pub const POOLED_SMALL_VALUE: () = ();
         pub const INLINE_LARGE_VALUE: () = ();
         pub const INLINE_ALIGNED_VALUE: () = ();
     }
@@ -1356,11 +1409,12 @@ pub mod memory {
         pub const BOXED: () = ();
         pub const BOXED_ALIGNED: () = ();
         pub const BOXED_SMALL_VALUE: () = ();
+        pub const POOLED_SMALL_VALUE: () = ();
         pub const INLINE_LARGE_VALUE: () = ();
         pub const INLINE_ALIGNED_VALUE: () = ();
     }
 
-    // INLINE, BOXED_ALIGNED, BOXED_SMALL_VALUE, INLINE_ALIGNED_VALUE
+    // INLINE, BOXED_ALIGNED, BOXED_SMALL_VALUE, POOLED_SMALL_VALUE, INLINE_ALIGNED_VALUE
     macro_rules! notes_0 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
@@ -1370,6 +1424,8 @@ pub mod memory {
                 pub const BOXED_ALIGNED: () = ();
                 #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 16-byte inline limit of `optimize = \"memory\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"pooled\"` on a value of this many bytes, at most the 16-byte inline limit of `optimize = \"memory\"`: every lookup chases a pointer into the pool, as into a box, for nothing (the table would hold the value beside its key); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const POOLED_SMALL_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"memory\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
             }
@@ -1382,13 +1438,15 @@ pub mod memory {
                 pub const BOXED_ALIGNED: () = ();
                 #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 16-byte inline limit of `optimize = \"memory\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"pooled\"` on a value of this many bytes, at most the 16-byte inline limit of `optimize = \"memory\"`: every lookup chases a pointer into the pool, as into a box, for nothing (the table would hold the value beside its key); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const POOLED_SMALL_VALUE: () = ();
                 #[deprecated(note = "`storage = \"inline\"` on a value of this many bytes aligned to 4096 bytes or more, the box alignment limit of `optimize = \"memory\"`: every bucket, empty or not, is padded to that alignment; remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const INLINE_ALIGNED_VALUE: () = ();
             }
         )*};
     }
 
-    // INLINE, BOXED_SMALL_VALUE
+    // INLINE, BOXED_SMALL_VALUE, POOLED_SMALL_VALUE
     macro_rules! notes_1 {
         (exact $($n:literal)*) => {$(
             impl Bytes<$n> {
@@ -1396,6 +1454,8 @@ pub mod memory {
                 pub const INLINE: () = ();
                 #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 16-byte inline limit of `optimize = \"memory\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"pooled\"` on a value of this many bytes, at most the 16-byte inline limit of `optimize = \"memory\"`: every lookup chases a pointer into the pool, as into a box, for nothing (the table would hold the value beside its key); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const POOLED_SMALL_VALUE: () = ();
             }
         )*};
         (between $($first:literal, $last:literal;)*) => {$(
@@ -1404,6 +1464,8 @@ pub mod memory {
                 pub const INLINE: () = ();
                 #[deprecated(note = "`storage = \"boxed\"` on a value of this many bytes, at most the 16-byte inline limit of `optimize = \"memory\"`: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
                 pub const BOXED_SMALL_VALUE: () = ();
+                #[deprecated(note = "`storage = \"pooled\"` on a value of this many bytes, at most the 16-byte inline limit of `optimize = \"memory\"`: every lookup chases a pointer into the pool, as into a box, for nothing (the table would hold the value beside its key); remove `storage` to let the policy choose, or silence this with `#[map_store(allow(slow_storage))]`")]
+                pub const POOLED_SMALL_VALUE: () = ();
             }
         )*};
     }
@@ -1576,6 +1638,7 @@ pub mod memory_heap {
         pub const BOXED: () = ();
         pub const BOXED_ALIGNED: () = ();
         pub const BOXED_SMALL_VALUE: () = ();
+        pub const POOLED_SMALL_VALUE: () = ();
         pub const INLINE_LARGE_VALUE: () = ();
         pub const INLINE_ALIGNED_VALUE: () = ();
     }
@@ -1586,6 +1649,7 @@ pub mod memory_heap {
         pub const BOXED: () = ();
         pub const BOXED_ALIGNED: () = ();
         pub const BOXED_SMALL_VALUE: () = ();
+        pub const POOLED_SMALL_VALUE: () = ();
         pub const INLINE_LARGE_VALUE: () = ();
         pub const INLINE_ALIGNED_VALUE: () = ();
     }

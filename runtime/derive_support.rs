@@ -139,6 +139,8 @@ pub enum Note {
     BoxedAligned,
     /// [`SlowChoice::BoxedSmall`].
     BoxedSmallValue,
+    /// [`SlowChoice::PooledSmall`].
+    PooledSmallValue,
     /// [`SlowChoice::InlineLarge`].
     InlineLargeValue,
     /// [`SlowChoice::InlineOveraligned`].
@@ -148,12 +150,13 @@ pub enum Note {
 impl Note {
     /// Every note a goal's module may hold, in the order they are written.
     #[cfg(all(test, not(miri)))]
-    const ALL: [Note; 7] = [
+    const ALL: [Note; 8] = [
         Note::Inline,
         Note::Pooled,
         Note::Boxed,
         Note::BoxedAligned,
         Note::BoxedSmallValue,
+        Note::PooledSmallValue,
         Note::InlineLargeValue,
         Note::InlineAlignedValue,
     ];
@@ -172,6 +175,7 @@ impl Note {
     const fn of_slow_choice(slow: SlowChoice) -> Note {
         match slow {
             SlowChoice::BoxedSmall => Note::BoxedSmallValue,
+            SlowChoice::PooledSmall => Note::PooledSmallValue,
             SlowChoice::InlineLarge => Note::InlineLargeValue,
             SlowChoice::InlineOveraligned => Note::InlineAlignedValue,
         }
@@ -404,7 +408,9 @@ mod tests {
                 rules.iter().any(|&rule| {
                     note.is(Note::of_rule(rule))
                         || match rule {
-                            Rule::Small => note.is(Note::BoxedSmallValue),
+                            Rule::Small => {
+                                note.is(Note::BoxedSmallValue) || note.is(Note::PooledSmallValue)
+                            }
                             Rule::Large | Rule::Huge => note.is(Note::InlineLargeValue),
                             Rule::Overaligned => note.is(Note::InlineAlignedValue),
                         }
@@ -420,6 +426,7 @@ mod tests {
             Note::Boxed => "BOXED",
             Note::BoxedAligned => "BOXED_ALIGNED",
             Note::BoxedSmallValue => "BOXED_SMALL_VALUE",
+            Note::PooledSmallValue => "POOLED_SMALL_VALUE",
             Note::InlineLargeValue => "INLINE_LARGE_VALUE",
             Note::InlineAlignedValue => "INLINE_ALIGNED_VALUE",
         }
@@ -473,6 +480,9 @@ mod tests {
             ),
             Note::BoxedSmallValue => format!(
                 "`storage = \\\"boxed\\\"` on a value of this many bytes, at most {goal_limit}: every insert allocates and every lookup chases a pointer, for nothing (the `map[string]*User` trap); {slow_end}"
+            ),
+            Note::PooledSmallValue => format!(
+                "`storage = \\\"pooled\\\"` on a value of this many bytes, at most {goal_limit}: every lookup chases a pointer into the pool, as into a box, for nothing (the table would hold the value beside its key); {slow_end}"
             ),
             Note::InlineLargeValue => format!(
                 "`storage = \\\"inline\\\"` on a value of this many bytes, over {goal_limit}: every resize moves every value, and empty buckets reserve its full size (up to ~2.3x its size per entry after the table grows); {slow_end}"

@@ -311,6 +311,9 @@ pub enum SlowChoice {
     /// `Boxed` forced on a value the policy stores inline: an allocation per
     /// insert and a pointer chase per lookup for nothing.
     BoxedSmall,
+    /// `Pooled` forced on a value the policy stores inline: a pointer chase
+    /// per lookup (into the pool, as into a box) for nothing.
+    PooledSmall,
     /// `Inline` forced on a value over the inline size limit: every resize
     /// moves every value, empty buckets reserve its size.
     InlineLarge,
@@ -542,6 +545,9 @@ impl Plan {
             // is never read: not slow (the `zero_sized` warning says what
             // is wrong with such a value).
             (StorageKind::Boxed, Rule::Small) if self.size > 0 => Some(SlowChoice::BoxedSmall),
+            // A pooled zero-sized value is read through a slot pointer that
+            // points at nothing to read: not slow either.
+            (StorageKind::Pooled, Rule::Small) if self.size > 0 => Some(SlowChoice::PooledSmall),
             (StorageKind::Inline, Rule::Large | Rule::Huge) => Some(SlowChoice::InlineLarge),
             (StorageKind::Inline, Rule::Overaligned) => Some(SlowChoice::InlineOveraligned),
             _ => None,
@@ -568,6 +574,9 @@ const fn forced_reason(plan: &Plan) -> &'static str {
         Some(SlowChoice::BoxedSmall) => {
             "forced; the policy would store it inline: an allocation per insert and a pointer chase per lookup for nothing"
         }
+        Some(SlowChoice::PooledSmall) => {
+            "forced; the policy would store it inline: a pointer chase per lookup into the pool for nothing"
+        }
         Some(SlowChoice::InlineLarge) => {
             "forced; the policy would not store it inline: every resize moves every value and empty buckets reserve its size"
         }
@@ -575,9 +584,6 @@ const fn forced_reason(plan: &Plan) -> &'static str {
             "forced; the policy would box it: every bucket is padded to its alignment"
         }
         None => match (plan.storage, plan.chosen()) {
-            (StorageKind::Pooled, StorageKind::Inline) => {
-                "forced; the policy would store it inline: one extra indirection per lookup"
-            }
             (StorageKind::Pooled, StorageKind::Boxed) => {
                 "forced; the policy would box it: for this goal a box per value measured better, and a pool keeps freed slots until the map is cleared or shrunk"
             }

@@ -52,7 +52,7 @@ struct ForcedBoxed {
 }
 
 #[derive(MapStore)]
-#[map_store(storage = "pooled")]
+#[map_store(storage = "pooled", allow(slow_storage))]
 struct ForcedPooled {
     id: u64,
 }
@@ -240,7 +240,13 @@ fn forced_storages_are_recorded() {
     let plan = plan_of::<ForcedPooled>();
     assert!(plan.forced);
     assert_eq!(plan.storage, StorageKind::Pooled);
-    assert_eq!(plan.slow_choice(), None);
+    assert_eq!(plan.chosen(), StorageKind::Inline);
+    assert_eq!(plan.slow_choice(), Some(SlowChoice::PooledSmall));
+    assert!(
+        plan.reason
+            .contains("pointer chase per lookup into the pool"),
+        "{plan}"
+    );
 
     let plan = plan_of::<ForcedInline>();
     assert!(plan.forced);
@@ -322,12 +328,13 @@ fn hand_written_plans_state_the_storage_once() {
     assert_eq!((plan.size, plan.align), (40, 1));
     assert!(!plan.needs_drop);
     assert_eq!(plan.goal, Optimize::Balanced);
-    // The policy would inline 40 bytes: pooled is forced, slower on
-    // lookups, but not one of the cases the derive warns about.
+    // The policy would inline 40 bytes: pooled is forced, and slower on
+    // lookups (the derive warns about it: `POOLED_SMALL_VALUE`).
     if plan.chosen() == StorageKind::Inline {
+        assert_eq!(plan.slow_choice(), Some(SlowChoice::PooledSmall));
         assert_eq!(
             plan.reason,
-            "forced; the policy would store it inline: one extra indirection per lookup"
+            "forced; the policy would store it inline: a pointer chase per lookup into the pool for nothing"
         );
     }
     let mut map: MapStore<u8, HandPooled> = MapStore::new();

@@ -522,6 +522,7 @@ fn warnings(input: &Input<'_>) -> TokenStream {
         // Which of these fires is `Plan::slow_choice`'s to say.
         for (note, name) in [
             ("BoxedSmallValue", "BOXED_SMALL_VALUE"),
+            ("PooledSmallValue", "POOLED_SMALL_VALUE"),
             ("InlineLargeValue", "INLINE_LARGE_VALUE"),
             ("InlineAlignedValue", "INLINE_ALIGNED_VALUE"),
         ] {

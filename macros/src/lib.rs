@@ -95,6 +95,8 @@ mod valid;
 /// - `storage = "boxed"` on a value the policy stores inline
 ///   (`slow_storage`): an allocation per insert and a pointer chase per
 ///   lookup for nothing.
+/// - `storage = "pooled"` on a value the policy stores inline
+///   (`slow_storage`): a pointer chase per lookup into the pool for nothing.
 /// - `storage = "inline"` on a value the policy would pool or box
 ///   (`slow_storage`): every resize moves every value and empty buckets
 ///   reserve up to ~2.3x its size per entry; or on a value aligned to the

@@ -58,6 +58,38 @@ const _: () = {
     const _: () = __mapstore::balanced::Bytes::<
         {
             __mapstore::exact(
+                __mapstore::fires_in(&__PLAN, __mapstore::Note::PooledSmallValue, false),
+                __PLAN.size,
+            )
+        },
+    >::POOLED_SMALL_VALUE;
+    const _: () = __mapstore::balanced::BytesBetween::<
+        {
+            __mapstore::between(
+                    __mapstore::fires_in(
+                        &__PLAN,
+                        __mapstore::Note::PooledSmallValue,
+                        false,
+                    ),
+                    __PLAN.size,
+                )
+                .0
+        },
+        {
+            __mapstore::between(
+                    __mapstore::fires_in(
+                        &__PLAN,
+                        __mapstore::Note::PooledSmallValue,
+                        false,
+                    ),
+                    __PLAN.size,
+                )
+                .1
+        },
+    >::POOLED_SMALL_VALUE;
+    const _: () = __mapstore::balanced::Bytes::<
+        {
+            __mapstore::exact(
                 __mapstore::fires_in(&__PLAN, __mapstore::Note::InlineLargeValue, false),
                 __PLAN.size,
             )
