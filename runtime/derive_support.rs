@@ -317,6 +317,13 @@ pub const fn zero_sized(plan: &Plan) -> bool {
     plan.size == 0
 }
 
+/// The size of the field that `field` reads, found without naming its type
+/// (`size_of_field(|v: &User| &v.name)`): the padding check names no field
+/// type, so that a deprecated one is reported once, where the user wrote it.
+pub const fn size_of_field<T, F>(_field: fn(&T) -> &F) -> usize {
+    core::mem::size_of::<F>()
+}
+
 /// Whether a struct of `size` bytes and alignment `align`, whose fields add
 /// up to `fields_size` bytes, is larger than the same fields ordered by
 /// decreasing alignment (which leaves no padding between them).

@@ -48,6 +48,8 @@ pub(crate) struct Variant<'a> {
 pub(crate) struct Field<'a> {
     /// The field's name without `r#`, or its index for a tuple field.
     pub(crate) name: String,
+    /// The field as an expression reads it (`r#type`, `0`).
+    pub(crate) member: syn::Member,
     pub(crate) ty: &'a Type,
     /// `#[cfg(...)]` attributes left on the field (normally none: rustc
     /// strips them before a derive runs, but they are honoured if present).
@@ -165,6 +167,10 @@ fn fields(fields: &Fields) -> Vec<Field<'_>> {
             name: match &f.ident {
                 Some(ident) => ident.unraw().to_string(),
                 None => i.to_string(),
+            },
+            member: match &f.ident {
+                Some(ident) => syn::Member::Named(ident.clone()),
+                None => syn::Member::Unnamed(syn::Index::from(i)),
             },
             ty: &f.ty,
             cfgs: cfgs(&f.attrs),

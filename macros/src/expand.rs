@@ -543,12 +543,15 @@ fn warnings(input: &Input<'_>) -> TokenStream {
         attrs.allow_padding,
     ) {
         if fields.len() > 1 {
+            let ty = static_type(input);
+            // Each field's size read through the field, not its type: a
+            // deprecated field type is then reported once, at the user's
+            // field, not a second time here.
             let sizes = fields.iter().map(|f| {
                 let cfgs = &f.cfgs;
-                let ty = static_field_type(input, f.ty);
-                quote!(#(#cfgs)* #krate::core::mem::size_of::<#ty>())
+                let member = &f.member;
+                quote!(#(#cfgs)* #krate::size_of_field(|value: &#ty| &value.#member))
             });
-            let ty = static_type(input);
             // Computed apart from the warning's line: that line is spanned at
             // the type's name, these field types keep their own spans.
             out.extend(quote! {

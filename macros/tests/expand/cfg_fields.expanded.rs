@@ -40,10 +40,10 @@ const _: () = {
     const _: () = __mapstore::Warn::<{ __mapstore::zero_sized(&__PLAN) }>::ZERO_SIZED;
     const __FIELDS_SIZE: __mapstore::core::primitive::usize = {
         let sizes: &[__mapstore::core::primitive::usize] = &[
-            __mapstore::core::mem::size_of::<u8>(),
+            __mapstore::size_of_field(|value: &S| &value.a),
             #[cfg(feature = "x")]
-            __mapstore::core::mem::size_of::<Vec<u8>>(),
-            __mapstore::core::mem::size_of::<u64>(),
+            __mapstore::size_of_field(|value: &S| &value.b),
+            __mapstore::size_of_field(|value: &S| &value.c),
         ];
         let mut sum = 0;
         let mut i = 0;

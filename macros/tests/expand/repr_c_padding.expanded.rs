@@ -38,8 +38,8 @@ const _: () = {
     const _: () = __mapstore::Warn::<{ __mapstore::zero_sized(&__PLAN) }>::ZERO_SIZED;
     const __FIELDS_SIZE: __mapstore::core::primitive::usize = {
         let sizes: &[__mapstore::core::primitive::usize] = &[
-            __mapstore::core::mem::size_of::<u8>(),
-            __mapstore::core::mem::size_of::<&'static S<'static>>(),
+            __mapstore::size_of_field(|value: &S<'static>| &value.a),
+            __mapstore::size_of_field(|value: &S<'static>| &value.b),
         ];
         let mut sum = 0;
         let mut i = 0;
