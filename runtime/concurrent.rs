@@ -2990,7 +2990,7 @@ impl<'a, K, V: MapValue, S> IntoIterator for &'a ConcurrentStore<K, V, S> {
 // policy chooses from the size of the store of `()`s, as for a derived
 // type (`a_store_is_the_same_size_whatever_it_holds` in `impls.rs`).
 const _: () = {
-    use crate::__private::{kind_of, Pick, Select};
+    use crate::__private::{kind_of, Chosen, Pick, Select};
     use crate::Plan;
     use core::mem::{align_of, needs_drop, size_of};
 
@@ -3005,8 +3005,13 @@ const _: () = {
         )
     }
     const STANDIN: Plan = plan::<ConcurrentStore<(), ()>>();
-    impl<K, V: MapValue> MapValue for ConcurrentStore<K, V> {
+    // Named through `Chosen`, as a derived type's storage: rustdoc shows
+    // `<ConcurrentStore<K, V> as Chosen>::Storage`.
+    impl<K, V: MapValue> Chosen for ConcurrentStore<K, V> {
         type Storage = <Select<{ kind_of(&STANDIN) }> as Pick>::S;
+    }
+    impl<K, V: MapValue> MapValue for ConcurrentStore<K, V> {
+        type Storage = <Self as Chosen>::Storage;
         const PLAN: Plan = plan::<Self>();
     }
 };

@@ -42,7 +42,7 @@ use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::mem::{align_of, needs_drop, size_of};
 
-use crate::__private::{kind_of, Pick, Select};
+use crate::__private::{kind_of, Chosen, Pick, Select};
 use crate::storage::{Inline, Storage};
 use crate::{MapValue, Plan};
 
@@ -237,8 +237,13 @@ macro_rules! chosen_value {
     ($heap:expr => $($ty:ty),* $(,)?) => {$(
         const _: () = {
             const PLAN: Plan = layout_plan::<$ty>(stringify!($ty), $heap);
-            impl MapValue for $ty {
+            // Named through `Chosen`, as a derived type's storage: rustdoc
+            // shows `<Waker as Chosen>::Storage`.
+            impl Chosen for $ty {
                 type Storage = <Select<{ kind_of(&PLAN) }> as Pick>::S;
+            }
+            impl MapValue for $ty {
+                type Storage = <Self as Chosen>::Storage;
                 const PLAN: Plan = PLAN;
             }
         };
@@ -550,8 +555,11 @@ macro_rules! store_value {
     ($($name:literal: {$($g:ident),*} $ty:ty = $standin:ty),* $(,)?) => {$(
         const _: () = {
             const PLAN: Plan = layout_plan::<$standin>($name, &["self"]);
-            impl<$($g),*> MapValue for $ty {
+            impl<$($g),*> Chosen for $ty {
                 type Storage = <Select<{ kind_of(&PLAN) }> as Pick>::S;
+            }
+            impl<$($g),*> MapValue for $ty {
+                type Storage = <Self as Chosen>::Storage;
                 const PLAN: Plan = layout_plan::<Self>($name, &["self"]);
             }
         };

@@ -283,6 +283,14 @@ pub mod __private {
         type S = Pooled;
     }
 
+    /// The storage the policy picked for a derived type: its `MapValue`
+    /// impl names `<T as Chosen>::Storage`, and this impl holds the
+    /// [`Select`] behind it (rustdoc shows the former on the type's page).
+    pub trait Chosen {
+        /// The storage the policy picked.
+        type Storage: Storage;
+    }
+
     /// The storage kind of a plan, as the `u8` a [`Select`] takes.
     pub const fn kind_of(plan: &Plan) -> u8 {
         plan.storage as u8

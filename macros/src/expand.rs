@@ -257,6 +257,24 @@ fn concrete_impl(input: &Input<'_>) -> TokenStream {
         ),
     };
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    // A storage the policy picks is named through `Chosen`, whose impl
+    // holds the selection: rustdoc then shows the type's `Storage` as
+    // `<User as Chosen>::Storage`, not as the const expression behind it.
+    let (chosen, storage) = if input.attrs.storage.is_some() {
+        (TokenStream::new(), storage)
+    } else {
+        (
+            quote! {
+                #[automatically_derived]
+                #[doc(hidden)]
+                #allow_deprecated
+                impl #impl_generics #krate::Chosen for #ident #ty_generics #where_clause {
+                    type Storage = #storage;
+                }
+            },
+            quote!(<#ident #ty_generics as #krate::Chosen>::Storage),
+        )
+    };
     let warnings = warnings(input);
     let alias_use = alias_use(input);
     let krate_use = krate_use(input);
@@ -269,6 +287,7 @@ fn concrete_impl(input: &Input<'_>) -> TokenStream {
             // below stay warnings.
             #allow_deprecated
             const __PLAN: #krate::Plan = #plan;
+            #chosen
             #[automatically_derived]
             #allow_deprecated
             impl #impl_generics #krate::MapValue for #ident #ty_generics #where_clause {

@@ -26,10 +26,15 @@ const _: () = {
         __mapstore::core::option::Option::None,
     );
     #[automatically_derived]
-    impl __mapstore::MapValue for S {
+    #[doc(hidden)]
+    impl __mapstore::Chosen for S {
         type Storage = <__mapstore::Select<
             { __mapstore::kind_of(&__PLAN) },
         > as __mapstore::Pick>::S;
+    }
+    #[automatically_derived]
+    impl __mapstore::MapValue for S {
+        type Storage = <S as __mapstore::Chosen>::Storage;
         const PLAN: __mapstore::Plan = {
             let _: __mapstore::core::marker::PhantomData<fn() -> SStore<()>>;
             __PLAN

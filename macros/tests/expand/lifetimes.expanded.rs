@@ -25,10 +25,15 @@ const _: () = {
         __mapstore::core::option::Option::None,
     );
     #[automatically_derived]
-    impl<'a, 'b: 'a> __mapstore::MapValue for View<'a, 'b> {
+    #[doc(hidden)]
+    impl<'a, 'b: 'a> __mapstore::Chosen for View<'a, 'b> {
         type Storage = <__mapstore::Select<
             { __mapstore::kind_of(&__PLAN) },
         > as __mapstore::Pick>::S;
+    }
+    #[automatically_derived]
+    impl<'a, 'b: 'a> __mapstore::MapValue for View<'a, 'b> {
+        type Storage = <View<'a, 'b> as __mapstore::Chosen>::Storage;
         const PLAN: __mapstore::Plan = {
             let _: __mapstore::core::marker::PhantomData<fn() -> ViewStore<'a, 'b, ()>>;
             __PLAN

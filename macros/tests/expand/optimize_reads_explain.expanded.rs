@@ -26,10 +26,15 @@ const _: () = {
         )
         .optimize(__mapstore::Optimize::Reads);
     #[automatically_derived]
-    impl __mapstore::MapValue for Row {
+    #[doc(hidden)]
+    impl __mapstore::Chosen for Row {
         type Storage = <__mapstore::Select<
             { __mapstore::kind_of(&__PLAN) },
         > as __mapstore::Pick>::S;
+    }
+    #[automatically_derived]
+    impl __mapstore::MapValue for Row {
+        type Storage = <Row as __mapstore::Chosen>::Storage;
         const PLAN: __mapstore::Plan = {
             let _: __mapstore::core::marker::PhantomData<fn() -> RowStore<()>>;
             __PLAN

@@ -25,10 +25,15 @@ const _: () = {
         __mapstore::core::option::Option::None,
     );
     #[automatically_derived]
-    impl __mapstore::MapValue for r#type {
+    #[doc(hidden)]
+    impl __mapstore::Chosen for r#type {
         type Storage = <__mapstore::Select<
             { __mapstore::kind_of(&__PLAN) },
         > as __mapstore::Pick>::S;
+    }
+    #[automatically_derived]
+    impl __mapstore::MapValue for r#type {
+        type Storage = <r#type as __mapstore::Chosen>::Storage;
         const PLAN: __mapstore::Plan = {
             let _: __mapstore::core::marker::PhantomData<fn() -> typeStore<()>>;
             __PLAN

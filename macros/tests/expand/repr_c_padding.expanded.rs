@@ -26,10 +26,15 @@ const _: () = {
         __mapstore::core::option::Option::None,
     );
     #[automatically_derived]
-    impl<'a> __mapstore::MapValue for S<'a> {
+    #[doc(hidden)]
+    impl<'a> __mapstore::Chosen for S<'a> {
         type Storage = <__mapstore::Select<
             { __mapstore::kind_of(&__PLAN) },
         > as __mapstore::Pick>::S;
+    }
+    #[automatically_derived]
+    impl<'a> __mapstore::MapValue for S<'a> {
+        type Storage = <S<'a> as __mapstore::Chosen>::Storage;
         const PLAN: __mapstore::Plan = {
             let _: __mapstore::core::marker::PhantomData<fn() -> SStore<'a, ()>>;
             __PLAN

@@ -25,10 +25,15 @@ const _: () = {
         __mapstore::core::option::Option::None,
     );
     #[automatically_derived]
-    impl __mapstore::MapValue for User {
+    #[doc(hidden)]
+    impl __mapstore::Chosen for User {
         type Storage = <__mapstore::Select<
             { __mapstore::kind_of(&__PLAN) },
         > as __mapstore::Pick>::S;
+    }
+    #[automatically_derived]
+    impl __mapstore::MapValue for User {
+        type Storage = <User as __mapstore::Chosen>::Storage;
         const PLAN: __mapstore::Plan = {
             let _: __mapstore::core::marker::PhantomData<fn() -> Users<()>>;
             __PLAN

@@ -22,10 +22,15 @@ const _: () = {
         __mapstore::core::option::Option::None,
     );
     #[automatically_derived]
-    impl __mapstore::MapValue for Pair {
+    #[doc(hidden)]
+    impl __mapstore::Chosen for Pair {
         type Storage = <__mapstore::Select<
             { __mapstore::kind_of(&__PLAN) },
         > as __mapstore::Pick>::S;
+    }
+    #[automatically_derived]
+    impl __mapstore::MapValue for Pair {
+        type Storage = <Pair as __mapstore::Chosen>::Storage;
         const PLAN: __mapstore::Plan = {
             let _: __mapstore::core::marker::PhantomData<fn() -> PairStore<()>>;
             __PLAN

@@ -22,10 +22,15 @@ const _: () = {
         __mapstore::core::option::Option::None,
     );
     #[automatically_derived]
-    impl __mapstore::MapValue for Unit {
+    #[doc(hidden)]
+    impl __mapstore::Chosen for Unit {
         type Storage = <__mapstore::Select<
             { __mapstore::kind_of(&__PLAN) },
         > as __mapstore::Pick>::S;
+    }
+    #[automatically_derived]
+    impl __mapstore::MapValue for Unit {
+        type Storage = <Unit as __mapstore::Chosen>::Storage;
         const PLAN: __mapstore::Plan = {
             let _: __mapstore::core::marker::PhantomData<fn() -> UnitStore<()>>;
             __PLAN
