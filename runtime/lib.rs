@@ -261,6 +261,7 @@ pub mod __private {
     #[cfg(feature = "std")]
     pub use crate::ConcurrentStore;
     pub use crate::{choose, DefaultHashBuilder, MapStore, MapValue, Plan};
+    pub use crate::map::Map;
     pub use crate::{BoxedMap, InlineMap, PooledMap};
     pub use core;
 

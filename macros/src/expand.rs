@@ -733,7 +733,11 @@ fn store_alias(input: &Input<'_>) -> TokenStream {
         return TokenStream::new();
     };
     let hasher = krate_item(input, "DefaultHashBuilder");
-    let map = krate_item(input, "MapStore");
+    // The map type itself, not the `MapStore` alias of it: rustdoc shows
+    // the methods of `Map` on the page of an alias of it, and none on an
+    // alias of an alias from another crate.
+    let map = krate_item(input, "Map");
+    let value = krate_item(input, "MapValue");
     let ident = input.ident;
     let vis = input.vis;
     let used: Vec<String> = input
@@ -791,6 +795,6 @@ fn store_alias(input: &Input<'_>) -> TokenStream {
         #allow_deprecated
         #allow_case
         #vis type #alias<#(#params,)* #k, #s = #hasher> =
-            #map<#k, #ident #ty_generics, #s>;
+            #map<#k, #ident #ty_generics, <#ident #ty_generics as #value>::Storage, #s>;
     }
 }

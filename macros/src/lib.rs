@@ -49,7 +49,9 @@ mod valid;
 ///   tuples and generic arguments; not in `PhantomData`). Lifetimes do not
 ///   change a layout, so `struct View<'a>` is treated as `View<'static>`.
 /// - `type UserStore<K, S = DefaultHashBuilder> = MapStore<K, User, S>;`
-///   with the type's visibility. For a generic type the alias takes the
+///   with the type's visibility (written out as the map that `MapStore`
+///   names, `Map<K, User, <User as MapValue>::Storage, S>`: the same type,
+///   whose methods rustdoc then lists on the alias's page). For a generic type the alias takes the
 ///   type's own parameters first: `WrapperStore<T, K, S = ..>` (`K` and `S`
 ///   are renamed `K1`, `S1` if the type uses those names).
 ///

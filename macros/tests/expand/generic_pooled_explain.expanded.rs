@@ -20,7 +20,12 @@ pub type SlotStore<
     S,
     K1,
     S1 = ::mapstore::__private::DefaultHashBuilder,
-> = ::mapstore::__private::MapStore<K1, Slot<'a, K, N, S>, S1>;
+> = ::mapstore::__private::Map<
+    K1,
+    Slot<'a, K, N, S>,
+    <Slot<'a, K, N, S> as ::mapstore::__private::MapValue>::Storage,
+    S1,
+>;
 const _: () = {
     use ::mapstore::__private as __mapstore;
     #[automatically_derived]
