@@ -531,12 +531,18 @@ pub(crate) const POOLED_MAP: Plan =
 /// name another storage than the policy's.
 const MAP_REASON: &str = "a map held as a value is stored as it would be with the default hasher, as stable Rust cannot choose from a generic type's size; derive `MapStore` on a struct around it for the policy's choice";
 
+// The storage is named through `Chosen`, as a derived type's: rustdoc
+// shows `<Map<K, V, St, S> as Chosen>::Storage`, not a hidden item.
+impl<K, V, St: Storage, S> Chosen for crate::map::Map<K, V, St, S> {
+    type Storage = St::MapOf;
+}
+
 /// `MapValue` for the crate's maps, with any storage, key, value and
 /// hasher, so that maps nest (`MapStore<String, MapStore<String, u32>>`),
-/// in generic code over `V: MapValue` too: the storage comes from the map's
-/// own storage type ([`Storage::MapOf`], the policy's choice for its size).
+/// in generic code over `V: MapValue` too: the storage is the policy's
+/// choice for the size of a map of that storage with the default hasher.
 impl<K, V, St: Storage, S> MapValue for crate::map::Map<K, V, St, S> {
-    type Storage = St::MapOf;
+    type Storage = <Self as Chosen>::Storage;
     const PLAN: Plan = joined_plan::<Self>(
         match St::KIND {
             crate::StorageKind::Inline => INLINE_MAP.type_name,

@@ -11,11 +11,33 @@
 //!
 //! `#[derive(MapStore)]` reads the type's size and alignment from the
 //! compiler, calls [`choose`], and implements [`MapValue`] so that
-//! [`MapStore<K, V>`](type@MapStore) uses the right one. [`InlineMap`], [`BoxedMap`] and
-//! [`PooledMap`] are the three maps by name, for any `V`. `ConcurrentStore`
-//! (feature `std`) shares a map between threads through `&self`, a table
-//! with a lock per group of 16 buckets storing values as `V::Storage` says; [`FrozenStore`] is a map built once
-//! and then only read, its layout picked from `K`, `V` and N.
+//! [`MapStore<K, V>`](type@MapStore) uses the right one.
+//!
+//! # Which map
+//!
+//! | you have | use |
+//! |---|---|
+//! | a `HashMap<K, V>` or `HashMap<K, Box<V>>` | [`MapStore<K, V>`](type@MapStore): the same API, the storage picked for `V` ([`MapValue`], derived or implemented by the crate) |
+//! | a value type of another crate, no `MapValue` | [`InlineMap`], [`BoxedMap`] or [`PooledMap`]: the three storages by name, for any `V` |
+//! | a map shared between threads (`DashMap`, `RwLock<HashMap>`) | `ConcurrentStore` (feature `std`): `&self` methods, a lock per group of 16 buckets, values stored as `V::Storage` says |
+//! | a map built once, then only read | [`FrozenStore`]: built from an iterator, its layout (perfect hash, key analysis) picked from `K`, `V` and the exact keys |
+//!
+//! # Features
+//!
+//! - `derive` (default): `#[derive(MapStore)]`.
+//! - `std` (default): `ConcurrentStore`, `MapValue` for std's own types
+//!   (paths, locks, files, sockets, std's `HashMap`, ...) and
+//!   [`hash_map`]'s `RandomState` and `DefaultHasher`. Without it the crate
+//!   is `no_std` + `alloc`.
+//! - `serde`: `Serialize` and `Deserialize` for every map and store,
+//!   shaped like std's `HashMap`'s.
+//!
+//! The default hasher is hashbrown's ([`DefaultHashBuilder`], foldhash):
+//! fast, seeded per process, but not std's `RandomState`, whose SipHash is
+//! meant to resist HashDoS. For keys an attacker chooses, name it:
+//! `MapStore<K, V, RandomState>`, built with
+//! `MapStore::with_hasher(RandomState::new())` (`RandomState` is in
+//! [`hash_map`], with `std`).
 //!
 //! ```
 //! # #[cfg(feature = "derive")] {
@@ -71,17 +93,23 @@ mod pool;
 mod serde_impls;
 pub mod storage;
 
+// Re-exported as links to hashbrown's own pages, whose text (and links)
+// are written for hashbrown's crate.
+#[doc(no_inline)]
 pub use hashbrown::{DefaultHashBuilder, Equivalent, TryReserveError};
 
-/// A `MapStore` shared between threads through `&self`: a lock per group of buckets, layout-aware.
 #[cfg(feature = "std")]
+#[doc(inline)]
 pub use concurrent::ConcurrentStore;
+#[doc(inline)]
 pub use frozen::{FrozenIndex, FrozenPlan, FrozenStore};
+#[doc(inline)]
 pub use map::{BoxedMap, InlineMap, PooledMap};
 pub use plan::{
     choose, Optimize, Plan, SlowChoice, Thresholds, ValueLayout, BALANCED, BOXED_MIN_ALIGN,
     BOXED_MIN_SIZE, INLINE_MAX_SIZE, MEMORY, READS, WRITES,
 };
+#[doc(inline)]
 pub use storage::StorageKind;
 
 #[cfg(feature = "derive")]
@@ -112,10 +140,13 @@ pub use mapstore_macros::MapStore;
 ///
 /// The crate implements it for the std types people put in maps
 /// (integers, `String`, `Vec<T>`, `Box<T>`, `Cow<str>`, std's maps, channel
-/// and thread handles, files and sockets, ...); for `Option`, `Cell`,
-/// `RefCell`, `OnceCell`, `Mutex`, `RwLock`, `OnceLock`, `Wrapping`,
-/// `Saturating`, `Reverse`, `Pin`, `Range` and `RangeInclusive` around any
-/// value, which take its storage; for `Result`s and tuples
+/// and thread handles, files and sockets, ...); for the wrappers of one
+/// value, which take its storage: `Option`, the cells (`Cell`, `RefCell`,
+/// `OnceCell`, `UnsafeCell`, `LazyCell`), the locks (`Mutex`, `RwLock`,
+/// `OnceLock`, `LazyLock`), `ManuallyDrop`, `Wrapping`, `Saturating`,
+/// `Reverse`, `Pin`, the ranges (`Range`, `RangeInclusive`, `RangeFrom`,
+/// `RangeTo`, `RangeToInclusive`), `Bound`, `Poll`, `Cursor` and the
+/// buffered readers and writers; for `Result`s, `ControlFlow`s and tuples
 /// of up to 8 values, which take their components' storage; for the
 /// crate's own maps, `FrozenStore` and `ConcurrentStore`, so that maps
 /// nest; and for arrays
@@ -256,12 +287,12 @@ pub type MapStore<K, V, S = DefaultHashBuilder> = map::Map<K, V, <V as MapValue>
 #[doc(hidden)]
 pub mod __private {
     pub use crate::derive_support::*;
+    pub use crate::map::Map;
     pub use crate::plan::Optimize;
     pub use crate::storage::{Boxed, Inline, Pooled, Storage, StorageKind};
     #[cfg(feature = "std")]
     pub use crate::ConcurrentStore;
     pub use crate::{choose, DefaultHashBuilder, MapStore, MapValue, Plan};
-    pub use crate::map::Map;
     pub use crate::{BoxedMap, InlineMap, PooledMap};
     pub use core;
 

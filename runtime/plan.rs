@@ -140,8 +140,10 @@ pub const READS: Thresholds = Thresholds {
 /// clear.
 ///
 /// Sweep: pointer-free values stay inline up to 64 B, where updating in
-/// place beats the pool's free list; heap-owning values are pooled from
-/// 32 B, where dropping and moving them inline costs more than a slot.
+/// place beats the pool's free list; heap-owning values stay inline up to
+/// 24 B and are pooled above (from 32 B for a value with a pointer in it,
+/// whose size is a multiple of 8), where dropping and moving them inline
+/// costs more than a slot.
 pub const WRITES: Thresholds = Thresholds {
     inline_max_size: 64,
     inline_max_size_owning: 24,
@@ -155,7 +157,9 @@ pub const WRITES: Thresholds = Thresholds {
 /// Sweep: inline up to 16 B; from 24 B a box (one allocator block of the
 /// value's size) holds the fewest bytes per entry over every N measured: a
 /// pool is within 2 % of it from N = 1e5 up but keeps a partly filled
-/// chunk at N = 1e3, and an inline table reserves empty buckets.
+/// chunk at N = 1e3, and an inline table reserves empty buckets. A value of
+/// 17 to 23 bytes, between the two limits, is pooled, as between them for
+/// any goal (the sweep's sizes step from 16 to 24).
 pub const MEMORY: Thresholds = Thresholds {
     inline_max_size: 16,
     inline_max_size_owning: 16,
@@ -226,6 +230,15 @@ impl ValueLayout {
 
 /// The policy: picks the storage for a value type from its layout and the
 /// goal it is optimized for.
+///
+/// With `t = goal.thresholds()`, the first rule that applies decides:
+///
+/// 1. aligned to at least `t.boxed_min_align`: [`Boxed`](StorageKind::Boxed);
+/// 2. at least `t.boxed_min_size` bytes: [`Boxed`](StorageKind::Boxed);
+/// 3. at most the inline limit, `t.inline_max_size_owning` for a value that
+///    owns heap memory and `t.inline_max_size` for any other:
+///    [`Inline`](StorageKind::Inline);
+/// 4. otherwise: [`Pooled`](StorageKind::Pooled).
 ///
 /// The derive calls this function in a constant, so the choice costs
 /// nothing at run time.

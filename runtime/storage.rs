@@ -985,6 +985,11 @@ mod sealed {
 
 /// The three ways a map can hold its values.
 ///
+/// `Ord` is the order of declaration (inline, boxed, pooled), for sorting
+/// and as a key; it is not a ranking of the storages (a tuple of values is
+/// stored as the larger of its parts in the order inline < pooled < boxed,
+/// [`Storage::Join`]).
+///
 /// # Examples
 ///
 /// ```
@@ -1042,8 +1047,18 @@ pub trait Storage: sealed::StorageOps + Sized + Copy + fmt::Debug + Default + 's
     const KIND: StorageKind;
     /// The storage of a tuple of a value stored as `Self` and one stored as
     /// `Other`: the larger of the two, in the order inline < pooled <
-    /// boxed.
-    #[doc(hidden)]
+    /// boxed (a tuple, a `Result` or a `ControlFlow` is at least as large
+    /// as each of its parts, so it is stored as the largest of them is).
+    ///
+    /// ```
+    /// use mapstore::storage::{Boxed, Inline, Pooled, Storage};
+    /// use mapstore::{MapValue, StorageKind};
+    ///
+    /// assert_eq!(<<Inline as Storage>::Join<Pooled> as Storage>::KIND, StorageKind::Pooled);
+    /// assert_eq!(<<Boxed as Storage>::Join<Pooled> as Storage>::KIND, StorageKind::Boxed);
+    /// // `(u32, String)`: inline, as both of its parts are.
+    /// assert_eq!(<(u32, String) as MapValue>::PLAN.storage, StorageKind::Inline);
+    /// ```
     type Join<Other: Storage>: Storage;
     /// `Self` joined with [`Pooled`].
     #[doc(hidden)]
