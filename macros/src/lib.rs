@@ -16,7 +16,7 @@ mod valid;
 
 /// Derives `MapValue` and a typed store alias for a struct or an enum.
 ///
-/// ```ignore
+/// ```
 /// use mapstore::{MapStore, MapValue, StorageKind};
 ///
 /// #[derive(MapStore)]
@@ -33,6 +33,8 @@ mod valid;
 /// // User: inline (32 bytes, align 8, heap fields: name), optimized for
 /// // balanced: small: stored in the table, no allocation per insert, one
 /// // probe per lookup (at most the 48-byte inline limit)
+/// # assert!(<User as MapValue>::PLAN.to_string().starts_with(
+/// #     "User: inline (32 bytes, align 8, heap fields: name), optimized for balanced: small"));
 /// ```
 ///
 /// # What it generates
@@ -118,7 +120,7 @@ mod valid;
 /// heap fields and reason. On generic types only `explain` is reported
 /// (their layout is not known where the warnings are computed).
 ///
-/// ```ignore
+/// ```
 /// #[derive(mapstore::MapStore)]
 /// #[map_store(storage = "boxed", allow(slow_storage), store = "Sessions")]
 /// pub struct Session {
