@@ -281,6 +281,9 @@ pub trait MapValue: Sized {
 ///   trait implemented for both `MapStore<K, V>` (generic over `V`) and, say,
 ///   `InlineMap<K, V>` is a conflicting impl. Implement it for
 ///   [`Map<K, V, St, S>`](map::Map) once instead.
+/// - The methods below are `Map`'s, listed whatever the storage: those
+///   under `impl<K, V, S> Map<K, V, Boxed, S>` (`insert_boxed`,
+///   `remove_boxed`) apply where `V::Storage` is `Boxed`.
 pub type MapStore<K, V, S = DefaultHashBuilder> = map::Map<K, V, <V as MapValue>::Storage, S>;
 
 /// Implementation details of the derive. Not public API.
