@@ -148,7 +148,8 @@
 //! lock (for example "a `Ref` from `get`") and the fix. The check covers
 //! every lock the store takes on `&self`; a read under a read guard of the
 //! same group never waits, and passes. Release builds keep no record and
-//! hang as described above.
+//! hang as described above. Each method that can wait for a group's lock
+//! says under `# Panics` which locks of its own thread make it panic.
 //!
 //! ```should_panic
 //! let store: mapstore::ConcurrentStore<u32, u32> = [(1, 1)].into_iter().collect();
@@ -297,8 +298,10 @@ impl<R> TryResult<R> {
 ///
 /// It is the `MapStore` of shared state (sessions, caches, registries): the
 /// same API as DashMap's for the common operations, with the value layout of
-/// [`MapStore`](type@crate::MapStore). See the [module docs](self) for the design and exactly when
-/// an operation can block.
+/// [`MapStore`](type@crate::MapStore). See the [module docs](self) for the design, and
+/// [Blocking and deadlocks](self#blocking-and-deadlocks) for exactly when an
+/// operation can block, and when debug builds panic instead of deadlocking
+/// (each method that can wait for a lock says so under `# Panics`).
 ///
 /// ```
 /// # #[cfg(feature = "derive")] {
@@ -405,8 +408,12 @@ impl<K, V: MapValue> ConcurrentStore<K, V, DefaultHashBuilder> {
     ///
     /// # Panics
     ///
-    /// If the table for `capacity` entries would exceed `isize::MAX` bytes
-    /// ("Hash table capacity overflow"), as std's `HashMap::with_capacity` does.
+    /// With `"Hash table capacity overflow"` (std's message), as std's
+    /// `HashMap::with_capacity` does, if the store's bucket arrays for
+    /// `capacity` entries would exceed `isize::MAX` bytes (a `capacity` so
+    /// large that counting them overflows `usize` included). If the allocator
+    /// fails, it calls `handle_alloc_error` (which aborts by default), as
+    /// std's does.
     ///
     /// ```
     /// let store: mapstore::ConcurrentStore<u64, u64> = mapstore::ConcurrentStore::with_capacity(1000);
@@ -549,14 +556,22 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// Removes every entry, group by group (each write-locked in turn).
     ///
     /// Keys and values are dropped after each group's lock is released, so
-    /// their `Drop` may call the store. Calling it while this thread holds
-    /// any guard into the store deadlocks (debug builds panic instead; see
-    /// the [module docs](self)).
+    /// their `Drop` may call the store.
     ///
-    /// If a value's `Drop` panics, the groups cleared so far are empty (the
-    /// entries of the group being dropped after the panicking one are
-    /// leaked, none is dropped twice) and the groups after it keep their
-    /// entries.
+    /// # Panics
+    ///
+    /// In debug builds, if this thread holds any group of the store, whose
+    /// write lock `clear` would wait for when it reaches that group: through
+    /// any guard into the store (a [`Ref`], a [`RefMut`], an [`Entry`], a
+    /// live [`iter`](Self::iter) or [`iter_mut`](Self::iter_mut)), or because
+    /// it is called from a closure (or a key's `Hash`/`Eq`) that the store
+    /// runs under a group's lock. Release builds deadlock there instead; see
+    /// [Blocking and deadlocks](self#blocking-and-deadlocks).
+    ///
+    /// If a value's `Drop` panics, the panic propagates: the groups cleared
+    /// so far are empty (the entries of the group being dropped after the
+    /// panicking one are leaked, none is dropped twice) and the groups after
+    /// it keep their entries.
     ///
     /// ```
     /// let store: mapstore::ConcurrentStore<u32, String> =
@@ -580,17 +595,28 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
 
     /// Keeps only the entries for which `keep` returns `true`, group by
     /// group, each write-locked while `keep` runs over it. Entries inserted
-    /// meanwhile into a group already visited are kept. Calling it while
-    /// this thread holds any guard into the store, or calling the store from
-    /// `keep`, deadlocks (debug builds panic instead; see the
-    /// [module docs](self)).
+    /// meanwhile into a group already visited are kept.
     ///
     /// The entries removed from a group are dropped after its lock is
     /// released, so their `Drop` may call the store.
     ///
-    /// If `keep` panics, the entries visited so far have been kept or
-    /// removed as it said (those removed are dropped after the lock is
-    /// released), and the store stays usable.
+    /// # Panics
+    ///
+    /// In debug builds, if this thread holds any group of the store, whose
+    /// write lock `retain` would wait for when it reaches that group: through
+    /// any guard into the store (a [`Ref`], a [`RefMut`], an [`Entry`], a
+    /// live [`iter`](Self::iter) or [`iter_mut`](Self::iter_mut)), or because
+    /// it is called from a closure (or a key's `Hash`/`Eq`) that the store
+    /// runs under a group's lock. Release builds deadlock there instead; see
+    /// [Blocking and deadlocks](self#blocking-and-deadlocks).
+    ///
+    /// `keep` runs under the lock of the group it visits: a call from `keep`
+    /// into the store on a key of that group panics the same way (see the
+    /// called method's `# Panics`).
+    ///
+    /// If `keep` panics, the panic propagates: the entries visited so far
+    /// have been kept or removed as it said (those removed are dropped after
+    /// the lock is released), and the store stays usable.
     ///
     /// ```
     /// let store: mapstore::ConcurrentStore<u32, u32> = (0..8).map(|i| (i, i)).collect();
@@ -630,8 +656,19 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// The iterator holds the read lock of the group it is in until it moves
     /// past it (and each item, until dropped): writing to the store from the
     /// iterating thread before the iterator is done can deadlock (debug
-    /// builds panic instead). Collect what you need first (see the
-    /// [module docs](self)).
+    /// builds panic instead: see the writing method's `# Panics`). Collect
+    /// what you need first.
+    ///
+    /// # Panics
+    ///
+    /// In debug builds, the iterator's `next` panics when it reaches a group
+    /// this thread holds for writing, whose read lock it would wait for:
+    /// through a [`RefMut`], an [`Entry`] or a live
+    /// [`iter_mut`](Self::iter_mut), or because it runs in a closure (or a
+    /// key's `Hash`/`Eq`) that the store runs under a group's write lock. A
+    /// read guard of this thread (a [`Ref`], another `iter`) does not make
+    /// it wait. Release builds deadlock there instead; see [Blocking and
+    /// deadlocks](self#blocking-and-deadlocks).
     ///
     /// ```
     /// let store: mapstore::ConcurrentStore<u32, u32> = (0..4).map(|i| (i, i * 10)).collect();
@@ -656,8 +693,19 @@ impl<K, V: MapValue, S> ConcurrentStore<K, V, S> {
     /// last, and stays locked while any `RefMut` from it is alive: a
     /// reader of that group waits meanwhile. Writing to or reading from
     /// the store on the iterating thread before the iterator and its
-    /// items are done can deadlock (debug builds panic instead). To change
-    /// the values and drop some entries in one pass, [`retain`](ConcurrentStore::retain).
+    /// items are done can deadlock (debug builds panic instead: see the
+    /// called method's `# Panics`). To change the values and drop some
+    /// entries in one pass, [`retain`](ConcurrentStore::retain).
+    ///
+    /// # Panics
+    ///
+    /// In debug builds, the iterator's `next` panics when it reaches a group
+    /// this thread holds, whose write lock it would wait for: through any
+    /// guard into it (a [`Ref`], a [`RefMut`], an [`Entry`], another live
+    /// [`iter`](Self::iter) or `iter_mut`), or because it runs in a closure
+    /// (or a key's `Hash`/`Eq`) that the store runs under a group's lock.
+    /// Release builds deadlock there instead; see [Blocking and
+    /// deadlocks](self#blocking-and-deadlocks).
     ///
     /// ```
     /// let store: mapstore::ConcurrentStore<u32, u32> = (0..4).map(|i| (i, i)).collect();
@@ -768,6 +816,16 @@ where
     /// key's group; the old value is dropped by the caller and the key given
     /// for a present key is dropped here, both after the lock is released.
     ///
+    /// # Panics
+    ///
+    /// In debug builds, if this thread already holds `key`'s group, whose
+    /// write lock this call would wait for: through any guard into it (a
+    /// [`Ref`], a [`RefMut`], an [`Entry`], a live [`iter`](Self::iter) or
+    /// [`iter_mut`](Self::iter_mut)), or because it is called from a closure
+    /// (or a key's `Hash`/`Eq`) that the store runs under that group's lock.
+    /// Release builds deadlock there instead; see [Blocking and
+    /// deadlocks](self#blocking-and-deadlocks).
+    ///
     /// ```
     /// # #[cfg(feature = "derive")] {
     /// #[derive(mapstore::MapStore, Debug, PartialEq)]
@@ -803,6 +861,16 @@ where
     /// Removes a key, returning its value, which is dropped by the caller
     /// after the group's lock is released.
     ///
+    /// # Panics
+    ///
+    /// In debug builds, if this thread already holds `key`'s group, whose
+    /// write lock this call would wait for: through any guard into it (a
+    /// [`Ref`], a [`RefMut`], an [`Entry`], a live [`iter`](Self::iter) or
+    /// [`iter_mut`](Self::iter_mut)), or because it is called from a closure
+    /// (or a key's `Hash`/`Eq`) that the store runs under that group's lock.
+    /// Release builds deadlock there instead; see [Blocking and
+    /// deadlocks](self#blocking-and-deadlocks).
+    ///
     /// ```
     /// let store: mapstore::ConcurrentStore<u8, u8> = [(1, 10)].into_iter().collect();
     /// assert_eq!(store.remove(&1), Some(10));
@@ -821,6 +889,16 @@ where
     }
 
     /// Removes a key, returning the stored key and its value.
+    ///
+    /// # Panics
+    ///
+    /// In debug builds, if this thread already holds `key`'s group, whose
+    /// write lock this call would wait for: through any guard into it (a
+    /// [`Ref`], a [`RefMut`], an [`Entry`], a live [`iter`](Self::iter) or
+    /// [`iter_mut`](Self::iter_mut)), or because it is called from a closure
+    /// (or a key's `Hash`/`Eq`) that the store runs under that group's lock.
+    /// Release builds deadlock there instead; see [Blocking and
+    /// deadlocks](self#blocking-and-deadlocks).
     ///
     /// ```
     /// let store: mapstore::ConcurrentStore<String, u8> = [("a".to_string(), 1)].into_iter().collect();
@@ -855,6 +933,16 @@ where
     /// other thread changes the entry between the test and the removal (as
     /// DashMap's `remove_if`). The removed pair is dropped by the caller,
     /// after the lock is released; `f` runs under it (see the module docs).
+    ///
+    /// # Panics
+    ///
+    /// In debug builds, if this thread already holds `key`'s group, whose
+    /// write lock this call would wait for: through any guard into it (a
+    /// [`Ref`], a [`RefMut`], an [`Entry`], a live [`iter`](Self::iter) or
+    /// [`iter_mut`](Self::iter_mut)), or because it is called from a closure
+    /// (or a key's `Hash`/`Eq`) that the store runs under that group's lock.
+    /// Release builds deadlock there instead; see [Blocking and
+    /// deadlocks](self#blocking-and-deadlocks).
     ///
     /// ```
     /// let sessions: mapstore::ConcurrentStore<u32, u64> = [(1, 10), (2, 99)].into_iter().collect();
@@ -899,6 +987,16 @@ where
     /// [`remove_if`](Self::remove_if) with `&mut V`: `f` may change the
     /// value it keeps (as DashMap's `remove_if_mut`).
     ///
+    /// # Panics
+    ///
+    /// In debug builds, if this thread already holds `key`'s group, whose
+    /// write lock this call would wait for: through any guard into it (a
+    /// [`Ref`], a [`RefMut`], an [`Entry`], a live [`iter`](Self::iter) or
+    /// [`iter_mut`](Self::iter_mut)), or because it is called from a closure
+    /// (or a key's `Hash`/`Eq`) that the store runs under that group's lock.
+    /// Release builds deadlock there instead; see [Blocking and
+    /// deadlocks](self#blocking-and-deadlocks).
+    ///
     /// ```
     /// let credits: mapstore::ConcurrentStore<&str, u32> = [("ann", 2)].into_iter().collect();
     /// // Spend one credit; remove the account when none is left.
@@ -932,6 +1030,16 @@ where
     /// key is dropped) and the panic propagates; the store stays usable.
     /// DashMap aborts the process instead.
     ///
+    /// # Panics
+    ///
+    /// In debug builds, if this thread already holds `key`'s group, whose
+    /// write lock this call would wait for: through any guard into it (a
+    /// [`Ref`], a [`RefMut`], an [`Entry`], a live [`iter`](Self::iter) or
+    /// [`iter_mut`](Self::iter_mut)), or because it is called from a closure
+    /// (or a key's `Hash`/`Eq`) that the store runs under that group's lock.
+    /// Release builds deadlock there instead; see [Blocking and
+    /// deadlocks](self#blocking-and-deadlocks).
+    ///
     /// ```
     /// let names: mapstore::ConcurrentStore<u32, String> = [(1, "ann".to_string())].into_iter().collect();
     /// names.alter(&1, |_, name| name.to_uppercase());
@@ -955,12 +1063,25 @@ where
 
     /// [`alter`](Self::alter) for every entry, group by group, each
     /// write-locked while `f` runs over it (as [`retain`](Self::retain)
-    /// walks). Calling it while this thread holds any guard into the store,
-    /// or calling the store from `f`, deadlocks (debug builds panic
-    /// instead).
+    /// walks).
     ///
-    /// If `f` panics, the entry it was given is removed, the entries visited
-    /// before it keep their new values and the others their old ones.
+    /// # Panics
+    ///
+    /// In debug builds, if this thread holds any group of the store, whose
+    /// write lock `alter_all` would wait for when it reaches that group: through
+    /// any guard into the store (a [`Ref`], a [`RefMut`], an [`Entry`], a
+    /// live [`iter`](Self::iter) or [`iter_mut`](Self::iter_mut)), or because
+    /// it is called from a closure (or a key's `Hash`/`Eq`) that the store
+    /// runs under a group's lock. Release builds deadlock there instead; see
+    /// [Blocking and deadlocks](self#blocking-and-deadlocks).
+    ///
+    /// `f` runs under the lock of the group it visits: a call from `f` into
+    /// the store on a key of that group panics the same way (see the called
+    /// method's `# Panics`).
+    ///
+    /// If `f` panics, the panic propagates: the entry it was given is
+    /// removed, the entries visited before it keep their new values and the
+    /// others their old ones.
     ///
     /// ```
     /// let prices: mapstore::ConcurrentStore<&str, u32> = [("tea", 3), ("cake", 5)].into_iter().collect();
@@ -1020,8 +1141,12 @@ where
     ///
     /// # Panics
     ///
-    /// If the new capacity overflows `usize`, as std's `HashMap::reserve`
-    /// (an allocation failure aborts, as there):
+    /// With `"Hash table capacity overflow"` (std's message), as std's
+    /// `HashMap::reserve` does, if the store's bucket arrays for
+    /// [`len`](Self::len)` + additional` entries would exceed `isize::MAX`
+    /// bytes (that sum overflowing `usize` included), as
+    /// [`with_capacity`](Self::with_capacity). If the allocator fails, it
+    /// calls `handle_alloc_error` (which aborts by default), as std's does.
     /// [`try_reserve`](Self::try_reserve) returns either as an error.
     ///
     /// ```
@@ -1034,8 +1159,18 @@ where
     }
 
     /// [`reserve`](Self::reserve), returning an error instead of panicking
-    /// or aborting, as std's `HashMap::try_reserve` (and DashMap's): on an
-    /// error the store is as it was.
+    /// or aborting, as std's `HashMap::try_reserve` (and DashMap's).
+    ///
+    /// # Errors
+    ///
+    /// [`CapacityOverflow`](TryReserveError::CapacityOverflow) when
+    /// [`len`](Self::len)` + additional` overflows `usize` or the store's
+    /// bucket arrays for that many entries would exceed `isize::MAX` bytes;
+    /// [`AllocError`](TryReserveError::AllocError) when the allocator refuses
+    /// the memory (the new arrays, or the buffer of the entries' hashes that
+    /// moving them into those takes). The store is unchanged either way,
+    /// its memory included: nothing is moved before everything is
+    /// allocated.
     ///
     /// ```
     /// use mapstore::TryReserveError;
@@ -1059,7 +1194,19 @@ where
             .rebuild(capacity, false, |k| table_hash(hash_builder, k))
     }
 
-    /// Whether the store has a value for the key.
+    /// Whether the store has a value for the key (under its group's read
+    /// lock, released before it returns).
+    ///
+    /// # Panics
+    ///
+    /// In debug builds, if this thread already holds `key`'s group for
+    /// writing, which this call would wait for: through a [`RefMut`], an
+    /// [`Entry`] or a live [`iter_mut`](Self::iter_mut) in it, or because it
+    /// is called from a closure (or a key's `Hash`/`Eq`) that the store runs
+    /// under that group's write lock. A read guard of this thread (a
+    /// [`Ref`], a live [`iter`](Self::iter)) does not make it wait. Release
+    /// builds deadlock there instead; see [Blocking and
+    /// deadlocks](self#blocking-and-deadlocks).
     ///
     /// ```
     /// let store: mapstore::ConcurrentStore<u8, u8> = [(1, 1)].into_iter().collect();
@@ -1086,6 +1233,17 @@ where
     ///
     /// If `f` panics, the panic propagates and the store is unchanged.
     ///
+    /// # Panics
+    ///
+    /// In debug builds, if this thread already holds `key`'s group for
+    /// writing, which this call would wait for: through a [`RefMut`], an
+    /// [`Entry`] or a live [`iter_mut`](Self::iter_mut) in it, or because it
+    /// is called from a closure (or a key's `Hash`/`Eq`) that the store runs
+    /// under that group's write lock. A read guard of this thread (a
+    /// [`Ref`], a live [`iter`](Self::iter)) does not make it wait. Release
+    /// builds deadlock there instead; see [Blocking and
+    /// deadlocks](self#blocking-and-deadlocks).
+    ///
     /// ```
     /// let store: mapstore::ConcurrentStore<String, Vec<u32>> = mapstore::ConcurrentStore::new();
     /// store.insert("a".to_string(), vec![1, 2, 3]);
@@ -1107,6 +1265,17 @@ where
 
     /// [`read`](Self::read) with the stored key too (DashMap's `view`).
     ///
+    /// # Panics
+    ///
+    /// In debug builds, if this thread already holds `key`'s group for
+    /// writing, which this call would wait for: through a [`RefMut`], an
+    /// [`Entry`] or a live [`iter_mut`](Self::iter_mut) in it, or because it
+    /// is called from a closure (or a key's `Hash`/`Eq`) that the store runs
+    /// under that group's write lock. A read guard of this thread (a
+    /// [`Ref`], a live [`iter`](Self::iter)) does not make it wait. Release
+    /// builds deadlock there instead; see [Blocking and
+    /// deadlocks](self#blocking-and-deadlocks).
+    ///
     /// ```
     /// let store: mapstore::ConcurrentStore<String, u32> = [("a".to_string(), 1)].into_iter().collect();
     /// assert_eq!(store.view("a", |k, v| format!("{k}={v}")), Some("a=1".to_string()));
@@ -1126,6 +1295,17 @@ where
 
     /// A guard on the value for `key` that holds its group's read lock until
     /// it is dropped. Other readers of the group go on; its writers wait.
+    ///
+    /// # Panics
+    ///
+    /// In debug builds, if this thread already holds `key`'s group for
+    /// writing, which this call would wait for: through a [`RefMut`], an
+    /// [`Entry`] or a live [`iter_mut`](Self::iter_mut) in it, or because it
+    /// is called from a closure (or a key's `Hash`/`Eq`) that the store runs
+    /// under that group's write lock. A read guard of this thread (a
+    /// [`Ref`], a live [`iter`](Self::iter)) does not make it wait. Release
+    /// builds deadlock there instead; see [Blocking and
+    /// deadlocks](self#blocking-and-deadlocks).
     ///
     /// ```
     /// let store: mapstore::ConcurrentStore<u32, String> = mapstore::ConcurrentStore::new();
@@ -1155,6 +1335,16 @@ where
     /// A guard on the value for `key`, mutably, that holds its group's write
     /// lock until it is dropped.
     ///
+    /// # Panics
+    ///
+    /// In debug builds, if this thread already holds `key`'s group, whose
+    /// write lock this call would wait for: through any guard into it (a
+    /// [`Ref`], a [`RefMut`], an [`Entry`], a live [`iter`](Self::iter) or
+    /// [`iter_mut`](Self::iter_mut)), or because it is called from a closure
+    /// (or a key's `Hash`/`Eq`) that the store runs under that group's lock.
+    /// Release builds deadlock there instead; see [Blocking and
+    /// deadlocks](self#blocking-and-deadlocks).
+    ///
     /// ```
     /// let store: mapstore::ConcurrentStore<u32, u32> = [(1, 10)].into_iter().collect();
     /// *store.get_mut(&1).unwrap() += 1;
@@ -1182,7 +1372,8 @@ where
     /// would block (a writer holds the key's group, a write guard of this
     /// thread included, or waits for it with no reader in; with a reader
     /// in, a read joins it, as `get`'s does). As DashMap's `try_get`; never
-    /// deadlocks, so it is the read to use where a thread may hold a guard
+    /// deadlocks (nor panics for a lock of its own thread, in debug builds
+    /// either), so it is the read to use where a thread may hold a guard
     /// into the same group.
     ///
     /// ```
@@ -1219,7 +1410,8 @@ where
 
     /// [`get_mut`](Self::get_mut) without waiting: [`TryResult::Locked`]
     /// where `get_mut` would block (any other guard on the key's group, this
-    /// thread's included). As DashMap's `try_get_mut`; never deadlocks.
+    /// thread's included). As DashMap's `try_get_mut`; never deadlocks (nor
+    /// panics for a lock of its own thread, in debug builds either).
     ///
     /// ```
     /// use mapstore::concurrent::TryResult;
@@ -1254,7 +1446,8 @@ where
 
     /// [`entry`](Self::entry) without waiting: `None` where `entry` would
     /// block (any other guard on the key's group, this thread's included).
-    /// As DashMap's `try_entry`; never deadlocks. While the store grows, it
+    /// As DashMap's `try_entry`; never deadlocks (nor panics for a lock of
+    /// its own thread, in debug builds either). While the store grows, it
     /// moves old groups as any write does, only those it can lock without
     /// waiting.
     ///
@@ -1294,6 +1487,16 @@ where
     /// The entry for `key`: holds its group's write lock until it (or the
     /// [`RefMut`] it turns into) is dropped, so everything done through it is
     /// atomic for that key.
+    ///
+    /// # Panics
+    ///
+    /// In debug builds, if this thread already holds `key`'s group, whose
+    /// write lock this call would wait for: through any guard into it (a
+    /// [`Ref`], a [`RefMut`], an [`Entry`], a live [`iter`](Self::iter) or
+    /// [`iter_mut`](Self::iter_mut)), or because it is called from a closure
+    /// (or a key's `Hash`/`Eq`) that the store runs under that group's lock.
+    /// Release builds deadlock there instead; see [Blocking and
+    /// deadlocks](self#blocking-and-deadlocks).
     ///
     /// ```
     /// let counts: mapstore::ConcurrentStore<char, u32> = mapstore::ConcurrentStore::new();
@@ -1356,8 +1559,9 @@ where
     /// copied under its read lock, so an entry written by another thread
     /// during the clone is in the copy or not, and the copy is not one
     /// instant's snapshot of the whole store (DashMap's clone, too, copies
-    /// shard by shard). Deadlocks like `iter` under a guard of the same
-    /// thread.
+    /// shard by shard). Blocks and deadlocks as [`iter`](ConcurrentStore::iter)
+    /// does, under a write guard of the same thread (debug builds panic
+    /// instead: see `iter`'s `# Panics`).
     ///
     /// ```
     /// let store: mapstore::ConcurrentStore<u8, String> = [(1, "one".to_string())].into_iter().collect();
@@ -1382,6 +1586,9 @@ where
     V: MapValue + fmt::Debug,
 {
     /// The entries as a map, group by group (read-locking each in turn).
+    /// Blocks and deadlocks as [`iter`](ConcurrentStore::iter) does, under a
+    /// write guard of the same thread (debug builds panic instead: see
+    /// `iter`'s `# Panics`).
     ///
     /// ```
     /// let store: mapstore::ConcurrentStore<u8, u8> = [(1, 2)].into_iter().collect();

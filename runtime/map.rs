@@ -675,7 +675,8 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
 
     /// Removes every entry, yielding them. Entries not consumed are dropped
     /// when the iterator is; the map is empty afterwards either way and keeps
-    /// its memory. If the iterator is leaked (`mem::forget`) instead, the
+    /// its memory as [`clear`](Self::clear) does (a boxed map's boxes go
+    /// with their values). If the iterator is leaked (`mem::forget`) instead, the
     /// entries not yielded are leaked, as with std's, and a pooled map's
     /// pool with them; the map is left empty and usable.
     ///
@@ -740,13 +741,28 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
         }
     }
 
-    /// Removes every entry, keeping the memory for reuse. For a pooled map
-    /// of values that need no drop, this does no per-value work.
+    /// Removes every entry. Every storage keeps its table for reuse, so
+    /// [`capacity`](Self::capacity) does not change; what happens to the
+    /// values' memory depends on the storage:
+    ///
+    /// - inline: the values were in the table, so nothing is freed and
+    ///   [`memory_usage`](Self::memory_usage) does not change;
+    /// - pooled: the pool keeps its chunks, whose slots the next inserts
+    ///   reuse, so `memory_usage` does not change either. For values that
+    ///   need no drop it does no per-value work (keys that need drop are
+    ///   still dropped one by one);
+    /// - boxed: every value's box is freed, so `memory_usage` falls by
+    ///   `len() * size_of::<V>()`, and each later insert allocates a box
+    ///   again.
     ///
     /// ```
-    /// let mut map: mapstore::PooledMap<_, _> = [(1, [0u8; 200])].into();
+    /// let mut map: mapstore::BoxedMap<u32, [u8; 500]> = (0..10).map(|i| (i, [0; 500])).collect();
+    /// let (capacity, bytes) = (map.capacity(), map.memory_usage());
     /// map.clear();
     /// assert!(map.is_empty());
+    /// assert_eq!(map.capacity(), capacity); // as for every storage
+    /// // Inline or pooled, `memory_usage()` would still be `bytes`.
+    /// assert_eq!(map.memory_usage(), bytes - 10 * 500);
     /// ```
     pub fn clear(&mut self) {
         St::clear_table(&mut self.table, &mut self.side);
@@ -1304,6 +1320,19 @@ impl<K, V, St: Storage, S> IntoIterator for Map<K, V, St, S> {
 // Entry API
 
 /// A view into one entry of a map, from [`Map::entry`].
+///
+/// ```
+/// use mapstore::map::Entry;
+///
+/// let mut map: mapstore::InlineMap<&str, u32> = [("a", 1)].into();
+/// match map.entry("a") {
+///     Entry::Occupied(mut o) => *o.get_mut() += 1,
+///     Entry::Vacant(v) => {
+///         v.insert(0);
+///     }
+/// }
+/// assert_eq!(map["a"], 2);
+/// ```
 pub enum Entry<'a, K, V, St: Storage> {
     /// The key is present.
     Occupied(OccupiedEntry<'a, K, V, St>),
@@ -1408,7 +1437,18 @@ impl<'a, K, V, St: Storage> Entry<'a, K, V, St> {
         self
     }
 
-    /// Sets the value, returning the occupied entry.
+    /// Sets the value of the entry, inserting or replacing it, and returns
+    /// the occupied entry, as std's `Entry::insert_entry`. A replaced value
+    /// is dropped; for a present key the stored key stays (the one given to
+    /// [`Map::entry`] is dropped).
+    ///
+    /// ```
+    /// let mut map: mapstore::PooledMap<&str, u32> = [("a", 1)].into();
+    /// assert_eq!(map.entry("a").insert_entry(10).get(), &10);
+    /// let entry = map.entry("b").insert_entry(20);
+    /// assert_eq!((entry.key(), entry.get()), (&"b", &20));
+    /// assert_eq!((map["a"], map.len()), (10, 2));
+    /// ```
     #[inline]
     pub fn insert_entry(self, value: V) -> OccupiedEntry<'a, K, V, St> {
         match self {
@@ -1420,7 +1460,14 @@ impl<'a, K, V, St: Storage> Entry<'a, K, V, St> {
         }
     }
 
-    /// The entry's key.
+    /// The entry's key: the stored one if present, else the one given to
+    /// [`Map::entry`].
+    ///
+    /// ```
+    /// let mut map: mapstore::InlineMap<&str, u32> = [("a", 1)].into();
+    /// assert_eq!(map.entry("a").key(), &"a");
+    /// assert_eq!(map.entry("b").key(), &"b");
+    /// ```
     pub fn key(&self) -> &K {
         match self {
             Entry::Occupied(entry) => entry.key(),
@@ -1430,41 +1477,117 @@ impl<'a, K, V, St: Storage> Entry<'a, K, V, St> {
 }
 
 impl<'a, K, V, St: Storage> OccupiedEntry<'a, K, V, St> {
-    /// The key in the map.
+    /// The key stored in the map (for a present key, [`Map::entry`] keeps
+    /// the stored key and drops the one it was given).
+    ///
+    /// ```
+    /// use mapstore::map::Entry;
+    ///
+    /// let mut map: mapstore::InlineMap<&str, u32> = [("a", 1)].into();
+    /// let Entry::Occupied(o) = map.entry("a") else { unreachable!() };
+    /// assert_eq!(o.key(), &"a");
+    /// ```
     pub fn key(&self) -> &K {
         St::pair(self.side, self.inner.get()).0
     }
 
-    /// The value.
+    /// A reference to the value in the entry.
+    ///
+    /// ```
+    /// use mapstore::map::Entry;
+    ///
+    /// let mut map: mapstore::PooledMap<&str, u32> = [("a", 1)].into();
+    /// let Entry::Occupied(o) = map.entry("a") else { unreachable!() };
+    /// assert_eq!(o.get(), &1);
+    /// ```
     pub fn get(&self) -> &V {
         St::pair(self.side, self.inner.get()).1
     }
 
-    /// The value, mutably.
+    /// A mutable reference to the value in the entry, borrowed from the
+    /// entry: the entry stays usable afterwards.
+    ///
+    /// For a reference that outlives the entry (one that lives as long as
+    /// the map's borrow), see [`into_mut`](Self::into_mut).
+    ///
+    /// ```
+    /// use mapstore::map::Entry;
+    ///
+    /// let mut map: mapstore::BoxedMap<&str, u32> = [("a", 1)].into();
+    /// let Entry::Occupied(mut o) = map.entry("a") else { unreachable!() };
+    /// *o.get_mut() += 10;
+    /// assert_eq!(o.get(), &11); // the entry is still there
+    /// *o.get_mut() += 2;
+    /// assert_eq!(map["a"], 13);
+    /// ```
     #[inline]
     pub fn get_mut(&mut self) -> &mut V {
         St::pair_mut(self.side, self.inner.get_mut()).1
     }
 
-    /// The value, mutably, for as long as the map is borrowed.
+    /// Converts the entry into a mutable reference to its value, which
+    /// lives as long as the map's borrow (`'a`), not the entry's.
+    ///
+    /// To keep using the entry after changing the value, see
+    /// [`get_mut`](Self::get_mut).
+    ///
+    /// ```
+    /// use mapstore::map::Entry;
+    ///
+    /// let mut map: mapstore::PooledMap<&str, u32> = [("a", 1)].into();
+    /// let value: &mut u32 = match map.entry("a") {
+    ///     Entry::Occupied(o) => o.into_mut(),
+    ///     Entry::Vacant(_) => unreachable!(),
+    /// };
+    /// *value += 10; // the entry is gone; the reference lives on
+    /// assert_eq!(map["a"], 11);
+    /// ```
     #[inline]
     pub fn into_mut(self) -> &'a mut V {
         let side: &'a Side<K, V, St> = self.side;
         St::pair_mut(side, self.inner.into_mut()).1
     }
 
-    /// Replaces the value, returning the old one.
+    /// Replaces the value, returning the old one; the stored key stays.
+    ///
+    /// ```
+    /// use mapstore::map::Entry;
+    ///
+    /// let mut map: mapstore::InlineMap<&str, u32> = [("a", 1)].into();
+    /// let Entry::Occupied(mut o) = map.entry("a") else { unreachable!() };
+    /// assert_eq!(o.insert(5), 1);
+    /// assert_eq!(map["a"], 5);
+    /// ```
     #[inline]
     pub fn insert(&mut self, value: V) -> V {
         core::mem::replace(self.get_mut(), value)
     }
 
-    /// Removes the entry, returning its value.
+    /// Removes the entry from the map, returning its value.
+    ///
+    /// ```
+    /// use mapstore::map::Entry;
+    ///
+    /// let mut map: mapstore::PooledMap<&str, u32> = [("a", 1)].into();
+    /// let Entry::Occupied(o) = map.entry("a") else { unreachable!() };
+    /// assert_eq!(o.remove(), 1);
+    /// assert!(!map.contains_key("a"));
+    /// ```
     pub fn remove(self) -> V {
         self.remove_entry().1
     }
 
-    /// Removes the entry, returning its key and value.
+    /// Removes the entry from the map, returning the stored key and the
+    /// value.
+    ///
+    /// ```
+    /// use mapstore::map::Entry;
+    ///
+    /// let mut map: mapstore::BoxedMap<String, u32> = [("a".to_string(), 1)].into();
+    /// let Entry::Occupied(o) = map.entry("a".to_string()) else { unreachable!() };
+    /// assert_eq!(o.remove_entry(), ("a".to_string(), 1));
+    /// assert!(map.is_empty());
+    /// ```
     pub fn remove_entry(self) -> (K, V) {
         let (bucket, _) = self.inner.remove();
         St::take(self.side, bucket)
@@ -1472,23 +1595,61 @@ impl<'a, K, V, St: Storage> OccupiedEntry<'a, K, V, St> {
 }
 
 impl<'a, K, V, St: Storage> VacantEntry<'a, K, V, St> {
-    /// The key that would be inserted.
+    /// The key that would be inserted: the one given to [`Map::entry`].
+    ///
+    /// ```
+    /// use mapstore::map::Entry;
+    ///
+    /// let mut map: mapstore::InlineMap<&str, u32> = mapstore::InlineMap::new();
+    /// let Entry::Vacant(v) = map.entry("a") else { unreachable!() };
+    /// assert_eq!(v.key(), &"a");
+    /// ```
     pub fn key(&self) -> &K {
         &self.key
     }
 
-    /// Takes the key back.
+    /// Takes the key back, inserting nothing.
+    ///
+    /// ```
+    /// use mapstore::map::Entry;
+    ///
+    /// let mut map: mapstore::BoxedMap<String, u32> = mapstore::BoxedMap::new();
+    /// let Entry::Vacant(v) = map.entry("a".to_string()) else { unreachable!() };
+    /// assert_eq!(v.into_key(), "a");
+    /// assert!(map.is_empty());
+    /// ```
     pub fn into_key(self) -> K {
         self.key
     }
 
-    /// Inserts the value, returning a reference to it.
+    /// Inserts the value with the entry's key, returning a mutable
+    /// reference to it that lives as long as the map's borrow (`'a`).
+    ///
+    /// ```
+    /// use mapstore::map::Entry;
+    ///
+    /// let mut map: mapstore::PooledMap<&str, u32> = mapstore::PooledMap::new();
+    /// let Entry::Vacant(v) = map.entry("a") else { unreachable!() };
+    /// *v.insert(1) += 10;
+    /// assert_eq!(map["a"], 11);
+    /// ```
     #[inline]
     pub fn insert(self, value: V) -> &'a mut V {
         self.insert_entry(value).into_mut()
     }
 
-    /// Inserts the value, returning the occupied entry.
+    /// Inserts the value with the entry's key, returning the occupied
+    /// entry.
+    ///
+    /// ```
+    /// use mapstore::map::Entry;
+    ///
+    /// let mut map: mapstore::InlineMap<&str, u32> = mapstore::InlineMap::new();
+    /// let Entry::Vacant(v) = map.entry("a") else { unreachable!() };
+    /// let o = v.insert_entry(1);
+    /// assert_eq!((o.key(), o.get()), (&"a", &1));
+    /// assert_eq!(map.len(), 1);
+    /// ```
     #[inline]
     pub fn insert_entry(self, value: V) -> OccupiedEntry<'a, K, V, St> {
         let bucket = St::store(self.side, self.key, value);
