@@ -46,11 +46,14 @@
 //!
 //! - reads ([`get`](ConcurrentStore::get), [`read`](ConcurrentStore::read),
 //!   [`view`](ConcurrentStore::view), [`contains_key`](ConcurrentStore::contains_key),
-//!   [`iter`](ConcurrentStore::iter)) wait while a writer holds that group,
+//!   [`iter`](ConcurrentStore::iter), and `Clone` and `Debug`, which walk
+//!   as `iter` does) wait while a writer holds that group,
 //!   or waits for it (parking_lot's lock lets a queued writer go first);
 //! - writes ([`insert`](ConcurrentStore::insert), [`remove`](ConcurrentStore::remove),
+//!   [`remove_entry`](ConcurrentStore::remove_entry),
 //!   [`get_mut`](ConcurrentStore::get_mut), [`entry`](ConcurrentStore::entry),
-//!   [`remove_if`](ConcurrentStore::remove_if), [`alter`](ConcurrentStore::alter),
+//!   [`remove_if`](ConcurrentStore::remove_if),
+//!   [`remove_if_mut`](ConcurrentStore::remove_if_mut), [`alter`](ConcurrentStore::alter),
 //!   [`iter_mut`](ConcurrentStore::iter_mut), [`retain`](ConcurrentStore::retain),
 //!   [`alter_all`](ConcurrentStore::alter_all), [`clear`](ConcurrentStore::clear))
 //!   wait for readers and writers of that group.
