@@ -705,6 +705,9 @@ impl<K, V, St: Storage, S> Map<K, V, St, S> {
     where
         F: FnMut(&K, &mut V) -> bool,
     {
+        if St::retain_in_table(&mut self.table, &mut keep) {
+            return;
+        }
         for index in 0..self.table.num_buckets() {
             let Some(bucket) = self.table.get_bucket_mut(index) else {
                 continue;
@@ -1167,13 +1170,32 @@ impl<K, V, St: Storage, S: Default> Default for Map<K, V, St, S> {
 
 impl<K: Clone, V: Clone, St: Storage, S: Clone> Clone for Map<K, V, St, S> {
     fn clone(&self) -> Self {
-        // Values first, then the table, whose pooled buckets refer to them.
-        let side = St::clone_side(&self.side);
-        let table = St::clone_table(&self.table, &self.side, &side);
+        let (table, side) = St::clone_parts(&self.table, &self.side);
         Map {
             table,
             side,
             hash_builder: self.hash_builder.clone(),
+        }
+    }
+
+    /// Makes `self` a copy of `source`. An inline or boxed map reuses its
+    /// table's allocation when it has as many buckets as `source`'s
+    /// (hashbrown's and std's `clone_from` do the same); a pooled map is
+    /// replaced by a clone. If a key's or value's `clone` panics, an inline
+    /// or boxed map is left empty, as hashbrown's is, and a pooled map as it
+    /// was.
+    ///
+    /// ```
+    /// let source: mapstore::InlineMap<u32, u64> = (0..100).map(|i| (i, i)).collect();
+    /// let mut copy: mapstore::InlineMap<u32, u64> = (0..100).map(|i| (i + 1000, 0)).collect();
+    /// copy.clone_from(&source);
+    /// assert_eq!(copy, source);
+    /// ```
+    fn clone_from(&mut self, source: &Self) {
+        if St::clone_table_from(&mut self.table, &source.table) {
+            self.hash_builder.clone_from(&source.hash_builder);
+        } else {
+            *self = source.clone();
         }
     }
 }

@@ -252,6 +252,36 @@ pub(crate) fn clone_table<K: Clone, V>(
     cloned
 }
 
+/// The copy of a pooled table and of its pool, compacted: each value is
+/// cloned into the next slot of a new pool sized for the entries alone, in
+/// the table's order, so that a pool that once held many more values (most
+/// removed since) is copied at the cost and size of its entries, not of the
+/// slots it ever used. As in [`clone_table`], the table's copies refer to
+/// `original`'s slots until each is moved: here to its value's clone, one
+/// by one, the value cloned through that copy. If a value's `clone`
+/// panics, the copied table is dropped (its handles release nothing) and
+/// the new pool drops the values cloned so far.
+pub(crate) fn clone_compact<K: Clone, V: Clone>(
+    table: &HashTable<PoolBucket<K, V>>,
+    original: &Pool<V>,
+) -> (HashTable<PoolBucket<K, V>>, Pool<V>) {
+    let mut copy = Pool::<V>::new();
+    if let Err(err) = copy.try_reserve(table.len()) {
+        match err {
+            TryReserveError::CapacityOverflow => unreachable!("the original holds these values"),
+            TryReserveError::AllocError { layout } => handle_alloc_error(layout),
+        }
+    }
+    let active = cloning::Active::start();
+    let mut cloned = table.clone();
+    drop(active);
+    for bucket in cloned.iter_mut() {
+        let value = original.get(&bucket.slot).clone();
+        bucket.slot = copy.insert(value);
+    }
+    (cloned, copy)
+}
+
 /// Chunk sizes for a slot size, as log2 of the slot counts.
 struct Geometry {
     /// log2 of the first chunk's slot count.
@@ -806,6 +836,13 @@ impl<V> Pool<V> {
         self.free = i as u32;
         self.vacant += 1;
         InPlace(slot.0, PhantomData)
+    }
+
+    /// Whether at most half of the slots this pool has handed out hold a
+    /// value (the rest are on the free list): a clone then copies the
+    /// entries alone ([`clone_compact`]) rather than slot for slot.
+    pub(crate) fn is_sparse(&self) -> bool {
+        self.len * 2 <= self.next
     }
 
     /// Moves `slot`, a handle of `original` (of which `self` is a clone,

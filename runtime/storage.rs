@@ -187,6 +187,43 @@ mod sealed {
         ) -> HashTable<Self::Bucket<K, V>>;
         /// Clones the side storage slot for slot.
         fn clone_side<K: Clone, V: Clone>(side: &Self::Side<K, V>) -> Self::Side<K, V>;
+        /// A copy of the table and its side storage: the side's clone, then
+        /// the table's ([`clone_side`](Self::clone_side),
+        /// [`clone_table`](Self::clone_table)), unless the storage copies
+        /// them another way.
+        fn clone_parts<K: Clone, V: Clone>(
+            table: &HashTable<Self::Bucket<K, V>>,
+            side: &Self::Side<K, V>,
+        ) -> (HashTable<Self::Bucket<K, V>>, Self::Side<K, V>) {
+            // Values first, then the table, whose pooled buckets refer to
+            // them.
+            let copy = Self::clone_side(side);
+            let table = Self::clone_table(table, side, &copy);
+            (table, copy)
+        }
+        /// Makes `table` a copy of `source` in place, reusing its allocation
+        /// where the two have as many buckets (hashbrown's `clone_from`),
+        /// where the table holds the entries; `false` (nothing done) where
+        /// the storage cannot, and the map is replaced by a clone instead.
+        fn clone_table_from<K: Clone, V: Clone>(
+            table: &mut HashTable<Self::Bucket<K, V>>,
+            source: &HashTable<Self::Bucket<K, V>>,
+        ) -> bool {
+            let _ = (table, source);
+            false
+        }
+        /// `Map::retain` in one pass of the table's own `retain`, which skips
+        /// a group of empty buckets at a time, where the table holds the
+        /// entries (each removed entry is dropped where it lies, as
+        /// [`discard`](Self::discard) does); `false` (nothing done) where
+        /// removing an entry needs the side storage too.
+        fn retain_in_table<K, V>(
+            table: &mut HashTable<Self::Bucket<K, V>>,
+            keep: &mut impl FnMut(&K, &mut V) -> bool,
+        ) -> bool {
+            let _ = (table, keep);
+            false
+        }
         /// Drops the entries no bucket in `live` refers to: the table
         /// dropped their buckets (a rehash interrupted by a panicking
         /// `Hash`).
@@ -433,6 +470,26 @@ mod sealed {
                 }
                 #[inline]
                 fn clone_side<K: Clone, V: Clone>((): &()) {}
+                fn clone_table_from<K: Clone, V: Clone>(
+                    table: &mut HashTable<Self::Bucket<K, V>>,
+                    source: &HashTable<Self::Bucket<K, V>>,
+                ) -> bool {
+                    table.clone_from(source);
+                    true
+                }
+                fn retain_in_table<K, V>(
+                    table: &mut HashTable<Self::Bucket<K, V>>,
+                    keep: &mut impl FnMut(&K, &mut V) -> bool,
+                ) -> bool {
+                    // hashbrown erases a bucket, then drops its pair: the
+                    // key, then the value in its slot (in its box, for a
+                    // boxed one), as `discard` does.
+                    table.retain(|bucket| {
+                        let (key, value) = Self::pair_mut(&(), bucket);
+                        keep(key, value)
+                    });
+                    true
+                }
                 #[inline]
                 fn iter<'a, K: 'a, V: 'a>(
                     table: &'a HashTable<Self::Bucket<K, V>>,
@@ -637,6 +694,21 @@ mod sealed {
         #[inline]
         fn clone_side<K: Clone, V: Clone>(side: &Pool<V>) -> Pool<V> {
             side.clone()
+        }
+        fn clone_parts<K: Clone, V: Clone>(
+            table: &HashTable<PoolBucket<K, V>>,
+            side: &Pool<V>,
+        ) -> (HashTable<PoolBucket<K, V>>, Pool<V>) {
+            // A pool most of whose slots were freed is copied entries only
+            // (a clone slot for slot would copy and keep every slot it ever
+            // handed out).
+            if side.is_sparse() {
+                pool::clone_compact(table, side)
+            } else {
+                let copy = side.clone();
+                let table = pool::clone_table(table, side, &copy);
+                (table, copy)
+            }
         }
         fn release_unreferenced<'a, K: 'a, V: 'a>(
             side: &mut Pool<V>,

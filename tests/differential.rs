@@ -161,6 +161,9 @@ enum Op {
     ShrinkTo(usize),
     /// insert into the original after cloning; keep the clone?
     Clone(u32, bool),
+    /// `clone_from` into a map of other entries: inserted from this key
+    /// (this many), or a clone of the subject first (same buckets)?
+    CloneFrom(u32, u32, bool),
     IterMut(u64),
     ValuesMut(u64),
     GetDisjointMut(u32, u32, u32),
@@ -207,6 +210,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::ShrinkToFit),
         1 => (0usize..100).prop_map(Op::ShrinkTo),
         1 => (k(), any::<bool>()).prop_map(|(k, keep)| Op::Clone(k, keep)),
+        1 => (k(), 0u32..64, any::<bool>()).prop_map(|(k, n, same)| Op::CloneFrom(k, n, same)),
         1 => v.clone().prop_map(Op::IterMut),
         1 => v.clone().prop_map(Op::ValuesMut),
         2 => (k(), k(), k()).prop_map(|(a, b, c)| Op::GetDisjointMut(a, b, c)),
@@ -461,6 +465,28 @@ fn apply<T: Subject>(subject: &mut T, model: &mut HashMap<u32, u64>, op: &Op, ks
                 drop(copy);
                 *model = original_model;
             }
+        }
+        Op::CloneFrom(start, n, same) => {
+            // A target that holds other entries (and, from a clone, as many
+            // buckets as the subject: the in-place path of an inline or
+            // boxed map), made a copy of the subject.
+            let mut target = if same {
+                subject.clone()
+            } else {
+                T::with_hasher(subject.map().hasher().clone())
+            };
+            for i in 0..n {
+                target.map_mut().insert(
+                    key(start.wrapping_add(i)),
+                    T::V::new(u64::from(i) + 9_000_000),
+                );
+            }
+            target.map_mut().clone_from(subject.map());
+            check_with(&target, model, ks, model.len());
+            assert!(target.map() == subject.map(), "clone_from == original");
+            // The target shares nothing with the subject.
+            target.map_mut().insert(key(start), T::V::new(555_555));
+            check_with(subject, model, ks, target.map().len());
         }
         Op::IterMut(add) => {
             for (k, v) in map.iter_mut() {

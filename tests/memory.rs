@@ -173,3 +173,33 @@ fn shrink_to_keeps_room_for_min_capacity_in_the_pool() {
     );
     assert_eq!(map.memory_usage() as isize, meter.live());
 }
+
+/// A clone of a pooled map most of whose entries were removed holds its
+/// entries, not every slot the original ever used: it is copied entries
+/// only, in a pool sized for them (and reads the same).
+#[test]
+fn a_clone_of_a_sparse_pool_holds_its_entries_only() {
+    let meter = Meter::start();
+    let mut map = PooledMap::<u64, [u8; 2048]>::new();
+    for i in 0..2000u64 {
+        map.insert(i, [i as u8; 2048]);
+    }
+    for i in (0..2000u64).filter(|i| i % 10 != 0) {
+        map.remove(&i);
+    }
+    let original = map.memory_usage();
+    let live = meter.live();
+    let copy = map.clone();
+    assert_eq!(copy, map);
+    assert_eq!((meter.live() - live) as usize, copy.memory_usage());
+    // 200 values of 2 KiB: the pool's slots for them, with the first
+    // chunk's rounding, and the table; the original keeps 2000 slots.
+    assert!(
+        copy.memory_usage() * 4 < original,
+        "clone {} bytes, original {original}",
+        copy.memory_usage()
+    );
+    // A dense pool is still copied slot for slot, to the same size.
+    let dense: PooledMap<u64, [u8; 2048]> = (0..2000u64).map(|i| (i, [0; 2048])).collect();
+    assert_eq!(dense.clone().memory_usage(), dense.memory_usage());
+}

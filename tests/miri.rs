@@ -365,6 +365,48 @@ fn clones<St: Storage>() {
         assert_eq!(live(), 100, "panicking clone #{nth}");
     }
     consistent(&map);
+
+    // Most entries removed: a pooled map is copied entries only (a pool
+    // sized for them), the rest slot for slot; either way the same entries,
+    // and a panic midway drops what was cloned, once.
+    let mut sparse = filled::<St>(100);
+    for i in (0..100).filter(|i| i % 4 != 0) {
+        sparse.remove(&i);
+    }
+    let copy = sparse.clone();
+    assert_eq!(live(), 100 + 25 + 25);
+    for (k, v) in copy.iter() {
+        assert_eq!(v.check(), *k);
+    }
+    drop(copy);
+    for nth in [1, 13, 25] {
+        CLONES_BEFORE_PANIC.with(|c| c.set(nth));
+        assert!(catch_unwind(AssertUnwindSafe(|| sparse.clone())).is_err());
+        assert_eq!(live(), 125, "panicking sparse clone #{nth}");
+    }
+    for (k, v) in sparse.iter() {
+        assert_eq!(v.check(), *k);
+    }
+    drop(sparse);
+
+    // `clone_from` into a map with other entries (an inline or boxed map
+    // reuses its table when the bucket counts match).
+    let mut target = filled::<St>(100);
+    target.remove(&3);
+    target.insert(1000, Val::new(1000));
+    target.clone_from(&map);
+    assert_eq!(live(), 200);
+    assert_eq!(target.len(), 100);
+    for (k, v) in target.iter() {
+        assert_eq!(v.check(), *k);
+    }
+    CLONES_BEFORE_PANIC.with(|c| c.set(50));
+    assert!(catch_unwind(AssertUnwindSafe(|| target.clone_from(&map))).is_err());
+    // Left empty (inline, boxed) or as it was (pooled): never a value
+    // dropped twice or leaked.
+    assert_eq!(live(), 100 + target.len() as i64);
+    drop(target);
+    consistent(&map);
 }
 
 fn clear_and_shrink<St: Storage>() {
