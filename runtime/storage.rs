@@ -23,6 +23,12 @@ mod sealed {
 
     use crate::pool::{self, Emptying, Pool, PoolBucket};
 
+    /// A map's two parts: its table and the side storage beside it.
+    pub(crate) type Parts<St, K, V> = (
+        HashTable<<St as StorageOps>::Bucket<K, V>>,
+        <St as StorageOps>::Side<K, V>,
+    );
+
     /// The storage operations. Crate-private, and so are the items of
     /// every trait here: [`Storage`](super::Storage) names this trait as a
     /// supertrait, but a bound `St: Storage` outside the crate reaches none
@@ -194,7 +200,7 @@ mod sealed {
         fn clone_parts<K: Clone, V: Clone>(
             table: &HashTable<Self::Bucket<K, V>>,
             side: &Self::Side<K, V>,
-        ) -> (HashTable<Self::Bucket<K, V>>, Self::Side<K, V>) {
+        ) -> Parts<Self, K, V> {
             // Values first, then the table, whose pooled buckets refer to
             // them.
             let copy = Self::clone_side(side);
