@@ -448,7 +448,9 @@ fn the_derive_knows_every_wrapper_that_takes_its_contents_storage() {
             .iter()
             .find(|l| l.contains("type Storage"))
             .expect("an impl names its storage");
-        if storage.contains("::Storage") && !storage.contains("MapOf") {
+        // A parameter's storage (`T::Storage`, `<A as MapValue>::Storage`),
+        // not the policy's choice named through `Chosen`.
+        if storage.contains("::Storage") && !storage.contains("Chosen") {
             let path = ty.1.split('<').next().unwrap();
             wrappers.insert(path.rsplit("::").next().unwrap().to_string());
         }
