@@ -1186,7 +1186,7 @@ impl<K: Clone, V: Clone, St: Storage, S: Clone> Clone for Map<K, V, St, S> {
     /// was.
     ///
     /// ```
-    /// let source: mapstore::InlineMap<u32, u64> = (0..100).map(|i| (i, i)).collect();
+    /// let source: mapstore::InlineMap<u32, u64> = (0..100).map(|i| (i, u64::from(i))).collect();
     /// let mut copy: mapstore::InlineMap<u32, u64> = (0..100).map(|i| (i + 1000, 0)).collect();
     /// copy.clone_from(&source);
     /// assert_eq!(copy, source);
