@@ -170,10 +170,11 @@ pub(crate) struct PoolBucket<K, V> {
 }
 
 /// A copy whose handle still refers to the original's pool slot: not a
-/// usable bucket until [`Pool::rebase`] moves its handle. Only for
-/// [`clone_table`], here, which needs it because hashbrown's
-/// `HashTable::clone` needs `Clone`, and which rebases every copy before
-/// anything else can see it. In debug builds with `std`, a clone made
+/// usable bucket until its handle is moved to a slot of its own (by
+/// [`Pool::rebase`] or to a value's clone). Only for [`clone_table`] and
+/// [`clone_compact`], here, which need it because hashbrown's
+/// `HashTable::clone` needs `Clone`, and which move every copy's handle
+/// before anything outside them can see it. In debug builds with `std`, a clone made
 /// anywhere else panics, so a `table.clone()` added elsewhere fails every
 /// test that reaches it.
 ///
@@ -183,21 +184,25 @@ impl<K: Clone, V> Clone for PoolBucket<K, V> {
     fn clone(&self) -> Self {
         debug_assert!(
             cloning::active(),
-            "PoolBucket::clone outside pool::clone_table: its copy aliases the original's slot"
+            "PoolBucket::clone outside pool::clone_table or clone_compact: its copy aliases the original's slot"
         );
         PoolBucket {
             key: self.key.clone(),
-            // SAFETY: the one caller is `clone_table`'s `HashTable::clone`
-            // (checked above in debug builds), which rebases every copy
-            // onto the cloned pool right after, running nothing in between;
-            // a copy dropped before that (a panicking `K::clone` unwinds out
-            // of the table's clone) releases nothing.
+            // SAFETY: the callers are the `HashTable::clone`s of
+            // `clone_table` and `clone_compact` (checked above in debug
+            // builds). `clone_table` rebases every copy onto the cloned pool
+            // right after, running nothing in between; `clone_compact` only
+            // reads the original's value through a copy (a shared read, the
+            // original borrowed shared throughout) and then replaces the
+            // copy's handle by one of its new pool. A copy dropped before
+            // that (a panicking `K::clone` or `V::clone` unwinds) releases
+            // nothing: dropping a handle frees no slot.
             slot: unsafe { self.slot.duplicate() },
         }
     }
 }
 
-/// Whether [`clone_table`] is cloning a table on this thread (debug builds
+/// Whether [`clone_table`] or [`clone_compact`] is cloning a table on this thread (debug builds
 /// with `std` only).
 mod cloning {
     #[cfg(all(feature = "std", debug_assertions))]

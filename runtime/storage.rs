@@ -184,29 +184,11 @@ mod sealed {
         }
         /// Bytes held beside the table, plus `len` buckets' own heap.
         fn side_bytes<K, V>(side: &Self::Side<K, V>, len: usize) -> usize;
-        /// Copies the table, whose side storage is `side`, for a map whose
-        /// side storage is `copy`, the `clone_side` of `side`.
-        fn clone_table<K: Clone, V: Clone>(
-            table: &HashTable<Self::Bucket<K, V>>,
-            side: &Self::Side<K, V>,
-            copy: &Self::Side<K, V>,
-        ) -> HashTable<Self::Bucket<K, V>>;
-        /// Clones the side storage slot for slot.
-        fn clone_side<K: Clone, V: Clone>(side: &Self::Side<K, V>) -> Self::Side<K, V>;
-        /// A copy of the table and its side storage: the side's clone, then
-        /// the table's ([`clone_side`](Self::clone_side),
-        /// [`clone_table`](Self::clone_table)), unless the storage copies
-        /// them another way.
+        /// A copy of the table and of its side storage, for `Map::clone`.
         fn clone_parts<K: Clone, V: Clone>(
             table: &HashTable<Self::Bucket<K, V>>,
             side: &Self::Side<K, V>,
-        ) -> Parts<Self, K, V> {
-            // Values first, then the table, whose pooled buckets refer to
-            // them.
-            let copy = Self::clone_side(side);
-            let table = Self::clone_table(table, side, &copy);
-            (table, copy)
-        }
+        ) -> Parts<Self, K, V>;
         /// Makes `table` a copy of `source` in place, reusing its allocation
         /// where the two have as many buckets (hashbrown's `clone_from`),
         /// where the table holds the entries; `false` (nothing done) where
@@ -467,15 +449,12 @@ mod sealed {
                         0
                     }
                 }
-                fn clone_table<K: Clone, V: Clone>(
+                fn clone_parts<K: Clone, V: Clone>(
                     table: &HashTable<Self::Bucket<K, V>>,
                     (): &(),
-                    (): &(),
-                ) -> HashTable<Self::Bucket<K, V>> {
-                    table.clone()
+                ) -> Parts<Self, K, V> {
+                    (table.clone(), ())
                 }
-                #[inline]
-                fn clone_side<K: Clone, V: Clone>((): &()) {}
                 fn clone_table_from<K: Clone, V: Clone>(
                     table: &mut HashTable<Self::Bucket<K, V>>,
                     source: &HashTable<Self::Bucket<K, V>>,
@@ -690,24 +669,14 @@ mod sealed {
         fn side_bytes<K, V>(side: &Pool<V>, _: usize) -> usize {
             side.memory_usage()
         }
-        fn clone_table<K: Clone, V: Clone>(
-            table: &HashTable<PoolBucket<K, V>>,
-            side: &Pool<V>,
-            copy: &Pool<V>,
-        ) -> HashTable<PoolBucket<K, V>> {
-            pool::clone_table(table, side, copy)
-        }
-        #[inline]
-        fn clone_side<K: Clone, V: Clone>(side: &Pool<V>) -> Pool<V> {
-            side.clone()
-        }
         fn clone_parts<K: Clone, V: Clone>(
             table: &HashTable<PoolBucket<K, V>>,
             side: &Pool<V>,
-        ) -> (HashTable<PoolBucket<K, V>>, Pool<V>) {
+        ) -> Parts<Self, K, V> {
             // A pool most of whose slots were freed is copied entries only
             // (a clone slot for slot would copy and keep every slot it ever
-            // handed out).
+            // handed out). Otherwise the values first, then the table, whose
+            // buckets refer to them.
             if side.is_sparse() {
                 pool::clone_compact(table, side)
             } else {
