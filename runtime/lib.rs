@@ -182,10 +182,10 @@ pub use mapstore_macros::MapStore;
 /// makes that so, and the derive's plans agree by construction; a plan
 /// built with [`Plan::new`] is trusted as written.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` does not implement `MapValue`, so `MapStore` cannot pick its storage",
+    message = "`{Self}` does not implement `MapValue`, so mapstore cannot pick its storage",
     label = "`{Self}` has no storage plan",
     note = "add `#[derive(MapStore)]` to the type; for a type of another crate, derive on a newtype around it, or, in place of `MapStore`, use `InlineMap`, `BoxedMap` or `PooledMap`, which take any value (`ConcurrentStore` needs `MapValue`: the newtype); in generic code, bound the parameter: `V: MapValue`",
-    note = "tuples of up to 8 values and arrays of a primitive number, `bool` or `char` of length 0 to 32 or a power of two up to 4096 are values; for any other, derive on a struct around it: `#[derive(MapStore)] struct Digest([u8; 48]);`",
+    note = "tuples of up to 8 values and arrays of a primitive number, `bool` or `char` of length 0 to 32 or a power of two up to 4096 are values; for any other tuple or array, and for a function pointer, derive on a struct around it: `#[derive(MapStore)] struct Digest([u8; 48]);`",
     note = "the impls for std's own types (`PathBuf`, `Mutex`, `File`, std's `HashMap`, ...) come with mapstore's `std` feature, on by default"
 )]
 pub trait MapValue: Sized {

@@ -40,6 +40,11 @@ mod sealed {
     /// A map is a `HashTable<Self::Bucket<K, V>>` and a `Self::Side<K, V>`
     /// beside it (the pool, for `Pooled`); every operation on an entry goes
     /// through these functions.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is not one of mapstore's storages: `Storage` is sealed",
+        label = "not `Inline`, `Boxed` or `Pooled`",
+        note = "a map's storage is one of `mapstore::storage::Inline`, `Boxed` and `Pooled`; to choose one for a type, write `#[map_store(storage = \"...\")]` on its derive, or use `InlineMap`, `BoxedMap` or `PooledMap`"
+    )]
     pub(crate) trait StorageOps {
         /// What a table bucket holds.
         type Bucket<K, V>;
