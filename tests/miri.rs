@@ -350,20 +350,27 @@ fn walks_with_holes<St: Storage>() {
     assert_eq!(moved, expected);
 }
 
-fn clones<St: Storage>() {
-    let map = filled::<St>(100);
+/// Clones `map` and checks the copy's values (`live` values alive beside
+/// it), then clones it again with a panic at each of `nths`: each drops what
+/// it had cloned, once.
+fn clone_checked<St: Storage>(map: &Map<u64, Val, St>, live_with_copy: i64, nths: [u32; 3]) {
+    let before = live();
     let copy = map.clone();
-    assert_eq!(live(), 200);
+    assert_eq!(live(), live_with_copy);
     for (k, v) in copy.iter() {
         assert_eq!(v.check(), *k);
     }
     drop(copy);
-    // A clone that panics midway drops what it had cloned, once.
-    for nth in [1, 37, 100] {
+    for nth in nths {
         CLONES_BEFORE_PANIC.with(|c| c.set(nth));
         assert!(catch_unwind(AssertUnwindSafe(|| map.clone())).is_err());
-        assert_eq!(live(), 100, "panicking clone #{nth}");
+        assert_eq!(live(), before, "panicking clone #{nth}");
     }
+}
+
+fn clones<St: Storage>() {
+    let map = filled::<St>(100);
+    clone_checked(&map, 200, [1, 37, 100]);
     consistent(&map);
 
     // Most entries removed: a pooled map is copied entries only (a pool
@@ -373,17 +380,7 @@ fn clones<St: Storage>() {
     for i in (0..100).filter(|i| i % 4 != 0) {
         sparse.remove(&i);
     }
-    let copy = sparse.clone();
-    assert_eq!(live(), 100 + 25 + 25);
-    for (k, v) in copy.iter() {
-        assert_eq!(v.check(), *k);
-    }
-    drop(copy);
-    for nth in [1, 13, 25] {
-        CLONES_BEFORE_PANIC.with(|c| c.set(nth));
-        assert!(catch_unwind(AssertUnwindSafe(|| sparse.clone())).is_err());
-        assert_eq!(live(), 125, "panicking sparse clone #{nth}");
-    }
+    clone_checked(&sparse, 100 + 25 + 25, [1, 13, 25]);
     for (k, v) in sparse.iter() {
         assert_eq!(v.check(), *k);
     }
