@@ -3193,36 +3193,36 @@ impl<'a, K, V: MapValue, S> IntoIterator for &'a ConcurrentStore<K, V, S> {
 // ---------------------------------------------------------------------------
 // serde
 
-// `MapValue` for a store with the default hasher, so that stores nest
+// `MapValue` for a store with any hasher, so that stores nest
 // (`ConcurrentStore<String, ConcurrentStore<u64, u64>>`, DashMap's
 // `DashMap<K, DashMap<K2, V>>`), as the crate's other maps do: its size
 // does not depend on `K` or `V` (a table handle and the hasher), so the
-// policy chooses from the size of the store of `()`s, as for a derived
-// type (`a_store_is_the_same_size_whatever_it_holds` in `impls.rs`).
+// policy chooses from the size of the store of `()`s with the default
+// hasher, as for a derived type (`a_store_is_the_same_size_whatever_it_holds`
+// in `impls.rs`); where another hasher makes the store large enough that
+// the policy would choose otherwise, the plan says so.
 const _: () = {
     use crate::__private::{kind_of, Chosen, Pick, Select};
+    use crate::impls::{joined_plan, STORE_REASON};
     use crate::Plan;
     use core::mem::{align_of, needs_drop, size_of};
 
-    const fn plan<T>() -> Plan {
-        Plan::new(
-            "ConcurrentStore<K, V>",
-            size_of::<T>(),
-            align_of::<T>(),
-            needs_drop::<T>(),
-            &["self"],
-            None,
-        )
-    }
-    const STANDIN: Plan = plan::<ConcurrentStore<(), ()>>();
+    const STANDIN: Plan = Plan::new(
+        "ConcurrentStore<K, V>",
+        size_of::<ConcurrentStore<(), ()>>(),
+        align_of::<ConcurrentStore<(), ()>>(),
+        needs_drop::<ConcurrentStore<(), ()>>(),
+        &["self"],
+        None,
+    );
     // Named through `Chosen`, as a derived type's storage: rustdoc shows
-    // `<ConcurrentStore<K, V> as Chosen>::Storage`.
-    impl<K, V: MapValue> Chosen for ConcurrentStore<K, V> {
+    // `<ConcurrentStore<K, V, S> as Chosen>::Storage`.
+    impl<K, V: MapValue, S> Chosen for ConcurrentStore<K, V, S> {
         type Storage = <Select<{ kind_of(&STANDIN) }> as Pick>::S;
     }
-    impl<K, V: MapValue> MapValue for ConcurrentStore<K, V> {
+    impl<K, V: MapValue, S> MapValue for ConcurrentStore<K, V, S> {
         type Storage = <Self as Chosen>::Storage;
-        const PLAN: Plan = plan::<Self>();
+        const PLAN: Plan = joined_plan::<Self>("ConcurrentStore<K, V>", &["self"], STORE_REASON);
     }
 };
 

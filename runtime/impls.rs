@@ -24,9 +24,10 @@
 //! bytes of them would be pooled), and then its plan says so. Stable Rust
 //! cannot choose a storage from a generic type's size.
 //!
-//! The crate's own maps and `FrozenStore` (with the default hasher; and
-//! `ConcurrentStore`, whose impl is in its module), so that maps nest: their size does not depend on `K` or `V`, so the policy
-//! chooses from the size of the store of `()`s, as for a derived type.
+//! The crate's own maps, `FrozenStore` and `ConcurrentStore` (whose impl
+//! is in its module), with any hasher, so that maps nest: their size does
+//! not depend on `K` or `V`, so the policy chooses from the size of the
+//! store of `()`s with the default hasher, as for a derived type.
 //!
 //! Arrays `[T; N]` of a primitive number, `bool` or `char`, for `N` from 0
 //! to 32 and the powers of two from 64 to 4096, are chosen by the policy
@@ -322,7 +323,7 @@ const WRAPPER_REASON: &str = "a wrapper (`Option`, `Cell`, `Mutex`, ...) takes i
 /// The plan of a type whose storage was taken from its components': the
 /// policy's own plan where it agrees, else a plan that names the storage
 /// taken and says why (`reason`).
-const fn joined_plan<T: MapValue>(
+pub(crate) const fn joined_plan<T: MapValue>(
     type_name: &'static str,
     heap_fields: &'static [&'static str],
     reason: &'static str,
@@ -554,27 +555,25 @@ impl<K, V, St: Storage, S> MapValue for crate::map::Map<K, V, St, S> {
     );
 }
 
-/// `MapValue` for `FrozenStore` with the default hasher: its size does not
-/// depend on `K` or `V`, so the policy chooses from the size of the store
-/// of `()`s, as for a derived type.
-macro_rules! store_value {
-    ($($name:literal: {$($g:ident),*} $ty:ty = $standin:ty),* $(,)?) => {$(
-        const _: () = {
-            const PLAN: Plan = layout_plan::<$standin>($name, &["self"]);
-            impl<$($g),*> Chosen for $ty {
-                type Storage = <Select<{ kind_of(&PLAN) }> as Pick>::S;
-            }
-            impl<$($g),*> MapValue for $ty {
-                type Storage = <Self as Chosen>::Storage;
-                const PLAN: Plan = layout_plan::<Self>($name, &["self"]);
-            }
-        };
-    )*};
-}
+/// Why the plan of a store with a hasher larger than the default names the
+/// storage the default hasher's store takes.
+pub(crate) const STORE_REASON: &str = "a store held as a value is stored as it would be with the default hasher, as stable Rust cannot choose from a generic type's size; derive `MapStore` on a struct around it for the policy's choice";
 
-store_value!(
-    "FrozenStore<K, V>": {K, V} crate::FrozenStore<K, V> = crate::FrozenStore<(), ()>,
-);
+/// `MapValue` for `FrozenStore` with any hasher: its size does not depend
+/// on `K` or `V`, so the policy chooses from the size of the store of `()`s
+/// with the default hasher, as for a derived type; where another hasher
+/// makes the store large enough that the policy would choose otherwise, the
+/// plan says so.
+const _: () = {
+    const STANDIN: Plan = layout_plan::<crate::FrozenStore<(), ()>>("FrozenStore<K, V>", &["self"]);
+    impl<K, V, S> Chosen for crate::FrozenStore<K, V, S> {
+        type Storage = <Select<{ kind_of(&STANDIN) }> as Pick>::S;
+    }
+    impl<K, V, S> MapValue for crate::FrozenStore<K, V, S> {
+        type Storage = <Self as Chosen>::Storage;
+        const PLAN: Plan = joined_plan::<Self>("FrozenStore<K, V>", &["self"], STORE_REASON);
+    }
+};
 
 /// `MapValue` for `[T; N]`, for each element type and each length listed:
 /// the storage is the policy's, chosen as for a derived type.
@@ -846,5 +845,89 @@ mod tests {
         same::<crate::BoxedMap<(), ()>, crate::BoxedMap<u8, [u64; 512]>>();
         same::<crate::PooledMap<(), ()>, crate::PooledMap<[u8; 100], String>>();
         same::<crate::FrozenStore<(), ()>, crate::FrozenStore<String, [u8; 4096]>>();
+    }
+
+    /// A hasher large enough that the policy would box a store holding it
+    /// (64 KiB: the box limit), where with the default hasher it pools it:
+    /// FNV-1a, seeded by its first word.
+    #[derive(Clone)]
+    struct LargeHasher([u64; 8192]);
+
+    impl Default for LargeHasher {
+        fn default() -> Self {
+            LargeHasher([0xcbf2_9ce4_8422_2325; 8192])
+        }
+    }
+
+    struct Fnv(u64);
+
+    impl core::hash::Hasher for Fnv {
+        fn write(&mut self, bytes: &[u8]) {
+            for &b in bytes {
+                self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        fn finish(&self) -> u64 {
+            self.0
+        }
+    }
+
+    impl core::hash::BuildHasher for LargeHasher {
+        type Hasher = Fnv;
+        fn build_hasher(&self) -> Fnv {
+            Fnv(self.0[0])
+        }
+    }
+
+    /// Stores with any hasher are values, as the crate's maps and std's are
+    /// (`MapStore<K, FrozenStore<K2, V2, S>>` in code generic over `S`); a
+    /// hasher that makes the store large keeps the default hasher's storage,
+    /// and the plan says so.
+    #[test]
+    fn stores_with_any_hasher_are_values() {
+        fn nest<S: core::hash::BuildHasher + Default>(
+        ) -> crate::MapStore<u8, crate::FrozenStore<u8, u8, S>> {
+            let mut outer = crate::MapStore::new();
+            let pairs = (0..=255u8).map(|k| (k, k.wrapping_mul(3)));
+            outer.insert(
+                7,
+                crate::FrozenStore::from_iter_with_hasher(pairs, S::default()),
+            );
+            outer
+        }
+        let default = nest::<crate::DefaultHashBuilder>();
+        assert!((0..=255u8).all(|k| default[&7][&k] == k.wrapping_mul(3)));
+        let large = nest::<LargeHasher>();
+        assert!((0..=255u8).all(|k| large[&7][&k] == k.wrapping_mul(3)));
+
+        let default = <crate::FrozenStore<u8, u8> as MapValue>::PLAN;
+        let large = <crate::FrozenStore<u8, u8, LargeHasher> as MapValue>::PLAN;
+        assert!(!default.forced, "{default}");
+        assert_eq!(large.storage, default.storage, "{large}");
+        assert!(large.forced, "{large}");
+        assert_eq!(large.reason, STORE_REASON);
+        assert_eq!(large.chosen(), StorageKind::Boxed, "{large}");
+        assert_eq!(
+            large.size,
+            size_of::<crate::FrozenStore<u8, u8, LargeHasher>>()
+        );
+        plan_names_its_storage::<crate::FrozenStore<u8, u8, LargeHasher>>();
+        #[cfg(feature = "std")]
+        {
+            type Shared<S> = crate::ConcurrentStore<u8, u8, S>;
+            let mut outer: crate::MapStore<u8, Shared<std::hash::RandomState>> =
+                crate::MapStore::new();
+            outer.entry(7).or_default().insert(1, 2);
+            assert_eq!(outer[&7].read(&1, |v| *v), Some(2));
+            let default = <Shared<crate::DefaultHashBuilder> as MapValue>::PLAN;
+            let large = <Shared<LargeHasher> as MapValue>::PLAN;
+            assert!(!default.forced, "{default}");
+            assert_eq!(large.storage, default.storage, "{large}");
+            assert!(large.forced, "{large}");
+            assert_eq!(large.reason, STORE_REASON);
+            assert_eq!(large.chosen(), StorageKind::Boxed, "{large}");
+            plan_names_its_storage::<Shared<std::hash::RandomState>>();
+            plan_names_its_storage::<Shared<LargeHasher>>();
+        }
     }
 }
