@@ -969,6 +969,7 @@ where
 
     /// [`remove_if`](Self::remove_if) and [`remove_if_mut`](Self::remove_if_mut):
     /// the test and the removal under one write lock.
+    #[cfg_attr(debug_assertions, track_caller)]
     fn remove_where<Q>(
         &self,
         key: &Q,

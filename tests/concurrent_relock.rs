@@ -244,6 +244,22 @@ fn the_panic_points_at_the_callers_line() {
             s.entry(0);
         })
     );
+    // Through a private helper that takes the lock: it carries
+    // `track_caller` too.
+    assert_eq!(
+        here,
+        panic_file(|| {
+            let _g = s.get(&0).unwrap();
+            s.remove_if(&0, |_, _| false);
+        })
+    );
+    assert_eq!(
+        here,
+        panic_file(|| {
+            let _g = s.get(&0).unwrap();
+            s.remove_if_mut(&0, |_, _| false);
+        })
+    );
 }
 
 /// A read under a read guard of the same group goes on, even while a writer
