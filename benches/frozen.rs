@@ -23,8 +23,9 @@
 //! FrozenStore's reported number is the worse of its two minimums (its
 //! first slot usually follows its own control slot and finds the table
 //! warm in cache; see `worse` in `cell`). Every timed lookup sample follows
-//! three untimed passes of the same lookups (`MAPSTORE_FROZEN_COLD=1`: none),
-//! so each contender is timed in its own steady state. Subsets:
+//! untimed passes of the same lookups, at least three and then more until a
+//! pass is no faster than the ones before it (`MAPSTORE_FROZEN_COLD=1`:
+//! none), so each contender is timed in its own steady state. Subsets:
 //! `MAPSTORE_FROZEN_ONLY=u64-8-100000` runs the cells whose
 //! `<keys>-<value bytes>-<N>` name contains it (here N = 1e5 and 1e6; a
 //! final `$` anchors the end, `u64-8-1000$` is N = 1e3 alone; commas
@@ -223,24 +224,44 @@ fn name_of<K, V, M: Frozen<K, V>>(_: &M) -> &'static str {
 }
 
 /// Untimed passes before every timed lookup sample (unless
-/// `MAPSTORE_FROZEN_COLD` is set).
+/// `MAPSTORE_FROZEN_COLD` is set): at least [`WARM_PASSES`], then more
+/// while a pass is still faster than every one before it by more than
+/// [`WARM_SETTLED`], up to [`WARM_PASSES_MAX`].
 const WARM_PASSES: usize = 3;
+/// A pass this much faster than the best before it (a fraction) means the
+/// lookups are still warming up.
+const WARM_SETTLED: f64 = 0.03;
+/// At most this many untimed passes.
+const WARM_PASSES_MAX: usize = 16;
 static WARM: AtomicBool = AtomicBool::new(true);
 
 /// Times `passes` passes of lookups of `keys`; ns per lookup. Unless
-/// `MAPSTORE_FROZEN_COLD` is set, [`WARM_PASSES`] untimed passes over the
-/// same keys run first, so that each contender is timed in its own steady
-/// state, whatever ran before it in the rotation. Without them (and with
-/// one pass only) a contender's time depended on its predecessor: at
+/// `MAPSTORE_FROZEN_COLD` is set, untimed passes over the same keys run
+/// first, until a pass is no longer faster than the ones before it (at
+/// least [`WARM_PASSES`]), so that each contender is timed in its own
+/// steady state, whatever ran before it in the rotation. Without them (and
+/// with one pass only) a contender's time depended on its predecessor: at
 /// N = 1e5 with 64-byte values FrozenStore took 9.9 ns per hit right after
 /// its own control slot and 17.7 ns after another map (hashbrown: 11.9),
-/// which the same-code spread showed as 1.8-2.2; with three passes its two
-/// slots agree within a few percent.
+/// which the same-code spread showed as 1.8-2.2. Three passes were not
+/// always enough: after another map's lookups over 100 MB, the passes of
+/// FrozenStore with 1 KiB values at N = 1e5 took 22, 20, 14, 11, 12, 10 ns
+/// per hit and then 9-11, hashbrown's 35, 23, 13, 10.5 and then 9-11; the
+/// fourth pass, timed after three, read 1.06-1.08 of hashbrown's time, and
+/// the full bench's cell 1.6-1.8.
 fn time_lookups<K: Key, V: Value, M: Frozen<K, V>>(map: &M, keys: &[K], passes: usize) -> f64 {
     let pass = || lookup_pass::<K, V, M>(map, keys);
     if WARM.load(Ordering::Relaxed) {
-        for _ in 0..WARM_PASSES {
+        let mut best = f64::INFINITY;
+        for done in 0..WARM_PASSES_MAX {
+            let start = Instant::now();
             black_box(pass());
+            let t = start.elapsed().as_secs_f64();
+            let settled = t >= best * (1.0 - WARM_SETTLED);
+            best = best.min(t);
+            if done + 1 >= WARM_PASSES && settled {
+                break;
+            }
         }
     }
     let start = Instant::now();
