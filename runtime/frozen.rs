@@ -125,21 +125,40 @@ fn condition(hash: u64, seed: u64) -> u64 {
 /// allocate nothing). A tuple of std types, not a struct of this module:
 /// the compiler's error for a `FrozenStore` of a value that is not `Send`
 /// then names only std's types and `FrozenStore`.
-type Slots<K, V> = (Box<[(K, V)]>, Box<[K]>, Box<[V]>);
+type Slots<K, V> = (Box<[(K, V)]>, Box<[K]>, Box<[Padded<V>]>);
+
+/// A value kept apart, with eight bytes beside it: the array's stride is
+/// then never a multiple of a large power of two. Values of 256 or 1024
+/// bytes in a plain array sit at addresses that repeat modulo 4 KiB every
+/// 16 or 4 entries, so random reads of them crowd into a sixteenth or a
+/// quarter of the cache's sets and evict each other: at N = 1e5, `u64` keys
+/// with 1 KiB values took 20.9 ns per hit against hashbrown's 10.2, and
+/// 7.1-7.3 against 8.8-10.1 with a 1032-byte stride (hashbrown's own
+/// entries, `(u64, [u8; 1024])`, are 1032 bytes). The pad costs at most
+/// `max(8, align_of::<V>())` bytes per entry; the value comes first in
+/// memory or second as the compiler lays the tuple out, and is reached as
+/// `.0`.
+type Padded<V> = (V, u64);
+
+/// [`Slots`] borrowed (see [`SlotsOps::view`]).
+type View<'a, K, V> = Entries<&'a [(K, V)], &'a [K], &'a [Padded<V>]>;
+
+/// [`Slots`] borrowed with mutable values (see [`SlotsOps::view_mut`]).
+type ViewMut<'a, K, V> = Entries<&'a mut [(K, V)], &'a [K], &'a mut [Padded<V>]>;
 
 /// What the entries' arrays do (see [`Slots`]).
 trait SlotsOps<K, V>: Sized {
     /// Whether values live apart from their keys: values over
     /// [`FrozenPlan::APART_ABOVE`] bytes.
     const APART: bool;
-    fn from_parts(pairs: Vec<(K, V)>, keys: Vec<K>, values: Vec<V>) -> Self;
+    fn from_parts(pairs: Vec<(K, V)>, keys: Vec<K>, values: Vec<Padded<V>>) -> Self;
     fn new(pairs: Vec<(K, V)>) -> Self;
     /// `items[src[s]]` at slot `s`; see [`gather`].
     fn gathered(items: Vec<Item<K, V>>, src: &[u32]) -> Self;
-    fn view(&self) -> Entries<&[(K, V)], &[K], &[V]>;
-    fn view_mut(&mut self) -> Entries<&mut [(K, V)], &[K], &mut [V]>;
+    fn view(&self) -> View<'_, K, V>;
+    fn view_mut(&mut self) -> ViewMut<'_, K, V>;
     #[allow(clippy::type_complexity)]
-    fn into_view(self) -> Entries<Box<[(K, V)]>, Box<[K]>, Box<[V]>>;
+    fn into_view(self) -> Entries<Box<[(K, V)]>, Box<[K]>, Box<[Padded<V>]>>;
     fn len(&self) -> usize;
     fn key(&self, i: usize) -> &K;
     /// The entry a probe of slot `i` reads if its key is `key`: the entry
@@ -168,7 +187,7 @@ enum Entries<P, KS, VS> {
 impl<K, V> SlotsOps<K, V> for Slots<K, V> {
     const APART: bool = size_of::<V>() > FrozenPlan::APART_ABOVE;
 
-    fn from_parts(pairs: Vec<(K, V)>, keys: Vec<K>, values: Vec<V>) -> Self {
+    fn from_parts(pairs: Vec<(K, V)>, keys: Vec<K>, values: Vec<Padded<V>>) -> Self {
         (
             pairs.into_boxed_slice(),
             keys.into_boxed_slice(),
@@ -178,7 +197,8 @@ impl<K, V> SlotsOps<K, V> for Slots<K, V> {
 
     fn new(pairs: Vec<(K, V)>) -> Self {
         if Self::APART {
-            let (keys, values): (Vec<K>, Vec<V>) = pairs.into_iter().unzip();
+            let (keys, values): (Vec<K>, Vec<Padded<V>>) =
+                pairs.into_iter().map(|(k, v)| (k, (v, 0))).unzip();
             Self::from_parts(Vec::new(), keys, values)
         } else {
             Self::from_parts(pairs, Vec::new(), Vec::new())
@@ -195,7 +215,7 @@ impl<K, V> SlotsOps<K, V> for Slots<K, V> {
     }
 
     #[inline(always)]
-    fn view(&self) -> Entries<&[(K, V)], &[K], &[V]> {
+    fn view(&self) -> View<'_, K, V> {
         if Self::APART {
             Entries::Apart(&self.1, &self.2)
         } else {
@@ -204,7 +224,7 @@ impl<K, V> SlotsOps<K, V> for Slots<K, V> {
     }
 
     #[inline(always)]
-    fn view_mut(&mut self) -> Entries<&mut [(K, V)], &[K], &mut [V]> {
+    fn view_mut(&mut self) -> ViewMut<'_, K, V> {
         if Self::APART {
             Entries::Apart(&self.1, &mut self.2)
         } else {
@@ -213,7 +233,7 @@ impl<K, V> SlotsOps<K, V> for Slots<K, V> {
     }
 
     #[inline(always)]
-    fn into_view(self) -> Entries<Box<[(K, V)]>, Box<[K]>, Box<[V]>> {
+    fn into_view(self) -> Entries<Box<[(K, V)]>, Box<[K]>, Box<[Padded<V>]>> {
         if Self::APART {
             Entries::Apart(self.1, self.2)
         } else {
@@ -263,10 +283,10 @@ impl<K, V> SlotsOps<K, V> for Slots<K, V> {
                 None => e.get(moved_to(moved, i, e.len())).map(|(k, v)| (k, v)),
             },
             Entries::Apart(k, v) => match (k.get(i), v.get(i)) {
-                (Some(k), Some(v)) => Some((k, v)),
+                (Some(k), Some((v, _))) => Some((k, v)),
                 _ => {
                     let i = moved_to(moved, i, k.len());
-                    Some((k.get(i)?, v.get(i)?))
+                    Some((k.get(i)?, &v.get(i)?.0))
                 }
             },
         }
@@ -279,7 +299,7 @@ impl<K, V> SlotsOps<K, V> for Slots<K, V> {
                 let (k, v) = &e[i];
                 (k, v)
             }
-            Entries::Apart(k, v) => (&k[i], &v[i]),
+            Entries::Apart(k, v) => (&k[i], &v[i].0),
         }
     }
 
@@ -287,14 +307,14 @@ impl<K, V> SlotsOps<K, V> for Slots<K, V> {
     fn value_mut(&mut self, i: usize) -> &mut V {
         match self.view_mut() {
             Entries::Inline(e) => &mut e[i].1,
-            Entries::Apart(_, v) => &mut v[i],
+            Entries::Apart(_, v) => &mut v[i].0,
         }
     }
 
     fn bytes(&self) -> usize {
         self.0.len() * size_of::<(K, V)>()
             + self.1.len() * size_of::<K>()
-            + self.2.len() * size_of::<V>()
+            + self.2.len() * size_of::<Padded<V>>()
     }
 }
 
@@ -1495,14 +1515,14 @@ fn gather<K, V>(mut items: Vec<Item<K, V>>, src: &[u32]) -> Vec<(K, V)> {
 /// unzipped copy of the pairs first: measured at 1e5 entries with 1 KiB
 /// values, the build was mostly page faults and `memmove` of fresh arrays,
 /// and an unzip was one of three 100 MB copies).
-fn gather_apart<K, V>(mut items: Vec<Item<K, V>>, src: &[u32]) -> (Vec<K>, Vec<V>) {
+fn gather_apart<K, V>(mut items: Vec<Item<K, V>>, src: &[u32]) -> (Vec<K>, Vec<Padded<V>>) {
     assert_eq!(src.len(), items.len(), "one source per slot");
     let mut keys = Vec::with_capacity(src.len());
     let mut values = Vec::with_capacity(src.len());
     for &i in src {
         let (key, value) = items[i as usize].take().expect("src is a permutation");
         keys.push(key);
-        values.push(value);
+        values.push((value, 0));
     }
     (keys, values)
 }
@@ -1922,7 +1942,7 @@ impl<K, V, S> FrozenStore<K, V, S> {
     }
 
     /// The values, in the order of [`keys`](FrozenStore::keys). Where
-    /// the plan keeps values apart this walks one dense slice.
+    /// the plan keeps values apart this walks one slice of values alone.
     ///
     /// ```
     /// let store: mapstore::FrozenStore<u8, u32> = (0..50).map(|i| (i, u32::from(i))).collect();
@@ -2515,7 +2535,7 @@ impl fmt::Display for FrozenPlan {
         if self.values_apart {
             write!(
                 f,
-                "), {}-byte keys dense and {}-byte values apart (over {} bytes)",
+                "), {}-byte keys dense and {}-byte values apart, padded off power-of-two strides (over {} bytes)",
                 self.key_size,
                 self.value_size,
                 FrozenPlan::APART_ABOVE
@@ -2793,7 +2813,7 @@ pub struct Iter<'a, K, V>(IterInner<'a, K, V>);
 
 enum IterInner<'a, K, V> {
     Inline(slice::Iter<'a, (K, V)>),
-    Apart(slice::Iter<'a, K>, slice::Iter<'a, V>),
+    Apart(slice::Iter<'a, K>, slice::Iter<'a, Padded<V>>),
 }
 
 /// The entries of a [`FrozenStore`] with mutable values, from
@@ -2808,7 +2828,7 @@ pub struct IterMut<'a, K, V>(IterMutInner<'a, K, V>);
 
 enum IterMutInner<'a, K, V> {
     Inline(slice::IterMut<'a, (K, V)>),
-    Apart(slice::IterMut<'a, K>, slice::IterMut<'a, V>),
+    Apart(slice::IterMut<'a, K>, slice::IterMut<'a, Padded<V>>),
 }
 
 /// The keys of a [`FrozenStore`], from [`FrozenStore::keys`].
@@ -2836,7 +2856,7 @@ pub struct Values<'a, K, V>(ValuesInner<'a, K, V>);
 
 enum ValuesInner<'a, K, V> {
     Inline(slice::Iter<'a, (K, V)>),
-    Apart(slice::Iter<'a, V>),
+    Apart(slice::Iter<'a, Padded<V>>),
 }
 
 /// The values of a [`FrozenStore`], mutably, from
@@ -2851,7 +2871,7 @@ pub struct ValuesMut<'a, K, V>(ValuesMutInner<'a, K, V>);
 
 enum ValuesMutInner<'a, K, V> {
     Inline(slice::IterMut<'a, (K, V)>),
-    Apart(slice::IterMut<'a, V>),
+    Apart(slice::IterMut<'a, Padded<V>>),
 }
 
 /// The entries of a [`FrozenStore`] by value, from its `into_iter`.
@@ -2865,7 +2885,7 @@ pub struct IntoIter<K, V>(IntoIterInner<K, V>);
 
 enum IntoIterInner<K, V> {
     Inline(vec::IntoIter<(K, V)>),
-    Apart(vec::IntoIter<K>, vec::IntoIter<V>),
+    Apart(vec::IntoIter<K>, vec::IntoIter<Padded<V>>),
 }
 
 /// The keys of a [`FrozenStore`] by value, from [`FrozenStore::into_keys`].
@@ -2894,7 +2914,7 @@ pub struct IntoValues<K, V>(IntoValuesInner<K, V>);
 
 enum IntoValuesInner<K, V> {
     Inline(vec::IntoIter<(K, V)>),
-    Apart(vec::IntoIter<V>),
+    Apart(vec::IntoIter<Padded<V>>),
 }
 
 /// `next`, `size_hint` and `fold` (which matches the layout once, so
@@ -2951,21 +2971,21 @@ macro_rules! iterator {
 }
 
 iterator!(Iter['a, K, V], (&'a K, &'a V), IterInner,
-    inline(e) => |(k, v): &'a (K, V)| (k, v), apart(k, v) => (k, v), len(k) => k.len());
+    inline(e) => |(k, v): &'a (K, V)| (k, v), apart(k, v) => (k, &v.0), len(k) => k.len());
 iterator!(IterMut['a, K, V], (&'a K, &'a mut V), IterMutInner,
-    inline(e) => |(k, v): &'a mut (K, V)| (&*k, v), apart(k, v) => (&*k, v), len(k) => k.len());
+    inline(e) => |(k, v): &'a mut (K, V)| (&*k, v), apart(k, v) => (&*k, &mut v.0), len(k) => k.len());
 iterator!(Keys['a, K, V], &'a K, KeysInner,
     inline(e) => |(k, _): &'a (K, V)| k, apart(k) => k, len(k) => k.len());
 iterator!(Values['a, K, V], &'a V, ValuesInner,
-    inline(e) => |(_, v): &'a (K, V)| v, apart(v) => v, len(v) => v.len());
+    inline(e) => |(_, v): &'a (K, V)| v, apart(v) => &v.0, len(v) => v.len());
 iterator!(ValuesMut['a, K, V], &'a mut V, ValuesMutInner,
-    inline(e) => |(_, v): &'a mut (K, V)| v, apart(v) => v, len(v) => v.len());
+    inline(e) => |(_, v): &'a mut (K, V)| v, apart(v) => &mut v.0, len(v) => v.len());
 iterator!(IntoIter[K, V], (K, V), IntoIterInner,
-    inline(e) => |kv: (K, V)| kv, apart(k, v) => (k, v), len(k) => k.len());
+    inline(e) => |kv: (K, V)| kv, apart(k, v) => (k, v.0), len(k) => k.len());
 iterator!(IntoKeys[K, V], K, IntoKeysInner,
     inline(e) => |(k, _): (K, V)| k, apart(k) => k, len(k) => k.len());
 iterator!(IntoValues[K, V], V, IntoValuesInner,
-    inline(e) => |(_, v): (K, V)| v, apart(v) => v, len(v) => v.len());
+    inline(e) => |(_, v): (K, V)| v, apart(v) => v.0, len(v) => v.len());
 
 impl<K, V> Clone for Iter<'_, K, V> {
     fn clone(&self) -> Self {
@@ -3052,7 +3072,10 @@ impl<K, V: fmt::Debug> fmt::Debug for ValuesMut<'_, K, V> {
                 .debug_list()
                 .entries(e.as_slice().iter().map(|(_, v)| v))
                 .finish(),
-            ValuesMutInner::Apart(v) => f.debug_list().entries(v.as_slice()).finish(),
+            ValuesMutInner::Apart(v) => f
+                .debug_list()
+                .entries(v.as_slice().iter().map(|(v, _)| v))
+                .finish(),
         }
     }
 }
@@ -3076,7 +3099,10 @@ impl<K, V: fmt::Debug> fmt::Debug for IntoValues<K, V> {
                 .debug_list()
                 .entries(e.as_slice().iter().map(|(_, v)| v))
                 .finish(),
-            IntoValuesInner::Apart(v) => f.debug_list().entries(v.as_slice()).finish(),
+            IntoValuesInner::Apart(v) => f
+                .debug_list()
+                .entries(v.as_slice().iter().map(|(v, _)| v))
+                .finish(),
         }
     }
 }
