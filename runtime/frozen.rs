@@ -24,7 +24,10 @@
 //!   at most [`FrozenPlan::APART_ABOVE`] bytes (the key and the start of its
 //!   value share a cache line); keys in one dense array and values apart in
 //!   another, in the same order, for larger values (the key array stays
-//!   small, `keys()` and `values()` walk dense slices).
+//!   small, `keys()` and `values()` walk dense slices), each value with
+//!   eight bytes beside it so that the array's stride is never a large
+//!   power of two (1 KiB values read at random otherwise crowd into a
+//!   sixteenth of the cache sets).
 //! - **fingerprints**: for keys with drop glue (comparing them reads their
 //!   heap) and where the array a miss compares in (the entries, or the keys
 //!   when values live apart) is larger than 16 MiB (its load would miss the
