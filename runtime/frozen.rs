@@ -3231,4 +3231,43 @@ mod tests {
         src.sort_unstable();
         assert!(src.iter().copied().eq(0..n as u32), "with an overflow too");
     }
+    /// Values kept apart never sit on a stride that is a multiple of 128
+    /// bytes (see [`Padded`]), whatever their size and alignment up to 64,
+    /// and each costs at most `max(8, align)` bytes of padding.
+    #[test]
+    fn values_apart_are_off_power_of_two_strides() {
+        fn check<V>() {
+            let stride = size_of::<Padded<V>>();
+            let pad = stride - size_of::<V>();
+            assert!(
+                stride % 128 != 0,
+                "{}: stride {stride}",
+                core::any::type_name::<V>()
+            );
+            assert!(
+                pad <= align_of::<V>().max(8),
+                "{}: {pad} bytes of padding",
+                core::any::type_name::<V>()
+            );
+        }
+        #[repr(align(64))]
+        struct Line(#[allow(dead_code)] [u8; 128]);
+        #[repr(align(16))]
+        struct Sixteen(#[allow(dead_code)] [u8; 256]);
+        check::<[u8; 128]>();
+        check::<[u8; 256]>();
+        check::<[u64; 128]>();
+        check::<[u8; 4096]>();
+        check::<[u128; 64]>();
+        check::<Line>();
+        check::<Sixteen>();
+        check::<[u8; 72]>();
+        // And the store holds them so: its bytes count the padding.
+        let store: FrozenStore<u64, [u8; 1024]> =
+            (0..100u64).map(|i| (i, [i as u8; 1024])).collect();
+        assert!(store.memory_usage() >= 100 * (8 + 1024 + 8));
+        for i in 0..100u64 {
+            assert_eq!(store[&i], [i as u8; 1024]);
+        }
+    }
 }
