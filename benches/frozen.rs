@@ -247,8 +247,9 @@ static WARM: AtomicBool = AtomicBool::new(true);
 /// always enough: after another map's lookups over 100 MB, the passes of
 /// FrozenStore with 1 KiB values at N = 1e5 took 22, 20, 14, 11, 12, 10 ns
 /// per hit and then 9-11, hashbrown's 35, 23, 13, 10.5 and then 9-11; the
-/// fourth pass, timed after three, read 1.06-1.08 of hashbrown's time, and
-/// the full bench's cell 1.6-1.8.
+/// fourth pass, timed after three, read 1.06-1.08 of hashbrown's time
+/// (the rest of that cell's 1.6-1.8 in the full bench was the values'
+/// 1024-byte stride, since padded: `docs/frozen.md`).
 fn time_lookups<K: Key, V: Value, M: Frozen<K, V>>(map: &M, keys: &[K], passes: usize) -> f64 {
     let pass = || lookup_pass::<K, V, M>(map, keys);
     if WARM.load(Ordering::Relaxed) {

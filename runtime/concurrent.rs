@@ -3204,18 +3204,11 @@ impl<'a, K, V: MapValue, S> IntoIterator for &'a ConcurrentStore<K, V, S> {
 // the policy would choose otherwise, the plan says so.
 const _: () = {
     use crate::__private::{kind_of, Chosen, Pick, Select};
-    use crate::impls::{joined_plan, STORE_REASON};
+    use crate::impls::{joined_plan, layout_plan, STORE_REASON};
     use crate::Plan;
-    use core::mem::{align_of, needs_drop, size_of};
 
-    const STANDIN: Plan = Plan::new(
-        "ConcurrentStore<K, V>",
-        size_of::<ConcurrentStore<(), ()>>(),
-        align_of::<ConcurrentStore<(), ()>>(),
-        needs_drop::<ConcurrentStore<(), ()>>(),
-        &["self"],
-        None,
-    );
+    const STANDIN: Plan =
+        layout_plan::<ConcurrentStore<(), ()>>("ConcurrentStore<K, V>", &["self"]);
     // Named through `Chosen`, as a derived type's storage: rustdoc shows
     // `<ConcurrentStore<K, V, S> as Chosen>::Storage`.
     impl<K, V: MapValue, S> Chosen for ConcurrentStore<K, V, S> {

@@ -50,7 +50,10 @@ use crate::{MapValue, Plan};
 /// The policy's plan of `T` from its real layout (size, alignment, drop
 /// glue from the compiler), with `heap_fields`: what every impl here states
 /// unless it takes its storage from its components.
-const fn layout_plan<T>(type_name: &'static str, heap_fields: &'static [&'static str]) -> Plan {
+pub(crate) const fn layout_plan<T>(
+    type_name: &'static str,
+    heap_fields: &'static [&'static str],
+) -> Plan {
     Plan::new(
         type_name,
         size_of::<T>(),

@@ -85,7 +85,7 @@ mod concurrent_table;
 mod derive_support;
 pub mod frozen;
 pub mod hash_map;
-pub(crate) mod impls;
+mod impls;
 pub mod map;
 mod plan;
 mod pool;
