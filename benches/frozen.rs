@@ -29,7 +29,8 @@
 //! `MAPSTORE_FROZEN_ONLY=u64-8-100000` runs the cells whose
 //! `<keys>-<value bytes>-<N>` name contains it (here N = 1e5 and 1e6; a
 //! final `$` anchors the end, `u64-8-1000$` is N = 1e3 alone; commas
-//! separate alternatives).
+//! separate alternatives). `MAPSTORE_FROZEN_N=4000,20000` runs other sizes
+//! than 1e3, 1e5 and 1e6 (and writes nothing).
 //! The machine is shared: read ratios, not absolute nanoseconds.
 
 use std::fmt::Write as _;
@@ -710,10 +711,19 @@ fn main() {
         WARM.store(false, Ordering::Relaxed);
     }
     malloc::pin();
-    let ns: &[usize] = if quick {
-        &[1_000]
-    } else {
-        &[1_000, 100_000, 1_000_000]
+    let custom: Option<Vec<usize>> = std::env::var("MAPSTORE_FROZEN_N").ok().map(|ns| {
+        ns.split(',')
+            .map(|n| {
+                n.trim()
+                    .parse()
+                    .expect("MAPSTORE_FROZEN_N: sizes separated by commas")
+            })
+            .collect()
+    });
+    let ns: &[usize] = match &custom {
+        Some(ns) => ns,
+        None if quick => &[1_000],
+        None => &[1_000, 100_000, 1_000_000],
     };
     let started = Instant::now();
     let mut cells = Vec::new();
@@ -751,7 +761,7 @@ fn main() {
         println!(
             "quick mode: N = 1000, 2 rounds, nothing written; a smoke test, not a measurement"
         );
-    } else if only.is_none() {
+    } else if only.is_none() && custom.is_none() {
         std::fs::write("docs/frozen.csv", csv(&cells)).expect("writing docs/frozen.csv");
         std::fs::write("docs/frozen_hits.svg", svg(&cells)).expect("writing docs/frozen_hits.svg");
         println!("wrote docs/frozen.csv and docs/frozen_hits.svg");
