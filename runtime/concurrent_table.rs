@@ -1269,6 +1269,10 @@ unsafe impl<K: Send + Sync, V: crate::MapValue + Send + Sync, S: Sync> Sync
     for crate::ConcurrentStore<K, V, S>
 {
 }
+// `Unpin` as std's `HashMap` has it (when `K`, `V` and `S` are), claimed
+// here for the same reason: its error then names the store, not the table.
+// Nothing in the store is pinned: entries live in the table's heap arrays.
+impl<K: Unpin, V: crate::MapValue + Unpin, S: Unpin> Unpin for crate::ConcurrentStore<K, V, S> {}
 
 /// The walk registry.
 struct Walkers {

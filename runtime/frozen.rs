@@ -160,8 +160,6 @@ trait SlotsOps<K, V>: Sized {
     fn gathered(items: Vec<Item<K, V>>, src: &[u32]) -> Self;
     fn view(&self) -> View<'_, K, V>;
     fn view_mut(&mut self) -> ViewMut<'_, K, V>;
-    #[allow(clippy::type_complexity)]
-    fn into_view(self) -> Entries<Box<[(K, V)]>, Box<[K]>, Box<[Padded<V>]>>;
     fn len(&self) -> usize;
     fn key(&self, i: usize) -> &K;
     /// The entry a probe of slot `i` reads if its key is `key`: the entry
@@ -232,15 +230,6 @@ impl<K, V> SlotsOps<K, V> for Slots<K, V> {
             Entries::Apart(&self.1, &mut self.2)
         } else {
             Entries::Inline(&mut self.0)
-        }
-    }
-
-    #[inline(always)]
-    fn into_view(self) -> Entries<Box<[(K, V)]>, Box<[K]>, Box<[Padded<V>]>> {
-        if Self::APART {
-            Entries::Apart(self.1, self.2)
-        } else {
-            Entries::Inline(self.0)
         }
     }
 
@@ -1903,10 +1892,11 @@ impl<K, V, S> FrozenStore<K, V, S> {
     /// assert!(store.iter().all(|(k, v)| *v == k + 1));
     /// ```
     pub fn iter(&self) -> Iter<'_, K, V> {
-        Iter(match self.entries.view() {
-            Entries::Inline(e) => IterInner::Inline(e.iter()),
-            Entries::Apart(k, v) => IterInner::Apart(k.iter(), v.iter()),
-        })
+        Iter {
+            e: self.entries.0.iter(),
+            k: self.entries.1.iter(),
+            v: self.entries.2.iter(),
+        }
     }
 
     /// The entries with mutable values, in the store's order.
@@ -1919,14 +1909,11 @@ impl<K, V, S> FrozenStore<K, V, S> {
     /// assert_eq!(store[&7], 14);
     /// ```
     pub fn iter_mut(&mut self) -> IterMut<'_, K, V> {
-        IterMut(if Slots::<K, V>::APART {
-            // The keys' slice is walked mutably so that the iterator is
-            // `Send` when `K` is (as std's `IterMut`), not only when `K` is
-            // `Sync`; it yields each key shared, and keys never change.
-            IterMutInner::Apart(self.entries.1.iter_mut(), self.entries.2.iter_mut())
-        } else {
-            IterMutInner::Inline(self.entries.0.iter_mut())
-        })
+        IterMut {
+            e: self.entries.0.iter_mut(),
+            k: self.entries.1.iter_mut(),
+            v: self.entries.2.iter_mut(),
+        }
     }
 
     /// The keys, in the order of [`iter`](FrozenStore::iter).
@@ -1938,10 +1925,10 @@ impl<K, V, S> FrozenStore<K, V, S> {
     /// assert_eq!(keys, [1, 2]);
     /// ```
     pub fn keys(&self) -> Keys<'_, K, V> {
-        Keys(match self.entries.view() {
-            Entries::Inline(e) => KeysInner::Inline(e.iter()),
-            Entries::Apart(k, _) => KeysInner::Apart(k.iter()),
-        })
+        Keys {
+            e: self.entries.0.iter(),
+            k: self.entries.1.iter(),
+        }
     }
 
     /// The values, in the order of [`keys`](FrozenStore::keys). Where
@@ -1953,10 +1940,10 @@ impl<K, V, S> FrozenStore<K, V, S> {
     /// assert!(store.keys().zip(store.values()).all(|(k, v)| u32::from(*k) == *v));
     /// ```
     pub fn values(&self) -> Values<'_, K, V> {
-        Values(match self.entries.view() {
-            Entries::Inline(e) => ValuesInner::Inline(e.iter()),
-            Entries::Apart(_, v) => ValuesInner::Apart(v.iter()),
-        })
+        Values {
+            e: self.entries.0.iter(),
+            v: self.entries.2.iter(),
+        }
     }
 
     /// The values, mutably, in the order of [`keys`](FrozenStore::keys).
@@ -1967,10 +1954,10 @@ impl<K, V, S> FrozenStore<K, V, S> {
     /// assert_eq!(store.values().sum::<u32>(), 100);
     /// ```
     pub fn values_mut(&mut self) -> ValuesMut<'_, K, V> {
-        ValuesMut(match self.entries.view_mut() {
-            Entries::Inline(e) => ValuesMutInner::Inline(e.iter_mut()),
-            Entries::Apart(_, v) => ValuesMutInner::Apart(v.iter_mut()),
-        })
+        ValuesMut {
+            e: self.entries.0.iter_mut(),
+            v: self.entries.2.iter_mut(),
+        }
     }
 
     /// The keys by value, in the order of [`keys`](FrozenStore::keys); the
@@ -1983,13 +1970,12 @@ impl<K, V, S> FrozenStore<K, V, S> {
     /// assert_eq!(store.into_keys().collect::<Vec<_>>(), order);
     /// ```
     pub fn into_keys(self) -> IntoKeys<K, V> {
-        IntoKeys(match self.entries.into_view() {
-            Entries::Inline(e) => IntoKeysInner::Inline(e.into_vec().into_iter()),
-            Entries::Apart(k, v) => {
-                drop(v);
-                IntoKeysInner::Apart(k.into_vec().into_iter())
-            }
-        })
+        let (e, k, v) = self.entries;
+        drop(v);
+        IntoKeys {
+            e: e.into_vec().into_iter(),
+            k: k.into_vec().into_iter(),
+        }
     }
 
     /// The values by value, in the order of [`keys`](FrozenStore::keys);
@@ -2002,13 +1988,12 @@ impl<K, V, S> FrozenStore<K, V, S> {
     /// assert_eq!(store.into_values().collect::<Vec<_>>(), order);
     /// ```
     pub fn into_values(self) -> IntoValues<K, V> {
-        IntoValues(match self.entries.into_view() {
-            Entries::Inline(e) => IntoValuesInner::Inline(e.into_vec().into_iter()),
-            Entries::Apart(k, v) => {
-                drop(k);
-                IntoValuesInner::Apart(v.into_vec().into_iter())
-            }
-        })
+        let (e, k, v) = self.entries;
+        drop(k);
+        IntoValues {
+            e: e.into_vec().into_iter(),
+            v: v.into_vec().into_iter(),
+        }
     }
 }
 
@@ -2712,12 +2697,12 @@ impl<K, V, S> FrozenStore<K, V, S> {
     /// The entries by value and the hasher (for `ConcurrentStore`'s
     /// `From<FrozenStore>`).
     pub(crate) fn into_parts(self) -> (IntoIter<K, V>, S) {
-        let entries = IntoIter(match self.entries.into_view() {
-            Entries::Inline(e) => IntoIterInner::Inline(e.into_vec().into_iter()),
-            Entries::Apart(k, v) => {
-                IntoIterInner::Apart(k.into_vec().into_iter(), v.into_vec().into_iter())
-            }
-        });
+        let (e, k, v) = self.entries;
+        let entries = IntoIter {
+            e: e.into_vec().into_iter(),
+            k: k.into_vec().into_iter(),
+            v: v.into_vec().into_iter(),
+        };
         (entries, self.hash_builder)
     }
 }
@@ -2805,6 +2790,14 @@ impl<K, V, S, Q: ?Sized, I> fmt::Debug for GetMany<'_, '_, K, V, S, Q, I> {
     }
 }
 
+// The iterators hold an iterator over each of the store's three arrays
+// (two of them for keys or values alone) and walk the one its layout fills,
+// a constant of `K` and `V` ([`SlotsOps::APART`]); the others are empty.
+// Their fields are std's iterators and nothing private, so that their auto
+// traits follow `K` and `V` alone, as std's do, and an error about one (an
+// `Rc` value sent to a thread) names std's types and this one, not a
+// private path of the crate.
+
 /// The entries of a [`FrozenStore`], from [`FrozenStore::iter`].
 ///
 /// ```
@@ -2812,11 +2805,10 @@ impl<K, V, S, Q: ?Sized, I> fmt::Debug for GetMany<'_, '_, K, V, S, Q, I> {
 /// let iter: mapstore::frozen::Iter<'_, u8, u8> = store.iter();
 /// assert_eq!(iter.len(), 3);
 /// ```
-pub struct Iter<'a, K, V>(IterInner<'a, K, V>);
-
-enum IterInner<'a, K, V> {
-    Inline(slice::Iter<'a, (K, V)>),
-    Apart(slice::Iter<'a, K>, slice::Iter<'a, Padded<V>>),
+pub struct Iter<'a, K, V> {
+    e: slice::Iter<'a, (K, V)>,
+    k: slice::Iter<'a, K>,
+    v: slice::Iter<'a, Padded<V>>,
 }
 
 /// The entries of a [`FrozenStore`] with mutable values, from
@@ -2827,11 +2819,13 @@ enum IterInner<'a, K, V> {
 /// let iter: mapstore::frozen::IterMut<'_, u8, u8> = store.iter_mut();
 /// assert_eq!(iter.len(), 3);
 /// ```
-pub struct IterMut<'a, K, V>(IterMutInner<'a, K, V>);
-
-enum IterMutInner<'a, K, V> {
-    Inline(slice::IterMut<'a, (K, V)>),
-    Apart(slice::IterMut<'a, K>, slice::IterMut<'a, Padded<V>>),
+pub struct IterMut<'a, K, V> {
+    e: slice::IterMut<'a, (K, V)>,
+    // The keys' slice is walked mutably so that the iterator is `Send` when
+    // `K` is (as std's `IterMut`), not only when `K` is `Sync`; it yields
+    // each key shared, and keys never change.
+    k: slice::IterMut<'a, K>,
+    v: slice::IterMut<'a, Padded<V>>,
 }
 
 /// The keys of a [`FrozenStore`], from [`FrozenStore::keys`].
@@ -2841,11 +2835,9 @@ enum IterMutInner<'a, K, V> {
 /// let keys: mapstore::frozen::Keys<'_, u8, u8> = store.keys();
 /// assert_eq!(keys.len(), 3);
 /// ```
-pub struct Keys<'a, K, V>(KeysInner<'a, K, V>);
-
-enum KeysInner<'a, K, V> {
-    Inline(slice::Iter<'a, (K, V)>),
-    Apart(slice::Iter<'a, K>),
+pub struct Keys<'a, K, V> {
+    e: slice::Iter<'a, (K, V)>,
+    k: slice::Iter<'a, K>,
 }
 
 /// The values of a [`FrozenStore`], from [`FrozenStore::values`].
@@ -2855,11 +2847,9 @@ enum KeysInner<'a, K, V> {
 /// let values: mapstore::frozen::Values<'_, u8, u8> = store.values();
 /// assert_eq!(values.len(), 3);
 /// ```
-pub struct Values<'a, K, V>(ValuesInner<'a, K, V>);
-
-enum ValuesInner<'a, K, V> {
-    Inline(slice::Iter<'a, (K, V)>),
-    Apart(slice::Iter<'a, Padded<V>>),
+pub struct Values<'a, K, V> {
+    e: slice::Iter<'a, (K, V)>,
+    v: slice::Iter<'a, Padded<V>>,
 }
 
 /// The values of a [`FrozenStore`], mutably, from
@@ -2870,11 +2860,9 @@ enum ValuesInner<'a, K, V> {
 /// let values: mapstore::frozen::ValuesMut<'_, u8, u8> = store.values_mut();
 /// assert_eq!(values.len(), 3);
 /// ```
-pub struct ValuesMut<'a, K, V>(ValuesMutInner<'a, K, V>);
-
-enum ValuesMutInner<'a, K, V> {
-    Inline(slice::IterMut<'a, (K, V)>),
-    Apart(slice::IterMut<'a, Padded<V>>),
+pub struct ValuesMut<'a, K, V> {
+    e: slice::IterMut<'a, (K, V)>,
+    v: slice::IterMut<'a, Padded<V>>,
 }
 
 /// The entries of a [`FrozenStore`] by value, from its `into_iter`.
@@ -2884,11 +2872,10 @@ enum ValuesMutInner<'a, K, V> {
 /// let iter: mapstore::frozen::IntoIter<u8, u8> = store.into_iter();
 /// assert_eq!(iter.len(), 3);
 /// ```
-pub struct IntoIter<K, V>(IntoIterInner<K, V>);
-
-enum IntoIterInner<K, V> {
-    Inline(vec::IntoIter<(K, V)>),
-    Apart(vec::IntoIter<K>, vec::IntoIter<Padded<V>>),
+pub struct IntoIter<K, V> {
+    e: vec::IntoIter<(K, V)>,
+    k: vec::IntoIter<K>,
+    v: vec::IntoIter<Padded<V>>,
 }
 
 /// The keys of a [`FrozenStore`] by value, from [`FrozenStore::into_keys`].
@@ -2898,11 +2885,9 @@ enum IntoIterInner<K, V> {
 /// let keys: mapstore::frozen::IntoKeys<u8, u8> = store.into_keys();
 /// assert_eq!(keys.len(), 3);
 /// ```
-pub struct IntoKeys<K, V>(IntoKeysInner<K, V>);
-
-enum IntoKeysInner<K, V> {
-    Inline(vec::IntoIter<(K, V)>),
-    Apart(vec::IntoIter<K>),
+pub struct IntoKeys<K, V> {
+    e: vec::IntoIter<(K, V)>,
+    k: vec::IntoIter<K>,
 }
 
 /// The values of a [`FrozenStore`] by value, from
@@ -2913,51 +2898,49 @@ enum IntoKeysInner<K, V> {
 /// let values: mapstore::frozen::IntoValues<u8, u8> = store.into_values();
 /// assert_eq!(values.len(), 3);
 /// ```
-pub struct IntoValues<K, V>(IntoValuesInner<K, V>);
-
-enum IntoValuesInner<K, V> {
-    Inline(vec::IntoIter<(K, V)>),
-    Apart(vec::IntoIter<Padded<V>>),
+pub struct IntoValues<K, V> {
+    e: vec::IntoIter<(K, V)>,
+    v: vec::IntoIter<Padded<V>>,
 }
 
-/// `next`, `size_hint` and `fold` (which matches the layout once, so
-/// `for_each`, `sum` and friends run at slice speed) for one iterator.
+/// `next`, `size_hint` and `fold` (which picks the layout once, so
+/// `for_each`, `sum` and friends run at slice speed) for one iterator:
+/// `inline` maps an entry of the pairs' array (field `e`) to an item,
+/// `apart` the next of each array it names (fields `k` and `v`).
 macro_rules! iterator {
-    ($name:ident [$($gen:tt)*], $item:ty, $inner:ident,
-     inline($e:ident) => $inline:expr, apart($($a:ident),+) => $apart:expr, len($l:ident) => $len:expr) => {
+    ($name:ident [$($gen:tt)*], $item:ty,
+     inline => $inline:expr, apart($first:ident $(, $rest:ident)?) => $apart:expr) => {
         impl<$($gen)*> Iterator for $name<$($gen)*> {
             type Item = $item;
 
             #[inline]
-            #[allow(unused_parens)]
             fn next(&mut self) -> Option<$item> {
-                match &mut self.0 {
-                    $inner::Inline($e) => $e.next().map($inline),
-                    $inner::Apart($($a),+) => {
-                        let ($($a),+) = ($($a.next()?),+);
-                        Some($apart)
-                    }
+                if Slots::<K, V>::APART {
+                    let $first = self.$first.next()?;
+                    $(let $rest = self.$rest.next()?;)?
+                    Some($apart)
+                } else {
+                    self.e.next().map($inline)
                 }
             }
 
             #[inline]
             fn size_hint(&self) -> (usize, Option<usize>) {
-                let len = match &self.0 {
-                    $inner::Inline($l) => $l.len(),
-                    #[allow(unused_variables)]
-                    $inner::Apart($l, ..) => $len,
+                let len = if Slots::<K, V>::APART {
+                    self.$first.len()
+                } else {
+                    self.e.len()
                 };
                 (len, Some(len))
             }
 
             #[inline]
             fn fold<B, F: FnMut(B, $item) -> B>(self, init: B, mut f: F) -> B {
-                match self.0 {
-                    $inner::Inline($e) => $e.map($inline).fold(init, f),
-                    #[allow(unused_parens)]
-                    $inner::Apart($($a),+) => {
-                        iterator!(@fold init, f, ($($a),+) => $apart)
-                    }
+                let Self { e, $first $(, $rest)?, .. } = self;
+                if Slots::<K, V>::APART {
+                    iterator!(@fold init, f, ($first $(, $rest)?) => $apart)
+                } else {
+                    e.map($inline).fold(init, f)
                 }
             }
         }
@@ -2973,47 +2956,48 @@ macro_rules! iterator {
     };
 }
 
-iterator!(Iter['a, K, V], (&'a K, &'a V), IterInner,
-    inline(e) => |(k, v): &'a (K, V)| (k, v), apart(k, v) => (k, &v.0), len(k) => k.len());
-iterator!(IterMut['a, K, V], (&'a K, &'a mut V), IterMutInner,
-    inline(e) => |(k, v): &'a mut (K, V)| (&*k, v), apart(k, v) => (&*k, &mut v.0), len(k) => k.len());
-iterator!(Keys['a, K, V], &'a K, KeysInner,
-    inline(e) => |(k, _): &'a (K, V)| k, apart(k) => k, len(k) => k.len());
-iterator!(Values['a, K, V], &'a V, ValuesInner,
-    inline(e) => |(_, v): &'a (K, V)| v, apart(v) => &v.0, len(v) => v.len());
-iterator!(ValuesMut['a, K, V], &'a mut V, ValuesMutInner,
-    inline(e) => |(_, v): &'a mut (K, V)| v, apart(v) => &mut v.0, len(v) => v.len());
-iterator!(IntoIter[K, V], (K, V), IntoIterInner,
-    inline(e) => |kv: (K, V)| kv, apart(k, v) => (k, v.0), len(k) => k.len());
-iterator!(IntoKeys[K, V], K, IntoKeysInner,
-    inline(e) => |(k, _): (K, V)| k, apart(k) => k, len(k) => k.len());
-iterator!(IntoValues[K, V], V, IntoValuesInner,
-    inline(e) => |(_, v): (K, V)| v, apart(v) => v.0, len(v) => v.len());
+iterator!(Iter['a, K, V], (&'a K, &'a V),
+    inline => |(k, v): &'a (K, V)| (k, v), apart(k, v) => (k, &v.0));
+iterator!(IterMut['a, K, V], (&'a K, &'a mut V),
+    inline => |(k, v): &'a mut (K, V)| (&*k, v), apart(k, v) => (&*k, &mut v.0));
+iterator!(Keys['a, K, V], &'a K,
+    inline => |(k, _): &'a (K, V)| k, apart(k) => k);
+iterator!(Values['a, K, V], &'a V,
+    inline => |(_, v): &'a (K, V)| v, apart(v) => &v.0);
+iterator!(ValuesMut['a, K, V], &'a mut V,
+    inline => |(_, v): &'a mut (K, V)| v, apart(v) => &mut v.0);
+iterator!(IntoIter[K, V], (K, V),
+    inline => |kv: (K, V)| kv, apart(k, v) => (k, v.0));
+iterator!(IntoKeys[K, V], K,
+    inline => |(k, _): (K, V)| k, apart(k) => k);
+iterator!(IntoValues[K, V], V,
+    inline => |(_, v): (K, V)| v, apart(v) => v.0);
 
 impl<K, V> Clone for Iter<'_, K, V> {
     fn clone(&self) -> Self {
-        Iter(match &self.0 {
-            IterInner::Inline(e) => IterInner::Inline(e.clone()),
-            IterInner::Apart(k, v) => IterInner::Apart(k.clone(), v.clone()),
-        })
+        Iter {
+            e: self.e.clone(),
+            k: self.k.clone(),
+            v: self.v.clone(),
+        }
     }
 }
 
 impl<K, V> Clone for Keys<'_, K, V> {
     fn clone(&self) -> Self {
-        Keys(match &self.0 {
-            KeysInner::Inline(e) => KeysInner::Inline(e.clone()),
-            KeysInner::Apart(k) => KeysInner::Apart(k.clone()),
-        })
+        Keys {
+            e: self.e.clone(),
+            k: self.k.clone(),
+        }
     }
 }
 
 impl<K, V> Clone for Values<'_, K, V> {
     fn clone(&self) -> Self {
-        Values(match &self.0 {
-            ValuesInner::Inline(e) => ValuesInner::Inline(e.clone()),
-            ValuesInner::Apart(v) => ValuesInner::Apart(v.clone()),
-        })
+        Values {
+            e: self.e.clone(),
+            v: self.v.clone(),
+        }
     }
 }
 
@@ -3039,98 +3023,80 @@ impl<K, V: fmt::Debug> fmt::Debug for Values<'_, K, V> {
 /// an [`Iter`] that borrows it (for `Debug`, which prints them as std's
 /// iterators do).
 macro_rules! remaining {
-    ($name:ident[$($gen:tt)*], $inner:ident, $inline:ident, |$e:ident| $pairs:expr, |$($a:ident),+| $apart:expr) => {
+    ($($name:ident[$($gen:tt)*]),+) => {$(
         impl<$($gen)*> $name<$($gen)*> {
             fn remaining(&self) -> Iter<'_, K, V> {
-                Iter(match &self.0 {
-                    $inner::$inline($e) => IterInner::Inline($pairs),
-                    $inner::Apart($($a),+) => $apart,
-                })
+                Iter {
+                    e: self.e.as_slice().iter(),
+                    k: self.k.as_slice().iter(),
+                    v: self.v.as_slice().iter(),
+                }
             }
         }
-    };
+
+        impl<$($gen)*> fmt::Debug for $name<$($gen)*>
+        where
+            K: fmt::Debug,
+            V: fmt::Debug,
+        {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_list().entries(self.remaining()).finish()
+            }
+        }
+    )+};
 }
 
-remaining!(IterMut['a, K, V], IterMutInner, Inline, |e| e.as_slice().iter(),
-    |k, v| IterInner::Apart(k.as_slice().iter(), v.as_slice().iter()));
-remaining!(IntoIter[K, V], IntoIterInner, Inline, |e| e.as_slice().iter(),
-    |k, v| IterInner::Apart(k.as_slice().iter(), v.as_slice().iter()));
-
-impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for IterMut<'_, K, V> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.remaining()).finish()
-    }
-}
-
-impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for IntoIter<K, V> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.remaining()).finish()
-    }
-}
+remaining!(IterMut['a, K, V], IntoIter[K, V]);
 
 impl<K, V: fmt::Debug> fmt::Debug for ValuesMut<'_, K, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0 {
-            ValuesMutInner::Inline(e) => f
-                .debug_list()
-                .entries(e.as_slice().iter().map(|(_, v)| v))
-                .finish(),
-            ValuesMutInner::Apart(v) => f
-                .debug_list()
-                .entries(v.as_slice().iter().map(|(v, _)| v))
-                .finish(),
-        }
+        // One of the two is empty.
+        f.debug_list()
+            .entries(self.e.as_slice().iter().map(|(_, v)| v))
+            .entries(self.v.as_slice().iter().map(|(v, _)| v))
+            .finish()
     }
 }
 
 impl<K: fmt::Debug, V> fmt::Debug for IntoKeys<K, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0 {
-            IntoKeysInner::Inline(e) => f
-                .debug_list()
-                .entries(e.as_slice().iter().map(|(k, _)| k))
-                .finish(),
-            IntoKeysInner::Apart(k) => f.debug_list().entries(k.as_slice()).finish(),
-        }
+        f.debug_list()
+            .entries(self.e.as_slice().iter().map(|(k, _)| k))
+            .entries(self.k.as_slice())
+            .finish()
     }
 }
 
 impl<K, V: fmt::Debug> fmt::Debug for IntoValues<K, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0 {
-            IntoValuesInner::Inline(e) => f
-                .debug_list()
-                .entries(e.as_slice().iter().map(|(_, v)| v))
-                .finish(),
-            IntoValuesInner::Apart(v) => f
-                .debug_list()
-                .entries(v.as_slice().iter().map(|(v, _)| v))
-                .finish(),
-        }
+        f.debug_list()
+            .entries(self.e.as_slice().iter().map(|(_, v)| v))
+            .entries(self.v.as_slice().iter().map(|(v, _)| v))
+            .finish()
     }
 }
 
 /// `Default` for every iterator: an empty one, as std's map iterators'.
 macro_rules! empty_default {
-    ($($name:ident[$($gen:tt)*] => $inner:ident),+ $(,)?) => {$(
+    ($($name:ident[$($gen:tt)*] { $($field:ident),+ }),+ $(,)?) => {$(
         impl<$($gen)*> Default for $name<$($gen)*> {
             /// An empty iterator.
             fn default() -> Self {
-                $name($inner::Inline(Default::default()))
+                $name { $($field: Default::default()),+ }
             }
         }
     )+};
 }
 
 empty_default!(
-    Iter['a, K, V] => IterInner,
-    IterMut['a, K, V] => IterMutInner,
-    Keys['a, K, V] => KeysInner,
-    Values['a, K, V] => ValuesInner,
-    ValuesMut['a, K, V] => ValuesMutInner,
-    IntoIter[K, V] => IntoIterInner,
-    IntoKeys[K, V] => IntoKeysInner,
-    IntoValues[K, V] => IntoValuesInner,
+    Iter['a, K, V] { e, k, v },
+    IterMut['a, K, V] { e, k, v },
+    Keys['a, K, V] { e, k },
+    Values['a, K, V] { e, v },
+    ValuesMut['a, K, V] { e, v },
+    IntoIter[K, V] { e, k, v },
+    IntoKeys[K, V] { e, k },
+    IntoValues[K, V] { e, v },
 );
 
 // ---------------------------------------------------------------------------
