@@ -322,17 +322,34 @@ impl Hasher for SixBitsHasher {
     }
 }
 
+/// A key that hashes as its `u64` but is not an integer type: its store
+/// hashes it with the store's hasher, where a `u64` key's store reads the
+/// key's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct Id(u64);
+
 fn colliding<S: BuildHasher + Default + Clone>() {
     for &n in &[0, 1, 5, 8, 9, 50, 300, 1500] {
         let (items, misses) = inputs(n);
-        let model = model_of(&items);
-        let mut frozen = FrozenStore::from_iter_with_hasher(items.iter().copied(), S::default());
-        agree(&mut frozen, &model, &misses);
+        let ids: Vec<(Id, u64)> = items.iter().map(|&(k, v)| (Id(k), v)).collect();
+        let model = model_of(&ids);
+        let id_misses: Vec<Id> = misses.iter().map(|&k| Id(k)).collect();
+        let mut frozen = FrozenStore::from_iter_with_hasher(ids, S::default());
+        agree(&mut frozen, &model, &id_misses);
         if frozen.len() > 8 {
             let plan = frozen.plan();
             assert_eq!(plan.index, FrozenIndex::Sorted, "{plan}");
             assert!(plan.hash_collision);
             assert!(plan.to_string().contains("share a 64-bit hash"), "{plan}");
+        }
+        // Integer keys are hashed as their values, whatever the hasher.
+        let model = model_of(&items);
+        let mut frozen = FrozenStore::from_iter_with_hasher(items.iter().copied(), S::default());
+        agree(&mut frozen, &model, &misses);
+        if frozen.len() > 8 {
+            let plan = frozen.plan();
+            assert_eq!(plan.index, FrozenIndex::Perfect, "{plan}");
+            assert_eq!(plan.hash_window, Some("value"), "{plan}");
         }
         let strings: Vec<(String, u64)> = items.iter().map(|&(k, v)| (k.to_string(), v)).collect();
         let model = model_of(&strings);
@@ -580,7 +597,8 @@ fn structured_keys_get_the_perfect_index_under_every_seed() {
     }
 }
 
-/// Every store size gets its hashes used as they are, with nearly every key
+/// Every store size gets its hashes used as they are (keys hashed by the
+/// store's hasher: not integers, whose values are their hashes), with nearly every key
 /// one probe away, under a real hasher: also the sizes just under three
 /// times a power of two, where the bucket count rounded up to a power of
 /// two from `N / 3` left about 3 keys per bucket, too many for 8-bit pilots:
@@ -597,7 +615,7 @@ fn every_size_uses_its_hashes_as_they_are() {
         12_287,
     ];
     for n in sizes {
-        let keys: Vec<u64> = (0..n).collect();
+        let keys: Vec<Id> = (0..n).map(Id).collect();
         let (mut conditioned, mut overflow) = (0, 0);
         for seed in 0..SEEDS {
             let store = FrozenStore::from_iter_with_hasher(
@@ -610,6 +628,7 @@ fn every_size_uses_its_hashes_as_they_are() {
                 FrozenIndex::Perfect,
                 "N = {n}, seed {seed}: {plan}"
             );
+            assert_eq!(plan.hash_window, None, "{plan}");
             conditioned += u64::from(plan.hash_conditioned);
             overflow += plan.overflow as u64;
             assert!(
@@ -1623,4 +1642,88 @@ fn a_duplicate_keeps_the_last_value_and_the_first_key() {
             assert_eq!((k.tag, *v), (0, 12));
         }
     }
+}
+
+/// Integer keys are hashed as their own values, no hasher called, where
+/// the values spread as well as random hashes (random identifiers), and by
+/// the store's hasher where they do not (`0..n`, strides); every key found
+/// and every absent one missed either way, for every integer width and
+/// sign, `char` and `bool`, and by a query type that hashes like the key.
+#[test]
+fn integer_keys_are_hashed_as_their_values() {
+    fn check<K: Copy + Hash + Eq + Debug>(
+        what: &str,
+        keys: &[K],
+        absent: &[K],
+        value: Option<bool>,
+    ) {
+        let store: FrozenStore<K, usize> = keys.iter().enumerate().map(|(i, &k)| (k, i)).collect();
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(store.get(k), Some(&i), "{what}: {k:?}");
+        }
+        for k in absent {
+            assert_eq!(store.get(k), None, "{what}: {k:?}");
+        }
+        let plan = store.plan();
+        if plan.index == FrozenIndex::Perfect {
+            assert!(plan.overflow <= plan.len / 64 + 2, "{what}: {plan}");
+            let by_value = plan.hash_window == Some("value");
+            assert_eq!(
+                by_value,
+                plan.to_string().contains("its own integer value"),
+                "{plan}"
+            );
+            if by_value {
+                assert!(!plan.hash_conditioned, "{what}: {plan}");
+            } else {
+                assert_eq!(plan.hash_window, None, "{what}: {plan}");
+            }
+            if let Some(value) = value {
+                assert_eq!(by_value, value, "{what}: {plan}");
+            }
+        }
+    }
+    let n = 5_000u64;
+    let random: Vec<u64> = (0..n).map(|i| splitmix(2 * i)).collect();
+    let random_absent: Vec<u64> = (0..n).map(|i| splitmix(2 * i + 1)).collect();
+    check("random u64", &random, &random_absent, Some(true));
+    let sequential: Vec<u64> = (0..n).collect();
+    check("0..n", &sequential, &[n, n + 1, u64::MAX], Some(false));
+    let strided: Vec<u64> = (0..n).map(|i| i << 32).collect();
+    check("strided", &strided, &[1, 3 << 31, u64::MAX], Some(false));
+    let signed: Vec<i64> = (0..n as i64).map(|i| i - 2_500).collect();
+    check(
+        "i64 around 0",
+        &signed,
+        &[-2_501, 2_500, i64::MIN],
+        Some(false),
+    );
+    let small: Vec<i32> = (0..2_000).map(|i| -i * 7).collect();
+    check("i32", &small, &[1, -3, i32::MAX], None);
+    let bytes: Vec<u8> = (0..=255).collect();
+    check("every u8", &bytes, &[], None);
+    let chars: Vec<char> = ('a'..='z').chain('0'..='9').chain(['é', '日']).collect();
+    check("char", &chars, &['A', '\u{0}', '本'], None);
+    check(
+        "usize",
+        &[3usize, 5, 7, 11, 13, 17, 19, 23, 29, 31],
+        &[4, 6],
+        None,
+    );
+    check("bool", &[true, false], &[], None);
+
+    /// A query type that hashes as a `u64` (one `write_u64`) and compares
+    /// with one.
+    #[derive(Hash)]
+    struct Probe(u64);
+    impl mapstore::Equivalent<u64> for Probe {
+        fn equivalent(&self, key: &u64) -> bool {
+            self.0 == *key
+        }
+    }
+    let store: FrozenStore<u64, u64> = random.iter().map(|&k| (k, k)).collect();
+    assert!(random.iter().all(|&k| store.get(&Probe(k)) == Some(&k)));
+    assert!(random_absent
+        .iter()
+        .all(|&k| store.get(&Probe(k)).is_none()));
 }
