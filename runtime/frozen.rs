@@ -50,6 +50,7 @@ use core::hash::{BuildHasher, Hash};
 use core::iter::FusedIterator;
 use core::mem::size_of;
 use core::ops::Index;
+use core::panic::{RefUnwindSafe, UnwindSafe};
 use core::slice;
 
 use hashbrown::{DefaultHashBuilder, Equivalent};
@@ -1717,6 +1718,13 @@ pub struct FrozenStore<K, V, S = DefaultHashBuilder> {
     lookup: Lookup,
     hash_builder: S,
 }
+
+// Unwind safety with std's `HashMap`'s bounds, stated so that an unmet one
+// names the key, value or hasher type and the store, not the entries'
+// private arrays (`tests/static.rs` checks each against std's). The store
+// holds no interior mutability of its own: only `K`, `V` and `S` decide.
+impl<K: UnwindSafe, V: UnwindSafe, S: UnwindSafe> UnwindSafe for FrozenStore<K, V, S> {}
+impl<K: RefUnwindSafe, V: RefUnwindSafe, S: RefUnwindSafe> RefUnwindSafe for FrozenStore<K, V, S> {}
 
 impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
     /// Builds a store from `iter`, hashing with `hash_builder`. A duplicate
