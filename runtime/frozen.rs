@@ -2727,21 +2727,32 @@ impl fmt::Display for FrozenPlan {
                 "at most {}: comparing keys beats hashing",
                 FrozenPlan::SCAN_MAX
             )?,
-            FrozenIndex::Perfect => write!(
-                f,
-                "{}, attempt {} of {ATTEMPTS}; {} buckets with 8-bit pilots, {} spare slots ({} keys moved off them), {} overflow key{}: one pilot and one entry per lookup",
-                if self.hash_conditioned {
-                    "hashes conditioned by a mixer"
+            FrozenIndex::Perfect => {
+                if self.hash_window == Some("value") {
+                    // The values are tried once, as they are (no seeds).
+                    f.write_str("one search")?;
                 } else {
-                    "hashes used as they are"
-                },
-                self.seeds_tried,
-                self.buckets,
-                self.spare_slots,
-                self.moved,
-                self.overflow,
-                if self.overflow == 1 { "" } else { "s" }
-            )?,
+                    write!(
+                        f,
+                        "{}, attempt {} of {ATTEMPTS}",
+                        if self.hash_conditioned {
+                            "hashes conditioned by a mixer"
+                        } else {
+                            "hashes used as they are"
+                        },
+                        self.seeds_tried
+                    )?;
+                }
+                write!(
+                    f,
+                    "; {} buckets with 8-bit pilots, {} spare slots ({} keys moved off them), {} overflow key{}: one pilot and one entry per lookup",
+                    self.buckets,
+                    self.spare_slots,
+                    self.moved,
+                    self.overflow,
+                    if self.overflow == 1 { "" } else { "s" }
+                )?
+            }
             FrozenIndex::Sorted if self.hash_collision => {
                 f.write_str("distinct keys share a 64-bit hash: binary search, correct but slow")?
             }

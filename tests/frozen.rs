@@ -1675,6 +1675,12 @@ fn integer_keys_are_hashed_as_their_values() {
             );
             if by_value {
                 assert!(!plan.hash_conditioned, "{what}: {plan}");
+                // One search of the values as they are: no seeds to count.
+                let line = plan.to_string();
+                assert!(
+                    line.contains("one search") && !line.contains("attempt"),
+                    "{line}"
+                );
             } else {
                 assert_eq!(plan.hash_window, None, "{what}: {plan}");
             }
