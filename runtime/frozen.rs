@@ -685,8 +685,8 @@ fn ends_of(u: &[u8]) -> (u64, u64) {
 /// [`KeyHash::Ends`]' hash of a stream whose last byte is `z` and whose
 /// `l` other bytes read as `a` and `b` ([`ends_of`]): one folded multiply.
 /// For a `str`, `l` is its length and `z` the constant `0xff`, so the
-/// length and the last byte cost a multiply and two `xor`s (with the
-/// length shifted in beside `z` and a second constant, four instructions
+/// length and the last byte cost a multiply and two `xor`s (the length
+/// shifted in beside `z`, with a second constant, cost four instructions
 /// more per lookup).
 #[inline(always)]
 fn ends_hash(seed: u64, a: u64, b: u64, l: usize, z: u8) -> u64 {
@@ -1868,14 +1868,13 @@ impl<K: Hash + Eq, V, S: BuildHasher> FrozenStore<K, V, S> {
             return Self::scan(items, hash_builder);
         }
         // Attempt 0 takes the hashes as they are; the others condition
-        // them, each with its own seed.
-        // A window's hash (of the ends, the first or the last bytes) takes
-        // a seed of its own on each later attempt instead of a conditioning
-        // of its first hashes: its stores then never condition, and a
-        // lookup by a string skips the test for it (identifier misses at
-        // N = 1e3 47.6 -> 43.9 instructions). The keys are hashed again,
-        // on the rare build whose first attempt fails (2-5 % of the seeds
-        // for some structured sets of 100 keys).
+        // them, each with its own seed. But a window's hash (of the ends,
+        // the first or the last bytes) takes a seed of its own on each
+        // later attempt instead: its stores never condition, and a lookup
+        // by a string skips the test for it (identifier misses at N = 1e3
+        // 47.6 -> 43.1 instructions). The keys are hashed again, on the
+        // rare build whose first attempt fails (2-5 % of the seeds for
+        // some structured sets of 100 keys).
         let windowed = matches!(
             chosen,
             KeyHash::Head(_) | KeyHash::Tail(_) | KeyHash::Ends(_)
